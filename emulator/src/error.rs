@@ -1,0 +1,115 @@
+//! Error values in the exact shape the Bedrock service sends them.
+//!
+//! The AWS SDKs pick the error type from the `x-amzn-ErrorType` header (the part before `:`)
+//! and the message from the JSON body, so both must be present on every error response.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Response, StatusCode};
+
+/// Namespace suffix the Bedrock service appends to its own error types.
+pub const BEDROCK_NAMESPACE: &str = "http://internal.amazon.com/coral/com.amazon.bedrock/";
+/// Namespace suffix of errors raised by the shared AWS front end (authentication).
+pub const CORAL_NAMESPACE: &str = "http://internal.amazon.com/coral/com.amazon.coral.service/";
+
+/// Errors returned by [`crate::Emulator::start`] and friends.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configured host/port could not be bound.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// The address that was requested.
+        addr: String,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The configured host is not an IP address.
+    #[error("invalid host {0:?}: expected an IP address such as 127.0.0.1")]
+    InvalidHost(String),
+    /// The background runtime/thread could not be created.
+    #[error("cannot start the emulator runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The background thread stopped before reporting its address.
+    #[error("the emulator thread stopped during start-up")]
+    ThreadDied,
+}
+
+/// An error response as the service would send it before any stream starts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {error_type}: {message}")]
+pub struct ApiError {
+    /// HTTP status code.
+    pub status: u16,
+    /// The error type, e.g. `ValidationException`.
+    pub error_type: String,
+    /// Human-readable message, placed in the JSON body.
+    pub message: String,
+    /// Namespace appended to the type in `x-amzn-ErrorType`.
+    pub namespace: &'static str,
+}
+
+impl ApiError {
+    /// A Bedrock-namespaced error.
+    pub fn new(status: u16, error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            error_type: error_type.into(),
+            message: message.into(),
+            namespace: BEDROCK_NAMESPACE,
+        }
+    }
+
+    /// An error raised by the AWS front end rather than by Bedrock itself (auth failures).
+    pub fn coral(status: u16, error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            namespace: CORAL_NAMESPACE,
+            ..ApiError::new(status, error_type, message)
+        }
+    }
+
+    /// 400 ValidationException.
+    pub fn validation(message: impl Into<String>) -> Self {
+        ApiError::new(400, "ValidationException", message)
+    }
+
+    /// 429 ThrottlingException with the service's wording.
+    pub fn throttling() -> Self {
+        ApiError::new(
+            429,
+            "ThrottlingException",
+            "Too many requests, please wait before trying again.",
+        )
+    }
+
+    /// Builds the HTTP response: JSON `{"message"}` body plus the error headers.
+    pub fn into_response(self, request_id: &str) -> Response<Body> {
+        let body = serde_json::json!({ "message": self.message }).to_string();
+        let mut resp = Response::new(Body::from(body));
+        *resp.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let headers = resp.headers_mut();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            headers.insert("x-amzn-RequestId", v);
+        }
+        let error_type = format!("{}:{}", self.error_type, self.namespace);
+        if let Ok(v) = HeaderValue::from_str(&error_type) {
+            headers.insert("x-amzn-ErrorType", v);
+        }
+        resp
+    }
+}
+
+/// Default HTTP status for a Bedrock runtime error type (used by scenario faults).
+pub fn status_for_error_type(error_type: &str) -> u16 {
+    match error_type {
+        "ValidationException" | "ServiceQuotaExceededException" => 400,
+        "AccessDeniedException" => 403,
+        "ResourceNotFoundException" => 404,
+        "ModelTimeoutException" => 408,
+        "ModelErrorException" => 424,
+        "ThrottlingException" | "ModelNotReadyException" => 429,
+        "InternalServerException" | "ModelStreamErrorException" => 500,
+        "ServiceUnavailableException" => 503,
+        _ => 400,
+    }
+}

@@ -1,0 +1,282 @@
+//! The raw, stable-ABI contract between a host and a provider plugin.
+//!
+//! Everything here is `#[repr(C)]` + `StableAbi`, so `abi_stable` can check at load time that
+//! host and plugin agree on every layout. Hosts normally use the safe wrappers in
+//! [`crate::host`]; plugin authors implement [`Provider`] and export a [`ProviderModule`].
+//!
+//! Evolution rules (what a future minor version may do without breaking loaded plugins):
+//! - append fields to [`ProviderModule`] after the `#[sabi(last_prefix_field)]` one;
+//! - append methods with a default body to the `Provider`, `EventSink` and `StreamControl`
+//!   traits after their `#[sabi(last_prefix_field)]` method;
+//! - add optional fields to the JSON documents (configuration, request, completion).
+//!
+//! Rich documents that grow over time (the provider configuration, the converse request and the
+//! completed message) cross as JSON in the schema of [`crate::request`]: they cross once per
+//! call, so their cost is noise next to a network round trip, and serde's defaults let either
+//! side be a minor version behind. The hot path, one event per delta, crosses as borrowed,
+//! typed [`StreamEvent`]s: no allocation and no copy inside the plugin boundary.
+
+// The sabi_trait macro emits impls the non_local_definitions lint flags; they are its own.
+#![allow(non_local_definitions)]
+
+use serde::{Deserialize, Serialize};
+
+use abi_stable::{
+    declare_root_module_statics,
+    library::RootModule,
+    package_version_strings, sabi_trait,
+    sabi_types::VersionStrings,
+    std_types::{RBox, ROption, RResult, RSlice, RStr, RString, RVec},
+    StableAbi,
+};
+
+/// The contract version: the host-sdk crate version. Same major = loadable.
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The root module every provider plugin exports with `#[export_root_module]`.
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = ProviderModuleRef)))]
+#[sabi(missing_field(panic))]
+pub struct ProviderModule {
+    /// What the plugin is. Callable before any configuration, never fails.
+    pub metadata: extern "C" fn() -> ProviderMetadata,
+    /// Builds a provider from its configuration, a JSON document in the provider's own schema.
+    /// Configuration errors are returned here, before any network call.
+    #[sabi(last_prefix_field)]
+    pub new_provider: extern "C" fn(config_json: RStr<'_>) -> RResult<ProviderBox, ProviderError>,
+}
+
+impl RootModule for ProviderModuleRef {
+    declare_root_module_statics! {ProviderModuleRef}
+    const BASE_NAME: &'static str = "provider_plugin";
+    const NAME: &'static str = "host-sdk provider plugin";
+    const VERSION_STRINGS: VersionStrings = package_version_strings!();
+}
+
+/// Static facts about a plugin.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderMetadata {
+    /// Stable provider id used in model references (`amazon-bedrock/<model id>`).
+    pub provider_id: RString,
+    /// Wire API spoken by the provider (`bedrock-converse-stream`).
+    pub api: RString,
+    /// How the provider authenticates (`aws-sdk`, `api-key`, ...).
+    pub auth: RString,
+    pub display_name: RString,
+    pub plugin_version: RString,
+    /// The host-sdk version the plugin was built against.
+    pub contract_version: RString,
+    /// Feature names the provider supports (`streaming`, `tools`, `reasoning`, `images`, ...).
+    pub capabilities: RVec<RString>,
+}
+
+/// Where a model entry came from.
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ModelSource {
+    /// Declared in the configuration file.
+    Configured,
+    /// Found by the provider's model discovery.
+    Discovered,
+}
+
+/// Prices in US dollars per million tokens.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelCost {
+    pub input: f64,
+    pub output: f64,
+    pub cache_read: f64,
+    pub cache_write: f64,
+}
+
+/// One invocable model, in the shape of the gateway's model entries.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfo {
+    /// The id to put in a request: invocable as is (an inference profile id where needed).
+    pub id: RString,
+    pub name: RString,
+    /// The vendor of the model (`Anthropic`, `Amazon`, ...); empty when unknown.
+    pub vendor: RString,
+    /// The foundation model behind `id` when `id` is an inference profile; empty otherwise.
+    pub base_model_id: RString,
+    pub reasoning: bool,
+    /// Input modalities: `text`, `image`, `document`, ...
+    pub input: RVec<RString>,
+    pub cost: ModelCost,
+    pub context_window: u64,
+    pub max_tokens: u64,
+    pub source: ModelSource,
+}
+
+/// A typed error crossing the boundary. `code` is one of [`crate::ErrorKind`]'s codes; a
+/// newer plugin may send codes an older host does not know, which the host keeps as data.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct ProviderError {
+    pub code: RString,
+    /// Says what went wrong and what to fix (config key, model id, credential source).
+    pub message: RString,
+    /// Whether the same call may succeed if retried later.
+    pub retryable: bool,
+}
+
+impl ProviderError {
+    pub fn new(code: &str, message: impl Into<String>, retryable: bool) -> Self {
+        Self {
+            code: code.into(),
+            message: RString::from(message.into()),
+            retryable,
+        }
+    }
+}
+
+/// Token accounting for one response.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Default)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub total_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+}
+
+/// What the host's callback tells the plugin after each event.
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkFlow {
+    Continue,
+    /// End the stream now; it finishes with a `cancelled` error carrying the partial message.
+    Stop,
+}
+
+/// One streaming event, borrowed from the plugin's receive buffer for the duration of the
+/// callback. Block indices are the service's content block indices.
+#[repr(C, u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq)]
+pub enum StreamEvent<'a> {
+    MessageStart,
+    TextDelta {
+        index: u32,
+        text: RStr<'a>,
+    },
+    ReasoningDelta {
+        index: u32,
+        text: RStr<'a>,
+    },
+    ReasoningSignature {
+        index: u32,
+        signature: RStr<'a>,
+    },
+    RedactedReasoning {
+        index: u32,
+        data: RSlice<'a, u8>,
+    },
+    ToolUseStart {
+        index: u32,
+        id: RStr<'a>,
+        name: RStr<'a>,
+    },
+    ToolUseInputDelta {
+        index: u32,
+        fragment: RStr<'a>,
+    },
+    /// A tool-use block is complete: `input_json` is its whole input, or `error` says why the
+    /// streamed input is not valid JSON (then `input_json` holds the raw text received).
+    ToolUse {
+        index: u32,
+        id: RStr<'a>,
+        name: RStr<'a>,
+        input_json: RStr<'a>,
+        error: ROption<RStr<'a>>,
+    },
+    BlockStop {
+        index: u32,
+    },
+    /// `reason` is the provider's stop reason in snake_case (`end_turn`, `tool_use`,
+    /// `max_tokens`, ...); unknown reasons pass through unchanged.
+    MessageStop {
+        reason: RStr<'a>,
+    },
+    /// Usage as reported by the service, with the cost in US dollars when the model's prices
+    /// are configured.
+    Usage {
+        usage: Usage,
+        cost_usd: ROption<f64>,
+    },
+    Metrics {
+        latency_ms: u64,
+    },
+    /// The plugin is about to retry the request after a retryable failure. Sent only before
+    /// any other event of the response reached the host.
+    Retry {
+        attempt: u32,
+        delay_ms: u64,
+        error: &'a ProviderError,
+    },
+}
+
+/// How a stream ended. `completion_json` is a [`crate::Completion`] document: the whole
+/// message on success, whatever had arrived when `error` is set.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct StreamEnd {
+    pub error: ROption<ProviderError>,
+    pub completion_json: RString,
+}
+
+/// Receives model lists; called exactly once.
+#[sabi_trait]
+pub trait ModelsReply: Send {
+    #[sabi(last_prefix_field)]
+    fn reply(self, result: RResult<RVec<ModelInfo>, ProviderError>);
+}
+pub type ModelsReplyBox = ModelsReply_TO<'static, RBox<()>>;
+
+/// The host's side of a stream. Called from the plugin's runtime threads, one call at a time
+/// per stream, so it must not block for long.
+#[sabi_trait]
+pub trait EventSink: Send {
+    fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow;
+    /// Called exactly once, after the last event.
+    #[sabi(last_prefix_field)]
+    fn on_end(&mut self, end: StreamEnd);
+}
+pub type EventSinkBox = EventSink_TO<'static, RBox<()>>;
+
+/// The host's handle on a running stream.
+#[sabi_trait]
+pub trait StreamControl: Send + Sync {
+    /// Ends the stream promptly from any thread; the sink then gets `on_end` with `cancelled`.
+    #[sabi(last_prefix_field)]
+    fn cancel(&self);
+}
+pub type StreamControlBox = StreamControl_TO<'static, RBox<()>>;
+
+/// A configured provider. Calls never block the caller on the network: results arrive through
+/// callbacks on the plugin's own runtime.
+#[sabi_trait]
+pub trait Provider: Send + Sync {
+    fn metadata(&self) -> ProviderMetadata;
+
+    /// Lists invocable models (configured and discovered).
+    fn list_models(&self, reply: ModelsReplyBox);
+
+    /// Starts a streaming conversation. `request_json` is a [`crate::ConverseRequest`]
+    /// document; a bad request is rejected here, before any network call.
+    #[sabi(last_prefix_field)]
+    fn converse_stream(
+        &self,
+        request_json: RStr<'_>,
+        sink: EventSinkBox,
+    ) -> RResult<StreamControlBox, ProviderError>;
+}
+pub type ProviderBox = Provider_TO<'static, RBox<()>>;

@@ -1,0 +1,410 @@
+//! The safe host API over a loaded provider: blocking calls with closures, and async calls
+//! returning futures and a `Stream` of owned events. Works with any async runtime (or none):
+//! the plugin runs the I/O on its own runtime and only calls back into the host.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::{mpsc, Arc};
+use std::task::{Context, Poll};
+
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{ROption, RResult, RVec};
+use futures::channel::{mpsc as async_mpsc, oneshot};
+use serde::Serialize;
+
+use crate::contract::{
+    EventSink, EventSinkBox, EventSink_TO, ModelInfo, ModelsReply, ModelsReply_TO,
+    ProviderBox, ProviderError, ProviderMetadata, SinkFlow, StreamControlBox, StreamEnd,
+    StreamEvent,
+};
+use crate::error::{Error, ErrorKind, StreamError};
+use crate::request::{Completion, ConverseRequest, StopReason, TokenUsage};
+
+/// A configured provider. Cheap to clone and shareable across threads and tasks.
+#[derive(Clone)]
+pub struct Provider {
+    inner: Arc<ProviderBox>,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("provider_id", &self.metadata().provider_id)
+            .finish()
+    }
+}
+
+impl Provider {
+    pub(crate) fn from_raw(inner: ProviderBox) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub fn metadata(&self) -> ProviderMetadata {
+        self.inner.metadata()
+    }
+
+    /// Lists the provider's models, blocking the calling thread.
+    pub fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.start_list_models(move |result| {
+            let _ = tx.send(result);
+        });
+        rx.recv()
+            .unwrap_or_else(|_| Err(contract_broken("list_models never replied")))
+    }
+
+    /// Lists the provider's models without blocking any thread.
+    pub async fn list_models_async(&self) -> Result<Vec<ModelInfo>, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.start_list_models(move |result| {
+            let _ = tx.send(result);
+        });
+        rx.await
+            .unwrap_or_else(|_| Err(contract_broken("list_models never replied")))
+    }
+
+    fn start_list_models(&self, done: impl FnOnce(Result<Vec<ModelInfo>, Error>) + Send + 'static) {
+        let reply = ModelsReply_TO::from_value(OnceReply(Some(Box::new(done))), TD_Opaque);
+        self.inner.list_models(reply);
+    }
+
+    /// Starts a stream; `on_event` runs on the plugin's runtime thread for each event, in
+    /// order, and may return [`SinkFlow::Stop`] to end it. Returns at once; use
+    /// [`RunningStream::wait`] for the result and [`RunningStream::canceller`] to stop it from
+    /// another thread. A panic in `on_event` stops the stream with an `internal` error.
+    pub fn start<F>(&self, request: &ConverseRequest, on_event: F) -> Result<RunningStream, Error>
+    where
+        F: FnMut(&StreamEvent<'_>) -> SinkFlow + Send + 'static,
+    {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let sink = GuardedSink {
+            on_event,
+            on_end: move |end| {
+                let _ = tx.send(end);
+            },
+            panic: None,
+        };
+        let control = self.start_raw(request, sink)?;
+        Ok(RunningStream {
+            control: Canceller(Arc::new(control)),
+            done: rx,
+        })
+    }
+
+    /// Runs a stream to its end on the calling thread's behalf: `on_event` sees every event,
+    /// the result is the completed message or an error holding the partial one.
+    pub fn converse<F>(&self, request: &ConverseRequest, on_event: F) -> Result<Completion, StreamError>
+    where
+        F: FnMut(&StreamEvent<'_>) -> SinkFlow + Send + 'static,
+    {
+        self.start(request, on_event)
+            .map_err(|error| StreamError {
+                error,
+                partial: Completion::empty(),
+            })?
+            .wait()
+    }
+
+    /// Starts a stream whose events arrive as an async [`futures::Stream`] of owned
+    /// [`Event`]s, ending with [`Event::Completed`] or [`Event::Failed`]. Dropping the stream
+    /// cancels the request.
+    pub fn converse_stream(&self, request: &ConverseRequest) -> Result<EventStream, Error> {
+        let (tx, rx) = async_mpsc::unbounded();
+        let end_tx = tx.clone();
+        let sink = GuardedSink {
+            on_event: move |event: &StreamEvent<'_>| {
+                match tx.unbounded_send(Event::from(event)) {
+                    Ok(()) => SinkFlow::Continue,
+                    // The host dropped the stream: nobody is listening any more.
+                    Err(_) => SinkFlow::Stop,
+                }
+            },
+            on_end: move |end| {
+                let _ = end_tx.unbounded_send(Event::from_end(end));
+            },
+            panic: None,
+        };
+        let control = self.start_raw(request, sink)?;
+        Ok(EventStream {
+            control: Canceller(Arc::new(control)),
+            events: rx,
+            finished: false,
+        })
+    }
+
+    fn start_raw<S: EventSink + 'static>(&self, request: &ConverseRequest, sink: S) -> Result<StreamControlBox, Error> {
+        let json = serde_json::to_string(request)
+            .map_err(|e| Error::new(ErrorKind::InvalidRequest, format!("request is not serialisable: {e}")))?;
+        let sink: EventSinkBox = EventSink_TO::from_value(sink, TD_Opaque);
+        match self.inner.converse_stream(json.as_str().into(), sink) {
+            RResult::ROk(control) => Ok(control),
+            RResult::RErr(e) => Err(e.into()),
+        }
+    }
+}
+
+fn contract_broken(what: &str) -> Error {
+    Error::new(ErrorKind::Internal, format!("plugin broke the contract: {what}"))
+}
+
+/// Stops a running stream from any thread.
+#[derive(Clone)]
+pub struct Canceller(Arc<StreamControlBox>);
+
+impl Canceller {
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+}
+
+/// A stream started with [`Provider::start`].
+pub struct RunningStream {
+    control: Canceller,
+    done: mpsc::Receiver<StreamEnd>,
+}
+
+impl RunningStream {
+    pub fn canceller(&self) -> Canceller {
+        self.control.clone()
+    }
+
+    /// Blocks until the stream ends.
+    pub fn wait(self) -> Result<Completion, StreamError> {
+        match self.done.recv() {
+            Ok(end) => end_to_result(end),
+            Err(_) => Err(StreamError {
+                error: contract_broken("the stream ended without on_end"),
+                partial: Completion::empty(),
+            }),
+        }
+    }
+}
+
+fn end_to_result(end: StreamEnd) -> Result<Completion, StreamError> {
+    let completion = serde_json::from_str::<Completion>(&end.completion_json);
+    match (end.error, completion) {
+        (ROption::RNone, Ok(completion)) => Ok(completion),
+        (ROption::RSome(error), completion) => Err(StreamError {
+            error: error.into(),
+            partial: completion.unwrap_or_else(|_| Completion::empty()),
+        }),
+        (ROption::RNone, Err(e)) => Err(StreamError {
+            error: contract_broken(&format!("unreadable completion document: {e}")),
+            partial: Completion::empty(),
+        }),
+    }
+}
+
+/// An owned stream event, for async hosts and for logging.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Event {
+    MessageStart,
+    TextDelta { index: u32, text: String },
+    ReasoningDelta { index: u32, text: String },
+    ReasoningSignature { index: u32, signature: String },
+    RedactedReasoning {
+        index: u32,
+        #[serde(with = "crate::request::base64_bytes")]
+        data: Vec<u8>,
+    },
+    ToolUseStart { index: u32, id: String, name: String },
+    ToolUseInputDelta { index: u32, fragment: String },
+    /// A complete tool call. `input` is the parsed JSON, or the error and raw text.
+    #[serde(rename_all = "camelCase")]
+    ToolUse {
+        index: u32,
+        id: String,
+        name: String,
+        input: serde_json::Value,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        input_error: Option<String>,
+    },
+    BlockStop { index: u32 },
+    MessageStop { reason: StopReason },
+    #[serde(rename_all = "camelCase")]
+    Usage { usage: TokenUsage, cost_usd: Option<f64> },
+    #[serde(rename_all = "camelCase")]
+    Metrics { latency_ms: u64 },
+    #[serde(rename_all = "camelCase")]
+    Retry { attempt: u32, delay_ms: u64, error: Error },
+    /// The stream finished; always the last event on success.
+    Completed(Completion),
+    /// The stream failed; always the last event on failure.
+    Failed(StreamError),
+}
+
+impl Event {
+    fn from_end(end: StreamEnd) -> Self {
+        match end_to_result(end) {
+            Ok(c) => Event::Completed(c),
+            Err(e) => Event::Failed(e),
+        }
+    }
+}
+
+impl From<&StreamEvent<'_>> for Event {
+    fn from(event: &StreamEvent<'_>) -> Self {
+        match *event {
+            StreamEvent::MessageStart => Event::MessageStart,
+            StreamEvent::TextDelta { index, text } => Event::TextDelta { index, text: text.into() },
+            StreamEvent::ReasoningDelta { index, text } => Event::ReasoningDelta { index, text: text.into() },
+            StreamEvent::ReasoningSignature { index, signature } => Event::ReasoningSignature {
+                index,
+                signature: signature.into(),
+            },
+            StreamEvent::RedactedReasoning { index, data } => Event::RedactedReasoning {
+                index,
+                data: data.to_vec(),
+            },
+            StreamEvent::ToolUseStart { index, id, name } => Event::ToolUseStart {
+                index,
+                id: id.into(),
+                name: name.into(),
+            },
+            StreamEvent::ToolUseInputDelta { index, fragment } => Event::ToolUseInputDelta {
+                index,
+                fragment: fragment.into(),
+            },
+            StreamEvent::ToolUse { index, id, name, input_json, error } => {
+                let (input, input_error) = match error {
+                    ROption::RSome(err) => (serde_json::Value::String(input_json.into()), Some(err.into())),
+                    ROption::RNone => match serde_json::from_str(input_json.as_str()) {
+                        Ok(v) => (v, None),
+                        Err(e) => (serde_json::Value::String(input_json.into()), Some(e.to_string())),
+                    },
+                };
+                Event::ToolUse {
+                    index,
+                    id: id.into(),
+                    name: name.into(),
+                    input,
+                    input_error,
+                }
+            }
+            StreamEvent::BlockStop { index } => Event::BlockStop { index },
+            StreamEvent::MessageStop { reason } => Event::MessageStop {
+                reason: StopReason::parse(reason.as_str()),
+            },
+            StreamEvent::Usage { usage, cost_usd } => Event::Usage {
+                usage: usage.into(),
+                cost_usd: cost_usd.into_option(),
+            },
+            StreamEvent::Metrics { latency_ms } => Event::Metrics { latency_ms },
+            StreamEvent::Retry { attempt, delay_ms, error } => Event::Retry {
+                attempt,
+                delay_ms,
+                error: error.into(),
+            },
+        }
+    }
+}
+
+/// Async stream of [`Event`]s from [`Provider::converse_stream`].
+pub struct EventStream {
+    control: Canceller,
+    events: async_mpsc::UnboundedReceiver<Event>,
+    finished: bool,
+}
+
+impl EventStream {
+    pub fn canceller(&self) -> Canceller {
+        self.control.clone()
+    }
+}
+
+impl futures::Stream for EventStream {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut self.events).poll_next(cx) {
+            Poll::Ready(Some(event)) => {
+                if matches!(event, Event::Completed(_) | Event::Failed(_)) {
+                    self.finished = true;
+                }
+                Poll::Ready(Some(event))
+            }
+            Poll::Ready(None) => {
+                self.finished = true;
+                Poll::Ready(Some(Event::Failed(StreamError {
+                    error: contract_broken("the stream ended without on_end"),
+                    partial: Completion::empty(),
+                })))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.control.cancel();
+        }
+    }
+}
+
+/// Adapts host closures to the ABI sink, guarding against panics: a panic must never unwind
+/// into the plugin (it would abort the process at the `extern "C"` boundary).
+struct GuardedSink<F, E> {
+    on_event: F,
+    on_end: E,
+    panic: Option<String>,
+}
+
+impl<F, E> EventSink for GuardedSink<F, E>
+where
+    F: FnMut(&StreamEvent<'_>) -> SinkFlow + Send,
+    E: FnMut(StreamEnd) + Send,
+{
+    fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+        if self.panic.is_some() {
+            return SinkFlow::Stop;
+        }
+        match catch_unwind(AssertUnwindSafe(|| (self.on_event)(event))) {
+            Ok(flow) => flow,
+            Err(payload) => {
+                self.panic = Some(panic_message(payload.as_ref()));
+                SinkFlow::Stop
+            }
+        }
+    }
+
+    fn on_end(&mut self, mut end: StreamEnd) {
+        if let Some(message) = self.panic.take() {
+            end.error = ROption::RSome(ProviderError::new(
+                ErrorKind::Internal.code(),
+                format!("the host's event callback panicked: {message}"),
+                false,
+            ));
+        }
+        let _ = catch_unwind(AssertUnwindSafe(|| (self.on_end)(end)));
+    }
+}
+
+/// Delivers a model list to a host closure exactly once.
+type ModelsDone = Box<dyn FnOnce(Result<Vec<ModelInfo>, Error>) + Send>;
+struct OnceReply(Option<ModelsDone>);
+
+impl ModelsReply for OnceReply {
+    fn reply(mut self, result: RResult<RVec<ModelInfo>, ProviderError>) {
+        if let Some(done) = self.0.take() {
+            let result = result.into_result().map(RVec::into_vec).map_err(Error::from);
+            let _ = catch_unwind(AssertUnwindSafe(|| done(result)));
+        }
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".into())
+}

@@ -1,0 +1,179 @@
+//! Finding and loading provider plugins.
+//!
+//! Plugins are loaded with `abi_stable`'s header and layout checks, but not through
+//! `RootModule::load_from*`: those cache one module per type for the whole process, and a host
+//! must be able to load several providers side by side. Loaded libraries are never unloaded
+//! (`abi_stable`'s rule: code and statics of a plugin may be referenced until exit).
+
+use std::path::{Path, PathBuf};
+
+use abi_stable::library::{lib_header_from_path, LibraryError};
+use abi_stable::std_types::RResult;
+
+use crate::contract::{ProviderMetadata, ProviderModuleRef, CONTRACT_VERSION};
+use crate::error::{Error, LoadError};
+use crate::host::Provider;
+
+/// A loaded provider plugin. Cheap to clone; the library stays loaded for the process lifetime.
+#[derive(Clone)]
+pub struct Plugin {
+    module: ProviderModuleRef,
+    path: PathBuf,
+    metadata: ProviderMetadata,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("path", &self.path)
+            .field("metadata", &self.metadata)
+            .finish()
+    }
+}
+
+impl Plugin {
+    /// Loads the plugin at `path`, or the first plugin found in `path` if it is a directory.
+    pub fn load(path: impl AsRef<Path>) -> Result<Plugin, LoadError> {
+        let path = path.as_ref();
+        if path.is_dir() {
+            return Self::load_from_directory(path);
+        }
+        if !path.exists() {
+            return Err(LoadError::NotFound(path.to_owned()));
+        }
+        Self::load_file(path)
+    }
+
+    /// Every shared library in `dir` that loads as a provider plugin, plus why the others
+    /// did not, in file-name order.
+    pub fn scan_directory(dir: &Path) -> Vec<(PathBuf, Result<Plugin, LoadError>)> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|p| is_shared_library(p))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|p| {
+                let loaded = Self::load_file(&p);
+                (p, loaded)
+            })
+            .collect()
+    }
+
+    fn load_from_directory(dir: &Path) -> Result<Plugin, LoadError> {
+        let mut tried = Vec::new();
+        for (path, loaded) in Self::scan_directory(dir) {
+            match loaded {
+                Ok(plugin) => return Ok(plugin),
+                Err(e) => tried.push(format!("{}: {e}", path.display())),
+            }
+        }
+        Err(LoadError::NoPluginInDirectory {
+            dir: dir.to_owned(),
+            tried: if tried.is_empty() {
+                format!("no *{} files", std::env::consts::DLL_SUFFIX)
+            } else {
+                tried.join("; ")
+            },
+        })
+    }
+
+    fn load_file(path: &Path) -> Result<Plugin, LoadError> {
+        let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
+        let module = header
+            .init_root_module::<ProviderModuleRef>()
+            .map_err(|e| classify(path, e))?;
+        let metadata = (module.metadata())();
+        Ok(Plugin {
+            module,
+            path: path.to_owned(),
+            metadata,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn metadata(&self) -> &ProviderMetadata {
+        &self.metadata
+    }
+
+    /// Creates a provider from its configuration document. Configuration errors (kind
+    /// `config`) name the offending key.
+    pub fn new_provider(&self, config: &serde_json::Value) -> Result<Provider, Error> {
+        let json = config.to_string();
+        match (self.module.new_provider())(json.as_str().into()) {
+            RResult::ROk(provider) => Ok(Provider::from_raw(provider)),
+            RResult::RErr(e) => Err(e.into()),
+        }
+    }
+}
+
+fn is_shared_library(path: &Path) -> bool {
+    path.is_file()
+        && path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(std::env::consts::DLL_SUFFIX))
+}
+
+fn classify(path: &Path, error: LibraryError) -> LoadError {
+    let path = path.to_owned();
+    match error {
+        LibraryError::OpenError { err, .. } => LoadError::NotAPlugin {
+            path,
+            reason: format!("it cannot be opened as a shared library ({err})"),
+        },
+        LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin {
+            path,
+            reason: "it does not export a provider root module (no abi_stable root module symbol)"
+                .into(),
+        },
+        LibraryError::IncompatibleVersionNumber { actual_version, .. } => {
+            LoadError::IncompatibleVersion {
+                path,
+                plugin_version: actual_version.to_string(),
+                host_version: CONTRACT_VERSION.into(),
+                host_major: CONTRACT_VERSION.split('.').next().unwrap_or("?").to_string(),
+            }
+        }
+        LibraryError::ParseVersionError(e) => LoadError::NotAPlugin {
+            path,
+            reason: format!("its contract version is unreadable ({e})"),
+        },
+        LibraryError::AbiInstability(e) => LoadError::IncompatibleLayout {
+            path,
+            detail: first_lines(&e.to_string(), 12),
+        },
+        LibraryError::InvalidAbiHeader(h) => LoadError::IncompatibleLayout {
+            path,
+            detail: format!("it was built with an incompatible abi_stable ({h:?})"),
+        },
+        LibraryError::InvalidCAbi { expected, found } => LoadError::IncompatibleLayout {
+            path,
+            detail: format!("C ABI mismatch: expected {expected}, found {found}"),
+        },
+        LibraryError::RootModule { err, .. } => LoadError::InitFailed {
+            path,
+            reason: err.to_string(),
+        },
+        other => LoadError::NotAPlugin {
+            path,
+            reason: other.to_string(),
+        },
+    }
+}
+
+fn first_lines(text: &str, n: usize) -> String {
+    let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.len() > n {
+        lines.truncate(n);
+        lines.push("...");
+    }
+    lines.join("\n")
+}
