@@ -10,8 +10,9 @@
 //!   traits after their `#[sabi(last_prefix_field)]` method;
 //! - add optional fields to the JSON documents (configuration, request, completion).
 //!
-//! Rich documents that grow over time (the provider configuration, the converse request and the
-//! completed message) cross as JSON in the schema of [`crate::request`]: they cross once per
+//! Rich documents that grow over time (the configuration, the converse request and the
+//! completed message) cross as JSON text (requests and completions in the schema of
+//! [`crate::request`]): they cross once per
 //! call, so their cost is noise next to a network round trip, and serde's defaults let either
 //! side be a minor version behind. The hot path, one event per delta, crosses as borrowed,
 //! typed [`StreamEvent`]s: no allocation and no copy inside the plugin boundary.
@@ -41,10 +42,13 @@ pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct ProviderModule {
     /// What the plugin is. Callable before any configuration, never fails.
     pub metadata: extern "C" fn() -> ProviderMetadata,
-    /// Builds a provider from its configuration, a JSON document in the provider's own schema.
-    /// Configuration errors are returned here, before any network call.
+    /// Builds a provider from the host's configuration document (JSON or JSON5 text, in the
+    /// gateway's shape: `models.providers.<provider id>` plus any provider-specific keys, such
+    /// as `models.bedrockDiscovery`). The plugin parses it itself so that its errors can name
+    /// the key path, line and column. Configuration errors are returned here, before any
+    /// network call. An empty document means "all defaults".
     #[sabi(last_prefix_field)]
-    pub new_provider: extern "C" fn(config_json: RStr<'_>) -> RResult<ProviderBox, ProviderError>,
+    pub new_provider: extern "C" fn(config: RStr<'_>) -> RResult<ProviderBox, ProviderError>,
 }
 
 impl RootModule for ProviderModuleRef {

@@ -14,7 +14,7 @@
 //! use host_sdk::{ConverseRequest, Plugin, SinkFlow, StreamEvent};
 //!
 //! let plugin = Plugin::load("target/debug/libbedrock_plugin.so")?;
-//! let provider = plugin.new_provider(&serde_json::json!({}))?;
+//! let provider = plugin.new_provider("")?;
 //! let request = ConverseRequest::user_text("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "Hi");
 //! let done = provider.converse(&request, |event| {
 //!     if let StreamEvent::TextDelta { text, .. } = event {

@@ -103,11 +103,10 @@ impl Plugin {
         &self.metadata
     }
 
-    /// Creates a provider from its configuration document. Configuration errors (kind
-    /// `config`) name the offending key.
-    pub fn new_provider(&self, config: &serde_json::Value) -> Result<Provider, Error> {
-        let json = config.to_string();
-        match (self.module.new_provider())(json.as_str().into()) {
+    /// Creates a provider from the host's configuration document (JSON or JSON5 text; `""`
+    /// for all defaults). Configuration errors (kind `config`) name the key, line and column.
+    pub fn new_provider(&self, config: &str) -> Result<Provider, Error> {
+        match (self.module.new_provider())(config.into()) {
             RResult::ROk(provider) => Ok(Provider::from_raw(provider)),
             RResult::RErr(e) => Err(e.into()),
         }
