@@ -1,0 +1,1095 @@
+"""Conformance test: botocore (the AWS SDK for Python) against the emulator.
+
+botocore is a client nobody in this project wrote: if it parses every answer
+of the emulator without complaint, and raises the modelled exceptions where
+Bedrock would, the emulator speaks Bedrock's wire protocol (rest-json, SigV4,
+AWS event streams) well enough for real AWS clients.
+
+The emulator to test is given by environment variables (the Rust test
+emulator/tests/botocore.rs starts one and sets them):
+
+    EMULATOR_URL                 base URL of control plane and runtime
+    EMULATOR_REGION              the region the emulator accepts
+    EMULATOR_ACCESS_KEY_ID       the SigV4 identity it accepts
+    EMULATOR_SECRET_ACCESS_KEY
+    EMULATOR_API_KEY             the Bedrock API key (bearer token) it accepts
+    EMULATOR_SESSION_URL         a second emulator, same identity, configured
+    EMULATOR_SESSION_TOKEN       to require this SigV4 session token
+
+botocore sends a Bedrock API key only over https, so the bearer-token tests
+put a local TLS front (a throwaway CA from trustme) before the plain-http
+emulator: the bytes the emulator receives are exactly botocore's.
+
+Run by hand:  scripts/python-env && EMULATOR_URL=... .venv/bin/python -m pytest -q emulator/conformance
+"""
+
+import base64
+import json
+import math
+import os
+import socket
+import ssl
+import threading
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import boto3
+import botocore
+import pytest
+import trustme
+from botocore.config import Config
+from botocore.exceptions import ClientError, EventStreamError
+
+# --------------------------------------------------------------------------
+# Hermetic environment: nothing from the developer's or CI's AWS setup may
+# leak into the clients (a stray AWS_BEARER_TOKEN_BEDROCK, for one, makes
+# botocore switch every Bedrock client to bearer auth).
+for _name in [n for n in os.environ if n.startswith("AWS_")]:
+    del os.environ[_name]
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
+def _required_env(name):
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(
+            f"{name} is not set: run this through `cargo test -p emulator --test botocore`, "
+            "or start the emulator and export EMULATOR_URL, EMULATOR_REGION, "
+            "EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY, EMULATOR_API_KEY"
+        )
+    return value
+
+
+URL = _required_env("EMULATOR_URL")
+REGION = _required_env("EMULATOR_REGION")
+ACCESS_KEY_ID = _required_env("EMULATOR_ACCESS_KEY_ID")
+SECRET_ACCESS_KEY = _required_env("EMULATOR_SECRET_ACCESS_KEY")
+API_KEY = _required_env("EMULATOR_API_KEY")
+SESSION_URL = _required_env("EMULATOR_SESSION_URL")
+SESSION_TOKEN = _required_env("EMULATOR_SESSION_TOKEN")
+
+# An on-demand model of the catalogue (Bedrock's real id).
+MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+
+NO_RETRIES = {"total_max_attempts": 1}
+STANDARD_RETRIES = {"mode": "standard", "total_max_attempts": 3}
+
+
+# --------------------------------------------------------------------------
+# Clients
+
+
+def make_client(
+    service,
+    *,
+    region=REGION,
+    access_key_id=ACCESS_KEY_ID,
+    secret_access_key=SECRET_ACCESS_KEY,
+    session_token=None,
+    retries=NO_RETRIES,
+    endpoint_url=URL,
+    verify=None,
+    **config,
+):
+    session = boto3.session.Session(
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        aws_session_token=session_token,
+        region_name=region,
+    )
+    return session.client(
+        service,
+        endpoint_url=endpoint_url,
+        verify=verify,
+        config=Config(retries=retries, connect_timeout=5, read_timeout=10, **config),
+    )
+
+
+@pytest.fixture(scope="module")
+def bedrock():
+    return make_client("bedrock")
+
+
+@pytest.fixture(scope="module")
+def runtime():
+    return make_client("bedrock-runtime")
+
+
+# --------------------------------------------------------------------------
+# Scenarios and requests
+
+
+def scenario_message(scenario, prompt=None):
+    """A user message carrying the scenario as its last text block."""
+    content = [{"text": prompt}] if prompt else []
+    content.append({"text": "EMULATOR_SCENARIO " + json.dumps(scenario)})
+    return {"role": "user", "content": content}
+
+
+def request(scenario=None, prompt="Hello!", model=MODEL, **extra):
+    if scenario is None:
+        messages = [{"role": "user", "content": [{"text": prompt}]}]
+    else:
+        messages = [scenario_message(scenario, prompt)]
+    return dict(modelId=model, messages=messages, **extra)
+
+
+def unique(label):
+    """A text unique to one test run, so scenario-keyed state never leaks."""
+    return f"{label} {uuid.uuid4().hex[:12]}"
+
+
+def collect(response):
+    """All events of a ConverseStream response, as parsed by botocore."""
+    return list(response["stream"])
+
+
+def names(events):
+    return [next(iter(event)) for event in events]
+
+
+def blocks_of(events):
+    """Content-block deltas grouped by block index: {index: [delta, ...]}."""
+    grouped = {}
+    for event in events:
+        if "contentBlockDelta" in event:
+            body = event["contentBlockDelta"]
+            grouped.setdefault(body["contentBlockIndex"], []).append(body["delta"])
+    return grouped
+
+
+def stream_text(events):
+    return "".join(
+        delta["text"]
+        for deltas in blocks_of(events).values()
+        for delta in deltas
+        if "text" in delta
+    )
+
+
+def converse_text(response):
+    return "".join(
+        block["text"] for block in response["output"]["message"]["content"] if "text" in block
+    )
+
+
+def stop_reason(events):
+    return next(e["messageStop"]["stopReason"] for e in events if "messageStop" in e)
+
+
+def metadata(events):
+    return next(e["metadata"] for e in events if "metadata" in e)
+
+
+def assert_well_formed_stream(events):
+    """The event order of a complete Bedrock ConverseStream answer."""
+    kinds = names(events)
+    assert kinds[0] == "messageStart", kinds
+    assert events[0]["messageStart"]["role"] == "assistant"
+    assert kinds[-2:] == ["messageStop", "metadata"], kinds
+    assert kinds.count("messageStart") == 1 and kinds.count("messageStop") == 1
+    # Blocks come one after the other, numbered from 0: an optional
+    # contentBlockStart, deltas, then exactly one contentBlockStop.
+    open_index = None
+    stopped = 0
+    for event in events[1:-2]:
+        kind, body = next(iter(event.items()))
+        assert kind in ("contentBlockStart", "contentBlockDelta", "contentBlockStop"), kinds
+        index = body["contentBlockIndex"]
+        if open_index is None:
+            assert index == stopped, f"block {index} opened out of order: {kinds}"
+            open_index = index
+        else:
+            assert kind != "contentBlockStart", f"contentBlockStart inside block {index}: {kinds}"
+        assert index == open_index, f"block {index} interleaved with block {open_index}: {kinds}"
+        if kind == "contentBlockStop":
+            stopped += 1
+            open_index = None
+    assert open_index is None, f"block {open_index} was never stopped: {kinds}"
+
+
+def assert_request_id(response):
+    assert response["ResponseMetadata"]["RequestId"], response["ResponseMetadata"]
+
+
+def error_of(excinfo):
+    return excinfo.value.response["Error"]
+
+
+def status_of(excinfo):
+    return excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+# --------------------------------------------------------------------------
+# Control plane: ListFoundationModels
+
+
+@pytest.fixture(scope="module")
+def foundation_models(bedrock):
+    response = bedrock.list_foundation_models()
+    assert_request_id(response)
+    return response["modelSummaries"]
+
+
+def test_list_foundation_models_parses(foundation_models):
+    ids = [m["modelId"] for m in foundation_models]
+    assert MODEL in ids
+    assert len(ids) == len(set(ids)), "duplicate model ids"
+    for model in foundation_models:
+        assert model["modelArn"] == f"arn:aws:bedrock:{REGION}::foundation-model/{model['modelId']}"
+        assert model["providerName"] and model["modelName"]
+        assert model["inputModalities"] and model["outputModalities"]
+        assert model["inferenceTypesSupported"]
+        assert model["modelLifecycle"]["status"] in ("ACTIVE", "LEGACY")
+        assert isinstance(model.get("responseStreamingSupported", False), bool)
+
+
+def test_catalogue_has_the_expected_families(foundation_models):
+    providers = {m["providerName"] for m in foundation_models}
+    assert {"Anthropic", "Amazon", "Meta", "Mistral AI"} <= providers, providers
+    outputs = {o for m in foundation_models for o in m["outputModalities"]}
+    assert {"TEXT", "EMBEDDING", "IMAGE"} <= outputs, outputs
+
+
+@pytest.mark.parametrize(
+    "filter_name, value, predicate",
+    [
+        ("byProvider", "Anthropic", lambda m: m["providerName"] == "Anthropic"),
+        ("byProvider", "Amazon", lambda m: m["providerName"] == "Amazon"),
+        ("byOutputModality", "EMBEDDING", lambda m: "EMBEDDING" in m["outputModalities"]),
+        ("byOutputModality", "IMAGE", lambda m: "IMAGE" in m["outputModalities"]),
+        ("byOutputModality", "TEXT", lambda m: "TEXT" in m["outputModalities"]),
+        ("byInferenceType", "ON_DEMAND", lambda m: "ON_DEMAND" in m["inferenceTypesSupported"]),
+    ],
+)
+def test_list_foundation_models_filters(bedrock, foundation_models, filter_name, value, predicate):
+    filtered = bedrock.list_foundation_models(**{filter_name: value})["modelSummaries"]
+    expected = sorted(m["modelId"] for m in foundation_models if predicate(m))
+    assert expected, f"catalogue has no model for {filter_name}={value}"
+    assert sorted(m["modelId"] for m in filtered) == expected
+    assert len(expected) < len(foundation_models), f"{filter_name}={value} filters nothing"
+
+
+def test_on_demand_filter_excludes_profile_only_models(bedrock, profile_only_model):
+    on_demand = bedrock.list_foundation_models(byInferenceType="ON_DEMAND")["modelSummaries"]
+    assert profile_only_model["modelId"] not in {m["modelId"] for m in on_demand}
+
+
+# --------------------------------------------------------------------------
+# Control plane: ListInferenceProfiles
+
+
+@pytest.fixture(scope="module")
+def inference_profiles(bedrock):
+    response = bedrock.list_inference_profiles()
+    assert_request_id(response)
+    assert "nextToken" not in response, "an unpaginated call should return every profile"
+    return response["inferenceProfileSummaries"]
+
+
+@pytest.fixture(scope="module")
+def profile_only_model(foundation_models):
+    candidates = [
+        m for m in foundation_models if m["inferenceTypesSupported"] == ["INFERENCE_PROFILE"]
+    ]
+    assert candidates, "catalogue has no profile-only model (e.g. Claude 3.7 / 4.x)"
+    anthropic = [m for m in candidates if m["providerName"] == "Anthropic"]
+    return (anthropic or candidates)[0]
+
+
+@pytest.fixture(scope="module")
+def profile_for(inference_profiles):
+    def find(model_id):
+        for profile in inference_profiles:
+            model_ids = [p["modelArn"].split("foundation-model/")[-1] for p in profile["models"]]
+            if model_id in model_ids:
+                return profile
+        raise AssertionError(f"no inference profile lists {model_id}")
+
+    return find
+
+
+def test_list_inference_profiles_parses(inference_profiles):
+    assert inference_profiles
+    ids = [p["inferenceProfileId"] for p in inference_profiles]
+    assert len(ids) == len(set(ids)), "duplicate profile ids"
+    for profile in inference_profiles:
+        prefix, _, model_id = profile["inferenceProfileId"].partition(".")
+        assert prefix in ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"), profile
+        assert profile["inferenceProfileArn"].startswith(f"arn:aws:bedrock:{REGION}:")
+        assert profile["inferenceProfileArn"].endswith(
+            f":inference-profile/{profile['inferenceProfileId']}"
+        )
+        assert profile["type"] == "SYSTEM_DEFINED"
+        assert profile["status"] == "ACTIVE"
+        assert profile["inferenceProfileName"]
+        assert profile["models"]
+        for member in profile["models"]:
+            assert member["modelArn"].endswith(f"::foundation-model/{model_id}"), profile
+        # Timestamps are parsed into datetimes by botocore.
+        for key in ("createdAt", "updatedAt"):
+            if key in profile:
+                assert hasattr(profile[key], "year")
+
+
+def test_inference_profiles_of_the_client_region(inference_profiles):
+    prefixes = {p["inferenceProfileId"].split(".")[0] for p in inference_profiles}
+    if REGION.startswith("us-"):
+        assert "us" in prefixes and "eu" not in prefixes, prefixes
+
+
+def test_list_inference_profiles_paginator(bedrock, inference_profiles):
+    paginator = bedrock.get_paginator("list_inference_profiles")
+    pages = list(paginator.paginate(PaginationConfig={"PageSize": 2}))
+    assert len(pages) >= 2, "maxResults=2 should need several pages"
+    for page in pages[:-1]:
+        assert len(page["inferenceProfileSummaries"]) == 2
+        assert page["nextToken"]
+    assert "nextToken" not in pages[-1]
+    paged = [p["inferenceProfileId"] for page in pages for p in page["inferenceProfileSummaries"]]
+    assert len(paged) == len(set(paged)), "a profile appeared on two pages"
+    assert paged == [p["inferenceProfileId"] for p in inference_profiles]
+
+
+def test_list_inference_profiles_manual_paging(bedrock, inference_profiles):
+    first = bedrock.list_inference_profiles(maxResults=3)
+    assert len(first["inferenceProfileSummaries"]) == 3
+    second = bedrock.list_inference_profiles(maxResults=3, nextToken=first["nextToken"])
+    ids = [p["inferenceProfileId"] for p in inference_profiles]
+    got = [p["inferenceProfileId"] for r in (first, second) for p in r["inferenceProfileSummaries"]]
+    assert got == ids[: len(got)]
+
+
+def test_list_inference_profiles_type_filter(bedrock, inference_profiles):
+    system = bedrock.list_inference_profiles(typeEquals="SYSTEM_DEFINED")
+    assert len(system["inferenceProfileSummaries"]) == len(inference_profiles)
+    application = bedrock.list_inference_profiles(typeEquals="APPLICATION")
+    assert application["inferenceProfileSummaries"] == []
+
+
+def test_every_profile_only_model_has_a_profile(foundation_models, profile_for):
+    for model in foundation_models:
+        if model["inferenceTypesSupported"] == ["INFERENCE_PROFILE"]:
+            profile_for(model["modelId"])
+
+
+# --------------------------------------------------------------------------
+# Runtime: plain echo (no scenario)
+
+
+def test_converse_echo(runtime):
+    prompt = unique("Please repeat after me")
+    response = runtime.converse(**request(prompt=prompt))
+    assert_request_id(response)
+    message = response["output"]["message"]
+    assert message["role"] == "assistant"
+    assert prompt in converse_text(response)
+    assert response["stopReason"] == "end_turn"
+    usage = response["usage"]
+    assert usage["inputTokens"] > 0 and usage["outputTokens"] > 0
+    assert usage["totalTokens"] >= usage["inputTokens"] + usage["outputTokens"]
+    assert response["metrics"]["latencyMs"] >= 0
+
+
+def test_converse_stream_echo(runtime):
+    prompt = unique("Please repeat after me")
+    response = runtime.converse_stream(**request(prompt=prompt))
+    assert_request_id(response)
+    events = collect(response)
+    assert_well_formed_stream(events)
+    assert prompt in stream_text(events)
+    assert stop_reason(events) == "end_turn"
+    usage = metadata(events)["usage"]
+    assert usage["inputTokens"] > 0 and usage["outputTokens"] > 0
+
+
+def test_echo_is_the_same_in_both_apis(runtime):
+    prompt = unique("Same answer twice")
+    unary = converse_text(runtime.converse(**request(prompt=prompt)))
+    streamed = stream_text(collect(runtime.converse_stream(**request(prompt=prompt))))
+    assert unary == streamed
+
+
+def test_echo_accepts_system_prompt_and_inference_config(runtime):
+    response = runtime.converse(
+        **request(prompt="hi"),
+        system=[{"text": "You are terse."}],
+        inferenceConfig={"maxTokens": 256, "temperature": 0.5, "topP": 0.9, "stopSequences": ["\n\nHuman:"]},
+    )
+    assert converse_text(response)
+
+
+def test_multi_turn_conversation(runtime):
+    prompt = unique("third turn")
+    messages = [
+        {"role": "user", "content": [{"text": "first"}]},
+        {"role": "assistant", "content": [{"text": "second"}]},
+        {"role": "user", "content": [{"text": prompt}]},
+    ]
+    response = runtime.converse(modelId=MODEL, messages=messages)
+    assert prompt in converse_text(response)
+
+
+# --------------------------------------------------------------------------
+# Runtime: exact text
+
+
+EXACT = "Exact answer: caf\u00e9, na\u00efve, \u65e5\u672c\u8a9e, \U0001F680 and \"quotes\"\nnew line."
+
+
+def test_converse_exact_text(runtime):
+    response = runtime.converse(**request({"text": EXACT}))
+    assert response["output"]["message"]["content"] == [{"text": EXACT}]
+    assert response["stopReason"] == "end_turn"
+
+
+def test_converse_stream_exact_text_in_deltas(runtime):
+    events = collect(runtime.converse_stream(**request({"text": EXACT, "deltaSize": 5})))
+    assert_well_formed_stream(events)
+    deltas = blocks_of(events)
+    assert list(deltas) == [0]
+    pieces = [d["text"] for d in deltas[0]]
+    assert "".join(pieces) == EXACT
+    assert all(1 <= len(p) <= 5 for p in pieces), pieces
+    assert len(pieces) == math.ceil(len(EXACT) / 5)
+
+
+def test_scenario_in_request_metadata(runtime):
+    text = unique("from requestMetadata")
+    scenario = json.dumps({"text": text})
+    response = runtime.converse(
+        **request(prompt="hi"), requestMetadata={"emulator-scenario": scenario}
+    )
+    assert converse_text(response) == text
+    events = collect(
+        runtime.converse_stream(**request(prompt="hi"), requestMetadata={"emulator-scenario": scenario})
+    )
+    assert stream_text(events) == text
+
+
+def test_text_length_is_deterministic(runtime):
+    scenario = {"textLength": 257, "deltaSize": 16}
+    unary = converse_text(runtime.converse(**request(scenario)))
+    assert len(unary) == 257
+    events = collect(runtime.converse_stream(**request(scenario)))
+    assert_well_formed_stream(events)
+    assert stream_text(events) == unary
+    assert len(blocks_of(events)[0]) == math.ceil(257 / 16)
+    assert converse_text(runtime.converse(**request(scenario))) == unary
+
+
+def test_large_answer(runtime):
+    scenario = {"textLength": 100_000, "deltaSize": 1000}
+    events = collect(runtime.converse_stream(**request(scenario)))
+    assert_well_formed_stream(events)
+    assert len(stream_text(events)) == 100_000
+
+
+# --------------------------------------------------------------------------
+# Runtime: reasoning
+
+
+REASONING = {"text": "Let me think: 2 + 2 = 4.", "signature": "c2lnbmF0dXJlLWFiYw==", "deltaSize": 4}
+
+
+def test_converse_reasoning_with_signature(runtime):
+    response = runtime.converse(**request({"reasoning": REASONING, "text": "4"}))
+    content = response["output"]["message"]["content"]
+    assert content[0] == {
+        "reasoningContent": {
+            "reasoningText": {"text": REASONING["text"], "signature": REASONING["signature"]}
+        }
+    }
+    assert content[1:] == [{"text": "4"}]
+
+
+def test_converse_stream_reasoning_with_signature(runtime):
+    events = collect(runtime.converse_stream(**request({"reasoning": REASONING, "text": "4"})))
+    assert_well_formed_stream(events)
+    deltas = blocks_of(events)
+    reasoning = [d["reasoningContent"] for d in deltas[0]]
+    texts = [r["text"] for r in reasoning if "text" in r]
+    signatures = [r["signature"] for r in reasoning if "signature" in r]
+    assert "".join(texts) == REASONING["text"]
+    assert all(len(t) <= 4 for t in texts)
+    assert signatures == [REASONING["signature"]]
+    assert "signature" in reasoning[-1], "the signature comes after the reasoning text"
+    assert [d["text"] for d in deltas[1]] == ["4"]
+
+
+def test_converse_redacted_reasoning(runtime):
+    secrets = [base64.b64encode(b"\x00\x01opaque\xff").decode(), base64.b64encode(b"second").decode()]
+    response = runtime.converse(**request({"redactedReasoning": secrets, "text": "done"}))
+    content = response["output"]["message"]["content"]
+    redacted = [b["reasoningContent"]["redactedContent"] for b in content if "reasoningContent" in b]
+    assert redacted == [base64.b64decode(s) for s in secrets]
+    assert content[-1] == {"text": "done"}
+
+
+def test_converse_stream_redacted_reasoning(runtime):
+    secrets = [base64.b64encode(b"\x00\x01opaque\xff").decode(), base64.b64encode(b"second").decode()]
+    events = collect(runtime.converse_stream(**request({"redactedReasoning": secrets, "text": "done"})))
+    assert_well_formed_stream(events)
+    redacted = [
+        d["reasoningContent"]["redactedContent"]
+        for deltas in blocks_of(events).values()
+        for d in deltas
+        if "redactedContent" in d.get("reasoningContent", {})
+    ]
+    assert redacted == [base64.b64decode(s) for s in secrets]
+    assert stream_text(events) == "done"
+
+
+# --------------------------------------------------------------------------
+# Runtime: tool calls
+
+
+TOOL_CONFIG = {
+    "tools": [
+        {
+            "toolSpec": {
+                "name": "get_weather",
+                "description": "Weather of a city",
+                "inputSchema": {"json": {"type": "object", "properties": {"city": {"type": "string"}}}},
+            }
+        },
+        {
+            "toolSpec": {
+                "name": "search",
+                "inputSchema": {"json": {"type": "object"}},
+            }
+        },
+    ]
+}
+
+TOOL_CALLS = [
+    {
+        "name": "get_weather",
+        "id": "tooluse_weather01",
+        "input": {"city": "Z\u00fcrich", "units": "metric", "days": [1, 2, 3]},
+        "fragmentSize": 7,
+    },
+    {
+        "name": "search",
+        "id": "tooluse_search02",
+        "input": {"query": "nested \"json\"", "filters": {"lang": ["en", "de"], "safe": True, "limit": None}},
+        "fragmentSize": 3,
+    },
+]
+
+
+def test_converse_tool_calls(runtime):
+    scenario = {"text": "Let me check.", "toolCalls": TOOL_CALLS}
+    response = runtime.converse(**request(scenario), toolConfig=TOOL_CONFIG)
+    assert response["stopReason"] == "tool_use"
+    content = response["output"]["message"]["content"]
+    assert content[0] == {"text": "Let me check."}
+    tool_uses = [b["toolUse"] for b in content if "toolUse" in b]
+    assert tool_uses == [
+        {"toolUseId": call["id"], "name": call["name"], "input": call["input"]} for call in TOOL_CALLS
+    ]
+
+
+def test_converse_stream_tool_calls_reassemble(runtime):
+    scenario = {"text": "Let me check.", "toolCalls": TOOL_CALLS}
+    events = collect(runtime.converse_stream(**request(scenario), toolConfig=TOOL_CONFIG))
+    assert_well_formed_stream(events)
+    assert stop_reason(events) == "tool_use"
+    starts = {
+        e["contentBlockStart"]["contentBlockIndex"]: e["contentBlockStart"]["start"]["toolUse"]
+        for e in events
+        if "contentBlockStart" in e
+    }
+    deltas = blocks_of(events)
+    assert [d["text"] for d in deltas[0]] == ["Let me check."]
+    assert sorted(starts) == [1, 2]
+    for index, call in zip(sorted(starts), TOOL_CALLS):
+        assert starts[index]["toolUseId"] == call["id"]
+        assert starts[index]["name"] == call["name"]
+        fragments = [d["toolUse"]["input"] for d in deltas[index]]
+        assert len(fragments) > 1, "the input should arrive in several fragments"
+        assert all(len(f) <= call["fragmentSize"] for f in fragments), fragments
+        assert json.loads("".join(fragments)) == call["input"]
+
+
+def test_tool_call_without_id_gets_one(runtime):
+    scenario = {"toolCalls": [{"name": "search", "input": {"q": 1}}]}
+    response = runtime.converse(**request(scenario), toolConfig=TOOL_CONFIG)
+    tool_use = next(b["toolUse"] for b in response["output"]["message"]["content"] if "toolUse" in b)
+    assert tool_use["toolUseId"] and tool_use["name"] == "search" and tool_use["input"] == {"q": 1}
+
+
+def test_tool_result_round_trip(runtime):
+    text = unique("after the tool")
+    messages = [
+        {"role": "user", "content": [{"text": "weather?"}]},
+        {
+            "role": "assistant",
+            "content": [{"toolUse": {"toolUseId": "tooluse_1", "name": "get_weather", "input": {"city": "Oslo"}}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"toolResult": {"toolUseId": "tooluse_1", "content": [{"json": {"temp": -3}}], "status": "success"}},
+                {"text": "EMULATOR_SCENARIO " + json.dumps({"text": text})},
+            ],
+        },
+    ]
+    response = runtime.converse(modelId=MODEL, messages=messages, toolConfig=TOOL_CONFIG)
+    assert converse_text(response) == text
+
+
+# --------------------------------------------------------------------------
+# Runtime: stop reasons, usage, metrics
+
+
+STOP_REASONS = [
+    "end_turn",
+    "tool_use",
+    "max_tokens",
+    "stop_sequence",
+    "guardrail_intervened",
+    "content_filtered",
+    "malformed_model_output",
+    "malformed_tool_use",
+    "model_context_window_exceeded",
+    "some_future_stop_reason",
+]
+
+
+@pytest.mark.parametrize("reason", STOP_REASONS)
+def test_converse_stop_reason(runtime, reason):
+    response = runtime.converse(**request({"text": "x", "stopReason": reason}))
+    assert response["stopReason"] == reason
+
+
+@pytest.mark.parametrize("reason", STOP_REASONS)
+def test_converse_stream_stop_reason(runtime, reason):
+    events = collect(runtime.converse_stream(**request({"text": "x", "stopReason": reason})))
+    assert_well_formed_stream(events)
+    assert stop_reason(events) == reason
+
+
+USAGE = {"inputTokens": 11, "outputTokens": 7, "cacheReadInputTokens": 1000, "cacheWriteInputTokens": 200}
+# Bedrock counts cache reads and writes in totalTokens.
+TOTAL = 11 + 7 + 1000 + 200
+
+
+def test_converse_usage_with_cache_tokens(runtime):
+    response = runtime.converse(**request({"text": "cached", "usage": USAGE}))
+    assert response["usage"] == {**USAGE, "totalTokens": TOTAL}
+
+
+def test_converse_stream_usage_with_cache_tokens(runtime):
+    events = collect(runtime.converse_stream(**request({"text": "cached", "usage": USAGE})))
+    assert metadata(events)["usage"] == {**USAGE, "totalTokens": TOTAL}
+
+
+def test_converse_latency_metric(runtime):
+    response = runtime.converse(**request({"text": "slow", "latencyMs": 1234}))
+    assert response["metrics"] == {"latencyMs": 1234}
+
+
+def test_converse_stream_metadata_latency(runtime):
+    events = collect(runtime.converse_stream(**request({"text": "slow", "latencyMs": 4321})))
+    assert metadata(events)["metrics"] == {"latencyMs": 4321}
+
+
+# --------------------------------------------------------------------------
+# Runtime: timing and stream faults
+
+
+def test_first_byte_delay(runtime):
+    start = time.monotonic()
+    response = runtime.converse_stream(**request({"text": "late", "firstByteDelayMs": 300}))
+    events = collect(response)
+    assert time.monotonic() - start >= 0.3
+    assert stream_text(events) == "late"
+
+
+def test_event_delay(runtime):
+    start = time.monotonic()
+    events = collect(runtime.converse_stream(**request({"text": "abcd", "deltaSize": 1, "eventDelayMs": 50})))
+    # messageStart, 4 deltas, contentBlockStop, messageStop, metadata: >= 7 gaps.
+    assert time.monotonic() - start >= 0.3
+    assert stream_text(events) == "abcd"
+
+
+def test_stream_without_message_stop(runtime):
+    events = collect(runtime.converse_stream(**request({"text": "unfinished", "fault": {"kind": "noMessageStop"}})))
+    assert "messageStop" not in names(events)
+    assert stream_text(events) == "unfinished"
+
+
+def test_stream_cut_after_events(runtime):
+    response = runtime.converse_stream(
+        **request({"text": "abcdefgh", "deltaSize": 1, "fault": {"kind": "cut", "afterEvents": 3}})
+    )
+    events = []
+    try:
+        for event in response["stream"]:
+            events.append(event)
+    except Exception as error:  # a truncated body: urllib3/botocore may raise
+        assert not isinstance(error, ClientError), error
+    assert names(events) == ["messageStart", "contentBlockDelta", "contentBlockDelta"]
+
+
+def test_stream_stall_hits_the_read_timeout(runtime):
+    client = make_client("bedrock-runtime", read_timeout=1)
+    response = client.converse_stream(
+        **request({"text": "abcdef", "deltaSize": 1, "fault": {"kind": "stall", "afterEvents": 2, "ms": 2500}})
+    )
+    events = []
+    start = time.monotonic()
+    with pytest.raises(Exception) as excinfo:
+        for event in response["stream"]:
+            events.append(event)
+    assert "timed out" in str(excinfo.value).lower() or "timeout" in type(excinfo.value).__name__.lower()
+    assert 0.9 <= time.monotonic() - start < 2.5
+    assert len(events) == 2
+
+
+# --------------------------------------------------------------------------
+# Runtime: in-stream exceptions
+
+
+STREAM_EXCEPTIONS = [
+    "throttlingException",
+    "modelStreamErrorException",
+    "validationException",
+    "internalServerException",
+    "serviceUnavailableException",
+]
+
+
+@pytest.mark.parametrize("exception", STREAM_EXCEPTIONS)
+def test_in_stream_exception(runtime, exception):
+    message = unique(f"injected {exception}")
+    scenario = {
+        "textLength": 40,
+        "deltaSize": 10,
+        "fault": {"kind": "exception", "afterEvents": 3, "exception": exception, "message": message},
+    }
+    response = runtime.converse_stream(**request(scenario))
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    events = []
+    with pytest.raises(EventStreamError) as excinfo:
+        for event in response["stream"]:
+            events.append(event)
+    assert len(events) == 3
+    assert error_of(excinfo) == {"Code": exception, "Message": message}
+    # The code is a member of the modelled event stream, bound to the modelled exception shape.
+    stream_shape = runtime.meta.service_model.operation_model("ConverseStream").output_shape.members["stream"]
+    shape = stream_shape.members[exception]
+    assert shape.metadata.get("exception") and shape.name == exception[0].upper() + exception[1:]
+
+
+def test_in_stream_exception_at_start(runtime):
+    scenario = {"text": "never", "fault": {"kind": "exception", "afterEvents": 0, "exception": "throttlingException"}}
+    response = runtime.converse_stream(**request(scenario))
+    with pytest.raises(EventStreamError) as excinfo:
+        collect(response)
+    assert error_of(excinfo)["Code"] == "throttlingException"
+    assert error_of(excinfo)["Message"]
+
+
+# --------------------------------------------------------------------------
+# Runtime: errors before the stream
+
+
+def test_unknown_model_id(runtime):
+    with pytest.raises(runtime.exceptions.ValidationException) as excinfo:
+        runtime.converse(**request(model="acme.no-such-model-v9:0"))
+    assert error_of(excinfo)["Message"] == "The provided model identifier is invalid."
+    assert status_of(excinfo) == 400
+    assert excinfo.value.response["ResponseMetadata"]["RequestId"]
+
+
+def test_unknown_model_id_stream(runtime):
+    with pytest.raises(runtime.exceptions.ValidationException) as excinfo:
+        runtime.converse_stream(**request(model="acme.no-such-model-v9:0"))
+    assert error_of(excinfo)["Message"] == "The provided model identifier is invalid."
+
+
+def test_profile_only_model_needs_an_inference_profile(runtime, profile_only_model):
+    model_id = profile_only_model["modelId"]
+    with pytest.raises(runtime.exceptions.ValidationException) as excinfo:
+        runtime.converse(**request(model=model_id))
+    assert "inference profile" in error_of(excinfo)["Message"]
+    with pytest.raises(runtime.exceptions.ValidationException) as excinfo:
+        runtime.converse_stream(**request(model=model_id))
+    assert "inference profile" in error_of(excinfo)["Message"]
+
+
+def test_profile_only_model_through_its_profile(runtime, profile_only_model, profile_for):
+    profile = profile_for(profile_only_model["modelId"])
+    text = unique("via profile")
+    for model in (profile["inferenceProfileId"], profile["inferenceProfileArn"]):
+        response = runtime.converse(**request({"text": text}, model=model))
+        assert converse_text(response) == text
+        events = collect(runtime.converse_stream(**request({"text": text}, model=model)))
+        assert stream_text(events) == text
+
+
+def test_foundation_model_arn_as_model_id(runtime):
+    arn = f"arn:aws:bedrock:{REGION}::foundation-model/{MODEL}"
+    assert converse_text(runtime.converse(**request({"text": "by arn"}, model=arn))) == "by arn"
+
+
+def test_throttled_before_the_stream_without_retries(runtime):
+    scenario = {"text": unique("throttled"), "throttleFirst": 1}
+    with pytest.raises(runtime.exceptions.ThrottlingException) as excinfo:
+        runtime.converse_stream(**request(scenario))
+    assert status_of(excinfo) == 429
+    assert excinfo.value.response["ResponseMetadata"]["RetryAttempts"] == 0
+    assert error_of(excinfo)["Message"]
+    # The second request with the same scenario goes through.
+    assert stream_text(collect(runtime.converse_stream(**request(scenario)))) == scenario["text"]
+
+
+def test_throttle_first_with_standard_retries(runtime):
+    client = make_client("bedrock-runtime", retries=STANDARD_RETRIES)
+    scenario = {"text": unique("retried"), "throttleFirst": 2}
+    response = client.converse(**request(scenario))
+    assert converse_text(response) == scenario["text"]
+    assert response["ResponseMetadata"]["RetryAttempts"] == 2
+
+
+def test_throttle_first_with_standard_retries_stream(runtime):
+    client = make_client("bedrock-runtime", retries=STANDARD_RETRIES)
+    scenario = {"text": unique("retried stream"), "throttleFirst": 2}
+    response = client.converse_stream(**request(scenario))
+    assert response["ResponseMetadata"]["RetryAttempts"] == 2
+    assert stream_text(collect(response)) == scenario["text"]
+
+
+@pytest.mark.parametrize(
+    "status, error_type",
+    [
+        (429, "ThrottlingException"),
+        (400, "ValidationException"),
+        (403, "AccessDeniedException"),
+        (404, "ResourceNotFoundException"),
+        (408, "ModelTimeoutException"),
+        (424, "ModelErrorException"),
+        (429, "ModelNotReadyException"),
+        (500, "InternalServerException"),
+        (503, "ServiceUnavailableException"),
+    ],
+)
+def test_scripted_error_response(runtime, status, error_type):
+    message = unique(f"scripted {error_type}")
+    scenario = {"error": {"status": status, "type": error_type, "message": message}}
+    for call in (runtime.converse, runtime.converse_stream):
+        with pytest.raises(getattr(runtime.exceptions, error_type)) as excinfo:
+            call(**request(scenario))
+        assert status_of(excinfo) == status
+        assert error_of(excinfo)["Message"] == message
+
+
+def test_malformed_request_is_a_validation_error(runtime):
+    # An assistant message first is a conversation Bedrock refuses.
+    with pytest.raises(runtime.exceptions.ValidationException):
+        runtime.converse(modelId=MODEL, messages=[{"role": "assistant", "content": [{"text": "hi"}]}])
+
+
+# --------------------------------------------------------------------------
+# Authentication
+
+
+def test_wrong_secret_is_rejected(runtime):
+    client = make_client("bedrock-runtime", secret_access_key="wrong" + SECRET_ACCESS_KEY)
+    with pytest.raises(ClientError) as excinfo:
+        client.converse(**request(prompt="hi"))
+    assert status_of(excinfo) == 403
+    assert error_of(excinfo)["Code"] in ("InvalidSignatureException", "SignatureDoesNotMatch")
+    assert error_of(excinfo)["Message"]
+
+
+def test_wrong_secret_is_rejected_by_control_plane():
+    client = make_client("bedrock", secret_access_key="wrong" + SECRET_ACCESS_KEY)
+    with pytest.raises(ClientError) as excinfo:
+        client.list_foundation_models()
+    assert status_of(excinfo) == 403
+    assert error_of(excinfo)["Code"] in ("InvalidSignatureException", "SignatureDoesNotMatch")
+
+
+def test_unknown_access_key_is_rejected():
+    client = make_client("bedrock-runtime", access_key_id="AKIAUNKNOWNKEY000000")
+    with pytest.raises(ClientError) as excinfo:
+        client.converse(**request(prompt="hi"))
+    assert status_of(excinfo) == 403
+    assert error_of(excinfo)["Code"] in ("UnrecognizedClientException", "InvalidSignatureException")
+
+
+def test_wrong_region_is_rejected():
+    other = "eu-west-1" if REGION != "eu-west-1" else "us-west-2"
+    client = make_client("bedrock-runtime", region=other)
+    with pytest.raises(ClientError) as excinfo:
+        client.converse(**request(prompt="hi"))
+    assert status_of(excinfo) == 403
+    assert error_of(excinfo)["Code"] in ("InvalidSignatureException", "SignatureDoesNotMatch")
+
+
+def test_unsigned_request_is_rejected():
+    client = make_client("bedrock", signature_version=botocore.UNSIGNED)
+    with pytest.raises(ClientError) as excinfo:
+        client.list_foundation_models()
+    assert status_of(excinfo) == 403
+
+
+def test_session_token_accepted_when_configured():
+    client = make_client("bedrock-runtime", endpoint_url=SESSION_URL, session_token=SESSION_TOKEN)
+    assert converse_text(client.converse(**request({"text": "with token"}))) == "with token"
+    control = make_client("bedrock", endpoint_url=SESSION_URL, session_token=SESSION_TOKEN)
+    assert control.list_foundation_models()["modelSummaries"]
+
+
+def test_missing_session_token_is_rejected_when_configured():
+    client = make_client("bedrock-runtime", endpoint_url=SESSION_URL, session_token=None)
+    with pytest.raises(ClientError) as excinfo:
+        client.converse(**request(prompt="hi"))
+    assert status_of(excinfo) == 403
+    assert error_of(excinfo)["Code"] in ("UnrecognizedClientException", "InvalidSignatureException")
+
+
+def test_wrong_session_token_is_rejected():
+    client = make_client("bedrock-runtime", endpoint_url=SESSION_URL, session_token="wrong" + SESSION_TOKEN)
+    with pytest.raises(ClientError) as excinfo:
+        client.converse(**request(prompt="hi"))
+    assert status_of(excinfo) == 403
+    assert error_of(excinfo)["Code"] in ("UnrecognizedClientException", "InvalidSignatureException")
+
+
+# --------------------------------------------------------------------------
+# Bedrock API keys (bearer tokens). botocore reads AWS_BEARER_TOKEN_BEDROCK
+# and then prefers bearer auth over SigV4 for bedrock and bedrock-runtime;
+# it refuses to send a bearer token over plain http, hence the TLS front.
+
+
+class TlsFront:
+    """Terminates TLS on a loopback port and relays the bytes to the emulator."""
+
+    def __init__(self, upstream_url, tmp_dir):
+        upstream = urlsplit(upstream_url)
+        self.upstream = (upstream.hostname, upstream.port)
+        ca = trustme.CA()
+        self.ca_file = os.path.join(tmp_dir, "emulator-test-ca.pem")
+        ca.cert_pem.write_to_path(self.ca_file)
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(self.context)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.url = f"https://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                raw, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw):
+        try:
+            raw.settimeout(10)
+            client = self.context.wrap_socket(raw, server_side=True)
+            upstream = socket.create_connection(self.upstream, timeout=10)
+        except (OSError, ssl.SSLError):
+            raw.close()
+            return
+        threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+        self._pipe(client, upstream)
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def close(self):
+        self.stopping.set()
+        self.listener.close()
+        self.thread.join(timeout=2)
+
+
+@pytest.fixture(scope="module")
+def tls_front(tmp_path_factory):
+    front = TlsFront(URL, str(tmp_path_factory.mktemp("tls")))
+    yield front
+    front.close()
+
+
+def bearer_client(service, token, tls_front, monkeypatch):
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", token)
+    return make_client(service, endpoint_url=tls_front.url, verify=tls_front.ca_file)
+
+
+def sent_authorization(client):
+    seen = []
+
+    def record(request, **_):
+        value = request.headers.get("Authorization")
+        seen.append(value.decode() if isinstance(value, bytes) else value)
+
+    client.meta.events.register("before-send", record)
+    return seen
+
+
+def test_pinned_botocore_supports_bedrock_api_keys():
+    from botocore.handlers import get_bearer_auth_supported_services
+
+    assert "bedrock" in get_bearer_auth_supported_services()
+
+
+def test_tls_front_relays_sigv4(tls_front):
+    # The front itself is transparent: SigV4 through it works as without it.
+    client = make_client("bedrock-runtime", endpoint_url=tls_front.url, verify=tls_front.ca_file)
+    assert converse_text(client.converse(**request({"text": "via tls"}))) == "via tls"
+
+
+def test_bearer_token_works(tls_front, monkeypatch):
+    client = bearer_client("bedrock-runtime", API_KEY, tls_front, monkeypatch)
+    seen = sent_authorization(client)
+    assert converse_text(client.converse(**request({"text": "bearer ok"}))) == "bearer ok"
+    assert seen == [f"Bearer {API_KEY}"]
+    events = collect(client.converse_stream(**request({"text": "bearer stream"})))
+    assert_well_formed_stream(events)
+    assert stream_text(events) == "bearer stream"
+
+
+def test_bearer_token_works_for_control_plane(tls_front, monkeypatch):
+    client = bearer_client("bedrock", API_KEY, tls_front, monkeypatch)
+    seen = sent_authorization(client)
+    assert client.list_foundation_models()["modelSummaries"]
+    assert seen == [f"Bearer {API_KEY}"]
+
+
+def test_bad_bearer_token_is_rejected(tls_front, monkeypatch):
+    client = bearer_client("bedrock-runtime", "ABSK" + uuid.uuid4().hex, tls_front, monkeypatch)
+    seen = sent_authorization(client)
+    with pytest.raises(ClientError) as excinfo:
+        client.converse(**request(prompt="hi"))
+    assert seen and seen[0].startswith("Bearer ABSK")
+    assert status_of(excinfo) == 403
+    assert error_of(excinfo)["Code"] in ("UnrecognizedClientException", "AccessDeniedException")
+    assert error_of(excinfo)["Message"]
