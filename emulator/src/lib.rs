@@ -1,1 +1,83 @@
-//! placeholder
+//! A local Amazon Bedrock-compatible endpoint for tests and demos.
+//!
+//! One loopback HTTP server speaks both Bedrock APIs (routing by path): the control plane
+//! (`GET /foundation-models`, `GET /inference-profiles`, `GET /inference-profiles/{id}`) and
+//! the runtime (`POST /model/{modelId}/converse`, `POST /model/{modelId}/converse-stream`),
+//! faithfully enough that botocore and the AWS Rust SDK work against it unmodified:
+//! restJson1 bodies, `application/vnd.amazon.eventstream` frames (written with
+//! `aws-smithy-eventstream`, with the `p` padding field the service adds), errors with
+//! `x-amzn-ErrorType`/`x-amzn-RequestId`, and SigV4 verified for real with `aws-sigv4`
+//! (signing name `bedrock`) or a Bedrock API key as `Authorization: Bearer`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), emulator::StartError> {
+//! let emu = emulator::Emulator::start(emulator::EmulatorConfig::default()).await?;
+//! println!("endpoint_url = {}", emu.url());
+//! # Ok(()) }
+//! ```
+//!
+//! # Scripting the model
+//!
+//! Without a script the model is a polite echo: it answers
+//! `You said: <last user text>. (This is the local Bedrock emulator; no AWS account was used.)`
+//! in small deltas. To get exactly the response a test needs, give a **scenario**: a JSON
+//! object (camelCase keys, unknown keys rejected) found, first match wins, in
+//!
+//! 1. the last user message: a text block whose text begins with `EMULATOR_SCENARIO `
+//!    followed by the JSON object (text after the object is ignored, and the block is never
+//!    echoed);
+//! 2. `requestMetadata["emulator-scenario"]`: the JSON object as a string;
+//! 3. [`RunningEmulator::set_scenario`]`(model_id, Scenario)`: registered for the model id
+//!    as sent in the path (percent-decoded) or for the base model id behind it.
+//!
+//! All fields are optional:
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `text` | exact answer text |
+//! | `textLength` | deterministic filler text of that many characters (if no `text`) |
+//! | `deltaSize` | characters per text delta, default 6; never splits a UTF-8 character |
+//! | `reasoning` | `{text, signature?, deltaSize?}`: reasoning block 0 (text deltas, then one signature delta) |
+//! | `redactedReasoning` | `["base64", ...]`: one redacted reasoning block each |
+//! | `toolCalls` | `[{name, input, id?, fragmentSize?}]`: toolUse blocks after the text; the input JSON is sent in one fragment, or (with `fragmentSize`) as `""` followed by fragments of that many characters split mid-token, as Claude does; the default id is `tooluse_emulator...` |
+//! | `stopReason` | default `end_turn`, or `tool_use` with tool calls; any string passes through |
+//! | `usage` | `{inputTokens, outputTokens, cacheReadInputTokens, cacheWriteInputTokens}`; missing counts are derived from the request/answer sizes; cache counts are only reported when given, with the service's `...TokenCount` twins; `totalTokens` = input + output + cache read + cache write, as the service computes it |
+//! | `latencyMs` | `metrics.latencyMs` (default 120 + the scripted delays) |
+//! | `firstByteDelayMs` | delay before the response starts |
+//! | `eventDelayMs` | delay between stream events |
+//! | `fault` | `{kind:"exception", afterEvents, exception, message?}`: an exception frame (`throttlingException`, `validationException`, `modelStreamErrorException`, `internalServerException`, `serviceUnavailableException`) after N events; `{kind:"cut", afterEvents}`: connection closed in the middle of frame N; `{kind:"noMessageStop"}`: clean end without `messageStop`/`metadata`; `{kind:"stall", afterEvents, ms}`: pause before event N. On Converse an exception becomes the matching HTTP error, a cut truncates the JSON body |
+//! | `throttleFirst` | the first N requests carrying this same scenario (keyed by its canonical JSON) get HTTP 429 `ThrottlingException`, later ones succeed |
+//! | `error` | `{type, status?, message?}`: this error response instead of an answer |
+//!
+//! Example user text:
+//! `EMULATOR_SCENARIO {"text":"Hi!","deltaSize":2,"fault":{"kind":"exception","afterEvents":3,"exception":"throttlingException"}}`
+//!
+//! Real recordings can be replayed byte for byte with [`RunningEmulator::set_raw_response`],
+//! and every request is recorded ([`RunningEmulator::requests`]) so tests can assert what a
+//! client actually sent.
+
+pub mod answer;
+pub mod auth;
+pub mod catalogue;
+pub mod config;
+mod control;
+pub mod error;
+pub mod events;
+pub mod frames;
+pub mod recorder;
+pub mod routes;
+mod runtime;
+pub mod scenario;
+mod server;
+mod state;
+pub mod validate;
+
+pub use auth::AuthKind;
+pub use config::{
+    EmulatorConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_HOST,
+    DEFAULT_PORT, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY,
+};
+pub use error::{ApiError, StartError};
+pub use recorder::{RawResponse, RecordedRequest};
+pub use scenario::{ErrorSpec, Fault, ReasoningSpec, Scenario, ToolCallSpec, UsageSpec};
+pub use server::{Emulator, RunningEmulator};

@@ -1,0 +1,286 @@
+//! The deterministic "model": turns a request (and optional scenario) into an [`Answer`],
+//! the response content independent of how it is delivered (stream or JSON).
+
+use crate::scenario::{Scenario, DEFAULT_DELTA_SIZE};
+use serde_json::Value;
+
+/// One content block of the answer, in output order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// Visible reasoning with optional signature.
+    Reasoning {
+        /// Reasoning text.
+        text: String,
+        /// Signature, if any.
+        signature: Option<String>,
+        /// Characters per delta.
+        delta_size: usize,
+    },
+    /// Redacted reasoning (base64 string as sent in JSON).
+    Redacted(String),
+    /// Answer text.
+    Text {
+        /// The text.
+        text: String,
+        /// Characters per delta.
+        delta_size: usize,
+    },
+    /// A tool call.
+    ToolUse {
+        /// toolUseId.
+        id: String,
+        /// Tool name.
+        name: String,
+        /// Input value.
+        input: Value,
+        /// Fragment size for streaming the input JSON (`None` = one fragment).
+        fragment_size: Option<usize>,
+    },
+}
+
+/// Token usage reported in `metadata`/`usage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// inputTokens.
+    pub input: u64,
+    /// outputTokens.
+    pub output: u64,
+    /// Cache counters; only reported when the scenario sets one of them.
+    pub cache: Option<(u64, u64)>,
+}
+
+impl Usage {
+    /// totalTokens as the service computes it: cache tokens count too
+    /// (see the recorded prompt-caching stream: 11 + 236 + 1028 = 1275).
+    pub fn total(&self) -> u64 {
+        let (r, w) = self.cache.unwrap_or((0, 0));
+        self.input + self.output + r + w
+    }
+}
+
+/// A complete model answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// Content blocks in order.
+    pub blocks: Vec<Block>,
+    /// stopReason.
+    pub stop_reason: String,
+    /// Usage.
+    pub usage: Usage,
+    /// metrics.latencyMs (None = computed from delays by the caller).
+    pub latency_ms: Option<u64>,
+}
+
+const FILLER: &str = "The quick brown fox jumps over the lazy dog. ";
+
+/// Deterministic text of exactly `len` characters.
+pub fn filler_text(len: usize) -> String {
+    FILLER.chars().cycle().take(len).collect()
+}
+
+/// Text of user messages, skipping scenario carriers.
+fn user_texts(request: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    for m in request
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if m.get("role").and_then(Value::as_str) != Some("user") {
+            continue;
+        }
+        for b in m
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(t) = b.get("text").and_then(Value::as_str) {
+                if !crate::scenario::is_scenario_text(t) {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn last_user_text(request: &Value) -> String {
+    let last = request
+        .get("messages")
+        .and_then(Value::as_array)
+        .and_then(|ms| {
+            ms.iter()
+                .rev()
+                .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        });
+    let mut parts = Vec::new();
+    for b in last
+        .and_then(|m| m.get("content"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(t) = b.get("text").and_then(Value::as_str) {
+            if !crate::scenario::is_scenario_text(t) {
+                parts.push(t);
+            }
+        } else if b.get("toolResult").is_some() {
+            parts.push("(a tool result)");
+        }
+    }
+    parts.join(" ")
+}
+
+/// The polite echo used when no scenario is given.
+pub fn echo_text(request: &Value) -> String {
+    let said = last_user_text(request);
+    let said = if said.is_empty() {
+        "nothing".to_string()
+    } else {
+        said
+    };
+    format!("You said: {said}. (This is the local Bedrock emulator; no AWS account was used.)")
+}
+
+/// Roughly four characters per token, never zero: deterministic and plausible.
+fn tokens_for(chars: usize) -> u64 {
+    (chars as u64).div_ceil(4).max(1)
+}
+
+/// Builds the answer for a request. `scenario` is `None` for the echo model.
+pub fn build(request: &Value, scenario: Option<&Scenario>) -> Answer {
+    let default = Scenario::default();
+    let s = scenario.unwrap_or(&default);
+    let delta_size = s.delta_size.unwrap_or(DEFAULT_DELTA_SIZE).max(1);
+    let mut blocks = Vec::new();
+    if let Some(r) = &s.reasoning {
+        blocks.push(Block::Reasoning {
+            text: r.text.clone(),
+            signature: r.signature.clone(),
+            delta_size: r.delta_size.unwrap_or(delta_size).max(1),
+        });
+    }
+    for redacted in s.redacted_reasoning.iter().flatten() {
+        blocks.push(Block::Redacted(redacted.clone()));
+    }
+    let tool_calls = s.tool_calls.as_deref().unwrap_or(&[]);
+    let text = match (&s.text, s.text_length) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(n)) => Some(filler_text(n)),
+        // A pure tool call or pure reasoning answer has no text block, like the service.
+        (None, None) if !tool_calls.is_empty() => None,
+        (None, None)
+            if scenario.is_some() && (s.reasoning.is_some() || s.redacted_reasoning.is_some()) =>
+        {
+            None
+        }
+        (None, None) => Some(echo_text(request)),
+    };
+    if let Some(text) = text {
+        blocks.push(Block::Text { text, delta_size });
+    }
+    for call in tool_calls {
+        let index = blocks.len();
+        blocks.push(Block::ToolUse {
+            id: call
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("tooluse_emulator{index:02}{}", call.name.len())),
+            name: call.name.clone(),
+            input: if call.input.is_null() {
+                Value::Object(Default::default())
+            } else {
+                call.input.clone()
+            },
+            fragment_size: call.fragment_size.map(|f| f.max(1)),
+        });
+    }
+    let stop_reason = s.stop_reason.clone().unwrap_or_else(|| {
+        if tool_calls.is_empty() {
+            "end_turn"
+        } else {
+            "tool_use"
+        }
+        .to_string()
+    });
+    let input_chars: usize = user_texts(request)
+        .iter()
+        .map(|t| t.chars().count())
+        .sum::<usize>()
+        + request.to_string().len() / 16;
+    let output_chars: usize = blocks
+        .iter()
+        .map(|b| match b {
+            Block::Reasoning { text, .. } | Block::Text { text, .. } => text.chars().count(),
+            Block::Redacted(r) => r.len() / 2,
+            Block::ToolUse { input, name, .. } => input.to_string().len() + name.len(),
+        })
+        .sum();
+    let spec = s.usage.clone().unwrap_or_default();
+    let cache = match (spec.cache_read_input_tokens, spec.cache_write_input_tokens) {
+        (None, None) => None,
+        (r, w) => Some((r.unwrap_or(0), w.unwrap_or(0))),
+    };
+    Answer {
+        blocks,
+        stop_reason,
+        usage: Usage {
+            input: spec.input_tokens.unwrap_or_else(|| tokens_for(input_chars)),
+            output: spec
+                .output_tokens
+                .unwrap_or_else(|| tokens_for(output_chars)),
+            cache,
+        },
+        latency_ms: s.latency_ms,
+    }
+}
+
+/// Splits `text` into pieces of `size` characters (never inside a UTF-8 character).
+/// An empty text yields one empty piece, as the service sends an empty delta.
+pub fn split_chars(text: &str, size: usize) -> Vec<&str> {
+    if text.is_empty() {
+        return vec![""];
+    }
+    let size = size.max(1);
+    let mut pieces = Vec::with_capacity(text.len() / size + 1);
+    let mut start = 0;
+    let mut count = 0;
+    for (idx, _) in text.char_indices() {
+        if count == size {
+            pieces.push(&text[start..idx]);
+            start = idx;
+            count = 0;
+        }
+        count += 1;
+    }
+    pieces.push(&text[start..]);
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_char_boundaries() {
+        assert_eq!(
+            split_chars("héllo wörld", 3),
+            vec!["hél", "lo ", "wör", "ld"]
+        );
+        assert_eq!(split_chars("", 3), vec![""]);
+        assert_eq!(filler_text(7).chars().count(), 7);
+    }
+
+    #[test]
+    fn echo_skips_scenario_text() {
+        let req = serde_json::json!({"messages":[{"role":"user","content":[{"text":"hello"}]}]});
+        let a = build(&req, None);
+        assert_eq!(a.stop_reason, "end_turn");
+        match &a.blocks[0] {
+            Block::Text { text, .. } => assert!(text.starts_with("You said: hello.")),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Emulator configuration and its documented defaults.
+
+/// Default listen address: loopback only, so nothing outside the machine can reach it.
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// Default port: 0 lets the OS pick a free port (the bound URL is printed/returned).
+pub const DEFAULT_PORT: u16 = 0;
+/// Default AWS region the emulator pretends to be in (SigV4 scopes must name it).
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// Default access key id accepted for SigV4.
+pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIAEMULATOR00000000";
+/// Default secret access key used to verify SigV4 signatures.
+pub const DEFAULT_SECRET_ACCESS_KEY: &str = "emulatorSecretAccessKey0000000000000000";
+/// Default Bedrock API key accepted as `Authorization: Bearer <key>`.
+pub const DEFAULT_API_KEY: &str = "ABSKZW11bGF0b3ItYXBpLWtleQ==";
+/// Default account id used in inference-profile ARNs.
+pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
+/// SigV4 signing name for both the control plane and the runtime.
+pub const SIGNING_NAME: &str = "bedrock";
+/// Largest request body accepted; larger bodies get a ValidationException.
+pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+/// Allowed clock skew between `x-amz-date` and the emulator's clock.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 15 * 60;
+
+/// Everything an emulator instance needs. `Default` gives the documented defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmulatorConfig {
+    /// IP address to bind.
+    pub host: String,
+    /// TCP port to bind (0 = any free port).
+    pub port: u16,
+    /// Region the emulator serves.
+    pub region: String,
+    /// Access key id accepted for SigV4.
+    pub access_key_id: String,
+    /// Secret used to verify SigV4 signatures.
+    pub secret_access_key: String,
+    /// When set, SigV4 requests must carry exactly this `x-amz-security-token`.
+    pub session_token: Option<String>,
+    /// Bearer token (Bedrock API key) accepted instead of SigV4.
+    pub api_key: String,
+    /// Account id used in ARNs.
+    pub account_id: String,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            host: DEFAULT_HOST.to_string(),
+            port: DEFAULT_PORT,
+            region: DEFAULT_REGION.to_string(),
+            access_key_id: DEFAULT_ACCESS_KEY_ID.to_string(),
+            secret_access_key: DEFAULT_SECRET_ACCESS_KEY.to_string(),
+            session_token: None,
+            api_key: DEFAULT_API_KEY.to_string(),
+            account_id: DEFAULT_ACCOUNT_ID.to_string(),
+        }
+    }
+}

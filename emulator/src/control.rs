@@ -1,0 +1,173 @@
+//! Control-plane operations: ListFoundationModels, ListInferenceProfiles, GetInferenceProfile.
+
+use crate::catalogue::{self, ModelFilter};
+use crate::error::ApiError;
+use crate::routes::{decode_segment, json_response};
+use crate::state::State;
+use axum::body::Body;
+use axum::http::Response;
+use base64::Engine as _;
+use serde_json::json;
+
+/// Decoded `key=value` query pairs.
+pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let dec = |s: &str| decode_segment(&s.replace('+', " ")).unwrap_or_default();
+            (dec(k), dec(v))
+        })
+        .collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn check_enum(name: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{v}' at '{name}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// GET /foundation-models
+pub fn list_foundation_models(
+    state: &State,
+    query: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
+    let pairs = query_pairs(query);
+    let filter = ModelFilter {
+        by_provider: param(&pairs, "byProvider").map(str::to_string),
+        by_output_modality: param(&pairs, "byOutputModality").map(str::to_string),
+        by_inference_type: param(&pairs, "byInferenceType").map(str::to_string),
+        by_customization_type: param(&pairs, "byCustomizationType").map(str::to_string),
+    };
+    check_enum(
+        "byOutputModality",
+        filter.by_output_modality.as_deref(),
+        &["TEXT", "IMAGE", "EMBEDDING"],
+    )?;
+    check_enum(
+        "byInferenceType",
+        filter.by_inference_type.as_deref(),
+        &["ON_DEMAND", "PROVISIONED"],
+    )?;
+    check_enum(
+        "byCustomizationType",
+        filter.by_customization_type.as_deref(),
+        &["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"],
+    )?;
+    let region = &state.config.region;
+    let summaries: Vec<_> = catalogue::list_models(&filter)
+        .iter()
+        .map(|m| m.summary(region))
+        .collect();
+    Ok(json_response(
+        json!({ "modelSummaries": summaries }).to_string(),
+    ))
+}
+
+const TOKEN_PREFIX: &str = "emulator-profiles:";
+
+fn encode_token(offset: usize) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{TOKEN_PREFIX}{offset}"))
+}
+
+fn decode_token(token: &str) -> Option<usize> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix(TOKEN_PREFIX)?
+        .parse()
+        .ok()
+}
+
+/// GET /inference-profiles
+pub fn list_inference_profiles(
+    state: &State,
+    query: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
+    let pairs = query_pairs(query);
+    let max_results = match param(&pairs, "maxResults") {
+        None => 1000,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                return Err(ApiError::validation(format!(
+                    "1 validation error detected: Value '{v}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 1000"
+                )))
+            }
+        },
+    };
+    let kind = param(&pairs, "type").unwrap_or("SYSTEM_DEFINED");
+    check_enum("typeEquals", Some(kind), &["SYSTEM_DEFINED", "APPLICATION"])?;
+    let offset = match param(&pairs, "nextToken") {
+        None => 0,
+        Some(t) => decode_token(t)
+            .ok_or_else(|| ApiError::validation("The provided pagination token is invalid."))?,
+    };
+    // The emulator has no application profiles: they are created per account.
+    let all = if kind == "SYSTEM_DEFINED" {
+        catalogue::profiles()
+    } else {
+        Vec::new()
+    };
+    let (region, account) = (&state.config.region, &state.config.account_id);
+    let page: Vec<_> = all
+        .iter()
+        .skip(offset)
+        .take(max_results)
+        .map(|p| p.summary(region, account))
+        .collect();
+    let mut body = json!({ "inferenceProfileSummaries": page });
+    if offset + max_results < all.len() {
+        body["nextToken"] = json!(encode_token(offset + max_results));
+    }
+    Ok(json_response(body.to_string()))
+}
+
+/// GET /inference-profiles/{id or ARN}
+pub fn get_inference_profile(state: &State, raw_id: &str) -> Result<Response<Body>, ApiError> {
+    let id = decode_segment(raw_id).unwrap_or_default();
+    let (region, account) = (&state.config.region, &state.config.account_id);
+    let profile_id = id
+        .strip_prefix(&format!(
+            "arn:aws:bedrock:{region}:{account}:inference-profile/"
+        ))
+        .unwrap_or(&id);
+    match catalogue::profile(profile_id) {
+        Some(p) => Ok(json_response(p.summary(region, account).to_string())),
+        None => Err(ApiError::new(
+            404,
+            "ResourceNotFoundException",
+            format!("Inference profile {id} not found."),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_round_trip() {
+        assert_eq!(decode_token(&encode_token(42)), Some(42));
+        assert_eq!(decode_token("garbage"), None);
+        assert_eq!(
+            query_pairs(Some("a=b%3Ac&d")),
+            vec![("a".into(), "b:c".into()), ("d".into(), "".into())]
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! Renders an [`Answer`] as the service's ConverseStream events and Converse JSON.
+
+use crate::answer::{split_chars, Answer, Block, Usage};
+use crate::frames;
+use serde_json::{json, Value};
+
+const PAD_ALPHABET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// The service pads every event with `"p":"abcd..."` of varying length against
+/// length side channels; we vary the length deterministically by event position.
+pub fn padding(seq: usize) -> &'static str {
+    let len = 1 + (seq * 37 + 11) % 60;
+    &PAD_ALPHABET[..len]
+}
+
+/// JSON with object keys sorted, as the service writes event payloads, whatever map type
+/// serde_json was compiled with (a dependency may enable `preserve_order`).
+pub fn to_sorted_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_sorted(v, &mut out);
+    out
+}
+
+fn write_sorted(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push(':');
+                write_sorted(&map[*k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_sorted(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The usage object; the cache counters come with their `...TokenCount` twins like the service.
+pub fn usage_json(usage: &Usage) -> Value {
+    let mut u = json!({
+        "inputTokens": usage.input,
+        "outputTokens": usage.output,
+        "totalTokens": usage.total(),
+    });
+    if let (Some((read, write)), Some(obj)) = (usage.cache, u.as_object_mut()) {
+        obj.insert("cacheReadInputTokens".into(), json!(read));
+        obj.insert("cacheReadInputTokenCount".into(), json!(read));
+        obj.insert("cacheWriteInputTokens".into(), json!(write));
+        obj.insert("cacheWriteInputTokenCount".into(), json!(write));
+    }
+    u
+}
+
+/// The stream as (event type, payload without padding), in order.
+pub fn stream_events(answer: &Answer, latency_ms: u64) -> Vec<(&'static str, Value)> {
+    let mut events = vec![("messageStart", json!({ "role": "assistant" }))];
+    for (index, block) in answer.blocks.iter().enumerate() {
+        let delta = |d: Value| {
+            (
+                "contentBlockDelta",
+                json!({ "contentBlockIndex": index, "delta": d }),
+            )
+        };
+        match block {
+            Block::Reasoning {
+                text,
+                signature,
+                delta_size,
+            } => {
+                if !text.is_empty() || signature.is_none() {
+                    for piece in split_chars(text, *delta_size) {
+                        events.push(delta(json!({ "reasoningContent": { "text": piece } })));
+                    }
+                }
+                if let Some(sig) = signature {
+                    events.push(delta(json!({ "reasoningContent": { "signature": sig } })));
+                }
+            }
+            Block::Redacted(data) => {
+                events.push(delta(
+                    json!({ "reasoningContent": { "redactedContent": data } }),
+                ));
+            }
+            Block::Text { text, delta_size } => {
+                for piece in split_chars(text, *delta_size) {
+                    events.push(delta(json!({ "text": piece })));
+                }
+            }
+            Block::ToolUse {
+                id,
+                name,
+                input,
+                fragment_size,
+            } => {
+                events.push((
+                    "contentBlockStart",
+                    json!({ "contentBlockIndex": index, "start": { "toolUse": { "name": name, "toolUseId": id } } }),
+                ));
+                let input_json = to_sorted_json(input);
+                match fragment_size {
+                    // Claude opens with an empty fragment and splits mid-token.
+                    Some(size) => {
+                        events.push(delta(json!({ "toolUse": { "input": "" } })));
+                        for piece in split_chars(&input_json, *size) {
+                            events.push(delta(json!({ "toolUse": { "input": piece } })));
+                        }
+                    }
+                    None => events.push(delta(json!({ "toolUse": { "input": input_json } }))),
+                }
+            }
+        }
+        events.push(("contentBlockStop", json!({ "contentBlockIndex": index })));
+    }
+    events.push(("messageStop", json!({ "stopReason": answer.stop_reason })));
+    events.push((
+        "metadata",
+        json!({ "metrics": { "latencyMs": latency_ms }, "usage": usage_json(&answer.usage) }),
+    ));
+    events
+}
+
+/// Encodes events into frames, adding the padding field.
+pub fn encode_events(events: &[(&'static str, Value)]) -> Vec<bytes::Bytes> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(seq, (event_type, payload))| {
+            let mut payload = payload.clone();
+            if let Some(obj) = payload.as_object_mut() {
+                obj.insert("p".into(), Value::String(padding(seq).to_string()));
+            }
+            frames::event_frame(event_type, to_sorted_json(&payload))
+        })
+        .collect()
+}
+
+/// The Converse (non-streaming) response body.
+pub fn converse_json(answer: &Answer, latency_ms: u64) -> String {
+    let content: Vec<Value> = answer
+        .blocks
+        .iter()
+        .map(|b| match b {
+            Block::Reasoning {
+                text, signature, ..
+            } => {
+                let mut rt = json!({ "text": text });
+                if let (Some(sig), Some(obj)) = (signature, rt.as_object_mut()) {
+                    obj.insert("signature".into(), json!(sig));
+                }
+                json!({ "reasoningContent": { "reasoningText": rt } })
+            }
+            Block::Redacted(data) => json!({ "reasoningContent": { "redactedContent": data } }),
+            Block::Text { text, .. } => json!({ "text": text }),
+            Block::ToolUse {
+                id, name, input, ..
+            } => {
+                json!({ "toolUse": { "input": input, "name": name, "toolUseId": id } })
+            }
+        })
+        .collect();
+    to_sorted_json(&json!({
+        "metrics": { "latencyMs": latency_ms },
+        "output": { "message": { "content": content, "role": "assistant" } },
+        "stopReason": answer.stop_reason,
+        "usage": usage_json(&answer.usage),
+    }))
+}
+
+/// The service's default wording for in-stream exceptions.
+pub fn default_exception_message(exception_type: &str) -> &'static str {
+    match exception_type {
+        "throttlingException" => "Too many requests, please wait before trying again.",
+        "serviceUnavailableException" => "Bedrock is unable to process your request.",
+        "internalServerException" => {
+            "The system encountered an unexpected error during processing. Try your request again."
+        }
+        "modelStreamErrorException" => {
+            "The model encountered an error while streaming the response."
+        }
+        "validationException" => "The request failed validation.",
+        _ => "The stream ended with an error.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_json_and_padding() {
+        let v = json!({"role":"assistant","p":"ab"});
+        assert_eq!(to_sorted_json(&v), r#"{"p":"ab","role":"assistant"}"#);
+        assert!(padding(0).starts_with('a'));
+        assert!((0..200).all(|i| !padding(i).is_empty() && padding(i).len() <= 60));
+    }
+}

@@ -1,0 +1,188 @@
+//! The single entry point for every HTTP request: reads the body, routes by method and
+//! path, authenticates, records, and dispatches. Everything is handled here rather than by
+//! axum's router so that even unknown paths and oversized bodies get the service's error shape.
+
+use crate::auth;
+use crate::config::MAX_BODY_BYTES;
+use crate::error::ApiError;
+use crate::recorder::{redacted_headers, RecordedRequest};
+use crate::state::State;
+use crate::{control, runtime};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Response};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// A recognised operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// GET /foundation-models
+    ListFoundationModels,
+    /// GET /inference-profiles
+    ListInferenceProfiles,
+    /// GET /inference-profiles/{id} (raw, still encoded)
+    GetInferenceProfile(String),
+    /// POST /model/{id}/converse (raw id)
+    Converse(String),
+    /// POST /model/{id}/converse-stream (raw id)
+    ConverseStream(String),
+}
+
+impl Operation {
+    /// The operation name used in recordings.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::ListFoundationModels => "ListFoundationModels",
+            Operation::ListInferenceProfiles => "ListInferenceProfiles",
+            Operation::GetInferenceProfile(_) => "GetInferenceProfile",
+            Operation::Converse(_) => "Converse",
+            Operation::ConverseStream(_) => "ConverseStream",
+        }
+    }
+}
+
+/// Maps method + raw path to an operation, or the service's error for unknown routes.
+pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
+    let unknown = || ApiError::coral(404, "UnknownOperationException", "Unknown operation");
+    let op = if path == "/foundation-models" || path == "/foundation-models/" {
+        Operation::ListFoundationModels
+    } else if path == "/inference-profiles" || path == "/inference-profiles/" {
+        Operation::ListInferenceProfiles
+    } else if let Some(id) = path.strip_prefix("/inference-profiles/") {
+        Operation::GetInferenceProfile(id.to_string())
+    } else if let Some(rest) = path.strip_prefix("/model/") {
+        // The id may contain a raw '/' if a client did not encode an ARN; take everything
+        // between the prefix and the operation suffix.
+        if let Some(id) = rest.strip_suffix("/converse-stream") {
+            Operation::ConverseStream(id.to_string())
+        } else if let Some(id) = rest.strip_suffix("/converse") {
+            Operation::Converse(id.to_string())
+        } else {
+            return Err(unknown());
+        }
+    } else {
+        return Err(unknown());
+    };
+    let expected = match op {
+        Operation::Converse(_) | Operation::ConverseStream(_) => "POST",
+        _ => "GET",
+    };
+    if method != expected {
+        return Err(unknown());
+    }
+    Ok(op)
+}
+
+/// Percent-decodes a path segment (model ids arrive as `...v1%3A0`).
+pub fn decode_segment(raw: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+/// Handles any request.
+pub async fn handle(state: Arc<State>, request: Request) -> Response<Body> {
+    let request_id = state.next_request_id();
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str().to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| path.clone());
+    let operation = route(&method, &path);
+    let model_id = match &operation {
+        Ok(Operation::Converse(id)) | Ok(Operation::ConverseStream(id)) => decode_segment(id),
+        _ => None,
+    };
+    let mut record = RecordedRequest {
+        method: method.clone(),
+        path: path.clone(),
+        query: query.clone(),
+        operation: operation
+            .as_ref()
+            .map(|o| o.name().to_string())
+            .unwrap_or_else(|_| "Unknown".to_string()),
+        model_id,
+        headers: redacted_headers(&parts.headers),
+        body: None,
+        auth: None,
+        status: 0,
+    };
+
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            let err = ApiError::validation(format!(
+                "The request body is too large or could not be read (limit {MAX_BODY_BYTES} bytes)."
+            ));
+            record.status = err.status;
+            state.record(record);
+            return err.into_response(&request_id);
+        }
+    };
+    record.body = serde_json::from_slice(&body).ok();
+
+    let auth_result = auth::authenticate(
+        &state.config,
+        &method,
+        &path_and_query,
+        &parts.headers,
+        &body,
+        SystemTime::now(),
+    );
+    let response = match (auth_result, operation) {
+        (Err(e), _) => {
+            tracing::info!(%method, %path, error = %e, "authentication failed");
+            e.into_response(&request_id)
+        }
+        (Ok(kind), Err(e)) => {
+            record.auth = Some(kind);
+            e.into_response(&request_id)
+        }
+        (Ok(kind), Ok(op)) => {
+            record.auth = Some(kind);
+            tracing::debug!(operation = op.name(), %path, "request");
+            dispatch(&state, op, query.as_deref(), &body, &request_id).await
+        }
+    };
+    record.status = response.status().as_u16();
+    state.record(record);
+    let mut response = response;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .entry("x-amzn-RequestId")
+            .or_insert(v);
+    }
+    response
+}
+
+async fn dispatch(
+    state: &Arc<State>,
+    op: Operation,
+    query: Option<&str>,
+    body: &bytes::Bytes,
+    request_id: &str,
+) -> Response<Body> {
+    let result = match op {
+        Operation::ListFoundationModels => control::list_foundation_models(state, query),
+        Operation::ListInferenceProfiles => control::list_inference_profiles(state, query),
+        Operation::GetInferenceProfile(id) => control::get_inference_profile(state, &id),
+        Operation::Converse(id) => runtime::invoke(state, &id, body, false).await,
+        Operation::ConverseStream(id) => runtime::invoke(state, &id, body, true).await,
+    };
+    result.unwrap_or_else(|e| e.into_response(request_id))
+}
+
+/// A JSON 200 response.
+pub fn json_response(body: String) -> Response<Body> {
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    resp
+}

@@ -1,0 +1,303 @@
+//! Runtime operations: Converse and ConverseStream.
+
+use crate::answer::{self, Answer};
+use crate::catalogue::{self, FoundationModel};
+use crate::error::{status_for_error_type, ApiError};
+use crate::events;
+use crate::frames;
+use crate::recorder::RawResponse;
+use crate::routes::{decode_segment, json_response};
+use crate::scenario::{self, Fault, FoundScenario, Scenario};
+use crate::state::State;
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, Response, StatusCode};
+use bytes::{Bytes, BytesMut};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+const INVALID_MODEL: &str = "The provided model identifier is invalid.";
+
+/// Resolves the model id from the path (plain id, profile id, or either kind of ARN).
+pub fn resolve_model(state: &State, id: &str) -> Result<&'static FoundationModel, ApiError> {
+    let invalid = || ApiError::validation(INVALID_MODEL);
+    let region = &state.config.region;
+    let (id, via_arn_profile) = if let Some(rest) = id.strip_prefix("arn:") {
+        // arn:aws:bedrock:{region}:{account}:{resource-type}/{id}
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        if parts.len() != 5 || parts[0] != "aws" || parts[1] != "bedrock" || parts[2] != region {
+            return Err(invalid());
+        }
+        let (kind, resource) = parts[4].split_once('/').ok_or_else(invalid)?;
+        match kind {
+            "foundation-model" if parts[3].is_empty() => (resource, false),
+            "inference-profile" if parts[3] == state.config.account_id => (resource, true),
+            _ => return Err(invalid()),
+        }
+    } else {
+        (id, false)
+    };
+    if let Some(profile) = catalogue::profile(id) {
+        return conversational(profile.model);
+    }
+    if via_arn_profile {
+        return Err(invalid());
+    }
+    let model = catalogue::model(id).ok_or_else(invalid)?;
+    if !model.on_demand() {
+        return Err(ApiError::validation(format!(
+            "Invocation of model ID {} with on-demand throughput isn\u{2019}t supported. Retry your request with the ID or ARN of an inference profile that contains this model.",
+            model.id
+        )));
+    }
+    conversational(model)
+}
+
+fn conversational(model: &'static FoundationModel) -> Result<&'static FoundationModel, ApiError> {
+    if model.conversational() {
+        Ok(model)
+    } else {
+        Err(ApiError::validation(
+            "This action doesn't support the model that you provided. Try again with a supported text or chat model.",
+        ))
+    }
+}
+
+fn raw_response(raw: RawResponse) -> Response<Body> {
+    let mut resp = Response::new(Body::from(raw.body));
+    *resp.status_mut() = StatusCode::from_u16(raw.status).unwrap_or(StatusCode::OK);
+    for (name, value) in raw.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            resp.headers_mut().append(n, v);
+        }
+    }
+    resp
+}
+
+fn find_scenario(
+    state: &State,
+    body: &Value,
+    path_id: &str,
+    model: &FoundationModel,
+) -> Result<Option<FoundScenario>, ApiError> {
+    if let Some(found) = scenario::from_request(body)
+        .map_err(|e| ApiError::validation(format!("Invalid EMULATOR_SCENARIO: {e}")))?
+    {
+        return Ok(Some(found));
+    }
+    Ok(state
+        .scenario_for(&[path_id, model.id])
+        .map(|s| scenario::registered(&s)))
+}
+
+/// Converse (`stream == false`) or ConverseStream.
+pub async fn invoke(
+    state: &Arc<State>,
+    raw_id: &str,
+    body: &Bytes,
+    stream: bool,
+) -> Result<Response<Body>, ApiError> {
+    let path_id = decode_segment(raw_id).ok_or_else(|| ApiError::validation(INVALID_MODEL))?;
+    if let Some(raw) = state.raw_for(&path_id) {
+        return Ok(raw_response(raw));
+    }
+    let model = resolve_model(state, &path_id)?;
+    if stream && !model.streaming {
+        return Err(ApiError::validation(
+            "The model is unsupported for streaming.",
+        ));
+    }
+    let request: Value = serde_json::from_slice(body).map_err(|_| {
+        ApiError::validation("Malformed input request, please reformat your input and try again.")
+    })?;
+    crate::validate::converse_request(&request)?;
+    let found = find_scenario(state, &request, &path_id, model)?;
+    let s: Option<&Scenario> = found.as_ref().map(|f| &f.scenario);
+    if let (Some(f), Some(n)) = (&found, s.and_then(|s| s.throttle_first)) {
+        if state.should_throttle(&f.key, n) {
+            return Err(ApiError::throttling());
+        }
+    }
+    if let Some(err) = s.and_then(|s| s.error.as_ref()) {
+        return Err(ApiError::new(
+            err.status
+                .unwrap_or_else(|| status_for_error_type(&err.error_type)),
+            err.error_type.clone(),
+            err.message
+                .clone()
+                .unwrap_or_else(|| format!("Emulated {}.", err.error_type)),
+        ));
+    }
+    let first_byte_delay = s.and_then(|s| s.first_byte_delay_ms).unwrap_or(0);
+    let event_delay = s.and_then(|s| s.event_delay_ms).unwrap_or(0);
+    if first_byte_delay > 0 {
+        tokio::time::sleep(Duration::from_millis(first_byte_delay)).await;
+    }
+    let answer = answer::build(&request, s);
+    let fault = s.and_then(|s| s.fault.clone());
+    if stream {
+        Ok(stream_response(
+            &answer,
+            fault,
+            first_byte_delay,
+            event_delay,
+        ))
+    } else {
+        converse_response(&answer, fault, first_byte_delay)
+    }
+}
+
+fn latency(answer: &Answer, first_byte_delay: u64, event_delay: u64, events: usize) -> u64 {
+    answer
+        .latency_ms
+        .unwrap_or(120 + first_byte_delay + event_delay * events as u64)
+}
+
+/// HTTP status/type of a non-streaming response for an in-stream exception name.
+fn exception_as_error(exception: &str, message: Option<String>) -> ApiError {
+    let mut chars = exception.chars();
+    let error_type = match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => "InternalServerException".to_string(),
+    };
+    let message =
+        message.unwrap_or_else(|| events::default_exception_message(exception).to_string());
+    ApiError::new(status_for_error_type(&error_type), error_type, message)
+}
+
+fn converse_response(
+    answer: &Answer,
+    fault: Option<Fault>,
+    first_byte_delay: u64,
+) -> Result<Response<Body>, ApiError> {
+    let body = events::converse_json(answer, latency(answer, first_byte_delay, 0, 0));
+    match fault {
+        Some(Fault::Exception {
+            exception, message, ..
+        }) => Err(exception_as_error(&exception, message)),
+        Some(Fault::Cut { .. }) => {
+            let body = Bytes::from(body);
+            let half = body.slice(..body.len() / 2);
+            Ok(chunked(
+                vec![Step::Data(half), Step::Cut],
+                "application/json",
+            ))
+        }
+        Some(Fault::Stall { ms, .. }) => Ok(chunked(
+            vec![Step::Sleep(ms), Step::Data(Bytes::from(body))],
+            "application/json",
+        )),
+        _ => Ok(json_response(body)),
+    }
+}
+
+/// One step of a paced response body.
+#[derive(Debug)]
+enum Step {
+    Data(Bytes),
+    Sleep(u64),
+    /// Abort the connection: hyper drops it without the terminating chunk.
+    Cut,
+}
+
+const CHUNK: usize = 256 * 1024;
+
+fn stream_response(
+    answer: &Answer,
+    fault: Option<Fault>,
+    first_byte_delay: u64,
+    event_delay: u64,
+) -> Response<Body> {
+    let mut events_list = events::stream_events(answer, 0);
+    let latency_ms = latency(answer, first_byte_delay, event_delay, events_list.len());
+    if let Some((_, metadata)) = events_list.last_mut() {
+        metadata["metrics"]["latencyMs"] = Value::from(latency_ms);
+    }
+    if matches!(fault, Some(Fault::NoMessageStop)) {
+        let keep = events_list.len().saturating_sub(2);
+        events_list.truncate(keep);
+    }
+    let mut encoded = events::encode_events(&events_list);
+    let mut stall: Option<(usize, u64)> = None;
+    let mut cut = false;
+    match fault {
+        Some(Fault::Exception {
+            after_events,
+            exception,
+            message,
+        }) => {
+            encoded.truncate(after_events);
+            let message = message
+                .unwrap_or_else(|| events::default_exception_message(&exception).to_string());
+            encoded.push(frames::exception_frame(&exception, &message));
+        }
+        Some(Fault::Cut { after_events }) => {
+            let at = after_events.min(encoded.len().saturating_sub(1));
+            encoded.truncate(at + 1);
+            if let Some(last) = encoded.last_mut() {
+                *last = last.slice(..last.len() / 2);
+            }
+            cut = true;
+        }
+        Some(Fault::Stall { after_events, ms }) => stall = Some((after_events, ms)),
+        _ => {}
+    }
+    let content_type = "application/vnd.amazon.eventstream";
+    if stall.is_none() && !cut && event_delay == 0 {
+        // Pre-encoded and sent in large chunks so huge answers are limited by the client only.
+        let total: usize = encoded.iter().map(Bytes::len).sum();
+        let mut all = BytesMut::with_capacity(total);
+        for frame in &encoded {
+            all.extend_from_slice(frame);
+        }
+        let all = all.freeze();
+        let steps = (0..total)
+            .step_by(CHUNK)
+            .map(|start| Step::Data(all.slice(start..(start + CHUNK).min(total))))
+            .collect();
+        return chunked(steps, content_type);
+    }
+    let mut steps = Vec::with_capacity(encoded.len() * 2 + 2);
+    for (i, frame) in encoded.into_iter().enumerate() {
+        if let Some((after, ms)) = stall {
+            if after == i {
+                steps.push(Step::Sleep(ms));
+            }
+        }
+        if i > 0 && event_delay > 0 {
+            steps.push(Step::Sleep(event_delay));
+        }
+        steps.push(Step::Data(frame));
+    }
+    if cut {
+        steps.push(Step::Cut);
+    }
+    chunked(steps, content_type)
+}
+
+fn chunked(steps: Vec<Step>, content_type: &'static str) -> Response<Body> {
+    let stream = futures::stream::unfold(steps.into_iter(), |mut steps| async move {
+        loop {
+            match steps.next()? {
+                Step::Data(b) => return Some((Ok(b), steps)),
+                Step::Sleep(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                Step::Cut => {
+                    return Some((
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionAborted,
+                            "emulator fault: connection cut",
+                        )),
+                        steps,
+                    ))
+                }
+            }
+        }
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut()
+        .insert("content-type", HeaderValue::from_static(content_type));
+    resp
+}

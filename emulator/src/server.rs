@@ -1,0 +1,228 @@
+//! Starting, running and stopping an emulator instance.
+
+use crate::config::EmulatorConfig;
+use crate::error::StartError;
+use crate::recorder::{RawResponse, RecordedRequest};
+use crate::routes;
+use crate::scenario::Scenario;
+use crate::state::State;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Entry point: `Emulator::start` / `Emulator::start_background`.
+#[derive(Debug)]
+pub struct Emulator;
+
+/// How long in-flight responses may continue after shutdown is requested.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// A running emulator. Dropping it shuts it down.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    state: Arc<State>,
+    shutdown: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+async fn bind(config: &EmulatorConfig) -> Result<tokio::net::TcpListener, StartError> {
+    let ip: IpAddr = config
+        .host
+        .parse()
+        .map_err(|_| StartError::InvalidHost(config.host.clone()))?;
+    let addr = SocketAddr::new(ip, config.port);
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
+async fn wait_for_shutdown(mut rx: watch::Receiver<bool>) {
+    // An error means the sender is gone, which also means "stop".
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// Serves until shutdown is requested, then gives in-flight responses a short grace period.
+async fn serve(listener: tokio::net::TcpListener, state: Arc<State>, rx: watch::Receiver<bool>) {
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let state = state.clone();
+        async move { routes::handle(state, req).await }
+    });
+    let graceful = axum::serve(listener, app).with_graceful_shutdown(wait_for_shutdown(rx.clone()));
+    let deadline = async move {
+        wait_for_shutdown(rx).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = graceful => {
+            if let Err(e) = result {
+                tracing::error!(error = %e, "emulator server stopped");
+            }
+        }
+        _ = deadline => {}
+    }
+}
+
+impl Emulator {
+    /// Binds and serves on the caller's tokio runtime.
+    pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, StartError> {
+        let listener = bind(&config).await?;
+        let addr = listener.local_addr().map_err(StartError::Runtime)?;
+        let state = Arc::new(State::new(config));
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(serve(listener, state.clone(), rx));
+        tracing::info!(%addr, "Bedrock emulator listening");
+        Ok(RunningEmulator {
+            addr,
+            state,
+            shutdown: tx,
+            thread: None,
+        })
+    }
+
+    /// Serves on a dedicated thread with its own runtime, for callers without one.
+    pub fn start_background(config: EmulatorConfig) -> Result<RunningEmulator, StartError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("bedrock-emulator")
+            .enable_all()
+            .build()
+            .map_err(StartError::Runtime)?;
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (tx, rx) = watch::channel(false);
+        let thread = std::thread::Builder::new()
+            .name("bedrock-emulator".to_string())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let state = Arc::new(State::new(config.clone()));
+                    let listener = match bind(&config).await {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let addr = match listener.local_addr() {
+                        Ok(a) => a,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(StartError::Runtime(e)));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok((addr, state.clone())));
+                    serve(listener, state, rx).await;
+                });
+                runtime.shutdown_timeout(Duration::from_millis(200));
+            })
+            .map_err(StartError::Runtime)?;
+        let (addr, state) = ready_rx.recv().map_err(|_| StartError::ThreadDied)??;
+        tracing::info!(%addr, "Bedrock emulator listening (background thread)");
+        Ok(RunningEmulator {
+            addr,
+            state,
+            shutdown: tx,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl RunningEmulator {
+    /// Base URL for both the runtime and the control plane, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configured region.
+    pub fn region(&self) -> &str {
+        &self.state.config.region
+    }
+
+    /// The full configuration.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.state.config
+    }
+
+    /// Accepted access key id.
+    pub fn access_key_id(&self) -> &str {
+        &self.state.config.access_key_id
+    }
+
+    /// Secret used to verify signatures.
+    pub fn secret_access_key(&self) -> &str {
+        &self.state.config.secret_access_key
+    }
+
+    /// Required session token, if configured.
+    pub fn session_token(&self) -> Option<&str> {
+        self.state.config.session_token.as_deref()
+    }
+
+    /// Accepted bearer token (Bedrock API key).
+    pub fn api_key(&self) -> &str {
+        &self.state.config.api_key
+    }
+
+    /// Account id used in ARNs.
+    pub fn account_id(&self) -> &str {
+        &self.state.config.account_id
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.requests()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.state.clear_requests();
+    }
+
+    /// Scripts the answer for a model id (as sent in the path, or the base model id).
+    /// Request-carried scenarios take precedence.
+    pub fn set_scenario(&self, model_id: &str, scenario: Scenario) {
+        self.state.set_scenario(model_id, scenario);
+    }
+
+    /// Removes a scenario registered with [`RunningEmulator::set_scenario`].
+    pub fn clear_scenario(&self, model_id: &str) {
+        self.state.clear_scenario(model_id);
+    }
+
+    /// Serves these exact bytes to every following Converse/ConverseStream request for
+    /// `model_id` (as sent in the path, percent-decoded) until cleared.
+    pub fn set_raw_response(&self, model_id: &str, raw: RawResponse) {
+        self.state.set_raw_response(model_id, raw);
+    }
+
+    /// Removes a raw response.
+    pub fn clear_raw_response(&self, model_id: &str) {
+        self.state.clear_raw_response(model_id);
+    }
+
+    /// Stops accepting connections and stops the server (also done on drop).
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,110 @@
+//! State shared by all request handlers of one emulator instance.
+
+use crate::config::EmulatorConfig;
+use crate::recorder::{RawResponse, RecordedRequest};
+use crate::scenario::Scenario;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+/// Shared, lock-protected state.
+#[derive(Debug)]
+pub struct State {
+    /// Immutable configuration.
+    pub config: EmulatorConfig,
+    requests: Mutex<Vec<RecordedRequest>>,
+    scenarios: Mutex<HashMap<String, Scenario>>,
+    raw: Mutex<HashMap<String, RawResponse>>,
+    throttle_counts: Mutex<HashMap<String, u32>>,
+    counter: AtomicU64,
+    instance: u64,
+}
+
+/// A poisoned lock only means another handler panicked; the data is still usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl State {
+    /// Fresh state for `config`.
+    pub fn new(config: EmulatorConfig) -> Self {
+        let instance = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        State {
+            config,
+            requests: Mutex::default(),
+            scenarios: Mutex::default(),
+            raw: Mutex::default(),
+            throttle_counts: Mutex::default(),
+            counter: AtomicU64::new(0),
+            instance,
+        }
+    }
+
+    /// A UUID-shaped request id, unique per instance.
+    pub fn next_request_id(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!(
+            "{:08x}-{:04x}-4000-8000-{:012x}",
+            (self.instance >> 32) as u32,
+            (self.instance >> 16) as u16,
+            n
+        )
+    }
+
+    /// Appends a recorded request.
+    pub fn record(&self, request: RecordedRequest) {
+        lock(&self.requests).push(request);
+    }
+
+    /// All recorded requests.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.requests).clone()
+    }
+
+    /// Forgets recorded requests.
+    pub fn clear_requests(&self) {
+        lock(&self.requests).clear();
+    }
+
+    /// Registers a scenario for a model id.
+    pub fn set_scenario(&self, model_id: &str, scenario: Scenario) {
+        lock(&self.scenarios).insert(model_id.to_string(), scenario);
+    }
+
+    /// Removes a registered scenario.
+    pub fn clear_scenario(&self, model_id: &str) {
+        lock(&self.scenarios).remove(model_id);
+    }
+
+    /// The scenario registered for the first of `ids` that has one.
+    pub fn scenario_for(&self, ids: &[&str]) -> Option<Scenario> {
+        let map = lock(&self.scenarios);
+        ids.iter().find_map(|id| map.get(*id).cloned())
+    }
+
+    /// Registers a raw response for a model id.
+    pub fn set_raw_response(&self, model_id: &str, raw: RawResponse) {
+        lock(&self.raw).insert(model_id.to_string(), raw);
+    }
+
+    /// Removes a raw response.
+    pub fn clear_raw_response(&self, model_id: &str) {
+        lock(&self.raw).remove(model_id);
+    }
+
+    /// The raw response for a model id.
+    pub fn raw_for(&self, model_id: &str) -> Option<RawResponse> {
+        lock(&self.raw).get(model_id).cloned()
+    }
+
+    /// Counts a request for `key` and says whether it is still within the first `limit`.
+    pub fn should_throttle(&self, key: &str, limit: u32) -> bool {
+        let mut counts = lock(&self.throttle_counts);
+        let seen = counts.entry(key.to_string()).or_insert(0);
+        *seen = seen.saturating_add(1);
+        *seen <= limit
+    }
+}
