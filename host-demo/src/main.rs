@@ -1,1 +1,87 @@
-fn main() {}
+//! # host-demo
+//!
+//! A command-line host for `host-sdk` provider plugins. It knows nothing about any particular
+//! provider: it loads whichever plugin it is given (`--plugin`, default: the Amazon Bedrock
+//! plugin built next to it), hands it the user's JSON5 configuration document, and then:
+//!
+//! - `plugin info` shows what the plugin is (provider id, API, auth, versions, capabilities);
+//! - `models list [--json]` runs model discovery and lists configured and discovered models;
+//! - `chat [PROMPT]` streams an answer, or runs an interactive multi-turn chat;
+//! - `bench` measures the plugin boundary against the AWS SDK called directly.
+//!
+//! `--emulator` runs the Bedrock emulator in-process, so all of it works without an AWS
+//! account. Errors are one clear message and a non-zero exit code; logs go to stderr
+//! (`-v`, `RUST_LOG`).
+
+mod cli;
+mod commands;
+mod config_file;
+mod embedded;
+mod error;
+mod render;
+mod session;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Command, ModelsCommand, PluginCommand};
+use error::{CliError, CliResult};
+use render::Style;
+use session::Session;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose);
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.broken_pipe => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(u8::try_from(e.exit_code).unwrap_or(1))
+        }
+    }
+}
+
+fn run(cli: &Cli) -> CliResult {
+    let global = &cli.global;
+    match &cli.command {
+        Command::Plugin {
+            command: PluginCommand::Info,
+        } => commands::info::run(global),
+        Command::Models {
+            command: ModelsCommand::List { json },
+        } => commands::models::list(&Session::open(global, global.emulator)?, *json),
+        Command::Chat(args) => commands::chat::run(&Session::open(global, global.emulator)?, args),
+        Command::Bench(args) => commands::bench::run(global, args),
+    }
+}
+
+fn report(error: &CliError) {
+    let style = Style::stderr();
+    eprintln!(
+        "{}error:{} {}",
+        style.bold_on(),
+        style.reset(),
+        error.message
+    );
+    if let Some(hint) = &error.hint {
+        eprintln!("{hint}");
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose >= 2)
+        .init();
+}

@@ -1,0 +1,118 @@
+//! The command-line surface (clap derive types only; the commands live in `commands`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "host-demo",
+    version,
+    about = "Load an LLM provider plugin, discover its models and chat with them.",
+    after_help = "Logs go to stderr: use -v/-vv/-vvv or RUST_LOG (e.g. RUST_LOG=bedrock_plugin=debug)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOpts {
+    /// Plugin file, or a directory to search for one [default: the bedrock_plugin library next
+    /// to this executable].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub plugin: Option<PathBuf>,
+
+    /// JSON5 configuration file [default: $HOST_DEMO_CONFIG, else
+    /// <config dir>/host-demo/config.json5 if it exists].
+    #[arg(long, global = true, value_name = "PATH", env = "HOST_DEMO_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Start the local Bedrock emulator in-process and point the provider at it (no AWS account
+    /// needed).
+    #[arg(long, global = true)]
+    pub emulator: bool,
+
+    /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG takes precedence.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Facts about the plugin.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+    /// Model discovery.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+    /// Chat with a model: one prompt, or an interactive session when PROMPT is omitted.
+    Chat(ChatArgs),
+    /// Compare streaming throughput through the plugin with the AWS SDK called directly
+    /// (always uses the embedded emulator).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Show the plugin's path, provider id, API, auth kind, versions and capabilities.
+    Info,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List configured and discovered models.
+    List {
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The prompt; without it, read prompts from stdin until `/exit` or end of input.
+    pub prompt: Option<String>,
+
+    /// Model id (with or without the `<provider id>/` prefix) [default: the config's
+    /// agents.defaults.model.primary, else the first listed model].
+    #[arg(long, short)]
+    pub model: Option<String>,
+
+    /// System prompt.
+    #[arg(long, short)]
+    pub system: Option<String>,
+
+    /// Upper bound on the answer's tokens.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+
+    /// Print every stream event as one JSON line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Text deltas per response.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub deltas: usize,
+
+    /// Characters per delta.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub delta_size: usize,
+
+    /// Measured runs per path (after one warm-up each).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub runs: usize,
+
+    /// Model id to request [default: the first listed model].
+    #[arg(long, short)]
+    pub model: Option<String>,
+}

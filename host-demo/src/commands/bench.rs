@@ -1,0 +1,307 @@
+//! `bench`: the cost of the plugin boundary. The same scripted N-delta response from the
+//! embedded emulator is streamed (a) through the loaded plugin and (b) through
+//! `aws-sdk-bedrockruntime` called directly in this process, alternating a→b so that drift
+//! (CPU frequency, the emulator's caches) hits both paths alike.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_bedrockruntime::types::{
+    ContentBlock, ContentBlockDelta, ConversationRole, ConverseStreamOutput, Message,
+};
+use host_sdk::{ConverseRequest, SinkFlow, StreamEvent};
+
+use crate::cli::{BenchArgs, GlobalOpts};
+use crate::embedded::Embedded;
+use crate::error::{CliError, CliResult};
+use crate::render::Style;
+use crate::session::Session;
+
+/// What one streamed response looked like from the receiving side.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    deltas: u64,
+    bytes: u64,
+    first_event: Duration,
+    total: Duration,
+}
+
+impl Run {
+    fn deltas_per_sec(&self) -> f64 {
+        self.deltas as f64 / self.total.as_secs_f64()
+    }
+}
+
+pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
+    if args.deltas == 0 || args.delta_size == 0 || args.runs == 0 {
+        return Err(CliError::new(
+            "--deltas, --delta-size and --runs must all be at least 1",
+        ));
+    }
+    let session = Session::open(global, true)?;
+    let emulator = session
+        .emulator
+        .as_ref()
+        .expect("Session::open(.., true) starts the emulator");
+    let model = match &args.model {
+        Some(m) => crate::config_file::model_id_for(m, &session.provider_id(), "--model")?,
+        None => session
+            .list_models()?
+            .first()
+            .map(|m| m.id.to_string())
+            .ok_or_else(|| CliError::new("the provider lists no models: pass --model ID"))?,
+    };
+    let text_length = args.deltas * args.delta_size;
+    let prompt = format!(
+        "EMULATOR_SCENARIO {}",
+        serde_json::json!({ "textLength": text_length, "deltaSize": args.delta_size })
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(format!("cannot start a tokio runtime: {e}")))?;
+    let client = direct_client(emulator);
+    let request = ConverseRequest::user_text(&model, &prompt);
+
+    let style = Style::stdout();
+    println!(
+        "{}",
+        style.bold(&format!(
+            "bench: {} deltas × {} chars ({} chars) per response, model {model}, {} runs per \
+             path after 1 warm-up",
+            args.deltas, args.delta_size, text_length, args.runs
+        ))
+    );
+    println!(
+        "plugin load: {} · provider init: {}",
+        millis(session.load_time),
+        millis(session.init_time)
+    );
+
+    let expected = Expected {
+        deltas: args.deltas as u64,
+        bytes: text_length as u64,
+    };
+    let mut plugin_runs = Vec::with_capacity(args.runs);
+    let mut direct_runs = Vec::with_capacity(args.runs);
+    for round in 0..=args.runs {
+        let a = expected.check("plugin", through_plugin(&session, &request)?)?;
+        let b = expected.check(
+            "direct",
+            runtime.block_on(direct(&client, &model, &prompt))?,
+        )?;
+        tracing::info!(round, plugin = ?a, direct = ?b, "bench round");
+        // Round 0 is the warm-up: connections, TLS-free HTTP/1 pools and allocator arenas.
+        if round > 0 {
+            plugin_runs.push(a);
+            direct_runs.push(b);
+        }
+    }
+
+    let plugin = Summary::of(&plugin_runs);
+    let direct = Summary::of(&direct_runs);
+    let rows = vec![
+        vec![
+            "path".to_string(),
+            "best deltas/s".into(),
+            "median deltas/s".into(),
+            "first event (best / median)".into(),
+        ],
+        plugin.row("plugin (host-sdk)"),
+        direct.row("direct (aws-sdk)"),
+    ];
+    crate::render::table(&mut std::io::stdout().lock(), style, &rows)?;
+    let best_ratio = plugin.best / direct.best;
+    let median_ratio = plugin.median / direct.median;
+    let verdict = if median_ratio >= 0.95 {
+        "met"
+    } else {
+        "NOT met"
+    };
+    println!(
+        "ratio plugin/direct: best {best_ratio:.3}, median {median_ratio:.3} (goal ≥ 0.95: \
+         {verdict})"
+    );
+    match peak_memory() {
+        Some(peak) => println!("peak memory (VmHWM, whole process incl. emulator): {peak}"),
+        None => println!("peak memory: not available on this platform"),
+    }
+    Ok(())
+}
+
+struct Expected {
+    deltas: u64,
+    bytes: u64,
+}
+
+impl Expected {
+    fn check(&self, path: &str, run: Run) -> CliResult<Run> {
+        if run.deltas != self.deltas || run.bytes != self.bytes {
+            return Err(CliError::new(format!(
+                "the {path} path received {} deltas and {} bytes of text, expected {} and {}",
+                run.deltas, run.bytes, self.deltas, self.bytes
+            )));
+        }
+        Ok(run)
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    deltas: AtomicU64,
+    bytes: AtomicU64,
+    first_event: OnceLock<Instant>,
+}
+
+fn through_plugin(session: &Session, request: &ConverseRequest) -> CliResult<Run> {
+    let counters = Arc::new(Counters::default());
+    let sink = counters.clone();
+    let started = Instant::now();
+    let completion = session
+        .provider
+        .converse(request, move |event| {
+            sink.first_event.get_or_init(Instant::now);
+            if let StreamEvent::TextDelta { text, .. } = event {
+                sink.deltas.fetch_add(1, Relaxed);
+                sink.bytes.fetch_add(text.len() as u64, Relaxed);
+            }
+            SinkFlow::Continue
+        })
+        .map_err(|e| CliError::stream("the plugin path failed", &e, true))?;
+    let total = started.elapsed();
+    let bytes = counters.bytes.load(Relaxed);
+    let assembled = completion.message.text().len() as u64;
+    if assembled != bytes {
+        return Err(CliError::new(format!(
+            "the plugin's completed message holds {assembled} bytes of text, but its deltas \
+             carried {bytes}"
+        )));
+    }
+    Ok(Run {
+        deltas: counters.deltas.load(Relaxed),
+        bytes,
+        first_event: counters
+            .first_event
+            .get()
+            .map_or(total, |t| t.duration_since(started)),
+        total,
+    })
+}
+
+fn direct_client(emulator: &Embedded) -> aws_sdk_bedrockruntime::Client {
+    let config = aws_sdk_bedrockruntime::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(emulator.region.clone()))
+        .credentials_provider(Credentials::new(
+            &emulator.access_key_id,
+            &emulator.secret_access_key,
+            None,
+            None,
+            "host-demo-bench",
+        ))
+        .endpoint_url(&emulator.url)
+        .build();
+    aws_sdk_bedrockruntime::Client::from_conf(config)
+}
+
+async fn direct(
+    client: &aws_sdk_bedrockruntime::Client,
+    model: &str,
+    prompt: &str,
+) -> CliResult<Run> {
+    let fail =
+        |e: &dyn std::fmt::Display| CliError::new(format!("the direct SDK path failed: {e}"));
+    let started = Instant::now();
+    let message = Message::builder()
+        .role(ConversationRole::User)
+        .content(ContentBlock::Text(prompt.to_string()))
+        .build()
+        .map_err(|e| fail(&e))?;
+    let mut output = client
+        .converse_stream()
+        .model_id(model)
+        .messages(message)
+        .send()
+        .await
+        .map_err(|e| fail(&aws_sdk_bedrockruntime::error::DisplayErrorContext(e)))?;
+    let mut first_event = None;
+    let (mut deltas, mut bytes) = (0u64, 0u64);
+    while let Some(event) = output
+        .stream
+        .recv()
+        .await
+        .map_err(|e| fail(&aws_sdk_bedrockruntime::error::DisplayErrorContext(e)))?
+    {
+        first_event.get_or_insert_with(Instant::now);
+        if let ConverseStreamOutput::ContentBlockDelta(d) = event {
+            if let Some(ContentBlockDelta::Text(text)) = d.delta {
+                deltas += 1;
+                bytes += text.len() as u64;
+            }
+        }
+    }
+    let total = started.elapsed();
+    Ok(Run {
+        deltas,
+        bytes,
+        first_event: first_event.map_or(total, |t| t.duration_since(started)),
+        total,
+    })
+}
+
+struct Summary {
+    best: f64,
+    median: f64,
+    first_best: Duration,
+    first_median: Duration,
+}
+
+impl Summary {
+    fn of(runs: &[Run]) -> Self {
+        let mut rates: Vec<f64> = runs.iter().map(Run::deltas_per_sec).collect();
+        rates.sort_by(f64::total_cmp);
+        let mut firsts: Vec<Duration> = runs.iter().map(|r| r.first_event).collect();
+        firsts.sort();
+        Self {
+            best: *rates.last().unwrap_or(&0.0),
+            median: median(&rates),
+            first_best: firsts.first().copied().unwrap_or_default(),
+            first_median: firsts[firsts.len() / 2],
+        }
+    }
+
+    fn row(&self, name: &str) -> Vec<String> {
+        vec![
+            name.to_string(),
+            format!("{:.0}", self.best),
+            format!("{:.0}", self.median),
+            format!(
+                "{} / {}",
+                millis(self.first_best),
+                millis(self.first_median)
+            ),
+        ]
+    }
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The process's peak resident set size, from `/proc/self/status`.
+fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(format!("{:.1} MiB", kib / 1024.0))
+}

@@ -1,0 +1,343 @@
+//! `chat`: one prompt, or an interactive multi-turn session, streamed as it arrives.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use host_sdk::{
+    Canceller, Completion, ConverseRequest, ErrorKind, Event, InferenceConfig, Message, SinkFlow,
+    StreamError, StreamEvent,
+};
+
+use crate::cli::ChatArgs;
+use crate::error::{CliError, CliResult};
+use crate::render::{summary_line, Style};
+use crate::session::Session;
+
+pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
+    let model = session.choose_model(args.model.as_deref())?;
+    let request = ConverseRequest {
+        model: model.clone(),
+        system: args.system.iter().cloned().collect(),
+        inference: InferenceConfig {
+            max_tokens: args.max_tokens,
+            ..InferenceConfig::default()
+        },
+        ..ConverseRequest::default()
+    };
+    let chat = Chat {
+        session,
+        request,
+        json: args.json,
+        style: Style::stdout(),
+        stream_slot: install_interrupt_handler()?,
+    };
+    match &args.prompt {
+        Some(prompt) => chat.one_shot(prompt),
+        None => chat.interactive(),
+    }
+}
+
+/// Ctrl-C cancels the running stream (the history survives); with no stream running, or on
+/// a second Ctrl-C, it ends the program as usual.
+type StreamSlot = Arc<Mutex<Option<Canceller>>>;
+
+fn install_interrupt_handler() -> CliResult<StreamSlot> {
+    let slot: StreamSlot = Arc::default();
+    let handler_slot = slot.clone();
+    ctrlc::set_handler(move || {
+        let running = handler_slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match running {
+            Some(canceller) => canceller.cancel(),
+            None => {
+                eprintln!();
+                std::process::exit(130);
+            }
+        }
+    })
+    .map_err(|e| CliError::new(format!("cannot install the Ctrl-C handler: {e}")))?;
+    Ok(slot)
+}
+
+struct Chat<'a> {
+    session: &'a Session,
+    request: ConverseRequest,
+    json: bool,
+    style: Style,
+    stream_slot: StreamSlot,
+}
+
+impl Chat<'_> {
+    fn one_shot(&self, prompt: &str) -> CliResult {
+        let messages = vec![Message::user_text(prompt)];
+        self.turn(messages).map(drop)
+    }
+
+    fn interactive(&self) -> CliResult {
+        let stdin = io::stdin();
+        let prompting = stdin.is_terminal();
+        if prompting {
+            eprintln!(
+                "chatting with {}/{} — type /exit or press Ctrl-D to quit, Ctrl-C to stop an answer",
+                self.session.provider_id(),
+                self.request.model
+            );
+        }
+        let mut history: Vec<Message> = Vec::new();
+        let mut last_failure = None;
+        let mut line = String::new();
+        loop {
+            if prompting {
+                print!("{}> {}", self.style.bold_on(), self.style.reset());
+                io::stdout().flush()?;
+            }
+            line.clear();
+            let read = stdin
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| CliError::new(format!("cannot read standard input: {e}")))?;
+            let input = line.trim();
+            if read == 0 || input == "/exit" {
+                break;
+            }
+            if input.is_empty() {
+                continue;
+            }
+            history.push(Message::user_text(input));
+            match self.turn(history.clone()) {
+                Ok(completion) => {
+                    history.push(completion.message);
+                    last_failure = None;
+                }
+                Err(error) => {
+                    // The turn did not happen: forget its prompt so the history stays a valid
+                    // alternation of user and assistant messages.
+                    history.pop();
+                    if error.broken_pipe {
+                        return Err(error);
+                    }
+                    eprintln!("{}", Style::stderr().dim(&format!("error: {error}")));
+                    last_failure = Some(error);
+                }
+            }
+        }
+        if prompting {
+            println!();
+        }
+        // A script feeding stdin needs to know when its last prompt failed.
+        match last_failure {
+            Some(error) if !prompting => Err(error),
+            _ => Ok(()),
+        }
+    }
+
+    fn stream_error(&self, error: &StreamError) -> CliError {
+        if error.kind() == &ErrorKind::Cancelled {
+            return CliError::new("the answer was cancelled").with_exit_code(130);
+        }
+        CliError::stream(
+            "the model call failed",
+            error,
+            self.session.emulator.is_some(),
+        )
+    }
+
+    /// Streams one answer to `messages`, printing as events arrive.
+    fn turn(&self, messages: Vec<Message>) -> CliResult<Completion> {
+        let request = ConverseRequest {
+            messages,
+            ..self.request.clone()
+        };
+        let printer = Arc::new(Mutex::new(Printer::new(self.json, self.style)));
+        let sink = printer.clone();
+        let running = self
+            .session
+            .provider
+            .start(&request, move |event| {
+                sink.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .event(event)
+            })
+            .map_err(|error| {
+                self.stream_error(&StreamError {
+                    error,
+                    partial: Completion::empty(),
+                })
+            })?;
+        *self.slot() = Some(running.canceller());
+        let result = running.wait();
+        self.slot().take();
+        let mut printer = printer.lock().unwrap_or_else(PoisonError::into_inner);
+        printer.finish(&self.request.model, &result);
+        if let Some(e) = printer.write_error.take() {
+            return Err(e.into());
+        }
+        result.map_err(|e| self.stream_error(&e))
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Canceller>> {
+        self.stream_slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Renders stream events to stdout: text as it arrives, reasoning dimmed, tool calls on their
+/// own lines; or one JSON [`Event`] per line.
+struct Printer {
+    json: bool,
+    style: Style,
+    in_reasoning: bool,
+    at_line_start: bool,
+    wrote_anything: bool,
+    write_error: Option<io::Error>,
+}
+
+impl Printer {
+    fn new(json: bool, style: Style) -> Self {
+        Self {
+            json,
+            style,
+            in_reasoning: false,
+            at_line_start: true,
+            wrote_anything: false,
+            write_error: None,
+        }
+    }
+
+    fn event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+        let result = if self.json {
+            write_json_line(&Event::from(event))
+        } else {
+            self.render(event)
+        };
+        match result {
+            Ok(()) => SinkFlow::Continue,
+            // Nobody is reading any more (closed pipe): stop the model too.
+            Err(e) => {
+                self.write_error = Some(e);
+                SinkFlow::Stop
+            }
+        }
+    }
+
+    fn render(&mut self, event: &StreamEvent<'_>) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        match event {
+            StreamEvent::ReasoningDelta { text, .. } => {
+                if !self.in_reasoning {
+                    self.in_reasoning = true;
+                    write!(out, "{}", self.style.dim_on())?;
+                }
+                self.write_text(&mut out, text)?;
+            }
+            StreamEvent::RedactedReasoning { data, .. } => {
+                self.end_reasoning(&mut out)?;
+                self.new_line(&mut out)?;
+                let note = format!("[redacted reasoning: {} bytes]", data.len());
+                writeln!(out, "{}", self.style.dim(&note))?;
+                self.at_line_start = true;
+            }
+            StreamEvent::TextDelta { text, .. } => {
+                self.end_reasoning(&mut out)?;
+                self.write_text(&mut out, text)?;
+            }
+            StreamEvent::ToolUse {
+                name,
+                input_json,
+                error,
+                ..
+            } => {
+                self.end_reasoning(&mut out)?;
+                self.new_line(&mut out)?;
+                let call = format!("[tool call] {name} {input_json}");
+                writeln!(out, "{}", self.style.bold(&call))?;
+                if let Some(error) = error.as_ref().into_option() {
+                    writeln!(out, "  (its input is not valid JSON: {error})")?;
+                }
+                self.at_line_start = true;
+                self.wrote_anything = true;
+            }
+            StreamEvent::Retry {
+                attempt,
+                delay_ms,
+                error,
+            } => {
+                let note = format!(
+                    "retrying in {delay_ms} ms (attempt {attempt}) after: {}",
+                    host_sdk::Error::from(*error)
+                );
+                eprintln!("{}", Style::stderr().dim(&note));
+            }
+            _ => return Ok(()),
+        }
+        out.flush()
+    }
+
+    fn write_text(&mut self, out: &mut impl Write, text: &str) -> io::Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        out.write_all(text.as_bytes())?;
+        self.at_line_start = text.ends_with('\n');
+        self.wrote_anything = true;
+        Ok(())
+    }
+
+    fn end_reasoning(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if self.in_reasoning {
+            self.in_reasoning = false;
+            write!(out, "{}", self.style.reset())?;
+            self.new_line(out)?;
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    fn new_line(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if !self.at_line_start {
+            writeln!(out)?;
+            self.at_line_start = true;
+        }
+        Ok(())
+    }
+
+    /// Closes the answer: the final JSON event, or the summary line.
+    fn finish(&mut self, model: &str, result: &Result<Completion, StreamError>) {
+        if self.write_error.is_some() {
+            return;
+        }
+        let written = if self.json {
+            write_json_line(&match result {
+                Ok(c) => Event::Completed(c.clone()),
+                Err(e) => Event::Failed(e.clone()),
+            })
+        } else {
+            let mut out = io::stdout().lock();
+            (|| {
+                self.end_reasoning(&mut out)?;
+                self.new_line(&mut out)?;
+                if let Ok(completion) = result {
+                    let summary = summary_line(model, completion);
+                    writeln!(out, "{}", self.style.dim(&format!("[{summary}]")))?;
+                } else if self.wrote_anything {
+                    writeln!(out, "{}", self.style.dim("[incomplete answer]"))?;
+                }
+                out.flush()
+            })()
+        };
+        if let Err(e) = written {
+            self.write_error = Some(e);
+        }
+    }
+}
+
+fn write_json_line(event: &Event) -> io::Result<()> {
+    let mut line = serde_json::to_string(event).map_err(io::Error::other)?;
+    line.push('\n');
+    let mut out = io::stdout().lock();
+    out.write_all(line.as_bytes())?;
+    out.flush()
+}

@@ -1,0 +1,74 @@
+//! `models list`: configured and discovered models, as a table or JSON.
+
+use std::io::Write;
+
+use host_sdk::{ModelInfo, ModelSource};
+
+use crate::error::CliResult;
+use crate::render::{table, Style};
+use crate::session::Session;
+
+pub fn list(session: &Session, json: bool) -> CliResult {
+    let models = session.list_models()?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &models)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if models.is_empty() {
+        writeln!(
+            out,
+            "no models: declare some under models.providers.\"{}\".models in the config, or \
+             enable discovery (models.bedrockDiscovery.enabled: true) with credentials that \
+             may call bedrock:ListFoundationModels",
+            session.provider_id()
+        )?;
+        return Ok(());
+    }
+    let mut rows = vec![[
+        "ID",
+        "NAME",
+        "SOURCE",
+        "REASONING",
+        "INPUT",
+        "CONTEXT",
+        "MAX TOKENS",
+        "COST $/Mtok (in/out)",
+    ]
+    .map(String::from)
+    .to_vec()];
+    rows.extend(models.iter().map(row));
+    table(&mut out, Style::stdout(), &rows)?;
+    writeln!(out, "{} models", models.len())?;
+    Ok(())
+}
+
+fn row(m: &ModelInfo) -> Vec<String> {
+    let cost = &m.cost;
+    let has_cost = [cost.input, cost.output, cost.cache_read, cost.cache_write]
+        .iter()
+        .any(|c| *c != 0.0);
+    vec![
+        m.id.to_string(),
+        m.name.to_string(),
+        match m.source {
+            ModelSource::Configured => "configured",
+            ModelSource::Discovered => "discovered",
+        }
+        .into(),
+        if m.reasoning { "yes" } else { "no" }.into(),
+        m.input
+            .iter()
+            .map(|i| i.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        m.context_window.to_string(),
+        m.max_tokens.to_string(),
+        if has_cost {
+            format!("{}/{}", cost.input, cost.output)
+        } else {
+            "-".into()
+        },
+    ]
+}

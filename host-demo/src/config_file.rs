@@ -1,0 +1,219 @@
+//! The host's configuration file: where it is, its text, the emulator overlay and the primary
+//! model. The provider gets the document itself; the host only reads what it needs.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::error::{CliError, CliResult};
+
+/// The configuration document as read from disk (empty when there is none).
+#[derive(Debug, Clone, Default)]
+pub struct ConfigFile {
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+/// `<platform config dir>/host-demo/config.json5`.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("host-demo").join("config.json5"))
+}
+
+impl ConfigFile {
+    /// Reads `explicit` (from `--config` or `$HOST_DEMO_CONFIG`), which must exist, else the
+    /// default file if there is one.
+    pub fn load(explicit: Option<&Path>) -> CliResult<Self> {
+        if let Some(path) = explicit {
+            return Self::read(path).map_err(|e| {
+                CliError::new(format!(
+                    "cannot read the config file {}: {e}",
+                    path.display()
+                ))
+                .with_hint("fix the --config path (or $HOST_DEMO_CONFIG), or omit it")
+            });
+        }
+        match default_path() {
+            Some(path) if path.exists() => Self::read(&path).map_err(|e| {
+                CliError::new(format!(
+                    "cannot read the default config file {}: {e}",
+                    path.display()
+                ))
+            }),
+            _ => Ok(Self::default()),
+        }
+    }
+
+    fn read(path: &Path) -> std::io::Result<Self> {
+        Ok(Self {
+            path: Some(path.to_owned()),
+            text: std::fs::read_to_string(path)?,
+        })
+    }
+
+    fn describe(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "<no config file>".into(),
+        }
+    }
+
+    /// The document as JSON; an empty file is an empty object.
+    pub fn parse(&self) -> CliResult<Value> {
+        if self.text.trim().is_empty() {
+            return Ok(Value::Object(Map::new()));
+        }
+        json5::from_str::<Value>(&self.text).map_err(|e| {
+            let at = e
+                .position()
+                .map(|p| format!(":{}:{}", p.line + 1, p.column + 1))
+                .unwrap_or_default();
+            let what = e
+                .code()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| e.to_string());
+            CliError::new(format!("invalid JSON5 in {}{at}: {what}", self.describe()))
+        })
+    }
+
+    /// The document to hand to the provider: the file's text unchanged (so the provider's
+    /// errors point at the user's lines and columns), or, for the emulator, the parsed document
+    /// with `models.providers.<provider_id>.baseUrl` replaced.
+    pub fn provider_document(&self, emulator: Option<(&str, &str)>) -> CliResult<String> {
+        let Some((provider_id, base_url)) = emulator else {
+            return Ok(self.text.clone());
+        };
+        let mut doc = self.parse()?;
+        let provider =
+            object_at(&mut doc, &["models", "providers", provider_id]).ok_or_else(|| {
+                CliError::new(format!(
+                    "{}: models.providers.\"{provider_id}\" must be an object",
+                    self.describe()
+                ))
+            })?;
+        provider.insert("baseUrl".into(), Value::String(base_url.into()));
+        Ok(doc.to_string())
+    }
+
+    /// `agents.defaults.model.primary` (or `agents.defaults.model` as a plain string).
+    pub fn primary_model(&self) -> CliResult<Option<String>> {
+        let doc = self.parse()?;
+        let model = doc.pointer("/agents/defaults/model");
+        let primary = match model {
+            Some(Value::String(s)) => Some(s),
+            Some(m) => match m.get("primary") {
+                Some(Value::String(s)) => Some(s),
+                None | Some(Value::Null) => None,
+                Some(_) => {
+                    return Err(CliError::new(format!(
+                        "{}: agents.defaults.model.primary must be a string like \
+                         \"amazon-bedrock/<model id>\"",
+                        self.describe()
+                    )))
+                }
+            },
+            None => None,
+        };
+        Ok(primary.filter(|s| !s.trim().is_empty()).cloned())
+    }
+}
+
+/// Walks (creating as needed) nested objects; `None` when a non-object is in the way.
+fn object_at<'a>(doc: &'a mut Value, path: &[&str]) -> Option<&'a mut Map<String, Value>> {
+    let mut here = doc;
+    for key in path {
+        let map = here.as_object_mut()?;
+        here = map
+            .entry(key.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+    here.as_object_mut()
+}
+
+/// Turns a model reference (`<provider id>/<model id>` or a bare id) into the provider's model
+/// id, refusing references that name another provider.
+pub fn model_id_for(reference: &str, provider_id: &str, source: &str) -> CliResult<String> {
+    let reference = reference.trim();
+    if let Some(id) = reference
+        .strip_prefix(provider_id)
+        .and_then(|r| r.strip_prefix('/'))
+    {
+        return Ok(id.to_string());
+    }
+    // Bedrock ids and ARNs contain ':' before any '/', provider ids never do.
+    if let Some((prefix, _)) = reference.split_once('/') {
+        if !prefix.contains(':') && !prefix.is_empty() {
+            return Err(CliError::new(format!(
+                "{source} is {reference:?}, a model of provider \"{prefix}\", but the loaded \
+                 plugin provides \"{provider_id}\""
+            ))
+            .with_hint(format!(
+                "use a \"{provider_id}/<model id>\" reference, pass --model, or load that \
+                 provider's plugin with --plugin"
+            )));
+        }
+    }
+    Ok(reference.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> ConfigFile {
+        ConfigFile {
+            path: Some("test.json5".into()),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn overlay_creates_the_provider_object_and_keeps_the_rest() {
+        let cfg = file("{ models: { bedrockDiscovery: { enabled: true, }, }, // comment\n }");
+        let doc: Value = serde_json::from_str(
+            &cfg.provider_document(Some(("amazon-bedrock", "http://127.0.0.1:1")))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            doc["models"]["providers"]["amazon-bedrock"]["baseUrl"],
+            "http://127.0.0.1:1"
+        );
+        assert_eq!(doc["models"]["bedrockDiscovery"]["enabled"], true);
+        assert_eq!(
+            file("").provider_document(Some(("p", "u"))).unwrap(),
+            r#"{"models":{"providers":{"p":{"baseUrl":"u"}}}}"#
+        );
+    }
+
+    #[test]
+    fn text_is_passed_unchanged_without_the_emulator() {
+        let cfg = file("{ not json5 at all");
+        assert_eq!(cfg.provider_document(None).unwrap(), "{ not json5 at all");
+        let err = cfg.provider_document(Some(("p", "u"))).unwrap_err();
+        assert!(
+            err.message.starts_with("invalid JSON5 in test.json5:1:"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn primary_model_and_references() {
+        let cfg = file(
+            "{agents:{defaults:{model:{primary:'amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0'}}}}",
+        );
+        let primary = cfg.primary_model().unwrap().unwrap();
+        assert_eq!(
+            model_id_for(&primary, "amazon-bedrock", "x").unwrap(),
+            "us.anthropic.claude-opus-4-6-v1:0"
+        );
+        assert_eq!(file("{}").primary_model().unwrap(), None);
+        assert!(model_id_for("openai/gpt-5", "amazon-bedrock", "x").is_err());
+        let arn = "arn:aws:bedrock:us-east-1:1:inference-profile/us.amazon.nova-pro-v1:0";
+        assert_eq!(model_id_for(arn, "amazon-bedrock", "x").unwrap(), arn);
+        assert_eq!(
+            model_id_for("amazon.nova-pro-v1:0", "amazon-bedrock", "x").unwrap(),
+            "amazon.nova-pro-v1:0"
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! Turning the global options into a loaded plugin and a configured provider.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use host_sdk::{ErrorKind, Plugin, Provider};
+
+use crate::cli::GlobalOpts;
+use crate::config_file::{model_id_for, ConfigFile};
+use crate::embedded::Embedded;
+use crate::error::{CliError, CliResult};
+
+/// The plugin library next to the running executable (`target/<profile>/` in a checkout).
+pub fn default_plugin_path() -> CliResult<PathBuf> {
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::new(format!("cannot locate the running executable: {e}")))?;
+    let dir = exe.parent().unwrap_or(&exe);
+    Ok(dir.join(format!(
+        "{}bedrock_plugin{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )))
+}
+
+pub fn load_plugin(global: &GlobalOpts) -> CliResult<Plugin> {
+    let path = match &global.plugin {
+        Some(p) => p.clone(),
+        None => default_plugin_path()?,
+    };
+    tracing::debug!(path = %path.display(), "loading plugin");
+    Plugin::load(&path).map_err(|e| CliError::load(&e))
+}
+
+/// A configured provider and what it took to get there.
+pub struct Session {
+    pub plugin: Plugin,
+    pub provider: Provider,
+    pub config: ConfigFile,
+    /// Kept alive for as long as the provider may call it.
+    pub emulator: Option<Embedded>,
+    pub load_time: Duration,
+    pub init_time: Duration,
+}
+
+impl Session {
+    /// Reads the config, starts the emulator if asked (before any other thread exists), loads
+    /// the plugin and creates the provider.
+    pub fn open(global: &GlobalOpts, with_emulator: bool) -> CliResult<Self> {
+        let config = ConfigFile::load(global.config.as_deref())?;
+        let emulator = if with_emulator {
+            let emulator = Embedded::start()?;
+            eprintln!(
+                "note: using the embedded Bedrock emulator at {} (no AWS account is used)",
+                emulator.url
+            );
+            Some(emulator)
+        } else {
+            None
+        };
+        let started = Instant::now();
+        let plugin = load_plugin(global)?;
+        let load_time = started.elapsed();
+        let provider_id = plugin.metadata().provider_id.to_string();
+        let document = config.provider_document(
+            emulator
+                .as_ref()
+                .map(|e| (provider_id.as_str(), e.url.as_str())),
+        )?;
+        let started = Instant::now();
+        let provider = plugin.new_provider(&document).map_err(|e| {
+            let context = match (&e.kind, &config.path) {
+                (ErrorKind::Config, Some(path)) => {
+                    format!("invalid provider configuration in {}", path.display())
+                }
+                _ => format!("cannot create the {provider_id} provider"),
+            };
+            CliError::provider(&context, &e, with_emulator)
+        })?;
+        let init_time = started.elapsed();
+        Ok(Self {
+            plugin,
+            provider,
+            config,
+            emulator,
+            load_time,
+            init_time,
+        })
+    }
+
+    pub fn provider_id(&self) -> String {
+        self.plugin.metadata().provider_id.to_string()
+    }
+
+    /// `--model`, else the config's primary model, else the first model the provider lists.
+    pub fn choose_model(&self, requested: Option<&str>) -> CliResult<String> {
+        let provider_id = self.provider_id();
+        if let Some(model) = requested {
+            return model_id_for(model, &provider_id, "--model");
+        }
+        if let Some(primary) = self.config.primary_model()? {
+            let source = format!(
+                "agents.defaults.model.primary in {}",
+                self.config
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+            return model_id_for(&primary, &provider_id, &source);
+        }
+        let models = self.list_models()?;
+        models.first().map(|m| m.id.to_string()).ok_or_else(|| {
+            CliError::new(format!("the {provider_id} provider lists no models")).with_hint(
+                "pass --model ID, declare models under models.providers in the config, or \
+                     enable discovery (models.bedrockDiscovery.enabled)",
+            )
+        })
+    }
+
+    pub fn list_models(&self) -> CliResult<Vec<host_sdk::ModelInfo>> {
+        self.provider
+            .list_models()
+            .map_err(|e| CliError::provider("cannot list models", &e, self.emulator.is_some()))
+    }
+}
