@@ -13,9 +13,8 @@ use futures::channel::{mpsc as async_mpsc, oneshot};
 use serde::Serialize;
 
 use crate::contract::{
-    EventSink, EventSinkBox, EventSink_TO, ModelInfo, ModelsReply, ModelsReply_TO,
-    ProviderBox, ProviderError, ProviderMetadata, SinkFlow, StreamControlBox, StreamEnd,
-    StreamEvent,
+    EventSink, EventSinkBox, EventSink_TO, ModelInfo, ModelsReply, ModelsReply_TO, ProviderBox,
+    ProviderError, ProviderMetadata, SinkFlow, StreamControlBox, StreamEnd, StreamEvent,
 };
 use crate::error::{Error, ErrorKind, StreamError};
 use crate::request::{Completion, ConverseRequest, StopReason, TokenUsage};
@@ -95,7 +94,11 @@ impl Provider {
 
     /// Runs a stream to its end on the calling thread's behalf: `on_event` sees every event,
     /// the result is the completed message or an error holding the partial one.
-    pub fn converse<F>(&self, request: &ConverseRequest, on_event: F) -> Result<Completion, StreamError>
+    pub fn converse<F>(
+        &self,
+        request: &ConverseRequest,
+        on_event: F,
+    ) -> Result<Completion, StreamError>
     where
         F: FnMut(&StreamEvent<'_>) -> SinkFlow + Send + 'static,
     {
@@ -134,9 +137,17 @@ impl Provider {
         })
     }
 
-    fn start_raw<S: EventSink + 'static>(&self, request: &ConverseRequest, sink: S) -> Result<StreamControlBox, Error> {
-        let json = serde_json::to_string(request)
-            .map_err(|e| Error::new(ErrorKind::InvalidRequest, format!("request is not serialisable: {e}")))?;
+    fn start_raw<S: EventSink + 'static>(
+        &self,
+        request: &ConverseRequest,
+        sink: S,
+    ) -> Result<StreamControlBox, Error> {
+        let json = serde_json::to_string(request).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidRequest,
+                format!("request is not serialisable: {e}"),
+            )
+        })?;
         let sink: EventSinkBox = EventSink_TO::from_value(sink, TD_Opaque);
         match self.inner.converse_stream(json.as_str().into(), sink) {
             RResult::ROk(control) => Ok(control),
@@ -146,7 +157,10 @@ impl Provider {
 }
 
 fn contract_broken(what: &str) -> Error {
-    Error::new(ErrorKind::Internal, format!("plugin broke the contract: {what}"))
+    Error::new(
+        ErrorKind::Internal,
+        format!("plugin broke the contract: {what}"),
+    )
 }
 
 /// Stops a running stream from any thread.
@@ -202,16 +216,32 @@ fn end_to_result(end: StreamEnd) -> Result<Completion, StreamError> {
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Event {
     MessageStart,
-    TextDelta { index: u32, text: String },
-    ReasoningDelta { index: u32, text: String },
-    ReasoningSignature { index: u32, signature: String },
+    TextDelta {
+        index: u32,
+        text: String,
+    },
+    ReasoningDelta {
+        index: u32,
+        text: String,
+    },
+    ReasoningSignature {
+        index: u32,
+        signature: String,
+    },
     RedactedReasoning {
         index: u32,
         #[serde(with = "crate::request::base64_bytes")]
         data: Vec<u8>,
     },
-    ToolUseStart { index: u32, id: String, name: String },
-    ToolUseInputDelta { index: u32, fragment: String },
+    ToolUseStart {
+        index: u32,
+        id: String,
+        name: String,
+    },
+    ToolUseInputDelta {
+        index: u32,
+        fragment: String,
+    },
     /// A complete tool call. `input` is the parsed JSON, or the error and raw text.
     #[serde(rename_all = "camelCase")]
     ToolUse {
@@ -222,14 +252,27 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         input_error: Option<String>,
     },
-    BlockStop { index: u32 },
-    MessageStop { reason: StopReason },
+    BlockStop {
+        index: u32,
+    },
+    MessageStop {
+        reason: StopReason,
+    },
     #[serde(rename_all = "camelCase")]
-    Usage { usage: TokenUsage, cost_usd: Option<f64> },
+    Usage {
+        usage: TokenUsage,
+        cost_usd: Option<f64>,
+    },
     #[serde(rename_all = "camelCase")]
-    Metrics { latency_ms: u64 },
+    Metrics {
+        latency_ms: u64,
+    },
     #[serde(rename_all = "camelCase")]
-    Retry { attempt: u32, delay_ms: u64, error: Error },
+    Retry {
+        attempt: u32,
+        delay_ms: u64,
+        error: Error,
+    },
     /// The stream finished; always the last event on success.
     Completed(Completion),
     /// The stream failed; always the last event on failure.
@@ -249,8 +292,14 @@ impl From<&StreamEvent<'_>> for Event {
     fn from(event: &StreamEvent<'_>) -> Self {
         match *event {
             StreamEvent::MessageStart => Event::MessageStart,
-            StreamEvent::TextDelta { index, text } => Event::TextDelta { index, text: text.into() },
-            StreamEvent::ReasoningDelta { index, text } => Event::ReasoningDelta { index, text: text.into() },
+            StreamEvent::TextDelta { index, text } => Event::TextDelta {
+                index,
+                text: text.into(),
+            },
+            StreamEvent::ReasoningDelta { index, text } => Event::ReasoningDelta {
+                index,
+                text: text.into(),
+            },
             StreamEvent::ReasoningSignature { index, signature } => Event::ReasoningSignature {
                 index,
                 signature: signature.into(),
@@ -268,12 +317,24 @@ impl From<&StreamEvent<'_>> for Event {
                 index,
                 fragment: fragment.into(),
             },
-            StreamEvent::ToolUse { index, id, name, input_json, error } => {
+            StreamEvent::ToolUse {
+                index,
+                id,
+                name,
+                input_json,
+                error,
+            } => {
                 let (input, input_error) = match error {
-                    ROption::RSome(err) => (serde_json::Value::String(input_json.into()), Some(err.into())),
+                    ROption::RSome(err) => (
+                        serde_json::Value::String(input_json.into()),
+                        Some(err.into()),
+                    ),
                     ROption::RNone => match serde_json::from_str(input_json.as_str()) {
                         Ok(v) => (v, None),
-                        Err(e) => (serde_json::Value::String(input_json.into()), Some(e.to_string())),
+                        Err(e) => (
+                            serde_json::Value::String(input_json.into()),
+                            Some(e.to_string()),
+                        ),
                     },
                 };
                 Event::ToolUse {
@@ -293,7 +354,11 @@ impl From<&StreamEvent<'_>> for Event {
                 cost_usd: cost_usd.into_option(),
             },
             StreamEvent::Metrics { latency_ms } => Event::Metrics { latency_ms },
-            StreamEvent::Retry { attempt, delay_ms, error } => Event::Retry {
+            StreamEvent::Retry {
+                attempt,
+                delay_ms,
+                error,
+            } => Event::Retry {
                 attempt,
                 delay_ms,
                 error: error.into(),
@@ -394,7 +459,10 @@ struct OnceReply(Option<ModelsDone>);
 impl ModelsReply for OnceReply {
     fn reply(mut self, result: RResult<RVec<ModelInfo>, ProviderError>) {
         if let Some(done) = self.0.take() {
-            let result = result.into_result().map(RVec::into_vec).map_err(Error::from);
+            let result = result
+                .into_result()
+                .map(RVec::into_vec)
+                .map_err(Error::from);
             let _ = catch_unwind(AssertUnwindSafe(|| done(result)));
         }
     }

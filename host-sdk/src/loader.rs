@@ -138,7 +138,11 @@ fn classify(path: &Path, error: LibraryError) -> LoadError {
                 path,
                 plugin_version: actual_version.to_string(),
                 host_version: CONTRACT_VERSION.into(),
-                host_major: CONTRACT_VERSION.split('.').next().unwrap_or("?").to_string(),
+                host_major: CONTRACT_VERSION
+                    .split('.')
+                    .next()
+                    .unwrap_or("?")
+                    .to_string(),
             }
         }
         LibraryError::ParseVersionError(e) => LoadError::NotAPlugin {

@@ -10,7 +10,10 @@ use crate::error::ErrorKind;
 use crate::host::panic_message;
 
 /// Runs `f`, turning a panic into an `internal` [`ProviderError`].
-pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T, ProviderError>) -> RResult<T, ProviderError> {
+pub fn guard<T>(
+    what: &str,
+    f: impl FnOnce() -> Result<T, ProviderError>,
+) -> RResult<T, ProviderError> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result.into(),
         Err(payload) => RResult::RErr(panic_error(what, payload.as_ref())),
@@ -21,7 +24,10 @@ pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T, ProviderError>) -> RRe
 pub fn panic_error(what: &str, payload: &(dyn std::any::Any + Send)) -> ProviderError {
     ProviderError::new(
         ErrorKind::Internal.code(),
-        format!("the plugin panicked in {what}: {} (this is a plugin bug; please report it)", panic_message(payload)),
+        format!(
+            "the plugin panicked in {what}: {} (this is a plugin bug; please report it)",
+            panic_message(payload)
+        ),
         false,
     )
 }

@@ -110,7 +110,11 @@ pub enum ContentBlock {
         data: Vec<u8>,
     },
     #[serde(rename_all = "camelCase")]
-    ToolUse { id: String, name: String, input: Value },
+    ToolUse {
+        id: String,
+        name: String,
+        input: Value,
+    },
     #[serde(rename_all = "camelCase")]
     ToolResult {
         tool_use_id: String,
@@ -354,7 +358,10 @@ mod tests {
             StopReason::parse("brand_new_reason"),
             StopReason::Other("brand_new_reason".into())
         );
-        assert_eq!(StopReason::parse("brand_new_reason").as_str(), "brand_new_reason");
+        assert_eq!(
+            StopReason::parse("brand_new_reason").as_str(),
+            "brand_new_reason"
+        );
     }
 
     #[test]

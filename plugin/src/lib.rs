@@ -1,1 +1,79 @@
-//! placeholder
+//! # bedrock-plugin: Amazon Bedrock for any host-sdk host
+//!
+//! A `cdylib` exporting the host-sdk root module for the provider `amazon-bedrock`, speaking
+//! `bedrock-converse-stream` and authenticating through the AWS SDK credential chain. Hosts
+//! load it at run time (`host_sdk::Plugin::load`); nothing here is linked into them.
+//!
+//! Module map: [`config`] reads the host's document, [`credentials`] decides the credential
+//! source and region, [`clients`] builds the SDK clients, [`discovery`] (with [`profiles`] and
+//! [`families`]) lists invocable models, [`translate`] turns requests into ConverseStream
+//! calls, [`stream`] maps the event stream back, [`errors`] names every failure, and
+//! [`runtime`] owns the one tokio runtime.
+
+use abi_stable::export_root_module;
+use abi_stable::prefix_type::PrefixTypeTrait;
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RResult, RStr, RVec};
+use host_sdk::contract::{
+    ProviderBox, ProviderMetadata, ProviderModule, ProviderModuleRef, Provider_TO,
+};
+use host_sdk::plugin::guard;
+use host_sdk::{ProviderError, CONTRACT_VERSION};
+
+pub mod clients;
+pub mod config;
+pub mod credentials;
+pub mod discovery;
+pub mod errors;
+pub mod families;
+pub mod profiles;
+pub mod provider;
+pub mod runtime;
+pub mod stream;
+pub mod translate;
+
+/// The plugin's root module, checked by the host's loader for version and layout.
+#[export_root_module]
+pub fn root_module() -> ProviderModuleRef {
+    ProviderModule {
+        metadata: plugin_metadata,
+        new_provider,
+    }
+    .leak_into_prefix()
+}
+
+pub fn metadata() -> ProviderMetadata {
+    ProviderMetadata {
+        provider_id: config::PROVIDER_ID.into(),
+        api: config::API.into(),
+        auth: config::AUTH.into(),
+        display_name: "Amazon Bedrock".into(),
+        plugin_version: env!("CARGO_PKG_VERSION").into(),
+        contract_version: CONTRACT_VERSION.into(),
+        capabilities: [
+            "streaming",
+            "discovery",
+            "inference-profiles",
+            "tools",
+            "reasoning",
+            "images",
+            "documents",
+            "prompt-caching",
+            "cancellation",
+        ]
+        .into_iter()
+        .map(Into::into)
+        .collect::<RVec<_>>(),
+    }
+}
+
+extern "C" fn plugin_metadata() -> ProviderMetadata {
+    metadata()
+}
+
+extern "C" fn new_provider(config: RStr<'_>) -> RResult<ProviderBox, ProviderError> {
+    guard("new_provider", || {
+        provider::BedrockProvider::new(config.as_str())
+            .map(|p| Provider_TO::from_value(p, TD_Opaque))
+    })
+}

@@ -1,0 +1,479 @@
+//! The plugin's configuration, read from the host's JSON5 document in the gateway's shape:
+//! `models.providers."amazon-bedrock"` and `models.bedrockDiscovery`. Everything else in the
+//! document belongs to the host and is ignored here.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::errors::config_error;
+use host_sdk::ProviderError;
+
+pub const PROVIDER_ID: &str = "amazon-bedrock";
+pub const API: &str = "bedrock-converse-stream";
+pub const AUTH: &str = "aws-sdk";
+
+pub const DEFAULT_REFRESH_INTERVAL_SECS: u64 = 3600;
+pub const DEFAULT_CONTEXT_WINDOW: u64 = 32_000;
+pub const DEFAULT_MAX_TOKENS: u64 = 4096;
+
+/// What the plugin needs from the host's document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PluginConfig {
+    pub provider: ProviderEntry,
+    pub discovery: DiscoveryConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderEntry {
+    /// The runtime endpoint (`https://bedrock-runtime.<region>.amazonaws.com` or an emulator).
+    pub base_url: Option<String>,
+    pub api: Option<String>,
+    pub auth: Option<String>,
+    #[serde(default)]
+    pub models: Vec<ModelEntry>,
+    #[serde(default)]
+    pub timeouts: TimeoutsEntry,
+    #[serde(default)]
+    pub retry: RetryEntry,
+}
+
+/// `timeouts`: how long a stream may wait (milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeoutsEntry {
+    #[serde(default = "default_first_byte_ms")]
+    pub first_byte_ms: u64,
+    #[serde(default = "default_idle_ms")]
+    pub idle_ms: u64,
+}
+
+impl Default for TimeoutsEntry {
+    fn default() -> Self {
+        Self {
+            first_byte_ms: default_first_byte_ms(),
+            idle_ms: default_idle_ms(),
+        }
+    }
+}
+
+fn default_first_byte_ms() -> u64 {
+    60_000
+}
+fn default_idle_ms() -> u64 {
+    30_000
+}
+
+/// `retry`: the retry budget for throttling and transient service errors.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryEntry {
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    #[serde(default = "default_base_delay_ms")]
+    pub base_delay_ms: u64,
+    #[serde(default = "default_max_delay_ms")]
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryEntry {
+    fn default() -> Self {
+        Self {
+            max_attempts: default_max_attempts(),
+            base_delay_ms: default_base_delay_ms(),
+            max_delay_ms: default_max_delay_ms(),
+        }
+    }
+}
+
+fn default_max_attempts() -> u32 {
+    4
+}
+fn default_base_delay_ms() -> u64 {
+    500
+}
+fn default_max_delay_ms() -> u64 {
+    20_000
+}
+
+/// The stream driver's settings, from `timeouts` and `retry`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamSettings {
+    pub first_byte_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl StreamSettings {
+    pub fn from_entry(p: &ProviderEntry) -> Self {
+        Self {
+            first_byte_timeout: Duration::from_millis(p.timeouts.first_byte_ms),
+            idle_timeout: Duration::from_millis(p.timeouts.idle_ms),
+            max_attempts: p.retry.max_attempts.max(1),
+            base_delay: Duration::from_millis(p.retry.base_delay_ms),
+            max_delay: Duration::from_millis(p.retry.max_delay_ms),
+        }
+    }
+
+    /// Full-jitter exponential backoff before attempt `attempt + 1`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let cap = exp.min(self.max_delay);
+        // Half fixed, half random: spreads retries without ever retrying instantly.
+        cap / 2 + cap.mul_f64(fastrand::f64() / 2.0)
+    }
+}
+
+/// A model declared in the configuration, as in the gateway's documentation.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelEntry {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub reasoning: bool,
+    #[serde(default = "default_input")]
+    pub input: Vec<String>,
+    #[serde(default)]
+    pub cost: CostEntry,
+    pub context_window: Option<u64>,
+    pub max_tokens: Option<u64>,
+}
+
+fn default_input() -> Vec<String> {
+    vec!["text".into()]
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostEntry {
+    #[serde(default)]
+    pub input: f64,
+    #[serde(default)]
+    pub output: f64,
+    #[serde(default)]
+    pub cache_read: f64,
+    #[serde(default)]
+    pub cache_write: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveryConfig {
+    /// Unset means: enabled when credentials are present.
+    pub enabled: Option<bool>,
+    pub region: Option<String>,
+    #[serde(default)]
+    pub provider_filter: Vec<String>,
+    #[serde(default = "default_refresh")]
+    pub refresh_interval: u64,
+    #[serde(default = "default_context_window")]
+    pub default_context_window: u64,
+    #[serde(default = "default_max_tokens")]
+    pub default_max_tokens: u64,
+    /// The control-plane endpoint; derived from `baseUrl` when unset.
+    pub base_url: Option<String>,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        Self {
+            enabled: None,
+            region: None,
+            provider_filter: Vec::new(),
+            refresh_interval: DEFAULT_REFRESH_INTERVAL_SECS,
+            default_context_window: DEFAULT_CONTEXT_WINDOW,
+            default_max_tokens: DEFAULT_MAX_TOKENS,
+            base_url: None,
+        }
+    }
+}
+
+fn default_refresh() -> u64 {
+    DEFAULT_REFRESH_INTERVAL_SECS
+}
+fn default_context_window() -> u64 {
+    DEFAULT_CONTEXT_WINDOW
+}
+fn default_max_tokens() -> u64 {
+    DEFAULT_MAX_TOKENS
+}
+
+// The document's skeleton down to our keys; everything else is skipped unparsed.
+#[derive(Deserialize, Default)]
+struct Document {
+    #[serde(default)]
+    models: ModelsSection,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ModelsSection {
+    #[serde(default)]
+    providers: ProvidersSection,
+    #[serde(default)]
+    bedrock_discovery: DiscoveryConfig,
+}
+
+#[derive(Deserialize, Default)]
+struct ProvidersSection {
+    #[serde(rename = "amazon-bedrock", default)]
+    bedrock: ProviderEntry,
+    #[serde(flatten)]
+    _others: BTreeMap<String, serde::de::IgnoredAny>,
+}
+
+impl PluginConfig {
+    /// Parses the host's document. Errors name the key path and the line and column.
+    pub fn parse(text: &str) -> Result<Self, ProviderError> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let mut de = json5::Deserializer::from_str(text);
+        let doc: Document = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let at = inner
+                .position()
+                .map(|p| format!(" (line {}, column {})", p.line + 1, p.column + 1))
+                .unwrap_or_default();
+            let key = if path == "." || path.is_empty() {
+                "the configuration".to_string()
+            } else {
+                format!("`{path}`")
+            };
+            config_error(format!("{key}{at}: {}", strip_position(&inner.to_string())))
+        })?;
+        let config = Self {
+            provider: doc.models.providers.bedrock,
+            discovery: doc.models.bedrock_discovery,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ProviderError> {
+        let p = "models.providers.\"amazon-bedrock\"";
+        if let Some(api) = &self.provider.api {
+            if api != API {
+                return Err(config_error(format!(
+                    "`{p}.api` is \"{api}\", but this plugin speaks \"{API}\""
+                )));
+            }
+        }
+        if let Some(auth) = &self.provider.auth {
+            if auth != AUTH {
+                return Err(config_error(format!(
+                    "`{p}.auth` is \"{auth}\", but Amazon Bedrock authenticates through the AWS SDK: use \"{AUTH}\" (credentials come from the environment, profiles or an instance role; no apiKey is needed)"
+                )));
+            }
+        }
+        for (key, url) in [
+            (format!("{p}.baseUrl"), &self.provider.base_url),
+            (
+                "models.bedrockDiscovery.baseUrl".to_string(),
+                &self.discovery.base_url,
+            ),
+        ] {
+            if let Some(url) = url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(config_error(format!(
+                        "`{key}` must be an http(s) URL such as https://bedrock-runtime.us-east-1.amazonaws.com, got \"{url}\""
+                    )));
+                }
+            }
+        }
+        if self.provider.timeouts.first_byte_ms == 0 || self.provider.timeouts.idle_ms == 0 {
+            return Err(config_error(format!(
+                "`{p}.timeouts` values must be greater than 0 milliseconds"
+            )));
+        }
+        if self.provider.retry.max_attempts == 0 {
+            return Err(config_error(format!(
+                "`{p}.retry.maxAttempts` must be at least 1 (1 = no retries)"
+            )));
+        }
+        let d = "models.bedrockDiscovery";
+        if self.discovery.default_context_window == 0 {
+            return Err(config_error(format!(
+                "`{d}.defaultContextWindow` must be greater than 0"
+            )));
+        }
+        if self.discovery.default_max_tokens == 0 {
+            return Err(config_error(format!(
+                "`{d}.defaultMaxTokens` must be greater than 0"
+            )));
+        }
+        if let Some(region) = &self.discovery.region {
+            if !is_region_name(region) {
+                return Err(config_error(format!(
+                    "`{d}.region` \"{region}\" is not an AWS region name (like us-east-1)"
+                )));
+            }
+        }
+        for (i, m) in self.provider.models.iter().enumerate() {
+            let at = format!("{p}.models[{i}]");
+            if m.id.trim().is_empty() {
+                return Err(config_error(format!("`{at}.id` must not be empty")));
+            }
+            if m.context_window == Some(0) {
+                return Err(config_error(format!(
+                    "`{at}.contextWindow` must be greater than 0"
+                )));
+            }
+            if m.max_tokens == Some(0) {
+                return Err(config_error(format!(
+                    "`{at}.maxTokens` must be greater than 0"
+                )));
+            }
+            for (name, v) in [
+                ("input", m.cost.input),
+                ("output", m.cost.output),
+                ("cacheRead", m.cost.cache_read),
+                ("cacheWrite", m.cost.cache_write),
+            ] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(config_error(format!(
+                        "`{at}.cost.{name}` must be a non-negative number"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, ...
+pub fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+// json5 appends its own "at line X column Y" (0-based); we report 1-based positions ourselves.
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = r#"{
+      // comments, unquoted keys and trailing commas are JSON5
+      models: {
+        bedrockDiscovery: {
+          enabled: true,
+          region: "us-east-1",
+          providerFilter: ["anthropic", "amazon"],
+          refreshInterval: 3600,
+          defaultContextWindow: 32000,
+          defaultMaxTokens: 4096,
+        },
+        providers: {
+          "amazon-bedrock": {
+            baseUrl: "https://bedrock-runtime.us-east-1.amazonaws.com",
+            api: "bedrock-converse-stream",
+            auth: "aws-sdk",
+            models: [
+              {
+                id: "us.anthropic.claude-opus-4-6-v1:0",
+                name: "Claude Opus 4.6 (Bedrock)",
+                reasoning: true,
+                input: ["text", "image"],
+                cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+                contextWindow: 200000,
+                maxTokens: 8192,
+              },
+            ],
+          },
+          openai: { apiKey: "not ours" },
+        },
+      },
+      agents: { defaults: { model: { primary: "amazon-bedrock/us.anthropic.claude-opus-4-6-v1:0" } } },
+    }"#;
+
+    #[test]
+    fn parses_the_seed_document() {
+        let c = PluginConfig::parse(SEED).unwrap();
+        assert_eq!(c.discovery.enabled, Some(true));
+        assert_eq!(c.discovery.provider_filter, ["anthropic", "amazon"]);
+        assert_eq!(c.provider.models[0].id, "us.anthropic.claude-opus-4-6-v1:0");
+        assert_eq!(c.provider.models[0].context_window, Some(200_000));
+        assert_eq!(
+            c.provider.base_url.as_deref(),
+            Some("https://bedrock-runtime.us-east-1.amazonaws.com")
+        );
+    }
+
+    #[test]
+    fn empty_document_means_defaults() {
+        let c = PluginConfig::parse("").unwrap();
+        assert_eq!(c.discovery.refresh_interval, 3600);
+        assert_eq!(c.discovery.default_context_window, 32000);
+        assert_eq!(c.discovery.default_max_tokens, 4096);
+        assert_eq!(c.discovery.enabled, None);
+    }
+
+    #[test]
+    fn wrong_type_names_key_line_and_column() {
+        let text = "{\n  models: {\n    bedrockDiscovery: {\n      refreshInterval: \"soon\",\n    },\n  },\n}";
+        let e = PluginConfig::parse(text).unwrap_err();
+        assert_eq!(e.code.as_str(), "config");
+        assert!(
+            e.message
+                .contains("models.bedrockDiscovery.refreshInterval"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("line 4"), "{}", e.message);
+    }
+
+    #[test]
+    fn negative_refresh_interval_is_rejected() {
+        let e =
+            PluginConfig::parse("{models:{bedrockDiscovery:{refreshInterval:-5}}}").unwrap_err();
+        assert!(
+            e.message
+                .contains("models.bedrockDiscovery.refreshInterval"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn zero_context_window_is_rejected() {
+        let e = PluginConfig::parse("{models:{bedrockDiscovery:{defaultContextWindow:0}}}")
+            .unwrap_err();
+        assert!(e.message.contains("defaultContextWindow"), "{}", e.message);
+    }
+
+    #[test]
+    fn foreign_api_is_rejected() {
+        let e = PluginConfig::parse(
+            r#"{models:{providers:{"amazon-bedrock":{api:"openai-completions"}}}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("bedrock-converse-stream"),
+            "{}",
+            e.message
+        );
+    }
+}

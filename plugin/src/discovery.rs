@@ -1,0 +1,266 @@
+//! Model discovery: ListFoundationModels (streaming, text output, active, provider filter)
+//! joined with ListInferenceProfiles, so that every listed id can actually be invoked in the
+//! configured region, merged with the configured models, and cached.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use abi_stable::std_types::{RString, RVec};
+use aws_sdk_bedrock::types::{
+    FoundationModelLifecycleStatus, FoundationModelSummary, InferenceType, ModelModality,
+};
+use host_sdk::{ModelCost, ModelInfo, ModelSource, ProviderError};
+
+use crate::clients::Clients;
+use crate::config::{DiscoveryConfig, ModelEntry, PluginConfig};
+use crate::errors::{from_sdk_error, CallContext};
+use crate::{families, profiles};
+
+/// The models a provider lists: configured ones first, then discovered ones whose ids are not
+/// configured (a configured entry overrides the discovered one with the same id).
+pub fn merge(configured: Vec<ModelInfo>, discovered: Vec<ModelInfo>) -> Vec<ModelInfo> {
+    let ids: HashSet<RString> = configured.iter().map(|m| m.id.clone()).collect();
+    configured
+        .into_iter()
+        .chain(discovered.into_iter().filter(|m| !ids.contains(&m.id)))
+        .collect()
+}
+
+pub fn configured_models(config: &PluginConfig) -> Vec<ModelInfo> {
+    config
+        .provider
+        .models
+        .iter()
+        .map(|m| configured_model(m, &config.discovery))
+        .collect()
+}
+
+fn configured_model(m: &ModelEntry, d: &DiscoveryConfig) -> ModelInfo {
+    let family = families::lookup(&m.id);
+    let base = families::base_model_id(&m.id);
+    ModelInfo {
+        id: m.id.as_str().into(),
+        name: m.name.clone().unwrap_or_else(|| m.id.clone()).into(),
+        vendor: vendor_of(base).into(),
+        base_model_id: if base == m.id {
+            RString::new()
+        } else {
+            base.into()
+        },
+        reasoning: m.reasoning,
+        input: m.input.iter().map(|s| RString::from(s.as_str())).collect(),
+        cost: ModelCost {
+            input: m.cost.input,
+            output: m.cost.output,
+            cache_read: m.cost.cache_read,
+            cache_write: m.cost.cache_write,
+        },
+        context_window: m
+            .context_window
+            .or(family.map(|f| f.context_window))
+            .unwrap_or(d.default_context_window),
+        max_tokens: m
+            .max_tokens
+            .or(family.map(|f| f.max_tokens))
+            .unwrap_or(d.default_max_tokens),
+        source: ModelSource::Configured,
+    }
+}
+
+fn vendor_of(base_id: &str) -> String {
+    match base_id.split('.').next().unwrap_or("") {
+        "anthropic" => "Anthropic",
+        "amazon" => "Amazon",
+        "meta" => "Meta",
+        "mistral" => "Mistral AI",
+        "cohere" => "Cohere",
+        "ai21" => "AI21 Labs",
+        "deepseek" => "DeepSeek",
+        "openai" => "OpenAI",
+        "writer" => "Writer",
+        "qwen" => "Qwen",
+        _ => "",
+    }
+    .to_string()
+}
+
+/// Calls the control plane and builds the discovered list.
+pub async fn discover(
+    clients: &Clients,
+    d: &DiscoveryConfig,
+) -> Result<Vec<ModelInfo>, ProviderError> {
+    let region = clients.target.discovery_region.as_str();
+    let source = clients.target.source.describe();
+    let ctx = CallContext {
+        operation: "ListFoundationModels",
+        model_id: None,
+        credential_source: &source,
+        region,
+    };
+    let (models, profiles) = tokio::join!(
+        clients.control.list_foundation_models().send(),
+        list_profile_ids(clients)
+    );
+    let models = models.map_err(|e| from_sdk_error(&e, &ctx))?;
+    let profiles = match profiles {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(
+                "ListInferenceProfiles failed ({e}); listing foundation models only, so models that need an inference profile are left out"
+            );
+            HashSet::new()
+        }
+    };
+    let filter: Vec<String> = d.provider_filter.iter().map(|p| p.to_lowercase()).collect();
+    let mut out = Vec::new();
+    for summary in models.model_summaries() {
+        if !is_streaming_text_model(summary) {
+            continue;
+        }
+        let vendor = summary.provider_name().unwrap_or_default();
+        if !filter.is_empty() && !filter.contains(&vendor.to_lowercase()) {
+            continue;
+        }
+        for id in invocable_ids(summary, region, &profiles) {
+            out.push(discovered_model(summary, id, d));
+        }
+    }
+    Ok(out)
+}
+
+fn is_streaming_text_model(m: &FoundationModelSummary) -> bool {
+    m.response_streaming_supported() == Some(true)
+        && m.output_modalities().contains(&ModelModality::Text)
+        && m.model_lifecycle()
+            .is_some_and(|l| l.status() == &FoundationModelLifecycleStatus::Active)
+}
+
+/// The ids that invoke this model from `region`: the base id when it supports on-demand
+/// throughput, else the system-defined profiles of the region's geography (and `global.`).
+fn invocable_ids(
+    m: &FoundationModelSummary,
+    region: &str,
+    profiles: &HashSet<String>,
+) -> Vec<String> {
+    let types = m.inference_types_supported();
+    if types.contains(&InferenceType::OnDemand) {
+        return vec![m.model_id().to_string()];
+    }
+    profiles::invocable_profiles(m.model_id(), region, |id| profiles.contains(id))
+}
+
+fn discovered_model(m: &FoundationModelSummary, id: String, d: &DiscoveryConfig) -> ModelInfo {
+    let family = families::lookup(m.model_id());
+    let base = m.model_id();
+    let name = m.model_name().unwrap_or(base);
+    let name = match id.split_once('.') {
+        Some((prefix, _)) if id != base => format!("{name} ({prefix})"),
+        _ => name.to_string(),
+    };
+    ModelInfo {
+        base_model_id: if id == base {
+            RString::new()
+        } else {
+            base.into()
+        },
+        id: id.into(),
+        name: name.into(),
+        vendor: m.provider_name().unwrap_or_default().into(),
+        reasoning: family.is_some_and(|f| f.reasoning != families::ReasoningStyle::None),
+        input: m
+            .input_modalities()
+            .iter()
+            .map(|x| RString::from(x.as_str().to_lowercase()))
+            .collect::<RVec<_>>(),
+        cost: ModelCost::default(),
+        context_window: family
+            .map(|f| f.context_window)
+            .unwrap_or(d.default_context_window),
+        max_tokens: family.map(|f| f.max_tokens).unwrap_or(d.default_max_tokens),
+        source: ModelSource::Discovered,
+    }
+}
+
+async fn list_profile_ids(clients: &Clients) -> Result<HashSet<String>, String> {
+    let mut ids = HashSet::new();
+    let mut pages = clients
+        .control
+        .list_inference_profiles()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| crate::errors::source_chain(&e))?;
+        ids.extend(
+            page.inference_profile_summaries()
+                .iter()
+                .map(|p| p.inference_profile_id().to_string()),
+        );
+    }
+    Ok(ids)
+}
+
+/// Discovery results shared by every provider in the process with the same key, so that
+/// concurrent callers make one request and a refresh interval is honoured across instances.
+#[derive(Default)]
+pub struct DiscoveryCache {
+    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<(Instant, Vec<ModelInfo>)>>>>>,
+}
+
+impl DiscoveryCache {
+    pub fn global() -> &'static DiscoveryCache {
+        static CACHE: OnceLock<DiscoveryCache> = OnceLock::new();
+        CACHE.get_or_init(DiscoveryCache::default)
+    }
+
+    /// Returns the cached list for `key` if younger than `ttl`, else runs `fetch` (one caller
+    /// at a time per key; the others wait and reuse its result). Failures are not cached.
+    pub async fn get_or_fetch<F, Fut>(
+        &self,
+        key: String,
+        ttl: Duration,
+        fetch: F,
+    ) -> Result<Vec<ModelInfo>, ProviderError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<ModelInfo>, ProviderError>>,
+    {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots.entry(key).or_default().clone()
+        };
+        let mut entry = slot.lock().await;
+        if let Some((at, models)) = entry.as_ref() {
+            if !ttl.is_zero() && at.elapsed() < ttl {
+                return Ok(models.clone());
+            }
+        }
+        let models = fetch().await?;
+        if !ttl.is_zero() {
+            *entry = Some((Instant::now(), models.clone()));
+        }
+        Ok(models)
+    }
+}
+
+/// Everything that changes a discovery answer, except secrets.
+pub fn cache_key(clients: &Clients, d: &DiscoveryConfig) -> String {
+    let t = &clients.target;
+    let identity = match &t.source {
+        crate::credentials::CredentialSource::EnvironmentKeys { .. } => {
+            crate::credentials::process_env("AWS_ACCESS_KEY_ID").unwrap_or_default()
+        }
+        other => other.describe(),
+    };
+    format!(
+        "{}|{:?}|{:?}|{:?}|{}|{}|{}",
+        t.discovery_region,
+        t.control_endpoint,
+        t.runtime_endpoint,
+        d.provider_filter,
+        d.default_context_window,
+        d.default_max_tokens,
+        identity
+    )
+}
