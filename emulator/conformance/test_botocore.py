@@ -104,7 +104,8 @@ def make_client(
         service,
         endpoint_url=endpoint_url,
         verify=verify,
-        config=Config(retries=retries, connect_timeout=5, read_timeout=10, **config),
+        # botocore fills in the retries dict it is given: pass a copy.
+        config=Config(retries=dict(retries), **{"connect_timeout": 5, "read_timeout": 10, **config}),
     )
 
 
@@ -336,9 +337,12 @@ def test_list_inference_profiles_parses(inference_profiles):
 
 
 def test_inference_profiles_of_the_client_region(inference_profiles):
+    # Bedrock lists the system-defined profiles whose source region is the
+    # client's: from us-east-1 the us. and global. ones, never eu. or apac.
+    assert REGION.startswith("us-"), "this test assumes the emulator's default US region"
     prefixes = {p["inferenceProfileId"].split(".")[0] for p in inference_profiles}
-    if REGION.startswith("us-"):
-        assert "us" in prefixes and "eu" not in prefixes, prefixes
+    assert "us" in prefixes, prefixes
+    assert prefixes <= {"us", "global"}, prefixes
 
 
 def test_list_inference_profiles_paginator(bedrock, inference_profiles):
@@ -604,7 +608,7 @@ def test_converse_stream_tool_calls_reassemble(runtime):
         if "contentBlockStart" in e
     }
     deltas = blocks_of(events)
-    assert [d["text"] for d in deltas[0]] == ["Let me check."]
+    assert "".join(d["text"] for d in deltas[0]) == "Let me check."
     assert sorted(starts) == [1, 2]
     for index, call in zip(sorted(starts), TOOL_CALLS):
         assert starts[index]["toolUseId"] == call["id"]
@@ -724,17 +728,30 @@ def test_stream_without_message_stop(runtime):
     assert stream_text(events) == "unfinished"
 
 
-def test_stream_cut_after_events(runtime):
-    response = runtime.converse_stream(
-        **request({"text": "abcdefgh", "deltaSize": 1, "fault": {"kind": "cut", "afterEvents": 3}})
-    )
+@pytest.mark.parametrize("event_delay_ms", [0, 20])
+def test_stream_cut_after_events(runtime, event_delay_ms):
+    # The client gets the response and the first 3 events, then the connection
+    # drops in the middle of the 4th frame.
+    scenario = {
+        "text": "abcdefgh",
+        "deltaSize": 1,
+        "eventDelayMs": event_delay_ms,
+        "fault": {"kind": "cut", "afterEvents": 3},
+    }
+    response = runtime.converse_stream(**request(scenario))
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     events = []
-    try:
+    with pytest.raises(Exception) as excinfo:  # urllib3 reports the truncated body
         for event in response["stream"]:
             events.append(event)
-    except Exception as error:  # a truncated body: urllib3/botocore may raise
-        assert not isinstance(error, ClientError), error
+    assert not isinstance(excinfo.value, ClientError), excinfo.value
     assert names(events) == ["messageStart", "contentBlockDelta", "contentBlockDelta"]
+
+
+def test_converse_cut_fails_the_call(runtime):
+    with pytest.raises(Exception) as excinfo:
+        runtime.converse(**request({"text": "abcdefgh", "fault": {"kind": "cut", "afterEvents": 1}}))
+    assert not isinstance(excinfo.value, ClientError), excinfo.value
 
 
 def test_stream_stall_hits_the_read_timeout(runtime):
@@ -832,6 +849,18 @@ def test_profile_only_model_through_its_profile(runtime, profile_only_model, pro
         assert converse_text(response) == text
         events = collect(runtime.converse_stream(**request({"text": text}, model=model)))
         assert stream_text(events) == text
+
+
+def test_profile_of_another_geography_is_invalid(runtime, profile_only_model, inference_profiles):
+    # System-defined profiles exist only in their own source regions: from a US
+    # region, the eu./apac. twins of a us. profile are unknown model ids.
+    assert REGION.startswith("us-"), "this test assumes the emulator's default US region"
+    model_id = profile_only_model["modelId"]
+    assert "us." + model_id in {p["inferenceProfileId"] for p in inference_profiles}
+    for geo in ("eu", "apac"):
+        with pytest.raises(runtime.exceptions.ValidationException) as excinfo:
+            runtime.converse(**request(model=f"{geo}.{model_id}"))
+        assert error_of(excinfo)["Message"] == "The provided model identifier is invalid."
 
 
 def test_foundation_model_arn_as_model_id(runtime):
