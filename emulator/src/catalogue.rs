@@ -578,7 +578,29 @@ pub fn profiles() -> Vec<InferenceProfile> {
         .collect()
 }
 
-/// Looks a profile up by id.
-pub fn profile(id: &str) -> Option<InferenceProfile> {
-    profiles().into_iter().find(|p| p.id() == id)
+/// Whether a client in `region` can see and invoke profiles of this geography: a geography's
+/// own regions, and `global.` from any region of the other geographies.
+pub fn geo_serves_region(geo: Geo, region: &str) -> bool {
+    match geo {
+        Geo::Global => [Geo::Us, Geo::Eu, Geo::Apac]
+            .iter()
+            .any(|g| g.regions().contains(&region)),
+        other => other.regions().contains(&region),
+    }
+}
+
+/// The profiles ListInferenceProfiles returns in `region` (the service lists only those
+/// callable from the client's region, e.g. `us.` and `global.` in us-east-1).
+pub fn profiles_for_region(region: &str) -> Vec<InferenceProfile> {
+    profiles()
+        .into_iter()
+        .filter(|p| geo_serves_region(p.geo, region))
+        .collect()
+}
+
+/// Looks a profile up by id among those callable from `region`.
+pub fn profile(id: &str, region: &str) -> Option<InferenceProfile> {
+    profiles_for_region(region)
+        .into_iter()
+        .find(|p| p.id() == id)
 }

@@ -120,7 +120,7 @@ pub fn list_inference_profiles(
     };
     // The emulator has no application profiles: they are created per account.
     let all = if kind == "SYSTEM_DEFINED" {
-        catalogue::profiles()
+        catalogue::profiles_for_region(&state.config.region)
     } else {
         Vec::new()
     };
@@ -147,7 +147,7 @@ pub fn get_inference_profile(state: &State, raw_id: &str) -> Result<Response<Bod
             "arn:aws:bedrock:{region}:{account}:inference-profile/"
         ))
         .unwrap_or(&id);
-    match catalogue::profile(profile_id) {
+    match catalogue::profile(profile_id, region) {
         Some(p) => Ok(json_response(p.summary(region, account).to_string())),
         None => Err(ApiError::new(
             404,

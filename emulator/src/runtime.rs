@@ -37,7 +37,7 @@ pub fn resolve_model(state: &State, id: &str) -> Result<&'static FoundationModel
     } else {
         (id, false)
     };
-    if let Some(profile) = catalogue::profile(id) {
+    if let Some(profile) = catalogue::profile(id, region) {
         return conversational(profile.model);
     }
     if via_arn_profile {
@@ -205,6 +205,10 @@ enum Step {
 
 const CHUNK: usize = 256 * 1024;
 
+/// hyper drops unflushed bytes when a body errors, so a cut waits for the partial frame to
+/// reach the client first; otherwise the client would see no response at all.
+const CUT_FLUSH_MS: u64 = 50;
+
 fn stream_response(
     answer: &Answer,
     fault: Option<Fault>,
@@ -273,6 +277,7 @@ fn stream_response(
         steps.push(Step::Data(frame));
     }
     if cut {
+        steps.push(Step::Sleep(CUT_FLUSH_MS));
         steps.push(Step::Cut);
     }
     chunked(steps, content_type)
