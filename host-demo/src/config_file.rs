@@ -147,8 +147,8 @@ pub fn model_id_for(reference: &str, provider_id: &str, source: &str) -> CliResu
                  plugin provides \"{provider_id}\""
             ))
             .with_hint(format!(
-                "use a \"{provider_id}/<model id>\" reference, pass --model, or load that \
-                 provider's plugin with --plugin"
+                "use \"{provider_id}/<model id>\", pass --model, or load that provider's plugin \
+                 with --plugin"
             )));
         }
     }

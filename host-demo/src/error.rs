@@ -64,7 +64,7 @@ impl CliError {
 }
 
 const NO_CREDENTIALS_HINT: &str = "\
-No AWS credentials were found. Provide them in one of these ways:
+To provide AWS credentials, use one of:
   export AWS_ACCESS_KEY_ID=AKIA...  AWS_SECRET_ACCESS_KEY=...  AWS_REGION=us-east-1
       (plus AWS_SESSION_TOKEN=... for temporary credentials)
   export AWS_PROFILE=your-profile        (a profile from ~/.aws/config or ~/.aws/credentials)

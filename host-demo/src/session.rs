@@ -67,7 +67,16 @@ impl Session {
                 .map(|e| (provider_id.as_str(), e.url.as_str())),
         )?;
         let started = Instant::now();
-        let provider = plugin.new_provider(&document).map_err(|e| {
+        let provider = plugin.new_provider(&document).map_err(|mut e| {
+            if e.kind == ErrorKind::Config && emulator.is_some() {
+                // The overlay re-serialised the document, so the error's line and column are
+                // not the user's: ask again about the file as written.
+                if let Err(original) = plugin.new_provider(&config.text) {
+                    if original.kind == ErrorKind::Config {
+                        e = original;
+                    }
+                }
+            }
             let context = match (&e.kind, &config.path) {
                 (ErrorKind::Config, Some(path)) => {
                     format!("invalid provider configuration in {}", path.display())

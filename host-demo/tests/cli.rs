@@ -1,0 +1,408 @@
+//! End-to-end tests of the `host-demo` binary with the real Bedrock plugin and the embedded
+//! emulator (`--emulator`): no AWS account, no network beyond loopback.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+/// `target/<profile>/`: the test executable lives in its `deps/` folder.
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("test executable is in target/<profile>/deps")
+        .to_owned()
+}
+
+fn plugin_path() -> PathBuf {
+    let path = target_dir().join(format!(
+        "{}bedrock_plugin{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p bedrock-plugin` first",
+        path.display()
+    );
+    path
+}
+
+/// A scratch directory for this test only.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("host-demo-cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The binary with the plugin, isolated from the user's config, colours and log settings.
+fn host_demo(test: &str) -> Command {
+    let home = scratch(test);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_host-demo"));
+    cmd.arg("--plugin")
+        .arg(plugin_path())
+        .env_remove("HOST_DEMO_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("HOME", &home)
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn run(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("host-demo starts");
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            panic!("host-demo did not finish within {TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    writer.join().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+struct Ran {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn host_demo_run(test: &str, args: &[&str], stdin: &str) -> Ran {
+    let mut cmd = host_demo(test);
+    cmd.args(args);
+    let out = run(cmd, stdin);
+    let ran = Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !ran.stderr.contains("panicked"),
+        "host-demo panicked:\n{}",
+        ran.stderr
+    );
+    ran
+}
+
+fn ok(test: &str, args: &[&str]) -> Ran {
+    let ran = host_demo_run(test, args, "");
+    assert_eq!(
+        ran.code,
+        Some(0),
+        "host-demo {args:?} failed\nstdout:\n{}\nstderr:\n{}",
+        ran.stdout,
+        ran.stderr
+    );
+    ran
+}
+
+fn fails(test: &str, args: &[&str]) -> Ran {
+    let ran = host_demo_run(test, args, "");
+    assert_ne!(
+        ran.code,
+        Some(0),
+        "host-demo {args:?} should fail:\n{}",
+        ran.stdout
+    );
+    assert!(ran.code.is_some(), "host-demo was killed by a signal");
+    ran
+}
+
+fn write_config(test: &str, text: &str) -> PathBuf {
+    let path = scratch(&format!("{test}-config")).join("config.json5");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn plugin_info_names_the_provider_and_its_api() {
+    let ran = ok("info", &["plugin", "info"]);
+    assert!(ran.stdout.contains("amazon-bedrock"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("bedrock-converse-stream"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("contract version"), "{}", ran.stdout);
+}
+
+#[test]
+fn models_list_shows_discovered_models() {
+    let ran = ok("models", &["--emulator", "models", "list"]);
+    assert!(ran.stdout.starts_with("ID"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("discovered"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("amazon.nova-pro-v1:0"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stderr.contains("embedded Bedrock emulator"),
+        "{}",
+        ran.stderr
+    );
+
+    let ran = ok("models-json", &["--emulator", "models", "list", "--json"]);
+    let models: Vec<Value> = serde_json::from_str(&ran.stdout).expect("models list --json");
+    assert!(!models.is_empty());
+    assert!(models.iter().all(|m| m["id"].is_string()));
+}
+
+#[test]
+fn chat_streams_the_answer_then_the_stop_reason_and_usage() {
+    let ran = ok("chat", &["--emulator", "chat", "hello"]);
+    assert!(
+        ran.stdout.contains("You said: hello."),
+        "the emulator's echo: {}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("stop reason: end_turn"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("usage: "), "{}", ran.stdout);
+    assert!(ran.stdout.contains("tokens"), "{}", ran.stdout);
+}
+
+#[test]
+fn chat_json_prints_one_event_per_line_ending_with_completed() {
+    let ran = ok("chat-json", &["--emulator", "chat", "--json", "hello"]);
+    let events: Vec<Value> = ran
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(events.first().unwrap()["type"], "messageStart");
+    assert!(events.iter().any(|e| e["type"] == "textDelta"));
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "completed", "{last}");
+    assert_eq!(last["stopReason"], "end_turn");
+    assert!(last["message"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("You said: hello."));
+}
+
+#[test]
+fn chat_shows_reasoning_tool_calls_and_retries() {
+    let scenario = r#"EMULATOR_SCENARIO {"reasoning":{"text":"Thinking it over.","signature":"sig"},"text":"Here.","toolCalls":[{"name":"get_weather","input":{"city":"Paris"}}],"throttleFirst":1}"#;
+    let ran = ok("chat-rich", &["--emulator", "chat", scenario]);
+    assert!(ran.stdout.contains("Thinking it over."), "{}", ran.stdout);
+    assert!(ran.stdout.contains("Here."), "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains(r#"[tool call] get_weather {"city":"Paris"}"#),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("stop reason: tool_use"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stderr.contains("retrying"), "{}", ran.stderr);
+    // NO_COLOR and a pipe: no escape codes.
+    assert!(!ran.stdout.contains('\x1b'));
+}
+
+#[test]
+fn chat_uses_the_primary_model_from_the_config() {
+    let config = write_config(
+        "primary",
+        "{\n  // JSON5, as the gateway writes it\n  agents: { defaults: { model: { primary: \
+         'amazon-bedrock/amazon.nova-pro-v1:0', }, }, },\n}\n",
+    );
+    let config = config.to_str().unwrap();
+    let ran = ok("primary", &["--emulator", "--config", config, "chat", "hi"]);
+    assert!(
+        ran.stdout.contains("model: amazon.nova-pro-v1:0"),
+        "{}",
+        ran.stdout
+    );
+    // --model wins over the config.
+    let ran = ok(
+        "primary-override",
+        &[
+            "--emulator",
+            "--config",
+            config,
+            "chat",
+            "--model",
+            "amazon.nova-lite-v1:0",
+            "hi",
+        ],
+    );
+    assert!(
+        ran.stdout.contains("model: amazon.nova-lite-v1:0"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn a_primary_model_of_another_provider_is_refused() {
+    let config = write_config(
+        "other-provider",
+        "{ agents: { defaults: { model: { primary: 'openai/gpt-5' } } } }",
+    );
+    let ran = fails(
+        "other-provider",
+        &[
+            "--emulator",
+            "--config",
+            config.to_str().unwrap(),
+            "chat",
+            "hi",
+        ],
+    );
+    assert!(ran.stderr.contains("\"openai\""), "{}", ran.stderr);
+    assert!(ran.stderr.contains("amazon-bedrock"), "{}", ran.stderr);
+}
+
+#[test]
+fn config_errors_name_the_key_line_and_column() {
+    let config = write_config(
+        "bad-config",
+        "{\n  models: {\n    bedrockDiscovery: { enabled: 'yes' },\n  },\n}\n",
+    );
+    for (test, args) in [
+        ("bad-config-real", vec!["models", "list"]),
+        ("bad-config-emulator", vec!["--emulator", "models", "list"]),
+    ] {
+        let mut all = vec!["--config", config.to_str().unwrap()];
+        all.extend(args);
+        let ran = fails(test, &all);
+        assert!(
+            ran.stderr.contains("bedrockDiscovery.enabled"),
+            "{}",
+            ran.stderr
+        );
+        assert!(ran.stderr.contains("line 3"), "{}", ran.stderr);
+    }
+}
+
+#[test]
+fn a_missing_config_file_is_a_clear_error() {
+    let ran = fails(
+        "missing-config",
+        &[
+            "--emulator",
+            "--config",
+            "/nonexistent/host-demo.json5",
+            "models",
+            "list",
+        ],
+    );
+    assert!(ran.stderr.starts_with("error: "), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("/nonexistent/host-demo.json5"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn an_unknown_plugin_path_is_a_clear_error() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_host-demo"));
+    cmd.args(["--plugin", "/nonexistent/libnothing.so", "plugin", "info"]);
+    let out = run(cmd, "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.starts_with("error: cannot load the plugin"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("/nonexistent/libnothing.so"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn missing_credentials_are_explained() {
+    let mut cmd = host_demo("no-credentials");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .args(["models", "list"]);
+    let out = run(cmd, "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("AWS_ACCESS_KEY_ID"), "{stderr}");
+    assert!(stderr.contains("AWS_PROFILE"), "{stderr}");
+    assert!(stderr.contains("--emulator"), "{stderr}");
+}
+
+#[test]
+fn interactive_chat_keeps_the_history() {
+    let ran = host_demo_run(
+        "interactive",
+        &["--emulator", "chat", "--json"],
+        "first question\n\nsecond question\n/exit\nnever sent\n",
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let completed: Vec<Value> = ran
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["type"] == "completed")
+        .collect();
+    assert_eq!(
+        completed.len(),
+        2,
+        "two answers, then /exit: {}",
+        ran.stdout
+    );
+    let text = |i: usize| {
+        completed[i]["message"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(text(0).starts_with("You said: first question."));
+    assert!(text(1).starts_with("You said: second question."));
+    // The second request carried the first turn too, so it is bigger.
+    let input = |i: usize| completed[i]["usage"]["inputTokens"].as_u64().unwrap();
+    assert!(input(1) > input(0), "{} vs {}", input(1), input(0));
+
+    // Human mode prints each answer as it streams.
+    let ran = host_demo_run("interactive-text", &["--emulator", "chat"], "one\ntwo\n");
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(ran.stdout.contains("You said: one."), "{}", ran.stdout);
+    assert!(ran.stdout.contains("You said: two."), "{}", ran.stdout);
+}
+
+#[test]
+fn a_failed_turn_is_reported_without_a_panic() {
+    let scenario = r#"EMULATOR_SCENARIO {"error":{"type":"ValidationException","message":"bad input from the scenario"}}"#;
+    let ran = fails("failed-turn", &["--emulator", "chat", scenario]);
+    assert!(ran.stderr.starts_with("note:"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("error: "), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("bad input from the scenario"),
+        "{}",
+        ran.stderr
+    );
+}
