@@ -27,7 +27,7 @@ use abi_stable::{
     library::RootModule,
     package_version_strings, sabi_trait,
     sabi_types::VersionStrings,
-    std_types::{RBox, ROption, RResult, RSlice, RStr, RString, RVec},
+    std_types::{RBox, ROption, RResult, RSlice, RStr, RString, RVec, Tuple2},
     StableAbi,
 };
 
@@ -237,6 +237,28 @@ pub struct StreamEnd {
     pub completion_json: RString,
 }
 
+/// How a provider authenticates, for diagnostics. Never holds a secret.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct AuthStatus {
+    /// Where the credentials come from (`AWS_PROFILE "dev"`, `instance role (IMDS)`, ...).
+    pub source: RString,
+    pub region: RString,
+    pub endpoint: RString,
+    /// Further facts as ordered key/value pairs (e.g. a masked access key id).
+    pub details: RVec<Tuple2<RString, RString>>,
+    /// The outcome of a cheap authenticated call: what succeeded, or why it failed.
+    pub check: RResult<RString, ProviderError>,
+}
+
+/// Receives an auth status; called exactly once.
+#[sabi_trait]
+pub trait AuthStatusReply: Send {
+    #[sabi(last_prefix_field)]
+    fn reply(self, result: RResult<AuthStatus, ProviderError>);
+}
+pub type AuthStatusReplyBox = AuthStatusReply_TO<'static, RBox<()>>;
+
 /// Receives model lists; called exactly once.
 #[sabi_trait]
 pub trait ModelsReply: Send {
@@ -282,5 +304,15 @@ pub trait Provider: Send + Sync {
         request_json: RStr<'_>,
         sink: EventSinkBox,
     ) -> RResult<StreamControlBox, ProviderError>;
+
+    /// Since 1.1: how the provider authenticates and whether an authenticated call succeeds.
+    /// Plugins built against 1.0 answer with the default below.
+    fn auth_status(&self, reply: AuthStatusReplyBox) {
+        reply.reply(RResult::RErr(ProviderError::new(
+            "unsupported",
+            "this plugin was built against contract 1.0 and cannot report its authentication",
+            false,
+        )));
+    }
 }
 pub type ProviderBox = Provider_TO<'static, RBox<()>>;

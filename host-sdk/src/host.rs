@@ -13,8 +13,9 @@ use futures::channel::{mpsc as async_mpsc, oneshot};
 use serde::Serialize;
 
 use crate::contract::{
-    EventSink, EventSinkBox, EventSink_TO, ModelInfo, ModelsReply, ModelsReply_TO, ProviderBox,
-    ProviderError, ProviderMetadata, SinkFlow, StreamControlBox, StreamEnd, StreamEvent,
+    AuthStatus, AuthStatusReply, AuthStatusReply_TO, EventSink, EventSinkBox, EventSink_TO,
+    ModelInfo, ModelsReply, ModelsReply_TO, ProviderBox, ProviderError, ProviderMetadata, SinkFlow,
+    StreamControlBox, StreamEnd, StreamEvent,
 };
 use crate::error::{Error, ErrorKind, StreamError};
 use crate::request::{Completion, ConverseRequest, StopReason, TokenUsage};
@@ -62,6 +63,20 @@ impl Provider {
         });
         rx.await
             .unwrap_or_else(|_| Err(contract_broken("list_models never replied")))
+    }
+
+    /// How the provider authenticates and whether an authenticated call succeeds, blocking.
+    pub fn auth_status(&self) -> Result<AuthStatus, Error> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let reply = AuthStatusReply_TO::from_value(
+            OnceAuthReply(Some(Box::new(move |r| {
+                let _ = tx.send(r);
+            }))),
+            TD_Opaque,
+        );
+        self.inner.auth_status(reply);
+        rx.recv()
+            .unwrap_or_else(|_| Err(contract_broken("auth_status never replied")))
     }
 
     fn start_list_models(&self, done: impl FnOnce(Result<Vec<ModelInfo>, Error>) + Send + 'static) {
@@ -463,6 +478,18 @@ impl ModelsReply for OnceReply {
                 .into_result()
                 .map(RVec::into_vec)
                 .map_err(Error::from);
+            let _ = catch_unwind(AssertUnwindSafe(|| done(result)));
+        }
+    }
+}
+
+type AuthDone = Box<dyn FnOnce(Result<AuthStatus, Error>) + Send>;
+struct OnceAuthReply(Option<AuthDone>);
+
+impl AuthStatusReply for OnceAuthReply {
+    fn reply(mut self, result: RResult<AuthStatus, ProviderError>) {
+        if let Some(done) = self.0.take() {
+            let result = result.into_result().map_err(Error::from);
             let _ = catch_unwind(AssertUnwindSafe(|| done(result)));
         }
     }
