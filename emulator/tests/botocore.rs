@@ -13,7 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The session token the second emulator requires.
-const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEmulatorConformanceSessionToken//////////wEaCXVzLWVhc3QtMSJH";
+const SESSION_TOKEN: &str =
+    "IQoJb3JpZ2luX2VjEmulatorConformanceSessionToken//////////wEaCXVzLWVhc3QtMSJH";
 
 /// pytest normally takes well under a minute; this only guards against a hang.
 const PYTEST_TIMEOUT: Duration = Duration::from_secs(300);
@@ -56,7 +57,14 @@ fn botocore_conformance() {
 
     let mut command = Command::new(&python);
     command
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "emulator/conformance"])
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "emulator/conformance",
+        ])
         .current_dir(&root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -79,9 +87,12 @@ fn botocore_conformance() {
         .env("EMULATOR_SESSION_TOKEN", SESSION_TOKEN);
 
     let started = Instant::now();
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e} (run scripts/python-env first)", python.display()));
+    let mut child = command.spawn().unwrap_or_else(|e| {
+        panic!(
+            "cannot run {}: {e} (run scripts/python-env first)",
+            python.display()
+        )
+    });
     let stdout = read_all(child.stdout.take().expect("stdout is piped"));
     let stderr = read_all(child.stderr.take().expect("stderr is piped"));
     let status = loop {
@@ -97,7 +108,10 @@ fn botocore_conformance() {
     };
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
-    println!("---- pytest emulator/conformance ({:.1?}) ----", started.elapsed());
+    println!(
+        "---- pytest emulator/conformance ({:.1?}) ----",
+        started.elapsed()
+    );
     println!("{stdout}");
     if !stderr.trim().is_empty() {
         println!("---- pytest stderr ----\n{stderr}");
