@@ -635,6 +635,16 @@ def test_converse_stream_tool_calls_reassemble(runtime):
         assert json.loads("".join(fragments)) == call["input"]
 
 
+def test_tool_call_without_fragment_size_is_one_fragment(runtime):
+    # Nova-style: the whole input JSON in one delta.
+    call = {"name": "search", "id": "tooluse_whole", "input": {"q": "all at once", "n": 3}}
+    events = collect(runtime.converse_stream(**request({"toolCalls": [call]}), toolConfig=TOOL_CONFIG))
+    assert_well_formed_stream(events)
+    fragments = [d["toolUse"]["input"] for deltas in blocks_of(events).values() for d in deltas if "toolUse" in d]
+    assert len(fragments) == 1 and json.loads(fragments[0]) == call["input"]
+    assert stop_reason(events) == "tool_use"
+
+
 def test_tool_call_without_id_gets_one(runtime):
     scenario = {"toolCalls": [{"name": "search", "input": {"q": 1}}]}
     response = runtime.converse(**request(scenario), toolConfig=TOOL_CONFIG)
@@ -821,6 +831,27 @@ def test_in_stream_exception(runtime, exception):
     assert shape.metadata.get("exception") and shape.name == exception[0].upper() + exception[1:]
 
 
+@pytest.mark.parametrize(
+    "exception, status",
+    [
+        ("throttlingException", 429),
+        ("modelStreamErrorException", 500),
+        ("validationException", 400),
+        ("internalServerException", 500),
+        ("serviceUnavailableException", 503),
+    ],
+)
+def test_stream_exception_fault_on_converse_is_an_http_error(runtime, exception, status):
+    # Converse has no stream: the scripted exception is the matching HTTP error.
+    message = unique(f"injected {exception}")
+    scenario = {"text": "x", "fault": {"kind": "exception", "afterEvents": 2, "exception": exception, "message": message}}
+    modelled = getattr(runtime.exceptions, exception[0].upper() + exception[1:])
+    with pytest.raises(modelled) as excinfo:
+        runtime.converse(**request(scenario))
+    assert status_of(excinfo) == status
+    assert error_of(excinfo)["Message"] == message
+
+
 def test_in_stream_exception_at_start(runtime):
     scenario = {"text": "never", "fault": {"kind": "exception", "afterEvents": 0, "exception": "throttlingException"}}
     response = runtime.converse_stream(**request(scenario))
@@ -934,6 +965,40 @@ def test_scripted_error_response(runtime, status, error_type):
             call(**request(scenario))
         assert status_of(excinfo) == status
         assert error_of(excinfo)["Message"] == message
+
+
+def test_malformed_scenario_is_a_validation_error(runtime):
+    for bad in ('EMULATOR_SCENARIO {"noSuchField": 1}', "EMULATOR_SCENARIO {not json"):
+        with pytest.raises(runtime.exceptions.ValidationException) as excinfo:
+            runtime.converse(modelId=MODEL, messages=[{"role": "user", "content": [{"text": bad}]}])
+        assert "EMULATOR_SCENARIO" in error_of(excinfo)["Message"]
+
+
+def test_every_on_demand_text_model_converses(runtime, foundation_models):
+    text_models = [
+        m
+        for m in foundation_models
+        if "ON_DEMAND" in m["inferenceTypesSupported"] and "TEXT" in m["outputModalities"]
+    ]
+    assert len(text_models) >= 5
+    for model in text_models:
+        text = unique(model["modelId"])
+        assert converse_text(runtime.converse(**request({"text": text}, model=model["modelId"]))) == text
+        if model["responseStreamingSupported"]:
+            events = collect(runtime.converse_stream(**request({"text": text}, model=model["modelId"])))
+            assert_well_formed_stream(events)
+            assert stream_text(events) == text
+        else:
+            with pytest.raises(runtime.exceptions.ValidationException):
+                runtime.converse_stream(**request({"text": text}, model=model["modelId"]))
+
+
+def test_non_text_models_refuse_converse(runtime, foundation_models):
+    others = [m for m in foundation_models if "TEXT" not in m["outputModalities"]]
+    assert others, "catalogue has no embedding or image model"
+    for model in others:
+        with pytest.raises(runtime.exceptions.ValidationException):
+            runtime.converse(**request(prompt="hi", model=model["modelId"]))
 
 
 def test_malformed_request_is_a_validation_error(runtime):
