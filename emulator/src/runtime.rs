@@ -199,7 +199,8 @@ fn converse_response(
 enum Step {
     Data(Bytes),
     Sleep(u64),
-    /// Abort the connection: hyper drops it without the terminating chunk.
+    /// Abort the connection (after letting the bytes before it reach the client): hyper
+    /// drops it without the terminating chunk.
     Cut,
 }
 
@@ -277,7 +278,6 @@ fn stream_response(
         steps.push(Step::Data(frame));
     }
     if cut {
-        steps.push(Step::Sleep(CUT_FLUSH_MS));
         steps.push(Step::Cut);
     }
     chunked(steps, content_type)
@@ -290,6 +290,7 @@ fn chunked(steps: Vec<Step>, content_type: &'static str) -> Response<Body> {
                 Step::Data(b) => return Some((Ok(b), steps)),
                 Step::Sleep(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
                 Step::Cut => {
+                    tokio::time::sleep(Duration::from_millis(CUT_FLUSH_MS)).await;
                     return Some((
                         Err(std::io::Error::new(
                             std::io::ErrorKind::ConnectionAborted,
