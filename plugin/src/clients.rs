@@ -19,9 +19,6 @@ use crate::credentials::{
 
 const SIGV4: AuthSchemeId = AuthSchemeId::new("sigv4");
 
-/// Connect timeout for every call; streams have their own first-byte and idle timeouts.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Where calls go and as whom.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -32,6 +29,9 @@ pub struct Target {
     pub discovery_region: String,
     pub runtime_endpoint: Option<String>,
     pub control_endpoint: Option<String>,
+    /// Connect timeout for every call (`timeouts.connectMs`); streams also have their own
+    /// first-byte and idle timeouts.
+    pub connect_timeout: Duration,
 }
 
 impl Target {
@@ -62,6 +62,7 @@ impl Target {
             discovery_region,
             runtime_endpoint,
             control_endpoint,
+            connect_timeout: Duration::from_millis(config.provider.timeouts.connect_ms),
         }
     }
 }
@@ -105,7 +106,7 @@ impl Clients {
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
+                    .connect_timeout(target.connect_timeout)
                     .build(),
             );
         match &target.source {

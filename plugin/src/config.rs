@@ -44,8 +44,13 @@ pub struct ProviderEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TimeoutsEntry {
+    /// Establishing the TCP/TLS connection.
+    #[serde(default = "default_connect_ms")]
+    pub connect_ms: u64,
+    /// From sending the request to the first response event.
     #[serde(default = "default_first_byte_ms")]
     pub first_byte_ms: u64,
+    /// Between two events of a stream.
     #[serde(default = "default_idle_ms")]
     pub idle_ms: u64,
 }
@@ -53,12 +58,16 @@ pub struct TimeoutsEntry {
 impl Default for TimeoutsEntry {
     fn default() -> Self {
         Self {
+            connect_ms: default_connect_ms(),
             first_byte_ms: default_first_byte_ms(),
             idle_ms: default_idle_ms(),
         }
     }
 }
 
+fn default_connect_ms() -> u64 {
+    5_000
+}
 fn default_first_byte_ms() -> u64 {
     60_000
 }
@@ -289,7 +298,10 @@ impl PluginConfig {
                 }
             }
         }
-        if self.provider.timeouts.first_byte_ms == 0 || self.provider.timeouts.idle_ms == 0 {
+        if self.provider.timeouts.first_byte_ms == 0
+            || self.provider.timeouts.idle_ms == 0
+            || self.provider.timeouts.connect_ms == 0
+        {
             return Err(config_error(format!(
                 "`{p}.timeouts` values must be greater than 0 milliseconds"
             )));

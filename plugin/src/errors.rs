@@ -2,7 +2,26 @@
 //! says what to fix: the config key, the model id, or the credential source that was used.
 
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_types::event_stream::RawMessage;
 use host_sdk::{Error, ErrorKind, ProviderError};
+
+/// The HTTP status behind a failed call, when there is one (in-stream exceptions have none).
+pub trait HttpStatus {
+    fn http_status(&self) -> Option<u16>;
+}
+
+impl HttpStatus for HttpResponse {
+    fn http_status(&self) -> Option<u16> {
+        Some(self.status().as_u16())
+    }
+}
+
+impl HttpStatus for RawMessage {
+    fn http_status(&self) -> Option<u16> {
+        None
+    }
+}
 
 pub fn error(kind: ErrorKind, message: impl Into<String>) -> ProviderError {
     Error::new(kind, message).into_provider_error()
@@ -39,16 +58,34 @@ impl CallContext<'_> {
 pub fn from_sdk_error<E, R>(err: &SdkError<E, R>, ctx: &CallContext<'_>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: HttpStatus + std::fmt::Debug,
 {
     match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            from_service_error(
-                e.code().unwrap_or("Unknown"),
-                e.message().unwrap_or(""),
-                ctx,
-            )
+            let status = service.raw().http_status();
+            // Without an error type (some proxies and recordings drop `x-amzn-ErrorType`), the
+            // HTTP status says which family of error this is.
+            let code = match (e.code(), status) {
+                (Some(code), _) => code,
+                (None, Some(400)) => "ValidationException",
+                (None, Some(401 | 403)) => "AccessDeniedException",
+                (None, Some(404)) => "ResourceNotFoundException",
+                (None, Some(408)) => "ModelTimeoutException",
+                (None, Some(424)) => "ModelErrorException",
+                (None, Some(429)) => "ThrottlingException",
+                (None, Some(503)) => "ServiceUnavailableException",
+                (None, Some(500..=599)) => "InternalServerException",
+                (None, _) => "Unknown",
+            };
+            let message = e
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| match status {
+                    Some(s) => format!("HTTP {s} without a message"),
+                    None => "no message".into(),
+                });
+            from_service_error(code, &message, ctx)
         }
         SdkError::TimeoutError(_) => error(
             ErrorKind::Timeout,
@@ -115,17 +152,27 @@ where
 pub fn from_service_error(code: &str, message: &str, ctx: &CallContext<'_>) -> ProviderError {
     let lower = message.to_ascii_lowercase();
     let model = ctx.model();
-    let (kind, text) = match code {
-        "ValidationException" | "validationException" => {
+    // HTTP errors name the type `ValidationException`, in-stream exceptions
+    // `validationException`; a type may carry a `:namespace` suffix.
+    let code = code.split(':').next().unwrap_or(code);
+    let normalised = {
+        let mut c = code.chars();
+        match c.next() {
+            Some(first) => first.to_ascii_uppercase().to_string() + c.as_str(),
+            None => String::new(),
+        }
+    };
+    let (kind, text) = match normalised.as_str() {
+        "ValidationException" => {
             if lower.contains("on-demand throughput") || lower.contains("inference profile") {
+                let model_id = ctx.model_id.unwrap_or("?");
+                let guess: Vec<String> = crate::profiles::prefixes_for_region(ctx.region)
+                    .iter()
+                    .map(|p| format!("{p}.{}", crate::families::base_model_id(model_id)))
+                    .collect();
                 (
                     ErrorKind::NeedsInferenceProfile,
-                    format!(
-                        "model `{}` can only be invoked through an inference profile in {}: use the profile id that `models list` shows (for example `us.{}`). Service said: {message}",
-                        ctx.model_id.unwrap_or("?"),
-                        ctx.region,
-                        ctx.model_id.unwrap_or("?")
-                    ),
+                    needs_profile_message(model_id, ctx.region, &guess, false, message),
                 )
             } else if lower.contains("model identifier is invalid") || lower.contains("model id") && lower.contains("not") {
                 (
@@ -173,24 +220,50 @@ pub fn from_service_error(code: &str, message: &str, ctx: &CallContext<'_>) -> P
             ErrorKind::ModelNotFound,
             format!("not found{model} in {}: {message}", ctx.region),
         ),
-        "ThrottlingException" | "throttlingException" | "ServiceQuotaExceededException"
-        | "ModelNotReadyException" | "TooManyRequestsException" => (
+        "ThrottlingException" | "ServiceQuotaExceededException" | "ModelNotReadyException"
+        | "TooManyRequestsException" => (
             ErrorKind::Throttled,
             format!("Bedrock is throttling {}{model} ({code}): {message}", ctx.operation),
         ),
-        "ServiceUnavailableException" | "serviceUnavailableException" => (
+        "ServiceUnavailableException" => (
             ErrorKind::ServiceUnavailable,
             format!("Bedrock is unavailable in {}: {message}", ctx.region),
         ),
         "ModelTimeoutException" => (ErrorKind::Timeout, format!("the model timed out{model}: {message}")),
-        "InternalServerException" | "internalServerException" | "ModelErrorException"
-        | "modelStreamErrorException" | "ModelStreamErrorException" => (
+        "InternalServerException" | "ModelErrorException" | "ModelStreamErrorException" => (
             ErrorKind::ServiceError,
             format!("Bedrock failed while answering{model} ({code}): {message}"),
         ),
         other => (ErrorKind::ServiceError, format!("{} failed{model} ({other}): {message}", ctx.operation)),
     };
     error(kind, text)
+}
+
+/// The message of a `needs_inference_profile` error. `profiles` are the ids to use instead:
+/// `confirmed` when they were checked against ListInferenceProfiles, else derived from the
+/// region's geography.
+pub fn needs_profile_message(
+    model_id: &str,
+    region: &str,
+    profiles: &[String],
+    confirmed: bool,
+    service_message: &str,
+) -> String {
+    let ids = profiles
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let how = if profiles.is_empty() {
+        "no system-defined inference profile for it was found in this region; create an application inference profile or use another region".to_string()
+    } else if confirmed {
+        format!("use {ids} instead")
+    } else {
+        format!("use its inference profile id instead (in {region} that would be {ids}; `models list` shows the ids that exist)")
+    };
+    format!(
+        "model `{model_id}` cannot be invoked on demand in {region}, only through an inference profile: {how}. Service said: {service_message}"
+    )
 }
 
 /// The error and its sources, joined, for messages.
@@ -205,4 +278,70 @@ pub fn source_chain(err: &dyn std::error::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> CallContext<'static> {
+        CallContext {
+            operation: "ConverseStream",
+            model_id: Some("anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            credential_source: "environment variables (AWS_ACCESS_KEY_ID)",
+            region: "us-east-1",
+        }
+    }
+
+    #[test]
+    fn http_and_in_stream_codes_map_alike() {
+        for (code, kind, retryable) in [
+            ("ThrottlingException", "throttled", true),
+            ("throttlingException", "throttled", true),
+            ("serviceUnavailableException", "service_unavailable", true),
+            ("internalServerException", "service_error", true),
+            ("modelStreamErrorException", "service_error", true),
+            ("AccessDeniedException", "access_denied", false),
+            ("ExpiredTokenException", "access_denied", false),
+            (
+                "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/",
+                "validation",
+                false,
+            ),
+        ] {
+            let e = from_service_error(code, "boom", &ctx());
+            assert_eq!((e.code.as_str(), e.retryable), (kind, retryable), "{code}");
+        }
+        let e = from_service_error("ExpiredTokenException", "expired", &ctx());
+        assert!(e.message.contains("AWS_ACCESS_KEY_ID"), "{}", e.message);
+    }
+
+    #[test]
+    fn validation_messages_are_told_apart() {
+        let e = from_service_error(
+            "ValidationException",
+            "The provided model identifier is invalid.",
+            &ctx(),
+        );
+        assert_eq!(e.code.as_str(), "model_not_found");
+        let e = from_service_error(
+            "ValidationException",
+            "Input is too long for requested model.",
+            &ctx(),
+        );
+        assert_eq!(e.code.as_str(), "context_window_exceeded");
+        let e = from_service_error(
+            "ValidationException",
+            "Invocation of model ID anthropic.claude-sonnet-4-5-20250929-v1:0 with on-demand throughput isn't supported.",
+            &ctx(),
+        );
+        assert_eq!(e.code.as_str(), "needs_inference_profile");
+        assert!(!e.retryable);
+        assert!(
+            e.message
+                .contains("`us.anthropic.claude-sonnet-4-5-20250929-v1:0`"),
+            "{}",
+            e.message
+        );
+    }
 }

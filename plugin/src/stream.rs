@@ -73,6 +73,9 @@ async fn drive(job: &mut StreamJob, asm: &mut Assembler) -> Result<(), ProviderE
                 let can_retry =
                     e.retryable && asm.delivered == 0 && attempt < job.settings.max_attempts;
                 if !can_retry {
+                    if e.code.as_str() == ErrorKind::NeedsInferenceProfile.code() {
+                        return Err(name_profiles(&job.clients, &model_id, &region, e).await);
+                    }
                     return Err(e);
                 }
                 let delay = job.settings.backoff(attempt);
@@ -150,6 +153,64 @@ async fn attempt_once(
         ));
     }
     Ok(())
+}
+
+/// How long a failing call may spend finding the inference profiles to suggest.
+const PROFILE_LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Rewrites a `needs_inference_profile` error to name the system-defined profiles that exist
+/// for the model (ListInferenceProfiles), keeping the geography guess if that call fails.
+async fn name_profiles(
+    clients: &Clients,
+    model_id: &str,
+    region: &str,
+    e: ProviderError,
+) -> ProviderError {
+    let base = crate::families::base_model_id(model_id).to_string();
+    let lookup = async {
+        let mut ids = std::collections::HashSet::new();
+        let mut pages = clients
+            .control
+            .list_inference_profiles()
+            .max_results(1000)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| crate::errors::source_chain(&e))?;
+            ids.extend(
+                page.inference_profile_summaries()
+                    .iter()
+                    .map(|p| p.inference_profile_id().to_string()),
+            );
+        }
+        Ok::<_, String>(ids)
+    };
+    let service_message = e
+        .message
+        .as_str()
+        .split_once("Service said: ")
+        .map(|(_, m)| m.to_string())
+        .unwrap_or_default();
+    match tokio::time::timeout(PROFILE_LOOKUP_TIMEOUT, lookup).await {
+        Ok(Ok(ids)) => {
+            let found = crate::profiles::invocable_profiles(&base, region, |id| ids.contains(id));
+            error(
+                ErrorKind::NeedsInferenceProfile,
+                crate::errors::needs_profile_message(
+                    model_id,
+                    region,
+                    &found,
+                    true,
+                    &service_message,
+                ),
+            )
+        }
+        Ok(Err(why)) => {
+            tracing::debug!("ListInferenceProfiles failed while naming profiles: {why}");
+            e
+        }
+        Err(_) => e,
+    }
 }
 
 fn cancelled(message: &str) -> ProviderError {

@@ -24,7 +24,7 @@ use host_sdk::{
 use serde_json::Value;
 
 use crate::errors::invalid_request;
-use crate::families::{self, Family, ReasoningStyle};
+use crate::families::{self, Caching, Family, ReasoningStyle};
 
 /// Bedrock's limits on inline binary content.
 pub const MAX_IMAGE_BYTES: usize = 3_750_000;
@@ -85,7 +85,8 @@ pub fn prepare(req: &ConverseRequest) -> Result<Prepared, ProviderError> {
             "the conversation must start with a user message",
         ));
     }
-    let caching = cache_ttl(req, family);
+    let family_caching = family.map(|f| f.caching).unwrap_or(Caching::None);
+    let caching = cache_ttl(req, family_caching);
 
     let mut system: Vec<SystemContentBlock> = req
         .system
@@ -98,7 +99,10 @@ pub fn prepare(req: &ConverseRequest) -> Result<Prepared, ProviderError> {
     }
 
     let tool_config = if tools_wanted {
-        Some(tool_config(req, caching.as_ref())?)
+        Some(tool_config(
+            req,
+            caching.as_ref().filter(|_| family_caching.tools()),
+        )?)
     } else if !tools_as_text && history_uses_tools(&messages) {
         Some(tool_config_from_history(&messages))
     } else {
@@ -148,7 +152,11 @@ fn translate_messages(
     }
     turns
         .into_iter()
-        .map(|(role, content)| {
+        .map(|(role, mut content)| {
+            if role == ConversationRole::User {
+                // The service wants a turn's tool results before anything else in it.
+                content.sort_by_key(|b| !b.is_tool_result());
+            }
             bt::Message::builder()
                 .role(role)
                 .set_content(Some(content))
@@ -401,8 +409,10 @@ fn document_name(name: &str) -> String {
 }
 
 /// Bedrock accepts tool-use ids matching `[a-zA-Z0-9_-]{1,64}`; other clients' ids are mapped
-/// deterministically so a tool use and its result still match.
+/// deterministically so a tool use and its result still match. Ids that had to be shortened
+/// keep a hash of the whole original, so two long ids with a common prefix stay distinct.
 pub fn normalise_tool_id(id: &str) -> String {
+    const MAX: usize = 64;
     let mut out: String = id
         .chars()
         .map(|c| {
@@ -412,8 +422,15 @@ pub fn normalise_tool_id(id: &str) -> String {
                 '_'
             }
         })
-        .take(64)
         .collect();
+    if out.len() > MAX {
+        // FNV-1a: stable across runs and platforms (unlike the std hasher).
+        let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        out.truncate(MAX - 17);
+        out.push_str(&format!("_{hash:016x}"));
+    }
     if out.is_empty() {
         out.push_str("tool_use");
     }
@@ -523,15 +540,23 @@ fn tool_config_from_history(messages: &[bt::Message]) -> ToolConfiguration {
         .expect("tools are set")
 }
 
-fn cache_ttl(req: &ConverseRequest, family: Option<Family>) -> Option<CacheTtl> {
+fn cache_ttl(req: &ConverseRequest, caching: Caching) -> Option<CacheTtl> {
     let retention = req.cache.map(|c| c.retention).unwrap_or_default();
-    if !family.is_some_and(|f| f.prompt_caching) {
+    if !caching.enabled() {
         return None;
     }
     match retention {
         CacheRetention::None => None,
         CacheRetention::Short => Some(CacheTtl::FiveMinutes),
-        CacheRetention::Long => Some(CacheTtl::OneHour),
+        // Models without the one-hour ttl would reject it: they get the default retention.
+        CacheRetention::Long if caching.one_hour() => Some(CacheTtl::OneHour),
+        CacheRetention::Long => {
+            tracing::debug!(
+                "model `{}` has no one-hour cache retention; using the default",
+                req.model
+            );
+            Some(CacheTtl::FiveMinutes)
+        }
     }
 }
 
@@ -601,26 +626,86 @@ fn inference_and_reasoning(
 
     if let Some(reasoning) = &req.reasoning {
         let style = family.map(|f| f.reasoning).unwrap_or(ReasoningStyle::None);
+        let limit = family.map(|f| f.max_tokens as u32).unwrap_or(u32::MAX);
+        if let Some(effort) = &reasoning.effort {
+            if !EFFORTS.contains(&effort.as_str()) {
+                return Err(invalid_request(format!(
+                    "reasoning.effort must be one of {}, got \"{effort}\"",
+                    EFFORTS.join(", ")
+                )));
+            }
+        }
+        if matches!(
+            style,
+            ReasoningStyle::AnthropicBudget | ReasoningStyle::AnthropicAdaptive { .. }
+        ) && matches!(
+            req.tool_choice,
+            Some(ToolChoice::Any | ToolChoice::Tool { .. })
+        ) && !req.tools.is_empty()
+        {
+            return Err(invalid_request(format!(
+                "model `{}` cannot be forced to call a tool while it reasons: use toolChoice auto (or none), or remove `reasoning`",
+                req.model
+            )));
+        }
         match style {
             ReasoningStyle::AnthropicBudget => {
-                let budget = reasoning.budget_tokens.unwrap_or_else(|| budget_for_effort(reasoning.effort.as_deref()));
+                let budget = reasoning.budget_tokens.unwrap_or_else(|| {
+                    // An effort level stands for a budget that still leaves answer room.
+                    budget_for_effort(reasoning.effort.as_deref())
+                        .min(limit.saturating_sub(THINKING_ANSWER_ROOM))
+                        .max(1024)
+                });
                 if budget < 1024 {
-                    return Err(invalid_request(format!("reasoning.budgetTokens must be at least 1024, got {budget}")));
+                    return Err(invalid_request(format!(
+                        "reasoning.budgetTokens must be at least 1024, got {budget}"
+                    )));
                 }
-                let limit = family.map(|f| f.max_tokens as u32).unwrap_or(u32::MAX);
-                let wanted = max_tokens.unwrap_or(THINKING_ANSWER_ROOM);
-                // The budget counts against maxTokens: raise maxTokens to leave room for the answer.
-                let needed = if wanted <= budget { budget.saturating_add(wanted.max(THINKING_ANSWER_ROOM)) } else { wanted };
+                if budget >= limit {
+                    return Err(invalid_request(format!(
+                        "reasoning.budgetTokens ({budget}) must be below the model's output limit of {limit} tokens"
+                    )));
+                }
+                // The budget counts against maxTokens: raise maxTokens to leave room for the
+                // answer (the caller's maxTokens, or a default answer room, above the budget).
+                let answer = max_tokens.unwrap_or(THINKING_ANSWER_ROOM);
+                let needed = if answer <= budget {
+                    budget.saturating_add(answer.max(THINKING_ANSWER_ROOM))
+                } else {
+                    answer
+                };
                 max_tokens = Some(needed.min(limit).max(budget + 1));
-                extra.insert("thinking".into(), serde_json::json!({"type": "enabled", "budget_tokens": budget}));
+                extra.insert(
+                    "thinking".into(),
+                    serde_json::json!({"type": "enabled", "budget_tokens": budget}),
+                );
                 // Thinking requires the default sampling settings.
                 temperature = None;
                 top_p = None;
             }
-            ReasoningStyle::AnthropicAdaptive => {
-                extra.insert("thinking".into(), serde_json::json!({"type": "adaptive", "display": "summarized"}));
-                if let Some(effort) = &reasoning.effort {
-                    extra.insert("output_config".into(), serde_json::json!({"effort": effort}));
+            ReasoningStyle::AnthropicAdaptive { summarize } => {
+                // Adaptive thinking takes no budget; a budget-only request asks for the effort
+                // that budget stands for.
+                let effort = reasoning
+                    .effort
+                    .clone()
+                    .or_else(|| reasoning.budget_tokens.map(effort_for_budget));
+                let mut thinking = serde_json::json!({"type": "adaptive"});
+                if summarize {
+                    thinking["display"] = "summarized".into();
+                }
+                extra.insert("thinking".into(), thinking);
+                if let Some(effort) = effort {
+                    let mut output_config = match extra.remove("output_config") {
+                        Some(Value::Object(o)) => o,
+                        _ => serde_json::Map::new(),
+                    };
+                    output_config.insert("effort".into(), Value::String(effort));
+                    extra.insert("output_config".into(), Value::Object(output_config));
+                }
+                // maxTokens caps thinking and answer together: leave room for both.
+                if max_tokens.is_none() {
+                    max_tokens = Some(ADAPTIVE_DEFAULT_MAX_TOKENS.min(limit));
                 }
                 temperature = None;
                 top_p = None;
@@ -646,10 +731,26 @@ fn inference_and_reasoning(
     Ok((inference, extra))
 }
 
+/// The effort levels Anthropic's `output_config.effort` accepts.
+pub const EFFORTS: [&str; 5] = ["low", "medium", "high", "xhigh", "max"];
+
+/// maxTokens for adaptive thinking when the caller set none (thinking and answer share it).
+pub const ADAPTIVE_DEFAULT_MAX_TOKENS: u32 = 32_000;
+
+fn effort_for_budget(budget: u32) -> String {
+    match budget {
+        0..=2_048 => "low",
+        2_049..=8_192 => "medium",
+        _ => "high",
+    }
+    .into()
+}
+
 fn budget_for_effort(effort: Option<&str>) -> u32 {
     match effort {
         Some("low") => 1024,
         Some("high") => 16_384,
+        Some("xhigh") => 24_576,
         Some("max") => 32_000,
         _ => 4096,
     }
@@ -794,5 +895,167 @@ mod tests {
         let p = prepare(&r).unwrap();
         let tc = p.tool_config.unwrap();
         assert_eq!(tc.tools()[0].as_tool_spec().unwrap().name(), "get_weather");
+    }
+    fn extra_json(p: &Prepared) -> Value {
+        fn to_json(d: &Document) -> Value {
+            match d {
+                Document::Null => Value::Null,
+                Document::Bool(b) => Value::Bool(*b),
+                Document::Number(Number::PosInt(u)) => (*u).into(),
+                Document::Number(Number::NegInt(i)) => (*i).into(),
+                Document::Number(Number::Float(f)) => (*f).into(),
+                Document::String(s) => Value::String(s.clone()),
+                Document::Array(a) => Value::Array(a.iter().map(to_json).collect()),
+                Document::Object(o) => {
+                    Value::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+                }
+            }
+        }
+        p.additional_fields
+            .as_ref()
+            .map(to_json)
+            .unwrap_or(Value::Null)
+    }
+
+    fn reasoning(budget: Option<u32>, effort: Option<&str>) -> Option<ReasoningConfig> {
+        Some(ReasoningConfig {
+            budget_tokens: budget,
+            effort: effort.map(Into::into),
+        })
+    }
+
+    #[test]
+    fn adaptive_thinking_puts_effort_in_output_config() {
+        let mut r = req(vec![Message::user_text("think")]);
+        r.model = "us.anthropic.claude-opus-4-6-v1".into();
+        r.reasoning = reasoning(None, Some("medium"));
+        r.inference.temperature = Some(0.5);
+        let p = prepare(&r).unwrap();
+        assert_eq!(
+            extra_json(&p),
+            serde_json::json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "medium"}})
+        );
+        let inf = p.inference.unwrap();
+        assert_eq!(inf.max_tokens(), Some(ADAPTIVE_DEFAULT_MAX_TOKENS as i32));
+        assert_eq!(inf.temperature(), None);
+
+        // Opus 4.7 hides its reasoning unless asked for a summary.
+        r.model = "us.anthropic.claude-opus-4-7".into();
+        r.reasoning = reasoning(Some(2000), None);
+        r.inference.max_tokens = Some(9000);
+        let p = prepare(&r).unwrap();
+        assert_eq!(
+            extra_json(&p),
+            serde_json::json!({"thinking": {"type": "adaptive", "display": "summarized"}, "output_config": {"effort": "low"}})
+        );
+        assert_eq!(p.inference.unwrap().max_tokens(), Some(9000));
+    }
+
+    #[test]
+    fn effort_levels_are_checked() {
+        let mut r = req(vec![Message::user_text("think")]);
+        r.model = "anthropic.claude-sonnet-4-6".into();
+        r.reasoning = reasoning(None, Some("extreme"));
+        let e = prepare(&r).unwrap_err();
+        assert_eq!(e.code.as_str(), "invalid_request");
+        assert!(e.message.contains("reasoning.effort"), "{}", e.message);
+    }
+
+    #[test]
+    fn budget_from_effort_fits_the_model() {
+        let mut r = req(vec![Message::user_text("think")]);
+        r.model = "us.anthropic.claude-opus-4-1-20250805-v1:0".into();
+        r.reasoning = reasoning(None, Some("max"));
+        let p = prepare(&r).unwrap();
+        let budget = extra_json(&p)["thinking"]["budget_tokens"]
+            .as_u64()
+            .unwrap();
+        let max = p.inference.unwrap().max_tokens().unwrap() as u64;
+        assert!(budget < max && max <= 32_000, "{budget} {max}");
+    }
+
+    #[test]
+    fn forced_tool_choice_with_thinking_is_refused_early() {
+        let mut r = req(vec![Message::user_text("hi")]);
+        r.tools = vec![Tool {
+            name: "t".into(),
+            description: String::new(),
+            input_schema: serde_json::json!({"type": "object"}),
+        }];
+        r.tool_choice = Some(ToolChoice::Any);
+        r.reasoning = reasoning(Some(2048), None);
+        let e = prepare(&r).unwrap_err();
+        assert!(e.message.contains("toolChoice auto"), "{}", e.message);
+    }
+
+    #[test]
+    fn tool_results_come_first_in_their_turn() {
+        let r = req(vec![
+            Message::user_text("weather?"),
+            Message {
+                role: Role::Assistant,
+                content: vec![ContentBlock::ToolUse {
+                    id: "t1".into(),
+                    name: "get_weather".into(),
+                    input: serde_json::json!({"city": "Paris"}),
+                }],
+            },
+            Message::user_text("and hurry"),
+            Message {
+                role: Role::User,
+                content: vec![ContentBlock::ToolResult {
+                    tool_use_id: "t1".into(),
+                    content: vec![ToolResultContent::Text {
+                        text: "sunny".into(),
+                    }],
+                    is_error: false,
+                }],
+            },
+        ]);
+        let p = prepare(&r).unwrap();
+        let last = p.messages.last().unwrap().content();
+        assert!(last[0].is_tool_result());
+        assert_eq!(last[1].as_text().unwrap(), "and hurry");
+    }
+
+    #[test]
+    fn nova_caches_system_and_messages_but_not_tools() {
+        let mut r = req(vec![Message::user_text("hi")]);
+        r.model = "us.amazon.nova-pro-v1:0".into();
+        r.system = vec!["be brief".into()];
+        r.tools = vec![Tool {
+            name: "t".into(),
+            description: String::new(),
+            input_schema: serde_json::json!({"type": "object"}),
+        }];
+        r.cache = Some(host_sdk::CacheConfig {
+            retention: CacheRetention::Long,
+        });
+        let p = prepare(&r).unwrap();
+        assert!(p.system.last().unwrap().is_cache_point());
+        // Nova has no one-hour retention: the default is used.
+        assert_eq!(
+            p.system.last().unwrap().as_cache_point().unwrap().ttl(),
+            None
+        );
+        assert!(!p
+            .tool_config
+            .unwrap()
+            .tools()
+            .iter()
+            .any(|t| t.is_cache_point()));
+        assert!(p.messages[0].content().last().unwrap().is_cache_point());
+    }
+
+    #[test]
+    fn long_tool_ids_stay_distinct() {
+        let a = normalise_tool_id(&format!("{}a", "x".repeat(70)));
+        let b = normalise_tool_id(&format!("{}b", "x".repeat(70)));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+        assert_eq!(normalise_tool_id("tooluse_abc-1"), "tooluse_abc-1");
     }
 }
