@@ -1,0 +1,142 @@
+//! Helpers shared by the issue-4 end-to-end tests (`converse_requests`, `converse_streams`,
+//! `replay_recordings`): providers with a tuned configuration, running a stream to its end
+//! while keeping every event the host saw, and reading what the emulator received.
+//!
+//! Included with `#[path = "converse_common/mod.rs"] mod common;`; not every test file uses
+//! every helper.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use e2e_tests::{init, plugin};
+use emulator::RunningEmulator;
+use host_sdk::{Completion, ConverseRequest, Event, Provider, SinkFlow, StreamError};
+use serde_json::Value;
+
+/// Fast retries so retry tests take milliseconds.
+pub const FAST_RETRIES: &str = "retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },";
+
+/// The host's configuration document for `url`, with `provider_keys` (JSON5 members, each
+/// followed by a comma) added to `models.providers."amazon-bedrock"`.
+pub fn config_with(url: &str, provider_keys: &str) -> String {
+    format!(
+        r#"{{
+  models: {{
+    providers: {{
+      "amazon-bedrock": {{
+        baseUrl: "{url}",
+        {provider_keys}
+      }},
+    }},
+  }},
+}}"#
+    )
+}
+
+/// A provider of the real plugin for `emu`, with extra provider keys.
+pub fn provider(emu: &RunningEmulator, provider_keys: &str) -> Provider {
+    init();
+    let config = config_with(&emu.url(), provider_keys);
+    plugin()
+        .new_provider(&config)
+        .unwrap_or_else(|e| panic!("the provider must accept {config}: {e}"))
+}
+
+/// What a host saw of one stream.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Every event, in order, as the host received it (retries included).
+    pub events: Vec<Event>,
+    pub result: Result<Completion, StreamError>,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    pub fn completion(&self) -> &Completion {
+        match &self.result {
+            Ok(c) => c,
+            Err(e) => panic!("the stream failed: {e} (partial {:?})", e.partial),
+        }
+    }
+
+    pub fn error(&self) -> &StreamError {
+        match &self.result {
+            Ok(c) => panic!("the stream succeeded, an error was expected: {c:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// The events without `Retry`, `Metrics` and the raw tool-input fragments.
+    pub fn retries(&self) -> Vec<&Event> {
+        self.events
+            .iter()
+            .filter(|e| matches!(e, Event::Retry { .. }))
+            .collect()
+    }
+
+    /// All text deltas joined.
+    pub fn text(&self) -> String {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::TextDelta { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Runs `req` to its end, keeping every event.
+pub fn run(provider: &Provider, req: &ConverseRequest) -> Outcome {
+    run_with(provider, req, |_| SinkFlow::Continue)
+}
+
+/// Runs `req` to its end; `flow` decides after each event whether to go on.
+pub fn run_with(
+    provider: &Provider,
+    req: &ConverseRequest,
+    mut flow: impl FnMut(&Event) -> SinkFlow + Send + 'static,
+) -> Outcome {
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let started = Instant::now();
+    let result = provider.converse(req, move |e| {
+        let event = Event::from(e);
+        let f = flow(&event);
+        sink.lock().unwrap().push(event);
+        f
+    });
+    let elapsed = started.elapsed();
+    let events = std::mem::take(&mut *events.lock().unwrap());
+    Outcome {
+        events,
+        result,
+        elapsed,
+    }
+}
+
+/// The JSON bodies of the ConverseStream requests `emu` received, oldest first.
+pub fn stream_bodies(emu: &RunningEmulator) -> Vec<Value> {
+    e2e_tests::recorded(emu, "ConverseStream")
+        .into_iter()
+        .map(|r| r.body.expect("a ConverseStream request has a JSON body"))
+        .collect()
+}
+
+/// The JSON body of the only ConverseStream request `emu` received.
+pub fn only_body(emu: &RunningEmulator) -> Value {
+    let mut bodies = stream_bodies(emu);
+    assert_eq!(bodies.len(), 1, "exactly one ConverseStream request");
+    bodies.remove(0)
+}
+
+/// Standard base64, for comparing binary content in request JSON.
+pub fn b64(bytes: &[u8]) -> String {
+    serde_json::to_value(host_sdk::ContentBlock::RedactedReasoning {
+        data: bytes.to_vec(),
+    })
+    .unwrap()["data"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

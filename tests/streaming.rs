@@ -1,0 +1,256 @@
+//! Streaming conversations through the loaded plugin: deltas in order, the completed message,
+//! stopping from the callback, cancelling from another thread, panics in the host's callback,
+//! and 200 concurrent streams from an async host.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use e2e_tests::{chunks, init, provider_for, recorded, scripted_request, start_emulator, MODEL};
+use futures::StreamExt;
+use host_sdk::{ErrorKind, Event, SinkFlow, StopReason, StreamEvent};
+use serde_json::json;
+
+/// What a callback saw, in order, as owned events (the borrowed ones die with the call).
+type Seen = Arc<Mutex<Vec<Event>>>;
+
+fn text_deltas(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TextDelta { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn blocking_chat_streams_the_scripted_text_in_order() {
+    init();
+    let emu = start_emulator();
+    let provider = provider_for(&emu);
+    let text = "The quick brown fox jumps over the lazy dog.";
+    let question = "Tell me about foxes.";
+    let request = scripted_request(MODEL, question, json!({"text": text, "deltaSize": 3}));
+
+    let seen: Seen = Arc::default();
+    let sink = seen.clone();
+    let done = provider
+        .converse(&request, move |event| {
+            sink.lock().unwrap().push(Event::from(event));
+            SinkFlow::Continue
+        })
+        .expect("the stream completes");
+
+    let events = seen.lock().unwrap().clone();
+    assert_eq!(
+        text_deltas(&events),
+        chunks(text, 3),
+        "every delta, in order"
+    );
+    assert_eq!(events.first(), Some(&Event::MessageStart), "{events:?}");
+    let stop_at = events
+        .iter()
+        .position(|e| matches!(e, Event::MessageStop { .. }))
+        .expect("a messageStop event");
+    let last_delta = events
+        .iter()
+        .rposition(|e| matches!(e, Event::TextDelta { .. }))
+        .unwrap();
+    assert!(
+        last_delta < stop_at,
+        "deltas come before the stop: {events:?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Usage { .. })),
+        "usage is streamed: {events:?}"
+    );
+
+    assert_eq!(done.message.text(), text);
+    assert_eq!(done.stop_reason, Some(StopReason::EndTurn));
+    let usage = done.usage.expect("the completion carries usage");
+    assert!(
+        usage.input_tokens > 0 && usage.output_tokens > 0,
+        "{usage:?}"
+    );
+
+    // The service received what the host asked for.
+    let sent = recorded(&emu, "ConverseStream");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].model_id.as_deref(), Some(MODEL));
+    let body = sent[0].body.as_ref().expect("a JSON body");
+    assert_eq!(body["messages"][0]["role"], "user");
+    assert_eq!(body["messages"][0]["content"][0]["text"], question);
+}
+
+#[test]
+fn stopping_from_the_callback_keeps_exactly_the_delivered_text() {
+    init();
+    let emu = start_emulator();
+    let provider = provider_for(&emu);
+    let text = "0123456789".repeat(20);
+    let request = scripted_request(MODEL, "Count.", json!({"text": text, "deltaSize": 3}));
+
+    let delivered = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = delivered.clone();
+    let err = provider
+        .converse(&request, move |event| {
+            if let StreamEvent::TextDelta { text, .. } = event {
+                let mut seen = sink.lock().unwrap();
+                seen.push(text.to_string());
+                if seen.len() == 3 {
+                    return SinkFlow::Stop;
+                }
+            }
+            SinkFlow::Continue
+        })
+        .expect_err("a stopped stream does not complete");
+
+    let delivered = delivered.lock().unwrap().clone();
+    assert_eq!(delivered, chunks(&text, 3)[..3], "nothing after the stop");
+    assert_eq!(err.kind(), &ErrorKind::Cancelled, "{err}");
+    assert_eq!(err.partial.message.text(), delivered.concat());
+    assert_eq!(err.partial.message.text(), text[..9]);
+}
+
+#[test]
+fn cancelling_from_another_thread_ends_the_stream_promptly() {
+    init();
+    let emu = start_emulator();
+    let provider = provider_for(&emu);
+    // 30 deltas 150 ms apart: the whole answer would take more than 4.5 s.
+    let text = "ab".repeat(30);
+    let script = json!({"text": text, "deltaSize": 2, "eventDelayMs": 150});
+    let scripted = Duration::from_millis(150 * 30);
+    let request = scripted_request(MODEL, "Go slowly.", script);
+
+    let (first_tx, first_rx) = mpsc::channel();
+    let delivered = Arc::new(Mutex::new(String::new()));
+    let sink = delivered.clone();
+    let started = Instant::now();
+    let running = provider
+        .start(&request, move |event| {
+            if let StreamEvent::TextDelta { text, .. } = event {
+                sink.lock().unwrap().push_str(text);
+                let _ = first_tx.send(());
+            }
+            SinkFlow::Continue
+        })
+        .expect("the stream starts");
+
+    first_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a first delta arrives");
+    let canceller = running.canceller();
+    let cancelled_at = Instant::now();
+    std::thread::spawn(move || canceller.cancel())
+        .join()
+        .unwrap();
+    let err = running
+        .wait()
+        .expect_err("a cancelled stream does not complete");
+    let ended_after = cancelled_at.elapsed();
+
+    assert_eq!(err.kind(), &ErrorKind::Cancelled, "{err}");
+    assert!(
+        ended_after < Duration::from_secs(1),
+        "the stream ended {ended_after:?} after the cancel"
+    );
+    assert!(
+        started.elapsed() < scripted / 2,
+        "ended well before the scripted stream would have: {:?}",
+        started.elapsed()
+    );
+    let delivered = delivered.lock().unwrap().clone();
+    assert!(
+        !delivered.is_empty() && delivered.len() < text.len(),
+        "{delivered:?}"
+    );
+    assert_eq!(
+        err.partial.message.text(),
+        delivered,
+        "the partial is what arrived"
+    );
+}
+
+#[test]
+fn a_panic_in_the_hosts_callback_ends_the_stream_with_an_internal_error() {
+    init();
+    let emu = start_emulator();
+    let provider = provider_for(&emu);
+    let request = scripted_request(
+        MODEL,
+        "Hi.",
+        json!({"text": "Hello there!", "deltaSize": 4}),
+    );
+
+    let err = provider
+        .converse(&request, |event| {
+            if let StreamEvent::TextDelta { .. } = event {
+                panic!("host callback exploded on purpose");
+            }
+            SinkFlow::Continue
+        })
+        .expect_err("the stream fails instead of crashing the process");
+    assert_eq!(err.kind(), &ErrorKind::Internal, "{err}");
+    assert!(
+        err.error
+            .message
+            .contains("host callback exploded on purpose"),
+        "the error carries the panic message: {err}"
+    );
+
+    // The process, the plugin and the provider are still fine.
+    let again = scripted_request(MODEL, "Hi.", json!({"text": "Still here."}));
+    let done = provider
+        .converse(&again, |_| SinkFlow::Continue)
+        .expect("the provider still works after the panic");
+    assert_eq!(done.message.text(), "Still here.");
+}
+
+/// Collects one async stream and checks it against its own scripted text.
+async fn run_one(provider: host_sdk::Provider, n: usize) -> Result<(), String> {
+    let text = format!("stream {n:03} answers with its own number {n}");
+    let script = json!({"text": text, "deltaSize": 4, "eventDelayMs": 10});
+    let request = scripted_request(MODEL, &format!("Stream {n}"), script);
+    let events: Vec<Event> = provider
+        .converse_stream(&request)
+        .map_err(|e| format!("stream {n} did not start: {e}"))?
+        .collect()
+        .await;
+    let deltas = text_deltas(&events);
+    if deltas != chunks(&text, 4) {
+        return Err(format!("stream {n}: deltas {deltas:?}"));
+    }
+    match events.last() {
+        Some(Event::Completed(done)) if done.message.text() == text => Ok(()),
+        other => Err(format!("stream {n} ended with {other:?}")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hundred_concurrent_streams_from_an_async_host() {
+    init();
+    let emu = start_emulator();
+    let provider = provider_for(&emu);
+    const STREAMS: usize = 200;
+
+    let started = Instant::now();
+    let results =
+        futures::future::join_all((0..STREAMS).map(|n| run_one(provider.clone(), n))).await;
+    let elapsed = started.elapsed();
+
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:#?}",
+        failures.len()
+    );
+    assert_eq!(recorded(&emu, "ConverseStream").len(), STREAMS);
+    // Each stream takes over 100 ms of scripted delays (about 12 events 10 ms apart): run one
+    // after the other they would need more than 20 s.
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "200 streams took {elapsed:?}: they did not run concurrently"
+    );
+}

@@ -1,0 +1,205 @@
+//! # e2e-tests: the plugin as a host really uses it
+//!
+//! Support code for the end-to-end tests in `tests/*.rs`. The tests never link the Bedrock
+//! plugin as a Rust crate: they load the **built** `libbedrock_plugin.so` through
+//! [`host_sdk::Plugin::load`], exactly as a host application does, and talk to it only through
+//! the stable-ABI contract. Every test starts its own [`emulator`] (an in-process, loopback
+//! Bedrock endpoint on an ephemeral port) and points the provider at it with the host's JSON5
+//! configuration document, so tests are independent and run in parallel.
+//!
+//! What this library does for them:
+//!
+//! - [`init`]: sets the process environment once (the plugin reads the AWS credential chain
+//!   from it) to the emulator's default identity, and removes every variable that would make
+//!   the plugin pick another credential source, region or endpoint;
+//! - [`plugin`], [`artifact`]: find the built cdylibs next to the test executable (or under
+//!   `CARGO_TARGET_DIR`) and panic with the command to build them when they are missing: a
+//!   missing plugin is a failure, never a skip;
+//! - [`start_emulator`], [`provider_for`], [`config_for`]: one emulator and one configured
+//!   provider per test;
+//! - [`scenario`], [`scripted_request`]: ask the emulated model for an exact answer (see the
+//!   emulator crate's documentation of `EMULATOR_SCENARIO`).
+//!
+//! Build everything the tests load with `scripts/test`, which then runs them.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Once, OnceLock};
+
+use emulator::{Emulator, EmulatorConfig, RecordedRequest, RunningEmulator};
+use host_sdk::{ContentBlock, ConverseRequest, Message, Plugin, Provider, Role};
+
+/// The command that builds every cdylib the tests load.
+pub const BUILD_HINT: &str = "run scripts/test (or `cargo build -p bedrock-plugin \
+     -p incompatible-plugin -p incompatible-layout-plugin -p not-a-plugin`) first";
+
+/// An on-demand text model of the emulator's catalogue: invocable by its base id.
+pub const MODEL: &str = "amazon.nova-micro-v1:0";
+
+/// Library file names (without the platform prefix and suffix) of the built artifacts.
+pub const PLUGIN_LIB: &str = "bedrock_plugin";
+pub const INCOMPATIBLE_VERSION_LIB: &str = "incompatible_plugin";
+pub const INCOMPATIBLE_LAYOUT_LIB: &str = "incompatible_layout_plugin";
+pub const NOT_A_PLUGIN_LIB: &str = "not_a_plugin";
+
+/// Environment variables that would select another credential source, region or endpoint
+/// than the emulator's identity (`AWS_ENDPOINT_URL*` prefixes are removed separately).
+const FOREIGN_AWS_VARIABLES: &[&str] = &[
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_DEFAULT_REGION",
+];
+
+/// Prepares the process environment for the plugin. Call it first in every test.
+///
+/// The plugin resolves credentials from the environment of the process that loaded it, so
+/// the tests set the emulator's default identity there. This happens once, before any
+/// provider exists; afterwards the environment is only read, so parallel tests are safe.
+pub fn init() {
+    static ENV: Once = Once::new();
+    ENV.call_once(|| {
+        for name in FOREIGN_AWS_VARIABLES {
+            std::env::remove_var(name);
+        }
+        let endpoints: Vec<String> = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .filter(|name| name.starts_with("AWS_ENDPOINT_URL"))
+            .collect();
+        for name in endpoints {
+            std::env::remove_var(name);
+        }
+        std::env::set_var("AWS_ACCESS_KEY_ID", emulator::DEFAULT_ACCESS_KEY_ID);
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", emulator::DEFAULT_SECRET_ACCESS_KEY);
+        std::env::set_var("AWS_REGION", emulator::DEFAULT_REGION);
+    });
+}
+
+/// The directory holding the build's final artifacts (`target/<profile>`), derived from the
+/// test executable's own path (`target/<profile>/deps/<test>-<hash>`).
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable knows its path");
+    let dir = exe.parent().expect("the test executable is in a directory");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().expect("deps/ has a parent").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+/// The file name of a cdylib on this platform (`libfoo.so`, `libfoo.dylib`, `foo.dll`).
+pub fn library_file_name(lib: &str) -> String {
+    format!(
+        "{}{lib}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
+/// The path of a built cdylib. Panics with the build command when it does not exist: the
+/// tests must prove the real artifact works, so a missing one is never silently skipped.
+pub fn artifact(lib: &str) -> PathBuf {
+    let file = library_file_name(lib);
+    let profile = profile_dir();
+    let mut candidates = vec![profile.join(&file)];
+    if let (Some(target), Some(name)) = (
+        std::env::var_os("CARGO_TARGET_DIR"),
+        profile.file_name().map(ToOwned::to_owned),
+    ) {
+        candidates.push(Path::new(&target).join(name).join(&file));
+    }
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .unwrap_or_else(|| {
+            let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+            panic!(
+                "{file} was not found (looked at {}): {BUILD_HINT}",
+                looked.join(", ")
+            )
+        })
+}
+
+/// The real Bedrock plugin, loaded once per test process (a host loads a plugin once and
+/// makes any number of providers from it).
+pub fn plugin() -> &'static Plugin {
+    static PLUGIN: OnceLock<Plugin> = OnceLock::new();
+    PLUGIN.get_or_init(|| {
+        let path = artifact(PLUGIN_LIB);
+        Plugin::load(&path)
+            .unwrap_or_else(|e| panic!("the built plugin {} must load: {e}", path.display()))
+    })
+}
+
+/// A fresh emulator with the default identity on an ephemeral loopback port.
+pub fn start_emulator() -> RunningEmulator {
+    start_emulator_with(EmulatorConfig::default())
+}
+
+/// A fresh emulator with a custom configuration (e.g. another secret key).
+pub fn start_emulator_with(config: EmulatorConfig) -> RunningEmulator {
+    Emulator::start_background(config).expect("the emulator starts on an ephemeral port")
+}
+
+/// The host's configuration document (JSON5, the gateway's shape) pointing the provider at
+/// an endpoint. The control plane is derived from the same URL.
+pub fn config_for(url: &str) -> String {
+    format!(
+        r#"{{
+  models: {{
+    providers: {{
+      "amazon-bedrock": {{
+        baseUrl: "{url}",
+      }},
+    }},
+  }},
+}}"#
+    )
+}
+
+/// A provider of the real plugin talking to `emu`.
+pub fn provider_for(emu: &RunningEmulator) -> Provider {
+    init();
+    plugin()
+        .new_provider(&config_for(&emu.url()))
+        .unwrap_or_else(|e| panic!("a provider for {} must be created: {e}", emu.url()))
+}
+
+/// The user text block that scripts the emulated model's answer.
+pub fn scenario(script: serde_json::Value) -> String {
+    format!("{}{script}", emulator::scenario::SCENARIO_PREFIX)
+}
+
+/// A one-turn request to `model`: a user question followed by the scenario block.
+pub fn scripted_request(model: &str, question: &str, script: serde_json::Value) -> ConverseRequest {
+    ConverseRequest {
+        model: model.into(),
+        messages: vec![Message {
+            role: Role::User,
+            content: vec![
+                ContentBlock::Text {
+                    text: question.into(),
+                },
+                ContentBlock::Text {
+                    text: scenario(script),
+                },
+            ],
+        }],
+        ..ConverseRequest::default()
+    }
+}
+
+/// `text` cut into pieces of `size` characters: the deltas the emulator sends for it.
+pub fn chunks(text: &str, size: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.chunks(size).map(|c| c.iter().collect()).collect()
+}
+
+/// The requests `emu` recorded for one operation (`ConverseStream`, `ListFoundationModels`...).
+pub fn recorded(emu: &RunningEmulator, operation: &str) -> Vec<RecordedRequest> {
+    emu.requests()
+        .into_iter()
+        .filter(|r| r.operation == operation)
+        .collect()
+}
