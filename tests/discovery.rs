@@ -123,3 +123,46 @@ async fn async_discovery_on_a_fresh_provider() {
     assert_eq!(ids(&models), expected_ids());
     assert_eq!(recorded(&emu, "ListFoundationModels").len(), 1);
 }
+
+#[test]
+fn provider_filter_and_configured_models_shape_the_list() {
+    init();
+    let emu = start_emulator();
+    // A configured model comes first and keeps its configured facts; discovery adds only the
+    // vendors the filter names.
+    let config = format!(
+        r#"{{
+  models: {{
+    bedrockDiscovery: {{ providerFilter: ["Anthropic"] }},
+    providers: {{
+      "amazon-bedrock": {{
+        baseUrl: "{}",
+        models: [{{ id: "amazon.nova-micro-v1:0", name: "My Nova", contextWindow: 1000, maxTokens: 100 }}],
+      }},
+    }},
+  }},
+}}"#,
+        emu.url()
+    );
+    let provider = e2e_tests::plugin()
+        .new_provider(&config)
+        .expect("the configuration is valid");
+    let models = provider.list_models().expect("list_models succeeds");
+
+    let first = &models[0];
+    assert_eq!(first.id.as_str(), "amazon.nova-micro-v1:0");
+    assert_eq!(first.name.as_str(), "My Nova");
+    assert_eq!((first.context_window, first.max_tokens), (1000, 100));
+    assert_eq!(first.source, ModelSource::Configured);
+
+    let discovered: Vec<&ModelInfo> = models[1..].iter().collect();
+    assert!(!discovered.is_empty(), "{models:?}");
+    for m in discovered {
+        assert_eq!(m.source, ModelSource::Discovered, "{m:?}");
+        assert_eq!(
+            m.vendor.as_str(),
+            "Anthropic",
+            "only the filtered vendor: {m:?}"
+        );
+    }
+}

@@ -118,10 +118,10 @@ fn cancelling_from_another_thread_ends_the_stream_promptly() {
     init();
     let emu = start_emulator();
     let provider = provider_for(&emu);
-    // 30 deltas 150 ms apart: the whole answer would take more than 4.5 s.
-    let text = "ab".repeat(30);
+    // 40 deltas 150 ms apart: the whole answer would take more than 6 s.
+    let text = "ab".repeat(40);
     let script = json!({"text": text, "deltaSize": 2, "eventDelayMs": 150});
-    let scripted = Duration::from_millis(150 * 30);
+    let scripted = Duration::from_millis(150 * 40);
     let request = scripted_request(MODEL, "Go slowly.", script);
 
     let (first_tx, first_rx) = mpsc::channel();
@@ -184,6 +184,8 @@ fn a_panic_in_the_hosts_callback_ends_the_stream_with_an_internal_error() {
         json!({"text": "Hello there!", "deltaSize": 4}),
     );
 
+    // The panic happens on the plugin's runtime thread, so its message shows on stderr even
+    // when the test passes; the point is that it stops there.
     let err = provider
         .converse(&request, |event| {
             if let StreamEvent::TextDelta { .. } = event {
@@ -253,4 +255,94 @@ async fn two_hundred_concurrent_streams_from_an_async_host() {
         elapsed < Duration::from_secs(10),
         "200 streams took {elapsed:?}: they did not run concurrently"
     );
+}
+
+#[test]
+fn cancelling_before_the_first_byte_ends_promptly() {
+    init();
+    let emu = start_emulator();
+    let provider = provider_for(&emu);
+    // The model takes 5 s to start answering; the host gives up long before.
+    let script = json!({"text": "too late", "firstByteDelayMs": 5000});
+    let running = provider
+        .start(&scripted_request(MODEL, "Hello?", script), |_| {
+            SinkFlow::Continue
+        })
+        .expect("the stream starts");
+    std::thread::sleep(Duration::from_millis(300));
+    let cancelled_at = Instant::now();
+    running.canceller().cancel();
+    let err = running
+        .wait()
+        .expect_err("a cancelled stream does not complete");
+    assert_eq!(err.kind(), &ErrorKind::Cancelled, "{err}");
+    assert!(
+        cancelled_at.elapsed() < Duration::from_secs(1),
+        "ended {:?} after the cancel",
+        cancelled_at.elapsed()
+    );
+    assert!(err.partial.message.content.is_empty(), "{:?}", err.partial);
+}
+
+#[test]
+fn a_failure_mid_stream_keeps_the_partial_answer() {
+    init();
+    let emu = start_emulator();
+    let provider = provider_for(&emu);
+    let text = "abcdefghijklmnopqrstuvwxyz";
+    // messageStart, contentBlockStart? and a few deltas, then the model fails.
+    let script = json!({
+        "text": text,
+        "deltaSize": 2,
+        "fault": {"kind": "exception", "afterEvents": 5, "exception": "modelStreamErrorException"},
+    });
+    let delivered = Arc::new(Mutex::new(String::new()));
+    let sink = delivered.clone();
+    let err = provider
+        .converse(
+            &scripted_request(MODEL, "Alphabet.", script),
+            move |event| {
+                if let StreamEvent::TextDelta { text, .. } = event {
+                    sink.lock().unwrap().push_str(text);
+                }
+                SinkFlow::Continue
+            },
+        )
+        .expect_err("the stream fails");
+    let delivered = delivered.lock().unwrap().clone();
+    assert_eq!(err.kind(), &ErrorKind::ServiceError, "{err}");
+    assert!(
+        !delivered.is_empty() && text.starts_with(&delivered),
+        "{delivered:?}"
+    );
+    assert_eq!(err.partial.message.text(), delivered);
+    // Text had reached the host, so the plugin must not retry (it would repeat it).
+    assert_eq!(recorded(&emu, "ConverseStream").len(), 1);
+}
+
+#[test]
+fn a_throttled_request_is_retried_and_the_host_is_told() {
+    init();
+    let emu = start_emulator();
+    let provider = provider_for(&emu);
+    let script = json!({"text": "after the retry", "throttleFirst": 1});
+    let seen: Seen = Arc::default();
+    let sink = seen.clone();
+    let done = provider
+        .converse(&scripted_request(MODEL, "Busy?", script), move |event| {
+            sink.lock().unwrap().push(Event::from(event));
+            SinkFlow::Continue
+        })
+        .expect("the retry succeeds");
+    assert_eq!(done.message.text(), "after the retry");
+    let events = seen.lock().unwrap().clone();
+    match events.first() {
+        Some(Event::Retry {
+            attempt: 1, error, ..
+        }) => {
+            assert_eq!(error.kind, ErrorKind::Throttled, "{error}")
+        }
+        other => panic!("the first event announces the retry: {other:?}"),
+    }
+    assert_eq!(recorded(&emu, "ConverseStream").len(), 2);
 }
