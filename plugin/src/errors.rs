@@ -2,6 +2,7 @@
 //! says what to fix: the config key, the model id, or the credential source that was used.
 
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::event_stream::RawMessage;
 use host_sdk::{Error, ErrorKind, ProviderError};
@@ -146,6 +147,30 @@ where
             format!("{} failed: {}", ctx.operation, source_chain(err)),
         ),
     }
+}
+
+/// Maps a failure read from the event stream. The SDK leaves the error code of in-stream
+/// exceptions empty (it is only in the frame's `:exception-type` header), so it is taken from
+/// the typed variant.
+pub fn from_stream_error(
+    err: &SdkError<ConverseStreamOutputError, RawMessage>,
+    ctx: &CallContext<'_>,
+) -> ProviderError {
+    if let SdkError::ServiceError(service) = err {
+        let e = service.err();
+        let code = match e {
+            ConverseStreamOutputError::InternalServerException(_) => "internalServerException",
+            ConverseStreamOutputError::ModelStreamErrorException(_) => "modelStreamErrorException",
+            ConverseStreamOutputError::ValidationException(_) => "validationException",
+            ConverseStreamOutputError::ThrottlingException(_) => "throttlingException",
+            ConverseStreamOutputError::ServiceUnavailableException(_) => {
+                "serviceUnavailableException"
+            }
+            other => other.code().unwrap_or("Unknown"),
+        };
+        return from_service_error(code, e.message().unwrap_or("no message"), ctx);
+    }
+    from_sdk_error(err, ctx)
 }
 
 /// Maps a service error code (HTTP or in-stream exception) and message.

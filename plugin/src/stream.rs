@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::clients::Clients;
 use crate::config::StreamSettings;
-use crate::errors::{error, from_sdk_error, CallContext};
+use crate::errors::{error, from_sdk_error, from_stream_error, CallContext};
 use crate::translate::Prepared;
 
 /// One stream's inputs.
@@ -138,7 +138,7 @@ async fn attempt_once(
                 }
             }
             Ok(Ok(None)) => break,
-            Ok(Err(e)) => return Err(from_sdk_error(&e, ctx)),
+            Ok(Err(e)) => return Err(from_stream_error(&e, ctx)),
             Err(_) => {
                 return Err(timeout(format!(
                     "Bedrock sent nothing for {limit:?} in the middle of the stream (idle timeout)"
