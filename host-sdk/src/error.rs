@@ -188,8 +188,15 @@ pub enum LoadError {
         host_version: String,
         host_major: String,
     },
-    #[error("{path} has a provider contract layout this host cannot use: {detail}")]
-    IncompatibleLayout { path: PathBuf, detail: String },
+    #[error(
+        "{path} has a provider contract layout this host cannot use: {detail}; rebuild the \
+         plugin against host-sdk {host_major}.x"
+    )]
+    IncompatibleLayout {
+        path: PathBuf,
+        detail: String,
+        host_major: String,
+    },
     #[error("{path} failed to initialise: {reason}")]
     InitFailed { path: PathBuf, reason: String },
 }

@@ -151,15 +151,18 @@ fn classify(path: &Path, error: LibraryError) -> LoadError {
         },
         LibraryError::AbiInstability(e) => LoadError::IncompatibleLayout {
             path,
-            detail: first_lines(&e.to_string(), 12),
+            detail: summarize_layout_report(&e.to_string()),
+            host_major: host_major(),
         },
         LibraryError::InvalidAbiHeader(h) => LoadError::IncompatibleLayout {
             path,
             detail: format!("it was built with an incompatible abi_stable ({h:?})"),
+            host_major: host_major(),
         },
         LibraryError::InvalidCAbi { expected, found } => LoadError::IncompatibleLayout {
             path,
             detail: format!("C ABI mismatch: expected {expected}, found {found}"),
+            host_major: host_major(),
         },
         LibraryError::RootModule { err, .. } => LoadError::InitFailed {
             path,
@@ -172,11 +175,61 @@ fn classify(path: &Path, error: LibraryError) -> LoadError {
     }
 }
 
-fn first_lines(text: &str, n: usize) -> String {
-    let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    if lines.len() > n {
-        lines.truncate(n);
-        lines.push("...");
-    }
-    lines.join("\n")
+fn host_major() -> String {
+    CONTRACT_VERSION
+        .split('.')
+        .next()
+        .unwrap_or("?")
+        .to_string()
+}
+
+/// abi_stable's layout report is long and starts with wrapper types; the user needs the item
+/// that differs and how. The report ends with the innermost difference: the last
+/// "Layout of expected type:" / "Layout of found type:" pair, and the field named before it.
+fn summarize_layout_report(report: &str) -> String {
+    let lines: Vec<&str> = report
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let Some(expected_at) = lines.iter().rposition(|l| *l == "Layout of expected type:") else {
+        return lines.iter().take(6).copied().collect::<Vec<_>>().join(" ");
+    };
+    let describe = |from: usize| -> &str {
+        // A type layout starts with a banner; its `type:` line names it.
+        match lines.get(from + 1) {
+            Some(l) if l.starts_with("---") => lines[from..]
+                .iter()
+                .find_map(|l| l.strip_prefix("type:"))
+                .unwrap_or("?"),
+            Some(l) => l,
+            None => "?",
+        }
+    };
+    let found_at = lines[expected_at..]
+        .iter()
+        .position(|l| *l == "Layout of found type:")
+        .map(|i| expected_at + i);
+    let item = lines[..expected_at]
+        .iter()
+        .rev()
+        .filter_map(|l| l.strip_prefix("field_name:"))
+        .find(|name| !name.starts_with("__") && !name.chars().all(|c| c.is_ascii_digit()));
+    let mut problems: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("Error:"))
+        .collect();
+    problems.dedup();
+    format!(
+        "{} differs: expected `{}`, found `{}`{}",
+        item.map(|n| format!("`{n}`"))
+            .unwrap_or_else(|| "an item".into()),
+        describe(expected_at),
+        found_at.map(describe).unwrap_or("?"),
+        if problems.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", problems.join(", "))
+        }
+    )
 }
