@@ -10,11 +10,22 @@ use host_sdk::{Error, ErrorKind, ProviderError};
 /// The HTTP status behind a failed call, when there is one (in-stream exceptions have none).
 pub trait HttpStatus {
     fn http_status(&self) -> Option<u16>;
+    /// The `message` of a JSON error body, read directly (the SDK only parses it when the
+    /// response names an error type).
+    fn body_message(&self) -> Option<String> {
+        None
+    }
 }
 
 impl HttpStatus for HttpResponse {
     fn http_status(&self) -> Option<u16> {
         Some(self.status().as_u16())
+    }
+    fn body_message(&self) -> Option<String> {
+        let body: serde_json::Value = serde_json::from_slice(self.body().bytes()?).ok()?;
+        ["message", "Message"]
+            .iter()
+            .find_map(|k| body.get(*k)?.as_str().map(str::to_string))
     }
 }
 
@@ -82,6 +93,7 @@ where
             let message = e
                 .message()
                 .map(str::to_string)
+                .or_else(|| service.raw().body_message())
                 .unwrap_or_else(|| match status {
                     Some(s) => format!("HTTP {s} without a message"),
                     None => "no message".into(),

@@ -1,0 +1,638 @@
+//! Issue #4, requests: every part of a ConverseRequest a coding agent sends, proved by the
+//! exact JSON the emulator received (what Bedrock would get) from the real plugin.
+
+#[path = "converse_common/mod.rs"]
+mod common;
+
+use common::{b64, only_body, provider, run};
+use e2e_tests::start_emulator;
+use emulator::RawResponse;
+use host_sdk::{
+    CacheConfig, CacheRetention, ContentBlock, ConverseRequest, ErrorKind, InferenceConfig,
+    Message, ReasoningConfig, Role, Tool, ToolChoice, ToolResultContent,
+};
+use serde_json::{json, Value};
+
+const NOVA: &str = "amazon.nova-micro-v1:0";
+const SONNET_45: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+const SONNET_37: &str = "us.anthropic.claude-3-7-sonnet-20250219-v1:0";
+
+fn no_cache() -> Option<CacheConfig> {
+    Some(CacheConfig {
+        retention: CacheRetention::None,
+    })
+}
+
+fn user(content: Vec<ContentBlock>) -> Message {
+    Message {
+        role: Role::User,
+        content,
+    }
+}
+
+fn assistant(content: Vec<ContentBlock>) -> Message {
+    Message {
+        role: Role::Assistant,
+        content,
+    }
+}
+
+fn text(t: &str) -> ContentBlock {
+    ContentBlock::Text { text: t.into() }
+}
+
+fn weather_tool() -> Tool {
+    Tool {
+        name: "get_weather".into(),
+        description: "Current weather for a city".into(),
+        input_schema: json!({
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"]
+        }),
+    }
+}
+
+fn request(model: &str, messages: Vec<Message>) -> ConverseRequest {
+    ConverseRequest {
+        model: model.into(),
+        messages,
+        cache: no_cache(),
+        ..ConverseRequest::default()
+    }
+}
+
+/// A minimal, well-formed ConverseStream body, for models the emulator's catalogue lacks.
+fn tiny_stream() -> RawResponse {
+    let events = vec![
+        ("messageStart", json!({"role": "assistant"})),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": "ok"}}),
+        ),
+        ("contentBlockStop", json!({"contentBlockIndex": 0})),
+        ("messageStop", json!({"stopReason": "end_turn"})),
+        (
+            "metadata",
+            json!({"usage": {"inputTokens": 3, "outputTokens": 1, "totalTokens": 4}, "metrics": {"latencyMs": 5}}),
+        ),
+    ];
+    let body: Vec<u8> = emulator::events::encode_events(&events)
+        .into_iter()
+        .flat_map(|b| b.to_vec())
+        .collect();
+    RawResponse::event_stream(body)
+}
+
+#[test]
+fn system_history_merging_empty_blocks_inference_config_and_extra_fields() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let mut req = request(
+        NOVA,
+        vec![
+            user(vec![text("first")]),
+            user(vec![text(""), text("second")]),
+            assistant(vec![text("   ")]),
+            user(vec![text("third")]),
+            assistant(vec![text("reply")]),
+            assistant(vec![text("more reply")]),
+            user(vec![text("last"), text("")]),
+        ],
+    );
+    req.system = vec![
+        "You are terse.".into(),
+        "  ".into(),
+        "Answer in English.".into(),
+    ];
+    req.inference = InferenceConfig {
+        max_tokens: Some(256),
+        temperature: Some(0.5),
+        top_p: Some(0.75),
+        stop_sequences: vec!["END".into()],
+    };
+    req.extra = Some(json!({"inferenceConfig": {"topK": 40}}));
+    req.metadata = vec![("session".into(), "abc".into())];
+    run(&p, &req).completion();
+
+    let body = only_body(&emu);
+    assert_eq!(
+        body["system"],
+        json!([{"text": "You are terse."}, {"text": "Answer in English."}])
+    );
+    assert_eq!(
+        body["messages"],
+        json!([
+            {"role": "user", "content": [{"text": "first"}, {"text": "second"}, {"text": "third"}]},
+            {"role": "assistant", "content": [{"text": "reply"}, {"text": "more reply"}]},
+            {"role": "user", "content": [{"text": "last"}]},
+        ])
+    );
+    assert_eq!(
+        body["inferenceConfig"],
+        json!({"maxTokens": 256, "temperature": 0.5, "topP": 0.75, "stopSequences": ["END"]})
+    );
+    assert_eq!(
+        body["additionalModelRequestFields"],
+        json!({"inferenceConfig": {"topK": 40}})
+    );
+    assert_eq!(body["requestMetadata"], json!({"session": "abc"}));
+    assert!(body.get("toolConfig").is_none(), "{body}");
+}
+
+#[test]
+fn images_are_sent_with_the_format_of_their_bytes() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[0, 0, 0, 13, 1, 2, 3]].concat();
+    let jpeg = vec![0xff, 0xd8, 0xff, 0xe0, 0, 16, b'J', b'F', b'I', b'F'];
+    let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec();
+    let webp = b"RIFF\x1a\x00\x00\x00WEBPVP8 \x0e\x00\x00\x00".to_vec();
+    let image = |format: Option<&str>, data: &[u8]| ContentBlock::Image {
+        format: format.map(Into::into),
+        data: data.to_vec(),
+    };
+    let req = request(
+        "amazon.nova-lite-v1:0",
+        vec![user(vec![
+            text("what are these?"),
+            // Labels are hints only: the bytes decide.
+            image(Some("jpeg"), &png),
+            image(Some("image/png"), &jpeg),
+            image(None, &gif),
+            image(Some("gif"), &webp),
+        ])],
+    );
+    run(&p, &req).completion();
+    let body = only_body(&emu);
+    let img = |format: &str, data: &[u8]| json!({"image": {"format": format, "source": {"bytes": b64(data)}}});
+    assert_eq!(
+        body["messages"][0]["content"],
+        json!([
+            {"text": "what are these?"},
+            img("png", &png),
+            img("jpeg", &jpeg),
+            img("gif", &gif),
+            img("webp", &webp),
+        ])
+    );
+}
+
+#[test]
+fn bad_or_oversized_images_are_refused_before_any_call() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    for (data, needle) in [
+        (b"<svg xmlns=...>".to_vec(), "not PNG, JPEG, GIF or WebP"),
+        (
+            [b"\x89PNG\r\n\x1a\n".as_slice(), &vec![0u8; 3_750_001]].concat(),
+            "at most 3750000 bytes",
+        ),
+    ] {
+        let req = request(
+            NOVA,
+            vec![user(vec![
+                text("look"),
+                ContentBlock::Image { format: None, data },
+            ])],
+        );
+        let out = run(&p, &req);
+        let e = out.error();
+        assert_eq!(e.kind(), &ErrorKind::InvalidRequest);
+        assert!(!e.error.retryable);
+        assert!(e.error.message.contains(needle), "{}", e.error.message);
+        assert!(
+            e.error.message.contains("messages[0].content[1]"),
+            "{}",
+            e.error.message
+        );
+    }
+    assert!(common::stream_bodies(&emu).is_empty(), "nothing was sent");
+}
+
+#[test]
+fn documents_of_every_supported_format() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let docs: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("pdf", "report.pdf", b"%PDF-1.7\n%...".to_vec()),
+        ("csv", "data", b"a,b\n1,2\n".to_vec()),
+        ("doc", "old doc", vec![0xd0, 0xcf, 0x11, 0xe0]),
+        ("docx", "new_doc", b"PK\x03\x04word".to_vec()),
+        ("xls", "sheet", vec![0xd0, 0xcf, 0x11, 0xe0, 1]),
+        ("xlsx", "sheet (2)", b"PK\x03\x04xl".to_vec()),
+        ("html", "page", b"<html></html>".to_vec()),
+        ("txt", "notes", b"plain notes".to_vec()),
+        ("md", "README", b"# Title".to_vec()),
+    ];
+    let mut content = vec![text("summarise")];
+    for (format, name, data) in &docs {
+        content.push(ContentBlock::Document {
+            format: format.to_string(),
+            name: name.to_string(),
+            data: data.clone(),
+        });
+    }
+    run(&p, &request(NOVA, vec![user(content)])).completion();
+    let body = only_body(&emu);
+    let sent = body["messages"][0]["content"].as_array().unwrap().clone();
+    assert_eq!(sent.len(), docs.len() + 1);
+    // Names keep only the characters Bedrock allows.
+    let names = [
+        "report pdf",
+        "data",
+        "old doc",
+        "new doc",
+        "sheet",
+        "sheet (2)",
+        "page",
+        "notes",
+        "README",
+    ];
+    for (((format, _, data), block), name) in docs.iter().zip(&sent[1..]).zip(names) {
+        assert_eq!(
+            block,
+            &json!({"document": {"format": format, "name": name, "source": {"bytes": b64(data)}}})
+        );
+    }
+
+    // A format Bedrock does not take, or a "pdf" that is not one, never leaves the host.
+    for (format, data) in [("rtf", b"{\\rtf1}".to_vec()), ("pdf", b"hello".to_vec())] {
+        let req = request(
+            NOVA,
+            vec![user(vec![
+                text("read"),
+                ContentBlock::Document {
+                    format: format.into(),
+                    name: "x".into(),
+                    data,
+                },
+            ])],
+        );
+        assert_eq!(run(&p, &req).error().kind(), &ErrorKind::InvalidRequest);
+    }
+    assert_eq!(common::stream_bodies(&emu).len(), 1);
+}
+
+fn tool_history() -> Vec<Message> {
+    vec![
+        user(vec![text("Weather in Paris and Oslo?")]),
+        assistant(vec![
+            text("Checking both."),
+            ContentBlock::ToolUse {
+                id: "call:1/paris".into(),
+                name: "get_weather".into(),
+                input: json!({"city": "Paris"}),
+            },
+            ContentBlock::ToolUse {
+                id: "call:2/oslo".into(),
+                name: "get_weather".into(),
+                input: json!({"city": "Oslo"}),
+            },
+        ]),
+        // Two tool results sent as separate messages, as many hosts do.
+        user(vec![ContentBlock::ToolResult {
+            tool_use_id: "call:1/paris".into(),
+            content: vec![
+                ToolResultContent::Text {
+                    text: "sunny".into(),
+                },
+                ToolResultContent::Json {
+                    value: json!({"celsius": 21}),
+                },
+                ToolResultContent::Image {
+                    format: None,
+                    data: b"GIF89a\x01\x00".to_vec(),
+                },
+            ],
+            is_error: false,
+        }]),
+        user(vec![ContentBlock::ToolResult {
+            tool_use_id: "call:2/oslo".into(),
+            content: vec![ToolResultContent::Text {
+                text: "station offline".into(),
+            }],
+            is_error: true,
+        }]),
+    ]
+}
+
+fn expected_tool_messages() -> Value {
+    json!([
+        {"role": "user", "content": [{"text": "Weather in Paris and Oslo?"}]},
+        {"role": "assistant", "content": [
+            {"text": "Checking both."},
+            {"toolUse": {"toolUseId": "call_1_paris", "name": "get_weather", "input": {"city": "Paris"}}},
+            {"toolUse": {"toolUseId": "call_2_oslo", "name": "get_weather", "input": {"city": "Oslo"}}},
+        ]},
+        {"role": "user", "content": [
+            {"toolResult": {"toolUseId": "call_1_paris", "status": "success", "content": [
+                {"text": "sunny"},
+                {"json": {"celsius": 21}},
+                {"image": {"format": "gif", "source": {"bytes": b64(b"GIF89a\x01\x00")}}},
+            ]}},
+            {"toolResult": {"toolUseId": "call_2_oslo", "status": "error", "content": [
+                {"text": "station offline"},
+            ]}},
+        ]},
+    ])
+}
+
+#[test]
+fn tools_choices_and_grouped_results_with_normalised_ids() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let spec = json!({"toolSpec": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "inputSchema": {"json": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"]
+        }}
+    }});
+    for (choice, wire) in [
+        (None, json!({"auto": {}})),
+        (Some(ToolChoice::Auto), json!({"auto": {}})),
+        (Some(ToolChoice::Any), json!({"any": {}})),
+        (
+            Some(ToolChoice::Tool {
+                name: "get_weather".into(),
+            }),
+            json!({"tool": {"name": "get_weather"}}),
+        ),
+    ] {
+        emu.clear_requests();
+        let mut req = request(NOVA, tool_history());
+        req.tools = vec![weather_tool()];
+        req.tool_choice = choice.clone();
+        run(&p, &req).completion();
+        let body = only_body(&emu);
+        assert_eq!(
+            body["toolConfig"],
+            json!({"tools": [spec], "toolChoice": wire}),
+            "{choice:?}"
+        );
+        assert_eq!(body["messages"], expected_tool_messages(), "{choice:?}");
+    }
+
+    // A named tool that is not offered is the host's mistake, caught before the call.
+    let mut req = request(NOVA, tool_history());
+    req.tools = vec![weather_tool()];
+    req.tool_choice = Some(ToolChoice::Tool {
+        name: "get_time".into(),
+    });
+    assert_eq!(run(&p, &req).error().kind(), &ErrorKind::InvalidRequest);
+}
+
+#[test]
+fn tool_choice_none_sends_no_tool_config_and_replays_tools_as_text() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let mut req = request(NOVA, tool_history());
+    req.tools = vec![weather_tool()];
+    req.tool_choice = Some(ToolChoice::None);
+    run(&p, &req).completion();
+    let body = only_body(&emu);
+    assert!(body.get("toolConfig").is_none(), "{body}");
+    let blocks = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["content"].as_array().unwrap().clone())
+        .collect::<Vec<_>>();
+    assert!(
+        blocks.iter().all(|b| b.get("text").is_some()),
+        "only text blocks: {blocks:?}"
+    );
+    assert_eq!(
+        body["messages"][1]["content"][1],
+        json!({"text": "[called tool get_weather with {\"city\":\"Paris\"}]"})
+    );
+}
+
+#[test]
+fn tool_history_without_tools_still_gets_the_required_tool_config() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let req = request(NOVA, tool_history());
+    run(&p, &req).completion();
+    let body = only_body(&emu);
+    assert_eq!(
+        body["toolConfig"],
+        json!({"tools": [{"toolSpec": {
+            "name": "get_weather",
+            "description": "A tool used earlier in this conversation.",
+            "inputSchema": {"json": {"type": "object"}}
+        }}]})
+    );
+    assert_eq!(body["messages"], expected_tool_messages());
+}
+
+#[test]
+fn budget_thinking_raises_max_tokens_and_drops_sampling() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let mut req = request(SONNET_45, vec![user(vec![text("think hard")])]);
+    req.inference.max_tokens = Some(1000);
+    req.inference.temperature = Some(0.3);
+    req.reasoning = Some(ReasoningConfig {
+        budget_tokens: Some(2048),
+        effort: None,
+    });
+    run(&p, &req).completion();
+    let body = only_body(&emu);
+    assert_eq!(
+        body["additionalModelRequestFields"],
+        json!({"thinking": {"type": "enabled", "budget_tokens": 2048}})
+    );
+    // 1000 answer tokens would not fit above a 2048 budget: room for the budget plus the
+    // default answer room is asked for instead.
+    assert_eq!(body["inferenceConfig"], json!({"maxTokens": 2048 + 4096}));
+
+    // Enough room already: maxTokens is kept.
+    emu.clear_requests();
+    req.inference.max_tokens = Some(10_000);
+    run(&p, &req).completion();
+    assert_eq!(
+        only_body(&emu)["inferenceConfig"],
+        json!({"maxTokens": 10_000})
+    );
+
+    // A model without configurable reasoning refuses it clearly.
+    let mut req = request(NOVA, vec![user(vec![text("think")])]);
+    req.reasoning = Some(ReasoningConfig {
+        budget_tokens: Some(2048),
+        effort: None,
+    });
+    assert_eq!(run(&p, &req).error().kind(), &ErrorKind::InvalidRequest);
+}
+
+#[test]
+fn adaptive_thinking_with_effort_for_the_models_that_need_it() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    for (model, reasoning, expected) in [
+        (
+            "us.anthropic.claude-opus-4-6-v1",
+            ReasoningConfig {
+                budget_tokens: None,
+                effort: Some("max".into()),
+            },
+            json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "max"}}),
+        ),
+        (
+            "global.anthropic.claude-sonnet-4-6",
+            ReasoningConfig {
+                budget_tokens: None,
+                effort: None,
+            },
+            json!({"thinking": {"type": "adaptive"}}),
+        ),
+        (
+            // Opus 4.7 only shows its reasoning when asked for a summary.
+            "us.anthropic.claude-opus-4-7",
+            ReasoningConfig {
+                budget_tokens: None,
+                effort: Some("low".into()),
+            },
+            json!({"thinking": {"type": "adaptive", "display": "summarized"}, "output_config": {"effort": "low"}}),
+        ),
+    ] {
+        emu.clear_requests();
+        emu.set_raw_response(model, tiny_stream());
+        let mut req = request(model, vec![user(vec![text("plan the refactor")])]);
+        req.reasoning = Some(reasoning);
+        req.inference.temperature = Some(0.2);
+        let out = run(&p, &req);
+        assert_eq!(out.completion().message.text(), "ok");
+        let body = only_body(&emu);
+        assert_eq!(body["additionalModelRequestFields"], expected, "{model}");
+        // Thinking and answer share maxTokens: leave room for both; sampling stays default.
+        assert_eq!(
+            body["inferenceConfig"],
+            json!({"maxTokens": 32_000}),
+            "{model}"
+        );
+    }
+}
+
+#[test]
+fn reasoning_replay_signed_exactly_unsigned_never_redacted_as_is() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let redacted = vec![0x01, 0x02, 0xfe, 0xff];
+    let req = request(
+        SONNET_37,
+        vec![
+            user(vec![text("first question")]),
+            assistant(vec![
+                ContentBlock::Reasoning {
+                    text: "Let me think.".into(),
+                    signature: Some("EqQBCkgIBxABGAIq==".into()),
+                },
+                ContentBlock::RedactedReasoning {
+                    data: redacted.clone(),
+                },
+                text("Answer one."),
+            ]),
+            user(vec![text("second question")]),
+            assistant(vec![
+                // Unsigned reasoning (another model's, or a summary) is not replayed.
+                ContentBlock::Reasoning {
+                    text: "unsigned musing".into(),
+                    signature: None,
+                },
+                text("Answer two."),
+            ]),
+            user(vec![text("third question")]),
+        ],
+    );
+    run(&p, &req).completion();
+    let body = only_body(&emu);
+    assert_eq!(
+        body["messages"],
+        json!([
+            {"role": "user", "content": [{"text": "first question"}]},
+            {"role": "assistant", "content": [
+                {"reasoningContent": {"reasoningText": {"text": "Let me think.", "signature": "EqQBCkgIBxABGAIq=="}}},
+                {"reasoningContent": {"redactedContent": b64(&redacted)}},
+                {"text": "Answer one."},
+            ]},
+            {"role": "user", "content": [{"text": "second question"}]},
+            {"role": "assistant", "content": [{"text": "Answer two."}]},
+            {"role": "user", "content": [{"text": "third question"}]},
+        ])
+    );
+}
+
+#[test]
+fn cache_points_after_system_tools_and_last_user_message() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let short = json!({"cachePoint": {"type": "default"}});
+    let long = json!({"cachePoint": {"type": "default", "ttl": "1h"}});
+    let base = |retention: Option<CacheRetention>, model: &str| {
+        let mut req = request(
+            model,
+            vec![
+                user(vec![text("q1")]),
+                assistant(vec![text("a1")]),
+                user(vec![text("q2")]),
+            ],
+        );
+        req.system = vec!["Long stable instructions.".into()];
+        req.tools = vec![weather_tool()];
+        req.cache = retention.map(|retention| CacheConfig { retention });
+        req
+    };
+
+    for (retention, point) in [
+        (None, &short),
+        (Some(CacheRetention::Short), &short),
+        (Some(CacheRetention::Long), &long),
+    ] {
+        emu.clear_requests();
+        run(&p, &base(retention, SONNET_45)).completion();
+        let body = only_body(&emu);
+        assert_eq!(
+            body["system"],
+            json!([{"text": "Long stable instructions."}, point]),
+            "{retention:?}"
+        );
+        let tools = body["toolConfig"]["tools"].as_array().unwrap();
+        assert_eq!((tools.len(), &tools[1]), (2, point), "{retention:?}");
+        assert_eq!(
+            body["messages"],
+            json!([
+                {"role": "user", "content": [{"text": "q1"}]},
+                {"role": "assistant", "content": [{"text": "a1"}]},
+                {"role": "user", "content": [{"text": "q2"}, point]},
+            ]),
+            "{retention:?}"
+        );
+    }
+
+    // Off by choice: no cache point anywhere.
+    emu.clear_requests();
+    run(&p, &base(Some(CacheRetention::None), SONNET_45)).completion();
+    let body = only_body(&emu);
+    assert!(!body.to_string().contains("cachePoint"), "{body}");
+
+    // Nova caches the system prompt and messages, not tools, and only for five minutes.
+    emu.clear_requests();
+    run(
+        &p,
+        &base(Some(CacheRetention::Long), "us.amazon.nova-pro-v1:0"),
+    )
+    .completion();
+    let body = only_body(&emu);
+    assert_eq!(body["system"][1], short);
+    assert_eq!(body["toolConfig"]["tools"].as_array().unwrap().len(), 1);
+    assert_eq!(body["messages"][2]["content"][1], short);
+
+    // A model without prompt caching gets none.
+    emu.clear_requests();
+    run(&p, &base(None, "meta.llama3-8b-instruct-v1:0")).completion();
+    assert!(!only_body(&emu).to_string().contains("cachePoint"));
+}

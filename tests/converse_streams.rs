@@ -1,0 +1,598 @@
+//! Issue #4, streams: every event a host sees and every way a stream ends, from the real
+//! plugin against scripted emulator answers.
+
+#[path = "converse_common/mod.rs"]
+mod common;
+
+use std::time::Duration;
+
+use common::{provider, run, run_with, stream_bodies, FAST_RETRIES};
+use e2e_tests::{chunks, scripted_request, start_emulator};
+use emulator::RawResponse;
+use host_sdk::{ContentBlock, ErrorKind, Event, SinkFlow, StopReason, TokenUsage};
+use serde_json::json;
+
+const NOVA: &str = "amazon.nova-micro-v1:0";
+const SONNET_45: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+#[test]
+fn text_reasoning_signature_redacted_and_tool_calls_in_service_order() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let req = scripted_request(
+        SONNET_45,
+        "weather?",
+        json!({
+            "reasoning": {"text": "Let me think about it.", "signature": "sig-abc", "deltaSize": 7},
+            "redactedReasoning": ["AQID"],
+            "text": "Here you go.",
+            "deltaSize": 5,
+            "toolCalls": [{"name": "get_weather", "id": "tooluse_x1", "input": {"city": "Paris", "days": 3}, "fragmentSize": 4}],
+            "usage": {"inputTokens": 120, "outputTokens": 45, "cacheReadInputTokens": 300, "cacheWriteInputTokens": 20},
+            "latencyMs": 42
+        }),
+    );
+    let out = run(&p, &req);
+    let completion = out.completion().clone();
+
+    let mut expected = vec![Event::MessageStart];
+    for piece in chunks("Let me think about it.", 7) {
+        expected.push(Event::ReasoningDelta {
+            index: 0,
+            text: piece,
+        });
+    }
+    expected.push(Event::ReasoningSignature {
+        index: 0,
+        signature: "sig-abc".into(),
+    });
+    expected.push(Event::BlockStop { index: 0 });
+    expected.push(Event::RedactedReasoning {
+        index: 1,
+        data: vec![1, 2, 3],
+    });
+    expected.push(Event::BlockStop { index: 1 });
+    for piece in chunks("Here you go.", 5) {
+        expected.push(Event::TextDelta {
+            index: 2,
+            text: piece,
+        });
+    }
+    expected.push(Event::BlockStop { index: 2 });
+    expected.push(Event::ToolUseStart {
+        index: 3,
+        id: "tooluse_x1".into(),
+        name: "get_weather".into(),
+    });
+    expected.push(Event::ToolUseInputDelta {
+        index: 3,
+        fragment: String::new(),
+    });
+    for piece in chunks(r#"{"city":"Paris","days":3}"#, 4) {
+        expected.push(Event::ToolUseInputDelta {
+            index: 3,
+            fragment: piece,
+        });
+    }
+    expected.push(Event::ToolUse {
+        index: 3,
+        id: "tooluse_x1".into(),
+        name: "get_weather".into(),
+        input: json!({"city": "Paris", "days": 3}),
+        input_error: None,
+    });
+    expected.push(Event::BlockStop { index: 3 });
+    expected.push(Event::MessageStop {
+        reason: StopReason::ToolUse,
+    });
+    let usage = TokenUsage {
+        input_tokens: 120,
+        output_tokens: 45,
+        total_tokens: 485,
+        cache_read_tokens: 300,
+        cache_write_tokens: 20,
+    };
+    expected.push(Event::Usage {
+        usage,
+        cost_usd: None,
+    });
+    expected.push(Event::Metrics { latency_ms: 42 });
+    assert_eq!(out.events, expected);
+
+    assert_eq!(
+        completion.message.content,
+        vec![
+            ContentBlock::Reasoning {
+                text: "Let me think about it.".into(),
+                signature: Some("sig-abc".into()),
+            },
+            ContentBlock::RedactedReasoning {
+                data: vec![1, 2, 3]
+            },
+            ContentBlock::Text {
+                text: "Here you go.".into()
+            },
+            ContentBlock::ToolUse {
+                id: "tooluse_x1".into(),
+                name: "get_weather".into(),
+                input: json!({"city": "Paris", "days": 3}),
+            },
+        ]
+    );
+    assert_eq!(completion.stop_reason, Some(StopReason::ToolUse));
+    assert_eq!(completion.usage, Some(usage));
+    assert_eq!(completion.latency_ms, Some(42));
+}
+
+#[test]
+fn malformed_tool_input_is_reported_with_the_raw_text() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let events = vec![
+        ("messageStart", json!({"role": "assistant"})),
+        (
+            "contentBlockStart",
+            json!({"contentBlockIndex": 0, "start": {"toolUse": {"toolUseId": "tooluse_bad", "name": "get_weather"}}}),
+        ),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"toolUse": {"input": "{\"city\": \"Par"}}}),
+        ),
+        ("contentBlockStop", json!({"contentBlockIndex": 0})),
+        ("messageStop", json!({"stopReason": "malformed_tool_use"})),
+    ];
+    let body: Vec<u8> = emulator::events::encode_events(&events)
+        .into_iter()
+        .flat_map(|b| b.to_vec())
+        .collect();
+    emu.set_raw_response(NOVA, RawResponse::event_stream(body));
+    let out = run(&p, &scripted_request(NOVA, "hi", json!({})));
+    let tool = out
+        .events
+        .iter()
+        .find(|e| matches!(e, Event::ToolUse { .. }))
+        .expect("the tool call is reported, not dropped");
+    match tool {
+        Event::ToolUse {
+            id,
+            input,
+            input_error,
+            ..
+        } => {
+            assert_eq!(id, "tooluse_bad");
+            assert_eq!(input, &json!("{\"city\": \"Par"));
+            let why = input_error.as_deref().expect("the parse error is given");
+            assert!(why.contains("not valid JSON"), "{why}");
+        }
+        _ => unreachable!(),
+    }
+    assert_eq!(
+        out.completion().stop_reason,
+        Some(StopReason::MalformedToolUse)
+    );
+}
+
+#[test]
+fn every_stop_reason_is_mapped_and_unknown_ones_are_kept() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let known = [
+        ("end_turn", StopReason::EndTurn),
+        ("tool_use", StopReason::ToolUse),
+        ("max_tokens", StopReason::MaxTokens),
+        ("stop_sequence", StopReason::StopSequence),
+        ("guardrail_intervened", StopReason::GuardrailIntervened),
+        ("content_filtered", StopReason::ContentFiltered),
+        (
+            "model_context_window_exceeded",
+            StopReason::ModelContextWindowExceeded,
+        ),
+        ("malformed_model_output", StopReason::MalformedModelOutput),
+        ("malformed_tool_use", StopReason::MalformedToolUse),
+        (
+            "brand_new_reason",
+            StopReason::Other("brand_new_reason".into()),
+        ),
+    ];
+    for (wire, reason) in known {
+        let out = run(
+            &p,
+            &scripted_request(NOVA, "hi", json!({"text": "ok", "stopReason": wire})),
+        );
+        assert!(
+            out.events.contains(&Event::MessageStop {
+                reason: reason.clone()
+            }),
+            "{wire}: {:?}",
+            out.events
+        );
+        assert_eq!(out.completion().stop_reason.as_ref(), Some(&reason));
+        assert_eq!(reason.as_str(), wire);
+    }
+}
+
+#[test]
+fn usage_latency_and_cost_from_the_configured_prices() {
+    let emu = start_emulator();
+    let p = provider(
+        &emu,
+        &format!(
+            r#"models: [{{ id: "{NOVA}", cost: {{ input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }} }}],"#
+        ),
+    );
+    let out = run(
+        &p,
+        &scripted_request(
+            NOVA,
+            "hi",
+            json!({"text": "priced", "latencyMs": 321, "usage": {"inputTokens": 1000, "outputTokens": 500, "cacheReadInputTokens": 2000, "cacheWriteInputTokens": 400}}),
+        ),
+    );
+    let expected_cost = (1000.0 * 3.0 + 500.0 * 15.0 + 2000.0 * 0.3 + 400.0 * 3.75) / 1e6;
+    let usage = TokenUsage {
+        input_tokens: 1000,
+        output_tokens: 500,
+        total_tokens: 3900,
+        cache_read_tokens: 2000,
+        cache_write_tokens: 400,
+    };
+    let (u, cost) = out
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Usage { usage, cost_usd } => Some((*usage, *cost_usd)),
+            _ => None,
+        })
+        .expect("a usage event");
+    assert_eq!(u, usage);
+    assert!((cost.unwrap() - expected_cost).abs() < 1e-12, "{cost:?}");
+    assert!(out.events.contains(&Event::Metrics { latency_ms: 321 }));
+    let c = out.completion();
+    assert_eq!(c.usage, Some(usage));
+    assert!((c.cost_usd.unwrap() - expected_cost).abs() < 1e-12);
+    assert_eq!(c.latency_ms, Some(321));
+
+    // No configured price: usage without a cost.
+    let out = run(
+        &p,
+        &scripted_request(SONNET_45, "hi", json!({"text": "free"})),
+    );
+    assert!(out
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Usage { cost_usd: None, .. })));
+    assert_eq!(out.completion().cost_usd, None);
+}
+
+#[test]
+fn throttling_is_retried_with_retry_events_before_anything_else() {
+    let emu = start_emulator();
+    let p = provider(&emu, FAST_RETRIES);
+    let out = run(
+        &p,
+        &scripted_request(NOVA, "hi", json!({"text": "finally", "throttleFirst": 2})),
+    );
+    assert_eq!(out.completion().message.text(), "finally");
+    for (i, event) in out.events[..2].iter().enumerate() {
+        match event {
+            Event::Retry {
+                attempt,
+                delay_ms,
+                error,
+            } => {
+                assert_eq!(*attempt, i as u32 + 1);
+                assert!(*delay_ms <= 20, "{delay_ms}");
+                assert_eq!(error.kind, ErrorKind::Throttled);
+                assert!(error.retryable);
+            }
+            other => panic!("expected a retry, got {other:?}"),
+        }
+    }
+    assert_eq!(out.events[2], Event::MessageStart);
+    assert_eq!(out.retries().len(), 2);
+    assert_eq!(stream_bodies(&emu).len(), 3);
+}
+
+#[test]
+fn retries_stop_at_the_configured_budget() {
+    let emu = start_emulator();
+    let p = provider(
+        &emu,
+        "retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },",
+    );
+    let out = run(
+        &p,
+        &scripted_request(NOVA, "hi", json!({"text": "never", "throttleFirst": 5})),
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::Throttled);
+    assert!(e.error.retryable, "throttling may succeed later");
+    assert_eq!(out.retries().len(), 1);
+    assert_eq!(stream_bodies(&emu).len(), 2);
+}
+
+#[test]
+fn validation_and_access_errors_are_never_retried() {
+    let emu = start_emulator();
+    let p = provider(&emu, FAST_RETRIES);
+    for (spec, kind, needle) in [
+        (
+            json!({"type": "ValidationException", "message": "messages.0: bad block"}),
+            ErrorKind::Validation,
+            "messages.0: bad block",
+        ),
+        (
+            json!({"type": "AccessDeniedException", "message": "User is not authorized to perform bedrock:InvokeModelWithResponseStream"}),
+            ErrorKind::AccessDenied,
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment",
+        ),
+        (
+            json!({"type": "ValidationException", "message": "Input is too long for requested model."}),
+            ErrorKind::ContextWindowExceeded,
+            "context window",
+        ),
+    ] {
+        emu.clear_requests();
+        let out = run(&p, &scripted_request(NOVA, "hi", json!({"error": spec})));
+        let e = out.error();
+        assert_eq!(e.kind(), &kind, "{}", e.error.message);
+        assert!(!e.error.retryable, "{kind}");
+        assert!(e.error.message.contains(needle), "{}", e.error.message);
+        assert!(out.retries().is_empty(), "{kind} is never retried");
+        assert_eq!(stream_bodies(&emu).len(), 1);
+    }
+
+    // An in-stream validation exception is not retried either.
+    emu.clear_requests();
+    let out = run(
+        &p,
+        &scripted_request(
+            NOVA,
+            "hi",
+            json!({"text": "x", "fault": {"kind": "exception", "afterEvents": 0, "exception": "validationException"}}),
+        ),
+    );
+    assert_eq!(out.error().kind(), &ErrorKind::Validation);
+    assert!(out.retries().is_empty());
+    assert_eq!(stream_bodies(&emu).len(), 1);
+}
+
+#[test]
+fn transient_errors_before_the_first_event_are_retried() {
+    let emu = start_emulator();
+    let p = provider(&emu, FAST_RETRIES);
+    for (script, kind) in [
+        (
+            json!({"text": "x", "fault": {"kind": "exception", "afterEvents": 0, "exception": "serviceUnavailableException"}}),
+            ErrorKind::ServiceUnavailable,
+        ),
+        (
+            json!({"text": "x", "fault": {"kind": "exception", "afterEvents": 0, "exception": "internalServerException"}}),
+            ErrorKind::ServiceError,
+        ),
+        (
+            json!({"text": "x", "fault": {"kind": "exception", "afterEvents": 0, "exception": "modelStreamErrorException"}}),
+            ErrorKind::ServiceError,
+        ),
+        (
+            json!({"error": {"type": "ServiceUnavailableException"}}),
+            ErrorKind::ServiceUnavailable,
+        ),
+    ] {
+        emu.clear_requests();
+        let out = run(&p, &scripted_request(NOVA, "hi", script.clone()));
+        let e = out.error();
+        assert_eq!(e.kind(), &kind, "{script}: {}", e.error.message);
+        assert!(e.error.retryable);
+        assert_eq!(out.retries().len(), 2, "{script}");
+        assert_eq!(stream_bodies(&emu).len(), 3, "{script}");
+    }
+}
+
+#[test]
+fn an_exception_after_delivered_events_is_not_retried_and_keeps_the_partial() {
+    let emu = start_emulator();
+    let p = provider(&emu, FAST_RETRIES);
+    let out = run(
+        &p,
+        &scripted_request(
+            NOVA,
+            "hi",
+            json!({"text": "Hello world again", "deltaSize": 3,
+                   "fault": {"kind": "exception", "afterEvents": 4, "exception": "modelStreamErrorException"}}),
+        ),
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::ServiceError);
+    assert!(out.retries().is_empty());
+    assert_eq!(stream_bodies(&emu).len(), 1);
+    assert_eq!(out.text(), "Hello wor");
+    assert_eq!(e.partial.message.text(), "Hello wor");
+    assert_eq!(e.partial.stop_reason, None);
+}
+
+#[test]
+fn a_stalled_stream_ends_with_a_timeout_and_the_partial() {
+    let emu = start_emulator();
+    let p = provider(&emu, "timeouts: { idleMs: 300 },");
+    let out = run(
+        &p,
+        &scripted_request(
+            NOVA,
+            "hi",
+            json!({"text": "abcdefghij", "deltaSize": 2, "fault": {"kind": "stall", "afterEvents": 3, "ms": 10000}}),
+        ),
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::Timeout);
+    assert!(e.error.message.contains("idle"), "{}", e.error.message);
+    assert_eq!(e.partial.message.text(), "abcd");
+    assert!(out.elapsed < Duration::from_secs(5), "{:?}", out.elapsed);
+}
+
+#[test]
+fn no_first_byte_within_the_timeout_is_a_timeout() {
+    let emu = start_emulator();
+    let p = provider(
+        &emu,
+        "timeouts: { firstByteMs: 300 }, retry: { maxAttempts: 1 },",
+    );
+    let out = run(
+        &p,
+        &scripted_request(
+            NOVA,
+            "hi",
+            json!({"text": "late", "firstByteDelayMs": 10000}),
+        ),
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::Timeout);
+    assert!(
+        e.error.message.contains("first-byte"),
+        "{}",
+        e.error.message
+    );
+    assert!(e.error.retryable);
+    assert!(out.elapsed < Duration::from_secs(5), "{:?}", out.elapsed);
+}
+
+#[test]
+fn a_stream_without_message_stop_is_incomplete_with_the_partial() {
+    let emu = start_emulator();
+    let p = provider(&emu, FAST_RETRIES);
+    let out = run(
+        &p,
+        &scripted_request(
+            NOVA,
+            "hi",
+            json!({"text": "all of it", "fault": {"kind": "noMessageStop"}}),
+        ),
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::IncompleteStream);
+    assert_eq!(e.partial.message.text(), "all of it");
+    assert!(out.retries().is_empty(), "events were delivered");
+}
+
+#[test]
+fn a_cut_connection_keeps_what_arrived() {
+    let emu = start_emulator();
+    let p = provider(&emu, FAST_RETRIES);
+    let out = run(
+        &p,
+        &scripted_request(
+            NOVA,
+            "hi",
+            json!({"text": "abcdefghij", "deltaSize": 2, "fault": {"kind": "cut", "afterEvents": 4}}),
+        ),
+    );
+    let e = out.error();
+    assert!(
+        matches!(e.kind(), ErrorKind::Network | ErrorKind::IncompleteStream),
+        "{e}"
+    );
+    assert_eq!(e.partial.message.text(), "abcdef");
+    assert!(out.retries().is_empty());
+}
+
+#[test]
+fn cancelling_during_a_stall_ends_the_http_stream_promptly() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let req = scripted_request(
+        NOVA,
+        "hi",
+        json!({"text": "abcdefghij", "deltaSize": 2, "fault": {"kind": "stall", "afterEvents": 3, "ms": 20000}}),
+    );
+    let running = p.start(&req, |_| SinkFlow::Continue).unwrap();
+    let canceller = running.canceller();
+    std::thread::sleep(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    canceller.cancel();
+    let e = running.wait().unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.kind(), &ErrorKind::Cancelled);
+    assert!(!e.error.retryable);
+    assert_eq!(e.partial.message.text(), "abcd");
+}
+
+#[test]
+fn stopping_from_the_callback_reports_cancelled_with_the_partial() {
+    let emu = start_emulator();
+    let p = provider(&emu, "");
+    let mut seen = 0;
+    let out = run_with(
+        &p,
+        &scripted_request(NOVA, "hi", json!({"text": "abcdefghij", "deltaSize": 2})),
+        move |e| {
+            if matches!(e, Event::TextDelta { .. }) {
+                seen += 1;
+            }
+            if seen == 2 {
+                SinkFlow::Stop
+            } else {
+                SinkFlow::Continue
+            }
+        },
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::Cancelled);
+    assert_eq!(e.partial.message.text(), "abcd");
+}
+
+#[test]
+fn model_errors_are_typed_and_name_what_to_use() {
+    let emu = start_emulator();
+    let p = provider(&emu, FAST_RETRIES);
+
+    let out = run(
+        &p,
+        &scripted_request("anthropic.claude-9-nonexistent-v1:0", "hi", json!({})),
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::ModelNotFound);
+    assert!(!e.error.retryable);
+    assert!(
+        e.error
+            .message
+            .contains("anthropic.claude-9-nonexistent-v1:0"),
+        "{}",
+        e.error.message
+    );
+
+    // A profile-only model by its base id: the error names the profiles that exist.
+    let out = run(
+        &p,
+        &scripted_request("anthropic.claude-sonnet-4-5-20250929-v1:0", "hi", json!({})),
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::NeedsInferenceProfile);
+    assert!(!e.error.retryable);
+    for id in [
+        "`us.anthropic.claude-sonnet-4-5-20250929-v1:0`",
+        "`global.anthropic.claude-sonnet-4-5-20250929-v1:0`",
+    ] {
+        assert!(e.error.message.contains(id), "{}", e.error.message);
+    }
+    assert!(out.retries().is_empty());
+
+    // Opus 4.1 has only a US profile: only that one is named.
+    let out = run(
+        &p,
+        &scripted_request("anthropic.claude-opus-4-1-20250805-v1:0", "hi", json!({})),
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::NeedsInferenceProfile);
+    assert!(
+        e.error
+            .message
+            .contains("use `us.anthropic.claude-opus-4-1-20250805-v1:0` instead"),
+        "{}",
+        e.error.message
+    );
+    assert!(!e.error.message.contains("global."), "{}", e.error.message);
+}
