@@ -314,5 +314,13 @@ pub trait Provider: Send + Sync {
             false,
         )));
     }
+
+    /// Since 1.2: non-fatal problems the provider found in the configuration document (unknown
+    /// keys with the nearest known key, ...), one readable line each, naming the key path and
+    /// position. Hosts should show them to the user once, after `new_provider`. Plugins built
+    /// against 1.0 or 1.1 report none.
+    fn config_warnings(&self) -> RVec<RString> {
+        RVec::new()
+    }
 }
 pub type ProviderBox = Provider_TO<'static, RBox<()>>;

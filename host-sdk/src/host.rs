@@ -79,6 +79,15 @@ impl Provider {
             .unwrap_or_else(|_| Err(contract_broken("auth_status never replied")))
     }
 
+    /// Non-fatal configuration problems the provider reported (empty for 1.0/1.1 plugins).
+    pub fn config_warnings(&self) -> Vec<String> {
+        self.inner
+            .config_warnings()
+            .into_iter()
+            .map(|w| w.into_string())
+            .collect()
+    }
+
     fn start_list_models(&self, done: impl FnOnce(Result<Vec<ModelInfo>, Error>) + Send + 'static) {
         let reply = ModelsReply_TO::from_value(OnceReply(Some(Box::new(done))), TD_Opaque);
         self.inner.list_models(reply);
