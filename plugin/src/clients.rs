@@ -2,10 +2,17 @@
 //! credentials and auth scheme, timeouts. Built once per provider, lazily, on the plugin's
 //! runtime, because loading the SDK configuration may touch the file system or the network.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
+use aws_config::ecs::EcsCredentialsProvider;
+use aws_config::imds::credentials::ImdsCredentialsProvider;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
+use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
 use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use aws_sdk_bedrockruntime::config::Token;
 use aws_smithy_runtime_api::client::auth::{http::HTTP_BEARER_AUTH_SCHEME_ID, AuthSchemeId};
@@ -14,7 +21,8 @@ use aws_smithy_types::timeout::TimeoutConfig;
 
 use crate::config::PluginConfig;
 use crate::credentials::{
-    process_env, region_from_endpoint, region_from_env, CredentialSource, DEFAULT_REGION,
+    process_env, region_from_endpoint, region_from_env, ChainProvider, CredentialSource,
+    DEFAULT_REGION,
 };
 
 const SIGV4: AuthSchemeId = AuthSchemeId::new("sigv4");
@@ -84,8 +92,22 @@ pub fn control_plane_url(runtime_url: &str) -> String {
 pub struct Clients {
     pub runtime: aws_sdk_bedrockruntime::Client,
     pub control: aws_sdk_bedrock::Client,
+    /// The target, with `source` refined to the default-chain member that answered.
     pub target: Target,
+    /// Who the calls run as, for cache keys: a hash, never a secret.
+    pub identity: String,
+    /// Why the default chain gave no credentials, when it was consulted and failed.
+    pub chain_error: Option<String>,
     credentials: Option<SharedCredentialsProvider>,
+}
+
+/// What `auth status` says about the credentials themselves. Never a secret.
+#[derive(Debug, Clone)]
+pub struct CredentialFacts {
+    /// First 4 and last 4 characters of the access key id.
+    pub masked_access_key_id: String,
+    pub session_token: bool,
+    pub expiry: Option<SystemTime>,
 }
 
 impl Clients {
@@ -109,18 +131,76 @@ impl Clients {
                     .connect_timeout(target.connect_timeout)
                     .build(),
             );
-        match &target.source {
+        let provider_config =
+            ProviderConfig::default().with_region(Some(Region::new(target.region.clone())));
+        let mut identity = String::new();
+        let mut chain_error = None;
+        match target.source.clone() {
+            CredentialSource::BearerToken => {
+                // Never consult the chain (no IMDS probe) when a bearer token decides.
+                loader = loader.no_credentials();
+                identity = format!(
+                    "bearer:{}",
+                    hash(&process_env("AWS_BEARER_TOKEN_BEDROCK").unwrap_or_default())
+                );
+            }
             CredentialSource::EnvironmentKeys { .. } => {
+                let akid = process_env("AWS_ACCESS_KEY_ID").unwrap_or_default();
+                identity = format!("keys:{}", hash(akid.trim()));
                 loader = loader.credentials_provider(Credentials::new(
-                    process_env("AWS_ACCESS_KEY_ID").unwrap_or_default(),
-                    process_env("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
-                    process_env("AWS_SESSION_TOKEN"),
+                    akid.trim(),
+                    process_env("AWS_SECRET_ACCESS_KEY")
+                        .unwrap_or_default()
+                        .trim(),
+                    process_env("AWS_SESSION_TOKEN").map(|t| t.trim().to_string()),
                     None,
                     "environment",
                 ));
             }
-            CredentialSource::Profile(name) => loader = loader.profile_name(name),
-            CredentialSource::BearerToken | CredentialSource::DefaultChain => {}
+            CredentialSource::Profile(name) => {
+                identity = format!("profile:{}", hash(&name));
+                // Only this profile: falling back to other chain members would misreport the
+                // source (and hide a broken profile behind an instance role).
+                let provider = ProfileFileCredentialsProvider::builder()
+                    .configure(&provider_config)
+                    .profile_name(&name)
+                    .build();
+                loader = loader.profile_name(&name).credentials_provider(provider);
+            }
+            CredentialSource::DefaultChain | CredentialSource::Chain(_) => {
+                let chain = Arc::new(DetectingChain::new(&provider_config));
+                let started = std::time::Instant::now();
+                let outcome =
+                    tokio::time::timeout(CHAIN_PROBE_TIMEOUT, chain.provide_credentials()).await;
+                tracing::debug!(elapsed = ?started.elapsed(), member = ?chain.last(), "default credential chain probed");
+                match (outcome, chain.last()) {
+                    (Ok(Ok(creds)), Some(member)) => {
+                        target.source = CredentialSource::Chain(member);
+                        identity = format!("{member:?}:{}", hash(creds.access_key_id()));
+                    }
+                    (Ok(Err(e)), Some(member)) => {
+                        target.source = CredentialSource::Chain(member);
+                        identity = format!("{member:?}");
+                        chain_error = Some(crate::errors::source_chain(&e));
+                    }
+                    (Ok(Err(e)), None) => {
+                        target.source = CredentialSource::DefaultChain;
+                        chain_error = Some(crate::errors::source_chain(&e));
+                    }
+                    (Ok(Ok(_)), None) => unreachable!("the chain records who answered"),
+                    (Err(_), member) => {
+                        if let Some(member) = member {
+                            target.source = CredentialSource::Chain(member);
+                        }
+                        chain_error = Some(format!(
+                            "resolving the default credential chain took longer than {CHAIN_PROBE_TIMEOUT:?}"
+                        ));
+                    }
+                }
+                loader = loader.credentials_provider(SharedCredentialsProvider::new(
+                    ChainHandle(chain.clone()),
+                ));
+            }
         }
         let sdk = loader.load().await;
 
@@ -152,28 +232,192 @@ impl Clients {
             runtime: aws_sdk_bedrockruntime::Client::from_conf(runtime.build()),
             control: aws_sdk_bedrock::Client::from_conf(control.build()),
             credentials: sdk.credentials_provider(),
+            identity,
+            chain_error,
             target,
         }
     }
 
-    /// Whether credentials can be had, without waiting long: the default chain may probe the
-    /// instance metadata service, which does not exist on most machines.
+    /// Whether credentials can be had, without waiting long: the environment decides at once,
+    /// the default chain was probed (with short timeouts) when the clients were built, and a
+    /// named profile is asked with a bounded wait.
     pub async fn credentials_present(&self) -> bool {
+        match &self.target.source {
+            CredentialSource::BearerToken
+            | CredentialSource::EnvironmentKeys { .. }
+            | CredentialSource::Chain(_) => true,
+            CredentialSource::DefaultChain => false,
+            CredentialSource::Profile(_) => self.credential_facts().await.is_ok(),
+        }
+    }
+
+    /// The (non-secret) facts about the SigV4 credentials in use; `Err` says why there are none.
+    pub async fn credential_facts(&self) -> Result<CredentialFacts, String> {
         if self.target.source == CredentialSource::BearerToken {
-            return true;
+            return Err("a bearer token is used instead of SigV4 credentials".into());
         }
         let Some(provider) = &self.credentials else {
-            return false;
+            return Err("no credentials provider is configured".into());
         };
-        matches!(
-            tokio::time::timeout(CREDENTIALS_PROBE_TIMEOUT, provider.provide_credentials()).await,
-            Ok(Ok(_))
-        )
+        match tokio::time::timeout(CREDENTIALS_PROBE_TIMEOUT, provider.provide_credentials()).await
+        {
+            Ok(Ok(c)) => Ok(CredentialFacts {
+                masked_access_key_id: mask(c.access_key_id()),
+                session_token: c.session_token().is_some(),
+                expiry: c.expiry(),
+            }),
+            Ok(Err(e)) => Err(crate::errors::source_chain(&e)),
+            Err(_) => Err(format!(
+                "no answer from {} within {CREDENTIALS_PROBE_TIMEOUT:?}",
+                self.target.source.describe()
+            )),
+        }
     }
 }
 
-/// How long discovery waits to learn whether the default chain has credentials.
+/// How long a named profile (which may need SSO or STS) may take to yield credentials.
 pub const CREDENTIALS_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// The whole default-chain probe (web identity calls STS; the rest is local or link-local).
+pub const CHAIN_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// The instance metadata service is link-local: it answers within milliseconds or is not
+/// there. The SDK's defaults (1 s connect, 1 s read, 4 attempts with backoff) make a machine
+/// without one wait several seconds; these make it wait at most about half a second.
+pub const IMDS_CONNECT_TIMEOUT: Duration = Duration::from_millis(250);
+pub const IMDS_READ_TIMEOUT: Duration = Duration::from_millis(500);
+pub const IMDS_ATTEMPTS: u32 = 1;
+/// Container credential endpoints are local too.
+pub const CONTAINER_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// `AKIA…WXYZ`: enough to recognise a key, not enough to use it.
+pub fn mask(access_key_id: &str) -> String {
+    let chars: Vec<char> = access_key_id.chars().collect();
+    if chars.len() < 12 {
+        return "****".into();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// A stable, non-reversible tag for cache keys (in-process only; never stored).
+fn hash(s: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// The AWS SDK default chain after the environment (profile, web identity, container, IMDS),
+/// tried in the SDK's order, remembering which member answered, with short IMDS and container
+/// timeouts.
+pub struct DetectingChain {
+    members: Vec<(ChainProvider, SharedCredentialsProvider)>,
+    last: Mutex<Option<ChainProvider>>,
+}
+
+impl DetectingChain {
+    pub fn new(conf: &ProviderConfig) -> Self {
+        let imds = aws_config::imds::Client::builder()
+            .configure(conf)
+            .connect_timeout(IMDS_CONNECT_TIMEOUT)
+            .read_timeout(IMDS_READ_TIMEOUT)
+            .operation_timeout(IMDS_CONNECT_TIMEOUT * 2 + IMDS_READ_TIMEOUT * 2)
+            .max_attempts(IMDS_ATTEMPTS)
+            .build();
+        let members = ChainProvider::ALL
+            .into_iter()
+            .map(|m| {
+                let provider = match m {
+                    ChainProvider::DefaultProfile => SharedCredentialsProvider::new(
+                        ProfileFileCredentialsProvider::builder()
+                            .configure(conf)
+                            .build(),
+                    ),
+                    ChainProvider::WebIdentity => SharedCredentialsProvider::new(
+                        WebIdentityTokenCredentialsProvider::builder()
+                            .configure(conf)
+                            .build(),
+                    ),
+                    ChainProvider::Container => SharedCredentialsProvider::new(
+                        EcsCredentialsProvider::builder()
+                            .configure(conf)
+                            .connect_timeout(CONTAINER_TIMEOUT)
+                            .read_timeout(CONTAINER_TIMEOUT)
+                            .build(),
+                    ),
+                    ChainProvider::InstanceRole => SharedCredentialsProvider::new(
+                        ImdsCredentialsProvider::builder()
+                            .configure(conf)
+                            .imds_client(imds.clone())
+                            .build(),
+                    ),
+                };
+                (m, provider)
+            })
+            .collect();
+        Self {
+            members,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// The member that answered last (with credentials or with a real error).
+    pub fn last(&self) -> Option<ChainProvider> {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn resolve(&self) -> aws_credential_types::provider::Result {
+        let mut tried = Vec::new();
+        for (member, provider) in &self.members {
+            match provider.provide_credentials().await {
+                Ok(c) => {
+                    *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(*member);
+                    return Ok(c);
+                }
+                Err(CredentialsError::CredentialsNotLoaded(_)) => {
+                    tried.push(member.label());
+                }
+                Err(e) => {
+                    *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(*member);
+                    return Err(e);
+                }
+            }
+        }
+        Err(CredentialsError::not_loaded(format!(
+            "no credentials from the AWS SDK default chain (tried: {})",
+            tried.join(", ")
+        )))
+    }
+}
+
+impl std::fmt::Debug for DetectingChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DetectingChain")
+            .field("last", &self.last())
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+struct ChainHandle(Arc<DetectingChain>);
+
+impl ProvideCredentials for ChainHandle {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.0.resolve())
+    }
+}
+
+impl ProvideCredentials for DetectingChain {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.resolve())
+    }
+}
 
 async fn profile_region(source: &CredentialSource) -> Option<String> {
     let mut provider = aws_config::profile::ProfileFileRegionProvider::builder();

@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::config_keys::{scan_keys, PathDisplay, Seg};
 use crate::errors::config_error;
 use host_sdk::ProviderError;
+use serde_path_to_error::Segment;
 
 pub const PROVIDER_ID: &str = "amazon-bedrock";
 pub const API: &str = "bedrock-converse-stream";
@@ -23,6 +25,9 @@ pub const DEFAULT_MAX_TOKENS: u64 = 4096;
 pub struct PluginConfig {
     pub provider: ProviderEntry,
     pub discovery: DiscoveryConfig,
+    /// Non-fatal problems (unknown keys, with the nearest known one), for
+    /// `Provider::config_warnings`.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -239,110 +244,168 @@ struct ProvidersSection {
 }
 
 impl PluginConfig {
-    /// Parses the host's document. Errors name the key path and the line and column.
+    /// Parses the host's document. Errors name the key path and the line and column; unknown
+    /// keys in the plugin's sections become [`PluginConfig::warnings`].
     pub fn parse(text: &str) -> Result<Self, ProviderError> {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
+        // Syntax first, so that a syntax error is not blamed on whichever key was being read.
+        if let Err(e) = json5::from_str::<serde::de::IgnoredAny>(text) {
+            let at = e
+                .position()
+                .map(|p| format!(" (line {}, column {})", p.line + 1, p.column + 1))
+                .unwrap_or_default();
+            return Err(config_error(format!(
+                "the configuration is not valid JSON5{at}: {}",
+                strip_position(&e.to_string())
+            )));
+        }
         let mut de = json5::Deserializer::from_str(text);
         let doc: Document = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
+            let path: Vec<Seg> = e
+                .path()
+                .iter()
+                .filter_map(|s| match s {
+                    Segment::Map { key } => Some(Seg::Key(key.clone())),
+                    Segment::Seq { index } => Some(Seg::Index(*index)),
+                    _ => None,
+                })
+                .collect();
             let inner = e.into_inner();
             let at = inner
                 .position()
                 .map(|p| format!(" (line {}, column {})", p.line + 1, p.column + 1))
                 .unwrap_or_default();
-            let key = if path == "." || path.is_empty() {
+            let message = strip_position(&inner.to_string());
+            let key = if path.is_empty() {
                 "the configuration".to_string()
             } else {
-                format!("`{path}`")
+                format!("`{}`", PathDisplay(&path))
             };
-            config_error(format!("{key}{at}: {}", strip_position(&inner.to_string())))
+            config_error(format!("{key}{at}: {}", explain(&message)))
         })?;
         let config = Self {
             provider: doc.models.providers.bedrock,
             discovery: doc.models.bedrock_discovery,
+            warnings: crate::config_keys::unknown_key_warnings(text, PROVIDER_ID),
         };
-        config.validate()?;
+        config.validate().map_err(|(path, message)| {
+            let at = scan_keys(text)
+                .into_iter()
+                .rfind(|k| k.path == path)
+                .map(|k| format!(" (line {}, column {})", k.line, k.column))
+                .unwrap_or_default();
+            config_error(format!("`{}`{at}: {message}", PathDisplay(&path)))
+        })?;
+        for w in &config.warnings {
+            tracing::warn!("{w}");
+        }
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), ProviderError> {
-        let p = "models.providers.\"amazon-bedrock\"";
+    /// Range and consistency checks serde cannot express: the failing key's path and why.
+    fn validate(&self) -> Result<(), (Vec<Seg>, String)> {
+        let key = |k: &str| Seg::Key(k.to_string());
+        let provider = |rest: &[Seg]| {
+            let mut p = vec![key("models"), key("providers"), key(PROVIDER_ID)];
+            p.extend_from_slice(rest);
+            p
+        };
+        let discovery = |k: &str| vec![key("models"), key("bedrockDiscovery"), key(k)];
         if let Some(api) = &self.provider.api {
             if api != API {
-                return Err(config_error(format!(
-                    "`{p}.api` is \"{api}\", but this plugin speaks \"{API}\""
-                )));
+                return Err((
+                    provider(&[key("api")]),
+                    format!("is \"{api}\", but this plugin speaks \"{API}\""),
+                ));
             }
         }
         if let Some(auth) = &self.provider.auth {
             if auth != AUTH {
-                return Err(config_error(format!(
-                    "`{p}.auth` is \"{auth}\", but Amazon Bedrock authenticates through the AWS SDK: use \"{AUTH}\" (credentials come from the environment, profiles or an instance role; no apiKey is needed)"
-                )));
+                return Err((
+                    provider(&[key("auth")]),
+                    format!("is \"{auth}\", but Amazon Bedrock authenticates through the AWS SDK: use \"{AUTH}\" (credentials come from the environment, profiles or an instance role; no apiKey is needed)"),
+                ));
             }
         }
-        for (key, url) in [
-            (format!("{p}.baseUrl"), &self.provider.base_url),
-            (
-                "models.bedrockDiscovery.baseUrl".to_string(),
-                &self.discovery.base_url,
-            ),
+        for (path, url) in [
+            (provider(&[key("baseUrl")]), &self.provider.base_url),
+            (discovery("baseUrl"), &self.discovery.base_url),
         ] {
             if let Some(url) = url {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(config_error(format!(
-                        "`{key}` must be an http(s) URL such as https://bedrock-runtime.us-east-1.amazonaws.com, got \"{url}\""
-                    )));
+                    return Err((
+                        path,
+                        format!("must be an http(s) URL such as https://bedrock-runtime.us-east-1.amazonaws.com, got \"{url}\""),
+                    ));
                 }
             }
         }
-        if self.provider.timeouts.first_byte_ms == 0
-            || self.provider.timeouts.idle_ms == 0
-            || self.provider.timeouts.connect_ms == 0
-        {
-            return Err(config_error(format!(
-                "`{p}.timeouts` values must be greater than 0 milliseconds"
-            )));
+        for (name, v) in [
+            ("connectMs", self.provider.timeouts.connect_ms),
+            ("firstByteMs", self.provider.timeouts.first_byte_ms),
+            ("idleMs", self.provider.timeouts.idle_ms),
+        ] {
+            if v == 0 {
+                return Err((
+                    provider(&[key("timeouts"), key(name)]),
+                    "must be greater than 0 milliseconds".into(),
+                ));
+            }
         }
         if self.provider.retry.max_attempts == 0 {
-            return Err(config_error(format!(
-                "`{p}.retry.maxAttempts` must be at least 1 (1 = no retries)"
-            )));
+            return Err((
+                provider(&[key("retry"), key("maxAttempts")]),
+                "must be at least 1 (1 = no retries)".into(),
+            ));
         }
-        let d = "models.bedrockDiscovery";
         if self.discovery.default_context_window == 0 {
-            return Err(config_error(format!(
-                "`{d}.defaultContextWindow` must be greater than 0"
-            )));
+            return Err((
+                discovery("defaultContextWindow"),
+                "must be greater than 0 (tokens)".into(),
+            ));
         }
         if self.discovery.default_max_tokens == 0 {
-            return Err(config_error(format!(
-                "`{d}.defaultMaxTokens` must be greater than 0"
-            )));
+            return Err((
+                discovery("defaultMaxTokens"),
+                "must be greater than 0 (tokens)".into(),
+            ));
         }
         if let Some(region) = &self.discovery.region {
             if !is_region_name(region) {
-                return Err(config_error(format!(
-                    "`{d}.region` \"{region}\" is not an AWS region name (like us-east-1)"
-                )));
+                return Err((
+                    discovery("region"),
+                    format!("\"{region}\" is not an AWS region name (like us-east-1)"),
+                ));
+            }
+        }
+        for (i, f) in self.discovery.provider_filter.iter().enumerate() {
+            if f.trim().is_empty() {
+                return Err((
+                    vec![
+                        key("models"),
+                        key("bedrockDiscovery"),
+                        key("providerFilter"),
+                        Seg::Index(i),
+                    ],
+                    "must be a provider name such as \"anthropic\", not empty".into(),
+                ));
             }
         }
         for (i, m) in self.provider.models.iter().enumerate() {
-            let at = format!("{p}.models[{i}]");
+            let at = |k: &str| provider(&[key("models"), Seg::Index(i), key(k)]);
             if m.id.trim().is_empty() {
-                return Err(config_error(format!("`{at}.id` must not be empty")));
+                return Err((at("id"), "must not be empty".into()));
             }
             if m.context_window == Some(0) {
-                return Err(config_error(format!(
-                    "`{at}.contextWindow` must be greater than 0"
-                )));
+                return Err((
+                    at("contextWindow"),
+                    "must be greater than 0 (tokens)".into(),
+                ));
             }
             if m.max_tokens == Some(0) {
-                return Err(config_error(format!(
-                    "`{at}.maxTokens` must be greater than 0"
-                )));
+                return Err((at("maxTokens"), "must be greater than 0 (tokens)".into()));
             }
             for (name, v) in [
                 ("input", m.cost.input),
@@ -351,14 +414,39 @@ impl PluginConfig {
                 ("cacheWrite", m.cost.cache_write),
             ] {
                 if !(v.is_finite() && v >= 0.0) {
-                    return Err(config_error(format!(
-                        "`{at}.cost.{name}` must be a non-negative number"
-                    )));
+                    return Err((
+                        provider(&[key("models"), Seg::Index(i), key("cost"), key(name)]),
+                        "must be a non-negative number (US dollars per million tokens)".into(),
+                    ));
                 }
             }
         }
         Ok(())
     }
+}
+
+/// serde's wording for the common mistakes, said the way a user thinks about them.
+fn explain(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("invalid value: integer `-") {
+        if let Some((n, _)) = rest.split_once('`') {
+            return format!("must not be negative, got -{n}");
+        }
+    }
+    for (json5, plain) in [
+        ("expected bool", "expected true or false"),
+        ("expected number", "expected a number"),
+        ("expected string", "expected a string (in quotes)"),
+        ("expected opening bracket", "expected a list ([...])"),
+        ("expected opening brace", "expected an object ({...})"),
+    ] {
+        if message == json5 {
+            return plain.to_string();
+        }
+    }
+    if message.starts_with("invalid type: floating point") && message.ends_with("expected u64") {
+        return format!("{message} (a whole number)");
+    }
+    message.to_string()
 }
 
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, ...
@@ -487,5 +575,39 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    fn message(text: &str) -> String {
+        PluginConfig::parse(text).unwrap_err().message.to_string()
+    }
+
+    #[test]
+    fn every_error_names_path_line_and_column() {
+        assert_eq!(
+            message("{models:{bedrockDiscovery:{refreshInterval:-5}}}"),
+            "`models.bedrockDiscovery.refreshInterval` (line 1, column 44): must not be negative, got -5"
+        );
+        assert_eq!(
+            message("{\nmodels:{\nbedrockDiscovery:{enabled:'yes'}}}"),
+            "`models.bedrockDiscovery.enabled` (line 3, column 27): expected true or false"
+        );
+        assert_eq!(
+            message("{models:{bedrockDiscovery:{defaultContextWindow:0}}}"),
+            "`models.bedrockDiscovery.defaultContextWindow` (line 1, column 28): must be greater than 0 (tokens)"
+        );
+        assert_eq!(
+            message("{models:{providers:{'amazon-bedrock':{models:[{id:'x', contextWindow: 0}]}}}}"),
+            "`models.providers.\"amazon-bedrock\".models[0].contextWindow` (line 1, column 56): must be greater than 0 (tokens)"
+        );
+        assert!(message("{models:{bedrockDiscovery:{enabled:true,}")
+            .starts_with("the configuration is not valid JSON5 (line 1, column"));
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings_not_errors() {
+        let c = PluginConfig::parse("{models:{bedrockDiscovery:{refreshIntervall:5}}}").unwrap();
+        assert_eq!(c.discovery.refresh_interval, 3600);
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0].ends_with("did you mean `refreshInterval`?"));
     }
 }

@@ -1,6 +1,8 @@
 //! Which credentials the plugin will use, decided in the gateway's documented order, and the
-//! region rules. Detection reads only the environment; the SDK's default chain resolves the
-//! rest when no variable decides.
+//! region rules. The environment decides first (bearer token, access keys, `AWS_PROFILE`);
+//! when it does not, [`crate::clients`] resolves the AWS SDK default chain (default profile,
+//! web identity, container, instance role) with short timeouts and records which member
+//! answered, as [`CredentialSource::Chain`].
 
 /// Where the credentials come from, in the order they are tried.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,8 +13,43 @@ pub enum CredentialSource {
     EnvironmentKeys { session_token: bool },
     /// `AWS_PROFILE`: a named profile from the shared config files.
     Profile(String),
-    /// The AWS SDK default chain: web identity, container credentials, SSO, instance role.
+    /// No variable decides: the AWS SDK default chain, not resolved yet, or it found nothing.
     DefaultChain,
+    /// The member of the default chain that supplied credentials.
+    Chain(ChainProvider),
+}
+
+/// The members of the AWS SDK default chain after the environment, in the SDK's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChainProvider {
+    /// The `default` profile of `~/.aws/config` / `~/.aws/credentials` (static keys, SSO,
+    /// credential_process, assume-role).
+    DefaultProfile,
+    /// `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` (EKS IRSA and the like), through STS.
+    WebIdentity,
+    /// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI` (ECS task role, EKS Pod Identity).
+    Container,
+    /// The EC2 instance metadata service (IMDSv2): the instance role.
+    InstanceRole,
+}
+
+impl ChainProvider {
+    pub const ALL: [ChainProvider; 4] = [
+        ChainProvider::DefaultProfile,
+        ChainProvider::WebIdentity,
+        ChainProvider::Container,
+        ChainProvider::InstanceRole,
+    ];
+
+    /// Short name, as `auth status` prints it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::DefaultProfile => "default profile",
+            Self::WebIdentity => "web identity",
+            Self::Container => "container role",
+            Self::InstanceRole => "instance role (IMDS)",
+        }
+    }
 }
 
 impl CredentialSource {
@@ -33,6 +70,17 @@ impl CredentialSource {
         Self::DefaultChain
     }
 
+    /// Short name of the source, as `auth status` prints it.
+    pub fn label(&self) -> String {
+        match self {
+            Self::BearerToken => "AWS_BEARER_TOKEN_BEDROCK".into(),
+            Self::EnvironmentKeys { .. } => "environment keys (AWS_ACCESS_KEY_ID)".into(),
+            Self::Profile(name) => format!("AWS_PROFILE \"{name}\""),
+            Self::DefaultChain => "none".into(),
+            Self::Chain(p) => p.label().into(),
+        }
+    }
+
     /// A short, secret-free description for messages (`credentials from ...`).
     pub fn describe(&self) -> String {
         match self {
@@ -46,9 +94,45 @@ impl CredentialSource {
                 .into(),
             Self::Profile(name) => format!("the AWS profile `{name}` (AWS_PROFILE)"),
             Self::DefaultChain => {
-                "the AWS SDK default chain (web identity, container, SSO, instance role)".into()
+                "the AWS SDK default chain (default profile, web identity, container, instance role), which found no credentials".into()
+            }
+            Self::Chain(ChainProvider::DefaultProfile) => {
+                "the `default` profile of the shared AWS config files (AWS SDK default chain)".into()
+            }
+            Self::Chain(ChainProvider::WebIdentity) => {
+                "web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, AWS SDK default chain)"
+                    .into()
+            }
+            Self::Chain(ChainProvider::Container) => {
+                "the container role (AWS_CONTAINER_CREDENTIALS_*, AWS SDK default chain)".into()
+            }
+            Self::Chain(ChainProvider::InstanceRole) => {
+                "the EC2 instance role (instance metadata service, AWS SDK default chain)".into()
             }
         }
+    }
+
+    /// Lower-precedence sources that are also configured and therefore ignored: a stale
+    /// `AWS_BEARER_TOKEN_BEDROCK` silently winning over a working profile is a classic.
+    pub fn shadowed(&self, env: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let mut out = Vec::new();
+        let rank = match self {
+            Self::BearerToken => 0,
+            Self::EnvironmentKeys { .. } => 1,
+            Self::Profile(_) => 2,
+            _ => return out,
+        };
+        if rank < 1 && var("AWS_ACCESS_KEY_ID").is_some() && var("AWS_SECRET_ACCESS_KEY").is_some()
+        {
+            out.push("AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY".to_string());
+        }
+        if rank < 2 {
+            if let Some(p) = var("AWS_PROFILE") {
+                out.push(format!("AWS_PROFILE \"{}\"", p.trim()));
+            }
+        }
+        out
     }
 }
 
@@ -171,5 +255,19 @@ mod tests {
             region_from_env(env_of(&[("AWS_DEFAULT_REGION", "ap-northeast-2")])).as_deref(),
             Some("ap-northeast-2")
         );
+    }
+
+    #[test]
+    fn shadowed_sources_are_named() {
+        let env = [
+            ("AWS_BEARER_TOKEN_BEDROCK", "stale"),
+            ("AWS_PROFILE", "work"),
+        ];
+        let source = CredentialSource::detect(env_of(&env));
+        assert_eq!(source, CredentialSource::BearerToken);
+        assert_eq!(source.shadowed(env_of(&env)), ["AWS_PROFILE \"work\""]);
+        assert!(CredentialSource::Profile("work".into())
+            .shadowed(env_of(&env))
+            .is_empty());
     }
 }

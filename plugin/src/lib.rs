@@ -22,6 +22,7 @@ use host_sdk::{ProviderError, CONTRACT_VERSION};
 
 pub mod clients;
 pub mod config;
+pub mod config_keys;
 pub mod credentials;
 pub mod discovery;
 pub mod errors;
