@@ -66,7 +66,7 @@ impl Outcome {
         }
     }
 
-    /// The events without `Retry`, `Metrics` and the raw tool-input fragments.
+    /// The `Retry` events the host was told about.
     pub fn retries(&self) -> Vec<&Event> {
         self.events
             .iter()
