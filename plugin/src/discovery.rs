@@ -244,23 +244,22 @@ impl DiscoveryCache {
     }
 }
 
-/// Everything that changes a discovery answer, except secrets.
+/// Everything that changes a discovery answer: region, endpoints, filter, defaults and who
+/// asks. The identity is the hash [`Clients::identity`] computed (a bearer token, an access key
+/// id, a profile name or the default-chain member), never a secret itself.
 pub fn cache_key(clients: &Clients, d: &DiscoveryConfig) -> String {
     let t = &clients.target;
-    let identity = match &t.source {
-        crate::credentials::CredentialSource::EnvironmentKeys { .. } => {
-            crate::credentials::process_env("AWS_ACCESS_KEY_ID").unwrap_or_default()
-        }
-        other => other.describe(),
-    };
     format!(
         "{}|{:?}|{:?}|{:?}|{}|{}|{}",
         t.discovery_region,
         t.control_endpoint,
         t.runtime_endpoint,
-        d.provider_filter,
+        d.provider_filter
+            .iter()
+            .map(|f| f.to_lowercase())
+            .collect::<Vec<_>>(),
         d.default_context_window,
         d.default_max_tokens,
-        identity
+        clients.identity
     )
 }

@@ -8,17 +8,20 @@ use std::time::Duration;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr};
 use futures::FutureExt;
+use abi_stable::std_types::{RString, RVec, Tuple2};
 use host_sdk::contract::{
-    EventSinkBox, ModelsReplyBox, Provider, ProviderMetadata, StreamControlBox, StreamControl_TO,
+    AuthStatusReplyBox, EventSinkBox, ModelsReplyBox, Provider, ProviderMetadata,
+    StreamControlBox, StreamControl_TO,
 };
 use host_sdk::plugin::{guard, panic_error};
-use host_sdk::{ConverseRequest, ErrorKind, ModelInfo, ProviderError};
+use host_sdk::{AuthStatus, ConverseRequest, ErrorKind, ModelInfo, ProviderError};
 use tokio::sync::{watch, OnceCell};
 
 use crate::clients::{Clients, Target};
 use crate::config::{PluginConfig, StreamSettings};
 use crate::discovery::{self, DiscoveryCache};
-use crate::errors::{error, invalid_request};
+use crate::credentials::{process_env, CredentialSource};
+use crate::errors::{error, from_sdk_error, invalid_request, CallContext};
 use crate::runtime::spawn;
 use crate::stream::{self, Control, StreamJob};
 use crate::translate;
@@ -77,8 +80,13 @@ impl Inner {
                 return Err(error(
                     ErrorKind::NoCredentials,
                     format!(
-                        "no AWS credentials were found (tried {}), so models cannot be discovered and none are configured: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or AWS_BEARER_TOKEN_BEDROCK), or list models under models.providers.\"amazon-bedrock\".models",
-                        clients.target.source.describe()
+                        "no AWS credentials were found ({}{}), so models cannot be discovered and none are configured: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or AWS_BEARER_TOKEN_BEDROCK), run with an instance or container role, or list models under models.providers.\"amazon-bedrock\".models",
+                        clients.target.source.describe(),
+                        clients
+                            .chain_error
+                            .as_deref()
+                            .map(|e| format!(": {e}"))
+                            .unwrap_or_default()
                     ),
                 ));
             }
@@ -90,6 +98,99 @@ impl Inner {
             .get_or_fetch(key, ttl, || discovery::discover(&clients, d))
             .await?;
         Ok(discovery::merge(self.configured.clone(), discovered))
+    }
+
+    async fn auth_status(&self) -> Result<AuthStatus, ProviderError> {
+        let clients = self.clients().await;
+        let t = &clients.target;
+        let mut details: Vec<(String, String)> = vec![
+            ("credentials".into(), t.source.describe()),
+            ("runtime region".into(), t.region.clone()),
+            ("discovery region".into(), t.discovery_region.clone()),
+            (
+                "control endpoint".into(),
+                t.control_endpoint.clone().unwrap_or_else(|| {
+                    format!("https://bedrock.{}.amazonaws.com", t.discovery_region)
+                }),
+            ),
+        ];
+        for ignored in t.source.shadowed(process_env) {
+            details.push((
+                "ignored".into(),
+                format!("{ignored} is also set, but {} comes first", t.source.label()),
+            ));
+        }
+        match &t.source {
+            CredentialSource::BearerToken => details.push((
+                "bearer token".into(),
+                "set (not shown); Bedrock API keys are valid only in the region that issued them"
+                    .into(),
+            )),
+            CredentialSource::DefaultChain => {}
+            _ => match clients.credential_facts().await {
+                Ok(facts) => {
+                    details.push(("access key id".into(), facts.masked_access_key_id));
+                    details.push((
+                        "temporary".into(),
+                        if facts.session_token { "yes (session token)" } else { "no" }.into(),
+                    ));
+                    if let Some(expiry) = facts.expiry {
+                        details.push(("expires".into(), describe_expiry(expiry)));
+                    }
+                }
+                Err(why) => details.push(("credentials error".into(), why)),
+            },
+        }
+        if let Some(why) = &clients.chain_error {
+            details.push(("default chain".into(), why.clone()));
+        }
+        for w in &self.config.warnings {
+            details.push(("config warning".into(), w.clone()));
+        }
+        let check = if t.source == CredentialSource::DefaultChain {
+            Err(error(
+                ErrorKind::NoCredentials,
+                format!(
+                    "no AWS credentials: {}{}",
+                    t.source.describe(),
+                    clients
+                        .chain_error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                ),
+            ))
+        } else {
+            let source = t.source.describe();
+            let ctx = CallContext {
+                operation: "ListFoundationModels",
+                model_id: None,
+                credential_source: &source,
+                region: &t.discovery_region,
+            };
+            match clients.control.list_foundation_models().send().await {
+                Ok(out) => Ok(format!(
+                    "ListFoundationModels succeeded in {} ({} foundation models visible)",
+                    t.discovery_region,
+                    out.model_summaries().len()
+                )),
+                Err(e) => Err(from_sdk_error(&e, &ctx)),
+            }
+        };
+        Ok(AuthStatus {
+            source: t.source.label().into(),
+            region: t.region.as_str().into(),
+            endpoint: t
+                .runtime_endpoint
+                .clone()
+                .unwrap_or_else(|| format!("https://bedrock-runtime.{}.amazonaws.com", t.region))
+                .into(),
+            details: details
+                .into_iter()
+                .map(|(k, v)| Tuple2(RString::from(k), RString::from(v)))
+                .collect::<RVec<_>>(),
+            check: check.map(RString::from).into(),
+        })
     }
 
     fn cost_of(&self, model_id: &str) -> Option<host_sdk::ModelCost> {
@@ -116,6 +217,26 @@ impl Provider for BedrockProvider {
         });
     }
 
+    fn auth_status(&self, reply: AuthStatusReplyBox) {
+        let inner = self.inner.clone();
+        spawn(async move {
+            let result = AssertUnwindSafe(inner.auth_status())
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|p| Err(panic_error("auth_status", p.as_ref())));
+            reply.reply(result.into());
+        });
+    }
+
+    fn config_warnings(&self) -> RVec<RString> {
+        self.inner
+            .config
+            .warnings
+            .iter()
+            .map(|w| RString::from(w.as_str()))
+            .collect()
+    }
+
     fn converse_stream(
         &self,
         request_json: RStr<'_>,
@@ -140,5 +261,16 @@ impl Provider for BedrockProvider {
             });
             Ok(StreamControl_TO::from_value(Control(cancel_tx), TD_Opaque))
         })
+    }
+}
+
+/// `2026-11-25T10:00:00Z (in 42 min)` or `... (expired 3 min ago)`.
+fn describe_expiry(expiry: std::time::SystemTime) -> String {
+    let at = aws_smithy_types::DateTime::from(expiry)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_else(|_| "?".into());
+    match expiry.duration_since(std::time::SystemTime::now()) {
+        Ok(left) => format!("{at} (in {} min)", left.as_secs() / 60),
+        Err(e) => format!("{at} (expired {} min ago)", e.duration().as_secs() / 60),
     }
 }
