@@ -57,6 +57,39 @@ pub enum Command {
     /// Compare streaming throughput through the plugin with the AWS SDK called directly
     /// (always uses the embedded emulator).
     Bench(BenchArgs),
+    /// Read or edit the configuration file (comments and formatting are kept).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Authentication diagnostics.
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the value at KEY (a dotted path: models.bedrockDiscovery.region,
+    /// models.providers."amazon-bedrock".models[0].id).
+    Get { key: String },
+    /// Set KEY to VALUE (parsed as JSON5 when it parses, e.g. true, 3600, ["anthropic"];
+    /// otherwise taken as a string), creating missing parent objects.
+    Set { key: String, value: String },
+    /// Remove KEY.
+    Unset { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Show the credential source, region and endpoint in use, and whether an authenticated
+    /// call (ListFoundationModels) succeeds; exits 1 when it does not. Never prints a secret.
+    Status {
+        /// Print the status as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +105,11 @@ pub enum ModelsCommand {
         /// Print the list as JSON.
         #[arg(long)]
         json: bool,
+        /// Ask the provider again instead of using the on-disk cache (kept for the config's
+        /// models.bedrockDiscovery.refreshInterval, default 3600 s; in $HOST_DEMO_CACHE_DIR or
+        /// the platform cache dir).
+        #[arg(long)]
+        refresh: bool,
     },
 }
 

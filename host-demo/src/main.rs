@@ -7,7 +7,10 @@
 //! - `plugin info` shows what the plugin is (provider id, API, auth, versions, capabilities);
 //! - `models list [--json]` runs model discovery and lists configured and discovered models;
 //! - `chat [PROMPT]` streams an answer, or runs an interactive multi-turn chat;
-//! - `bench` measures the plugin boundary against the AWS SDK called directly.
+//! - `bench` measures the plugin boundary against the AWS SDK called directly;
+//! - `config get|set|unset KEY [VALUE]` edits the configuration file, keeping its comments;
+//! - `auth status [--json]` shows the credential source, region and endpoint, and whether an
+//!   authenticated call succeeds.
 //!
 //! `--emulator` runs the Bedrock emulator in-process, so all of it works without an AWS
 //! account. Errors are one clear message and a non-zero exit code; logs go to stderr
@@ -16,8 +19,10 @@
 mod cli;
 mod commands;
 mod config_file;
+mod disk_cache;
 mod embedded;
 mod error;
+mod json5_edit;
 mod render;
 mod session;
 
@@ -26,7 +31,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Command, ModelsCommand, PluginCommand};
+use cli::{AuthCommand, Cli, Command, ConfigCommand, ModelsCommand, PluginCommand};
 use error::{CliError, CliResult};
 use render::Style;
 use session::Session;
@@ -51,10 +56,18 @@ fn run(cli: &Cli) -> CliResult {
             command: PluginCommand::Info,
         } => commands::info::run(global),
         Command::Models {
-            command: ModelsCommand::List { json },
-        } => commands::models::list(&Session::open(global, global.emulator)?, *json),
+            command: ModelsCommand::List { json, refresh },
+        } => commands::models::list(&Session::open(global, global.emulator)?, *json, *refresh),
         Command::Chat(args) => commands::chat::run(&Session::open(global, global.emulator)?, args),
         Command::Bench(args) => commands::bench::run(global, args),
+        Command::Config { command } => match command {
+            ConfigCommand::Get { key } => commands::config::get(global, key),
+            ConfigCommand::Set { key, value } => commands::config::set(global, key, value),
+            ConfigCommand::Unset { key } => commands::config::unset(global, key),
+        },
+        Command::Auth {
+            command: AuthCommand::Status { json },
+        } => commands::auth::status(&Session::open(global, global.emulator)?, *json),
     }
 }
 

@@ -86,6 +86,10 @@ impl Session {
             CliError::provider(&context, &e, with_emulator)
         })?;
         let init_time = started.elapsed();
+        // Non-fatal configuration problems (unknown keys, ...), as the plugin reports them.
+        for warning in provider.config_warnings() {
+            eprintln!("warning: {warning}");
+        }
         Ok(Self {
             plugin,
             provider,

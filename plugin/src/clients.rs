@@ -185,7 +185,10 @@ impl Clients {
                     }
                     (Ok(Err(e)), None) => {
                         target.source = CredentialSource::DefaultChain;
-                        chain_error = Some(crate::errors::source_chain(&e));
+                        // "Not loaded" from every member is the normal "nothing here".
+                        if !matches!(e, CredentialsError::CredentialsNotLoaded(_)) {
+                            chain_error = Some(crate::errors::source_chain(&e));
+                        }
                     }
                     (Ok(Ok(_)), None) => unreachable!("the chain records who answered"),
                     (Err(_), member) => {
@@ -328,9 +331,12 @@ impl DetectingChain {
             .into_iter()
             .map(|m| {
                 let provider = match m {
+                    // Named explicitly: this member only runs when AWS_PROFILE is unset or
+                    // blank, and a blank AWS_PROFILE must not select a profile called " ".
                     ChainProvider::DefaultProfile => SharedCredentialsProvider::new(
                         ProfileFileCredentialsProvider::builder()
                             .configure(conf)
+                            .profile_name("default")
                             .build(),
                     ),
                     ChainProvider::WebIdentity => SharedCredentialsProvider::new(
@@ -420,10 +426,13 @@ impl ProvideCredentials for DetectingChain {
 }
 
 async fn profile_region(source: &CredentialSource) -> Option<String> {
-    let mut provider = aws_config::profile::ProfileFileRegionProvider::builder();
-    if let CredentialSource::Profile(name) = source {
-        provider = provider.profile_name(name);
-    }
+    let provider = aws_config::profile::ProfileFileRegionProvider::builder().profile_name(
+        match source {
+            CredentialSource::Profile(name) => name.as_str(),
+            // AWS_PROFILE is unset or blank here (blank counts as unset).
+            _ => "default",
+        },
+    );
     use aws_config::meta::region::ProvideRegion;
     provider.build().region().await.map(|r| r.to_string())
 }

@@ -94,7 +94,7 @@ impl CredentialSource {
                 .into(),
             Self::Profile(name) => format!("the AWS profile `{name}` (AWS_PROFILE)"),
             Self::DefaultChain => {
-                "the AWS SDK default chain (default profile, web identity, container, instance role), which found no credentials".into()
+                "no credential variables are set and the AWS SDK default chain found none (tried the default profile, web identity, container credentials and the instance role)".into()
             }
             Self::Chain(ChainProvider::DefaultProfile) => {
                 "the `default` profile of the shared AWS config files (AWS SDK default chain)".into()

@@ -151,7 +151,7 @@ impl Inner {
             Err(error(
                 ErrorKind::NoCredentials,
                 format!(
-                    "no AWS credentials: {}{}",
+                    "no AWS credentials were found: {}{}",
                     t.source.describe(),
                     clients
                         .chain_error

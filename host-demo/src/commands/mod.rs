@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod auth;
 pub mod bench;
 pub mod chat;
+pub mod config;
 pub mod info;
 pub mod models;

@@ -8,8 +8,8 @@ use crate::error::CliResult;
 use crate::render::{table, Style};
 use crate::session::Session;
 
-pub fn list(session: &Session, json: bool) -> CliResult {
-    let models = session.list_models()?;
+pub fn list(session: &Session, json: bool, refresh: bool) -> CliResult {
+    let models = crate::disk_cache::list_models(session, refresh)?;
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &models)?;

@@ -1,0 +1,463 @@
+//! Issue #5, credentials: which source `host-demo auth status` reports and uses, in the seed's
+//! order (bearer token, access keys, AWS_PROFILE, then the SDK default chain), with blank
+//! variables treated as unset, a stale bearer token winning over a working profile (and saying
+//! so), the instance role found through a local IMDS with no AWS_PROFILE workaround and its
+//! temporary credentials signing real calls, container credentials, and a machine without a
+//! metadata service answering quickly. Each case runs the binary with exactly the environment
+//! it needs (`env_clear`) and a scratch HOME.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use emulator::{AuthKind, Emulator, EmulatorConfig, RunningEmulator};
+use serde_json::Value;
+use support::metadata::{black_hole_url, closed_port_url, MetadataServer, RoleCredentials};
+use support::{aws_file, host_demo, run, scratch, write_config, Run};
+
+const GROUP: &str = "host-demo-credentials";
+
+fn emulator_for(creds: Option<&RoleCredentials>) -> RunningEmulator {
+    let mut config = EmulatorConfig::default();
+    if let Some(c) = creds {
+        config.access_key_id = c.access_key_id.clone();
+        config.secret_access_key = c.secret_access_key.clone();
+        config.session_token = Some(c.session_token.clone());
+    }
+    Emulator::start_background(config).unwrap()
+}
+
+fn auth_status(home: &Path, vars: &[(&str, &str)]) -> Run {
+    let mut cmd = host_demo(home, vars);
+    cmd.args(["auth", "status", "--json"]);
+    run(cmd)
+}
+
+fn detail<'a>(status: &'a Value, key: &str) -> Option<&'a str> {
+    status["details"]
+        .as_array()?
+        .iter()
+        .find(|d| d[0] == key)
+        .and_then(|d| d[1].as_str())
+}
+
+fn details_with(status: &Value, key: &str) -> Vec<String> {
+    status["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d[0] == key)
+        .map(|d| d[1].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Nothing secret may reach the terminal.
+fn assert_no_secret(run: &Run, secrets: &[&str]) {
+    for s in secrets {
+        assert!(
+            !run.all().contains(s),
+            "secret {s:?} printed:\n{}",
+            run.all()
+        );
+    }
+}
+
+fn last_auth(emu: &RunningEmulator) -> Option<AuthKind> {
+    emu.requests().last().and_then(|r| r.auth.clone())
+}
+
+const AKID: &str = emulator::DEFAULT_ACCESS_KEY_ID;
+const SECRET: &str = emulator::DEFAULT_SECRET_ACCESS_KEY;
+const API_KEY: &str = emulator::DEFAULT_API_KEY;
+
+fn keys_profile(name: &str) -> String {
+    format!("[{name}]\naws_access_key_id = {AKID}\naws_secret_access_key = {SECRET}\n")
+}
+
+#[test]
+fn instance_role_is_detected_without_aws_profile_and_signs_the_calls() {
+    let home = scratch(GROUP, "imds");
+    let creds = RoleCredentials::new("IMDS");
+    let imds = MetadataServer::start(creds.clone());
+    let emu = emulator_for(Some(&creds));
+    write_config(&home, &emu.url(), "");
+    let vars = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str()),
+    ];
+
+    let r = auth_status(&home, &vars);
+    assert_eq!(r.status, 0, "{}", r.all());
+    let s = r.json();
+    assert_eq!(s["source"], "instance role (IMDS)");
+    assert_eq!(s["check"]["ok"], true, "{s:#}");
+    assert_eq!(detail(&s, "temporary"), Some("yes (session token)"));
+    assert_eq!(detail(&s, "access key id"), Some("ASIA…0000"));
+    assert!(detail(&s, "expires")
+        .unwrap()
+        .starts_with("2099-01-01T00:00:00Z"));
+    assert_no_secret(&r, &[&creds.secret_access_key, &creds.session_token]);
+    // IMDSv2: a session token first, then the role and its credentials.
+    let seen = imds.requests();
+    assert_eq!(seen[0], "PUT /latest/api/token", "{seen:?}");
+    assert!(
+        seen.iter().any(|r| r.ends_with(support::metadata::ROLE)),
+        "{seen:?}"
+    );
+    // The check was signed with the role's temporary credentials.
+    assert_eq!(
+        last_auth(&emu),
+        Some(AuthKind::SigV4 {
+            access_key_id: creds.access_key_id.clone(),
+            session_token: true
+        })
+    );
+
+    // Discovery is on by default (credentials are present) and its calls are signed too.
+    let mut cmd = host_demo(&home, &vars);
+    cmd.args(["models", "list", "--json"]);
+    let r = run(cmd);
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert!(r.json().as_array().unwrap().len() > 5);
+
+    // And so is a conversation.
+    let mut cmd = host_demo(&home, &vars);
+    cmd.args([
+        "chat",
+        "--model",
+        "amazon.nova-micro-v1:0",
+        "hello from the role",
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert!(r.stdout.contains("hello from the role"), "{}", r.all());
+    let stream = emu
+        .requests()
+        .into_iter()
+        .rfind(|r| r.operation == "ConverseStream")
+        .expect("a ConverseStream call");
+    assert_eq!(
+        stream.auth,
+        Some(AuthKind::SigV4 {
+            access_key_id: creds.access_key_id.clone(),
+            session_token: true
+        })
+    );
+}
+
+#[test]
+fn without_a_metadata_service_detection_is_quick() {
+    let home = scratch(GROUP, "no-imds");
+    let emu = emulator_for(None);
+    write_config(&home, &emu.url(), "");
+    let refused = closed_port_url();
+    let (_hole, black_hole) = black_hole_url();
+    for endpoint in [refused.as_str(), black_hole.as_str()] {
+        let vars = [
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint),
+        ];
+        let r = auth_status(&home, &vars);
+        assert_ne!(r.status, 0, "no credentials: the check fails\n{}", r.all());
+        let s = r.json();
+        assert_eq!(s["source"], "none");
+        assert_eq!(s["check"]["code"], "no_credentials");
+        // The SDK's defaults (1 s connect + 1 s read, 4 attempts, backoff) wait several
+        // seconds; the whole process, plugin loading included, must not.
+        assert!(
+            r.elapsed < Duration::from_millis(2500),
+            "{endpoint}: took {:?}",
+            r.elapsed
+        );
+
+        // `models list` with nothing configured says what to do, just as quickly.
+        let mut cmd = host_demo(&home, &vars);
+        cmd.args(["models", "list"]);
+        let r = run(cmd);
+        assert_ne!(r.status, 0);
+        assert!(r.stderr.contains("no AWS credentials"), "{}", r.all());
+        assert!(r.elapsed < Duration::from_millis(2500), "{:?}", r.elapsed);
+    }
+    assert!(
+        emu.requests().is_empty(),
+        "nothing was sent without credentials"
+    );
+}
+
+#[test]
+fn container_credentials_are_detected() {
+    let home = scratch(GROUP, "container");
+    let creds = RoleCredentials::new("ECS");
+    let server = MetadataServer::start(creds.clone());
+    let emu = emulator_for(Some(&creds));
+    write_config(&home, &emu.url(), "");
+    let uri = format!("{}/container-credentials", server.url);
+    let r = auth_status(
+        &home,
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri.as_str()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    assert_eq!(r.status, 0, "{}", r.all());
+    let s = r.json();
+    assert_eq!(s["source"], "container role");
+    assert_eq!(s["check"]["ok"], true);
+    assert_no_secret(&r, &[&creds.secret_access_key, &creds.session_token]);
+}
+
+#[test]
+fn web_identity_is_detected() {
+    let home = scratch(GROUP, "web-identity");
+    let emu = emulator_for(None);
+    write_config(&home, &emu.url(), "");
+    std::fs::write(home.join("token"), "eyJhbGciOi.test.token").unwrap();
+    let token_file = home.join("token").display().to_string();
+    let sts = closed_port_url();
+    let r = auth_status(
+        &home,
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", token_file.as_str()),
+            ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/bedrock"),
+            ("AWS_ENDPOINT_URL_STS", sts.as_str()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    // STS is not reachable here: the source is still reported for what it is.
+    let s = r.json();
+    assert_eq!(s["source"], "web identity", "{s:#}");
+    assert!(r.elapsed < Duration::from_secs(8), "{:?}", r.elapsed);
+}
+
+#[test]
+fn the_default_profile_is_part_of_the_default_chain() {
+    let home = scratch(GROUP, "default-profile");
+    let emu = emulator_for(None);
+    write_config(&home, &emu.url(), "");
+    aws_file(&home, "credentials", &keys_profile("default"));
+    let r = auth_status(
+        &home,
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert_eq!(r.json()["source"], "default profile");
+    assert_eq!(detail(&r.json(), "access key id"), Some("AKIA…0000"));
+    assert_no_secret(&r, &[SECRET]);
+}
+
+#[test]
+fn sources_are_tried_in_the_seeds_order() {
+    let home = scratch(GROUP, "order");
+    let emu = emulator_for(None);
+    write_config(&home, &emu.url(), "");
+    aws_file(&home, "credentials", &keys_profile("dev"));
+    let base = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let bearer = ("AWS_BEARER_TOKEN_BEDROCK", API_KEY);
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", AKID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+    ];
+    let profile = ("AWS_PROFILE", "dev");
+
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
+        base.iter().chain(extra.iter()).copied().collect()
+    };
+
+    // 1. The bearer token wins over everything, and says what it shadows.
+    let r = auth_status(&home, &with(&[bearer, keys[0], keys[1], profile]));
+    assert_eq!(r.status, 0, "{}", r.all());
+    let s = r.json();
+    assert_eq!(s["source"], "AWS_BEARER_TOKEN_BEDROCK");
+    assert_eq!(last_auth(&emu), Some(AuthKind::Bearer));
+    let ignored = details_with(&s, "ignored");
+    assert_eq!(ignored.len(), 2, "{ignored:?}");
+    assert!(ignored[0].starts_with("AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"));
+    assert!(ignored[1].starts_with("AWS_PROFILE \"dev\""));
+    assert_no_secret(&r, &[API_KEY, SECRET]);
+
+    // 2. Then the access keys.
+    let r = auth_status(&home, &with(&[keys[0], keys[1], profile]));
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert_eq!(r.json()["source"], "environment keys (AWS_ACCESS_KEY_ID)");
+    assert_eq!(detail(&r.json(), "temporary"), Some("no"));
+    assert!(matches!(last_auth(&emu), Some(AuthKind::SigV4 { .. })));
+
+    // 3. Then AWS_PROFILE.
+    let r = auth_status(&home, &with(&[profile]));
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert_eq!(r.json()["source"], "AWS_PROFILE \"dev\"");
+    assert_no_secret(&r, &[SECRET]);
+
+    // 4. A session token goes with the keys.
+    let creds = RoleCredentials::new("STS");
+    let sts_emu = emulator_for(Some(&creds));
+    let sts_home = scratch(GROUP, "order-session");
+    write_config(&sts_home, &sts_emu.url(), "");
+    let r = auth_status(
+        &sts_home,
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", creds.access_key_id.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.as_str()),
+            ("AWS_SESSION_TOKEN", creds.session_token.as_str()),
+        ],
+    );
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert_eq!(detail(&r.json(), "temporary"), Some("yes (session token)"));
+    assert_no_secret(&r, &[&creds.secret_access_key, &creds.session_token]);
+}
+
+#[test]
+fn a_stale_bearer_token_wins_over_a_working_profile_and_is_reported() {
+    let home = scratch(GROUP, "stale-bearer");
+    let emu = emulator_for(None);
+    write_config(&home, &emu.url(), "");
+    aws_file(&home, "credentials", &keys_profile("work"));
+    let stale = "ABSKc3RhbGUtdG9rZW4tZnJvbS1sYXN0LXdlZWs=";
+    let r = auth_status(
+        &home,
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_BEARER_TOKEN_BEDROCK", stale),
+            ("AWS_PROFILE", "work"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    assert_ne!(r.status, 0, "the check fails: {}", r.all());
+    let s = r.json();
+    assert_eq!(s["source"], "AWS_BEARER_TOKEN_BEDROCK");
+    assert_eq!(s["check"]["ok"], false);
+    assert_eq!(s["check"]["code"], "access_denied");
+    let message = s["check"]["message"].as_str().unwrap();
+    assert!(message.contains("AWS_BEARER_TOKEN_BEDROCK"), "{message}");
+    let ignored = details_with(&s, "ignored");
+    assert_eq!(
+        ignored,
+        ["AWS_PROFILE \"work\" is also set, but AWS_BEARER_TOKEN_BEDROCK comes first"]
+    );
+    assert_no_secret(&r, &[stale, SECRET]);
+
+    // The human form says the same and exits non-zero.
+    let mut cmd = host_demo(
+        &home,
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_BEARER_TOKEN_BEDROCK", stale),
+            ("AWS_PROFILE", "work"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    cmd.args(["auth", "status"]);
+    let r = run(cmd);
+    assert_eq!(r.status, 1);
+    assert!(r.stdout.contains("source:"), "{}", r.all());
+    assert!(
+        r.stdout.contains("check:") && r.stdout.contains("FAILED"),
+        "{}",
+        r.all()
+    );
+    assert!(r.stderr.contains("AWS_BEARER_TOKEN_BEDROCK"), "{}", r.all());
+    assert_no_secret(&r, &[stale, SECRET]);
+}
+
+#[test]
+fn blank_variables_are_unset() {
+    let home = scratch(GROUP, "blank");
+    let emu = emulator_for(None);
+    write_config(&home, &emu.url(), "");
+    aws_file(&home, "credentials", &keys_profile("default"));
+    // Blank bearer token and blank keys: the keys... are blank too, so the default profile.
+    let r = auth_status(
+        &home,
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_BEARER_TOKEN_BEDROCK", "   "),
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", "\t"),
+            ("AWS_PROFILE", " "),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert_eq!(r.json()["source"], "default profile");
+    // A blank bearer token next to real keys: SigV4 with the keys, not bearer auth.
+    let r = auth_status(
+        &home,
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_BEARER_TOKEN_BEDROCK", " "),
+            ("AWS_ACCESS_KEY_ID", AKID),
+            ("AWS_SECRET_ACCESS_KEY", SECRET),
+        ],
+    );
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert_eq!(r.json()["source"], "environment keys (AWS_ACCESS_KEY_ID)");
+    assert!(matches!(last_auth(&emu), Some(AuthKind::SigV4 { .. })));
+}
+
+#[test]
+fn region_rules() {
+    let home = scratch(GROUP, "regions");
+    // Nothing listens: only the reported regions matter here.
+    let url = closed_port_url();
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", AKID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+    ];
+    let region_of = |home: &Path, extra: &[(&str, &str)], discovery: &str| {
+        write_config(home, &url, discovery);
+        let vars: Vec<(&str, &str)> = keys.iter().chain(extra.iter()).copied().collect();
+        let s = auth_status(home, &vars).json();
+        (
+            s["region"].as_str().unwrap().to_string(),
+            detail(&s, "discovery region").unwrap().to_string(),
+        )
+    };
+    let r = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(region_of(&home, &[], ""), r("us-east-1", "us-east-1"));
+    assert_eq!(
+        region_of(&home, &[("AWS_DEFAULT_REGION", "eu-west-3")], ""),
+        r("eu-west-3", "eu-west-3")
+    );
+    assert_eq!(
+        region_of(
+            &home,
+            &[
+                ("AWS_REGION", "us-west-2"),
+                ("AWS_DEFAULT_REGION", "eu-west-3")
+            ],
+            ""
+        ),
+        r("us-west-2", "us-west-2")
+    );
+    aws_file(
+        &home,
+        "config",
+        "[profile dev]\nregion = ap-south-1\n[default]\nregion = ca-central-1\n",
+    );
+    aws_file(&home, "credentials", &keys_profile("dev"));
+    assert_eq!(region_of(&home, &[], ""), r("ca-central-1", "ca-central-1"));
+    let profile_only = |home: &Path| {
+        write_config(home, &url, "");
+        auth_status(home, &[("AWS_PROFILE", "dev")]).json()
+    };
+    let s = profile_only(&home);
+    assert_eq!(s["region"], "ap-south-1");
+    assert_eq!(
+        region_of(
+            &home,
+            &[("AWS_REGION", "us-east-2")],
+            "region: 'eu-central-1'"
+        ),
+        r("us-east-2", "eu-central-1")
+    );
+}
