@@ -37,6 +37,15 @@ use render::Style;
 use session::Session;
 
 fn main() -> ExitCode {
+    // A bug should still end in one readable line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let message = host_sdk::host::panic_message(info.payload());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error in host-demo{at}: {message} (please report this bug)");
+    }));
     let cli = Cli::parse();
     init_logging(cli.global.verbose);
     match run(&cli) {

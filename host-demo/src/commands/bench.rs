@@ -32,6 +32,13 @@ impl Run {
     fn deltas_per_sec(&self) -> f64 {
         self.deltas as f64 / self.total.as_secs_f64()
     }
+
+    /// The rate once events flow: leaves out the time the emulator takes to produce the
+    /// response, which both paths wait for alike, so the receiving side's cost shows.
+    fn streaming_deltas_per_sec(&self) -> f64 {
+        let streaming = self.total.saturating_sub(self.first_event);
+        self.deltas as f64 / streaming.as_secs_f64().max(1e-9)
+    }
 }
 
 pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
@@ -88,11 +95,15 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
     let mut direct_runs = Vec::with_capacity(args.runs);
     for round in 0..=args.runs {
         let a = expected.check("plugin", through_plugin(&session, &request)?)?;
+        let peak_after_plugin = peak_memory();
         let b = expected.check(
             "direct",
             runtime.block_on(direct(&client, &model, &prompt))?,
         )?;
-        tracing::info!(round, plugin = ?a, direct = ?b, "bench round");
+        tracing::info!(
+            round, plugin = ?a, direct = ?b, ?peak_after_plugin, peak_after_direct = ?peak_memory(),
+            "bench round"
+        );
         // Round 0 is the warm-up: connections, TLS-free HTTP/1 pools and allocator arenas.
         if round > 0 {
             plugin_runs.push(a);
@@ -105,24 +116,27 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
     let rows = vec![
         vec![
             "path".to_string(),
-            "best deltas/s".into(),
-            "median deltas/s".into(),
-            "first event (best / median)".into(),
+            "deltas/s best / median".into(),
+            "streaming deltas/s best / median".into(),
+            "first event best / median".into(),
         ],
         plugin.row("plugin (host-sdk)"),
         direct.row("direct (aws-sdk)"),
     ];
     crate::render::table(&mut std::io::stdout().lock(), style, &rows)?;
-    let best_ratio = plugin.best / direct.best;
-    let median_ratio = plugin.median / direct.median;
-    let verdict = if median_ratio >= 0.95 {
-        "met"
-    } else {
-        "NOT met"
-    };
+    let verdict = |ratio: f64| if ratio >= 0.95 { "met" } else { "NOT met" };
+    let ratio = plugin.median / direct.median;
     println!(
-        "ratio plugin/direct: best {best_ratio:.3}, median {median_ratio:.3} (goal ≥ 0.95: \
-         {verdict})"
+        "ratio plugin/direct (median deltas/s): {ratio:.3}, best {:.3} (goal ≥ 0.95: {})",
+        plugin.best / direct.best,
+        verdict(ratio)
+    );
+    let streaming_ratio = plugin.streaming_median / direct.streaming_median;
+    println!(
+        "ratio plugin/direct (median streaming deltas/s, after the first event): \
+         {streaming_ratio:.3}, best {:.3} (goal ≥ 0.95: {})",
+        plugin.streaming_best / direct.streaming_best,
+        verdict(streaming_ratio)
     );
     match peak_memory() {
         Some(peak) => println!("peak memory (VmHWM, whole process incl. emulator): {peak}"),
@@ -254,29 +268,33 @@ async fn direct(
 struct Summary {
     best: f64,
     median: f64,
+    streaming_best: f64,
+    streaming_median: f64,
     first_best: Duration,
     first_median: Duration,
 }
 
 impl Summary {
     fn of(runs: &[Run]) -> Self {
-        let mut rates: Vec<f64> = runs.iter().map(Run::deltas_per_sec).collect();
-        rates.sort_by(f64::total_cmp);
+        let rates = sorted(runs.iter().map(Run::deltas_per_sec).collect());
+        let streaming = sorted(runs.iter().map(Run::streaming_deltas_per_sec).collect());
         let mut firsts: Vec<Duration> = runs.iter().map(|r| r.first_event).collect();
         firsts.sort();
         Self {
             best: *rates.last().unwrap_or(&0.0),
             median: median(&rates),
+            streaming_best: *streaming.last().unwrap_or(&0.0),
+            streaming_median: median(&streaming),
             first_best: firsts.first().copied().unwrap_or_default(),
-            first_median: firsts[firsts.len() / 2],
+            first_median: firsts.get(firsts.len() / 2).copied().unwrap_or_default(),
         }
     }
 
     fn row(&self, name: &str) -> Vec<String> {
         vec![
             name.to_string(),
-            format!("{:.0}", self.best),
-            format!("{:.0}", self.median),
+            format!("{:.0} / {:.0}", self.best, self.median),
+            format!("{:.0} / {:.0}", self.streaming_best, self.streaming_median),
             format!(
                 "{} / {}",
                 millis(self.first_best),
@@ -284,6 +302,11 @@ impl Summary {
             ),
         ]
     }
+}
+
+fn sorted(mut values: Vec<f64>) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    values
 }
 
 fn median(sorted: &[f64]) -> f64 {

@@ -118,7 +118,12 @@ impl Chat<'_> {
                     if error.broken_pipe {
                         return Err(error);
                     }
-                    eprintln!("{}", Style::stderr().dim(&format!("error: {error}")));
+                    let note = if error.exit_code == 130 {
+                        "(answer cancelled; it is not kept in the history)".to_string()
+                    } else {
+                        format!("error: {error}")
+                    };
+                    eprintln!("{}", Style::stderr().dim(&note));
                     last_failure = Some(error);
                 }
             }
