@@ -76,7 +76,12 @@ pub enum ConfigCommand {
     Get { key: String },
     /// Set KEY to VALUE (parsed as JSON5 when it parses, e.g. true, 3600, ["anthropic"];
     /// otherwise taken as a string), creating missing parent objects.
-    Set { key: String, value: String },
+    Set {
+        key: String,
+        /// Negative numbers are values here, not options: `config set KEY -5`.
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
     /// Remove KEY.
     Unset { key: String },
 }
