@@ -17,8 +17,10 @@
 //! side be a minor version behind. The hot path, one event per delta, crosses as borrowed,
 //! typed [`StreamEvent`]s: no allocation and no copy inside the plugin boundary.
 
-// The sabi_trait macro emits impls the non_local_definitions lint flags; they are its own.
+// The sabi_trait macro emits impls the non_local_definitions lint flags, and pointer casts
+// newer clippy calls unnecessary; both are its own code, not ours.
 #![allow(non_local_definitions)]
+#![allow(clippy::unnecessary_cast)]
 
 use serde::{Deserialize, Serialize};
 

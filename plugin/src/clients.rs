@@ -200,9 +200,9 @@ impl Clients {
                         ));
                     }
                 }
-                loader = loader.credentials_provider(SharedCredentialsProvider::new(
-                    ChainHandle(chain.clone()),
-                ));
+                loader = loader.credentials_provider(SharedCredentialsProvider::new(ChainHandle(
+                    chain.clone(),
+                )));
             }
         }
         let sdk = loader.load().await;
@@ -426,13 +426,12 @@ impl ProvideCredentials for DetectingChain {
 }
 
 async fn profile_region(source: &CredentialSource) -> Option<String> {
-    let provider = aws_config::profile::ProfileFileRegionProvider::builder().profile_name(
-        match source {
+    let provider =
+        aws_config::profile::ProfileFileRegionProvider::builder().profile_name(match source {
             CredentialSource::Profile(name) => name.as_str(),
             // AWS_PROFILE is unset or blank here (blank counts as unset).
             _ => "default",
-        },
-    );
+        });
     use aws_config::meta::region::ProvideRegion;
     provider.build().region().await.map(|r| r.to_string())
 }

@@ -161,11 +161,12 @@ pub fn scan_keys(text: &str) -> Vec<KeyAt> {
                         bump!();
                     }
                 } else {
-                    while i < chars.len()
-                        && !chars[i].is_whitespace()
-                        && !matches!(chars[i], '{' | '}' | '[' | ']' | ':' | ',' | '"' | '\'')
-                        && !(chars[i] == '/' && matches!(chars.get(i + 1), Some('/' | '*')))
-                    {
+                    let ends_token = |i: usize| {
+                        chars[i].is_whitespace()
+                            || matches!(chars[i], '{' | '}' | '[' | ']' | ':' | ',' | '"' | '\'')
+                            || (chars[i] == '/' && matches!(chars.get(i + 1), Some('/' | '*')))
+                    };
+                    while i < chars.len() && !ends_token(i) {
                         token.push(chars[i]);
                         bump!();
                     }

@@ -201,11 +201,15 @@ async fn list_profile_ids(clients: &Clients) -> Result<HashSet<String>, String> 
     Ok(ids)
 }
 
+/// One key's entry: the models and when they were fetched; the async lock is what makes
+/// concurrent callers wait for the one fetch in flight.
+type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Vec<ModelInfo>)>>>;
+
 /// Discovery results shared by every provider in the process with the same key, so that
 /// concurrent callers make one request and a refresh interval is honoured across instances.
 #[derive(Default)]
 pub struct DiscoveryCache {
-    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<(Instant, Vec<ModelInfo>)>>>>>,
+    slots: Mutex<HashMap<String, Slot>>,
 }
 
 impl DiscoveryCache {

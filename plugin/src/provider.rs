@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr};
-use futures::FutureExt;
 use abi_stable::std_types::{RString, RVec, Tuple2};
+use futures::FutureExt;
 use host_sdk::contract::{
-    AuthStatusReplyBox, EventSinkBox, ModelsReplyBox, Provider, ProviderMetadata,
-    StreamControlBox, StreamControl_TO,
+    AuthStatusReplyBox, EventSinkBox, ModelsReplyBox, Provider, ProviderMetadata, StreamControlBox,
+    StreamControl_TO,
 };
 use host_sdk::plugin::{guard, panic_error};
 use host_sdk::{AuthStatus, ConverseRequest, ErrorKind, ModelInfo, ProviderError};
@@ -19,8 +19,8 @@ use tokio::sync::{watch, OnceCell};
 
 use crate::clients::{Clients, Target};
 use crate::config::{PluginConfig, StreamSettings};
-use crate::discovery::{self, DiscoveryCache};
 use crate::credentials::{process_env, CredentialSource};
+use crate::discovery::{self, DiscoveryCache};
 use crate::errors::{error, from_sdk_error, invalid_request, CallContext};
 use crate::runtime::spawn;
 use crate::stream::{self, Control, StreamJob};
@@ -117,7 +117,10 @@ impl Inner {
         for ignored in t.source.shadowed(process_env) {
             details.push((
                 "ignored".into(),
-                format!("{ignored} is also set, but {} comes first", t.source.label()),
+                format!(
+                    "{ignored} is also set, but {} comes first",
+                    t.source.label()
+                ),
             ));
         }
         match &t.source {
@@ -132,7 +135,12 @@ impl Inner {
                     details.push(("access key id".into(), facts.masked_access_key_id));
                     details.push((
                         "temporary".into(),
-                        if facts.session_token { "yes (session token)" } else { "no" }.into(),
+                        if facts.session_token {
+                            "yes (session token)"
+                        } else {
+                            "no"
+                        }
+                        .into(),
                     ));
                     if let Some(expiry) = facts.expiry {
                         details.push(("expires".into(), describe_expiry(expiry)));
