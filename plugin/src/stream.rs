@@ -16,6 +16,7 @@ use host_sdk::{
     StopReason, StreamEvent, TokenUsage, Usage,
 };
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::clients::Clients;
 use crate::config::StreamSettings;
@@ -121,28 +122,49 @@ async fn attempt_once(
         _ = job.cancel.wait_for(|c| *c) => return Err(cancelled("the host cancelled the stream")),
     };
     let mut events = output.stream;
+    // One timer and one cancellation future for the whole stream: creating them per event
+    // costs more than the rest of the per-event work. The deadline is only re-armed when it
+    // fires, against the time of the last event.
+    let mut cancel = job.cancel.clone();
+    let cancelled_wait = cancel.wait_for(|c| *c);
+    tokio::pin!(cancelled_wait);
+    let idle = job.settings.idle_timeout;
+    let mut last_event = Instant::now();
+    let mut armed = last_event + first_byte;
+    let deadline = tokio::time::sleep_until(armed);
+    tokio::pin!(deadline);
     loop {
-        let limit = if asm.delivered == 0 {
-            first_byte
-        } else {
-            job.settings.idle_timeout
-        };
-        let next = tokio::select! {
-            r = tokio::time::timeout(limit, events.recv()) => r,
-            _ = job.cancel.wait_for(|c| *c) => return Err(cancelled("the host cancelled the stream")),
-        };
-        match next {
-            Ok(Ok(Some(event))) => {
-                if asm.handle(&event, &mut job.sink, job.cost) == SinkFlow::Stop {
-                    return Err(cancelled("the host's callback stopped the stream"));
+        tokio::select! {
+            // Cancellation first, so a fast stream cannot starve it.
+            biased;
+            _ = &mut cancelled_wait => return Err(cancelled("the host cancelled the stream")),
+            next = events.recv() => match next {
+                Ok(Some(event)) => {
+                    last_event = Instant::now();
+                    if asm.handle(&event, &mut job.sink, job.cost) == SinkFlow::Stop {
+                        return Err(cancelled("the host's callback stopped the stream"));
+                    }
+                    // Once events flow, the (usually shorter) idle limit applies.
+                    if last_event + idle < armed {
+                        armed = last_event + idle;
+                        deadline.as_mut().reset(armed);
+                    }
                 }
-            }
-            Ok(Ok(None)) => break,
-            Ok(Err(e)) => return Err(from_stream_error(&e, ctx)),
-            Err(_) => {
-                return Err(timeout(format!(
-                    "Bedrock sent nothing for {limit:?} in the middle of the stream (idle timeout)"
-                )))
+                Ok(None) => break,
+                Err(e) => return Err(from_stream_error(&e, ctx)),
+            },
+            _ = &mut deadline => {
+                let limit = if asm.delivered == 0 { first_byte } else { idle };
+                let due = last_event + limit;
+                if Instant::now() >= due {
+                    return Err(timeout(if asm.delivered == 0 {
+                        format!("Bedrock sent no event within {limit:?} (first-byte timeout)")
+                    } else {
+                        format!("Bedrock sent nothing for {limit:?} in the middle of the stream (idle timeout)")
+                    }));
+                }
+                armed = due;
+                deadline.as_mut().reset(due);
             }
         }
     }
