@@ -461,3 +461,39 @@ fn region_rules() {
         r("us-east-2", "eu-central-1")
     );
 }
+
+#[test]
+fn without_credentials_discovery_is_off_by_default_and_configured_models_remain() {
+    let home = scratch(GROUP, "no-credentials-configured");
+    let emu = emulator_for(None);
+    std::fs::write(
+        home.join("config.json5"),
+        format!(
+            "{{ models: {{ providers: {{ 'amazon-bedrock': {{ baseUrl: '{}', models: [{{ id: 'us.anthropic.claude-opus-4-6-v1:0', name: 'Opus' }}] }} }} }} }}",
+            emu.url()
+        ),
+    )
+    .unwrap();
+    let mut cmd = host_demo(
+        &home,
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    cmd.args(["models", "list", "--json"]);
+    let r = run(cmd);
+    assert_eq!(r.status, 0, "{}", r.all());
+    let ids: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["us.anthropic.claude-opus-4-6-v1:0"]);
+    assert!(
+        emu.requests().is_empty(),
+        "no discovery without credentials"
+    );
+}
