@@ -3,6 +3,7 @@
 use crate::config::EmulatorConfig;
 use crate::recorder::{RawResponse, RecordedRequest};
 use crate::scenario::Scenario;
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -16,6 +17,8 @@ pub struct State {
     scenarios: Mutex<HashMap<String, Scenario>>,
     raw: Mutex<HashMap<String, RawResponse>>,
     throttle_counts: Mutex<HashMap<String, u32>>,
+    /// The last large, deterministic stream body, by request key (see `runtime`).
+    big_stream: Mutex<Option<(u64, Bytes)>>,
     counter: AtomicU64,
     instance: u64,
 }
@@ -38,6 +41,7 @@ impl State {
             scenarios: Mutex::default(),
             raw: Mutex::default(),
             throttle_counts: Mutex::default(),
+            big_stream: Mutex::default(),
             counter: AtomicU64::new(0),
             instance,
         }
@@ -52,6 +56,19 @@ impl State {
             (self.instance >> 16) as u16,
             n
         )
+    }
+
+    /// The encoded body remembered for `key`, if any.
+    pub fn remembered_stream(&self, key: u64) -> Option<Bytes> {
+        lock(&self.big_stream)
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, body)| body.clone())
+    }
+
+    /// Remembers one encoded body (the previous one is dropped: memory stays bounded).
+    pub fn remember_stream(&self, key: u64, body: Bytes) {
+        *lock(&self.big_stream) = Some((key, body));
     }
 
     /// Appends a recorded request.
