@@ -17,8 +17,8 @@ pub struct State {
     scenarios: Mutex<HashMap<String, Scenario>>,
     raw: Mutex<HashMap<String, RawResponse>>,
     throttle_counts: Mutex<HashMap<String, u32>>,
-    /// The last large, deterministic stream body, by request key (see `runtime`).
-    big_stream: Mutex<Option<(u64, Bytes)>>,
+    /// The last few large, deterministic stream bodies, by request key (see `runtime`).
+    big_streams: Mutex<Vec<(u64, Bytes)>>,
     counter: AtomicU64,
     instance: u64,
 }
@@ -41,7 +41,7 @@ impl State {
             scenarios: Mutex::default(),
             raw: Mutex::default(),
             throttle_counts: Mutex::default(),
-            big_stream: Mutex::default(),
+            big_streams: Mutex::default(),
             counter: AtomicU64::new(0),
             instance,
         }
@@ -60,15 +60,22 @@ impl State {
 
     /// The encoded body remembered for `key`, if any.
     pub fn remembered_stream(&self, key: u64) -> Option<Bytes> {
-        lock(&self.big_stream)
-            .as_ref()
-            .filter(|(k, _)| *k == key)
+        lock(&self.big_streams)
+            .iter()
+            .find(|(k, _)| *k == key)
             .map(|(_, body)| body.clone())
     }
 
-    /// Remembers one encoded body (the previous one is dropped: memory stays bounded).
+    /// Remembers an encoded body; only the newest few are kept, so memory stays bounded
+    /// while a benchmark's alternating clients each find theirs.
     pub fn remember_stream(&self, key: u64, body: Bytes) {
-        *lock(&self.big_stream) = Some((key, body));
+        const KEEP: usize = 4;
+        let mut bodies = lock(&self.big_streams);
+        bodies.retain(|(k, _)| *k != key);
+        if bodies.len() == KEEP {
+            bodies.remove(0);
+        }
+        bodies.push((key, body));
     }
 
     /// Appends a recorded request.

@@ -152,7 +152,7 @@ pub struct BenchArgs {
     pub delta_size: usize,
 
     /// Measured runs per path (after one warm-up each).
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, default_value_t = 9, value_name = "N")]
     pub runs: usize,
 
     /// Model id to request [default: the first listed model].

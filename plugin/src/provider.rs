@@ -15,7 +15,7 @@ use host_sdk::contract::{
 };
 use host_sdk::plugin::{guard, panic_error};
 use host_sdk::{AuthStatus, ConverseRequest, ErrorKind, ModelInfo, ProviderError};
-use tokio::sync::{watch, OnceCell};
+use tokio::sync::OnceCell;
 
 use crate::clients::{Clients, Target};
 use crate::config::{PluginConfig, StreamSettings};
@@ -23,7 +23,7 @@ use crate::credentials::{process_env, CredentialSource};
 use crate::discovery::{self, DiscoveryCache};
 use crate::errors::{error, from_sdk_error, invalid_request, CallContext};
 use crate::runtime::spawn;
-use crate::stream::{self, Control, StreamJob};
+use crate::stream::{self, StreamJob};
 use crate::translate;
 
 pub struct BedrockProvider {
@@ -254,7 +254,7 @@ impl Provider for BedrockProvider {
             let request: ConverseRequest = serde_json::from_str(request_json.as_str())
                 .map_err(|e| invalid_request(format!("the request document is not valid: {e}")))?;
             let prepared = translate::prepare(&request)?;
-            let (cancel_tx, cancel_rx) = watch::channel(false);
+            let (control, cancel) = stream::cancellation();
             let inner = self.inner.clone();
             spawn(async move {
                 let job = StreamJob {
@@ -263,11 +263,11 @@ impl Provider for BedrockProvider {
                     prepared,
                     settings: inner.settings,
                     sink,
-                    cancel: cancel_rx,
+                    cancel,
                 };
                 stream::run(job).await;
             });
-            Ok(StreamControl_TO::from_value(Control(cancel_tx), TD_Opaque))
+            Ok(StreamControl_TO::from_value(control, TD_Opaque))
         })
     }
 }

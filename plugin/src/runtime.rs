@@ -14,9 +14,15 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 /// The shared runtime, created on first use.
 pub fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| {
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get().clamp(2, 8))
-            .unwrap_or(2);
+        let workers = std::env::var("BEDROCK_PLUGIN_WORKER_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get().clamp(2, 8))
+                    .unwrap_or(2)
+            });
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .thread_name("bedrock-plugin")

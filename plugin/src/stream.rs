@@ -3,6 +3,7 @@
 //! sink, and assembles the [`Completion`] the stream ends with, partial on failure.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use abi_stable::std_types::{RSlice, RStr};
@@ -31,7 +32,7 @@ pub struct StreamJob {
     /// The model's prices, when configured.
     pub cost: Option<ModelCost>,
     pub sink: EventSinkBox,
-    pub cancel: watch::Receiver<bool>,
+    pub cancel: CancelSignal,
 }
 
 /// Runs the stream to its end and reports it to the sink exactly once, whatever happens,
@@ -94,7 +95,7 @@ async fn drive(job: &mut StreamJob, asm: &mut Assembler) -> Result<(), ProviderE
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
-                    _ = job.cancel.wait_for(|c| *c) => return Err(cancelled("the host cancelled the stream")),
+                    _ = job.cancel.cancelled() => return Err(cancelled("the host cancelled the stream")),
                 }
                 *asm = Assembler::default();
                 attempt += 1;
@@ -119,52 +120,54 @@ async fn attempt_once(
             Ok(Err(e)) => return Err(from_sdk_error(&e, ctx)),
             Err(_) => return Err(timeout(format!("no response from Bedrock within {first_byte:?} (first-byte timeout)"))),
         },
-        _ = job.cancel.wait_for(|c| *c) => return Err(cancelled("the host cancelled the stream")),
+        _ = job.cancel.cancelled() => return Err(cancelled("the host cancelled the stream")),
     };
     let mut events = output.stream;
-    // One timer and one cancellation future for the whole stream: creating them per event
-    // costs more than the rest of the per-event work. The deadline is only re-armed when it
-    // fires, against the time of the last event.
-    let mut cancel = job.cancel.clone();
-    let cancelled_wait = cancel.wait_for(|c| *c);
+    // The per-event path must stay as cheap as calling the SDK directly: one timer and one
+    // cancellation future for the whole stream, polled only while no event is ready; an
+    // atomic flag catches a cancel during a stream that never waits.
+    let mut waker = job.cancel.clone();
+    let cancelled_wait = waker.cancelled();
     tokio::pin!(cancelled_wait);
     let idle = job.settings.idle_timeout;
-    let mut last_event = Instant::now();
-    let mut armed = last_event + first_byte;
-    let deadline = tokio::time::sleep_until(armed);
+    let deadline = tokio::time::sleep(first_byte);
     tokio::pin!(deadline);
+    let mut idle_armed = false;
+    let mut delivered_at_arm = asm.delivered;
     loop {
         tokio::select! {
-            // Cancellation first, so a fast stream cannot starve it.
             biased;
-            _ = &mut cancelled_wait => return Err(cancelled("the host cancelled the stream")),
             next = events.recv() => match next {
                 Ok(Some(event)) => {
-                    last_event = Instant::now();
                     if asm.handle(&event, &mut job.sink, job.cost) == SinkFlow::Stop {
                         return Err(cancelled("the host's callback stopped the stream"));
                     }
+                    if job.cancel.is_cancelled() {
+                        return Err(cancelled("the host cancelled the stream"));
+                    }
                     // Once events flow, the (usually shorter) idle limit applies.
-                    if last_event + idle < armed {
-                        armed = last_event + idle;
-                        deadline.as_mut().reset(armed);
+                    if !idle_armed && asm.delivered > 0 {
+                        idle_armed = true;
+                        delivered_at_arm = asm.delivered;
+                        deadline.as_mut().reset(Instant::now() + idle);
                     }
                 }
                 Ok(None) => break,
                 Err(e) => return Err(from_stream_error(&e, ctx)),
             },
+            _ = &mut cancelled_wait => return Err(cancelled("the host cancelled the stream")),
             _ = &mut deadline => {
-                let limit = if asm.delivered == 0 { first_byte } else { idle };
-                let due = last_event + limit;
-                if Instant::now() >= due {
+                // Re-armed lazily: a stall is detected between one and two idle periods after
+                // the last event, without reading the clock for every event.
+                if !idle_armed || asm.delivered == delivered_at_arm {
                     return Err(timeout(if asm.delivered == 0 {
-                        format!("Bedrock sent no event within {limit:?} (first-byte timeout)")
+                        format!("Bedrock sent no event within {first_byte:?} (first-byte timeout)")
                     } else {
-                        format!("Bedrock sent nothing for {limit:?} in the middle of the stream (idle timeout)")
+                        format!("Bedrock sent nothing for {idle:?} in the middle of the stream (idle timeout)")
                     }));
                 }
-                armed = due;
-                deadline.as_mut().reset(due);
+                delivered_at_arm = asm.delivered;
+                deadline.as_mut().reset(Instant::now() + idle);
             }
         }
     }
@@ -571,12 +574,48 @@ pub fn cost_usd(usage: &Usage, cost: Option<ModelCost>) -> Option<f64> {
     )
 }
 
+/// The host's stop request as the stream task sees it: a flag that is cheap to check per
+/// event, and a channel that wakes the task while it waits.
+#[derive(Clone)]
+pub struct CancelSignal {
+    flag: Arc<AtomicBool>,
+    wake: watch::Receiver<bool>,
+}
+
+impl CancelSignal {
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+
+    /// Resolves once the host cancels.
+    pub async fn cancelled(&mut self) {
+        let _ = self.wake.wait_for(|c| *c).await;
+    }
+}
+
 /// A stream's control handle given to the host.
-pub struct Control(pub watch::Sender<bool>);
+pub struct Control {
+    flag: Arc<AtomicBool>,
+    wake: watch::Sender<bool>,
+}
+
+/// A connected control handle and signal.
+pub fn cancellation() -> (Control, CancelSignal) {
+    let flag = Arc::new(AtomicBool::new(false));
+    let (wake, rx) = watch::channel(false);
+    (
+        Control {
+            flag: flag.clone(),
+            wake,
+        },
+        CancelSignal { flag, wake: rx },
+    )
+}
 
 impl host_sdk::contract::StreamControl for Control {
     fn cancel(&self) {
-        self.0.send_replace(true);
+        self.flag.store(true, Ordering::Relaxed);
+        self.wake.send_replace(true);
     }
 }
 
