@@ -182,7 +182,8 @@ fn discovered_model(m: &FoundationModelSummary, id: String, d: &DiscoveryConfig)
     }
 }
 
-async fn list_profile_ids(clients: &Clients) -> Result<HashSet<String>, String> {
+/// Every inference profile id visible to the caller (all pages).
+pub async fn list_profile_ids(clients: &Clients) -> Result<HashSet<String>, String> {
     let mut ids = HashSet::new();
     let mut pages = clients
         .control

@@ -192,24 +192,7 @@ async fn name_profiles(
     e: ProviderError,
 ) -> ProviderError {
     let base = crate::families::base_model_id(model_id).to_string();
-    let lookup = async {
-        let mut ids = std::collections::HashSet::new();
-        let mut pages = clients
-            .control
-            .list_inference_profiles()
-            .max_results(1000)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| crate::errors::source_chain(&e))?;
-            ids.extend(
-                page.inference_profile_summaries()
-                    .iter()
-                    .map(|p| p.inference_profile_id().to_string()),
-            );
-        }
-        Ok::<_, String>(ids)
-    };
+    let lookup = crate::discovery::list_profile_ids(clients);
     let service_message = e
         .message
         .as_str()
