@@ -107,18 +107,8 @@ fn user_texts(request: &Value) -> Vec<&str> {
 }
 
 fn last_user_text(request: &Value) -> String {
-    let last = request
-        .get("messages")
-        .and_then(Value::as_array)
-        .and_then(|ms| {
-            ms.iter()
-                .rev()
-                .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-        });
     let mut parts = Vec::new();
-    for b in last
-        .and_then(|m| m.get("content"))
-        .and_then(Value::as_array)
+    for b in crate::scenario::last_user_content(request)
         .into_iter()
         .flatten()
     {

@@ -210,21 +210,23 @@ pub fn is_scenario_text(text: &str) -> bool {
     text.starts_with(SCENARIO_PREFIX)
 }
 
-/// Finds the scenario in a request body: last user message first, then `requestMetadata`.
-/// `Ok(None)` when the request carries none; `Err` when one is present but malformed.
-pub fn from_request(body: &Value) -> Result<Option<FoundScenario>, String> {
-    let last_user = body
-        .get("messages")
+/// The content blocks of the last user message of a request body, if it has one.
+pub fn last_user_content(body: &Value) -> Option<&Vec<Value>> {
+    body.get("messages")
         .and_then(Value::as_array)
         .and_then(|ms| {
             ms.iter()
                 .rev()
                 .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-        });
-    if let Some(content) = last_user
+        })
         .and_then(|m| m.get("content"))
         .and_then(Value::as_array)
-    {
+}
+
+/// Finds the scenario in a request body: last user message first, then `requestMetadata`.
+/// `Ok(None)` when the request carries none; `Err` when one is present but malformed.
+pub fn from_request(body: &Value) -> Result<Option<FoundScenario>, String> {
+    if let Some(content) = last_user_content(body) {
         for block in content {
             if let Some(text) = block.get("text").and_then(Value::as_str) {
                 if let Some(rest) = text.strip_prefix(SCENARIO_PREFIX) {
