@@ -332,10 +332,22 @@ fn inference_profiles_are_read_from_every_page() {
 fn denied_inference_profiles_degrade_to_foundation_models() {
     let cp = ControlPlane::start("us-east-1", Script::default());
     cp.script.deny_profiles.store(true, Ordering::SeqCst);
-    let models = provider(&config(&cp.url, &format!("baseUrl: '{}'", cp.url)))
+    let p = provider(&config(&cp.url, &format!("baseUrl: '{}'", cp.url)));
+    let models = p
         .list_models()
         .expect("a denied ListInferenceProfiles is not fatal");
     assert!(!models.is_empty());
+    // The host is told what is missing and why, once per call that met the problem...
+    let notices = p.take_notices();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].contains("ListInferenceProfiles"), "{}", notices[0]);
+    assert!(notices[0].contains("AWS_ACCESS_KEY_ID"), "{}", notices[0]);
+    assert!(p.take_notices().is_empty(), "a notice is returned once");
+    // ...and the degraded answer is not cached: the next call asks for profiles again.
+    let asked = cp.count("/inference-profiles");
+    p.list_models().unwrap();
+    assert!(cp.count("/inference-profiles") > asked);
+    assert_eq!(p.take_notices().len(), 1);
     // Only what can be invoked on demand: no profile ids, no profile-only base ids.
     for m in &models {
         assert!(m.base_model_id.is_empty(), "{}", m.id);

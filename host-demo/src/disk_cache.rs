@@ -141,7 +141,7 @@ fn aws_shared_files() -> Vec<PathBuf> {
 }
 
 /// `models list`'s models: from a fresh cache entry unless `refresh`, else from the provider
-/// (and then stored). Failures are never cached.
+/// (and then stored). Failures and incomplete lists are never cached.
 pub fn list_models(session: &Session, refresh: bool) -> CliResult<Vec<ModelInfo>> {
     let document = session.config.provider_document(None).unwrap_or_default();
     let cache = ModelsCache::for_session(session, &document);
@@ -151,8 +151,9 @@ pub fn list_models(session: &Session, refresh: bool) -> CliResult<Vec<ModelInfo>
             return Ok(models);
         }
     }
-    let models = session.list_models()?;
-    if let Some(cache) = &cache {
+    let (models, complete) = session.list_models_checked()?;
+    // An incomplete list (the provider warned) is shown but not kept: the next run asks again.
+    if let (Some(cache), true) = (&cache, complete) {
         if let Err(e) = cache.store(&models) {
             tracing::warn!("cannot write the models cache: {}", e.message);
         }

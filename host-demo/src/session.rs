@@ -130,9 +130,21 @@ impl Session {
         })
     }
 
-    pub fn list_models(&self) -> CliResult<Vec<host_sdk::ModelInfo>> {
-        self.provider
+    /// The provider's models, and whether the list is complete (the provider reported no
+    /// problem while making it; its notices are printed as warnings).
+    pub fn list_models_checked(&self) -> CliResult<(Vec<host_sdk::ModelInfo>, bool)> {
+        let models = self
+            .provider
             .list_models()
-            .map_err(|e| CliError::provider("cannot list models", &e, self.emulator.is_some()))
+            .map_err(|e| CliError::provider("cannot list models", &e, self.emulator.is_some()))?;
+        let notices = self.provider.take_notices();
+        for notice in &notices {
+            eprintln!("warning: {notice}");
+        }
+        Ok((models, notices.is_empty()))
+    }
+
+    pub fn list_models(&self) -> CliResult<Vec<host_sdk::ModelInfo>> {
+        self.list_models_checked().map(|(models, _)| models)
     }
 }

@@ -324,5 +324,13 @@ pub trait Provider: Send + Sync {
     fn config_warnings(&self) -> RVec<RString> {
         RVec::new()
     }
+
+    /// Since 1.3: non-fatal problems met by recent calls, oldest first, each returned once
+    /// (for example: discovery could not list inference profiles, so profile-only models are
+    /// missing from the list). Hosts should show them after the call that caused them.
+    /// Plugins built against earlier versions report none.
+    fn take_notices(&self) -> RVec<RString> {
+        RVec::new()
+    }
 }
 pub type ProviderBox = Provider_TO<'static, RBox<()>>;

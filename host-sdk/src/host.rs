@@ -92,6 +92,16 @@ impl Provider {
             .collect()
     }
 
+    /// Non-fatal problems met by calls since the last time this was asked (see the contract's
+    /// `Provider::take_notices`).
+    pub fn take_notices(&self) -> Vec<String> {
+        self.inner
+            .take_notices()
+            .into_iter()
+            .map(|n| n.into_string())
+            .collect()
+    }
+
     fn start_list_models(&self, done: impl FnOnce(Result<Vec<ModelInfo>, Error>) + Send + 'static) {
         let reply = ModelsReply_TO::from_value(OnceReply(Some(Box::new(done))), TD_Opaque);
         self.inner.list_models(reply);

@@ -85,11 +85,15 @@ fn vendor_of(base_id: &str) -> String {
     .to_string()
 }
 
+/// A discovery answer; `degraded` says what is missing from it and why.
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    pub models: Vec<ModelInfo>,
+    pub degraded: Option<String>,
+}
+
 /// Calls the control plane and builds the discovered list.
-pub async fn discover(
-    clients: &Clients,
-    d: &DiscoveryConfig,
-) -> Result<Vec<ModelInfo>, ProviderError> {
+pub async fn discover(clients: &Clients, d: &DiscoveryConfig) -> Result<Discovered, ProviderError> {
     let region = clients.target.discovery_region.as_str();
     let source = clients.target.source.describe();
     let ctx = CallContext {
@@ -103,14 +107,14 @@ pub async fn discover(
         list_profile_ids(clients)
     );
     let models = models.map_err(|e| from_sdk_error(&e, &ctx))?;
-    let profiles = match profiles {
-        Ok(ids) => ids,
-        Err(e) => {
-            tracing::warn!(
-                "ListInferenceProfiles failed ({e}); listing foundation models only, so models that need an inference profile are left out"
-            );
-            HashSet::new()
-        }
+    let (profiles, degraded) = match profiles {
+        Ok(ids) => (ids, None),
+        Err(e) => (
+            HashSet::new(),
+            Some(format!(
+                "ListInferenceProfiles failed with credentials from {source} ({e}): models that can only be invoked through an inference profile are left out of the list; grant bedrock:ListInferenceProfiles to see them"
+            )),
+        ),
     };
     let filter: Vec<String> = d.provider_filter.iter().map(|p| p.to_lowercase()).collect();
     let mut out = Vec::new();
@@ -126,7 +130,10 @@ pub async fn discover(
             out.push(discovered_model(summary, id, d));
         }
     }
-    Ok(out)
+    Ok(Discovered {
+        models: out,
+        degraded,
+    })
 }
 
 fn is_streaming_text_model(m: &FoundationModelSummary) -> bool {
@@ -220,16 +227,17 @@ impl DiscoveryCache {
     }
 
     /// Returns the cached list for `key` if younger than `ttl`, else runs `fetch` (one caller
-    /// at a time per key; the others wait and reuse its result). Failures are not cached.
+    /// at a time per key; the others wait and reuse its result). Failures and degraded answers
+    /// are not cached: the next call tries again.
     pub async fn get_or_fetch<F, Fut>(
         &self,
         key: String,
         ttl: Duration,
         fetch: F,
-    ) -> Result<Vec<ModelInfo>, ProviderError>
+    ) -> Result<Discovered, ProviderError>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Vec<ModelInfo>, ProviderError>>,
+        Fut: std::future::Future<Output = Result<Discovered, ProviderError>>,
     {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -238,14 +246,17 @@ impl DiscoveryCache {
         let mut entry = slot.lock().await;
         if let Some((at, models)) = entry.as_ref() {
             if !ttl.is_zero() && at.elapsed() < ttl {
-                return Ok(models.clone());
+                return Ok(Discovered {
+                    models: models.clone(),
+                    degraded: None,
+                });
             }
         }
-        let models = fetch().await?;
-        if !ttl.is_zero() {
-            *entry = Some((Instant::now(), models.clone()));
+        let found = fetch().await?;
+        if !ttl.is_zero() && found.degraded.is_none() {
+            *entry = Some((Instant::now(), found.models.clone()));
         }
-        Ok(models)
+        Ok(found)
     }
 }
 

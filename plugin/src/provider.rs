@@ -2,7 +2,7 @@
 //! the SDK clients on first use, and runs every call as a task on the plugin's runtime.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use abi_stable::sabi_trait::TD_Opaque;
@@ -36,6 +36,8 @@ struct Inner {
     target: Target,
     configured: Vec<ModelInfo>,
     clients: OnceCell<Arc<Clients>>,
+    /// Non-fatal problems of recent calls, until the host takes them.
+    notices: Mutex<Vec<String>>,
 }
 
 impl BedrockProvider {
@@ -55,6 +57,7 @@ impl BedrockProvider {
                 target,
                 config,
                 clients: OnceCell::new(),
+                notices: Mutex::default(),
             }),
         })
     }
@@ -97,7 +100,18 @@ impl Inner {
         let discovered = DiscoveryCache::global()
             .get_or_fetch(key, ttl, || discovery::discover(&clients, d))
             .await?;
-        Ok(discovery::merge(self.configured.clone(), discovered))
+        if let Some(notice) = discovered.degraded {
+            self.notice(notice);
+        }
+        Ok(discovery::merge(self.configured.clone(), discovered.models))
+    }
+
+    fn notice(&self, notice: String) {
+        let mut notices = self.notices.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: a host that never asks must not make the plugin grow.
+        if notices.len() < 32 && !notices.contains(&notice) {
+            notices.push(notice);
+        }
     }
 
     async fn auth_status(&self) -> Result<AuthStatus, ProviderError> {
@@ -243,6 +257,11 @@ impl Provider for BedrockProvider {
             .iter()
             .map(|w| RString::from(w.as_str()))
             .collect()
+    }
+
+    fn take_notices(&self) -> RVec<RString> {
+        let mut notices = self.inner.notices.lock().unwrap_or_else(|p| p.into_inner());
+        notices.drain(..).map(RString::from).collect()
     }
 
     fn converse_stream(
