@@ -21,8 +21,9 @@ pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 /// Allowed clock skew between `x-amz-date` and the emulator's clock.
 pub const MAX_CLOCK_SKEW_SECS: u64 = 15 * 60;
 
-/// Everything an emulator instance needs. `Default` gives the documented defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything an emulator instance needs. `Default` gives the documented defaults. `Debug`
+/// leaves the secrets out, as everything in this project does.
+#[derive(Clone, PartialEq, Eq)]
 pub struct EmulatorConfig {
     /// IP address to bind.
     pub host: String,
@@ -42,6 +43,22 @@ pub struct EmulatorConfig {
     pub account_id: String,
 }
 
+impl std::fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = "<redacted>";
+        f.debug_struct("EmulatorConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &redacted)
+            .field("session_token", &self.session_token.as_ref().map(|_| redacted))
+            .field("api_key", &redacted)
+            .field("account_id", &self.account_id)
+            .finish()
+    }
+}
+
 impl Default for EmulatorConfig {
     fn default() -> Self {
         EmulatorConfig {
@@ -54,5 +71,23 @@ impl Default for EmulatorConfig {
             api_key: DEFAULT_API_KEY.to_string(),
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_leaves_the_secrets_out() {
+        let config = EmulatorConfig {
+            session_token: Some("session-token-value".into()),
+            ..EmulatorConfig::default()
+        };
+        let debug = format!("{config:?}");
+        assert!(!debug.contains(DEFAULT_SECRET_ACCESS_KEY), "{debug}");
+        assert!(!debug.contains(DEFAULT_API_KEY), "{debug}");
+        assert!(!debug.contains("session-token-value"), "{debug}");
+        assert!(debug.contains(DEFAULT_ACCESS_KEY_ID), "{debug}");
     }
 }
