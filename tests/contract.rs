@@ -3,17 +3,11 @@
 
 use std::time::Duration;
 
-use e2e_tests::{init, plugin, provider_for, recorded, start_emulator, start_emulator_with, MODEL};
+use e2e_tests::{
+    init, plugin, provider_for, recorded, run, start_emulator, start_emulator_with, MODEL,
+};
 use emulator::EmulatorConfig;
-use host_sdk::{ConverseRequest, ErrorKind, SinkFlow, StreamError, CONTRACT_VERSION};
-
-/// Runs a one-turn conversation to its end and returns its error (the test expects one).
-fn converse_error(provider: &host_sdk::Provider, request: &ConverseRequest) -> StreamError {
-    match provider.converse(request, |_| SinkFlow::Continue) {
-        Ok(done) => panic!("expected an error, got a completion: {done:?}"),
-        Err(e) => e,
-    }
-}
+use host_sdk::{ConverseRequest, ErrorKind, SinkFlow, CONTRACT_VERSION};
 
 #[test]
 fn metadata_describes_the_bedrock_provider() {
@@ -61,7 +55,8 @@ fn unknown_model_is_model_not_found_naming_the_id() {
     let emu = start_emulator();
     let provider = provider_for(&emu);
     let model = "acme.no-such-model-v1:0";
-    let err = converse_error(&provider, &ConverseRequest::user_text(model, "Hello"));
+    let out = run(&provider, &ConverseRequest::user_text(model, "Hello"));
+    let err = out.error();
     assert_eq!(err.kind(), &ErrorKind::ModelNotFound, "{err}");
     assert!(err.error.message.contains(model), "names the id: {err}");
     assert!(!err.error.retryable, "retrying cannot help: {err}");
@@ -73,7 +68,8 @@ fn profile_only_base_id_needs_an_inference_profile() {
     let emu = start_emulator();
     let provider = provider_for(&emu);
     let base = "anthropic.claude-sonnet-4-5-20250929-v1:0";
-    let err = converse_error(&provider, &ConverseRequest::user_text(base, "Hello"));
+    let out = run(&provider, &ConverseRequest::user_text(base, "Hello"));
+    let err = out.error();
     assert_eq!(err.kind(), &ErrorKind::NeedsInferenceProfile, "{err}");
     assert!(err.error.message.contains(base), "names the model: {err}");
     assert!(
@@ -94,7 +90,8 @@ fn refused_credentials_are_access_denied_naming_the_source_not_the_secret() {
     });
     let provider = provider_for(&emu);
 
-    let streamed = converse_error(&provider, &ConverseRequest::user_text(MODEL, "Hello"));
+    let out = run(&provider, &ConverseRequest::user_text(MODEL, "Hello"));
+    let streamed = out.error();
     let listed = provider
         .list_models()
         .expect_err("discovery with refused credentials fails");

@@ -1,11 +1,7 @@
 //! Issue #4, requests: every part of a ConverseRequest a coding agent sends, proved by the
 //! exact JSON the emulator received (what Bedrock would get) from the real plugin.
 
-#[path = "converse_common/mod.rs"]
-mod common;
-
-use common::{b64, only_body, provider, run};
-use e2e_tests::start_emulator;
+use e2e_tests::{b64, only_body, provider_for, run, start_emulator, stream_bodies};
 use emulator::RawResponse;
 use host_sdk::{
     CacheConfig, CacheRetention, ContentBlock, ConverseRequest, ErrorKind, InferenceConfig,
@@ -87,7 +83,7 @@ fn tiny_stream() -> RawResponse {
 #[test]
 fn system_history_merging_empty_blocks_inference_config_and_extra_fields() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let mut req = request(
         NOVA,
         vec![
@@ -143,7 +139,7 @@ fn system_history_merging_empty_blocks_inference_config_and_extra_fields() {
 #[test]
 fn images_are_sent_with_the_format_of_their_bytes() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[0, 0, 0, 13, 1, 2, 3]].concat();
     let jpeg = vec![0xff, 0xd8, 0xff, 0xe0, 0, 16, b'J', b'F', b'I', b'F'];
     let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec();
@@ -181,7 +177,7 @@ fn images_are_sent_with_the_format_of_their_bytes() {
 #[test]
 fn bad_or_oversized_images_are_refused_before_any_call() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     for (data, needle) in [
         (b"<svg xmlns=...>".to_vec(), "not PNG, JPEG, GIF or WebP"),
         (
@@ -207,13 +203,13 @@ fn bad_or_oversized_images_are_refused_before_any_call() {
             e.error.message
         );
     }
-    assert!(common::stream_bodies(&emu).is_empty(), "nothing was sent");
+    assert!(stream_bodies(&emu).is_empty(), "nothing was sent");
 }
 
 #[test]
 fn documents_of_every_supported_format() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let docs: Vec<(&str, &str, Vec<u8>)> = vec![
         ("pdf", "report.pdf", b"%PDF-1.7\n%...".to_vec()),
         ("csv", "data", b"a,b\n1,2\n".to_vec()),
@@ -271,7 +267,7 @@ fn documents_of_every_supported_format() {
         );
         assert_eq!(run(&p, &req).error().kind(), &ErrorKind::InvalidRequest);
     }
-    assert_eq!(common::stream_bodies(&emu).len(), 1);
+    assert_eq!(stream_bodies(&emu).len(), 1);
 }
 
 fn tool_history() -> Vec<Message> {
@@ -341,7 +337,7 @@ fn expected_tool_messages() -> Value {
 #[test]
 fn tools_choices_and_grouped_results_with_normalised_ids() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let spec = json!({"toolSpec": {
         "name": "get_weather",
         "description": "Current weather for a city",
@@ -388,7 +384,7 @@ fn tools_choices_and_grouped_results_with_normalised_ids() {
 #[test]
 fn tool_choice_none_sends_no_tool_config_and_replays_tools_as_text() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let mut req = request(NOVA, tool_history());
     req.tools = vec![weather_tool()];
     req.tool_choice = Some(ToolChoice::None);
@@ -414,7 +410,7 @@ fn tool_choice_none_sends_no_tool_config_and_replays_tools_as_text() {
 #[test]
 fn tool_history_without_tools_still_gets_the_required_tool_config() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let req = request(NOVA, tool_history());
     run(&p, &req).completion();
     let body = only_body(&emu);
@@ -432,7 +428,7 @@ fn tool_history_without_tools_still_gets_the_required_tool_config() {
 #[test]
 fn budget_thinking_raises_max_tokens_and_drops_sampling() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let mut req = request(SONNET_45, vec![user(vec![text("think hard")])]);
     req.inference.max_tokens = Some(1000);
     req.inference.temperature = Some(0.3);
@@ -471,7 +467,7 @@ fn budget_thinking_raises_max_tokens_and_drops_sampling() {
 #[test]
 fn adaptive_thinking_with_effort_for_the_models_that_need_it() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     for (model, reasoning, expected) in [
         (
             "us.anthropic.claude-opus-4-6-v1",
@@ -520,7 +516,7 @@ fn adaptive_thinking_with_effort_for_the_models_that_need_it() {
 #[test]
 fn reasoning_replay_signed_exactly_unsigned_never_redacted_as_is() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let redacted = vec![0x01, 0x02, 0xfe, 0xff];
     let req = request(
         SONNET_37,
@@ -569,7 +565,7 @@ fn reasoning_replay_signed_exactly_unsigned_never_redacted_as_is() {
 #[test]
 fn cache_points_after_system_tools_and_last_user_message() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let short = json!({"cachePoint": {"type": "default"}});
     let long = json!({"cachePoint": {"type": "default", "ttl": "1h"}});
     let base = |retention: Option<CacheRetention>, model: &str| {

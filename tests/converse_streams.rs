@@ -1,13 +1,12 @@
 //! Issue #4, streams: every event a host sees and every way a stream ends, from the real
 //! plugin against scripted emulator answers.
 
-#[path = "converse_common/mod.rs"]
-mod common;
-
 use std::time::Duration;
 
-use common::{provider, run, run_with, stream_bodies, FAST_RETRIES};
-use e2e_tests::{chunks, scripted_request, start_emulator};
+use e2e_tests::{
+    chunks, provider_for, provider_with, run, run_with, scripted_request, start_emulator,
+    stream_bodies, FAST_RETRIES,
+};
 use emulator::RawResponse;
 use host_sdk::{ContentBlock, ErrorKind, Event, SinkFlow, StopReason, TokenUsage};
 use serde_json::json;
@@ -18,7 +17,7 @@ const SONNET_45: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 #[test]
 fn text_reasoning_signature_redacted_and_tool_calls_in_service_order() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let req = scripted_request(
         SONNET_45,
         "weather?",
@@ -127,7 +126,7 @@ fn text_reasoning_signature_redacted_and_tool_calls_in_service_order() {
 #[test]
 fn malformed_tool_input_is_reported_with_the_raw_text() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let events = vec![
         ("messageStart", json!({"role": "assistant"})),
         (
@@ -175,7 +174,7 @@ fn malformed_tool_input_is_reported_with_the_raw_text() {
 #[test]
 fn every_stop_reason_is_mapped_and_unknown_ones_are_kept() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let known = [
         ("end_turn", StopReason::EndTurn),
         ("tool_use", StopReason::ToolUse),
@@ -214,7 +213,7 @@ fn every_stop_reason_is_mapped_and_unknown_ones_are_kept() {
 #[test]
 fn usage_latency_and_cost_from_the_configured_prices() {
     let emu = start_emulator();
-    let p = provider(
+    let p = provider_with(
         &emu,
         &format!(
             r#"models: [{{ id: "{NOVA}", cost: {{ input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }} }}],"#
@@ -267,7 +266,7 @@ fn usage_latency_and_cost_from_the_configured_prices() {
 #[test]
 fn throttling_is_retried_with_retry_events_before_anything_else() {
     let emu = start_emulator();
-    let p = provider(&emu, FAST_RETRIES);
+    let p = provider_with(&emu, FAST_RETRIES);
     let out = run(
         &p,
         &scripted_request(NOVA, "hi", json!({"text": "finally", "throttleFirst": 2})),
@@ -296,7 +295,7 @@ fn throttling_is_retried_with_retry_events_before_anything_else() {
 #[test]
 fn retries_stop_at_the_configured_budget() {
     let emu = start_emulator();
-    let p = provider(
+    let p = provider_with(
         &emu,
         "retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },",
     );
@@ -314,7 +313,7 @@ fn retries_stop_at_the_configured_budget() {
 #[test]
 fn validation_and_access_errors_are_never_retried() {
     let emu = start_emulator();
-    let p = provider(&emu, FAST_RETRIES);
+    let p = provider_with(&emu, FAST_RETRIES);
     for (spec, kind, needle) in [
         (
             json!({"type": "ValidationException", "message": "messages.0: bad block"}),
@@ -360,7 +359,7 @@ fn validation_and_access_errors_are_never_retried() {
 #[test]
 fn transient_errors_before_the_first_event_are_retried() {
     let emu = start_emulator();
-    let p = provider(&emu, FAST_RETRIES);
+    let p = provider_with(&emu, FAST_RETRIES);
     for (script, kind) in [
         (
             json!({"text": "x", "fault": {"kind": "exception", "afterEvents": 0, "exception": "serviceUnavailableException"}}),
@@ -392,7 +391,7 @@ fn transient_errors_before_the_first_event_are_retried() {
 #[test]
 fn an_exception_after_delivered_events_is_not_retried_and_keeps_the_partial() {
     let emu = start_emulator();
-    let p = provider(&emu, FAST_RETRIES);
+    let p = provider_with(&emu, FAST_RETRIES);
     let out = run(
         &p,
         &scripted_request(
@@ -414,7 +413,7 @@ fn an_exception_after_delivered_events_is_not_retried_and_keeps_the_partial() {
 #[test]
 fn a_stalled_stream_ends_with_a_timeout_and_the_partial() {
     let emu = start_emulator();
-    let p = provider(&emu, "timeouts: { idleMs: 300 },");
+    let p = provider_with(&emu, "timeouts: { idleMs: 300 },");
     let out = run(
         &p,
         &scripted_request(
@@ -433,7 +432,7 @@ fn a_stalled_stream_ends_with_a_timeout_and_the_partial() {
 #[test]
 fn no_first_byte_within_the_timeout_is_a_timeout() {
     let emu = start_emulator();
-    let p = provider(
+    let p = provider_with(
         &emu,
         "timeouts: { firstByteMs: 300 }, retry: { maxAttempts: 1 },",
     );
@@ -459,7 +458,7 @@ fn no_first_byte_within_the_timeout_is_a_timeout() {
 #[test]
 fn a_stream_without_message_stop_is_incomplete_with_the_partial() {
     let emu = start_emulator();
-    let p = provider(&emu, FAST_RETRIES);
+    let p = provider_with(&emu, FAST_RETRIES);
     let out = run(
         &p,
         &scripted_request(
@@ -477,7 +476,7 @@ fn a_stream_without_message_stop_is_incomplete_with_the_partial() {
 #[test]
 fn a_cut_connection_keeps_what_arrived() {
     let emu = start_emulator();
-    let p = provider(&emu, FAST_RETRIES);
+    let p = provider_with(&emu, FAST_RETRIES);
     let out = run(
         &p,
         &scripted_request(
@@ -498,7 +497,7 @@ fn a_cut_connection_keeps_what_arrived() {
 #[test]
 fn cancelling_during_a_stall_ends_the_http_stream_promptly() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let req = scripted_request(
         NOVA,
         "hi",
@@ -523,7 +522,7 @@ fn cancelling_during_a_stall_ends_the_http_stream_promptly() {
 #[test]
 fn stopping_from_the_callback_reports_cancelled_with_the_partial() {
     let emu = start_emulator();
-    let p = provider(&emu, "");
+    let p = provider_for(&emu);
     let mut seen = 0;
     let out = run_with(
         &p,
@@ -547,7 +546,7 @@ fn stopping_from_the_callback_reports_cancelled_with_the_partial() {
 #[test]
 fn model_errors_are_typed_and_name_what_to_use() {
     let emu = start_emulator();
-    let p = provider(&emu, FAST_RETRIES);
+    let p = provider_with(&emu, FAST_RETRIES);
 
     let out = run(
         &p,

@@ -4,36 +4,9 @@
 //! ListFoundationModels and ListInferenceProfiles answer with), so the test checks the
 //! plugin's filtering and profile mapping rather than a copy of today's model list.
 
-use std::collections::BTreeSet;
-
-use e2e_tests::{init, provider_for, recorded, start_emulator};
-use emulator::catalogue::{self, Geo};
+use e2e_tests::{expected_ids, ids, init, provider_for, provider_from, recorded, start_emulator};
+use emulator::catalogue::Geo;
 use host_sdk::{ModelInfo, ModelSource};
-
-/// The ids a us-east-1 host must see: every streaming, text-output, ACTIVE model, by its base
-/// id when it supports on-demand throughput, else by its `us.`/`global.` profile ids.
-fn expected_ids() -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    for m in catalogue::MODELS {
-        if !(m.streaming && m.output.contains(&"TEXT") && m.lifecycle == "ACTIVE") {
-            continue;
-        }
-        if m.on_demand() {
-            ids.insert(m.id.to_string());
-        } else {
-            for geo in [Geo::Us, Geo::Global] {
-                if m.profiles.contains(&geo) {
-                    ids.insert(format!("{}.{}", geo.prefix(), m.id));
-                }
-            }
-        }
-    }
-    ids
-}
-
-fn ids(models: &[ModelInfo]) -> BTreeSet<String> {
-    models.iter().map(|m| m.id.to_string()).collect()
-}
 
 #[test]
 fn discovery_lists_exactly_the_invocable_streaming_text_models() {
@@ -44,7 +17,7 @@ fn discovery_lists_exactly_the_invocable_streaming_text_models() {
     let blocking = provider.list_models().expect("list_models succeeds");
     let listed = ids(&blocking);
     assert_eq!(listed.len(), blocking.len(), "no id is listed twice");
-    assert_eq!(listed, expected_ids());
+    assert_eq!(listed, expected_ids(Geo::Us));
 
     // Spot checks a reader can verify against the emulator's catalogue by eye.
     let present = [
@@ -120,7 +93,7 @@ async fn async_discovery_on_a_fresh_provider() {
         .list_models_async()
         .await
         .expect("list_models_async succeeds");
-    assert_eq!(ids(&models), expected_ids());
+    assert_eq!(ids(&models), expected_ids(Geo::Us));
     assert_eq!(recorded(&emu, "ListFoundationModels").len(), 1);
 }
 
@@ -144,9 +117,7 @@ fn provider_filter_and_configured_models_shape_the_list() {
 }}"#,
         emu.url()
     );
-    let provider = e2e_tests::plugin()
-        .new_provider(&config)
-        .expect("the configuration is valid");
+    let provider = provider_from(&config);
     let models = provider.list_models().expect("list_models succeeds");
 
     let first = &models[0];

@@ -9,17 +9,10 @@ use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
 use control_plane::{ControlPlane, Script, UNKNOWN_MODEL};
-use e2e_tests::{init, plugin, recorded, start_emulator, start_emulator_with};
+use e2e_tests::{expected_ids, ids, provider_from, recorded, start_emulator, start_emulator_with};
 use emulator::catalogue::{self, Geo};
 use emulator::{EmulatorConfig, RunningEmulator};
-use host_sdk::{ModelInfo, ModelSource, Provider};
-
-fn provider(config: &str) -> Provider {
-    init();
-    plugin()
-        .new_provider(config)
-        .unwrap_or_else(|e| panic!("config must be accepted: {e}\n{config}"))
-}
+use host_sdk::{ModelInfo, ModelSource};
 
 /// A document pointing at `url` with extra `bedrockDiscovery` members (JSON5 text).
 fn config(url: &str, discovery: &str) -> String {
@@ -34,10 +27,6 @@ fn config(url: &str, discovery: &str) -> String {
     )
 }
 
-fn ids(models: &[ModelInfo]) -> BTreeSet<String> {
-    models.iter().map(|m| m.id.to_string()).collect()
-}
-
 fn find<'a>(models: &'a [ModelInfo], id: &str) -> &'a ModelInfo {
     models
         .iter()
@@ -47,27 +36,6 @@ fn find<'a>(models: &'a [ModelInfo], id: &str) -> &'a ModelInfo {
 
 fn list_foundation_models(emu: &RunningEmulator) -> usize {
     recorded(emu, "ListFoundationModels").len()
-}
-
-/// The ids a host in `region` must see, from the emulator's catalogue: on-demand models by
-/// base id; profile-only ones by the geography's profile and the global one, where they exist.
-fn expected_ids(geo: Geo) -> BTreeSet<String> {
-    let mut ids = BTreeSet::new();
-    for m in catalogue::MODELS {
-        if !(m.streaming && m.output.contains(&"TEXT") && m.lifecycle == "ACTIVE") {
-            continue;
-        }
-        if m.on_demand() {
-            ids.insert(m.id.to_string());
-            continue;
-        }
-        for g in [geo, Geo::Global] {
-            if m.profiles.contains(&g) {
-                ids.insert(format!("{}.{}", g.prefix(), m.id));
-            }
-        }
-    }
-    ids
 }
 
 #[test]
@@ -82,7 +50,7 @@ fn profile_mapping_follows_the_region_geography() {
             region: region.into(),
             ..EmulatorConfig::default()
         });
-        let models = provider(&config(&emu.url(), &format!("region: '{region}'")))
+        let models = provider_from(&config(&emu.url(), &format!("region: '{region}'")))
             .list_models()
             .unwrap_or_else(|e| panic!("{region}: {e}"));
         assert_eq!(ids(&models), expected_ids(geo), "{region}");
@@ -106,7 +74,9 @@ fn profile_mapping_follows_the_region_geography() {
 #[test]
 fn profiles_inherit_the_base_models_name_modalities_and_limits() {
     let emu = start_emulator();
-    let models = provider(&config(&emu.url(), "")).list_models().unwrap();
+    let models = provider_from(&config(&emu.url(), ""))
+        .list_models()
+        .unwrap();
     let base = "anthropic.claude-sonnet-4-5-20250929-v1:0";
     for id in [format!("us.{base}"), format!("global.{base}")] {
         let m = find(&models, &id);
@@ -129,7 +99,7 @@ fn profiles_inherit_the_base_models_name_modalities_and_limits() {
 #[test]
 fn defaults_apply_to_models_no_family_table_knows() {
     let cp = ControlPlane::start("us-east-1", Script::default());
-    let defaults = provider(&format!(
+    let defaults = provider_from(&format!(
         "{{models:{{bedrockDiscovery:{{baseUrl:'{}'}}, providers:{{'amazon-bedrock':{{baseUrl:'{}'}}}}}}}}",
         cp.url, cp.url
     ))
@@ -138,7 +108,7 @@ fn defaults_apply_to_models_no_family_table_knows() {
     let m = find(&defaults, UNKNOWN_MODEL);
     assert_eq!((m.context_window, m.max_tokens), (32_000, 4_096));
     assert!(!m.reasoning);
-    let custom = provider(&config(
+    let custom = provider_from(&config(
         &cp.url,
         &format!(
             "baseUrl: '{}', defaultContextWindow: 50000, defaultMaxTokens: 1234",
@@ -159,7 +129,7 @@ fn defaults_apply_to_models_no_family_table_knows() {
 #[test]
 fn provider_filter_matches_provider_names_case_insensitively() {
     let emu = start_emulator();
-    let models = provider(&config(&emu.url(), "providerFilter: ['ANTHROPIC', 'meta']"))
+    let models = provider_from(&config(&emu.url(), "providerFilter: ['ANTHROPIC', 'meta']"))
         .list_models()
         .unwrap();
     assert!(!models.is_empty());
@@ -187,7 +157,7 @@ fn configured_models_override_discovered_ones_and_both_are_listed() {
 }}"#,
         emu.url()
     );
-    let models = provider(&text).list_models().unwrap();
+    let models = provider_from(&text).list_models().unwrap();
     let nova: Vec<&ModelInfo> = models
         .iter()
         .filter(|m| m.id.as_str() == "amazon.nova-micro-v1:0")
@@ -221,7 +191,7 @@ fn enabled_false_lists_configured_models_without_any_call() {
         "{{models:{{bedrockDiscovery:{{enabled:false}}, providers:{{'amazon-bedrock':{{baseUrl:'{}', models:[{{id:'m1'}}]}}}}}}}}",
         emu.url()
     );
-    let models = provider(&text).list_models().unwrap();
+    let models = provider_from(&text).list_models().unwrap();
     assert_eq!(ids(&models), BTreeSet::from(["m1".to_string()]));
     assert!(emu.requests().is_empty(), "{:?}", emu.requests());
 }
@@ -230,22 +200,22 @@ fn enabled_false_lists_configured_models_without_any_call() {
 fn the_cache_honours_refresh_interval_and_its_key() {
     let emu = start_emulator();
     let text = config(&emu.url(), "refreshInterval: 3600");
-    let first = provider(&text).list_models().unwrap();
+    let first = provider_from(&text).list_models().unwrap();
     // A second provider with the same configuration (a reload) reuses the result.
-    let second = provider(&text).list_models().unwrap();
+    let second = provider_from(&text).list_models().unwrap();
     assert_eq!(ids(&first), ids(&second));
     assert_eq!(list_foundation_models(&emu), 1);
     assert_eq!(recorded(&emu, "ListInferenceProfiles").len(), 1);
 
     // Everything that changes the answer is in the key.
-    provider(&config(
+    provider_from(&config(
         &emu.url(),
         "refreshInterval: 3600, providerFilter: ['amazon']",
     ))
     .list_models()
     .unwrap();
     assert_eq!(list_foundation_models(&emu), 2);
-    provider(&config(
+    provider_from(&config(
         &emu.url(),
         "refreshInterval: 3600, defaultMaxTokens: 1000",
     ))
@@ -254,7 +224,7 @@ fn the_cache_honours_refresh_interval_and_its_key() {
     assert_eq!(list_foundation_models(&emu), 3);
 
     // refreshInterval 0: no caching at all.
-    let uncached = provider(&config(&emu.url(), "refreshInterval: 0"));
+    let uncached = provider_from(&config(&emu.url(), "refreshInterval: 0"));
     uncached.list_models().unwrap();
     uncached.list_models().unwrap();
     assert_eq!(list_foundation_models(&emu), 5);
@@ -263,7 +233,7 @@ fn the_cache_honours_refresh_interval_and_its_key() {
 #[test]
 fn concurrent_callers_share_one_request() {
     let emu = start_emulator();
-    let p = provider(&config(&emu.url(), ""));
+    let p = provider_from(&config(&emu.url(), ""));
     let results: Vec<usize> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|_| s.spawn(|| p.list_models().unwrap().len()))
@@ -286,7 +256,7 @@ fn failures_are_not_cached() {
     let cp = ControlPlane::start("us-east-1", Script::default());
     cp.script.fail_models.store(1, Ordering::SeqCst);
     let text = config(&cp.url, &format!("baseUrl: '{}'", cp.url));
-    let p = provider(&text);
+    let p = provider_from(&text);
     let err = p
         .list_models()
         .expect_err("the first ListFoundationModels fails");
@@ -310,7 +280,7 @@ fn inference_profiles_are_read_from_every_page() {
             ..Script::default()
         },
     );
-    let models = provider(&config(
+    let models = provider_from(&config(
         &cp.url,
         &format!("baseUrl: '{}', refreshInterval: 0", cp.url),
     ))
@@ -332,7 +302,7 @@ fn inference_profiles_are_read_from_every_page() {
 fn denied_inference_profiles_degrade_to_foundation_models() {
     let cp = ControlPlane::start("us-east-1", Script::default());
     cp.script.deny_profiles.store(true, Ordering::SeqCst);
-    let p = provider(&config(&cp.url, &format!("baseUrl: '{}'", cp.url)));
+    let p = provider_from(&config(&cp.url, &format!("baseUrl: '{}'", cp.url)));
     let models = p
         .list_models()
         .expect("a denied ListInferenceProfiles is not fatal");
@@ -340,7 +310,11 @@ fn denied_inference_profiles_degrade_to_foundation_models() {
     // The host is told what is missing and why, once per call that met the problem...
     let notices = p.take_notices();
     assert_eq!(notices.len(), 1, "{notices:?}");
-    assert!(notices[0].contains("ListInferenceProfiles"), "{}", notices[0]);
+    assert!(
+        notices[0].contains("ListInferenceProfiles"),
+        "{}",
+        notices[0]
+    );
     assert!(notices[0].contains("AWS_ACCESS_KEY_ID"), "{}", notices[0]);
     assert!(p.take_notices().is_empty(), "a notice is returned once");
     // ...and the degraded answer is not cached: the next call asks for profiles again.

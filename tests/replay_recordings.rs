@@ -8,14 +8,12 @@
 //! The recordings live outside the repository (`RECORDINGS_DIR` overrides the location); a
 //! missing directory is a failure, never a skip.
 
-#[path = "converse_common/mod.rs"]
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{provider, run, stream_bodies, Outcome};
-use e2e_tests::{scripted_request, start_emulator};
+use e2e_tests::{
+    provider_with, run, scripted_request, start_emulator, stream_bodies, Outcome, FAST_RETRIES,
+};
 use emulator::RawResponse;
 use host_sdk::{ContentBlock, ErrorKind, Event};
 use serde_json::{json, Value};
@@ -192,7 +190,7 @@ fn actual(events: &[Event]) -> Summary {
 
 fn replay(body: Vec<u8>) -> (Outcome, usize) {
     let emu = start_emulator();
-    let p = provider(
+    let p = provider_with(
         &emu,
         "retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },",
     );
@@ -419,7 +417,7 @@ fn recorded_error_responses_become_typed_errors() {
             headers.push(("x-amzn-ErrorType".into(), t.clone()));
         }
         let emu = start_emulator();
-        let p = provider(&emu, common::FAST_RETRIES);
+        let p = provider_with(&emu, FAST_RETRIES);
         emu.set_raw_response(
             &model,
             RawResponse {

@@ -6,23 +6,12 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use e2e_tests::{chunks, init, provider_for, recorded, scripted_request, start_emulator, MODEL};
+use e2e_tests::{
+    chunks, init, provider_for, recorded, run, scripted_request, start_emulator, text_deltas, MODEL,
+};
 use futures::StreamExt;
 use host_sdk::{ErrorKind, Event, SinkFlow, StopReason, StreamEvent};
 use serde_json::json;
-
-/// What a callback saw, in order, as owned events (the borrowed ones die with the call).
-type Seen = Arc<Mutex<Vec<Event>>>;
-
-fn text_deltas(events: &[Event]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::TextDelta { text, .. } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn blocking_chat_streams_the_scripted_text_in_order() {
@@ -33,18 +22,12 @@ fn blocking_chat_streams_the_scripted_text_in_order() {
     let question = "Tell me about foxes.";
     let request = scripted_request(MODEL, question, json!({"text": text, "deltaSize": 3}));
 
-    let seen: Seen = Arc::default();
-    let sink = seen.clone();
-    let done = provider
-        .converse(&request, move |event| {
-            sink.lock().unwrap().push(Event::from(event));
-            SinkFlow::Continue
-        })
-        .expect("the stream completes");
+    let out = run(&provider, &request);
+    let done = out.completion();
 
-    let events = seen.lock().unwrap().clone();
+    let events = &out.events;
     assert_eq!(
-        text_deltas(&events),
+        text_deltas(events),
         chunks(text, 3),
         "every delta, in order"
     );
@@ -326,17 +309,9 @@ fn a_throttled_request_is_retried_and_the_host_is_told() {
     let emu = start_emulator();
     let provider = provider_for(&emu);
     let script = json!({"text": "after the retry", "throttleFirst": 1});
-    let seen: Seen = Arc::default();
-    let sink = seen.clone();
-    let done = provider
-        .converse(&scripted_request(MODEL, "Busy?", script), move |event| {
-            sink.lock().unwrap().push(Event::from(event));
-            SinkFlow::Continue
-        })
-        .expect("the retry succeeds");
-    assert_eq!(done.message.text(), "after the retry");
-    let events = seen.lock().unwrap().clone();
-    match events.first() {
+    let out = run(&provider, &scripted_request(MODEL, "Busy?", script));
+    assert_eq!(out.completion().message.text(), "after the retry");
+    match out.events.first() {
         Some(Event::Retry {
             attempt: 1, error, ..
         }) => {

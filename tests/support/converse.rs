@@ -1,46 +1,12 @@
-//! Helpers shared by the issue-4 end-to-end tests (`converse_requests`, `converse_streams`,
-//! `replay_recordings`): providers with a tuned configuration, running a stream to its end
-//! while keeping every event the host saw, and reading what the emulator received.
-//!
-//! Included with `#[path = "converse_common/mod.rs"] mod common;`; not every test file uses
-//! every helper.
-#![allow(dead_code)]
+//! Running a stream to its end while keeping every event the host saw, and reading what the
+//! emulator received.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use e2e_tests::{init, plugin};
 use emulator::RunningEmulator;
 use host_sdk::{Completion, ConverseRequest, Event, Provider, SinkFlow, StreamError};
 use serde_json::Value;
-
-/// Fast retries so retry tests take milliseconds.
-pub const FAST_RETRIES: &str = "retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },";
-
-/// The host's configuration document for `url`, with `provider_keys` (JSON5 members, each
-/// followed by a comma) added to `models.providers."amazon-bedrock"`.
-pub fn config_with(url: &str, provider_keys: &str) -> String {
-    format!(
-        r#"{{
-  models: {{
-    providers: {{
-      "amazon-bedrock": {{
-        baseUrl: "{url}",
-        {provider_keys}
-      }},
-    }},
-  }},
-}}"#
-    )
-}
-
-/// A provider of the real plugin for `emu`, with extra provider keys.
-pub fn provider(emu: &RunningEmulator, provider_keys: &str) -> Provider {
-    init();
-    let config = config_with(&emu.url(), provider_keys);
-    plugin()
-        .new_provider(&config)
-        .unwrap_or_else(|e| panic!("the provider must accept {config}: {e}"))
-}
 
 /// What a host saw of one stream.
 #[derive(Debug)]
@@ -76,14 +42,19 @@ impl Outcome {
 
     /// All text deltas joined.
     pub fn text(&self) -> String {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                Event::TextDelta { text, .. } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect()
+        text_deltas(&self.events).concat()
     }
+}
+
+/// The text deltas among `events`, in order.
+pub fn text_deltas(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TextDelta { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Runs `req` to its end, keeping every event.
@@ -97,7 +68,7 @@ pub fn run_with(
     req: &ConverseRequest,
     mut flow: impl FnMut(&Event) -> SinkFlow + Send + 'static,
 ) -> Outcome {
-    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let started = Instant::now();
     let result = provider.converse(req, move |e| {
@@ -117,7 +88,7 @@ pub fn run_with(
 
 /// The JSON bodies of the ConverseStream requests `emu` received, oldest first.
 pub fn stream_bodies(emu: &RunningEmulator) -> Vec<Value> {
-    e2e_tests::recorded(emu, "ConverseStream")
+    crate::recorded(emu, "ConverseStream")
         .into_iter()
         .map(|r| r.body.expect("a ConverseStream request has a JSON body"))
         .collect()

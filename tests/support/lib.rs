@@ -15,18 +15,28 @@
 //! - [`plugin`], [`artifact`]: find the built cdylibs next to the test executable (or under
 //!   `CARGO_TARGET_DIR`) and panic with the command to build them when they are missing: a
 //!   missing plugin is a failure, never a skip;
-//! - [`start_emulator`], [`provider_for`], [`config_for`]: one emulator and one configured
-//!   provider per test;
+//! - [`start_emulator`], [`provider_for`], [`provider_with`], [`config_for`], [`config_with`],
+//!   [`provider_from`]: one emulator and one configured provider per test;
 //! - [`scenario`], [`scripted_request`]: ask the emulated model for an exact answer (see the
-//!   emulator crate's documentation of `EMULATOR_SCENARIO`).
+//!   emulator crate's documentation of `EMULATOR_SCENARIO`);
+//! - [`run`], [`run_with`], [`Outcome`]: a stream run to its end with every event the host
+//!   saw; [`recorded`], [`stream_bodies`], [`only_body`]: what the emulator received;
+//! - [`expected_ids`], [`ids`]: the model ids discovery must list, from the emulator's
+//!   catalogue.
 //!
 //! Build everything the tests load with `scripts/test`, which then runs them.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Once, OnceLock};
 
+use emulator::catalogue::{self, Geo};
 use emulator::{Emulator, EmulatorConfig, RecordedRequest, RunningEmulator};
-use host_sdk::{ContentBlock, ConverseRequest, Message, Plugin, Provider, Role};
+use host_sdk::{ContentBlock, ConverseRequest, Message, ModelInfo, Plugin, Provider, Role};
+
+mod converse;
+
+pub use converse::{b64, only_body, run, run_with, stream_bodies, text_deltas, Outcome};
 
 /// The command that builds every cdylib the tests load.
 pub const BUILD_HINT: &str = "run scripts/test (or `cargo build -p bedrock-plugin \
@@ -142,15 +152,25 @@ pub fn start_emulator_with(config: EmulatorConfig) -> RunningEmulator {
     Emulator::start_background(config).expect("the emulator starts on an ephemeral port")
 }
 
+/// Fast retries so retry tests take milliseconds (provider keys for [`provider_with`]).
+pub const FAST_RETRIES: &str = "retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },";
+
 /// The host's configuration document (JSON5, the gateway's shape) pointing the provider at
 /// an endpoint. The control plane is derived from the same URL.
 pub fn config_for(url: &str) -> String {
+    config_with(url, "")
+}
+
+/// [`config_for`] with `provider_keys` (JSON5 members, each followed by a comma) added to
+/// `models.providers."amazon-bedrock"`.
+pub fn config_with(url: &str, provider_keys: &str) -> String {
     format!(
         r#"{{
   models: {{
     providers: {{
       "amazon-bedrock": {{
         baseUrl: "{url}",
+        {provider_keys}
       }},
     }},
   }},
@@ -158,12 +178,23 @@ pub fn config_for(url: &str) -> String {
     )
 }
 
-/// A provider of the real plugin talking to `emu`.
-pub fn provider_for(emu: &RunningEmulator) -> Provider {
+/// A provider of the real plugin for a whole configuration document, which must be accepted.
+pub fn provider_from(config: &str) -> Provider {
     init();
     plugin()
-        .new_provider(&config_for(&emu.url()))
-        .unwrap_or_else(|e| panic!("a provider for {} must be created: {e}", emu.url()))
+        .new_provider(config)
+        .unwrap_or_else(|e| panic!("the provider must accept the configuration: {e}\n{config}"))
+}
+
+/// A provider of the real plugin talking to `emu`.
+pub fn provider_for(emu: &RunningEmulator) -> Provider {
+    provider_with(emu, "")
+}
+
+/// A provider of the real plugin talking to `emu`, with extra provider keys (see
+/// [`config_with`]).
+pub fn provider_with(emu: &RunningEmulator, provider_keys: &str) -> Provider {
+    provider_from(&config_with(&emu.url(), provider_keys))
 }
 
 /// The user text block that scripts the emulated model's answer.
@@ -202,4 +233,32 @@ pub fn recorded(emu: &RunningEmulator, operation: &str) -> Vec<RecordedRequest> 
         .into_iter()
         .filter(|r| r.operation == operation)
         .collect()
+}
+
+/// The ids a host whose region is in `geo` must see, from the emulator's catalogue (the same
+/// data its ListFoundationModels and ListInferenceProfiles answer with): every streaming,
+/// text-output, ACTIVE model, by its base id when it supports on-demand throughput, else by
+/// the geography's profile and the global one, where they exist.
+pub fn expected_ids(geo: Geo) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for m in catalogue::MODELS {
+        if !(m.streaming && m.output.contains(&"TEXT") && m.lifecycle == "ACTIVE") {
+            continue;
+        }
+        if m.on_demand() {
+            ids.insert(m.id.to_string());
+            continue;
+        }
+        for g in [geo, Geo::Global] {
+            if m.profiles.contains(&g) {
+                ids.insert(format!("{}.{}", g.prefix(), m.id));
+            }
+        }
+    }
+    ids
+}
+
+/// The ids of listed models.
+pub fn ids(models: &[ModelInfo]) -> BTreeSet<String> {
+    models.iter().map(|m| m.id.to_string()).collect()
 }
