@@ -209,6 +209,38 @@ fn container_credentials_are_detected() {
 }
 
 #[test]
+fn a_metadata_service_that_refuses_is_no_instance_role() {
+    let home = scratch(GROUP, "imds-refuses");
+    let imds = MetadataServer::refusing();
+    let emu = emulator_for(None);
+    write_config(&home, &emu.url(), "");
+    let vars = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str()),
+    ];
+    let r = auth_status(&home, &vars);
+    assert_ne!(r.status, 0, "{}", r.all());
+    let s = r.json();
+    assert_eq!(s["source"], "none", "{s:#}");
+    let why = detail(&s, "default chain").unwrap_or_default();
+    assert!(why.contains("instance role (IMDS) failed"), "{s:#}");
+
+    // No credentials, so discovery is not enabled by default: `models list` says what to do
+    // instead of calling ListFoundationModels with nothing to sign it.
+    emu.clear_requests();
+    let mut cmd = host_demo(&home, &vars);
+    cmd.args(["models", "list", "--refresh"]);
+    let r = run(cmd);
+    assert_ne!(r.status, 0, "{}", r.all());
+    assert!(
+        r.all().contains("no AWS credentials were found"),
+        "{}",
+        r.all()
+    );
+    assert!(emu.requests().is_empty(), "{:?}", emu.requests());
+}
+
+#[test]
 fn web_identity_is_detected() {
     let home = scratch(GROUP, "web-identity");
     let emu = emulator_for(None);

@@ -179,9 +179,20 @@ impl Clients {
                         identity = format!("{member:?}:{}", hash(creds.access_key_id()));
                     }
                     (Ok(Err(e)), Some(member)) => {
-                        target.source = CredentialSource::Chain(member);
+                        // A profile, web identity or container endpoint that fails was set up
+                        // by someone: it stays the source, reported as failing. A metadata
+                        // service that refuses means there is no instance role at all.
+                        target.source = if member == ChainProvider::InstanceRole {
+                            CredentialSource::DefaultChain
+                        } else {
+                            CredentialSource::Chain(member)
+                        };
                         identity = format!("{member:?}");
-                        chain_error = Some(crate::errors::source_chain(&e));
+                        chain_error = Some(format!(
+                            "{} failed: {}",
+                            member.label(),
+                            crate::errors::source_chain(&e)
+                        ));
                     }
                     (Ok(Err(e)), None) => {
                         target.source = CredentialSource::DefaultChain;
@@ -246,9 +257,8 @@ impl Clients {
     /// named profile is asked with a bounded wait.
     pub async fn credentials_present(&self) -> bool {
         match &self.target.source {
-            CredentialSource::BearerToken
-            | CredentialSource::EnvironmentKeys { .. }
-            | CredentialSource::Chain(_) => true,
+            CredentialSource::BearerToken | CredentialSource::EnvironmentKeys { .. } => true,
+            CredentialSource::Chain(_) => self.chain_error.is_none(),
             CredentialSource::DefaultChain => false,
             CredentialSource::Profile(_) => self.credential_facts().await.is_ok(),
         }

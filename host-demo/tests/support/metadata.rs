@@ -49,6 +49,16 @@ pub struct MetadataServer {
 
 impl MetadataServer {
     pub fn start(creds: RoleCredentials) -> Self {
+        Self::serving(creds, false)
+    }
+
+    /// A metadata service that refuses every session token (IMDS disabled on the instance, or
+    /// a sandbox that blocks it): there is no instance role to be had.
+    pub fn refusing() -> Self {
+        Self::serving(RoleCredentials::new("NONE"), true)
+    }
+
+    fn serving(creds: RoleCredentials, refuse: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -56,7 +66,7 @@ impl MetadataServer {
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let (creds, log) = (creds.clone(), log.clone());
-                std::thread::spawn(move || serve(stream, &creds, &log));
+                std::thread::spawn(move || serve(stream, &creds, refuse, &log));
             }
         });
         Self { url, requests }
@@ -68,7 +78,7 @@ impl MetadataServer {
     }
 }
 
-fn serve(stream: TcpStream, creds: &RoleCredentials, log: &Mutex<Vec<String>>) {
+fn serve(stream: TcpStream, creds: &RoleCredentials, refuse: bool, log: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut line = String::new();
     if reader.read_line(&mut line).is_err() {
@@ -98,6 +108,7 @@ fn serve(stream: TcpStream, creds: &RoleCredentials, log: &Mutex<Vec<String>>) {
     log.lock().unwrap().push(format!("{method} {path}"));
     let authorised = token.as_deref() == Some(IMDS_TOKEN);
     let (status, body) = match (method.as_str(), path.as_str()) {
+        ("PUT", "/latest/api/token") if refuse => (403, String::new()),
         ("PUT", "/latest/api/token") => (200, IMDS_TOKEN.to_string()),
         ("GET", "/latest/meta-data/iam/security-credentials/") if authorised => {
             (200, ROLE.to_string())
@@ -115,6 +126,7 @@ fn serve(stream: TcpStream, creds: &RoleCredentials, log: &Mutex<Vec<String>>) {
     let reason = match status {
         200 => "OK",
         401 => "Unauthorized",
+        403 => "Forbidden",
         _ => "Not Found",
     };
     let mut out = stream;
