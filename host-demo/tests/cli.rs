@@ -1,51 +1,20 @@
 //! End-to-end tests of the `host-demo` binary with the real Bedrock plugin and the embedded
 //! emulator (`--emulator`): no AWS account, no network beyond loopback.
 
-use std::io::Write;
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::Value;
+use support::{plugin_path, run, run_with_stdin, scratch, Run};
 
-const TIMEOUT: Duration = Duration::from_secs(90);
+const GROUP: &str = "host-demo-cli";
 
-/// `target/<profile>/`: the test executable lives in its `deps/` folder.
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executable is in target/<profile>/deps")
-        .to_owned()
-}
-
-fn plugin_path() -> PathBuf {
-    let path = target_dir().join(format!(
-        "{}bedrock_plugin{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build -p bedrock-plugin` first",
-        path.display()
-    );
-    path
-}
-
-/// A scratch directory for this test only.
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("host-demo-cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The binary with the plugin, isolated from the user's config, colours and log settings.
+/// The binary with the plugin, isolated from the user's config, colours and log settings
+/// (the rest of the environment is inherited, as a user's shell would pass it).
 fn host_demo(test: &str) -> Command {
-    let home = scratch(test);
+    let home = scratch(GROUP, test);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_host-demo"));
     cmd.arg("--plugin")
         .arg(plugin_path())
@@ -57,45 +26,10 @@ fn host_demo(test: &str) -> Command {
     cmd
 }
 
-fn run(mut cmd: Command, stdin: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("host-demo starts");
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_owned();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(stdin.as_bytes());
-    });
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            panic!("host-demo did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    writer.join().unwrap();
-    child.wait_with_output().unwrap()
-}
-
-struct Ran {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn host_demo_run(test: &str, args: &[&str], stdin: &str) -> Ran {
+fn host_demo_run(test: &str, args: &[&str], stdin: &str) -> Run {
     let mut cmd = host_demo(test);
     cmd.args(args);
-    let out = run(cmd, stdin);
-    let ran = Ran {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let ran = run_with_stdin(cmd, stdin);
     assert!(
         !ran.stderr.contains("panicked") && !ran.stderr.contains("internal error"),
         "host-demo panicked:\n{}",
@@ -104,32 +38,29 @@ fn host_demo_run(test: &str, args: &[&str], stdin: &str) -> Ran {
     ran
 }
 
-fn ok(test: &str, args: &[&str]) -> Ran {
+fn ok(test: &str, args: &[&str]) -> Run {
     let ran = host_demo_run(test, args, "");
     assert_eq!(
-        ran.code,
-        Some(0),
+        ran.status, 0,
         "host-demo {args:?} failed\nstdout:\n{}\nstderr:\n{}",
-        ran.stdout,
-        ran.stderr
+        ran.stdout, ran.stderr
     );
     ran
 }
 
-fn fails(test: &str, args: &[&str]) -> Ran {
+fn fails(test: &str, args: &[&str]) -> Run {
     let ran = host_demo_run(test, args, "");
     assert_ne!(
-        ran.code,
-        Some(0),
+        ran.status, 0,
         "host-demo {args:?} should fail:\n{}",
         ran.stdout
     );
-    assert!(ran.code.is_some(), "host-demo was killed by a signal");
+    assert_ne!(ran.status, -1, "host-demo was killed by a signal");
     ran
 }
 
 fn write_config(test: &str, text: &str) -> PathBuf {
-    let path = scratch(&format!("{test}-config")).join("config.json5");
+    let path = scratch(GROUP, &format!("{test}-config")).join("config.json5");
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -326,9 +257,9 @@ fn a_missing_config_file_is_a_clear_error() {
 fn an_unknown_plugin_path_is_a_clear_error() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_host-demo"));
     cmd.args(["--plugin", "/nonexistent/libnothing.so", "plugin", "info"]);
-    let out = run(cmd, "");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    let out = run(cmd);
+    let stderr = out.stderr;
+    assert_eq!(out.status, 1);
     assert!(
         stderr.starts_with("error: cannot load the plugin"),
         "{stderr}"
@@ -347,9 +278,9 @@ fn missing_credentials_are_explained() {
     }
     cmd.env("AWS_EC2_METADATA_DISABLED", "true")
         .args(["models", "list"]);
-    let out = run(cmd, "");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    let out = run(cmd);
+    let stderr = out.stderr;
+    assert_ne!(out.status, 0, "{stderr}");
     assert!(stderr.contains("AWS_ACCESS_KEY_ID"), "{stderr}");
     assert!(stderr.contains("AWS_PROFILE"), "{stderr}");
     assert!(stderr.contains("--emulator"), "{stderr}");
@@ -362,7 +293,7 @@ fn interactive_chat_keeps_the_history() {
         &["--emulator", "chat", "--json"],
         "first question\n\nsecond question\n/exit\nnever sent\n",
     );
-    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
     let completed: Vec<Value> = ran
         .stdout
         .lines()
@@ -389,7 +320,7 @@ fn interactive_chat_keeps_the_history() {
 
     // Human mode prints each answer as it streams.
     let ran = host_demo_run("interactive-text", &["--emulator", "chat"], "one\ntwo\n");
-    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
     assert!(ran.stdout.contains("You said: one."), "{}", ran.stdout);
     assert!(ran.stdout.contains("You said: two."), "{}", ran.stdout);
 }

@@ -1,12 +1,17 @@
-//! Shared helpers for the host-demo CLI tests that control the whole process environment.
+//! Shared helpers for the host-demo CLI tests: the built plugin, scratch directories, the
+//! binary with exactly the environment a test gives it, and running it to its end.
 
 #![allow(dead_code)]
 
 pub mod metadata;
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// How long one run of the binary may take before the test gives up on it.
+const TIMEOUT: Duration = Duration::from_secs(90);
 
 /// `target/<profile>/`: the test executable lives in its `deps/` folder.
 pub fn target_dir() -> PathBuf {
@@ -60,7 +65,9 @@ pub fn host_demo(home: &Path, vars: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// What one run of the binary did.
 pub struct Run {
+    /// The exit code; -1 when a signal ended the process.
     pub status: i32,
     pub stdout: String,
     pub stderr: String,
@@ -82,20 +89,62 @@ impl Run {
     }
 }
 
-pub fn run(mut cmd: Command) -> Run {
+/// Runs `cmd` to its end with nothing on its standard input.
+pub fn run(cmd: Command) -> Run {
+    run_with_stdin(cmd, "")
+}
+
+/// Runs `cmd` to its end with `stdin` on its standard input (then end of file); panics when
+/// it takes longer than [`TIMEOUT`].
+pub fn run_with_stdin(mut cmd: Command, stdin: &str) -> Run {
     let started = Instant::now();
-    let out: Output = cmd
-        .stdin(Stdio::null())
+    let mut child = cmd
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
-        .expect("host-demo runs");
+        .spawn()
+        .expect("host-demo starts");
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    let stdout = read_all(child.stdout.take().unwrap());
+    let stderr = read_all(child.stderr.take().unwrap());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            panic!("host-demo did not finish within {TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = started.elapsed();
+    writer.join().unwrap();
     Run {
-        status: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: started.elapsed(),
+        status: status.code().unwrap_or(-1),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+        elapsed,
     }
+}
+
+/// Reads a pipe to its end on another thread (so a chatty child never blocks on a full pipe).
+fn read_all(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// [`host_demo`] with `args`, run to its end.
+pub fn run_host_demo(home: &Path, vars: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = host_demo(home, vars);
+    cmd.args(args);
+    run(cmd)
 }
 
 /// A config pointing the provider at `url`.
