@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 
 use emulator::{Emulator, EmulatorConfig, RunningEmulator};
-use support::{host_demo, run, scratch, write_config, Run};
+use support::{run_host_demo, scratch, write_config, Run};
 
 const GROUP: &str = "host-demo-config";
 const AKID: &str = emulator::DEFAULT_ACCESS_KEY_ID;
@@ -20,9 +20,19 @@ const KEYS: [(&str, &str); 3] = [
 ];
 
 fn cli(home: &Path, args: &[&str]) -> Run {
-    let mut cmd = host_demo(home, &KEYS);
-    cmd.args(args);
-    run(cmd)
+    run_host_demo(home, &KEYS, args)
+}
+
+fn config_set(home: &Path, key: &str, value: &str) -> Run {
+    cli(home, &["config", "set", key, value])
+}
+
+fn config_get(home: &Path, key: &str) -> Run {
+    cli(home, &["config", "get", key])
+}
+
+fn config_unset(home: &Path, key: &str) -> Run {
+    cli(home, &["config", "unset", key])
 }
 
 fn config_text(home: &Path) -> String {
@@ -46,80 +56,44 @@ fn set_get_unset_edit_only_the_key() {
     let home = scratch(GROUP, "set-get-unset");
     std::fs::write(home.join("config.json5"), ORIGINAL).unwrap();
 
-    let r = cli(
-        &home,
-        &["config", "set", "models.bedrockDiscovery.enabled", "true"],
-    );
+    let r = config_set(&home, "models.bedrockDiscovery.enabled", "true");
     assert_eq!(r.status, 0, "{}", r.all());
     assert_eq!(
         config_text(&home),
         ORIGINAL.replace("enabled: false", "enabled: true")
     );
-    let r = cli(&home, &["config", "get", "models.bedrockDiscovery.enabled"]);
+    let r = config_get(&home, "models.bedrockDiscovery.enabled");
     assert_eq!((r.status, r.stdout.as_str()), (0, "true\n"));
 
     // VALUE is JSON5 when it parses, else a string.
-    let r = cli(
-        &home,
-        &[
-            "config",
-            "set",
-            "models.bedrockDiscovery.region",
-            "us-east-1",
-        ],
-    );
+    let r = config_set(&home, "models.bedrockDiscovery.region", "us-east-1");
     assert_eq!(r.status, 0, "{}", r.all());
     assert!(config_text(&home).contains("region: \"us-east-1\","));
-    let r = cli(
+    let r = config_set(
         &home,
-        &[
-            "config",
-            "set",
-            "models.bedrockDiscovery.providerFilter",
-            "['anthropic', 'amazon']",
-        ],
+        "models.bedrockDiscovery.providerFilter",
+        "['anthropic', 'amazon']",
     );
     assert_eq!(r.status, 0, "{}", r.all());
-    let r = cli(
-        &home,
-        &["config", "get", "models.bedrockDiscovery.providerFilter"],
-    );
+    let r = config_get(&home, "models.bedrockDiscovery.providerFilter");
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v, serde_json::json!(["anthropic", "amazon"]));
-    let r = cli(
-        &home,
-        &[
-            "config",
-            "set",
-            "models.bedrockDiscovery.refreshInterval",
-            "600",
-        ],
-    );
+    let r = config_set(&home, "models.bedrockDiscovery.refreshInterval", "600");
     assert_eq!(r.status, 0, "{}", r.all());
 
     // Quoted segments, and parents created as needed.
-    let r = cli(
+    let r = config_set(
         &home,
-        &[
-            "config",
-            "set",
-            "models.providers.\"amazon-bedrock\".baseUrl",
-            "http://127.0.0.1:9",
-        ],
+        "models.providers.\"amazon-bedrock\".baseUrl",
+        "http://127.0.0.1:9",
     );
     assert_eq!(r.status, 0, "{}", r.all());
-    let r = cli(
-        &home,
-        &["config", "get", "models.providers.amazon-bedrock.baseUrl"],
-    );
+    let r = config_get(&home, "models.providers.amazon-bedrock.baseUrl");
     assert_eq!(r.stdout, "http://127.0.0.1:9\n");
 
-    let r = cli(
-        &home,
-        &["config", "unset", "models.bedrockDiscovery.region"],
-    );
+    let r = config_unset(&home, "models.bedrockDiscovery.region");
     assert_eq!(r.status, 0, "{}", r.all());
-    let r = cli(&home, &["config", "get", "models.bedrockDiscovery.region"]);
+    let r = config_get(&home, "models.bedrockDiscovery.region");
     assert_eq!(r.status, 1);
     assert!(
         r.stderr
@@ -149,10 +123,7 @@ fn set_get_unset_edit_only_the_key() {
 #[test]
 fn set_creates_the_file_and_keeps_its_permissions() {
     let home = scratch(GROUP, "create");
-    let r = cli(
-        &home,
-        &["config", "set", "models.bedrockDiscovery.enabled", "true"],
-    );
+    let r = config_set(&home, "models.bedrockDiscovery.enabled", "true");
     assert_eq!(r.status, 0, "{}", r.all());
     assert_eq!(
         config_text(&home),
@@ -163,15 +134,7 @@ fn set_creates_the_file_and_keeps_its_permissions() {
         use std::os::unix::fs::PermissionsExt;
         let path = home.join("config.json5");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let r = cli(
-            &home,
-            &[
-                "config",
-                "set",
-                "models.bedrockDiscovery.region",
-                "us-west-2",
-            ],
-        );
+        let r = config_set(&home, "models.bedrockDiscovery.region", "us-west-2");
         assert_eq!(r.status, 0, "{}", r.all());
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
@@ -199,7 +162,7 @@ fn set_refuses_values_the_plugin_rejects() {
             "`models.bedrockDiscovery.enabled` (line 6, column 16): expected true or false",
         ),
     ] {
-        let r = cli(&home, &["config", "set", key, value]);
+        let r = config_set(&home, key, value);
         assert_eq!(r.status, 1, "{key}: {}", r.all());
         assert!(r.stderr.contains("not written"), "{}", r.all());
         assert!(r.stderr.contains(expected), "{key}: {}", r.all());
@@ -211,15 +174,7 @@ fn set_refuses_values_the_plugin_rejects() {
 fn unknown_keys_are_written_with_a_warning() {
     let home = scratch(GROUP, "unknown");
     std::fs::write(home.join("config.json5"), ORIGINAL).unwrap();
-    let r = cli(
-        &home,
-        &[
-            "config",
-            "set",
-            "models.bedrockDiscovery.refreshIntervall",
-            "60",
-        ],
-    );
+    let r = config_set(&home, "models.bedrockDiscovery.refreshIntervall", "60");
     assert_eq!(r.status, 0, "{}", r.all());
     assert!(
         r.stderr.contains(
@@ -285,7 +240,7 @@ fn a_second_models_list_within_the_interval_makes_no_call() {
     cli(&home, &["models", "list", "--json", "--refresh"]);
     assert_eq!(list_foundation_models(&emu), 2);
     // Other credentials: another entry.
-    let mut cmd = host_demo(
+    let r = run_host_demo(
         &home,
         &[
             ("AWS_ACCESS_KEY_ID", AKID),
@@ -293,9 +248,9 @@ fn a_second_models_list_within_the_interval_makes_no_call() {
             ("AWS_REGION", "us-east-1"),
             ("AWS_SESSION_TOKEN", " "),
         ],
+        &["models", "list", "--json"],
     );
-    cmd.args(["models", "list", "--json"]);
-    assert_eq!(run(cmd).status, 0);
+    assert_eq!(r.status, 0);
     assert_eq!(list_foundation_models(&emu), 3);
     // The cache holds no secret.
     for entry in std::fs::read_dir(home.join("cache")).unwrap() {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use emulator::{AuthKind, Emulator, EmulatorConfig, RunningEmulator};
 use serde_json::Value;
 use support::metadata::{black_hole_url, closed_port_url, MetadataServer, RoleCredentials};
-use support::{aws_file, host_demo, run, scratch, write_config, Run};
+use support::{aws_file, run_host_demo, scratch, write_config, Run};
 
 const GROUP: &str = "host-demo-credentials";
 
@@ -29,9 +29,7 @@ fn emulator_for(creds: Option<&RoleCredentials>) -> RunningEmulator {
 }
 
 fn auth_status(home: &Path, vars: &[(&str, &str)]) -> Run {
-    let mut cmd = host_demo(home, vars);
-    cmd.args(["auth", "status", "--json"]);
-    run(cmd)
+    run_host_demo(home, vars, &["auth", "status", "--json"])
 }
 
 fn detail<'a>(status: &'a Value, key: &str) -> Option<&'a str> {
@@ -115,21 +113,21 @@ fn instance_role_is_detected_without_aws_profile_and_signs_the_calls() {
     );
 
     // Discovery is on by default (credentials are present) and its calls are signed too.
-    let mut cmd = host_demo(&home, &vars);
-    cmd.args(["models", "list", "--json"]);
-    let r = run(cmd);
+    let r = run_host_demo(&home, &vars, &["models", "list", "--json"]);
     assert_eq!(r.status, 0, "{}", r.all());
     assert!(r.json().as_array().unwrap().len() > 5);
 
     // And so is a conversation.
-    let mut cmd = host_demo(&home, &vars);
-    cmd.args([
-        "chat",
-        "--model",
-        "amazon.nova-micro-v1:0",
-        "hello from the role",
-    ]);
-    let r = run(cmd);
+    let r = run_host_demo(
+        &home,
+        &vars,
+        &[
+            "chat",
+            "--model",
+            "amazon.nova-micro-v1:0",
+            "hello from the role",
+        ],
+    );
     assert_eq!(r.status, 0, "{}", r.all());
     assert!(r.stdout.contains("hello from the role"), "{}", r.all());
     let stream = emu
@@ -172,9 +170,7 @@ fn without_a_metadata_service_detection_is_quick() {
         );
 
         // `models list` with nothing configured says what to do, just as quickly.
-        let mut cmd = host_demo(&home, &vars);
-        cmd.args(["models", "list"]);
-        let r = run(cmd);
+        let r = run_host_demo(&home, &vars, &["models", "list"]);
         assert_ne!(r.status, 0);
         assert!(r.stderr.contains("no AWS credentials"), "{}", r.all());
         assert!(r.elapsed < Duration::from_millis(2500), "{:?}", r.elapsed);
@@ -228,9 +224,7 @@ fn a_metadata_service_that_refuses_is_no_instance_role() {
     // No credentials, so discovery is not enabled by default: `models list` says what to do
     // instead of calling ListFoundationModels with nothing to sign it.
     emu.clear_requests();
-    let mut cmd = host_demo(&home, &vars);
-    cmd.args(["models", "list", "--refresh"]);
-    let r = run(cmd);
+    let r = run_host_demo(&home, &vars, &["models", "list", "--refresh"]);
     assert_ne!(r.status, 0, "{}", r.all());
     assert!(
         r.all().contains("no AWS credentials were found"),
@@ -379,7 +373,7 @@ fn a_stale_bearer_token_wins_over_a_working_profile_and_is_reported() {
     assert_no_secret(&r, &[stale, SECRET]);
 
     // The human form says the same and exits non-zero.
-    let mut cmd = host_demo(
+    let r = run_host_demo(
         &home,
         &[
             ("AWS_REGION", "us-east-1"),
@@ -387,9 +381,8 @@ fn a_stale_bearer_token_wins_over_a_working_profile_and_is_reported() {
             ("AWS_PROFILE", "work"),
             ("AWS_EC2_METADATA_DISABLED", "true"),
         ],
+        &["auth", "status"],
     );
-    cmd.args(["auth", "status"]);
-    let r = run(cmd);
     assert_eq!(r.status, 1);
     assert!(r.stdout.contains("source:"), "{}", r.all());
     assert!(
@@ -506,15 +499,14 @@ fn without_credentials_discovery_is_off_by_default_and_configured_models_remain(
         ),
     )
     .unwrap();
-    let mut cmd = host_demo(
+    let r = run_host_demo(
         &home,
         &[
             ("AWS_REGION", "us-east-1"),
             ("AWS_EC2_METADATA_DISABLED", "true"),
         ],
+        &["models", "list", "--json"],
     );
-    cmd.args(["models", "list", "--json"]);
-    let r = run(cmd);
     assert_eq!(r.status, 0, "{}", r.all());
     let ids: Vec<String> = r
         .json()
