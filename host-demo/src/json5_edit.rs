@@ -1,12 +1,23 @@
 //! Surgical edits of a JSON5 document: `config set` replaces or inserts exactly one value and
 //! `config unset` removes exactly one member, leaving every other byte of the file (comments,
-//! key order, quoting, indentation, trailing commas) as the user wrote it. No JSON5 crate keeps
-//! comments through a parse and re-serialise round trip, so the edit works on the text: a small
-//! tokenizer finds the byte spans of members and values, and the result is re-parsed to check
-//! that it is still valid JSON5 holding the intended value.
+//! key order, quoting, indentation, trailing commas) as the user wrote it. A parse and
+//! re-serialise round trip through a value loses all of that, so edits go through
+//! jsonc-parser's concrete syntax tree, which keeps every comment and every piece of
+//! whitespace; only a member added to an object written on one line spreads it over several
+//! (jsonc-parser's layout). Values are still read by json5 (the plugin's parser); the caller re-reads the
+//! edited text with it to check that it holds the intended value.
+//!
+//! jsonc-parser reads nearly all of JSON5 (Infinity, NaN, hexadecimal, line continuations),
+//! but not all of it: a Unicode escape in an unquoted key (`\u0061b: 1`) is valid JSON5 it
+//! rejects. Such a file is refused, not rewritten, with a message saying so.
 
 use std::fmt;
 
+use jsonc_parser::cst::{
+    CstContainerNode, CstInputValue, CstLeafNode, CstNode, CstObjectProp, CstRootNode,
+    ObjectPropName, TrailingCommaMode,
+};
+use jsonc_parser::ParseOptions;
 use serde_json::Value;
 
 /// One step of a key path: `models.providers."amazon-bedrock".models[0].id`.
@@ -109,243 +120,6 @@ pub fn parse_path(text: &str) -> Result<Vec<Seg>, String> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Punct(char),
-    Str(String),
-    Bare(String),
-}
-
-#[derive(Debug, Clone)]
-struct Token {
-    tok: Tok,
-    start: usize,
-    end: usize,
-}
-
-fn tokenize(text: &str) -> Result<Vec<Token>, String> {
-    let bytes: Vec<(usize, char)> = text.char_indices().collect();
-    let at = |k: usize| bytes.get(k).map(|(_, c)| *c);
-    let offset = |k: usize| bytes.get(k).map(|(o, _)| *o).unwrap_or(text.len());
-    let mut out = Vec::new();
-    let mut k = 0;
-    while k < bytes.len() {
-        let c = bytes[k].1;
-        if c.is_whitespace() || c == '\u{feff}' {
-            k += 1;
-        } else if c == '/' && at(k + 1) == Some('/') {
-            while k < bytes.len() && bytes[k].1 != '\n' {
-                k += 1;
-            }
-        } else if c == '/' && at(k + 1) == Some('*') {
-            k += 2;
-            while k < bytes.len() && !(bytes[k].1 == '*' && at(k + 1) == Some('/')) {
-                k += 1;
-            }
-            k += 2;
-        } else if matches!(c, '{' | '}' | '[' | ']' | ':' | ',') {
-            out.push(Token {
-                tok: Tok::Punct(c),
-                start: offset(k),
-                end: offset(k + 1),
-            });
-            k += 1;
-        } else if c == '"' || c == '\'' {
-            let start = offset(k);
-            k += 1;
-            let mut s = String::new();
-            while k < bytes.len() && bytes[k].1 != c {
-                if bytes[k].1 == '\\' {
-                    k += 1;
-                }
-                if let Some(ch) = at(k) {
-                    s.push(ch);
-                }
-                k += 1;
-            }
-            if k >= bytes.len() {
-                return Err("a string is not closed".into());
-            }
-            k += 1;
-            out.push(Token {
-                tok: Tok::Str(s),
-                start,
-                end: offset(k),
-            });
-        } else {
-            let start = offset(k);
-            let mut s = String::new();
-            while k < bytes.len() {
-                let ch = bytes[k].1;
-                if ch.is_whitespace()
-                    || matches!(ch, '{' | '}' | '[' | ']' | ':' | ',' | '"' | '\'')
-                    || (ch == '/' && matches!(at(k + 1), Some('/' | '*')))
-                {
-                    break;
-                }
-                s.push(ch);
-                k += 1;
-            }
-            out.push(Token {
-                tok: Tok::Bare(s),
-                start,
-                end: offset(k),
-            });
-        }
-    }
-    Ok(out)
-}
-
-#[derive(Debug)]
-enum Node {
-    Object {
-        open: usize,
-        close: usize,
-        members: Vec<Member>,
-    },
-    Array {
-        /// Each item with its byte span.
-        items: Vec<(Node, usize, usize)>,
-    },
-    Scalar,
-}
-
-#[derive(Debug)]
-struct Member {
-    key: String,
-    key_start: usize,
-    value_start: usize,
-    value_end: usize,
-    /// The comma after the value, if any.
-    comma_end: Option<usize>,
-    value: Node,
-}
-
-struct Parser {
-    toks: Vec<Token>,
-    pos: usize,
-}
-
-impl Parser {
-    fn peek(&self) -> Option<&Token> {
-        self.toks.get(self.pos)
-    }
-
-    fn next(&mut self) -> Result<Token, String> {
-        let t = self.toks.get(self.pos).cloned().ok_or("unexpected end")?;
-        self.pos += 1;
-        Ok(t)
-    }
-
-    /// Returns the node and its byte span.
-    fn value(&mut self) -> Result<(Node, usize, usize), String> {
-        let t = self.next()?;
-        match t.tok {
-            Tok::Punct('{') => {
-                let open = t.start;
-                let mut members = Vec::new();
-                loop {
-                    let k = self.next()?;
-                    let key = match k.tok {
-                        Tok::Punct('}') => {
-                            let close = k.start;
-                            return Ok((
-                                Node::Object {
-                                    open,
-                                    close,
-                                    members,
-                                },
-                                open,
-                                k.end,
-                            ));
-                        }
-                        Tok::Str(s) | Tok::Bare(s) => s,
-                        _ => return Err("expected a key".into()),
-                    };
-                    if self.next()?.tok != Tok::Punct(':') {
-                        return Err("expected `:`".into());
-                    }
-                    let (value, value_start, value_end) = self.value()?;
-                    let comma_end = match self.peek() {
-                        Some(Token {
-                            tok: Tok::Punct(','),
-                            end,
-                            ..
-                        }) => {
-                            let end = *end;
-                            self.pos += 1;
-                            Some(end)
-                        }
-                        _ => None,
-                    };
-                    members.push(Member {
-                        key,
-                        key_start: k.start,
-                        value_start,
-                        value_end,
-                        comma_end,
-                        value,
-                    });
-                    if comma_end.is_none() {
-                        let c = self.next()?;
-                        if c.tok != Tok::Punct('}') {
-                            return Err("expected `,` or `}`".into());
-                        }
-                        return Ok((
-                            Node::Object {
-                                open,
-                                close: c.start,
-                                members,
-                            },
-                            open,
-                            c.end,
-                        ));
-                    }
-                }
-            }
-            Tok::Punct('[') => {
-                let mut items = Vec::new();
-                loop {
-                    if let Some(Token {
-                        tok: Tok::Punct(']'),
-                        end,
-                        ..
-                    }) = self.peek()
-                    {
-                        let end = *end;
-                        self.pos += 1;
-                        return Ok((Node::Array { items }, t.start, end));
-                    }
-                    items.push(self.value()?);
-                    match self.next()?.tok {
-                        Tok::Punct(',') => {}
-                        Tok::Punct(']') => {
-                            let end = self.toks[self.pos - 1].end;
-                            return Ok((Node::Array { items }, t.start, end));
-                        }
-                        _ => return Err("expected `,` or `]`".into()),
-                    }
-                }
-            }
-            Tok::Str(_) | Tok::Bare(_) => Ok((Node::Scalar, t.start, t.end)),
-            Tok::Punct(c) => Err(format!("unexpected `{c}`")),
-        }
-    }
-}
-
-fn parse_document(text: &str) -> Result<Node, String> {
-    let toks = tokenize(text)?;
-    let mut p = Parser { toks, pos: 0 };
-    let (node, _, _) = p.value()?;
-    if p.pos != p.toks.len() {
-        return Err("unexpected text after the document".into());
-    }
-    match node {
-        Node::Object { .. } => Ok(node),
-        _ => Err("the document is not an object".into()),
-    }
-}
-
 /// The value at `path`, or `None` when it is not set.
 pub fn get(text: &str, path: &[Seg]) -> Result<Option<Value>, String> {
     if text.trim().is_empty() {
@@ -366,168 +140,164 @@ pub fn get(text: &str, path: &[Seg]) -> Result<Option<Value>, String> {
     Ok(Some(here.clone()))
 }
 
-fn render_key(k: &str) -> String {
-    if is_identifier(k) {
-        k.to_string()
-    } else {
-        serde_json::to_string(k).unwrap_or_default()
+/// The JSON5 syntax jsonc-parser is asked to accept: all that it knows of JSON5, nothing more
+/// (missing commas are JSON-with-comments, not JSON5).
+fn json5_options() -> ParseOptions {
+    ParseOptions {
+        allow_comments: true,
+        allow_loose_object_property_names: true,
+        allow_trailing_commas: true,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: true,
+        allow_hexadecimal_numbers: true,
+        allow_unary_plus_numbers: true,
+        allow_bare_decimal_point_numbers: true,
+        allow_non_finite_numbers: true,
+        allow_extended_string_escapes: true,
     }
 }
 
-fn render_value(v: &Value) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
-/// The whitespace at the start of the line holding byte `at`.
-fn line_indent(text: &str, at: usize) -> String {
-    let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    text[line_start..]
-        .chars()
-        .take_while(|c| *c == ' ' || *c == '\t')
-        .collect()
-}
-
-/// `key: value` for `keys` (outermost first), nesting objects for the missing levels.
-fn render_member(
-    keys: &[String],
-    value: &Value,
-    indent: &str,
-    unit: &str,
-    multiline: bool,
-) -> String {
-    let head = render_key(&keys[0]);
-    if keys.len() == 1 {
-        return format!("{head}: {}", render_value(value));
+/// The document's tree, and the byte order mark to put back (valid JSON5, not JSONC).
+fn parse_for_edit(text: &str) -> Result<(&str, CstRootNode), String> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = &text[..text.len() - body.len()];
+    let root = CstRootNode::parse(body, &json5_options()).map_err(|cst| {
+        match json5::from_str::<serde::de::IgnoredAny>(text) {
+            Err(e) => format!("the file is not valid JSON5: {e}"),
+            Ok(_) => format!(
+                "the file is valid JSON5, but jsonc-parser, which edits it keeping comments and \
+                 formatting, cannot read it ({cst}); edit the file by hand"
+            ),
+        }
+    })?;
+    if root.object_value().is_none() {
+        return Err("the document is not an object".into());
     }
-    if multiline {
-        let inner_indent = format!("{indent}{unit}");
-        let inner = render_member(&keys[1..], value, &inner_indent, unit, true);
-        format!("{head}: {{\n{inner_indent}{inner},\n{indent}}}")
-    } else {
-        let inner = render_member(&keys[1..], value, indent, unit, false);
-        format!("{head}: {{ {inner} }}")
+    Ok((bom, root))
+}
+
+/// The last member named `key` (the one json5 reads when a key is repeated).
+fn member(node: &CstNode, key: &str) -> Option<CstObjectProp> {
+    let object = node.as_object()?;
+    object
+        .properties()
+        .into_iter()
+        .rev()
+        .find(|p| p.decoded_name().as_deref() == Some(key))
+}
+
+/// jsonc-parser builds new nodes from its own value type, not serde_json's.
+fn to_input(v: &Value) -> CstInputValue {
+    match v {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(a) => CstInputValue::Array(a.iter().map(to_input).collect()),
+        Value::Object(o) => {
+            CstInputValue::Object(o.iter().map(|(k, v)| (k.clone(), to_input(v))).collect())
+        }
     }
 }
 
-fn splice(text: &str, start: usize, end: usize, with: &str) -> String {
-    format!("{}{with}{}", &text[..start], &text[end..])
+/// jsonc-parser writes new keys in quotes; write them the way the seed config does, bare when
+/// they are identifiers.
+fn unquote_key(prop: &CstObjectProp) {
+    if let Some(ObjectPropName::String(name)) = prop.name() {
+        if let Ok(key) = name.decoded_value() {
+            if is_identifier(&key) {
+                name.set_raw_value(key);
+            }
+        }
+    }
 }
 
-/// Sets `path` to `value`, replacing the old value's text or inserting a member (and any
-/// missing parent objects) at the end of the nearest existing object.
-pub fn set(text: &str, path: &[Seg], value: &Value) -> Result<String, String> {
-    let text = if text.trim().is_empty() {
-        "{\n}\n".to_string()
-    } else {
-        text.to_string()
+/// Replaces a list item: jsonc-parser offers `replace_with` per node type only.
+fn replace(node: CstNode, with: CstInputValue) {
+    match node {
+        CstNode::Container(CstContainerNode::Object(n)) => n.replace_with(with),
+        CstNode::Container(CstContainerNode::Array(n)) => n.replace_with(with),
+        CstNode::Leaf(CstLeafNode::StringLit(n)) => n.replace_with(with),
+        CstNode::Leaf(CstLeafNode::NumberLit(n)) => n.replace_with(with),
+        CstNode::Leaf(CstLeafNode::BooleanLit(n)) => n.replace_with(with),
+        CstNode::Leaf(CstLeafNode::NullKeyword(n)) => n.replace_with(with),
+        CstNode::Leaf(CstLeafNode::WordLit(n)) => n.replace_with(with),
+        _ => None,
     };
-    let root = parse_document(&text)?;
-    let mut node = &root;
+}
+
+/// Sets `path` to `value`, replacing the old value or appending a member (and any missing
+/// parent objects) to the nearest existing object.
+pub fn set(text: &str, path: &[Seg], value: &Value) -> Result<String, String> {
+    let new_file = text.trim().is_empty();
+    let (bom, root) = parse_for_edit(if new_file { "{\n}\n" } else { text })?;
+    let mut node = root.value().ok_or("an empty document")?;
     for (i, seg) in path.iter().enumerate() {
-        let shown = PathDisplay(&path[..i]).to_string();
+        let shown = PathDisplay(&path[..i]);
         let last = i + 1 == path.len();
-        match (seg, node) {
-            (
-                Seg::Key(k),
-                Node::Object {
-                    open,
-                    close,
-                    members,
-                },
-            ) => {
-                if let Some(m) = members.iter().rev().find(|m| &m.key == k) {
-                    if last {
-                        return Ok(splice(
-                            &text,
-                            m.value_start,
-                            m.value_end,
-                            &render_value(value),
-                        ));
-                    }
-                    node = &m.value;
+        match seg {
+            Seg::Key(k) if node.as_object().is_some() => match member(&node, k) {
+                Some(prop) if last => prop.set_value(to_input(value)),
+                Some(prop) => {
+                    node = prop.value().ok_or("a member without a value")?;
                     continue;
                 }
-                let mut keys = Vec::new();
-                for s in &path[i..] {
-                    match s {
-                        Seg::Key(k) => keys.push(k.clone()),
-                        Seg::Index(_) => {
-                            return Err(format!(
+                None => {
+                    let mut keys = Vec::new();
+                    for s in &path[i..] {
+                        match s {
+                            Seg::Key(k) => keys.push(k.as_str()),
+                            Seg::Index(_) => return Err(format!(
                                 "`{}` does not exist, and list items cannot be created one by one: set the whole list instead",
                                 PathDisplay(path)
-                            ))
+                            )),
                         }
                     }
-                }
-                return Ok(insert_member(&text, *open, *close, members, &keys, value));
-            }
-            (Seg::Index(n), Node::Array { items }) => match items.get(*n) {
-                Some((item, start, end)) => {
-                    if last {
-                        return Ok(splice(&text, *start, *end, &render_value(value)));
+                    let nested = keys[1..].iter().rev().fold(to_input(value), |v, k| {
+                        CstInputValue::Object(vec![(k.to_string(), v)])
+                    });
+                    let mut prop = node.as_object().unwrap().append(keys[0], nested);
+                    unquote_key(&prop);
+                    for k in &keys[1..] {
+                        let Some(inner) = prop.object_value().and_then(|o| o.get(k)) else {
+                            break;
+                        };
+                        unquote_key(&inner);
+                        prop = inner;
                     }
-                    node = item;
-                }
-                None => {
-                    return Err(format!(
-                        "`{}` has {} items, so [{n}] does not exist",
-                        shown,
-                        items.len()
-                    ))
                 }
             },
-            (Seg::Key(_), _) => {
+            Seg::Key(_) => {
                 return Err(format!(
                     "`{shown}` is not an object, so `{}` cannot be set",
                     PathDisplay(path)
                 ))
             }
-            (Seg::Index(_), _) => return Err(format!("`{shown}` is not a list")),
+            Seg::Index(n) => {
+                let items = node
+                    .as_array()
+                    .ok_or_else(|| format!("`{shown}` is not a list"))?
+                    .elements();
+                let item = items.get(*n).cloned().ok_or_else(|| {
+                    format!(
+                        "`{shown}` has {} items, so [{n}] does not exist",
+                        items.len()
+                    )
+                })?;
+                if !last {
+                    node = item;
+                    continue;
+                }
+                replace(item, to_input(value));
+            }
         }
+        if new_file {
+            // A new file gets the seed config's style; an existing one keeps its own.
+            root.set_trailing_commas(TrailingCommaMode::IfMultiline);
+        }
+        return Ok(format!("{bom}{root}"));
     }
     Err("an empty key path".into())
-}
-
-fn insert_member(
-    text: &str,
-    open: usize,
-    close: usize,
-    members: &[Member],
-    keys: &[String],
-    value: &Value,
-) -> String {
-    let multiline = text[open..close].contains('\n');
-    let parent_indent = line_indent(text, open);
-    let (indent, unit) = match members.first() {
-        Some(first) if multiline => {
-            let indent = line_indent(text, first.key_start);
-            let unit = indent
-                .strip_prefix(parent_indent.as_str())
-                .filter(|u| !u.is_empty())
-                .unwrap_or("  ")
-                .to_string();
-            (indent, unit)
-        }
-        _ => (format!("{parent_indent}  "), "  ".to_string()),
-    };
-    let member = render_member(keys, value, &indent, &unit, multiline);
-    match (members.last(), multiline) {
-        (Some(last), true) => match last.comma_end {
-            Some(ce) => splice(text, ce, ce, &format!("\n{indent}{member},")),
-            None => splice(
-                text,
-                last.value_end,
-                last.value_end,
-                &format!(",\n{indent}{member}"),
-            ),
-        },
-        (Some(last), false) => match last.comma_end {
-            Some(ce) => splice(text, ce, ce, &format!(" {member},")),
-            None => splice(text, last.value_end, last.value_end, &format!(", {member}")),
-        },
-        (None, true) => splice(text, open + 1, open + 1, &format!("\n{indent}{member},")),
-        (None, false) => splice(text, open, close + 1, &format!("{{ {member} }}")),
-    }
 }
 
 /// Removes the member at `path` (with its comma, and its line when it is alone on it).
@@ -536,45 +306,22 @@ pub fn unset(text: &str, path: &[Seg]) -> Result<Option<String>, String> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let root = parse_document(text)?;
+    let (bom, root) = parse_for_edit(text)?;
     let Some((Seg::Key(key), parents)) = path.split_last() else {
         return Err("only object keys can be unset (not list items)".into());
     };
-    let mut node = &root;
+    let mut node = root.value();
     for seg in parents {
-        node = match (seg, node) {
-            (Seg::Key(k), Node::Object { members, .. }) => {
-                match members.iter().rev().find(|m| &m.key == k) {
-                    Some(m) => &m.value,
-                    None => return Ok(None),
-                }
-            }
-            (Seg::Index(n), Node::Array { items }) => match items.get(*n) {
-                Some((item, _, _)) => item,
-                None => return Ok(None),
-            },
-            _ => return Ok(None),
-        };
+        node = node.and_then(|n| match seg {
+            Seg::Key(k) => member(&n, k)?.value(),
+            Seg::Index(i) => n.as_array()?.elements().get(*i).cloned(),
+        });
     }
-    let Node::Object { members, .. } = node else {
+    let Some(prop) = node.and_then(|n| member(&n, key)) else {
         return Ok(None);
     };
-    let Some(m) = members.iter().rev().find(|m| &m.key == key) else {
-        return Ok(None);
-    };
-    let mut start = m.key_start;
-    let mut end = m.comma_end.unwrap_or(m.value_end);
-    let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let rest_end = text[end..]
-        .find('\n')
-        .map(|i| end + i + 1)
-        .unwrap_or(text.len());
-    let rest = text[end..rest_end].trim();
-    if text[line_start..start].trim().is_empty() && (rest.is_empty() || rest.starts_with("//")) {
-        start = line_start;
-        end = rest_end;
-    }
-    Ok(Some(splice(text, start, end, "")))
+    prop.remove();
+    Ok(Some(format!("{bom}{root}")))
 }
 
 #[cfg(test)]
@@ -654,10 +401,38 @@ mod tests {
             out,
             "{\n  models: {\n    bedrockDiscovery: {\n      enabled: true,\n    },\n  },\n}\n"
         );
+        // jsonc-parser lays out an object it adds a member to over several lines.
         let out = set("{a: {}, b: 1}", &path("a.x"), &json!([1])).unwrap();
-        assert_eq!(out, "{a: { x: [1] }, b: 1}");
+        assert_eq!(out, "{a: {\n    x: [1]\n  }, b: 1}");
         let out = set("{a: 1}", &path("b"), &json!("s")).unwrap();
-        assert_eq!(out, "{a: 1, b: \"s\"}");
+        assert_eq!(out, "{\n  a: 1,\n  b: \"s\"\n}");
+    }
+
+    #[test]
+    fn lists_byte_order_marks_and_line_ends() {
+        let out = set("{a: [1, {b: 2}]}", &path("a[0]"), &json!("x")).unwrap();
+        assert_eq!(out, "{a: [\"x\", {b: 2}]}");
+        let e = set("{a: [1]}", &path("a[3]"), &json!(1)).unwrap_err();
+        assert_eq!(e, "`a` has 1 items, so [3] does not exist");
+        let out = set("\u{feff}{a: 1 /* c */}", &path("a"), &json!(2)).unwrap();
+        assert_eq!(out, "\u{feff}{a: 2 /* c */}");
+        let out = set("{\r\n  a: 1,\r\n}\r\n", &path("b.c"), &json!(2)).unwrap();
+        assert_eq!(out, "{\r\n  a: 1,\r\n  b: {\r\n    c: 2,\r\n  },\r\n}\r\n");
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_rewrite() {
+        // Valid JSON5 that jsonc-parser does not read: refused, not mangled.
+        let escaped_key = "{\\u0061: 1}";
+        assert!(get(escaped_key, &path("a")).unwrap().is_some());
+        let e = set(escaped_key, &path("a"), &json!(2)).unwrap_err();
+        assert!(
+            e.starts_with("the file is valid JSON5, but jsonc-parser"),
+            "{e}"
+        );
+        assert!(unset(escaped_key, &path("a")).is_err());
+        let e = set("{a: 1", &path("a"), &json!(2)).unwrap_err();
+        assert!(e.starts_with("the file is not valid JSON5: "), "{e}");
     }
 
     #[test]

@@ -1,8 +1,15 @@
 //! Where every key of a JSON5 document is (path, line, column), and which of the plugin's keys
 //! are unknown, with the nearest known key. serde ignores unknown keys silently; a typo such as
 //! `refreshIntervall` would then quietly mean "the default", so the plugin warns about it.
+//! serde cannot say where a key is written either, so range errors found after parsing take
+//! their line and column from here. The keys and their byte ranges come from jsonc-parser's
+//! AST, which parses JSON5 as written rather than tokenizing it by hand.
 
 use std::fmt;
+
+use jsonc_parser::ast::Value;
+use jsonc_parser::common::Ranged;
+use jsonc_parser::{parse_to_ast, CollectOptions, ParseOptions};
 
 /// One step of a key path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,149 +54,82 @@ impl fmt::Display for PathDisplay<'_> {
     }
 }
 
-enum Frame {
-    Object { expect_key: bool },
-    Array { index: usize },
+/// The JSON5 syntax jsonc-parser is asked to accept. json5 has already accepted the text
+/// (it is the authority on syntax and values), so this only has to be at least as permissive
+/// for the documents users write; missing commas are JSON-with-comments, not JSON5.
+fn json5_options() -> ParseOptions {
+    ParseOptions {
+        allow_comments: true,
+        allow_loose_object_property_names: true,
+        allow_trailing_commas: true,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: true,
+        allow_hexadecimal_numbers: true,
+        allow_unary_plus_numbers: true,
+        allow_bare_decimal_point_numbers: true,
+        allow_non_finite_numbers: true,
+        allow_extended_string_escapes: true,
+    }
 }
 
-/// Every object key in `text` with its path and position. Best effort: on text that is not
-/// JSON5 it returns what it saw before the problem (the parser reports the error itself).
+/// Every object key in `text` with its path and position, in document order.
+///
+/// jsonc-parser only locates keys here; json5 decides what the document means. Where
+/// jsonc-parser cannot parse text json5 accepts (JSON5 corners it may not cover, such as
+/// Unicode escapes in unquoted keys), this returns nothing: the configuration still loads and
+/// json5's own errors keep their positions, but unknown keys go unreported and range errors
+/// found after parsing name the key without a line and column.
 pub fn scan_keys(text: &str) -> Vec<KeyAt> {
-    let chars: Vec<char> = text.chars().collect();
+    // A byte order mark is valid JSON5 but not JSONC; it is no column either.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Ok(parsed) = parse_to_ast(text, &CollectOptions::default(), &json5_options()) else {
+        return Vec::new();
+    };
+    // 1-based line and column (in chars) of a byte offset; line starts found once.
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let position = |offset: usize| {
+        let line = line_starts.partition_point(|&s| s <= offset);
+        let column = text[line_starts[line - 1]..offset].chars().count() + 1;
+        (line, column)
+    };
     let mut out = Vec::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut path: Vec<Seg> = Vec::new();
-    let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
-
-    // Advances over one char, tracking the position.
-    macro_rules! bump {
-        () => {{
-            if chars[i] == '\n' {
-                line += 1;
-                col = 1;
-            } else {
-                col += 1;
-            }
-            i += 1;
-        }};
-    }
-
-    // A scalar value or a closed container ended: its key segment (if any) goes.
-    fn value_ended(stack: &[Frame], path: &mut Vec<Seg>) {
-        if let Some(Frame::Object { .. }) = stack.last() {
-            path.pop();
-        }
-    }
-
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() || c == '\u{feff}' {
-            bump!();
-            continue;
-        }
-        if c == '/' && chars.get(i + 1) == Some(&'/') {
-            while i < chars.len() && chars[i] != '\n' {
-                bump!();
-            }
-            continue;
-        }
-        if c == '/' && chars.get(i + 1) == Some(&'*') {
-            bump!();
-            bump!();
-            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                bump!();
-            }
-            if i < chars.len() {
-                bump!();
-                bump!();
-            }
-            continue;
-        }
-        let (start_line, start_col) = (line, col);
-        match c {
-            '{' => {
-                stack.push(Frame::Object { expect_key: true });
-                bump!();
-            }
-            '[' => {
-                stack.push(Frame::Array { index: 0 });
-                path.push(Seg::Index(0));
-                bump!();
-            }
-            '}' => {
-                if !matches!(stack.pop(), Some(Frame::Object { .. })) {
-                    return out;
-                }
-                value_ended(&stack, &mut path);
-                bump!();
-            }
-            ']' => {
-                if !matches!(stack.pop(), Some(Frame::Array { .. })) {
-                    return out;
-                }
-                path.pop();
-                value_ended(&stack, &mut path);
-                bump!();
-            }
-            ':' => bump!(),
-            ',' => {
-                match stack.last_mut() {
-                    Some(Frame::Object { expect_key }) => *expect_key = true,
-                    Some(Frame::Array { index }) => {
-                        *index += 1;
-                        if let Some(last) = path.last_mut() {
-                            *last = Seg::Index(*index);
-                        }
-                    }
-                    None => return out,
-                }
-                bump!();
-            }
-            _ => {
-                // A string or a bare token (identifier, number, literal).
-                let mut token = String::new();
-                if c == '"' || c == '\'' {
-                    bump!();
-                    while i < chars.len() && chars[i] != c {
-                        if chars[i] == '\\' && i + 1 < chars.len() {
-                            bump!();
-                        }
-                        token.push(chars[i]);
-                        bump!();
-                    }
-                    if i < chars.len() {
-                        bump!();
-                    }
-                } else {
-                    let ends_token = |i: usize| {
-                        chars[i].is_whitespace()
-                            || matches!(chars[i], '{' | '}' | '[' | ']' | ':' | ',' | '"' | '\'')
-                            || (chars[i] == '/' && matches!(chars.get(i + 1), Some('/' | '*')))
-                    };
-                    while i < chars.len() && !ends_token(i) {
-                        token.push(chars[i]);
-                        bump!();
-                    }
-                    if token.is_empty() {
-                        return out;
-                    }
-                }
-                match stack.last_mut() {
-                    Some(Frame::Object { expect_key }) if *expect_key => {
-                        *expect_key = false;
-                        path.push(Seg::Key(token));
-                        out.push(KeyAt {
-                            path: path.clone(),
-                            line: start_line,
-                            column: start_col,
-                        });
-                    }
-                    _ => value_ended(&stack, &mut path),
-                }
-            }
-        }
+    if let Some(root) = &parsed.value {
+        collect_keys(root, &mut Vec::new(), &position, &mut out);
     }
     out
+}
+
+fn collect_keys(
+    value: &Value,
+    path: &mut Vec<Seg>,
+    position: &impl Fn(usize) -> (usize, usize),
+    out: &mut Vec<KeyAt>,
+) {
+    match value {
+        Value::Object(o) => {
+            for prop in &o.properties {
+                path.push(Seg::Key(prop.name.as_str().to_string()));
+                let (line, column) = position(prop.name.start());
+                out.push(KeyAt {
+                    path: path.clone(),
+                    line,
+                    column,
+                });
+                collect_keys(&prop.value, path, position, out);
+                path.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, item) in a.elements.iter().enumerate() {
+                path.push(Seg::Index(i));
+                collect_keys(item, path, position, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Levenshtein distance, in chars.
@@ -331,6 +271,31 @@ mod tests {
                 ("models.bedrockDiscovery.x[1].y".into(), 3, 67),
             ]
         );
+    }
+
+    #[test]
+    fn json5_corners() {
+        let text = "\u{feff}{a: Infinity, b: -NaN, c: 'x\\\ny', d: 0x1F, e: +.5, f: [1,],}";
+        let keys: Vec<(String, usize, usize)> = scan_keys(text)
+            .into_iter()
+            .map(|k| (PathDisplay(&k.path).to_string(), k.line, k.column))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("a".to_string(), 1, 2),
+                ("b".into(), 1, 15),
+                ("c".into(), 1, 24),
+                ("d".into(), 2, 5),
+                ("e".into(), 2, 14),
+                ("f".into(), 2, 22),
+            ]
+        );
+        // Valid JSON5 that jsonc-parser does not read: no keys, so no warnings, no error.
+        let escaped_key = "{models: {bedrockDiscovery: {\\u0072egion: 'x', typo: 1}}}";
+        assert!(json5::from_str::<serde::de::IgnoredAny>(escaped_key).is_ok());
+        assert!(scan_keys(escaped_key).is_empty());
+        assert!(unknown_key_warnings(escaped_key, "amazon-bedrock").is_empty());
     }
 
     #[test]

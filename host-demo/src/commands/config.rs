@@ -2,10 +2,11 @@
 //! the gateway's CLI does (`config set models.bedrockDiscovery.enabled true`).
 //!
 //! Edits are surgical (see [`crate::json5_edit`]): comments, key order and formatting of the
-//! rest of the file stay as written. Before writing, the new document is handed to the plugin
-//! (`new_provider`, which makes no network call): a value the plugin rejects is not written,
-//! and its warnings (unknown keys) are shown. The file is replaced atomically: written to a
-//! temporary file in the same directory, synced, then renamed over the original.
+//! rest of the file stay as written, and a file the editor cannot rewrite that way is refused.
+//! Before writing, the new document is handed to the plugin (`new_provider`, which makes no
+//! network call): a value the plugin rejects is not written, and its warnings (unknown keys)
+//! are shown. The file is replaced atomically: written to a temporary file in the same
+//! directory, synced, then renamed over the original.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -86,7 +87,11 @@ pub fn set(global: &GlobalOpts, key: &str, value: &str) -> CliResult {
         if text.trim().is_empty() {
             CliError::new(e)
         } else {
-            CliError::new(format!("cannot set `{}`: {e}", PathDisplay(&segs)))
+            CliError::new(format!(
+                "cannot set `{}` in {}: {e}",
+                PathDisplay(&segs),
+                path.display()
+            ))
         }
     })?;
     // The edit must have done exactly what was asked.
@@ -111,7 +116,14 @@ pub fn unset(global: &GlobalOpts, key: &str) -> CliResult {
     let path = config_path(global)?;
     let text = read(&path)?;
     let segs = key_path(key)?;
-    match json5_edit::unset(&text, &segs).map_err(|e| invalid(&path, e))? {
+    let edited = json5_edit::unset(&text, &segs).map_err(|e| {
+        CliError::new(format!(
+            "cannot unset `{}` in {}: {e}",
+            PathDisplay(&segs),
+            path.display()
+        ))
+    })?;
+    match edited {
         None => {
             eprintln!(
                 "`{}` was not set in {}; nothing changed",
