@@ -5,14 +5,19 @@ use std::time::Duration;
 
 use e2e_tests::{
     chunks, provider_for, provider_with, run, run_with, scripted_request, start_emulator,
-    stream_bodies, FAST_RETRIES,
+    stream_bodies, Outcome, FAST_RETRIES,
 };
 use emulator::RawResponse;
-use host_sdk::{ContentBlock, ErrorKind, Event, SinkFlow, StopReason, TokenUsage};
-use serde_json::json;
+use host_sdk::{ContentBlock, ErrorKind, Event, Provider, SinkFlow, StopReason, TokenUsage};
+use serde_json::{json, Value};
 
 const NOVA: &str = "amazon.nova-micro-v1:0";
 const SONNET_45: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+/// Runs a one-question request to Nova Micro whose answer `script` describes.
+fn run_nova(p: &Provider, script: Value) -> Outcome {
+    run(p, &scripted_request(NOVA, "hi", script))
+}
 
 #[test]
 fn text_reasoning_signature_redacted_and_tool_calls_in_service_order() {
@@ -145,7 +150,7 @@ fn malformed_tool_input_is_reported_with_the_raw_text() {
         .flat_map(|b| b.to_vec())
         .collect();
     emu.set_raw_response(NOVA, RawResponse::event_stream(body));
-    let out = run(&p, &scripted_request(NOVA, "hi", json!({})));
+    let out = run_nova(&p, json!({}));
     let tool = out
         .events
         .iter()
@@ -194,10 +199,7 @@ fn every_stop_reason_is_mapped_and_unknown_ones_are_kept() {
         ),
     ];
     for (wire, reason) in known {
-        let out = run(
-            &p,
-            &scripted_request(NOVA, "hi", json!({"text": "ok", "stopReason": wire})),
-        );
+        let out = run_nova(&p, json!({"text": "ok", "stopReason": wire}));
         assert!(
             out.events.contains(&Event::MessageStop {
                 reason: reason.clone()
@@ -219,13 +221,9 @@ fn usage_latency_and_cost_from_the_configured_prices() {
             r#"models: [{{ id: "{NOVA}", cost: {{ input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }} }}],"#
         ),
     );
-    let out = run(
+    let out = run_nova(
         &p,
-        &scripted_request(
-            NOVA,
-            "hi",
-            json!({"text": "priced", "latencyMs": 321, "usage": {"inputTokens": 1000, "outputTokens": 500, "cacheReadInputTokens": 2000, "cacheWriteInputTokens": 400}}),
-        ),
+        json!({"text": "priced", "latencyMs": 321, "usage": {"inputTokens": 1000, "outputTokens": 500, "cacheReadInputTokens": 2000, "cacheWriteInputTokens": 400}}),
     );
     let expected_cost = (1000.0 * 3.0 + 500.0 * 15.0 + 2000.0 * 0.3 + 400.0 * 3.75) / 1e6;
     let usage = TokenUsage {
@@ -267,10 +265,7 @@ fn usage_latency_and_cost_from_the_configured_prices() {
 fn throttling_is_retried_with_retry_events_before_anything_else() {
     let emu = start_emulator();
     let p = provider_with(&emu, FAST_RETRIES);
-    let out = run(
-        &p,
-        &scripted_request(NOVA, "hi", json!({"text": "finally", "throttleFirst": 2})),
-    );
+    let out = run_nova(&p, json!({"text": "finally", "throttleFirst": 2}));
     assert_eq!(out.completion().message.text(), "finally");
     for (i, event) in out.events[..2].iter().enumerate() {
         match event {
@@ -299,10 +294,7 @@ fn retries_stop_at_the_configured_budget() {
         &emu,
         "retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },",
     );
-    let out = run(
-        &p,
-        &scripted_request(NOVA, "hi", json!({"text": "never", "throttleFirst": 5})),
-    );
+    let out = run_nova(&p, json!({"text": "never", "throttleFirst": 5}));
     let e = out.error();
     assert_eq!(e.kind(), &ErrorKind::Throttled);
     assert!(e.error.retryable, "throttling may succeed later");
@@ -332,7 +324,7 @@ fn validation_and_access_errors_are_never_retried() {
         ),
     ] {
         emu.clear_requests();
-        let out = run(&p, &scripted_request(NOVA, "hi", json!({"error": spec})));
+        let out = run_nova(&p, json!({"error": spec}));
         let e = out.error();
         assert_eq!(e.kind(), &kind, "{}", e.error.message);
         assert!(!e.error.retryable, "{kind}");
@@ -343,13 +335,9 @@ fn validation_and_access_errors_are_never_retried() {
 
     // An in-stream validation exception is not retried either.
     emu.clear_requests();
-    let out = run(
+    let out = run_nova(
         &p,
-        &scripted_request(
-            NOVA,
-            "hi",
-            json!({"text": "x", "fault": {"kind": "exception", "afterEvents": 0, "exception": "validationException"}}),
-        ),
+        json!({"text": "x", "fault": {"kind": "exception", "afterEvents": 0, "exception": "validationException"}}),
     );
     assert_eq!(out.error().kind(), &ErrorKind::Validation);
     assert!(out.retries().is_empty());
@@ -379,7 +367,7 @@ fn transient_errors_before_the_first_event_are_retried() {
         ),
     ] {
         emu.clear_requests();
-        let out = run(&p, &scripted_request(NOVA, "hi", script.clone()));
+        let out = run_nova(&p, script.clone());
         let e = out.error();
         assert_eq!(e.kind(), &kind, "{script}: {}", e.error.message);
         assert!(e.error.retryable);
@@ -392,14 +380,10 @@ fn transient_errors_before_the_first_event_are_retried() {
 fn an_exception_after_delivered_events_is_not_retried_and_keeps_the_partial() {
     let emu = start_emulator();
     let p = provider_with(&emu, FAST_RETRIES);
-    let out = run(
+    let out = run_nova(
         &p,
-        &scripted_request(
-            NOVA,
-            "hi",
-            json!({"text": "Hello world again", "deltaSize": 3,
-                   "fault": {"kind": "exception", "afterEvents": 4, "exception": "modelStreamErrorException"}}),
-        ),
+        json!({"text": "Hello world again", "deltaSize": 3,
+               "fault": {"kind": "exception", "afterEvents": 4, "exception": "modelStreamErrorException"}}),
     );
     let e = out.error();
     assert_eq!(e.kind(), &ErrorKind::ServiceError);
@@ -414,13 +398,9 @@ fn an_exception_after_delivered_events_is_not_retried_and_keeps_the_partial() {
 fn a_stalled_stream_ends_with_a_timeout_and_the_partial() {
     let emu = start_emulator();
     let p = provider_with(&emu, "timeouts: { idleMs: 300 },");
-    let out = run(
+    let out = run_nova(
         &p,
-        &scripted_request(
-            NOVA,
-            "hi",
-            json!({"text": "abcdefghij", "deltaSize": 2, "fault": {"kind": "stall", "afterEvents": 3, "ms": 10000}}),
-        ),
+        json!({"text": "abcdefghij", "deltaSize": 2, "fault": {"kind": "stall", "afterEvents": 3, "ms": 10000}}),
     );
     let e = out.error();
     assert_eq!(e.kind(), &ErrorKind::Timeout);
@@ -436,14 +416,7 @@ fn no_first_byte_within_the_timeout_is_a_timeout() {
         &emu,
         "timeouts: { firstByteMs: 300 }, retry: { maxAttempts: 1 },",
     );
-    let out = run(
-        &p,
-        &scripted_request(
-            NOVA,
-            "hi",
-            json!({"text": "late", "firstByteDelayMs": 10000}),
-        ),
-    );
+    let out = run_nova(&p, json!({"text": "late", "firstByteDelayMs": 10000}));
     let e = out.error();
     assert_eq!(e.kind(), &ErrorKind::Timeout);
     assert!(
@@ -459,13 +432,9 @@ fn no_first_byte_within_the_timeout_is_a_timeout() {
 fn a_stream_without_message_stop_is_incomplete_with_the_partial() {
     let emu = start_emulator();
     let p = provider_with(&emu, FAST_RETRIES);
-    let out = run(
+    let out = run_nova(
         &p,
-        &scripted_request(
-            NOVA,
-            "hi",
-            json!({"text": "all of it", "fault": {"kind": "noMessageStop"}}),
-        ),
+        json!({"text": "all of it", "fault": {"kind": "noMessageStop"}}),
     );
     let e = out.error();
     assert_eq!(e.kind(), &ErrorKind::IncompleteStream);
@@ -477,13 +446,9 @@ fn a_stream_without_message_stop_is_incomplete_with_the_partial() {
 fn a_cut_connection_keeps_what_arrived() {
     let emu = start_emulator();
     let p = provider_with(&emu, FAST_RETRIES);
-    let out = run(
+    let out = run_nova(
         &p,
-        &scripted_request(
-            NOVA,
-            "hi",
-            json!({"text": "abcdefghij", "deltaSize": 2, "fault": {"kind": "cut", "afterEvents": 4}}),
-        ),
+        json!({"text": "abcdefghij", "deltaSize": 2, "fault": {"kind": "cut", "afterEvents": 4}}),
     );
     let e = out.error();
     assert!(
