@@ -52,7 +52,10 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &redacted)
-            .field("session_token", &self.session_token.as_ref().map(|_| redacted))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| redacted),
+            )
             .field("api_key", &redacted)
             .field("account_id", &self.account_id)
             .finish()
