@@ -795,6 +795,41 @@ async fn large_answer_is_fast() {
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
 
+/// A runtime client signing with these keys and no session token.
+fn runtime_with_keys(
+    emu: &emulator::RunningEmulator,
+    access_key_id: &str,
+    secret_access_key: &str,
+) -> aws_sdk_bedrockruntime::Client {
+    aws_sdk_bedrockruntime::Client::from_conf(
+        runtime_builder(emu)
+            .credentials_provider(aws_sdk_bedrockruntime::config::Credentials::new(
+                access_key_id,
+                secret_access_key,
+                None,
+                None,
+                "t",
+            ))
+            .build(),
+    )
+}
+
+/// A one-message Converse call the test expects to be refused.
+async fn converse_error(
+    client: &aws_sdk_bedrockruntime::Client,
+) -> aws_sdk_bedrockruntime::error::SdkError<
+    aws_sdk_bedrockruntime::operation::converse::ConverseError,
+    aws_sdk_bedrockruntime::config::http::HttpResponse,
+> {
+    client
+        .converse()
+        .model_id(HAIKU)
+        .messages(user("hi"))
+        .send()
+        .await
+        .expect_err("the call is refused")
+}
+
 #[tokio::test]
 async fn auth_sigv4_session_token_and_bearer() {
     // Session credentials: the SDK signs x-amz-security-token.
@@ -808,24 +843,8 @@ async fn auth_sigv4_session_token_and_bearer() {
         emu.requests()[0].header("x-amz-security-token"),
         Some("session-token-123")
     );
-    let no_token = aws_sdk_bedrockruntime::Client::from_conf(
-        runtime_builder(&emu)
-            .credentials_provider(aws_sdk_bedrockruntime::config::Credentials::new(
-                emu.access_key_id(),
-                emu.secret_access_key(),
-                None,
-                None,
-                "t",
-            ))
-            .build(),
-    );
-    let e = no_token
-        .converse()
-        .model_id(HAIKU)
-        .messages(user("hi"))
-        .send()
-        .await
-        .unwrap_err();
+    let no_token = runtime_with_keys(&emu, emu.access_key_id(), emu.secret_access_key());
+    let e = converse_error(&no_token).await;
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 403);
     assert_eq!(
         e.into_service_error().code(),
@@ -833,49 +852,15 @@ async fn auth_sigv4_session_token_and_bearer() {
     );
 
     let emu = start();
-    let wrong_secret = aws_sdk_bedrockruntime::Client::from_conf(
-        runtime_builder(&emu)
-            .credentials_provider(aws_sdk_bedrockruntime::config::Credentials::new(
-                emu.access_key_id(),
-                "wrong",
-                None,
-                None,
-                "t",
-            ))
-            .build(),
-    );
-    let e = wrong_secret
-        .converse()
-        .model_id(HAIKU)
-        .messages(user("hi"))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let wrong_secret = runtime_with_keys(&emu, emu.access_key_id(), "wrong");
+    let e = converse_error(&wrong_secret).await.into_service_error();
     assert_eq!(e.code(), Some("InvalidSignatureException"));
     assert!(e.message().unwrap().starts_with(
         "The request signature we calculated does not match the signature you provided."
     ));
 
-    let wrong_key = aws_sdk_bedrockruntime::Client::from_conf(
-        runtime_builder(&emu)
-            .credentials_provider(aws_sdk_bedrockruntime::config::Credentials::new(
-                "AKIAOTHER",
-                emu.secret_access_key(),
-                None,
-                None,
-                "t",
-            ))
-            .build(),
-    );
-    let e = wrong_key
-        .converse()
-        .model_id(HAIKU)
-        .messages(user("hi"))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let wrong_key = runtime_with_keys(&emu, "AKIAOTHER", emu.secret_access_key());
+    let e = converse_error(&wrong_key).await.into_service_error();
     assert_eq!(e.code(), Some("UnrecognizedClientException"));
     assert_eq!(
         e.message(),
@@ -888,14 +873,7 @@ async fn auth_sigv4_session_token_and_bearer() {
             .credentials_provider(sigv4_creds(&emu))
             .build(),
     );
-    let e = wrong_region
-        .converse()
-        .model_id(HAIKU)
-        .messages(user("hi"))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let e = converse_error(&wrong_region).await.into_service_error();
     assert_eq!(e.code(), Some("InvalidSignatureException"));
     assert!(e.message().unwrap().contains("scoped to a valid region"));
 
@@ -910,13 +888,7 @@ async fn auth_sigv4_session_token_and_bearer() {
         Some(emulator::AuthKind::Bearer)
     );
     let bad_bearer = runtime_bearer(&emu, "ABSKnotthekey");
-    let e = bad_bearer
-        .converse()
-        .model_id(HAIKU)
-        .messages(user("hi"))
-        .send()
-        .await
-        .unwrap_err();
+    let e = converse_error(&bad_bearer).await;
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 403);
 }
 
