@@ -131,7 +131,13 @@ pub fn echo_text(request: &Value) -> String {
     } else {
         said
     };
-    format!("You said: {said}. (This is the local Bedrock emulator; no AWS account was used.)")
+    // "Who are you?." reads badly: only end with a full stop when the user did not.
+    let stop = if said.ends_with(['.', '!', '?']) {
+        ""
+    } else {
+        "."
+    };
+    format!("You said: {said}{stop} (This is the local Bedrock emulator; no AWS account was used.)")
 }
 
 /// Roughly four characters per token, never zero: deterministic and plausible.
@@ -272,5 +278,12 @@ mod tests {
             Block::Text { text, .. } => assert!(text.starts_with("You said: hello.")),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn echo_keeps_the_users_own_punctuation() {
+        let req =
+            serde_json::json!({"messages":[{"role":"user","content":[{"text":"Who are you?"}]}]});
+        assert!(echo_text(&req).starts_with("You said: Who are you? (This"));
     }
 }
