@@ -21,18 +21,25 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// A running emulator. Dropping it shuts it down.
 #[derive(Debug)]
 pub struct RunningEmulator {
-    addr: SocketAddr,
+    server: Server,
     state: Arc<State>,
+}
+
+/// One bound loopback HTTP server, shared plumbing of every look-alike in this crate: the
+/// address, the shutdown switch and, for background servers, the thread with its own
+/// runtime. Dropping it stops the server.
+#[derive(Debug)]
+pub(crate) struct Server {
+    addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-async fn bind(config: &EmulatorConfig) -> Result<tokio::net::TcpListener, StartError> {
-    let ip: IpAddr = config
-        .host
+async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener, StartError> {
+    let ip: IpAddr = host
         .parse()
-        .map_err(|_| StartError::InvalidHost(config.host.clone()))?;
-    let addr = SocketAddr::new(ip, config.port);
+        .map_err(|_| StartError::InvalidHost(host.to_string()))?;
+    let addr = SocketAddr::new(ip, port);
     tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind {
@@ -47,11 +54,7 @@ async fn wait_for_shutdown(mut rx: watch::Receiver<bool>) {
 }
 
 /// Serves until shutdown is requested, then gives in-flight responses a short grace period.
-async fn serve(listener: tokio::net::TcpListener, state: Arc<State>, rx: watch::Receiver<bool>) {
-    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-        let state = state.clone();
-        async move { routes::handle(state, req).await }
-    });
+async fn serve(listener: tokio::net::TcpListener, app: axum::Router, rx: watch::Receiver<bool>) {
     let graceful = axum::serve(listener, app).with_graceful_shutdown(wait_for_shutdown(rx.clone()));
     let deadline = async move {
         wait_for_shutdown(rx).await;
@@ -67,39 +70,45 @@ async fn serve(listener: tokio::net::TcpListener, state: Arc<State>, rx: watch::
     }
 }
 
-impl Emulator {
-    /// Binds and serves on the caller's tokio runtime.
-    pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, StartError> {
-        let listener = bind(&config).await?;
+impl Server {
+    /// Binds `host:port` and serves `app` on the caller's tokio runtime.
+    pub(crate) async fn start(
+        host: &str,
+        port: u16,
+        app: axum::Router,
+    ) -> Result<Self, StartError> {
+        let listener = bind(host, port).await?;
         let addr = listener.local_addr().map_err(StartError::Runtime)?;
-        let state = Arc::new(State::new(config));
         let (tx, rx) = watch::channel(false);
-        tokio::spawn(serve(listener, state.clone(), rx));
-        tracing::info!(%addr, "Bedrock emulator listening");
-        Ok(RunningEmulator {
+        tokio::spawn(serve(listener, app, rx));
+        Ok(Server {
             addr,
-            state,
             shutdown: tx,
             thread: None,
         })
     }
 
-    /// Serves on a dedicated thread with its own runtime, for callers without one.
-    pub fn start_background(config: EmulatorConfig) -> Result<RunningEmulator, StartError> {
+    /// Binds `host:port` and serves `app` on a dedicated thread (named `name`) with its own
+    /// runtime, for callers without one.
+    pub(crate) fn start_background(
+        name: &str,
+        host: String,
+        port: u16,
+        app: axum::Router,
+    ) -> Result<Self, StartError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
-            .thread_name("bedrock-emulator")
+            .thread_name(name)
             .enable_all()
             .build()
             .map_err(StartError::Runtime)?;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (tx, rx) = watch::channel(false);
         let thread = std::thread::Builder::new()
-            .name("bedrock-emulator".to_string())
+            .name(name.to_string())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let state = Arc::new(State::new(config.clone()));
-                    let listener = match bind(&config).await {
+                    let listener = match bind(&host, port).await {
                         Ok(l) => l,
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
@@ -113,32 +122,85 @@ impl Emulator {
                             return;
                         }
                     };
-                    let _ = ready_tx.send(Ok((addr, state.clone())));
-                    serve(listener, state, rx).await;
+                    let _ = ready_tx.send(Ok(addr));
+                    serve(listener, app, rx).await;
                 });
                 runtime.shutdown_timeout(Duration::from_millis(200));
             })
             .map_err(StartError::Runtime)?;
-        let (addr, state) = ready_rx.recv().map_err(|_| StartError::ThreadDied)??;
-        tracing::info!(%addr, "Bedrock emulator listening (background thread)");
-        Ok(RunningEmulator {
+        let addr = ready_rx.recv().map_err(|_| StartError::ThreadDied)??;
+        Ok(Server {
             addr,
-            state,
             shutdown: tx,
             thread: Some(thread),
         })
+    }
+
+    /// The bound socket address.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections and waits for a background thread to end.
+    pub(crate) fn stop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The Bedrock router: every request goes to [`routes::handle`].
+fn bedrock_app(state: Arc<State>) -> axum::Router {
+    axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let state = state.clone();
+        async move { routes::handle(state, req).await }
+    })
+}
+
+impl Emulator {
+    /// Binds and serves on the caller's tokio runtime.
+    pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, StartError> {
+        let state = Arc::new(State::new(config));
+        let server = Server::start(
+            &state.config.host,
+            state.config.port,
+            bedrock_app(state.clone()),
+        )
+        .await?;
+        tracing::info!(addr = %server.addr(), "Bedrock emulator listening");
+        Ok(RunningEmulator { server, state })
+    }
+
+    /// Serves on a dedicated thread with its own runtime, for callers without one.
+    pub fn start_background(config: EmulatorConfig) -> Result<RunningEmulator, StartError> {
+        let state = Arc::new(State::new(config));
+        let server = Server::start_background(
+            "bedrock-emulator",
+            state.config.host.clone(),
+            state.config.port,
+            bedrock_app(state.clone()),
+        )?;
+        tracing::info!(addr = %server.addr(), "Bedrock emulator listening (background thread)");
+        Ok(RunningEmulator { server, state })
     }
 }
 
 impl RunningEmulator {
     /// Base URL for both the runtime and the control plane, e.g. `http://127.0.0.1:40123`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     /// The bound socket address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The configured region.
@@ -210,19 +272,6 @@ impl RunningEmulator {
 
     /// Stops accepting connections and stops the server (also done on drop).
     pub fn shutdown(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for RunningEmulator {
-    fn drop(&mut self) {
-        self.stop();
+        self.server.stop();
     }
 }
