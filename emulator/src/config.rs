@@ -77,6 +77,20 @@ impl Default for EmulatorConfig {
     }
 }
 
+impl EmulatorConfig {
+    /// Accepts SigV4 only with these temporary credentials (access key id, secret and the
+    /// required session token), as handed out by [`crate::credential_endpoints`].
+    pub fn with_credentials(
+        mut self,
+        credentials: &crate::credential_endpoints::TemporaryCredentials,
+    ) -> Self {
+        self.access_key_id = credentials.access_key_id.clone();
+        self.secret_access_key = credentials.secret_access_key.clone();
+        self.session_token = Some(credentials.session_token.clone());
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,15 @@
 //! Example user text:
 //! `EMULATOR_SCENARIO {"text":"Hi!","deltaSize":2,"fault":{"kind":"exception","afterEvents":3,"exception":"throttlingException"}}`
 //!
+//! # Credential endpoints
+//!
+//! [`credential_endpoints`] serves, on a second loopback server, look-alikes of the places
+//! the AWS SDK default chain gets temporary credentials from: an IMDSv2 instance metadata
+//! service, a container credentials endpoint and STS `AssumeRoleWithWebIdentity`, so instance
+//! roles, container roles and web identity can be tested end to end. A Bedrock emulator built
+//! with [`EmulatorConfig::with_credentials`] then accepts exactly the calls signed with the
+//! credentials they hand out.
+//!
 //! Real recordings can be replayed byte for byte with [`RunningEmulator::set_raw_response`],
 //! and every request is recorded ([`RunningEmulator::requests`]) so tests can assert what a
 //! client actually sent.
@@ -61,6 +70,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod config;
 mod control;
+pub mod credential_endpoints;
 pub mod error;
 pub mod events;
 pub mod frames;
@@ -76,6 +86,10 @@ pub use auth::AuthKind;
 pub use config::{
     EmulatorConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT_ID, DEFAULT_API_KEY, DEFAULT_HOST,
     DEFAULT_PORT, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY,
+};
+pub use credential_endpoints::{
+    CredentialEndpoints, CredentialEndpointsConfig, CredentialRequest, EndpointKind, ImdsMode,
+    RunningCredentialEndpoints, TemporaryCredentials,
 };
 pub use error::{ApiError, StartError};
 pub use recorder::{RawResponse, RecordedRequest};
