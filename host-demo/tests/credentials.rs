@@ -11,21 +11,36 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use emulator::{AuthKind, Emulator, EmulatorConfig, RunningEmulator};
+use emulator::{
+    AuthKind, CredentialEndpoints, CredentialEndpointsConfig, Emulator, EmulatorConfig, ImdsMode,
+    RunningCredentialEndpoints, RunningEmulator, TemporaryCredentials,
+};
 use serde_json::Value;
-use support::metadata::{black_hole_url, closed_port_url, MetadataServer, RoleCredentials};
-use support::{aws_file, run_host_demo, scratch, write_config, Run};
+use support::{
+    aws_file, black_hole_url, closed_port_url, run_host_demo, scratch, write_config, Run,
+};
 
 const GROUP: &str = "host-demo-credentials";
 
-fn emulator_for(creds: Option<&RoleCredentials>) -> RunningEmulator {
-    let mut config = EmulatorConfig::default();
-    if let Some(c) = creds {
-        config.access_key_id = c.access_key_id.clone();
-        config.secret_access_key = c.secret_access_key.clone();
-        config.session_token = Some(c.session_token.clone());
-    }
+/// A Bedrock emulator accepting the default keys, or only these temporary credentials.
+fn emulator_for(creds: Option<&TemporaryCredentials>) -> RunningEmulator {
+    let config = match creds {
+        Some(c) => EmulatorConfig::default().with_credentials(c),
+        None => EmulatorConfig::default(),
+    };
     Emulator::start_background(config).unwrap()
+}
+
+/// The emulator crate's IMDS, container and STS look-alikes, handing out `creds`.
+fn credential_endpoints(config: CredentialEndpointsConfig) -> RunningCredentialEndpoints {
+    CredentialEndpoints::start_background(config).unwrap()
+}
+
+fn serving(creds: &TemporaryCredentials) -> RunningCredentialEndpoints {
+    credential_endpoints(CredentialEndpointsConfig {
+        credentials: creds.clone(),
+        ..CredentialEndpointsConfig::default()
+    })
 }
 
 fn auth_status(home: &Path, vars: &[(&str, &str)]) -> Run {
@@ -76,13 +91,14 @@ fn keys_profile(name: &str) -> String {
 #[test]
 fn instance_role_is_detected_without_aws_profile_and_signs_the_calls() {
     let home = scratch(GROUP, "imds");
-    let creds = RoleCredentials::new("IMDS");
-    let imds = MetadataServer::start(creds.clone());
+    let creds = TemporaryCredentials::new("IMDS");
+    let imds = serving(&creds);
     let emu = emulator_for(Some(&creds));
     write_config(&home, &emu.url(), "");
+    let imds_url = imds.imds_endpoint();
     let vars = [
         ("AWS_REGION", "us-east-1"),
-        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str()),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds_url.as_str()),
     ];
 
     let r = auth_status(&home, &vars);
@@ -97,10 +113,10 @@ fn instance_role_is_detected_without_aws_profile_and_signs_the_calls() {
         .starts_with("2099-01-01T00:00:00Z"));
     assert_no_secret(&r, &[&creds.secret_access_key, &creds.session_token]);
     // IMDSv2: a session token first, then the role and its credentials.
-    let seen = imds.requests();
+    let seen: Vec<String> = imds.requests().iter().map(|r| r.line()).collect();
     assert_eq!(seen[0], "PUT /latest/api/token", "{seen:?}");
     assert!(
-        seen.iter().any(|r| r.ends_with(support::metadata::ROLE)),
+        seen.iter().any(|r| r.ends_with(&imds.config().role_name)),
         "{seen:?}"
     );
     // The check was signed with the role's temporary credentials.
@@ -184,11 +200,11 @@ fn without_a_metadata_service_detection_is_quick() {
 #[test]
 fn container_credentials_are_detected() {
     let home = scratch(GROUP, "container");
-    let creds = RoleCredentials::new("ECS");
-    let server = MetadataServer::start(creds.clone());
+    let creds = TemporaryCredentials::new("ECS");
+    let server = serving(&creds);
     let emu = emulator_for(Some(&creds));
     write_config(&home, &emu.url(), "");
-    let uri = format!("{}/container-credentials", server.url);
+    let uri = server.container_credentials_url();
     let r = auth_status(
         &home,
         &[
@@ -207,12 +223,16 @@ fn container_credentials_are_detected() {
 #[test]
 fn a_metadata_service_that_refuses_is_no_instance_role() {
     let home = scratch(GROUP, "imds-refuses");
-    let imds = MetadataServer::refusing();
+    let imds = credential_endpoints(CredentialEndpointsConfig {
+        imds: ImdsMode::RefuseTokens,
+        ..CredentialEndpointsConfig::default()
+    });
     let emu = emulator_for(None);
     write_config(&home, &emu.url(), "");
+    let imds_url = imds.imds_endpoint();
     let vars = [
         ("AWS_REGION", "us-east-1"),
-        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str()),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds_url.as_str()),
     ];
     let r = auth_status(&home, &vars);
     assert_ne!(r.status, 0, "{}", r.all());
@@ -324,7 +344,7 @@ fn sources_are_tried_in_the_seeds_order() {
     assert_no_secret(&r, &[SECRET]);
 
     // 4. A session token goes with the keys.
-    let creds = RoleCredentials::new("STS");
+    let creds = TemporaryCredentials::new("STS");
     let sts_emu = emulator_for(Some(&creds));
     let sts_home = scratch(GROUP, "order-session");
     write_config(&sts_home, &sts_emu.url(), "");

@@ -3,9 +3,8 @@
 
 #![allow(dead_code)]
 
-pub mod metadata;
-
 use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -163,4 +162,20 @@ pub fn aws_file(home: &Path, file: &str, text: &str) {
     let dir = home.join(".aws");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(file), text).unwrap();
+}
+
+/// A loopback port with nothing listening: connections are refused at once.
+pub fn closed_port_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// A listener that accepts connections (through the kernel backlog) but never answers: a
+/// metadata address that swallows requests.
+pub fn black_hole_url() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
 }
