@@ -2,9 +2,11 @@
 //! order (bearer token, access keys, AWS_PROFILE, then the SDK default chain), with blank
 //! variables treated as unset, a stale bearer token winning over a working profile (and saying
 //! so), the instance role found through a local IMDS with no AWS_PROFILE workaround and its
-//! temporary credentials signing real calls, container credentials, and a machine without a
-//! metadata service answering quickly. Each case runs the binary with exactly the environment
-//! it needs (`env_clear`) and a scratch HOME.
+//! temporary credentials signing real calls, container credentials, web identity signing in
+//! through the emulated STS (and failing, with STS's reason, on a token it refuses), and a
+//! machine without a metadata service answering quickly. The IMDS, container and STS
+//! look-alikes are `emulator::credential_endpoints`. Each case runs the binary with exactly
+//! the environment it needs (`env_clear`) and a scratch HOME.
 
 mod support;
 
@@ -12,8 +14,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use emulator::{
-    AuthKind, CredentialEndpoints, CredentialEndpointsConfig, Emulator, EmulatorConfig, ImdsMode,
-    RunningCredentialEndpoints, RunningEmulator, TemporaryCredentials,
+    AuthKind, CredentialEndpoints, CredentialEndpointsConfig, Emulator, EmulatorConfig,
+    EndpointKind, ImdsMode, RunningCredentialEndpoints, RunningEmulator, TemporaryCredentials,
 };
 use serde_json::Value;
 use support::{
@@ -276,6 +278,146 @@ fn web_identity_is_detected() {
     let s = r.json();
     assert_eq!(s["source"], "web identity", "{s:#}");
     assert!(r.elapsed < Duration::from_secs(8), "{:?}", r.elapsed);
+}
+
+/// The variables an EKS pod with IRSA gets, with STS pointed at the emulated one.
+fn web_identity_env(
+    home: &Path,
+    token: &str,
+    sts: &RunningCredentialEndpoints,
+) -> Vec<(String, String)> {
+    std::fs::write(home.join("token"), token).unwrap();
+    [
+        ("AWS_REGION", "us-east-1".to_string()),
+        (
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            home.join("token").display().to_string(),
+        ),
+        ("AWS_ROLE_ARN", sts.config().role_arn.clone()),
+        ("AWS_ENDPOINT_URL_STS", sts.sts_endpoint()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn borrowed(vars: &[(String, String)]) -> Vec<(&str, &str)> {
+    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[test]
+fn web_identity_signs_in_through_sts_and_its_credentials_sign_the_calls() {
+    let home = scratch(GROUP, "web-identity-sts");
+    let creds = TemporaryCredentials::new("WEBID");
+    let sts = serving(&creds);
+    // Bedrock accepts exactly what STS hands out, nothing else.
+    let emu = emulator_for(Some(&creds));
+    write_config(&home, &emu.url(), "");
+    let token = sts.config().web_identity_token.clone();
+    let owned = web_identity_env(&home, &token, &sts);
+    let vars = borrowed(&owned);
+    let secrets = [
+        creds.secret_access_key.as_str(),
+        creds.session_token.as_str(),
+        token.as_str(),
+    ];
+
+    let r = auth_status(&home, &vars);
+    assert_eq!(r.status, 0, "{}", r.all());
+    let s = r.json();
+    assert_eq!(s["source"], "web identity", "{s:#}");
+    assert_eq!(s["check"]["ok"], true, "{s:#}");
+    assert_eq!(detail(&s, "temporary"), Some("yes (session token)"));
+    assert_eq!(detail(&s, "access key id"), Some("ASIA…0000"));
+    assert!(detail(&s, "expires")
+        .unwrap()
+        .starts_with("2099-01-01T00:00:00Z"));
+    assert_eq!(detail(&s, "default chain"), None, "{s:#}");
+    assert_no_secret(&r, &secrets);
+    // The SDK asked STS exactly as the real service expects it.
+    let calls = sts.requests_to(EndpointKind::Sts);
+    assert!(!calls.is_empty(), "{:?}", sts.requests());
+    for call in &calls {
+        assert_eq!(call.status, 200, "{call:?}");
+        assert_eq!(call.param("Action"), Some("AssumeRoleWithWebIdentity"));
+        assert_eq!(call.param("RoleArn"), Some(sts.config().role_arn.as_str()));
+    }
+    // The check was signed with the STS-issued temporary credentials.
+    let signed_with_sts_credentials = Some(AuthKind::SigV4 {
+        access_key_id: creds.access_key_id.clone(),
+        session_token: true,
+    });
+    assert_eq!(last_auth(&emu), signed_with_sts_credentials);
+
+    let r = run_host_demo(&home, &vars, &["models", "list", "--json"]);
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert!(r.json().as_array().unwrap().len() > 5);
+    assert_no_secret(&r, &secrets);
+
+    let r = run_host_demo(
+        &home,
+        &vars,
+        &[
+            "chat",
+            "--model",
+            "amazon.nova-micro-v1:0",
+            "hello from the pod",
+        ],
+    );
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert!(r.stdout.contains("hello from the pod"), "{}", r.all());
+    assert_no_secret(&r, &secrets);
+    let stream = emu
+        .requests()
+        .into_iter()
+        .rfind(|r| r.operation == "ConverseStream")
+        .expect("a ConverseStream call");
+    assert_eq!(stream.auth, signed_with_sts_credentials);
+    assert!(
+        emu.requests().iter().all(|r| r.status == 200),
+        "every Bedrock call authenticated: {:?}",
+        emu.requests()
+    );
+}
+
+#[test]
+fn a_web_identity_token_sts_refuses_fails_the_check_and_says_why() {
+    let home = scratch(GROUP, "web-identity-refused");
+    let creds = TemporaryCredentials::new("WEBID");
+    let sts = serving(&creds);
+    let emu = emulator_for(Some(&creds));
+    write_config(&home, &emu.url(), "");
+    let wrong = "eyJhbGciOiJSUzI1NiJ9.d3Jvbmc.c2lnbmF0dXJl";
+    let owned = web_identity_env(&home, wrong, &sts);
+    let vars = borrowed(&owned);
+
+    let r = auth_status(&home, &vars);
+    assert_ne!(r.status, 0, "{}", r.all());
+    let s = r.json();
+    assert_eq!(s["source"], "web identity", "{s:#}");
+    assert_eq!(s["check"]["ok"], false, "{s:#}");
+    let message = s["check"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("web identity"), "{s:#}");
+    assert!(message.contains("InvalidIdentityToken"), "{s:#}");
+    assert!(
+        sts.requests_to(EndpointKind::Sts)
+            .iter()
+            .all(|c| c.status == 400),
+        "{:?}",
+        sts.requests()
+    );
+    assert_no_secret(&r, &[wrong, &creds.secret_access_key]);
+    assert!(
+        emu.requests().iter().all(|r| r.auth.is_none()),
+        "nothing reached Bedrock signed: {:?}",
+        emu.requests()
+    );
+
+    // The human form exits non-zero too.
+    let r = run_host_demo(&home, &vars, &["auth", "status"]);
+    assert_eq!(r.status, 1, "{}", r.all());
+    assert!(r.all().contains("InvalidIdentityToken"), "{}", r.all());
 }
 
 #[test]
