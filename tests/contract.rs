@@ -140,3 +140,34 @@ fn a_request_without_messages_is_rejected_before_any_network_call() {
         emu.requests()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_status_names_the_source_and_checks_a_call_without_secrets() {
+    init();
+    let emu = start_emulator();
+    let provider = provider_for(&emu);
+    let blocking = {
+        let provider = provider.clone();
+        tokio::task::spawn_blocking(move || provider.auth_status())
+            .await
+            .unwrap()
+            .expect("auth status")
+    };
+    let status = provider.auth_status_async().await.expect("auth status");
+    assert_eq!(status, blocking, "both APIs report the same");
+    assert!(
+        status.source.as_str().contains("AWS_ACCESS_KEY_ID"),
+        "{status:?}"
+    );
+    assert_eq!(status.region.as_str(), emu.region());
+    assert_eq!(status.endpoint.as_str(), emu.url());
+    let check = status
+        .check
+        .clone()
+        .into_result()
+        .expect("the check call succeeds");
+    assert!(check.contains("ListFoundationModels"), "{check}");
+    assert!(!recorded(&emu, "ListFoundationModels").is_empty());
+    let shown = format!("{status:?}");
+    assert!(!shown.contains(emu.secret_access_key()), "{shown}");
+}

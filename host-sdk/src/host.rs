@@ -72,15 +72,26 @@ impl Provider {
     /// How the provider authenticates and whether an authenticated call succeeds, blocking.
     pub fn auth_status(&self) -> Result<AuthStatus, Error> {
         let (tx, rx) = mpsc::sync_channel(1);
-        let reply = AuthStatusReply_TO::from_value(
-            OnceAuthReply(Some(Box::new(move |r| {
-                let _ = tx.send(r);
-            }))),
-            TD_Opaque,
-        );
-        self.inner.auth_status(reply);
+        self.start_auth_status(move |result| {
+            let _ = tx.send(result);
+        });
         rx.recv()
             .unwrap_or_else(|_| Err(contract_broken("auth_status never replied")))
+    }
+
+    /// How the provider authenticates, without blocking any thread.
+    pub async fn auth_status_async(&self) -> Result<AuthStatus, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.start_auth_status(move |result| {
+            let _ = tx.send(result);
+        });
+        rx.await
+            .unwrap_or_else(|_| Err(contract_broken("auth_status never replied")))
+    }
+
+    fn start_auth_status(&self, done: impl FnOnce(Result<AuthStatus, Error>) + Send + 'static) {
+        let reply = AuthStatusReply_TO::from_value(OnceAuthReply(Some(Box::new(done))), TD_Opaque);
+        self.inner.auth_status(reply);
     }
 
     /// Non-fatal configuration problems the provider reported (empty for 1.0/1.1 plugins).
