@@ -7,8 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use abi_stable::library::{lib_header_from_path, LibraryError};
+use abi_stable::abi_stability::check_layout_compatibility;
+use abi_stable::library::{lib_header_from_path, LibHeader, LibraryError, RootModule};
+use abi_stable::sabi_types::VersionNumber;
 use abi_stable::std_types::RResult;
+use abi_stable::StableAbi;
 
 use crate::contract::{ProviderMetadata, ProviderModuleRef, CONTRACT_VERSION};
 use crate::error::{Error, LoadError};
@@ -84,9 +87,14 @@ impl Plugin {
 
     fn load_file(path: &Path) -> Result<Plugin, LoadError> {
         let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
-        let module = header
-            .init_root_module::<ProviderModuleRef>()
-            .map_err(|e| classify(path, e))?;
+        let module = match header.init_root_module::<ProviderModuleRef>() {
+            Ok(module) => module,
+            Err(LibraryError::AbiInstability(report)) => match init_older_minor(header) {
+                Some(loaded) => loaded.map_err(|e| classify(path, e))?,
+                None => return Err(classify(path, LibraryError::AbiInstability(report))),
+            },
+            Err(e) => return Err(classify(path, e)),
+        };
         let metadata = (module.metadata())();
         Ok(Plugin {
             module,
@@ -111,6 +119,39 @@ impl Plugin {
             RResult::RErr(e) => Err(e.into()),
         }
     }
+}
+
+/// The root module of a plugin built against an older minor version of this major contract,
+/// or `None` when the plugin is not one or its layout is not a prefix of this host's.
+///
+/// abi_stable's layout check (`init_root_module`) is one-directional: every prefix type (the
+/// root module, the `#[sabi_trait]` vtables) may have *more* fields in the library than the
+/// host expects, never fewer (abi_stable 0.11 `check_fields`: "too many fields";
+/// rodrimati1992/abi_stable_crates#118). So it refuses every plugin built before the host's
+/// contract appended a method (`Provider::auth_status` in 1.1, ...), although abi_stable's own
+/// accessors are made for exactly that case: a field after `#[sabi(last_prefix_field)]` is
+/// read only if the plugin's own vtable has it (its field count travels with the vtable), and
+/// `#[sabi_trait]` runs the method's default body otherwise.
+///
+/// For an older minor the same check is therefore run with the roles swapped: the plugin's
+/// layout as the expected one, the host's as the found one. It passes only when every type the
+/// plugin was built with equals the host's, except that the host's prefix types may have
+/// appended fields, which is what this contract's evolution rules allow a minor version.
+fn init_older_minor(header: &LibHeader) -> Option<Result<ProviderModuleRef, LibraryError>> {
+    let plugin = VersionNumber::new(header.version_strings()).ok()?;
+    let host = VersionNumber::new(ProviderModuleRef::VERSION_STRINGS).ok()?;
+    if plugin.major != host.major || plugin.minor >= host.minor {
+        return None;
+    }
+    let plugin_layout = header.layout()?;
+    check_layout_compatibility(plugin_layout, <ProviderModuleRef as StableAbi>::LAYOUT)
+        .into_result()
+        .ok()?;
+    // SAFETY: the layouts were just checked compatible for a plugin older than the host: every
+    // field both sides have has the same type, and the fields only the host has are appended
+    // prefix-type fields, which abi_stable's accessors check against the plugin's own field
+    // count at run time (a missing `Provider` method runs its default body).
+    Some(unsafe { header.init_root_module_with_unchecked_layout::<ProviderModuleRef>() })
 }
 
 fn is_shared_library(path: &Path) -> bool {
@@ -232,4 +273,65 @@ fn summarize_layout_report(report: &str) -> String {
             format!(" ({})", problems.join(", "))
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    //! What `init_older_minor` relies on, shown on a tiny `#[sabi_trait]` in three versions.
+    #![allow(non_local_definitions, clippy::unnecessary_cast)]
+
+    use abi_stable::abi_stability::check_layout_compatibility;
+    use abi_stable::std_types::RBox;
+    use abi_stable::type_layout::TypeLayout;
+    use abi_stable::StableAbi;
+
+    mod v1_0 {
+        #[abi_stable::sabi_trait]
+        pub trait Probe {
+            #[sabi(last_prefix_field)]
+            fn first(&self) -> u32;
+        }
+    }
+
+    mod v1_1 {
+        #[abi_stable::sabi_trait]
+        pub trait Probe {
+            #[sabi(last_prefix_field)]
+            fn first(&self) -> u32;
+            fn second(&self) -> u32 {
+                0
+            }
+        }
+    }
+
+    /// A 1.0 that changed a method it shares with 1.1.
+    mod v1_0_changed {
+        #[abi_stable::sabi_trait]
+        pub trait Probe {
+            #[sabi(last_prefix_field)]
+            fn first(&self) -> u64;
+        }
+    }
+
+    /// abi_stable's check: `expected` is the loader's layout, `found` the library's.
+    fn compatible(expected: &'static TypeLayout, found: &'static TypeLayout) -> bool {
+        check_layout_compatibility(expected, found).is_ok()
+    }
+
+    #[test]
+    fn abi_stable_accepts_newer_libraries_only_so_older_ones_are_checked_swapped() {
+        let v1_0 = <v1_0::Probe_TO<'static, RBox<()>> as StableAbi>::LAYOUT;
+        let v1_1 = <v1_1::Probe_TO<'static, RBox<()>> as StableAbi>::LAYOUT;
+        let changed = <v1_0_changed::Probe_TO<'static, RBox<()>> as StableAbi>::LAYOUT;
+
+        // A 1.1 host refuses a 1.0 library ("too many fields": the host's vtable has more).
+        assert!(!compatible(v1_1, v1_0));
+        // The swapped check (the library's layout as the expected one) accepts it; it is the
+        // check a 1.0 host loading a 1.1 library makes, which abi_stable accepts.
+        assert!(compatible(v1_0, v1_1));
+        // Swapped, a 1.0 whose shared method differs is still refused.
+        assert!(!compatible(changed, v1_1));
+        // And the forward check refuses it too.
+        assert!(!compatible(v1_1, changed));
+    }
 }
