@@ -40,7 +40,8 @@ pub use converse::{b64, only_body, run, run_with, stream_bodies, text_deltas, Ou
 
 /// The command that builds every cdylib the tests load.
 pub const BUILD_HINT: &str = "run scripts/test (or `cargo build -p bedrock-plugin \
-     -p incompatible-plugin -p incompatible-layout-plugin -p not-a-plugin`) first";
+     -p incompatible-plugin -p incompatible-layout-plugin -p not-a-plugin \
+     -p contract-1-0-plugin`) first";
 
 /// An on-demand text model of the emulator's catalogue: invocable by its base id.
 pub const MODEL: &str = "amazon.nova-micro-v1:0";
@@ -50,6 +51,8 @@ pub const PLUGIN_LIB: &str = "bedrock_plugin";
 pub const INCOMPATIBLE_VERSION_LIB: &str = "incompatible_plugin";
 pub const INCOMPATIBLE_LAYOUT_LIB: &str = "incompatible_layout_plugin";
 pub const NOT_A_PLUGIN_LIB: &str = "not_a_plugin";
+/// A plugin built against the contract as it was at 1.0.0 (tests/fixtures/contract-1-0-plugin).
+pub const CONTRACT_1_0_LIB: &str = "contract_1_0_plugin";
 
 /// Environment variables that would select another credential source, region or endpoint
 /// than the emulator's identity (`AWS_ENDPOINT_URL*` prefixes are removed separately).
