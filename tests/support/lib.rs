@@ -41,7 +41,7 @@ pub use converse::{b64, only_body, run, run_with, stream_bodies, text_deltas, Ou
 /// The command that builds every cdylib the tests load.
 pub const BUILD_HINT: &str = "run scripts/test (or `cargo build -p bedrock-plugin \
      -p incompatible-plugin -p incompatible-layout-plugin -p not-a-plugin \
-     -p contract-1-0-plugin`) first";
+     -p contract-1-0-plugin && cargo build -p host-sdk --examples`) first";
 
 /// An on-demand text model of the emulator's catalogue: invocable by its base id.
 pub const MODEL: &str = "amazon.nova-micro-v1:0";
