@@ -220,10 +220,24 @@ async fn two_hundred_concurrent_streams_from_an_async_host() {
     let provider = provider_for(&emu);
     const STREAMS: usize = 200;
 
+    let threads_before = thread_count();
+    let peak_threads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak_threads.clone(), sampling.clone());
+        std::thread::spawn(move || {
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(thread_count(), std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
     let started = Instant::now();
     let results =
         futures::future::join_all((0..STREAMS).map(|n| run_one(provider.clone(), n))).await;
     let elapsed = started.elapsed();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    sampler.join().unwrap();
 
     let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     assert!(
@@ -238,6 +252,24 @@ async fn two_hundred_concurrent_streams_from_an_async_host() {
         elapsed < Duration::from_secs(10),
         "200 streams took {elapsed:?}: they did not run concurrently"
     );
+    // Streams are tasks on the plugin's runtime, not threads: the process barely grows.
+    let peak = peak_threads.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        peak < threads_before + 16,
+        "{STREAMS} streams took the process from {threads_before} to {peak} threads"
+    );
+}
+
+/// The process's current number of threads (Linux), for the test above.
+fn thread_count() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .expect("/proc/self/status has a Threads line")
 }
 
 #[test]
