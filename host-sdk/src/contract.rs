@@ -10,6 +10,11 @@
 //!   traits after their `#[sabi(last_prefix_field)]` method;
 //! - add optional fields to the JSON documents (configuration, request, completion).
 //!
+//! What each minor added: 1.1 `Provider::auth_status`; 1.2 `Provider::config_warnings`; 1.3
+//! `Provider::take_notices`; 1.4 the log bridge: the root-module field
+//! [`ProviderModule::set_log_sink`] (`#[sabi(missing_field(option))]`: `None` in a plugin built
+//! before 1.4) and the [`LogSink`] trait it takes.
+//!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of
 //! [`crate::request`]): they cross once per
@@ -51,6 +56,13 @@ pub struct ProviderModule {
     /// network call. An empty document means "all defaults".
     #[sabi(last_prefix_field)]
     pub new_provider: extern "C" fn(config: RStr<'_>) -> RResult<ProviderBox, ProviderError>,
+    /// Since 1.4: routes the plugin's own logs to the host. A plugin is a separate binary
+    /// with its own copy of its logging library, so no host logger sees what it logs unless
+    /// the host hands it a sink here. Process-wide (a plugin has one logger); a later call
+    /// replaces the sink. Read through the accessor, which is `None` for a plugin built
+    /// against an earlier minor.
+    #[sabi(missing_field(option))]
+    pub set_log_sink: extern "C" fn(sink: LogSinkBox),
 }
 
 impl RootModule for ProviderModuleRef {
@@ -252,6 +264,64 @@ pub struct AuthStatus {
     /// The outcome of a cheap authenticated call: what succeeded, or why it failed.
     pub check: RResult<RString, ProviderError>,
 }
+
+/// The severity of a log record, most severe first.
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+    Trace = 5,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "ERROR",
+            LogLevel::Warn => "WARN",
+            LogLevel::Info => "INFO",
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Trace => "TRACE",
+        }
+    }
+}
+
+impl std::fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One log record from a plugin, borrowed for the duration of [`LogSink::log`].
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogRecord<'a> {
+    pub level: LogLevel,
+    /// Where the record comes from, in the plugin's terms (a Rust plugin: the module path,
+    /// such as `bedrock_plugin::stream`).
+    pub target: RStr<'a>,
+    /// The whole line: the message followed by its fields (`key=value`), already formatted.
+    pub message: RStr<'a>,
+}
+
+/// Since 1.4: the host's side of the log bridge (see [`ProviderModule::set_log_sink`]).
+/// Called from any plugin thread, concurrently, so it must be cheap and must not block for
+/// long; it must not call back into the plugin.
+#[sabi_trait]
+pub trait LogSink: Send + Sync {
+    /// The most verbose level the host may want, or `RNone` for nothing at all: records below
+    /// it are dropped in the plugin before they are formatted.
+    fn max_level(&self) -> ROption<LogLevel>;
+    /// Whether the host wants records of `level` from `target`. The plugin may cache the
+    /// answer per log statement for as long as this sink is installed, so it must not change
+    /// (a host whose filter changes installs a new sink).
+    fn enabled(&self, level: LogLevel, target: RStr<'_>) -> bool;
+    #[sabi(last_prefix_field)]
+    fn log(&self, record: &LogRecord<'_>);
+}
+pub type LogSinkBox = LogSink_TO<'static, RBox<()>>;
 
 /// Receives an auth status; called exactly once.
 #[sabi_trait]
