@@ -34,8 +34,8 @@ pub mod plugin;
 pub mod request;
 
 pub use contract::{
-    AuthStatus, ModelCost, ModelInfo, ModelSource, ProviderError, ProviderMetadata, SinkFlow,
-    StreamEvent, Usage, CONTRACT_VERSION,
+    AuthStatus, LogLevel, ModelCost, ModelInfo, ModelSource, ProviderError, ProviderMetadata,
+    SinkFlow, StreamEvent, Usage, CONTRACT_VERSION,
 };
 pub use error::{Error, ErrorKind, LoadError, StreamError};
 pub use host::{Canceller, Event, EventStream, Provider, RunningStream};

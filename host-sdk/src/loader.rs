@@ -5,15 +5,20 @@
 //! must be able to load several providers side by side. Loaded libraries are never unloaded
 //! (`abi_stable`'s rule: code and statics of a plugin may be referenced until exit).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use abi_stable::abi_stability::check_layout_compatibility;
 use abi_stable::library::{lib_header_from_path, LibHeader, LibraryError, RootModule};
 use abi_stable::sabi_types::VersionNumber;
-use abi_stable::std_types::RResult;
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{ROption, RResult, RStr};
 use abi_stable::StableAbi;
 
-use crate::contract::{ProviderMetadata, ProviderModuleRef, CONTRACT_VERSION};
+use crate::contract::{
+    LogLevel, LogRecord, LogSink, LogSink_TO, ProviderMetadata, ProviderModuleRef,
+    CONTRACT_VERSION,
+};
 use crate::error::{Error, LoadError};
 use crate::host::Provider;
 
@@ -118,6 +123,78 @@ impl Plugin {
             RResult::ROk(provider) => Ok(Provider::from_raw(provider)),
             RResult::RErr(e) => Err(e.into()),
         }
+    }
+
+    /// Routes the plugin's logs to `log(level, target, message)`, every level (contract 1.4).
+    /// Returns `false`, and does nothing, when the plugin was built before 1.4 and cannot.
+    /// See [`Plugin::set_log_sink_filtered`].
+    pub fn set_log_sink(
+        &self,
+        log: impl Fn(LogLevel, &str, &str) + Send + Sync + 'static,
+    ) -> bool {
+        self.set_log_sink_filtered(Some(LogLevel::Trace), |_, _| true, log)
+    }
+
+    /// Routes the plugin's logs to `log(level, target, message)` (`message` is the formatted
+    /// line, fields included), for the records `enabled(level, target)` accepts at
+    /// `max_level` or more severe (`None`: no records). The plugin asks `enabled` once per
+    /// log statement and keeps the answer while this sink is installed, so it should depend
+    /// only on its arguments; records the host drops are never formatted.
+    ///
+    /// The sink is process-wide for the plugin's library (loading the same file twice gives
+    /// the same library), and a later call replaces it. The callbacks run on the plugin's
+    /// threads, concurrently; a panic in them is caught (the record is dropped, `enabled`
+    /// counts as `false`). Returns `false` when the plugin predates contract 1.4.
+    pub fn set_log_sink_filtered(
+        &self,
+        max_level: Option<LogLevel>,
+        enabled: impl Fn(LogLevel, &str) -> bool + Send + Sync + 'static,
+        log: impl Fn(LogLevel, &str, &str) + Send + Sync + 'static,
+    ) -> bool {
+        let Some(set_log_sink) = self.module.set_log_sink() else {
+            return false;
+        };
+        let sink = GuardedLogSink {
+            max_level,
+            enabled,
+            log,
+        };
+        set_log_sink(LogSink_TO::from_value(sink, TD_Opaque));
+        true
+    }
+
+    /// Whether the plugin can take a log sink (built against contract 1.4 or later).
+    pub fn supports_log_sink(&self) -> bool {
+        self.module.set_log_sink().is_some()
+    }
+}
+
+/// Adapts host closures to the ABI log sink; a panic must never unwind into the plugin.
+struct GuardedLogSink<E, L> {
+    max_level: Option<LogLevel>,
+    enabled: E,
+    log: L,
+}
+
+impl<E, L> LogSink for GuardedLogSink<E, L>
+where
+    E: Fn(LogLevel, &str) -> bool + Send + Sync,
+    L: Fn(LogLevel, &str, &str) + Send + Sync,
+{
+    fn max_level(&self) -> ROption<LogLevel> {
+        self.max_level.into()
+    }
+
+    fn enabled(&self, level: LogLevel, target: RStr<'_>) -> bool {
+        self.max_level.is_some_and(|max| level <= max)
+            && catch_unwind(AssertUnwindSafe(|| (self.enabled)(level, target.as_str())))
+                .unwrap_or(false)
+    }
+
+    fn log(&self, record: &LogRecord<'_>) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            (self.log)(record.level, record.target.as_str(), record.message.as_str())
+        }));
     }
 }
 
