@@ -8,14 +8,15 @@
 //! source and region, [`clients`] builds the SDK clients, [`discovery`] (with [`profiles`] and
 //! [`families`]) lists invocable models, [`translate`] turns requests into ConverseStream
 //! calls, [`stream`] maps the event stream back, [`errors`] names every failure, and
-//! [`runtime`] owns the one tokio runtime.
+//! [`runtime`] owns the one tokio runtime; [`logging`] forwards the plugin's `tracing` events to
+//! the host's log sink (contract 1.4).
 
 use abi_stable::export_root_module;
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr, RVec};
 use host_sdk::contract::{
-    ProviderBox, ProviderMetadata, ProviderModule, ProviderModuleRef, Provider_TO,
+    LogSinkBox, ProviderBox, ProviderMetadata, ProviderModule, ProviderModuleRef, Provider_TO,
 };
 use host_sdk::plugin::guard;
 use host_sdk::{ProviderError, CONTRACT_VERSION};
@@ -27,6 +28,7 @@ pub mod credentials;
 pub mod discovery;
 pub mod errors;
 pub mod families;
+pub mod logging;
 pub mod profiles;
 pub mod provider;
 pub mod runtime;
@@ -39,6 +41,7 @@ pub fn root_module() -> ProviderModuleRef {
     ProviderModule {
         metadata: plugin_metadata,
         new_provider,
+        set_log_sink,
     }
     .leak_into_prefix()
 }
@@ -77,4 +80,12 @@ extern "C" fn new_provider(config: RStr<'_>) -> RResult<ProviderBox, ProviderErr
         provider::BedrockProvider::new(config.as_str())
             .map(|p| Provider_TO::from_value(p, TD_Opaque))
     })
+}
+
+extern "C" fn set_log_sink(sink: LogSinkBox) {
+    // `install` catches its own panics; the guard is the boundary's rule, kept for symmetry.
+    let _ = guard("set_log_sink", || {
+        logging::install(sink);
+        Ok(())
+    });
 }
