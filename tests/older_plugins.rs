@@ -3,7 +3,8 @@
 //! host-sdk 1.0.0's contract, whose `Provider` vtable ends at `converse_stream`; the current
 //! host-sdk must load it through `Plugin::load`, use everything 1.0 had, and answer the methods
 //! added since (`auth_status` 1.1, `config_warnings` 1.2, `take_notices` 1.3) with their
-//! default bodies instead of calling past the end of the plugin's vtable.
+//! default bodies instead of calling past the end of the plugin's vtable; the root-module field
+//! added in 1.4 (`set_log_sink`) reads as missing, so `Plugin::set_log_sink` returns false.
 
 use std::sync::{Arc, Mutex};
 
@@ -151,6 +152,38 @@ fn methods_added_after_1_0_answer_with_their_defaults() {
     // 1.1: an `unsupported` error naming the contract the plugin was built against.
     assert_unsupported_auth(provider.auth_status());
     assert_unsupported_auth(futures::executor::block_on(provider.auth_status_async()));
+}
+
+#[test]
+fn a_1_0_plugin_takes_no_log_sink_and_nothing_breaks() {
+    let plugin = plugin_1_0();
+    assert!(!plugin.supports_log_sink());
+    let called = Arc::new(Mutex::new(0_u32));
+    let count = called.clone();
+    assert!(
+        !plugin.set_log_sink(move |_, _, _| *count.lock().unwrap() += 1),
+        "a 1.0 plugin has no set_log_sink: the host is told, nothing is called"
+    );
+    assert!(!plugin.set_log_sink_filtered(
+        Some(host_sdk::LogLevel::Warn),
+        |_, _| true,
+        |_, _, _| {}
+    ));
+
+    let provider = plugin
+        .new_provider("")
+        .expect("any configuration is accepted");
+    let completion = provider
+        .converse(&ConverseRequest::user_text(MODEL_ID, "Hi"), |_| {
+            SinkFlow::Continue
+        })
+        .expect("the stream completes");
+    assert_eq!(completion.message.text(), ANSWER);
+    assert_eq!(*called.lock().unwrap(), 0);
+
+    // The current plugin, loaded in the same process, does take one.
+    let current = Plugin::load(artifact(PLUGIN_LIB)).expect("the current plugin loads");
+    assert!(current.supports_log_sink());
 }
 
 #[test]
