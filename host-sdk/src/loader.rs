@@ -10,14 +10,13 @@ use std::path::{Path, PathBuf};
 
 use abi_stable::abi_stability::check_layout_compatibility;
 use abi_stable::library::{lib_header_from_path, LibHeader, LibraryError, RootModule};
-use abi_stable::sabi_types::VersionNumber;
 use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::sabi_types::VersionNumber;
 use abi_stable::std_types::{ROption, RResult, RStr};
 use abi_stable::StableAbi;
 
 use crate::contract::{
-    LogLevel, LogRecord, LogSink, LogSink_TO, ProviderMetadata, ProviderModuleRef,
-    CONTRACT_VERSION,
+    LogLevel, LogRecord, LogSink, LogSink_TO, ProviderMetadata, ProviderModuleRef, CONTRACT_VERSION,
 };
 use crate::error::{Error, LoadError};
 use crate::host::Provider;
@@ -128,10 +127,7 @@ impl Plugin {
     /// Routes the plugin's logs to `log(level, target, message)`, every level (contract 1.4).
     /// Returns `false`, and does nothing, when the plugin was built before 1.4 and cannot.
     /// See [`Plugin::set_log_sink_filtered`].
-    pub fn set_log_sink(
-        &self,
-        log: impl Fn(LogLevel, &str, &str) + Send + Sync + 'static,
-    ) -> bool {
+    pub fn set_log_sink(&self, log: impl Fn(LogLevel, &str, &str) + Send + Sync + 'static) -> bool {
         self.set_log_sink_filtered(Some(LogLevel::Trace), |_, _| true, log)
     }
 
@@ -193,7 +189,11 @@ where
 
     fn log(&self, record: &LogRecord<'_>) {
         let _ = catch_unwind(AssertUnwindSafe(|| {
-            (self.log)(record.level, record.target.as_str(), record.message.as_str())
+            (self.log)(
+                record.level,
+                record.target.as_str(),
+                record.message.as_str(),
+            )
         }));
     }
 }

@@ -85,7 +85,9 @@ fn wanted(meta: &Metadata<'_>) -> bool {
         return false;
     };
     catch_unwind(AssertUnwindSafe(|| {
-        sink.max_level().into_option().is_some_and(|max| level <= max)
+        sink.max_level()
+            .into_option()
+            .is_some_and(|max| level <= max)
             && sink.enabled(level, RStr::from_str(meta.target()))
     }))
     .unwrap_or(false)
