@@ -298,8 +298,10 @@ impl PluginConfig {
                 .unwrap_or_default();
             config_error(format!("`{}`{at}: {message}", PathDisplay(&path)))
         })?;
+        // The host gets these through `Provider::config_warnings` and shows them; at WARN they
+        // would reach a host that bridges the plugin's logs (contract 1.4) a second time.
         for w in &config.warnings {
-            tracing::warn!("{w}");
+            tracing::debug!("configuration warning: {w}");
         }
         Ok(config)
     }
