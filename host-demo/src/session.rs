@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use host_sdk::{ErrorKind, Plugin, Provider};
+use host_sdk::{ErrorKind, LogLevel, Plugin, Provider};
 
 use crate::cli::GlobalOpts;
 use crate::config_file::{model_id_for, ConfigFile};
@@ -28,7 +28,63 @@ pub fn load_plugin(global: &GlobalOpts) -> CliResult<Plugin> {
         None => default_plugin_path()?,
     };
     tracing::debug!(path = %path.display(), "loading plugin");
-    Plugin::load(&path).map_err(|e| CliError::load(&e))
+    let plugin = Plugin::load(&path).map_err(|e| CliError::load(&e))?;
+    if !forward_plugin_logs(&plugin) {
+        tracing::debug!(
+            contract = %plugin.metadata().contract_version,
+            "the plugin predates contract 1.4: its own logs are not available"
+        );
+    }
+    Ok(plugin)
+}
+
+/// Routes the plugin's logs into this process's `tracing` (contract 1.4), so `-v`, `-vv` and
+/// `RUST_LOG` (with the plugin's own targets, e.g. `RUST_LOG=bedrock_plugin::stream=debug`)
+/// show them like the host's. The plugin asks the filter once per log statement, so the
+/// filter installed by `init_logging` (which does not change afterwards) answers, and records
+/// it drops are never formatted in the plugin. False when the plugin predates 1.4.
+pub fn forward_plugin_logs(plugin: &Plugin) -> bool {
+    use tracing::level_filters::LevelFilter;
+    use tracing_log::AsTrace;
+
+    let max_level = match LevelFilter::current().into_level() {
+        None => None,
+        Some(tracing::Level::ERROR) => Some(LogLevel::Error),
+        Some(tracing::Level::WARN) => Some(LogLevel::Warn),
+        Some(tracing::Level::INFO) => Some(LogLevel::Info),
+        Some(tracing::Level::DEBUG) => Some(LogLevel::Debug),
+        Some(_) => Some(LogLevel::Trace),
+    };
+    plugin.set_log_sink_filtered(
+        max_level,
+        |level, target| {
+            let metadata = log::Metadata::builder()
+                .level(log_level(level))
+                .target(target)
+                .build();
+            tracing::dispatcher::get_default(|d| d.enabled(&metadata.as_trace()))
+        },
+        |level, target, message| {
+            // Checks the filter again and keeps the plugin's target for display and filtering.
+            let _ = tracing_log::format_trace(
+                &log::Record::builder()
+                    .level(log_level(level))
+                    .target(target)
+                    .args(format_args!("{message}"))
+                    .build(),
+            );
+        },
+    )
+}
+
+fn log_level(level: LogLevel) -> log::Level {
+    match level {
+        LogLevel::Error => log::Level::Error,
+        LogLevel::Warn => log::Level::Warn,
+        LogLevel::Info => log::Level::Info,
+        LogLevel::Debug => log::Level::Debug,
+        LogLevel::Trace => log::Level::Trace,
+    }
 }
 
 /// A configured provider and what it took to get there.

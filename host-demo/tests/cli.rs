@@ -158,6 +158,57 @@ fn chat_shows_reasoning_tool_calls_and_retries() {
 }
 
 #[test]
+fn chat_with_vv_shows_the_plugins_own_log_lines_on_stderr() {
+    let scenario = r#"EMULATOR_SCENARIO {"text":"Here.","throttleFirst":1}"#;
+    let ran = ok("chat-vv", &["--emulator", "-vv", "chat", scenario]);
+    assert!(ran.stdout.contains("Here."), "{}", ran.stdout);
+    // Contract 1.4: the plugin's tracing events reach host-demo's subscriber with their level
+    // and the plugin's own target.
+    let line = |level: &str, target: &str, text: &str| {
+        ran.stderr
+            .lines()
+            .any(|l| l.contains(level) && l.contains(target) && l.contains(text))
+    };
+    assert!(
+        line(
+            "INFO",
+            "bedrock_plugin::stream",
+            "ConverseStream attempt 1 failed"
+        ),
+        "the retry is logged by the plugin:\n{}",
+        ran.stderr
+    );
+    assert!(
+        line(
+            "DEBUG",
+            "bedrock_plugin::provider",
+            "Bedrock provider configured"
+        ),
+        "{}",
+        ran.stderr
+    );
+
+    // RUST_LOG selects by the plugin's targets; without -v nothing of the plugin shows.
+    let mut cmd = host_demo("chat-rust-log");
+    cmd.env("RUST_LOG", "bedrock_plugin::provider=debug")
+        .args(["--emulator", "chat", scenario]);
+    let ran = run(cmd);
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("Bedrock provider configured"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !ran.stderr.contains("ConverseStream attempt"),
+        "{}",
+        ran.stderr
+    );
+    let ran = ok("chat-quiet", &["--emulator", "chat", scenario]);
+    assert!(!ran.stderr.contains("bedrock_plugin"), "{}", ran.stderr);
+}
+
+#[test]
 fn chat_uses_the_primary_model_from_the_config() {
     let config = write_config(
         "primary",
