@@ -14,7 +14,7 @@
 //!
 //! `--emulator` runs the Bedrock emulator in-process, so all of it works without an AWS
 //! account. Errors are one clear message and a non-zero exit code; logs go to stderr
-//! (`-v`, `RUST_LOG`).
+//! (`-v`, `RUST_LOG`), the plugin's own included (contract 1.4, see `session::forward_plugin_logs`).
 
 mod cli;
 mod commands;
