@@ -189,7 +189,7 @@ fn a_1_0_plugin_takes_no_log_sink_and_nothing_breaks() {
 #[test]
 fn a_1_0_plugin_and_a_current_plugin_work_side_by_side() {
     // abi_stable keeps one process-wide view of every prefix type (the vtables); loading a
-    // plugin with the full 1.3 `Provider` vtable and one with the 1.0 prefix in the same
+    // plugin with the current full `Provider` vtable and one with the 1.0 prefix in the same
     // process, in either order, must leave both usable.
     let current = Plugin::load(artifact(PLUGIN_LIB)).expect("the current plugin loads");
     let old = provider_1_0();
