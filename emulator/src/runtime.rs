@@ -244,6 +244,9 @@ fn stream_response(
         events_list.truncate(keep);
     }
     let mut encoded = events::encode_events(&events_list);
+    // The JSON values take several times the memory of their frames: a 100,000-event answer
+    // would otherwise hold both at once.
+    drop(events_list);
     let mut stall: Option<(usize, u64)> = None;
     let mut cut = false;
     match fault {
@@ -273,8 +276,8 @@ fn stream_response(
         // Pre-encoded and sent in large chunks so huge answers are limited by the client only.
         let total: usize = encoded.iter().map(Bytes::len).sum();
         let mut all = BytesMut::with_capacity(total);
-        for frame in &encoded {
-            all.extend_from_slice(frame);
+        for frame in encoded {
+            all.extend_from_slice(&frame);
         }
         let all = all.freeze();
         return (send_in_chunks(all.clone(), content_type), Some(all));
