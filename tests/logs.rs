@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use e2e_tests::{
-    init, plugin, provider_with, run, scripted_request, start_emulator, FAST_RETRIES, MODEL,
+    init, plugin, provider_with, run, scripted_request, start_emulator, DELIBERATE_PANIC,
+    FAST_RETRIES, MODEL,
 };
 use host_sdk::LogLevel;
 use serde_json::json;
@@ -169,7 +170,9 @@ fn the_hosts_filter_is_asked_once_per_statement_not_per_record() {
 fn a_panicking_sink_breaks_nothing() {
     let _serial = serial();
     init();
-    assert!(plugin().set_log_sink(|_, _, _| panic!("the host's logger is broken")));
+    assert!(
+        plugin().set_log_sink(|_, _, _| panic!("the host's logger is broken {DELIBERATE_PANIC}"))
+    );
     throttled_stream();
     // Leave a quiet sink for whatever runs next in this process.
     assert!(plugin().set_log_sink_filtered(None, |_, _| false, |_, _, _| {}));

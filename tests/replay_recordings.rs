@@ -1,12 +1,12 @@
 //! Issue #4, proof against real traffic: every recorded ConverseStream body in
-//! `../shared/recorded/extracted/` is served byte for byte (through the emulator's raw
+//! `tests/recordings/extracted/` is served byte for byte (through the emulator's raw
 //! responses) as the answer to the real plugin's request, and what the host receives must
 //! match the recording's decoded events: text per block, reasoning and signatures, redacted
 //! blocks, tool calls with their full input, stop reason, usage with cache tokens and latency.
 //! The recorded error responses must become the right typed errors.
 //!
-//! The recordings live outside the repository (`RECORDINGS_DIR` overrides the location); a
-//! missing directory is a failure, never a skip.
+//! The recordings are third-party data kept in the repository (`tests/recordings/README.md`
+//! says where each came from).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,15 +21,7 @@ use serde_json::{json, Value};
 const MODEL: &str = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 
 fn recordings_dir() -> PathBuf {
-    let dir = std::env::var_os("RECORDINGS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/recorded"));
-    assert!(
-        dir.join("extracted").is_dir(),
-        "the recordings are missing at {} (set RECORDINGS_DIR)",
-        dir.display()
-    );
-    dir
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("recordings")
 }
 
 /// What one content block amounts to, for comparing a recording with what the host saw.

@@ -746,10 +746,9 @@ async fn scenario_sources_and_precedence() {
 #[tokio::test]
 async fn replays_raw_recordings() {
     let emu = start();
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/recorded/extracted");
+    let dir = recordings_dir().join("extracted");
     let bin = std::fs::read(dir.join("test_bedrock_model_thinking_part_stream.yaml.0.bin"))
-        .expect("shared/recorded must exist next to the workspace");
+        .expect("the recordings are in tests/recordings");
     let model = "us.anthropic.claude-sonnet-4-20250514-v1:0";
     emu.set_raw_response(model, RawResponse::event_stream(bin.clone()));
     let client = runtime(&emu);

@@ -11,6 +11,11 @@ use emulator::{Emulator, EmulatorConfig, RunningEmulator};
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The real Bedrock traffic kept in the repository (`tests/recordings/`, see its README).
+pub fn recordings_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/recordings")
+}
+
 pub fn start() -> RunningEmulator {
     start_with(EmulatorConfig::default())
 }
