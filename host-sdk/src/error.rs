@@ -178,6 +178,9 @@ pub enum LoadError {
     NoPluginInDirectory { dir: PathBuf, tried: String },
     #[error("{path} is not a provider plugin: {reason}")]
     NotAPlugin { path: PathBuf, reason: String },
+    /// The file's own headers say it is incomplete: refused before the system loader maps it.
+    #[error("{path} cannot be loaded: {reason}; reinstall or rebuild the plugin")]
+    Damaged { path: PathBuf, reason: String },
     #[error(
         "{path} was built for provider contract {plugin_version}, but this host speaks \
          {host_version}: rebuild the plugin against host-sdk {host_major}.x"

@@ -191,6 +191,18 @@ impl Provider {
         request: &ConverseRequest,
         sink: S,
     ) -> Result<StreamControlBox, Error> {
+        if request
+            .json_values()
+            .any(|v| crate::request::json_deeper_than(v, crate::request::MAX_JSON_DEPTH))
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidRequest,
+                format!(
+                    "a JSON value in the request (tool input or schema, tool result, extra) nests more than {} levels deep",
+                    crate::request::MAX_JSON_DEPTH
+                ),
+            ));
+        }
         let json = serde_json::to_string(request).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidRequest,

@@ -28,6 +28,7 @@
 
 pub mod contract;
 pub mod error;
+mod file_check;
 pub mod host;
 pub mod loader;
 pub mod plugin;

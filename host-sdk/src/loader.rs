@@ -8,6 +8,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+use abi_stable::abi_stability::abi_checking::{self, AbiInstability, AbiInstabilityErrors};
 use abi_stable::abi_stability::check_layout_compatibility;
 use abi_stable::library::{lib_header_from_path, LibHeader, LibraryError, RootModule};
 use abi_stable::sabi_trait::TD_Opaque;
@@ -19,6 +20,7 @@ use crate::contract::{
     LogLevel, LogRecord, LogSink, LogSink_TO, ProviderMetadata, ProviderModuleRef, CONTRACT_VERSION,
 };
 use crate::error::{Error, LoadError};
+use crate::file_check::{check_object_file, FileProblem};
 use crate::host::Provider;
 
 /// A loaded provider plugin. Cheap to clone; the library stays loaded for the process lifetime.
@@ -40,6 +42,11 @@ impl std::fmt::Debug for Plugin {
 
 impl Plugin {
     /// Loads the plugin at `path`, or the first plugin found in `path` if it is a directory.
+    ///
+    /// A relative path (even a bare `libfoo.so`) means that file under the current directory,
+    /// never a library of the same name on the system's search path. The file's headers are
+    /// checked before the system loader maps it, so a truncated file is a [`LoadError`], not a
+    /// crash.
     pub fn load(path: impl AsRef<Path>) -> Result<Plugin, LoadError> {
         let path = path.as_ref();
         if path.is_dir() {
@@ -90,6 +97,22 @@ impl Plugin {
     }
 
     fn load_file(path: &Path) -> Result<Plugin, LoadError> {
+        // The system loader searches its library path for a name without a slash: hand it
+        // the absolute path of exactly the file that is checked here.
+        let path = &std::path::absolute(path).map_err(|e| LoadError::NotAPlugin {
+            path: path.to_owned(),
+            reason: format!("its absolute path cannot be formed ({e})"),
+        })?;
+        check_object_file(path).map_err(|problem| match problem {
+            FileProblem::NotALibrary(reason) => LoadError::NotAPlugin {
+                path: path.clone(),
+                reason,
+            },
+            FileProblem::Truncated(reason) => LoadError::Damaged {
+                path: path.clone(),
+                reason,
+            },
+        })?;
         let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
         let module = match header.init_root_module::<ProviderModuleRef>() {
             Ok(module) => module,
@@ -221,7 +244,16 @@ fn init_older_minor(header: &LibHeader) -> Option<Result<ProviderModuleRef, Libr
         return None;
     }
     let plugin_layout = header.layout()?;
-    check_layout_compatibility(plugin_layout, <ProviderModuleRef as StableAbi>::LAYOUT)
+    let host_layout = <ProviderModuleRef as StableAbi>::LAYOUT;
+    // Swapping the roles also swaps abi_stable's other one-directional checks (a
+    // non-exhaustive enum's variants, interface extra checks such as supertraits), so the
+    // swap alone would accept more than an older minor. The forward check must therefore fail
+    // for one reason only: prefix types of the host with more fields than the plugin's.
+    let forward = abi_checking::check_layout_compatibility(host_layout, plugin_layout).err()?;
+    if !only_fewer_prefix_fields(&forward) {
+        return None;
+    }
+    check_layout_compatibility(plugin_layout, host_layout)
         .into_result()
         .ok()?;
     // SAFETY: the layouts were just checked compatible for a plugin older than the host: every
@@ -229,6 +261,17 @@ fn init_older_minor(header: &LibHeader) -> Option<Result<ProviderModuleRef, Libr
     // prefix-type fields, which abi_stable's accessors check against the plugin's own field
     // count at run time (a missing `Provider` method runs its default body).
     Some(unsafe { header.init_root_module_with_unchecked_layout::<ProviderModuleRef>() })
+}
+
+/// Whether every difference the forward check found (host expected, plugin found) is a field
+/// count where the host has more: what appending prefix-type fields in a minor produces.
+/// A non-prefix type with more fields in the host also reports this, but the swapped check
+/// refuses that one (only prefix types may have fewer fields on the expected side).
+fn only_fewer_prefix_fields(report: &AbiInstabilityErrors) -> bool {
+    let mut differences = report.errors.iter().flat_map(|e| e.errs.iter()).peekable();
+    differences.peek().is_some()
+        && differences
+            .all(|d| matches!(d, AbiInstability::FieldCountMismatch(ef) if ef.expected > ef.found))
 }
 
 fn is_shared_library(path: &Path) -> bool {
@@ -357,6 +400,8 @@ mod tests {
     //! What `init_older_minor` relies on, shown on a tiny `#[sabi_trait]` in three versions.
     #![allow(non_local_definitions, clippy::unnecessary_cast)]
 
+    use super::only_fewer_prefix_fields;
+    use abi_stable::abi_stability::abi_checking;
     use abi_stable::abi_stability::check_layout_compatibility;
     use abi_stable::std_types::RBox;
     use abi_stable::type_layout::TypeLayout;
@@ -410,5 +455,37 @@ mod tests {
         assert!(!compatible(changed, v1_1));
         // And the forward check refuses it too.
         assert!(!compatible(v1_1, changed));
+    }
+
+    #[test]
+    fn the_older_minor_path_accepts_only_appended_prefix_fields() {
+        let v1_0 = <v1_0::Probe_TO<'static, RBox<()>> as StableAbi>::LAYOUT;
+        let v1_1 = <v1_1::Probe_TO<'static, RBox<()>> as StableAbi>::LAYOUT;
+        let changed = <v1_0_changed::Probe_TO<'static, RBox<()>> as StableAbi>::LAYOUT;
+        let forward = |host, plugin| abi_checking::check_layout_compatibility(host, plugin);
+
+        // A 1.1 host and a 1.0 plugin differ only by the appended method.
+        assert!(only_fewer_prefix_fields(&forward(v1_1, v1_0).unwrap_err()));
+        // A changed method is another difference: refused, whatever the swapped check says.
+        assert!(!only_fewer_prefix_fields(
+            &forward(v1_1, changed).unwrap_err()
+        ));
+        // A plain struct with a field fewer in the plugin is not a prefix type.
+        #[repr(C)]
+        #[derive(StableAbi)]
+        struct Two {
+            a: u32,
+            b: u32,
+        }
+        #[repr(C)]
+        #[derive(StableAbi)]
+        struct One {
+            a: u32,
+        }
+        let struct_report = forward(Two::LAYOUT, One::LAYOUT).unwrap_err();
+        assert!(
+            !only_fewer_prefix_fields(&struct_report) || !compatible(One::LAYOUT, Two::LAYOUT),
+            "a non-prefix struct must be refused by one of the two checks"
+        );
     }
 }

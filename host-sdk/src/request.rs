@@ -35,7 +35,54 @@ pub struct ConverseRequest {
     pub metadata: Vec<(String, String)>,
 }
 
+/// How deeply a JSON value inside a request (tool input, tool schema, tool result, `extra`)
+/// may nest. Serialising and parsing recurse once per level, so a value nested tens of
+/// thousands deep would overflow the stack; no real schema or tool input comes near this.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// Whether `value` nests arrays and objects more than `limit` levels deep. Iterative, so it
+/// is safe on any value.
+pub fn json_deeper_than(value: &Value, limit: usize) -> bool {
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth + 1 > limit {
+            return true;
+        }
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    false
+}
+
 impl ConverseRequest {
+    /// Every free-form JSON value the request carries.
+    pub fn json_values(&self) -> impl Iterator<Item = &Value> {
+        let in_messages = self
+            .messages
+            .iter()
+            .flat_map(|m| m.content.iter())
+            .flat_map(|block| -> Box<dyn Iterator<Item = &Value> + '_> {
+                match block {
+                    ContentBlock::ToolUse { input, .. } => Box::new(std::iter::once(input)),
+                    ContentBlock::ToolResult { content, .. } => {
+                        Box::new(content.iter().filter_map(|c| match c {
+                            ToolResultContent::Json { value } => Some(value),
+                            _ => None,
+                        }))
+                    }
+                    _ => Box::new(std::iter::empty()),
+                }
+            });
+        self.extra
+            .iter()
+            .chain(self.tools.iter().map(|t| &t.input_schema))
+            .chain(in_messages)
+    }
+
     /// A one-turn request: a single user message with `prompt` as text.
     pub fn user_text(model: impl Into<String>, prompt: impl Into<String>) -> Self {
         Self {

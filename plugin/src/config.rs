@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config_keys::{scan_keys, PathDisplay, Seg};
+use crate::config_keys::{scan_keys, too_deep, PathDisplay, Seg, MAX_CONFIG_DEPTH};
 use crate::errors::config_error;
 use host_sdk::ProviderError;
 use serde_path_to_error::Segment;
@@ -250,6 +250,11 @@ impl PluginConfig {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
+        if let Some((line, column)) = too_deep(text, MAX_CONFIG_DEPTH) {
+            return Err(config_error(format!(
+                "the configuration nests objects and arrays more than {MAX_CONFIG_DEPTH} levels deep (line {line}, column {column}); configuration documents need far fewer"
+            )));
+        }
         // Syntax first, so that a syntax error is not blamed on whichever key was being read.
         if let Err(e) = json5::from_str::<serde::de::IgnoredAny>(text) {
             let at = e
@@ -336,6 +341,13 @@ impl PluginConfig {
             (discovery("baseUrl"), &self.discovery.base_url),
         ] {
             if let Some(url) = url {
+                // Never echo such a URL: it holds a secret.
+                if has_user_info(url) {
+                    return Err((
+                        path,
+                        "must not contain credentials (`user:password@`): Bedrock requests are signed with the AWS credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, AWS_BEARER_TOKEN_BEDROCK or a role), and a proxy's credentials belong in HTTPS_PROXY".into(),
+                    ));
+                }
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     return Err((
                         path,
@@ -471,6 +483,17 @@ fn strip_position(message: &str) -> String {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
     }
+}
+
+/// Whether a URL carries user information (`scheme://user:password@host`): an `@` in its
+/// authority, which ends at the first `/`, `?` or `#` after the scheme.
+fn has_user_info(url: &str) -> bool {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or(after_scheme);
+    authority.contains('@')
 }
 
 #[cfg(test)]

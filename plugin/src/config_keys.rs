@@ -9,7 +9,38 @@ use std::fmt;
 
 use jsonc_parser::ast::Value;
 use jsonc_parser::common::Ranged;
-use jsonc_parser::{parse_to_ast, CollectOptions, ParseOptions};
+use jsonc_parser::tokens::Token;
+use jsonc_parser::{parse_to_ast, CollectOptions, ParseOptions, Scanner, ScannerOptions};
+
+/// How deeply objects and arrays may nest in a configuration document. The gateway's
+/// documents nest under ten levels; the parsers recurse once per level, on the host's
+/// thread, so a hostile or broken document nested thousands deep would overflow its stack.
+pub const MAX_CONFIG_DEPTH: usize = 64;
+
+/// The 1-based line and column (in chars) where `text` opens its `limit + 1`-th nested
+/// level, if it does. Counted
+/// with jsonc-parser's scanner, which walks tokens without recursion (strings and comments
+/// are skipped as such); a syntax error stops the count and is left to the parser to report.
+pub fn too_deep(text: &str, limit: usize) -> Option<(usize, usize)> {
+    let mut scanner = Scanner::new(text, &ScannerOptions::default());
+    let mut depth = 0usize;
+    while let Ok(Some(token)) = scanner.scan() {
+        match token {
+            Token::OpenBrace | Token::OpenBracket => {
+                depth += 1;
+                if depth > limit {
+                    let before = &text[..scanner.token_start()];
+                    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                    let line = before.matches('\n').count() + 1;
+                    return Some((line, before[line_start..].chars().count() + 1));
+                }
+            }
+            Token::CloseBrace | Token::CloseBracket => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
 
 /// One step of a key path.
 #[derive(Debug, Clone, PartialEq, Eq)]

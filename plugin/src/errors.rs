@@ -111,6 +111,15 @@ where
         ),
         SdkError::DispatchFailure(d) => {
             let detail = source_chain(err);
+            let oversized = d
+                .as_connector_error()
+                .and_then(|c| find_cause::<crate::body_watch::OversizedResponse>(c));
+            if let Some(oversized) = oversized {
+                return error(
+                    ErrorKind::Network,
+                    format!("{} failed: {oversized}", ctx.operation),
+                );
+            }
             if d.is_timeout() {
                 error(
                     ErrorKind::Timeout,
@@ -182,7 +191,52 @@ pub fn from_stream_error(
         };
         return from_service_error(code, e.message().unwrap_or("no message"), ctx);
     }
+    if let SdkError::ResponseError(response) = err {
+        if let Some((code, message)) = service_error_in(response.raw()) {
+            return from_service_error(&code, &message, ctx);
+        }
+    }
     from_sdk_error(err, ctx)
+}
+
+/// The service's own error code and message, where the SDK could not model them: a generic
+/// `:message-type error` frame (its `:error-code` and `:error-message` headers), or a JSON
+/// error document sent as the body of a 200 response instead of an event stream (the SDK
+/// reads it as an unfinished frame and hands back its bytes).
+fn service_error_in(raw: &RawMessage) -> Option<(String, String)> {
+    match raw {
+        RawMessage::Decoded(message) => {
+            let header = |name: &str| {
+                message
+                    .headers()
+                    .iter()
+                    .find(|h| h.name().as_str() == name)
+                    .and_then(|h| h.value().as_string().ok())
+                    .map(|v| v.as_str().to_string())
+            };
+            if header(":message-type").as_deref() != Some("error") {
+                return None;
+            }
+            Some((
+                header(":error-code").unwrap_or_else(|| "Unknown".into()),
+                header(":error-message").unwrap_or_else(|| "no message".into()),
+            ))
+        }
+        RawMessage::Invalid(Some(bytes)) => {
+            let body: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+            let message = ["message", "Message"]
+                .iter()
+                .find_map(|k| body.get(*k)?.as_str())?
+                .to_string();
+            let code = ["__type", "code", "Code"]
+                .iter()
+                .find_map(|k| body.get(*k)?.as_str())
+                .map(|c| c.rsplit('#').next().unwrap_or(c).to_string())
+                .unwrap_or_else(|| "Unknown".into());
+            Some((code, message))
+        }
+        _ => None,
+    }
 }
 
 /// Maps a service error code (HTTP or in-stream exception) and message.
@@ -301,6 +355,20 @@ pub fn needs_profile_message(
     format!(
         "model `{model_id}` cannot be invoked on demand in {region}, only through an inference profile: {how}. Service said: {service_message}"
     )
+}
+
+/// The first error of type `T` in `err`'s chain of sources.
+fn find_cause<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
 }
 
 /// The error and its sources, joined, for messages.

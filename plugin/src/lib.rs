@@ -18,9 +18,10 @@ use abi_stable::std_types::{RResult, RStr, RVec};
 use host_sdk::contract::{
     LogSinkBox, ProviderBox, ProviderMetadata, ProviderModule, ProviderModuleRef, Provider_TO,
 };
-use host_sdk::plugin::guard;
+use host_sdk::plugin::{guard, GuardedProvider};
 use host_sdk::{ProviderError, CONTRACT_VERSION};
 
+pub mod body_watch;
 pub mod clients;
 pub mod config;
 pub mod config_keys;
@@ -38,6 +39,7 @@ pub mod translate;
 /// The plugin's root module, checked by the host's loader for version and layout.
 #[export_root_module]
 pub fn root_module() -> ProviderModuleRef {
+    logging::route_panics_to_log();
     ProviderModule {
         metadata: plugin_metadata,
         new_provider,
@@ -77,8 +79,8 @@ extern "C" fn plugin_metadata() -> ProviderMetadata {
 
 extern "C" fn new_provider(config: RStr<'_>) -> RResult<ProviderBox, ProviderError> {
     guard("new_provider", || {
-        provider::BedrockProvider::new(config.as_str())
-            .map(|p| Provider_TO::from_value(p, TD_Opaque))
+        let provider = GuardedProvider::new(provider::BedrockProvider::new(config.as_str())?)?;
+        Ok(Provider_TO::from_value(provider, TD_Opaque))
     })
 }
 

@@ -52,6 +52,25 @@ pub fn install(sink: LogSinkBox) {
     }));
 }
 
+/// Panics inside the plugin are caught at its boundary and reported to the host as
+/// `internal` errors; the default hook would also print them (and, with `RUST_BACKTRACE`,
+/// a backtrace) on the host's stderr, which the plugin never writes to. This cdylib has its
+/// own copy of `std`, so the hook covers the plugin's panics only: they go to the log bridge
+/// at ERROR, with their location.
+pub fn route_panics_to_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = host_sdk::host::panic_message(info.payload());
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            tracing::error!("panic{at}: {message}");
+        }));
+    });
+}
+
 fn sink() -> Option<Arc<LogSinkBox>> {
     SINK.read().unwrap_or_else(|e| e.into_inner()).clone()
 }

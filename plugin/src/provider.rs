@@ -13,7 +13,7 @@ use host_sdk::contract::{
     AuthStatusReplyBox, EventSinkBox, ModelsReplyBox, Provider, ProviderMetadata, StreamControlBox,
     StreamControl_TO,
 };
-use host_sdk::plugin::{guard, panic_error};
+use host_sdk::plugin::panic_error;
 use host_sdk::{AuthStatus, ConverseRequest, ErrorKind, ModelInfo, ProviderError};
 use tokio::sync::OnceCell;
 
@@ -269,25 +269,35 @@ impl Provider for BedrockProvider {
         request_json: RStr<'_>,
         sink: EventSinkBox,
     ) -> RResult<StreamControlBox, ProviderError> {
-        guard("converse_stream", || {
-            let request: ConverseRequest = serde_json::from_str(request_json.as_str())
-                .map_err(|e| invalid_request(format!("the request document is not valid: {e}")))?;
-            let prepared = translate::prepare(&request)?;
-            let (control, cancel) = stream::cancellation();
-            let inner = self.inner.clone();
-            spawn(async move {
-                let job = StreamJob {
-                    clients: inner.clients().await,
-                    cost: inner.cost_of(&prepared.model_id),
-                    prepared,
-                    settings: inner.settings,
-                    sink,
-                    cancel,
-                };
-                stream::run(job).await;
-            });
-            Ok(StreamControl_TO::from_value(control, TD_Opaque))
-        })
+        self.start_stream(request_json.as_str(), sink).into()
+    }
+}
+
+impl BedrockProvider {
+    /// Checks and translates the request here, on the caller's thread (bad input never
+    /// reaches the network), then runs the stream as a task.
+    fn start_stream(
+        &self,
+        request_json: &str,
+        sink: EventSinkBox,
+    ) -> Result<StreamControlBox, ProviderError> {
+        let request: ConverseRequest = serde_json::from_str(request_json)
+            .map_err(|e| invalid_request(format!("the request document is not valid: {e}")))?;
+        let prepared = translate::prepare(&request)?;
+        let (control, cancel) = stream::cancellation();
+        let inner = self.inner.clone();
+        spawn(async move {
+            let job = StreamJob {
+                clients: inner.clients().await,
+                cost: inner.cost_of(&prepared.model_id),
+                prepared,
+                settings: inner.settings,
+                sink,
+                cancel,
+            };
+            stream::run(job).await;
+        });
+        Ok(StreamControl_TO::from_value(control, TD_Opaque))
     }
 }
 

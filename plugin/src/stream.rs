@@ -19,6 +19,7 @@ use host_sdk::{
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::body_watch::{Progress, WatchBody};
 use crate::clients::Clients;
 use crate::config::StreamSettings;
 use crate::errors::{error, from_sdk_error, from_stream_error, CallContext};
@@ -109,9 +110,14 @@ async fn attempt_once(
     asm: &mut Assembler,
     ctx: &CallContext<'_>,
 ) -> Result<(), ProviderError> {
+    let progress = Progress::default();
     let send = job
         .prepared
         .apply(job.clients.runtime.converse_stream())
+        .customize()
+        .interceptor(WatchBody {
+            progress: progress.clone(),
+        })
         .send();
     let first_byte = job.settings.first_byte_timeout;
     let output = tokio::select! {
@@ -125,7 +131,9 @@ async fn attempt_once(
     let mut events = output.stream;
     // The per-event path must stay as cheap as calling the SDK directly: one timer and one
     // cancellation future for the whole stream, polled only while no event is ready; an
-    // atomic flag catches a cancel during a stream that never waits.
+    // atomic flag catches a cancel during a stream that never waits. Progress is measured in
+    // bytes received (counted below the decoder), so a large event arriving slowly is not
+    // mistaken for a stall.
     let mut waker = job.cancel.clone();
     let cancelled_wait = waker.cancelled();
     tokio::pin!(cancelled_wait);
@@ -133,7 +141,7 @@ async fn attempt_once(
     let deadline = tokio::time::sleep(first_byte);
     tokio::pin!(deadline);
     let mut idle_armed = false;
-    let mut delivered_at_arm = asm.delivered;
+    let mut bytes_at_arm = progress.bytes();
     loop {
         tokio::select! {
             biased;
@@ -148,7 +156,7 @@ async fn attempt_once(
                     // Once events flow, the (usually shorter) idle limit applies.
                     if !idle_armed && asm.delivered > 0 {
                         idle_armed = true;
-                        delivered_at_arm = asm.delivered;
+                        bytes_at_arm = progress.bytes();
                         deadline.as_mut().reset(Instant::now() + idle);
                     }
                 }
@@ -158,15 +166,17 @@ async fn attempt_once(
             _ = &mut cancelled_wait => return Err(cancelled("the host cancelled the stream")),
             _ = &mut deadline => {
                 // Re-armed lazily: a stall is detected between one and two idle periods after
-                // the last event, without reading the clock for every event.
-                if !idle_armed || asm.delivered == delivered_at_arm {
+                // the last byte, without reading the clock for every event.
+                let bytes = progress.bytes();
+                if bytes == bytes_at_arm {
                     return Err(timeout(if asm.delivered == 0 {
                         format!("Bedrock sent no event within {first_byte:?} (first-byte timeout)")
                     } else {
                         format!("Bedrock sent nothing for {idle:?} in the middle of the stream (idle timeout)")
                     }));
                 }
-                delivered_at_arm = asm.delivered;
+                idle_armed = true;
+                bytes_at_arm = bytes;
                 deadline.as_mut().reset(Instant::now() + idle);
             }
         }

@@ -61,12 +61,21 @@ impl Prepared {
 }
 
 /// Validates and translates `req`. `max_output` is the model's output limit when known.
+/// Bedrock's limit on `modelId` (an id, profile id or ARN) in the Converse API.
+pub const MAX_MODEL_ID_LEN: usize = 2048;
+
 pub fn prepare(req: &ConverseRequest) -> Result<Prepared, ProviderError> {
     let model_id = req.model.trim();
     if model_id.is_empty() {
         return Err(invalid_request(
             "the request has no model id: set `model` to an id from `models list`",
         ));
+    }
+    if model_id.len() > MAX_MODEL_ID_LEN {
+        return Err(invalid_request(format!(
+            "the model id is {} bytes long; Bedrock accepts at most {MAX_MODEL_ID_LEN} (a model id, inference profile id or ARN): check `model`",
+            model_id.len()
+        )));
     }
     let family = families::lookup(model_id);
     let tools_wanted = !req.tools.is_empty() && req.tool_choice != Some(ToolChoice::None);
