@@ -416,6 +416,7 @@ fn recorded_error_responses_become_typed_errors() {
                 status,
                 headers,
                 body: body.into_bytes().into(),
+                drip: None,
             },
         );
         let out = run(&p, &scripted_request(&model, "hi", json!({})));

@@ -59,6 +59,20 @@ pub fn exception_frame(exception_type: &str, message: &str) -> Bytes {
     encode(&message)
 }
 
+/// A generic `error` frame (`:message-type error` with `:error-code` and `:error-message`),
+/// which the event-stream protocol allows beside modelled exceptions.
+pub fn error_frame(code: &str, message: &str) -> Bytes {
+    let message = Message::new_from_parts(
+        vec![
+            string_header(":error-code", code),
+            string_header(":error-message", message),
+            string_header(":message-type", "error"),
+        ],
+        Bytes::new(),
+    );
+    encode(&message)
+}
+
 /// One decoded frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {

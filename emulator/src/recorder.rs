@@ -47,6 +47,9 @@ pub struct RawResponse {
     pub headers: Vec<(String, String)>,
     /// Exact body bytes.
     pub body: Bytes,
+    /// Send the body slowly: `(bytes, every_ms)` per write (a slow network, or a large event
+    /// arriving over time); `None` sends it at once.
+    pub drip: Option<(usize, u64)>,
 }
 
 impl RawResponse {
@@ -59,6 +62,15 @@ impl RawResponse {
                 "application/vnd.amazon.eventstream".to_string(),
             )],
             body: body.into(),
+            drip: None,
+        }
+    }
+
+    /// The same response, its body written `bytes` at a time every `every_ms` milliseconds.
+    pub fn dripped(self, bytes: usize, every_ms: u64) -> Self {
+        Self {
+            drip: Some((bytes.max(1), every_ms)),
+            ..self
         }
     }
 }

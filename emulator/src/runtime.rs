@@ -65,7 +65,27 @@ fn conversational(model: &'static FoundationModel) -> Result<&'static Foundation
 }
 
 fn raw_response(raw: RawResponse) -> Response<Body> {
-    let mut resp = Response::new(Body::from(raw.body));
+    let body = match raw.drip {
+        None => Body::from(raw.body),
+        Some((bytes, every_ms)) => {
+            let all = raw.body;
+            let pieces: Vec<Bytes> = (0..all.len())
+                .step_by(bytes)
+                .map(|start| all.slice(start..(start + bytes).min(all.len())))
+                .collect();
+            let first = std::iter::once(true).chain(std::iter::repeat(false));
+            Body::from_stream(futures::StreamExt::then(
+                futures::stream::iter(first.zip(pieces)),
+                move |(first, piece)| async move {
+                    if !first {
+                        tokio::time::sleep(Duration::from_millis(every_ms)).await;
+                    }
+                    Ok::<_, std::io::Error>(piece)
+                },
+            ))
+        }
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() = StatusCode::from_u16(raw.status).unwrap_or(StatusCode::OK);
     for (name, value) in raw.headers {
         if let (Ok(n), Ok(v)) = (

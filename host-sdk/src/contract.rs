@@ -10,6 +10,15 @@
 //!   traits after their `#[sabi(last_prefix_field)]` method;
 //! - add optional fields to the JSON documents (configuration, request, completion).
 //!
+//! What a minor may never do, because the loader accepts an older-minor plugin only when the
+//! one difference `abi_stable` finds is "the host's prefix types have more fields"
+//! (`loader::init_older_minor`, checked against abi_stable 0.11.3, pinned exactly): change,
+//! remove or reorder an existing field, method or variant; add a field to a plain
+//! (non-prefix) `repr(C)` type; add a variant to `StreamEvent` or any other exhaustive enum;
+//! add a supertrait or an interface extra check to a `#[sabi_trait]`; insert anything before a
+//! `last_prefix_field`. Each of these makes the loader refuse older plugins with
+//! `IncompatibleLayout`, so it needs a new major version.
+//!
 //! What each minor added: 1.1 `Provider::auth_status`; 1.2 `Provider::config_warnings`; 1.3
 //! `Provider::take_notices`; 1.4 the log bridge: the root-module field
 //! [`ProviderModule::set_log_sink`] (`#[sabi(missing_field(option))]`: `None` in a plugin built

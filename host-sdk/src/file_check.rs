@@ -27,8 +27,15 @@ pub(crate) fn check_object_file(path: &Path) -> Result<(), FileProblem> {
     let file = File::open(path).map_err(unreadable)?;
     let len = file.metadata().map_err(unreadable)?.len();
     let cache = ReadCache::new(file);
-    let parsed = object::File::parse(&cache).map_err(|e| {
+    // Known magic but unreadable headers: an object file cut short (its section headers sit
+    // at the end), not some other kind of file.
+    object::FileKind::parse(&cache).map_err(|e| {
         FileProblem::NotALibrary(format!("it is not a shared library ({e}; {len} bytes)"))
+    })?;
+    let parsed = object::File::parse(&cache).map_err(|e| {
+        FileProblem::Truncated(format!(
+            "it is truncated or damaged: its object-file headers cannot be read ({e}; {len} bytes)"
+        ))
     })?;
     let beyond = |what: &str, name: &str, (offset, size): (u64, u64)| {
         let end = offset.checked_add(size);

@@ -6,8 +6,10 @@
 //! - it refuses an event-stream message whose prelude claims more than
 //!   [`MAX_MESSAGE_BYTES`], before the decoder would buffer all of it (a corrupt or hostile
 //!   stream claiming 2 GiB would otherwise make the plugin hold everything that follows);
-//! - it bounds a body that is not an event stream (a JSON error document sent with 200) to
-//!   [`MAX_OTHER_BODY_BYTES`].
+//! - a successful response that is not an event stream (a JSON error document sent with
+//!   200, as some proxies do) is read (up to [`MAX_OTHER_BODY_BYTES`]) and ends in a
+//!   [`NotAnEventStream`] error carrying the service's own code and message, which the SDK
+//!   would otherwise lose while failing to decode it as frames.
 //!
 //! Only the 4-byte total-length field that starts each message is read; decoding the message
 //! (headers, payload, both CRCs) stays with `aws-smithy-eventstream`. The cost is one atomic
@@ -44,6 +46,37 @@ pub struct OversizedResponse {
     pub limit: u64,
 }
 
+/// A successful response whose body is not an event stream.
+#[derive(Debug, thiserror::Error)]
+#[error("Bedrock answered with `{content_type}` instead of an event stream{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+pub struct NotAnEventStream {
+    pub content_type: String,
+    /// The error code of a JSON error document (`__type` or `code`), when it names one.
+    pub code: Option<String>,
+    /// The `message` of a JSON error document.
+    pub message: Option<String>,
+}
+
+impl NotAnEventStream {
+    fn from_body(content_type: String, body: &[u8]) -> Self {
+        let document: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        let field = |names: &[&str]| {
+            let document = document.as_ref()?;
+            names
+                .iter()
+                .find_map(|k| document.get(*k)?.as_str())
+                .map(str::to_string)
+        };
+        Self {
+            content_type,
+            // `__type` may be namespaced: `com.amazon...#ThrottlingException`.
+            code: field(&["__type", "code", "Code"])
+                .map(|c| c.rsplit('#').next().unwrap_or(&c).to_string()),
+            message: field(&["message", "Message"]),
+        }
+    }
+}
+
 /// Bytes received so far by the watched response, shared with the stream driver.
 #[derive(Debug, Clone, Default)]
 pub struct Progress(Arc<AtomicU64>);
@@ -72,19 +105,29 @@ impl Intercept for WatchBody {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let response = context.response_mut();
-        let event_stream = response
+        // Error responses are read whole by the SDK, which models them: leave them be.
+        if !response.status().is_success() {
+            return Ok(());
+        }
+        let content_type = response
             .headers()
             .get("content-type")
-            .is_some_and(|t| t.starts_with("application/vnd.amazon.eventstream"));
+            .unwrap_or_default()
+            .to_string();
+        let limit = if content_type.starts_with("application/vnd.amazon.eventstream") {
+            Limit::Messages(MessageLengths::default())
+        } else {
+            Limit::NotAStream {
+                content_type,
+                body: Vec::new(),
+            }
+        };
         let body = std::mem::replace(response.body_mut(), SdkBody::taken());
         *response.body_mut() = SdkBody::from_body_1_x(WatchedBody {
             inner: body,
             progress: self.progress.clone(),
-            limit: if event_stream {
-                Limit::Messages(MessageLengths::default())
-            } else {
-                Limit::Total
-            },
+            limit,
+            failed: None,
         });
         Ok(())
     }
@@ -92,7 +135,11 @@ impl Intercept for WatchBody {
 
 enum Limit {
     Messages(MessageLengths),
-    Total,
+    /// Kept to be reported when it ends.
+    NotAStream {
+        content_type: String,
+        body: Vec<u8>,
+    },
 }
 
 /// Follows message boundaries through the total-length field each message starts with.
@@ -106,27 +153,35 @@ struct MessageLengths {
 }
 
 impl MessageLengths {
-    fn feed(&mut self, mut data: &[u8]) -> Result<(), OversizedResponse> {
-        while !data.is_empty() {
+    /// Follows `data`; on a message too large, the offset in `data` where that message
+    /// starts (the bytes before it are whole messages, still worth decoding).
+    fn feed(&mut self, data: &[u8]) -> Result<(), (usize, OversizedResponse)> {
+        let mut at = 0;
+        while at < data.len() {
             if self.rest > 0 {
-                let n = self.rest.min(data.len() as u64);
+                let n = self.rest.min((data.len() - at) as u64);
                 self.rest -= n;
-                data = &data[n as usize..];
+                at += n as usize;
                 continue;
             }
-            let n = (4 - self.field_len).min(data.len());
-            self.field[self.field_len..self.field_len + n].copy_from_slice(&data[..n]);
+            let field_start = at.saturating_sub(self.field_len);
+            let n = (4 - self.field_len).min(data.len() - at);
+            self.field[self.field_len..self.field_len + n].copy_from_slice(&data[at..at + n]);
             self.field_len += n;
-            data = &data[n..];
+            at += n;
             if self.field_len == 4 {
                 self.field_len = 0;
                 let total = u32::from_be_bytes(self.field);
                 if total > MAX_MESSAGE_BYTES {
-                    return Err(OversizedResponse {
-                        what: "an event-stream message claims to be larger than any Bedrock sends",
-                        claimed: total.into(),
-                        limit: MAX_MESSAGE_BYTES.into(),
-                    });
+                    return Err((
+                        field_start,
+                        OversizedResponse {
+                            what:
+                                "an event-stream message claims to be larger than any Bedrock sends",
+                            claimed: total.into(),
+                            limit: MAX_MESSAGE_BYTES.into(),
+                        },
+                    ));
                 }
                 // A length under the prelude's own size is malformed; the decoder reports it.
                 self.rest = u64::from(total).saturating_sub(4);
@@ -140,6 +195,8 @@ struct WatchedBody {
     inner: SdkBody,
     progress: Progress,
     limit: Limit,
+    /// Reported on the next poll, once the whole messages before it were handed on.
+    failed: Option<OversizedResponse>,
 }
 
 impl Body for WatchedBody {
@@ -151,29 +208,48 @@ impl Body for WatchedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
+        if let Some(e) = this.failed.take() {
+            return Poll::Ready(Some(Err(e.into())));
+        }
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(frame))) = &polled {
-            if let Some(data) = frame.data_ref() {
-                let total = this
-                    .progress
-                    .0
-                    .fetch_add(data.len() as u64, Ordering::Relaxed)
-                    + data.len() as u64;
-                let checked = match &mut this.limit {
-                    Limit::Messages(lengths) => lengths.feed(data),
-                    Limit::Total if total > MAX_OTHER_BODY_BYTES => Err(OversizedResponse {
-                        what: "a response that is not an event stream is too large",
-                        claimed: total,
-                        limit: MAX_OTHER_BODY_BYTES,
-                    }),
-                    Limit::Total => Ok(()),
-                };
-                if let Err(e) = checked {
-                    return Poll::Ready(Some(Err(e.into())));
-                }
+        if let (Poll::Ready(None), Limit::NotAStream { content_type, body }) =
+            (&polled, &mut this.limit)
+        {
+            let e = NotAnEventStream::from_body(std::mem::take(content_type), body);
+            return Poll::Ready(Some(Err(e.into())));
+        }
+        let Poll::Ready(Some(Ok(frame))) = polled else {
+            return polled;
+        };
+        let Some(data) = frame.data_ref() else {
+            return Poll::Ready(Some(Ok(frame)));
+        };
+        let len = data.len() as u64;
+        let total = this.progress.0.fetch_add(len, Ordering::Relaxed) + len;
+        let checked = match &mut this.limit {
+            Limit::Messages(lengths) => lengths.feed(data),
+            Limit::NotAStream { .. } if total > MAX_OTHER_BODY_BYTES => Err((
+                0,
+                OversizedResponse {
+                    what: "a response that is not an event stream is too large",
+                    claimed: total,
+                    limit: MAX_OTHER_BODY_BYTES,
+                },
+            )),
+            Limit::NotAStream { body, .. } => {
+                body.extend_from_slice(data);
+                // Nothing of it is for the SDK's frame decoder.
+                return Poll::Ready(Some(Ok(Frame::data(Bytes::new()))));
+            }
+        };
+        match checked {
+            Ok(()) => Poll::Ready(Some(Ok(frame))),
+            Err((0, e)) => Poll::Ready(Some(Err(e.into()))),
+            Err((whole, e)) => {
+                this.failed = Some(e);
+                Poll::Ready(Some(Ok(Frame::data(data.slice(..whole)))))
             }
         }
-        polled
     }
 
     fn is_end_stream(&self) -> bool {
@@ -202,7 +278,10 @@ mod tests {
         m.feed(&stream[18..]).unwrap();
         assert_eq!((m.rest, m.field_len), (0, 0));
         // A third message claiming 2 GiB is refused as soon as its length is read.
-        let e = m.feed(&0x8000_0000u32.to_be_bytes()).unwrap_err();
-        assert_eq!(e.claimed, 0x8000_0000);
+        let mut tail = vec![0; 16];
+        tail[..4].copy_from_slice(&16u32.to_be_bytes());
+        tail.extend_from_slice(&0x8000_0000u32.to_be_bytes());
+        let (at, e) = m.feed(&tail).unwrap_err();
+        assert_eq!((at, e.claimed), (16, 0x8000_0000));
     }
 }

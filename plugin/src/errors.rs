@@ -15,6 +15,10 @@ pub trait HttpStatus {
     fn body_message(&self) -> Option<String> {
         None
     }
+    /// The service's error code and message in a response the SDK could not model.
+    fn unmodelled_service_error(&self) -> Option<(String, String)> {
+        None
+    }
 }
 
 impl HttpStatus for HttpResponse {
@@ -32,6 +36,9 @@ impl HttpStatus for HttpResponse {
 impl HttpStatus for RawMessage {
     fn http_status(&self) -> Option<u16> {
         None
+    }
+    fn unmodelled_service_error(&self) -> Option<(String, String)> {
+        service_error_in(self)
     }
 }
 
@@ -120,6 +127,22 @@ where
                     format!("{} failed: {oversized}", ctx.operation),
                 );
             }
+            let not_a_stream = d
+                .as_connector_error()
+                .and_then(|c| find_cause::<crate::body_watch::NotAnEventStream>(c));
+            if let Some(body) = not_a_stream {
+                return match &body.message {
+                    Some(message) => from_service_error(
+                        body.code.as_deref().unwrap_or("UnknownError"),
+                        message,
+                        ctx,
+                    ),
+                    None => error(
+                        ErrorKind::Network,
+                        format!("{} failed: {body}", ctx.operation),
+                    ),
+                };
+            }
             if d.is_timeout() {
                 error(
                     ErrorKind::Timeout,
@@ -155,14 +178,17 @@ where
                 ),
             )
         }
-        SdkError::ResponseError(_) => error(
-            ErrorKind::Network,
-            format!(
-                "{} got an unreadable response: {}",
-                ctx.operation,
-                source_chain(err)
+        SdkError::ResponseError(response) => match response.raw().unmodelled_service_error() {
+            Some((code, message)) => from_service_error(&code, &message, ctx),
+            None => error(
+                ErrorKind::Network,
+                format!(
+                    "{} got an unreadable response: {}",
+                    ctx.operation,
+                    source_chain(err)
+                ),
             ),
-        ),
+        },
         _ => error(
             ErrorKind::Internal,
             format!("{} failed: {}", ctx.operation, source_chain(err)),
@@ -191,18 +217,12 @@ pub fn from_stream_error(
         };
         return from_service_error(code, e.message().unwrap_or("no message"), ctx);
     }
-    if let SdkError::ResponseError(response) = err {
-        if let Some((code, message)) = service_error_in(response.raw()) {
-            return from_service_error(&code, &message, ctx);
-        }
-    }
     from_sdk_error(err, ctx)
 }
 
-/// The service's own error code and message, where the SDK could not model them: a generic
-/// `:message-type error` frame (its `:error-code` and `:error-message` headers), or a JSON
-/// error document sent as the body of a 200 response instead of an event stream (the SDK
-/// reads it as an unfinished frame and hands back its bytes).
+/// The service's own error code and message in a generic `:message-type error` frame (its
+/// `:error-code` and `:error-message` headers), which the SDK cannot model. (A JSON error
+/// document sent with 200 instead of a stream is caught below the SDK, in `body_watch`.)
 fn service_error_in(raw: &RawMessage) -> Option<(String, String)> {
     match raw {
         RawMessage::Decoded(message) => {
@@ -221,19 +241,6 @@ fn service_error_in(raw: &RawMessage) -> Option<(String, String)> {
                 header(":error-code").unwrap_or_else(|| "Unknown".into()),
                 header(":error-message").unwrap_or_else(|| "no message".into()),
             ))
-        }
-        RawMessage::Invalid(Some(bytes)) => {
-            let body: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-            let message = ["message", "Message"]
-                .iter()
-                .find_map(|k| body.get(*k)?.as_str())?
-                .to_string();
-            let code = ["__type", "code", "Code"]
-                .iter()
-                .find_map(|k| body.get(*k)?.as_str())
-                .map(|c| c.rsplit('#').next().unwrap_or(c).to_string())
-                .unwrap_or_else(|| "Unknown".into());
-            Some((code, message))
         }
         _ => None,
     }
