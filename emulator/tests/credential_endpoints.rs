@@ -13,7 +13,9 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_bedrockruntime::config::Region;
 use common::{retry_fast, runtime_builder};
-use emulator::credential_endpoints::{DEFAULT_ROLE_ARN, DEFAULT_WEB_IDENTITY_TOKEN};
+use emulator::credential_endpoints::{
+    CONTAINER_CREDENTIALS_PATH, DEFAULT_ROLE_ARN, DEFAULT_WEB_IDENTITY_TOKEN,
+};
 use emulator::{
     AuthKind, CredentialEndpoints, CredentialEndpointsConfig, Emulator, EmulatorConfig,
     EndpointKind, ImdsMode, RunningCredentialEndpoints, TemporaryCredentials,
@@ -174,30 +176,83 @@ async fn imds_refusing_tokens_and_imds_v1_requests_are_refused() {
     assert_eq!(status, 404);
 }
 
-/// Web identity and container credentials: both SDK providers read their endpoint from the
-/// process environment only, so this one test sets it (no other test in this binary reads
-/// these variables).
-#[tokio::test]
-async fn web_identity_and_container_providers_get_the_temporary_credentials() {
+/// Marks the child process of the environment-reading test below; holds its port.
+const CHILD_PORT: &str = "CREDENTIAL_ENDPOINTS_TEST_PORT";
+const ENV_TEST: &str = "web_identity_and_container_providers_get_the_temporary_credentials";
+
+/// Web identity and container credentials. Both SDK providers read their endpoints from the
+/// process environment only, and changing the environment of a test process (many threads)
+/// is undefined behaviour. So the test runs this binary again as a child process, for this
+/// test alone, with the variables set on its command; the child starts the endpoints on the
+/// port the parent picked. Once with the right container token, once with a wrong one.
+#[test]
+fn web_identity_and_container_providers_get_the_temporary_credentials() {
+    if let Ok(port) = std::env::var(CHILD_PORT) {
+        let authorization = std::env::var("AWS_CONTAINER_AUTHORIZATION_TOKEN").unwrap();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(providers_in_child(
+                port.parse().unwrap(),
+                authorization == "container-secret",
+            ));
+        return;
+    }
+    for authorization in ["container-secret", "wrong"] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([ENV_TEST, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD_PORT, port.to_string())
+            .env("AWS_ENDPOINT_URL_STS", &base)
+            .env(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                format!("{base}{CONTAINER_CREDENTIALS_PATH}"),
+            )
+            .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", authorization)
+            .output()
+            .expect("the test binary runs again");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{authorization}: {text}");
+        assert!(text.contains("1 passed"), "the child ran the test: {text}");
+    }
+}
+
+async fn providers_in_child(port: u16, right_token: bool) {
     let creds = TemporaryCredentials::new("WEBID");
     let server = endpoints(CredentialEndpointsConfig {
+        port,
         credentials: creds.clone(),
         container_authorization: Some("container-secret".into()),
         ..CredentialEndpointsConfig::default()
     });
+    let container = || {
+        EcsCredentialsProvider::builder()
+            .configure(&provider_config())
+            .build()
+    };
+    if !right_token {
+        let err = container()
+            .provide_credentials()
+            .await
+            .expect_err("a wrong Authorization header is refused");
+        assert_eq!(server.requests().last().unwrap().status, 401, "{err:?}");
+        return;
+    }
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("credential-endpoints");
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("token");
     let bad = dir.join("bad-token");
     std::fs::write(&good, DEFAULT_WEB_IDENTITY_TOKEN).unwrap();
     std::fs::write(&bad, "eyJ.not-the-token.x").unwrap();
-    std::env::set_var("AWS_ENDPOINT_URL_STS", server.sts_endpoint());
-    std::env::set_var(
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        server.container_credentials_url(),
-    );
-    std::env::set_var("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-secret");
-
     let web_identity = |token_file: &std::path::Path, role_arn: &str| {
         WebIdentityTokenCredentialsProvider::builder()
             .configure(&provider_config())
@@ -250,9 +305,7 @@ async fn web_identity_and_container_providers_get_the_temporary_credentials() {
     assert!(text.contains("AccessDenied"), "{text}");
 
     // The container provider, with its Authorization header.
-    let got = EcsCredentialsProvider::builder()
-        .configure(&provider_config())
-        .build()
+    let got = container()
         .provide_credentials()
         .await
         .expect("container credentials");
@@ -260,21 +313,6 @@ async fn web_identity_and_container_providers_get_the_temporary_credentials() {
     let container = server.requests_to(EndpointKind::Container);
     assert_eq!(container.len(), 1);
     assert_eq!(container[0].header("authorization"), Some("<redacted>"));
-    std::env::set_var("AWS_CONTAINER_AUTHORIZATION_TOKEN", "wrong");
-    let err = EcsCredentialsProvider::builder()
-        .configure(&provider_config())
-        .build()
-        .provide_credentials()
-        .await
-        .expect_err("a wrong Authorization header is refused");
-    assert_eq!(server.requests().last().unwrap().status, 401, "{err:?}");
-    for name in [
-        "AWS_ENDPOINT_URL_STS",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    ] {
-        std::env::remove_var(name);
-    }
 }
 
 #[tokio::test]

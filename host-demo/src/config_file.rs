@@ -14,6 +14,36 @@ pub struct ConfigFile {
     pub text: String,
 }
 
+/// How deeply a configuration document may nest objects and arrays (the plugin's own limit
+/// too): every JSON5 parser here recurses per level, and a document nested thousands deep
+/// would overflow the stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// Refuses text that nests deeper than [`MAX_DEPTH`], counted with jsonc-parser's scanner
+/// (iterative; strings and comments are skipped as such). Syntax errors are left to the
+/// parsers that follow.
+pub fn check_depth(text: &str) -> Result<(), String> {
+    use jsonc_parser::tokens::Token;
+    let mut scanner = jsonc_parser::Scanner::new(text, &jsonc_parser::ScannerOptions::default());
+    let mut depth = 0usize;
+    while let Ok(Some(token)) = scanner.scan() {
+        match token {
+            Token::OpenBrace | Token::OpenBracket => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    let line = text[..scanner.token_start()].matches('\n').count() + 1;
+                    return Err(format!(
+                        "it nests objects and arrays more than {MAX_DEPTH} levels deep (line {line})"
+                    ));
+                }
+            }
+            Token::CloseBrace | Token::CloseBracket => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// `<platform config dir>/host-demo/config.json5`.
 pub fn default_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("host-demo").join("config.json5"))
@@ -44,9 +74,11 @@ impl ConfigFile {
     }
 
     fn read(path: &Path) -> std::io::Result<Self> {
+        let text = std::fs::read_to_string(path)?;
+        check_depth(&text).map_err(std::io::Error::other)?;
         Ok(Self {
             path: Some(path.to_owned()),
-            text: std::fs::read_to_string(path)?,
+            text,
         })
     }
 

@@ -388,3 +388,29 @@ fn a_failed_turn_is_reported_without_a_panic() {
         ran.stderr
     );
 }
+
+#[test]
+fn a_configuration_nested_40000_deep_is_an_error_not_a_crash() {
+    let deep = format!("{{ a: {}1{} }}", "[".repeat(40_000), "]".repeat(40_000));
+    let path = write_config("deep-config", &deep);
+    let path = path.to_str().unwrap();
+    for args in [
+        vec!["--config", path, "--emulator", "models", "list"],
+        vec!["--config", path, "config", "get", "models"],
+        vec![
+            "--config",
+            path,
+            "config",
+            "set",
+            "models.bedrockDiscovery.enabled",
+            "true",
+        ],
+    ] {
+        let ran = fails("deep-config", &args);
+        assert!(
+            ran.stderr.contains("more than 64 levels deep"),
+            "{args:?}: {}",
+            ran.stderr
+        );
+    }
+}

@@ -30,7 +30,9 @@ fn config_path(global: &GlobalOpts) -> CliResult<PathBuf> {
 
 fn read(path: &Path) -> CliResult<String> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
+        Ok(text) => crate::config_file::check_depth(&text)
+            .map(|()| text)
+            .map_err(|why| CliError::new(format!("cannot use {}: {why}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
         Err(e) => Err(CliError::new(format!(
             "cannot read {}: {e}",
@@ -74,7 +76,12 @@ pub fn get(global: &GlobalOpts, key: &str) -> CliResult {
 
 /// VALUE as JSON5 when it parses (`true`, `3600`, `["anthropic"]`, `"x"`), else as a string
 /// (`us-east-1`).
+/// A value nested too deeply to parse safely stays a string too (the plugin then rejects it
+/// with the key's name).
 pub fn parse_value(text: &str) -> Value {
+    if crate::config_file::check_depth(text).is_err() {
+        return Value::String(text.to_string());
+    }
     json5::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
