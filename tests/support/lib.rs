@@ -35,8 +35,10 @@ use emulator::{Emulator, EmulatorConfig, RecordedRequest, RunningEmulator};
 use host_sdk::{ContentBlock, ConverseRequest, Message, ModelInfo, Plugin, Provider, Role};
 
 mod converse;
+mod tcp_faults;
 
 pub use converse::{b64, only_body, run, run_with, stream_bodies, text_deltas, Outcome};
+pub use tcp_faults::{TcpFault, TcpFaultServer};
 
 /// The command that builds every cdylib the tests load.
 pub const BUILD_HINT: &str = "run scripts/test (or `cargo build -p bedrock-plugin \
