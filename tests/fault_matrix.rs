@@ -76,19 +76,20 @@ fn run(setup: &Setup) -> Seen {
     let after_end = Arc::new(AtomicUsize::new(0));
     let (sink, end_flag, late) = (events.clone(), ended.clone(), after_end.clone());
     let started = Instant::now();
-    let result = provider
-        .start(&request, move |e: &StreamEvent<'_>| {
-            if end_flag.load(Ordering::SeqCst) {
-                late.fetch_add(1, Ordering::SeqCst);
-            }
-            sink.lock().unwrap().push(Event::from(e));
-            SinkFlow::Continue
-        })
-        .map_err(|error| StreamError {
+    let running = provider.start(&request, move |e: &StreamEvent<'_>| {
+        if end_flag.load(Ordering::SeqCst) {
+            late.fetch_add(1, Ordering::SeqCst);
+        }
+        sink.lock().unwrap().push(Event::from(e));
+        SinkFlow::Continue
+    });
+    let result = match running {
+        Ok(running) => running.wait(),
+        Err(error) => Err(StreamError {
             error,
             partial: Completion::empty(),
-        })
-        .and_then(|running| running.wait());
+        }),
+    };
     let elapsed = started.elapsed();
     ended.store(true, Ordering::SeqCst);
     std::thread::sleep(Duration::from_millis(100));
