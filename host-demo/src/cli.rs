@@ -57,6 +57,10 @@ pub enum Command {
     /// Compare streaming throughput through the plugin with the AWS SDK called directly
     /// (always uses the embedded emulator).
     Bench(BenchArgs),
+    /// Soak test: many concurrent streams, some with random faults, through the plugin
+    /// against the embedded emulator; counts lost deltas, misreported outcomes, hangs and
+    /// double ends (exit 1 if any).
+    Soak(SoakArgs),
     /// Read or edit the configuration file (comments and formatting are kept).
     Config {
         #[command(subcommand)]
@@ -156,6 +160,34 @@ pub struct BenchArgs {
     pub runs: usize,
 
     /// Model id to request [default: the first listed model].
+    #[arg(long, short)]
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SoakArgs {
+    /// Streams in all.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub streams: usize,
+
+    /// Streams running at once (each holds two sockets of this process: the plugin's and
+    /// the embedded emulator's).
+    #[arg(long, default_value_t = 4_000, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Share of streams given a random fault (0 to 1).
+    #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
+    pub fault_share: f64,
+
+    /// Seed of the fault draw (the same seed gives the same streams).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Streams still running after this many seconds count as hangs.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub deadline_secs: u64,
+
+    /// Model id to request [default: the config's primary model or the first listed one].
     #[arg(long, short)]
     pub model: Option<String>,
 }

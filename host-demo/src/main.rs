@@ -69,6 +69,7 @@ fn run(cli: &Cli) -> CliResult {
         } => commands::models::list(&Session::open(global, global.emulator)?, *json, *refresh),
         Command::Chat(args) => commands::chat::run(&Session::open(global, global.emulator)?, args),
         Command::Bench(args) => commands::bench::run(global, args),
+        Command::Soak(args) => commands::soak::run(global, args),
         Command::Config { command } => match command {
             ConfigCommand::Get { key } => commands::config::get(global, key),
             ConfigCommand::Set { key, value } => commands::config::set(global, key, value),

@@ -414,3 +414,27 @@ fn a_configuration_nested_40000_deep_is_an_error_not_a_crash() {
         );
     }
 }
+
+#[test]
+fn soak_reports_no_lost_delta_misreport_hang_or_double_end() {
+    let ran = ok(
+        "soak",
+        &[
+            "--emulator",
+            "soak",
+            "--streams",
+            "300",
+            "--concurrency",
+            "150",
+            "--fault-share",
+            "0.5",
+        ],
+    );
+    assert!(
+        ran.stdout
+            .contains("lost deltas / misreported outcomes / hangs / double ends: 0/0/0/0"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("peak RSS"), "{}", ran.stdout);
+}

@@ -49,6 +49,13 @@ impl Provider {
         self.inner.metadata()
     }
 
+    /// The raw contract object, for tools that check a plugin's behaviour at the boundary
+    /// itself (for example that every stream calls `on_end` exactly once). Hosts should use
+    /// the methods above: they guard callbacks and turn documents into types.
+    pub fn contract(&self) -> &ProviderBox {
+        &self.inner
+    }
+
     /// Lists the provider's models, blocking the calling thread.
     pub fn list_models(&self) -> Result<Vec<ModelInfo>, Error> {
         let (tx, rx) = mpsc::sync_channel(1);
