@@ -58,7 +58,10 @@ pub fn get(global: &GlobalOpts, key: &str) -> CliResult {
     let path = config_path(global)?;
     let text = read(&path)?;
     let segs = key_path(key)?;
-    let value = json5_edit::get(&text, &segs).map_err(|e| invalid(&path, e))?;
+    let mut value = json5_edit::get(&text, &segs).map_err(|e| invalid(&path, e))?;
+    if let Some(v) = &mut value {
+        mask_url_passwords(v);
+    }
     let mut out = std::io::stdout().lock();
     match value {
         Some(Value::String(s)) => writeln!(out, "{s}")?,
@@ -72,6 +75,35 @@ pub fn get(global: &GlobalOpts, key: &str) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// Replaces the password of every `scheme://user:password@host` URL in `value` with `****`:
+/// a password written into a URL is a secret, and `config get` never prints one.
+fn mask_url_passwords(value: &mut Value) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => {
+                if let Some(masked) = masked_url(s) {
+                    *s = masked;
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            Value::Object(map) => stack.extend(map.values_mut()),
+            _ => {}
+        }
+    }
+}
+
+fn masked_url(s: &str) -> Option<String> {
+    let (scheme, rest) = s.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (user_info, host) = rest[..authority_end].rsplit_once('@')?;
+    let user = user_info.split(':').next().unwrap_or("");
+    Some(format!(
+        "{scheme}://{user}:****@{host}{}",
+        &rest[authority_end..]
+    ))
 }
 
 /// VALUE as JSON5 when it parses (`true`, `3600`, `["anthropic"]`, `"x"`), else as a string
