@@ -40,11 +40,12 @@ fn list_foundation_models(emu: &RunningEmulator) -> usize {
 
 #[test]
 fn profile_mapping_follows_the_region_geography() {
-    for (region, geo) in [
-        ("us-west-2", Geo::Us),
-        ("eu-west-1", Geo::Eu),
-        ("ap-northeast-1", Geo::Apac), // Japan: jp. first, then apac. (the emulator has apac.)
-        ("ap-south-1", Geo::Apac),
+    for (region, geos) in [
+        ("us-west-2", &[Geo::Us][..]),
+        ("eu-west-1", &[Geo::Eu]),
+        ("ap-northeast-1", &[Geo::Jp, Geo::Apac]), // Japan: jp. first, then apac.
+        ("ap-southeast-2", &[Geo::Au, Geo::Apac]), // Australia: au. first, then apac.
+        ("ap-south-1", &[Geo::Apac]),
     ] {
         let emu = start_emulator_with(EmulatorConfig {
             region: region.into(),
@@ -53,13 +54,13 @@ fn profile_mapping_follows_the_region_geography() {
         let models = provider_from(&config(&emu.url(), &format!("region: '{region}'")))
             .list_models()
             .unwrap_or_else(|e| panic!("{region}: {e}"));
-        assert_eq!(ids(&models), expected_ids(geo), "{region}");
+        assert_eq!(ids(&models), expected_ids(geos), "{region}");
         // No listed id belongs to another geography.
         for m in &models {
             let prefix = m.id.split('.').next().unwrap();
-            if ["us", "eu", "apac", "global"].contains(&prefix) {
+            if ["us", "eu", "apac", "au", "jp", "global"].contains(&prefix) {
                 assert!(
-                    prefix == geo.prefix() || prefix == "global",
+                    geos.iter().any(|g| g.prefix() == prefix) || prefix == "global",
                     "{region}: {}",
                     m.id
                 );
@@ -93,7 +94,9 @@ fn profiles_inherit_the_base_models_name_modalities_and_limits() {
     // Reasoning is per family, not per name: Nova Micro does not, DeepSeek-style would.
     assert!(!find(&models, "amazon.nova-micro-v1:0").reasoning);
     assert!(!find(&models, "anthropic.claude-3-haiku-20240307-v1:0").reasoning);
-    assert!(find(&models, "us.anthropic.claude-3-7-sonnet-20250219-v1:0").reasoning);
+    assert!(find(&models, "us.anthropic.claude-sonnet-4-6").reasoning);
+    // Legacy generations stay invocable but are not listed.
+    assert!(!ids(&models).contains("us.anthropic.claude-3-7-sonnet-20250219-v1:0"));
 }
 
 #[test]
@@ -292,7 +295,7 @@ fn inference_profiles_are_read_from_every_page() {
     assert_eq!(cp.count("/inference-profiles"), pages, "{:?}", cp.paths());
     assert!(cp.paths().iter().any(|p| p.contains("nextToken=")));
     assert_eq!(ids(&models), {
-        let mut e = expected_ids(Geo::Us);
+        let mut e = expected_ids(&[Geo::Us]);
         e.insert(UNKNOWN_MODEL.to_string());
         e
     });

@@ -12,7 +12,11 @@ pub enum Geo {
     Eu,
     /// `apac.` profiles.
     Apac,
-    /// `global.` profiles (only the newest Claude models).
+    /// `au.` profiles (Australia; its regions also reach `apac.`).
+    Au,
+    /// `jp.` profiles (Japan; its regions also reach `apac.`).
+    Jp,
+    /// `global.` profiles (the newest models).
     Global,
 }
 
@@ -23,6 +27,8 @@ impl Geo {
             Geo::Us => "us",
             Geo::Eu => "eu",
             Geo::Apac => "apac",
+            Geo::Au => "au",
+            Geo::Jp => "jp",
             Geo::Global => "global",
         }
     }
@@ -33,6 +39,8 @@ impl Geo {
             Geo::Us => "US",
             Geo::Eu => "EU",
             Geo::Apac => "APAC",
+            Geo::Au => "AU",
+            Geo::Jp => "JP",
             Geo::Global => "Global",
         }
     }
@@ -48,6 +56,8 @@ impl Geo {
                 "ap-southeast-2",
                 "ap-south-1",
             ],
+            Geo::Au => &["ap-southeast-2", "ap-southeast-4"],
+            Geo::Jp => &["ap-northeast-1", "ap-northeast-3"],
             Geo::Global => &["", "us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1"],
         }
     }
@@ -122,7 +132,33 @@ const FT: &[&str] = &["FINE_TUNING"];
 const US_EU_APAC: &[Geo] = &[Geo::Us, Geo::Eu, Geo::Apac];
 const ALL_GEOS: &[Geo] = &[Geo::Us, Geo::Eu, Geo::Apac, Geo::Global];
 
+/// A text-output, streaming model without customizations (most of today's catalogue).
+#[allow(clippy::too_many_arguments)]
+const fn row(
+    id: &'static str,
+    name: &'static str,
+    provider: &'static str,
+    input: &'static [&'static str],
+    inference_types: &'static [&'static str],
+    lifecycle: &'static str,
+    profiles: &'static [Geo],
+) -> FoundationModel {
+    FoundationModel {
+        id,
+        name,
+        provider,
+        input,
+        output: TEXT,
+        streaming: true,
+        customizations: NONE,
+        inference_types,
+        lifecycle,
+        profiles,
+    }
+}
+
 /// Every model the emulator knows, in the order ListFoundationModels returns them.
+#[rustfmt::skip]
 pub const MODELS: &[FoundationModel] = &[
     FoundationModel {
         id: "anthropic.claude-3-haiku-20240307-v1:0",
@@ -157,7 +193,7 @@ pub const MODELS: &[FoundationModel] = &[
         streaming: true,
         customizations: NONE,
         inference_types: OD,
-        lifecycle: "ACTIVE",
+        lifecycle: "LEGACY",
         profiles: US_EU_APAC,
     },
     FoundationModel {
@@ -169,7 +205,7 @@ pub const MODELS: &[FoundationModel] = &[
         streaming: true,
         customizations: NONE,
         inference_types: PROFILE_ONLY,
-        lifecycle: "ACTIVE",
+        lifecycle: "LEGACY",
         profiles: &[Geo::Us, Geo::Apac],
     },
     FoundationModel {
@@ -181,7 +217,7 @@ pub const MODELS: &[FoundationModel] = &[
         streaming: true,
         customizations: NONE,
         inference_types: PROFILE_ONLY,
-        lifecycle: "ACTIVE",
+        lifecycle: "LEGACY",
         profiles: &[Geo::Us],
     },
     FoundationModel {
@@ -193,7 +229,7 @@ pub const MODELS: &[FoundationModel] = &[
         streaming: true,
         customizations: NONE,
         inference_types: PROFILE_ONLY,
-        lifecycle: "ACTIVE",
+        lifecycle: "LEGACY",
         profiles: US_EU_APAC,
     },
     FoundationModel {
@@ -230,7 +266,7 @@ pub const MODELS: &[FoundationModel] = &[
         customizations: NONE,
         inference_types: PROFILE_ONLY,
         lifecycle: "ACTIVE",
-        profiles: ALL_GEOS,
+        profiles: &[Geo::Us, Geo::Eu, Geo::Apac, Geo::Au, Geo::Jp, Geo::Global],
     },
     FoundationModel {
         id: "anthropic.claude-haiku-4-5-20251001-v1:0",
@@ -242,7 +278,7 @@ pub const MODELS: &[FoundationModel] = &[
         customizations: NONE,
         inference_types: PROFILE_ONLY,
         lifecycle: "ACTIVE",
-        profiles: ALL_GEOS,
+        profiles: &[Geo::Us, Geo::Eu, Geo::Apac, Geo::Au, Geo::Jp, Geo::Global],
     },
     FoundationModel {
         id: "amazon.nova-micro-v1:0",
@@ -472,6 +508,63 @@ pub const MODELS: &[FoundationModel] = &[
         lifecycle: "LEGACY",
         profiles: &[],
     },
+// Today's models (checked 2026-11-29 against pi-ai's generated Bedrock list and LiteLLM's;
+// ids and profile geographies as Bedrock lists them). Compact rows: text-output, streaming
+// models without customizations.
+    row("anthropic.claude-opus-4-20250514-v1:0", "Claude Opus 4", "Anthropic", TEXT_IMAGE, PROFILE_ONLY, "LEGACY", &[Geo::Us]),
+    row("anthropic.claude-opus-4-5-20251101-v1:0", "Claude Opus 4.5", "Anthropic", TEXT_IMAGE, PROFILE_ONLY, "ACTIVE", &[Geo::Us, Geo::Eu, Geo::Global]),
+    row("anthropic.claude-opus-4-6-v1", "Claude Opus 4.6", "Anthropic", TEXT_IMAGE, PROFILE_ONLY, "ACTIVE", &[Geo::Us, Geo::Eu, Geo::Au, Geo::Global]),
+    row("anthropic.claude-opus-4-7", "Claude Opus 4.7", "Anthropic", TEXT_IMAGE, PROFILE_ONLY, "ACTIVE", &[Geo::Us, Geo::Eu, Geo::Global]),
+    row("anthropic.claude-sonnet-4-6", "Claude Sonnet 4.6", "Anthropic", TEXT_IMAGE, PROFILE_ONLY, "ACTIVE", &[Geo::Us, Geo::Eu, Geo::Au, Geo::Global]),
+    row("amazon.nova-2-lite-v1:0", "Nova 2 Lite", "Amazon", TEXT_IMAGE_VIDEO, PROFILE_ONLY, "ACTIVE", &[Geo::Us, Geo::Eu, Geo::Apac, Geo::Jp, Geo::Global]),
+    row("meta.llama3-1-8b-instruct-v1:0", "Llama 3.1 8B Instruct", "Meta", TEXT, OD, "ACTIVE", &[Geo::Us]),
+    row("meta.llama3-1-70b-instruct-v1:0", "Llama 3.1 70B Instruct", "Meta", TEXT, OD, "ACTIVE", &[Geo::Us]),
+    row("meta.llama3-1-405b-instruct-v1:0", "Llama 3.1 405B Instruct", "Meta", TEXT, OD, "ACTIVE", &[]),
+    row("meta.llama3-2-3b-instruct-v1:0", "Llama 3.2 3B Instruct", "Meta", TEXT, PROFILE_ONLY, "ACTIVE", &[Geo::Us, Geo::Eu]),
+    row("meta.llama3-2-11b-instruct-v1:0", "Llama 3.2 11B Instruct", "Meta", TEXT_IMAGE, PROFILE_ONLY, "ACTIVE", &[Geo::Us]),
+    row("meta.llama3-2-90b-instruct-v1:0", "Llama 3.2 90B Instruct", "Meta", TEXT_IMAGE, PROFILE_ONLY, "ACTIVE", &[Geo::Us]),
+    row("meta.llama4-scout-17b-instruct-v1:0", "Llama 4 Scout 17B Instruct", "Meta", TEXT_IMAGE, PROFILE_ONLY, "ACTIVE", &[Geo::Us]),
+    row("meta.llama4-maverick-17b-instruct-v1:0", "Llama 4 Maverick 17B Instruct", "Meta", TEXT_IMAGE, PROFILE_ONLY, "ACTIVE", &[Geo::Us]),
+    row("mistral.mistral-large-3-675b-instruct", "Mistral Large 3", "Mistral AI", TEXT_IMAGE, OD, "ACTIVE", &[]),
+    row("mistral.pixtral-large-2502-v1:0", "Pixtral Large (25.02)", "Mistral AI", TEXT_IMAGE, PROFILE_ONLY, "ACTIVE", &[Geo::Us, Geo::Eu]),
+    row("mistral.magistral-small-2509", "Magistral Small 1.2", "Mistral AI", TEXT_IMAGE, OD, "ACTIVE", &[]),
+    row("mistral.ministral-3-3b-instruct", "Ministral 3 3B", "Mistral AI", TEXT_IMAGE, OD, "ACTIVE", &[]),
+    row("mistral.ministral-3-8b-instruct", "Ministral 3 8B", "Mistral AI", TEXT, OD, "ACTIVE", &[]),
+    row("mistral.ministral-3-14b-instruct", "Ministral 3 14B", "Mistral AI", TEXT, OD, "ACTIVE", &[]),
+    row("mistral.devstral-2-123b", "Devstral 2 123B", "Mistral AI", TEXT, OD, "ACTIVE", &[]),
+    row("mistral.voxtral-mini-3b-2507", "Voxtral Mini 3B 2507", "Mistral AI", TEXT, OD, "ACTIVE", &[]),
+    row("mistral.voxtral-small-24b-2507", "Voxtral Small 24B 2507", "Mistral AI", TEXT, OD, "ACTIVE", &[]),
+    row("deepseek.r1-v1:0", "DeepSeek-R1", "DeepSeek", TEXT, PROFILE_ONLY, "ACTIVE", &[Geo::Us]),
+    row("deepseek.v3-v1:0", "DeepSeek-V3.1", "DeepSeek", TEXT, OD, "ACTIVE", &[]),
+    row("deepseek.v3.2", "DeepSeek-V3.2", "DeepSeek", TEXT, OD, "ACTIVE", &[]),
+    row("openai.gpt-oss-120b-1:0", "gpt-oss-120b", "OpenAI", TEXT, OD, "ACTIVE", &[]),
+    row("openai.gpt-oss-20b-1:0", "gpt-oss-20b", "OpenAI", TEXT, OD, "ACTIVE", &[]),
+    row("openai.gpt-oss-safeguard-120b", "gpt-oss-safeguard-120b", "OpenAI", TEXT, OD, "ACTIVE", &[]),
+    row("openai.gpt-oss-safeguard-20b", "gpt-oss-safeguard-20b", "OpenAI", TEXT, OD, "ACTIVE", &[]),
+    row("qwen.qwen3-32b-v1:0", "Qwen3 32B (dense)", "Qwen", TEXT, OD, "ACTIVE", &[]),
+    row("qwen.qwen3-235b-a22b-2507-v1:0", "Qwen3 235B A22B 2507", "Qwen", TEXT, OD, "ACTIVE", &[]),
+    row("qwen.qwen3-coder-30b-a3b-v1:0", "Qwen3 Coder 30B A3B Instruct", "Qwen", TEXT, OD, "ACTIVE", &[]),
+    row("qwen.qwen3-coder-480b-a35b-v1:0", "Qwen3 Coder 480B A35B Instruct", "Qwen", TEXT, OD, "ACTIVE", &[]),
+    row("qwen.qwen3-coder-next", "Qwen3 Coder Next", "Qwen", TEXT, OD, "ACTIVE", &[]),
+    row("qwen.qwen3-next-80b-a3b", "Qwen3 Next 80B A3B", "Qwen", TEXT, OD, "ACTIVE", &[]),
+    row("qwen.qwen3-vl-235b-a22b", "Qwen3 VL 235B A22B", "Qwen", TEXT_IMAGE, OD, "ACTIVE", &[]),
+    row("google.gemma-3-4b-it", "Gemma 3 4B IT", "Google", TEXT_IMAGE, OD, "ACTIVE", &[]),
+    row("google.gemma-3-12b-it", "Gemma 3 12B IT", "Google", TEXT_IMAGE, OD, "ACTIVE", &[]),
+    row("google.gemma-3-27b-it", "Gemma 3 27B IT", "Google", TEXT_IMAGE, OD, "ACTIVE", &[]),
+    row("minimax.minimax-m2", "MiniMax M2", "MiniMax", TEXT, OD, "ACTIVE", &[]),
+    row("minimax.minimax-m2.1", "MiniMax M2.1", "MiniMax", TEXT, OD, "ACTIVE", &[]),
+    row("minimax.minimax-m2.5", "MiniMax M2.5", "MiniMax", TEXT, OD, "ACTIVE", &[]),
+    row("moonshot.kimi-k2-thinking", "Kimi K2 Thinking", "Moonshot AI", TEXT, OD, "ACTIVE", &[]),
+    row("moonshotai.kimi-k2.5", "Kimi K2.5", "Moonshot AI", TEXT_IMAGE, OD, "ACTIVE", &[]),
+    row("nvidia.nemotron-nano-9b-v2", "NVIDIA Nemotron Nano 9B v2", "NVIDIA", TEXT, OD, "ACTIVE", &[]),
+    row("nvidia.nemotron-nano-12b-v2", "NVIDIA Nemotron Nano 12B v2 VL", "NVIDIA", TEXT_IMAGE, OD, "ACTIVE", &[]),
+    row("nvidia.nemotron-nano-3-30b", "NVIDIA Nemotron Nano 3 30B", "NVIDIA", TEXT, OD, "ACTIVE", &[]),
+    row("nvidia.nemotron-super-3-120b", "NVIDIA Nemotron 3 Super 120B A12B", "NVIDIA", TEXT, OD, "ACTIVE", &[]),
+    row("writer.palmyra-x4-v1:0", "Palmyra X4", "Writer", TEXT, PROFILE_ONLY, "ACTIVE", &[Geo::Us]),
+    row("writer.palmyra-x5-v1:0", "Palmyra X5", "Writer", TEXT, PROFILE_ONLY, "ACTIVE", &[Geo::Us]),
+    row("zai.glm-4.7", "GLM 4.7", "Z.AI", TEXT, OD, "ACTIVE", &[]),
+    row("zai.glm-4.7-flash", "GLM 4.7 Flash", "Z.AI", TEXT, OD, "ACTIVE", &[]),
+    row("zai.glm-5", "GLM 5", "Z.AI", TEXT, OD, "ACTIVE", &[]),
 ];
 
 /// Looks a base model id up.
@@ -582,7 +675,7 @@ pub fn profiles() -> Vec<InferenceProfile> {
 /// own regions, and `global.` from any region of the other geographies.
 pub fn geo_serves_region(geo: Geo, region: &str) -> bool {
     match geo {
-        Geo::Global => [Geo::Us, Geo::Eu, Geo::Apac]
+        Geo::Global => [Geo::Us, Geo::Eu, Geo::Apac, Geo::Au, Geo::Jp]
             .iter()
             .any(|g| g.regions().contains(&region)),
         other => other.regions().contains(&region),

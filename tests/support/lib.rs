@@ -262,8 +262,9 @@ pub fn recorded(emu: &RunningEmulator, operation: &str) -> Vec<RecordedRequest> 
 /// The ids a host whose region is in `geo` must see, from the emulator's catalogue (the same
 /// data its ListFoundationModels and ListInferenceProfiles answer with): every streaming,
 /// text-output, ACTIVE model, by its base id when it supports on-demand throughput, else by
-/// the geography's profile and the global one, where they exist.
-pub fn expected_ids(geo: Geo) -> BTreeSet<String> {
+/// the profile of the first of `geos` (a region's geographies, most specific first) that
+/// has one, and the global one, where they exist.
+pub fn expected_ids(geos: &[Geo]) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     for m in catalogue::MODELS {
         if !(m.streaming && m.output.contains(&"TEXT") && m.lifecycle == "ACTIVE") {
@@ -273,10 +274,12 @@ pub fn expected_ids(geo: Geo) -> BTreeSet<String> {
             ids.insert(m.id.to_string());
             continue;
         }
-        for g in [geo, Geo::Global] {
-            if m.profiles.contains(&g) {
-                ids.insert(format!("{}.{}", g.prefix(), m.id));
-            }
+        // The region's most specific geography with a profile, then global.
+        if let Some(g) = geos.iter().find(|g| m.profiles.contains(g)) {
+            ids.insert(format!("{}.{}", g.prefix(), m.id));
+        }
+        if m.profiles.contains(&Geo::Global) {
+            ids.insert(format!("global.{}", m.id));
         }
     }
     ids
