@@ -438,3 +438,51 @@ fn soak_reports_no_lost_delta_misreport_hang_or_double_end() {
     );
     assert!(ran.stdout.contains("peak RSS"), "{}", ran.stdout);
 }
+
+#[test]
+fn the_seed_example_configuration_names_the_real_opus_4_6_id() {
+    let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/seed-example.json5");
+    let seed = seed.to_str().unwrap();
+    let listed = ok(
+        "seed",
+        &["--emulator", "--config", seed, "models", "list", "--json"],
+    );
+    let ids: Vec<String> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        ids.contains(&"us.anthropic.claude-opus-4-6-v1".to_string()),
+        "{ids:?}"
+    );
+    let ran = fails("seed", &["--emulator", "--config", seed, "chat", "Hello"]);
+    assert!(
+        ran.stderr
+            .contains("`us.anthropic.claude-opus-4-6-v1:0` is not a model id Bedrock knows"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .contains("Did you mean `us.anthropic.claude-opus-4-6-v1`?"),
+        "{}",
+        ran.stderr
+    );
+    // The id it names works.
+    let ran = ok(
+        "seed",
+        &[
+            "--emulator",
+            "--config",
+            seed,
+            "chat",
+            "-m",
+            "us.anthropic.claude-opus-4-6-v1",
+            "Hello",
+        ],
+    );
+    assert!(!ran.stdout.trim().is_empty());
+}

@@ -275,7 +275,11 @@ pub fn from_service_error(code: &str, message: &str, ctx: &CallContext<'_>) -> P
             } else if lower.contains("model identifier is invalid") || lower.contains("model id") && lower.contains("not") {
                 (
                     ErrorKind::ModelNotFound,
-                    format!("unknown model{model} in {}: check the id with `models list`. Service said: {message}", ctx.region),
+                    format!(
+                        "{} is not a model id Bedrock knows in {}: check it with `models list`. Service said: {message}",
+                        ctx.model_id.map(|m| format!("`{m}`")).unwrap_or_else(|| "the model".into()),
+                        ctx.region
+                    ),
                 )
             } else if lower.contains("too long") || lower.contains("context window") || lower.contains("too many tokens") || lower.contains("input length") {
                 (

@@ -79,6 +79,9 @@ async fn drive(job: &mut StreamJob, asm: &mut Assembler) -> Result<(), ProviderE
                     if e.code.as_str() == ErrorKind::NeedsInferenceProfile.code() {
                         return Err(name_profiles(&job.clients, &model_id, &region, e).await);
                     }
+                    if e.code.as_str() == ErrorKind::ModelNotFound.code() {
+                        return Err(suggest_model(&job.clients, &model_id, e).await);
+                    }
                     return Err(e);
                 }
                 let delay = job.settings.backoff(attempt);
@@ -229,6 +232,30 @@ async fn name_profiles(
         }
         Err(_) => e,
     }
+}
+
+/// Names the invocable id nearest to an unknown one in a `model_not_found` error: a typo, a
+/// missing or extra `:0` (the seed's own example writes `us.anthropic.claude-opus-4-6-v1:0`
+/// for `us.anthropic.claude-opus-4-6-v1`), a base id for a profile. An id that is listed is
+/// left alone: that error is about access, not the id.
+async fn suggest_model(clients: &Clients, model_id: &str, mut e: ProviderError) -> ProviderError {
+    let unfiltered = crate::config::DiscoveryConfig::default();
+    let lookup = crate::discovery::discover(clients, &unfiltered);
+    let Ok(Ok(found)) = tokio::time::timeout(PROFILE_LOOKUP_TIMEOUT, lookup).await else {
+        return e;
+    };
+    let ids: Vec<&str> = found.models.iter().map(|m| m.id.as_str()).collect();
+    if ids.contains(&model_id) {
+        return e;
+    }
+    if let Some(nearest) = crate::config_keys::nearest(model_id, &ids) {
+        e.message = format!(
+            "{} Did you mean `{nearest}`? (`models list` shows the ids invocable here.)",
+            e.message
+        )
+        .into();
+    }
+    e
 }
 
 fn cancelled(message: &str) -> ProviderError {
