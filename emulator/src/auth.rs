@@ -153,11 +153,14 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Authenticates a request. `path_and_query` is exactly as received (still percent-encoded).
+/// Authenticates a request. `path_and_query` is exactly as received (still percent-encoded);
+/// `authority` is the request's own (HTTP/2 `:authority`), which clients sign as `host` when
+/// there is no `host` header.
 pub fn authenticate(
     config: &EmulatorConfig,
     method: &str,
     path_and_query: &str,
+    authority: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
     now: SystemTime,
@@ -255,6 +258,7 @@ pub fn authenticate(
         config,
         method,
         path_and_query,
+        authority,
         headers,
         &auth,
         body,
@@ -272,23 +276,33 @@ pub fn authenticate(
 }
 
 /// Signs the received request again, restricted to the headers the client said it signed.
+#[allow(clippy::too_many_arguments)]
 fn recompute_signature(
     config: &EmulatorConfig,
     method: &str,
     path_and_query: &str,
+    authority: Option<&str>,
     headers: &HeaderMap,
     auth: &SigV4Header<'_>,
     body: &[u8],
     signed_at: SystemTime,
 ) -> Result<String, ApiError> {
     let mismatch = || forbidden("InvalidSignatureException", SIGNATURE_MISMATCH);
+    // HTTP/1.1 carries the host in a header, HTTP/2 in `:authority`; either is signed as
+    // `host`.
+    let host = header_str(headers, "host")
+        .or(authority)
+        .unwrap_or("localhost");
     let mut signed: Vec<(&str, &str)> = Vec::new();
     for name in &auth.signed_headers {
+        if *name == "host" && !headers.contains_key("host") {
+            signed.push(("host", host));
+            continue;
+        }
         for value in headers.get_all(*name) {
             signed.push((name, value.to_str().map_err(|_| mismatch())?));
         }
     }
-    let host = header_str(headers, "host").unwrap_or("localhost");
     let uri = format!("http://{host}{path_and_query}");
     // The payload hash is always computed from the bytes received, so a body changed after
     // signing (or a lying x-amz-content-sha256) cannot verify.

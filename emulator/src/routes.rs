@@ -131,6 +131,7 @@ pub async fn handle(state: Arc<State>, request: Request) -> Response<Body> {
         &state.config,
         &method,
         &path_and_query,
+        parts.uri.authority().map(|a| a.as_str()),
         &parts.headers,
         &body,
         SystemTime::now(),

@@ -1013,3 +1013,58 @@ async fn malformed_requests_get_service_errors() {
     .await;
     assert_eq!(status, 400);
 }
+
+/// HTTP/2 carries the host in `:authority`, not a `host` header; clients (the AWS JS SDK's
+/// default transport among them) still sign it as `host`. Prior-knowledge HTTP/2 (h2c) here.
+#[tokio::test]
+async fn sigv4_over_http2_is_accepted() {
+    use http_body_util::{BodyExt, Full};
+    let emu = start();
+    let path = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse";
+    let body = serde_json::json!({"messages":[{"role":"user","content":[{"text":"Hi over h2"}]}]})
+        .to_string();
+    let tcp = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .expect("the emulator speaks HTTP/2 with prior knowledge");
+    tokio::spawn(connection);
+    let send = |secret: &'static str| {
+        let headers = sign_headers(
+            &emu,
+            "POST",
+            path,
+            body.as_bytes(),
+            secret,
+            emulator::DEFAULT_REGION,
+            SystemTime::now(),
+        );
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{}{path}", emu.addr()))
+            .version(http::Version::HTTP_2);
+        for (name, value) in headers {
+            // No `host` header on HTTP/2: the authority is in the URI.
+            if name != "host" {
+                request = request.header(name, value);
+            }
+        }
+        request
+            .body(Full::new(bytes::Bytes::from(body.clone())))
+            .unwrap()
+    };
+    let response = sender
+        .send_request(send(emulator::DEFAULT_SECRET_ACCESS_KEY))
+        .await
+        .unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    let status = response.status();
+    let answer = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    assert!(String::from_utf8_lossy(&answer).contains("Hi over h2"));
+    // A wrong secret is still refused over HTTP/2.
+    let response = sender.send_request(send("wrong-secret")).await.unwrap();
+    assert_eq!(response.status(), 403);
+}
