@@ -41,6 +41,9 @@ pub struct EmulatorConfig {
     pub api_key: String,
     /// Account id used in ARNs.
     pub account_id: String,
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with a certificate signed by a CA made at
+    /// start ([`crate::RunningEmulator::ca_pem`]) instead of plain HTTP.
+    pub tls: bool,
 }
 
 impl std::fmt::Debug for EmulatorConfig {
@@ -58,6 +61,7 @@ impl std::fmt::Debug for EmulatorConfig {
             )
             .field("api_key", &redacted)
             .field("account_id", &self.account_id)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -73,6 +77,7 @@ impl Default for EmulatorConfig {
             session_token: None,
             api_key: DEFAULT_API_KEY.to_string(),
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
+            tls: false,
         }
     }
 }

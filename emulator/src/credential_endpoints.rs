@@ -309,8 +309,13 @@ impl CredentialEndpoints {
         config: CredentialEndpointsConfig,
     ) -> Result<RunningCredentialEndpoints, StartError> {
         let state = Arc::new(EndpointState::new(config));
-        let server =
-            Server::start(&state.config.host, state.config.port, app(state.clone())).await?;
+        let server = Server::start(
+            &state.config.host,
+            state.config.port,
+            app(state.clone()),
+            None,
+        )
+        .await?;
         tracing::info!(addr = %server.addr(), "credential endpoints listening");
         Ok(RunningCredentialEndpoints { server, state })
     }
@@ -325,6 +330,7 @@ impl CredentialEndpoints {
             state.config.host.clone(),
             state.config.port,
             app(state.clone()),
+            None,
         )?;
         tracing::info!(addr = %server.addr(), "credential endpoints listening (background thread)");
         Ok(RunningCredentialEndpoints { server, state })

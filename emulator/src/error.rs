@@ -31,6 +31,9 @@ pub enum StartError {
     /// The background thread stopped before reporting its address.
     #[error("the emulator thread stopped during start-up")]
     ThreadDied,
+    /// The TLS certificate or configuration could not be made.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
 }
 
 /// An error response as the service would send it before any stream starts.

@@ -9,6 +9,11 @@
 //! `x-amzn-ErrorType`/`x-amzn-RequestId`, and SigV4 verified for real with `aws-sigv4`
 //! (signing name `bedrock`) or a Bedrock API key as `Authorization: Bearer`.
 //!
+//! It speaks HTTP/1.1 and HTTP/2 (prior knowledge), and with [`EmulatorConfig::tls`]
+//! (`emulator --tls --ca-cert-out ca.pem`) HTTPS with ALPN `h2` and `http/1.1`, on a
+//! certificate for `127.0.0.1` and `localhost` signed by a CA made at start
+//! ([`RunningEmulator::ca_pem`]): clients trust that CA as they would a corporate one.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), emulator::StartError> {
 //! let emu = emulator::Emulator::start(emulator::EmulatorConfig::default()).await?;
@@ -80,6 +85,7 @@ mod runtime;
 pub mod scenario;
 mod server;
 mod state;
+mod tls;
 pub mod validate;
 
 pub use auth::AuthKind;

@@ -36,6 +36,14 @@ struct Args {
     /// Account id used in inference-profile ARNs.
     #[arg(long, env = "EMULATOR_ACCOUNT_ID", default_value = DEFAULT_ACCOUNT_ID)]
     account_id: String,
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with a certificate for 127.0.0.1 and
+    /// localhost, signed by a CA made at start (see --ca-cert-out).
+    #[arg(long, env = "EMULATOR_TLS")]
+    tls: bool,
+    /// With --tls: write the CA's certificate (PEM) here, for clients to trust
+    /// (AWS_CA_BUNDLE, the plugin's `caBundle`, botocore's `verify`).
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    ca_cert_out: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -58,6 +66,7 @@ async fn main() -> std::process::ExitCode {
         session_token: args.session_token,
         api_key: args.api_key,
         account_id: args.account_id,
+        tls: args.tls,
     };
     let running = match Emulator::start(config).await {
         Ok(r) => r,
@@ -66,6 +75,15 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let (Some(path), Some(pem)) = (&args.ca_cert_out, running.ca_pem()) {
+        if let Err(e) = std::fs::write(path, pem) {
+            eprintln!(
+                "emulator: cannot write the CA certificate to {}: {e}",
+                path.display()
+            );
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "{}", running.url());
     let _ = stdout.flush();

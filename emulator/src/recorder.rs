@@ -26,6 +26,8 @@ pub struct RecordedRequest {
     pub auth: Option<AuthKind>,
     /// HTTP status the emulator answered with (0 if still unknown when recorded).
     pub status: u16,
+    /// The HTTP version the request came in (`HTTP/1.1`, `HTTP/2.0`).
+    pub http_version: String,
 }
 
 impl RecordedRequest {

@@ -112,6 +112,7 @@ pub async fn handle(state: Arc<State>, request: Request) -> Response<Body> {
         body: None,
         auth: None,
         status: 0,
+        http_version: format!("{:?}", parts.version),
     };
 
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {

@@ -23,6 +23,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 pub struct RunningEmulator {
     server: Server,
     state: Arc<State>,
+    /// The CA that signed the server's certificate, when serving HTTPS.
+    ca_pem: Option<String>,
 }
 
 /// One bound loopback HTTP server, shared plumbing of every look-alike in this crate: the
@@ -31,6 +33,8 @@ pub struct RunningEmulator {
 #[derive(Debug)]
 pub(crate) struct Server {
     addr: SocketAddr,
+    /// `https` when serving TLS.
+    scheme: &'static str,
     shutdown: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -54,19 +58,71 @@ async fn wait_for_shutdown(mut rx: watch::Receiver<bool>) {
 }
 
 /// Serves until shutdown is requested, then gives in-flight responses a short grace period.
-async fn serve(listener: tokio::net::TcpListener, app: axum::Router, rx: watch::Receiver<bool>) {
-    let graceful = axum::serve(listener, app).with_graceful_shutdown(wait_for_shutdown(rx.clone()));
-    let deadline = async move {
-        wait_for_shutdown(rx).await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    rx: watch::Receiver<bool>,
+) {
+    let deadline = {
+        let rx = rx.clone();
+        async move {
+            wait_for_shutdown(rx).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        }
     };
-    tokio::select! {
-        result = graceful => {
-            if let Err(e) = result {
-                tracing::error!(error = %e, "emulator server stopped");
+    match tls {
+        None => {
+            let graceful =
+                axum::serve(listener, app).with_graceful_shutdown(wait_for_shutdown(rx.clone()));
+            tokio::select! {
+                result = graceful => {
+                    if let Err(e) = result {
+                        tracing::error!(error = %e, "emulator server stopped");
+                    }
+                }
+                _ = deadline => {}
             }
         }
-        _ = deadline => {}
+        Some(config) => {
+            tokio::select! {
+                _ = serve_tls(listener, app, config) => {}
+                _ = wait_for_shutdown(rx) => {}
+            }
+        }
+    }
+}
+
+/// The HTTPS accept loop: TLS (ALPN `h2` or `http/1.1`) then hyper's automatic HTTP/1.1 or
+/// HTTP/2 server, one task per connection. Connections end with the server's runtime.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    config: Arc<rustls::ServerConfig>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let tls = match acceptor.accept(tcp).await {
+                Ok(tls) => tls,
+                Err(e) => {
+                    tracing::debug!(error = %e, "TLS handshake failed");
+                    return;
+                }
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let served =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            if let Err(e) = served {
+                tracing::debug!(error = %e, "HTTPS connection ended with an error");
+            }
+        });
     }
 }
 
@@ -76,13 +132,16 @@ impl Server {
         host: &str,
         port: u16,
         app: axum::Router,
+        tls: Option<Arc<rustls::ServerConfig>>,
     ) -> Result<Self, StartError> {
         let listener = bind(host, port).await?;
         let addr = listener.local_addr().map_err(StartError::Runtime)?;
         let (tx, rx) = watch::channel(false);
-        tokio::spawn(serve(listener, app, rx));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tokio::spawn(serve(listener, app, tls, rx));
         Ok(Server {
             addr,
+            scheme,
             shutdown: tx,
             thread: None,
         })
@@ -95,7 +154,9 @@ impl Server {
         host: String,
         port: u16,
         app: axum::Router,
+        tls: Option<Arc<rustls::ServerConfig>>,
     ) -> Result<Self, StartError> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name(name)
@@ -123,7 +184,7 @@ impl Server {
                         }
                     };
                     let _ = ready_tx.send(Ok(addr));
-                    serve(listener, app, rx).await;
+                    serve(listener, app, tls, rx).await;
                 });
                 runtime.shutdown_timeout(Duration::from_millis(200));
             })
@@ -131,6 +192,7 @@ impl Server {
         let addr = ready_rx.recv().map_err(|_| StartError::ThreadDied)??;
         Ok(Server {
             addr,
+            scheme,
             shutdown: tx,
             thread: Some(thread),
         })
@@ -139,6 +201,11 @@ impl Server {
     /// The bound socket address.
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` or `https://...`.
+    pub(crate) fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Stops accepting connections and waits for a background thread to end.
@@ -167,35 +234,60 @@ fn bedrock_app(state: Arc<State>) -> axum::Router {
 impl Emulator {
     /// Binds and serves on the caller's tokio runtime.
     pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, StartError> {
+        let tls = config
+            .tls
+            .then(crate::tls::TlsIdentity::generate)
+            .transpose()?;
         let state = Arc::new(State::new(config));
         let server = Server::start(
             &state.config.host,
             state.config.port,
             bedrock_app(state.clone()),
+            tls.as_ref().map(|t| t.server_config.clone()),
         )
         .await?;
-        tracing::info!(addr = %server.addr(), "Bedrock emulator listening");
-        Ok(RunningEmulator { server, state })
+        tracing::info!(url = %server.url(), "Bedrock emulator listening");
+        Ok(RunningEmulator {
+            server,
+            state,
+            ca_pem: tls.map(|t| t.ca_pem),
+        })
     }
 
     /// Serves on a dedicated thread with its own runtime, for callers without one.
     pub fn start_background(config: EmulatorConfig) -> Result<RunningEmulator, StartError> {
+        let tls = config
+            .tls
+            .then(crate::tls::TlsIdentity::generate)
+            .transpose()?;
         let state = Arc::new(State::new(config));
         let server = Server::start_background(
             "bedrock-emulator",
             state.config.host.clone(),
             state.config.port,
             bedrock_app(state.clone()),
+            tls.as_ref().map(|t| t.server_config.clone()),
         )?;
-        tracing::info!(addr = %server.addr(), "Bedrock emulator listening (background thread)");
-        Ok(RunningEmulator { server, state })
+        tracing::info!(url = %server.url(), "Bedrock emulator listening (background thread)");
+        Ok(RunningEmulator {
+            server,
+            state,
+            ca_pem: tls.map(|t| t.ca_pem),
+        })
     }
 }
 
 impl RunningEmulator {
-    /// Base URL for both the runtime and the control plane, e.g. `http://127.0.0.1:40123`.
+    /// Base URL for both the runtime and the control plane, e.g. `http://127.0.0.1:40123`
+    /// (`https://` with [`EmulatorConfig::tls`]).
     pub fn url(&self) -> String {
-        format!("http://{}", self.server.addr())
+        self.server.url()
+    }
+
+    /// The PEM of the CA that signed the HTTPS certificate (with [`EmulatorConfig::tls`]):
+    /// what a client must trust.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The bound socket address.

@@ -120,3 +120,62 @@ fn help_documents_every_identity_flag_with_its_default() {
     assert!(help.contains(emulator::DEFAULT_REGION), "{help}");
     assert!(help.contains(emulator::DEFAULT_HOST), "{help}");
 }
+
+/// `--tls --ca-cert-out PATH`: HTTPS with a certificate for 127.0.0.1 signed by a CA whose
+/// PEM is written to PATH; the AWS SDK trusting that CA talks to it (HTTP/2 by ALPN), one
+/// that does not is refused by its own TLS stack.
+#[tokio::test]
+async fn tls_serves_https_with_the_ca_written_out() {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    let ca_path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("emulator-ca.pem");
+    let _ = std::fs::remove_file(&ca_path);
+    let (_served, url) = serve(&[
+        "--port",
+        "0",
+        "--tls",
+        "--ca-cert-out",
+        ca_path.to_str().unwrap(),
+    ]);
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let pem = std::fs::read(&ca_path).expect("the CA certificate was written");
+    assert!(String::from_utf8_lossy(&pem).starts_with("-----BEGIN CERTIFICATE-----"));
+    let client = |trust: TrustStore| {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(
+                TlsContext::builder()
+                    .with_trust_store(trust)
+                    .build()
+                    .unwrap(),
+            )
+            .build_https();
+        let config = aws_sdk_bedrock::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(emulator::DEFAULT_REGION))
+            .credentials_provider(Credentials::new(
+                emulator::DEFAULT_ACCESS_KEY_ID,
+                emulator::DEFAULT_SECRET_ACCESS_KEY,
+                None,
+                None,
+                "test",
+            ))
+            .endpoint_url(&url)
+            .http_client(http)
+            .build();
+        aws_sdk_bedrock::Client::from_conf(config)
+    };
+    let trusted = client(TrustStore::empty().with_pem_certificate(pem));
+    let models = trusted
+        .list_foundation_models()
+        .send()
+        .await
+        .expect("HTTPS works");
+    assert!(!models.model_summaries().is_empty());
+    let untrusted = client(TrustStore::empty().with_native_roots(true));
+    let err = untrusted.list_foundation_models().send().await.unwrap_err();
+    let text = format!(
+        "{}",
+        aws_smithy_types::error::display::DisplayErrorContext(&err)
+    );
+    assert!(text.to_lowercase().contains("certificate"), "{text}");
+}

@@ -683,3 +683,122 @@ fn without_credentials_discovery_is_off_by_default_and_configured_models_remain(
         "no discovery without credentials"
     );
 }
+
+/// AWS_CA_BUNDLE (the AWS CLI's variable) makes the plugin trust an extra CA: here the one
+/// the emulator's HTTPS certificate comes from.
+#[test]
+fn aws_ca_bundle_trusts_the_emulators_https_certificate() {
+    let emu = Emulator::start_background(EmulatorConfig {
+        tls: true,
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let home = scratch(GROUP, "aws-ca-bundle");
+    write_config(&home, &emu.url(), "");
+    let ca = home.join("ca.pem");
+    std::fs::write(&ca, emu.ca_pem().unwrap()).unwrap();
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", emulator::DEFAULT_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", emulator::DEFAULT_SECRET_ACCESS_KEY),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let untrusted = run_host_demo(&home, &keys, &["chat", "Hello"]);
+    assert_ne!(untrusted.status, 0, "{}", untrusted.all());
+    assert!(
+        untrusted.all().contains("AWS_CA_BUNDLE"),
+        "{}",
+        untrusted.all()
+    );
+    let mut with_ca = keys.to_vec();
+    with_ca.push(("AWS_CA_BUNDLE", ca.to_str().unwrap()));
+    let trusted = run_host_demo(&home, &with_ca, &["chat", "Hello"]);
+    assert_eq!(trusted.status, 0, "{}", trusted.all());
+    assert!(trusted.stdout.contains("Hello"), "{}", trusted.stdout);
+}
+
+/// A CONNECT proxy on loopback that records where it tunnelled to.
+fn connect_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let record = record.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if client.read(&mut byte).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                let Some(target) = head
+                    .strip_prefix("CONNECT ")
+                    .and_then(|rest| rest.split(' ').next())
+                else {
+                    return;
+                };
+                record.lock().unwrap().push(target.to_string());
+                let Ok(upstream) = std::net::TcpStream::connect(target) else {
+                    return;
+                };
+                let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+                let (mut c2, mut u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                let (mut c1, mut u1) = (client, upstream);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut u2);
+                    let _ = u2.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut u1, &mut c1);
+                let _ = c1.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// HTTPS_PROXY sends the plugin's calls through the proxy (a CONNECT tunnel, TLS inside);
+/// NO_PROXY exempts a host.
+#[test]
+fn https_proxy_and_no_proxy_are_honoured() {
+    let emu = Emulator::start_background(EmulatorConfig {
+        tls: true,
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let home = scratch(GROUP, "https-proxy");
+    write_config(&home, &emu.url(), "");
+    let ca = home.join("ca.pem");
+    std::fs::write(&ca, emu.ca_pem().unwrap()).unwrap();
+    let (proxy, seen) = connect_proxy();
+    let base = vec![
+        ("AWS_ACCESS_KEY_ID", emulator::DEFAULT_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", emulator::DEFAULT_SECRET_ACCESS_KEY),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_CA_BUNDLE", ca.to_str().unwrap()),
+        ("HTTPS_PROXY", proxy.as_str()),
+    ];
+    let ran = run_host_demo(&home, &base, &["chat", "Hello"]);
+    assert_eq!(ran.status, 0, "{}", ran.all());
+    let target = emu.addr().to_string();
+    assert!(
+        seen.lock().unwrap().contains(&target),
+        "the proxy tunnelled to {target}: {:?}",
+        seen.lock().unwrap()
+    );
+    seen.lock().unwrap().clear();
+    let mut exempt = base.clone();
+    exempt.push(("NO_PROXY", "127.0.0.1"));
+    let ran = run_host_demo(&home, &exempt, &["chat", "Hello"]);
+    assert_eq!(ran.status, 0, "{}", ran.all());
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+}

@@ -40,6 +40,8 @@ pub struct Target {
     /// Connect timeout for every call (`timeouts.connectMs`); streams also have their own
     /// first-byte and idle timeouts.
     pub connect_timeout: Duration,
+    /// CA certificates (PEM) to trust besides the system's ([`crate::trust`]).
+    pub extra_ca_pem: Option<Arc<Vec<u8>>>,
 }
 
 impl Target {
@@ -71,6 +73,7 @@ impl Target {
             runtime_endpoint,
             control_endpoint,
             connect_timeout: Duration::from_millis(config.provider.timeouts.connect_ms),
+            extra_ca_pem: None,
         }
     }
 }
@@ -216,6 +219,9 @@ impl Clients {
                 )));
             }
         }
+        if let Some(client) = custom_http_client(&target) {
+            loader = loader.http_client(client);
+        }
         let sdk = loader.load().await;
 
         let mut runtime = aws_sdk_bedrockruntime::config::Builder::from(&sdk);
@@ -286,6 +292,64 @@ impl Clients {
             )),
         }
     }
+}
+
+/// Proxy variables the plugin honours (as curl and the AWS CLI do), with `NO_PROXY` /
+/// `no_proxy` for exceptions.
+const PROXY_VARIABLES: &[&str] = &[
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// The SDK's HTTPS client (rustls with aws-lc, HTTP/2 by ALPN) when the defaults do not do:
+/// extra trusted CAs ([`crate::trust`]; checked when the provider was created) or a proxy
+/// from the environment. `None` keeps the SDK's default client.
+fn custom_http_client(
+    target: &Target,
+) -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    let proxied = PROXY_VARIABLES
+        .iter()
+        .any(|v| process_env(v).is_some_and(|p| !p.trim().is_empty()));
+    if target.extra_ca_pem.is_none() && !proxied {
+        return None;
+    }
+    let mut trust = TrustStore::default();
+    if let Some(pem) = &target.extra_ca_pem {
+        trust = trust.with_pem_certificate(pem.to_vec());
+    }
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_default();
+    let proxy = if proxied {
+        ProxyConfig::from_env()
+    } else {
+        ProxyConfig::disabled()
+    };
+    // The connector is made per SDK client with its settings (timeouts) and sleep, as the
+    // SDK's own builder does.
+    Some(
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(
+            move |settings, components| {
+                let mut builder = aws_smithy_http_client::Connector::builder();
+                builder.set_connector_settings(settings.cloned());
+                if let Some(components) = components {
+                    builder.set_sleep_impl(components.sleep_impl());
+                }
+                builder
+                    .proxy_config(proxy.clone())
+                    .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                    .tls_context(context.clone())
+                    .build()
+            },
+        ),
+    )
 }
 
 /// How long a named profile (which may need SSO or STS) may take to yield credentials.

@@ -43,6 +43,9 @@ pub struct ProviderEntry {
     pub timeouts: TimeoutsEntry,
     #[serde(default)]
     pub retry: RetryEntry,
+    /// A PEM file of CA certificates to trust besides the system's (a corporate proxy's CA,
+    /// a private endpoint's); `AWS_CA_BUNDLE` adds one too.
+    pub ca_bundle: Option<String>,
 }
 
 /// `timeouts`: how long a stream may wait (milliseconds).

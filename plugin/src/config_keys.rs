@@ -206,7 +206,9 @@ pub const DISCOVERY_KEYS: &[&str] = &[
     "defaultMaxTokens",
     "baseUrl",
 ];
-pub const PROVIDER_KEYS: &[&str] = &["baseUrl", "api", "auth", "models", "timeouts", "retry"];
+pub const PROVIDER_KEYS: &[&str] = &[
+    "baseUrl", "api", "auth", "models", "timeouts", "retry", "caBundle",
+];
 pub const MODEL_KEYS: &[&str] = &[
     "id",
     "name",

@@ -156,6 +156,14 @@ where
                         ctx.operation, ctx.credential_source
                     ),
                 )
+            } else if detail.contains("certificate") {
+                error(
+                    ErrorKind::Network,
+                    format!(
+                        "{} could not verify the endpoint's TLS certificate: {detail}. If a proxy or private endpoint uses its own certificate authority, trust it with `models.providers.\"amazon-bedrock\".caBundle` or AWS_CA_BUNDLE (a PEM file)",
+                        ctx.operation
+                    ),
+                )
             } else {
                 error(
                     ErrorKind::Network,

@@ -35,6 +35,7 @@ pub mod provider;
 pub mod runtime;
 pub mod stream;
 pub mod translate;
+pub mod trust;
 
 /// The plugin's root module, checked by the host's loader for version and layout.
 #[export_root_module]

@@ -44,7 +44,8 @@ impl BedrockProvider {
     /// Parses and checks the configuration; no I/O happens here.
     pub fn new(config_text: &str) -> Result<Self, ProviderError> {
         let config = PluginConfig::parse(config_text)?;
-        let target = Target::resolve(&config);
+        let mut target = Target::resolve(&config);
+        target.extra_ca_pem = crate::trust::extra_ca_pem(&config)?.map(Arc::new);
         tracing::debug!(
             source = %target.source.describe(),
             endpoint = ?target.runtime_endpoint,
