@@ -15,10 +15,11 @@ emulator/tests/botocore.rs starts one and sets them):
     EMULATOR_API_KEY             the Bedrock API key (bearer token) it accepts
     EMULATOR_SESSION_URL         a second emulator, same identity, configured
     EMULATOR_SESSION_TOKEN       to require this SigV4 session token
+    EMULATOR_TLS_URL             a third emulator, same identity, serving HTTPS
+    EMULATOR_CA_FILE             the PEM of the CA its certificate comes from
 
 botocore sends a Bedrock API key only over https, so the bearer-token tests
-put a local TLS front (a throwaway CA from trustme) before the plain-http
-emulator: the bytes the emulator receives are exactly botocore's.
+use the emulator's own HTTPS (`--tls`), trusting its CA with `verify`.
 
 Run by hand:  scripts/python-env && EMULATOR_URL=... .venv/bin/python -m pytest -q emulator/conformance
 """
@@ -27,17 +28,12 @@ import base64
 import json
 import math
 import os
-import socket
-import ssl
-import threading
 import time
 import uuid
-from urllib.parse import urlsplit
 
 import boto3
 import botocore
 import pytest
-import trustme
 from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
 
@@ -1078,81 +1074,19 @@ def test_wrong_session_token_is_rejected():
 # --------------------------------------------------------------------------
 # Bedrock API keys (bearer tokens). botocore reads AWS_BEARER_TOKEN_BEDROCK
 # and then prefers bearer auth over SigV4 for bedrock and bedrock-runtime;
-# it refuses to send a bearer token over plain http, hence the TLS front.
-
-
-class TlsFront:
-    """Terminates TLS on a loopback port and relays the bytes to the emulator."""
-
-    def __init__(self, upstream_url, tmp_dir):
-        upstream = urlsplit(upstream_url)
-        self.upstream = (upstream.hostname, upstream.port)
-        ca = trustme.CA()
-        self.ca_file = os.path.join(tmp_dir, "emulator-test-ca.pem")
-        ca.cert_pem.write_to_path(self.ca_file)
-        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(self.context)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.url = f"https://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                raw, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
-
-    def _serve(self, raw):
-        try:
-            raw.settimeout(10)
-            client = self.context.wrap_socket(raw, server_side=True)
-            upstream = socket.create_connection(self.upstream, timeout=10)
-        except (OSError, ssl.SSLError):
-            raw.close()
-            return
-        threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
-        self._pipe(client, upstream)
-
-    @staticmethod
-    def _pipe(source, sink):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.close()
-                except OSError:
-                    pass
-
-    def close(self):
-        self.stopping.set()
-        self.listener.close()
-        self.thread.join(timeout=2)
+# it refuses to send a bearer token over plain http, hence the HTTPS emulator.
 
 
 @pytest.fixture(scope="module")
-def tls_front(tmp_path_factory):
-    front = TlsFront(URL, str(tmp_path_factory.mktemp("tls")))
-    yield front
-    front.close()
+def tls():
+    """The HTTPS emulator: its URL and the CA file botocore verifies it with."""
+    return (_required_env("EMULATOR_TLS_URL"), _required_env("EMULATOR_CA_FILE"))
 
 
-def bearer_client(service, token, tls_front, monkeypatch):
+def bearer_client(service, token, tls, monkeypatch):
     monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", token)
-    return make_client(service, endpoint_url=tls_front.url, verify=tls_front.ca_file)
+    url, ca_file = tls
+    return make_client(service, endpoint_url=url, verify=ca_file)
 
 
 def sent_authorization(client):
@@ -1172,14 +1106,24 @@ def test_pinned_botocore_supports_bedrock_api_keys():
     assert "bedrock" in get_bearer_auth_supported_services()
 
 
-def test_tls_front_relays_sigv4(tls_front):
-    # The front itself is transparent: SigV4 through it works as without it.
-    client = make_client("bedrock-runtime", endpoint_url=tls_front.url, verify=tls_front.ca_file)
+def test_sigv4_over_https(tls):
+    url, ca_file = tls
+    client = make_client("bedrock-runtime", endpoint_url=url, verify=ca_file)
     assert converse_text(client.converse(**request({"text": "via tls"}))) == "via tls"
+    events = collect(client.converse_stream(**request({"text": "tls stream"})))
+    assert_well_formed_stream(events)
+    assert stream_text(events) == "tls stream"
 
 
-def test_bearer_token_works(tls_front, monkeypatch):
-    client = bearer_client("bedrock-runtime", API_KEY, tls_front, monkeypatch)
+def test_an_unknown_ca_is_refused_by_botocore(tls):
+    url, _ = tls
+    client = make_client("bedrock-runtime", endpoint_url=url)
+    with pytest.raises(botocore.exceptions.SSLError):
+        client.converse(**request(prompt="hi"))
+
+
+def test_bearer_token_works(tls, monkeypatch):
+    client = bearer_client("bedrock-runtime", API_KEY, tls, monkeypatch)
     seen = sent_authorization(client)
     assert converse_text(client.converse(**request({"text": "bearer ok"}))) == "bearer ok"
     assert seen == [f"Bearer {API_KEY}"]
@@ -1188,15 +1132,15 @@ def test_bearer_token_works(tls_front, monkeypatch):
     assert stream_text(events) == "bearer stream"
 
 
-def test_bearer_token_works_for_control_plane(tls_front, monkeypatch):
-    client = bearer_client("bedrock", API_KEY, tls_front, monkeypatch)
+def test_bearer_token_works_for_control_plane(tls, monkeypatch):
+    client = bearer_client("bedrock", API_KEY, tls, monkeypatch)
     seen = sent_authorization(client)
     assert client.list_foundation_models()["modelSummaries"]
     assert seen == [f"Bearer {API_KEY}"]
 
 
-def test_bad_bearer_token_is_rejected(tls_front, monkeypatch):
-    client = bearer_client("bedrock-runtime", "ABSK" + uuid.uuid4().hex, tls_front, monkeypatch)
+def test_bad_bearer_token_is_rejected(tls, monkeypatch):
+    client = bearer_client("bedrock-runtime", "ABSK" + uuid.uuid4().hex, tls, monkeypatch)
     seen = sent_authorization(client)
     with pytest.raises(ClientError) as excinfo:
         client.converse(**request(prompt="hi"))

@@ -1,6 +1,7 @@
 //! Conformance: botocore, the AWS SDK for Python (a client nobody here wrote), against the
-//! emulator. Starts two emulators in-process (the default identity, and one that also
-//! requires a SigV4 session token), then runs `emulator/conformance` with pytest from the
+//! emulator. Starts three emulators in-process (the default identity, one that also
+//! requires a SigV4 session token, and one serving HTTPS for the bearer-token tests), then
+//! runs `emulator/conformance` with pytest from the
 //! repository's `.venv` and fails unless every test passes.
 //!
 //! Needs the venv: `scripts/python-env` (pinned boto3/botocore/pytest). Without it this test
@@ -54,6 +55,16 @@ fn botocore_conformance() {
         ..EmulatorConfig::default()
     });
     assert_eq!(with_token.session_token(), Some(SESSION_TOKEN));
+    let https = start(EmulatorConfig {
+        tls: true,
+        ..EmulatorConfig::default()
+    });
+    let ca_file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("botocore-emulator-ca.pem");
+    std::fs::write(
+        &ca_file,
+        https.ca_pem().expect("the HTTPS emulator has a CA"),
+    )
+    .unwrap();
 
     let mut command = Command::new(&python);
     command
@@ -84,7 +95,9 @@ fn botocore_conformance() {
         .env("EMULATOR_SECRET_ACCESS_KEY", emu.secret_access_key())
         .env("EMULATOR_API_KEY", emu.api_key())
         .env("EMULATOR_SESSION_URL", with_token.url())
-        .env("EMULATOR_SESSION_TOKEN", SESSION_TOKEN);
+        .env("EMULATOR_SESSION_TOKEN", SESSION_TOKEN)
+        .env("EMULATOR_TLS_URL", https.url())
+        .env("EMULATOR_CA_FILE", &ca_file);
 
     let started = Instant::now();
     let mut child = command.spawn().unwrap_or_else(|e| {
