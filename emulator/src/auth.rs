@@ -288,6 +288,18 @@ fn recompute_signature(
     signed_at: SystemTime,
 ) -> Result<String, ApiError> {
     let mismatch = || forbidden("InvalidSignatureException", SIGNATURE_MISMATCH);
+    if auth.signed_headers.iter().any(|h| h.starts_with(':')) {
+        return pseudo_header_signature(
+            config,
+            method,
+            path_and_query,
+            authority,
+            headers,
+            auth,
+            body,
+            signed_at,
+        );
+    }
     // HTTP/1.1 carries the host in a header, HTTP/2 in `:authority`; either is signed as
     // `host`.
     let host = header_str(headers, "host")
@@ -337,6 +349,104 @@ fn recompute_signature(
         mismatch()
     })?;
     Ok(output.signature().to_string())
+}
+
+/// The signature of a request whose signed headers include an HTTP/2 pseudo-header: the AWS
+/// JS SDK's HTTP/2 handler signs `:authority` itself, and Bedrock accepts that. `aws-sigv4`
+/// cannot build such a canonical request (its header names must be valid HTTP/1 names, and
+/// it always adds `host`), so the canonical request is assembled here by SigV4's rules and
+/// `aws-sigv4` derives the key and computes the signature.
+#[allow(clippy::too_many_arguments)]
+fn pseudo_header_signature(
+    config: &EmulatorConfig,
+    method: &str,
+    path_and_query: &str,
+    authority: Option<&str>,
+    headers: &HeaderMap,
+    auth: &SigV4Header<'_>,
+    body: &[u8],
+    signed_at: SystemTime,
+) -> Result<String, ApiError> {
+    use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    use sha2::{Digest, Sha256};
+    // RFC 3986 unreserved characters stay; everything else is encoded (SigV4's UriEncode).
+    const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    // Non-S3 services sign the path encoded twice: each segment as received, encoded again.
+    let canonical_path = path
+        .split('/')
+        .map(|segment| utf8_percent_encode(segment, ENCODE).to_string())
+        .collect::<Vec<_>>()
+        .join("/");
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let decode = |s: &str| {
+                percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            let encode = |s: String| utf8_percent_encode(&s, ENCODE).to_string();
+            (encode(decode(k)), encode(decode(v)))
+        })
+        .collect();
+    pairs.sort();
+    let canonical_query = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut canonical_headers = String::new();
+    for name in &auth.signed_headers {
+        let values: Vec<String> = match *name {
+            ":authority" | "host" => authority
+                .or_else(|| header_str(headers, "host"))
+                .map(|v| vec![v.to_string()])
+                .unwrap_or_default(),
+            other => headers
+                .get_all(other)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect(),
+        };
+        canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
+    }
+    let payload_hash = match header_str(headers, "x-amz-content-sha256") {
+        Some("UNSIGNED-PAYLOAD") => "UNSIGNED-PAYLOAD".to_string(),
+        _ => hex(&Sha256::digest(body)),
+    };
+    let canonical_request = format!(
+        "{method}\n{canonical_path}\n{canonical_query}\n{canonical_headers}\n{}\n{payload_hash}",
+        auth.signed_headers.join(";")
+    );
+    let amz_date = format_amz_date(signed_at);
+    let scope = format!(
+        "{}/{}/{}/aws4_request",
+        &amz_date[..8],
+        config.region,
+        SIGNING_NAME
+    );
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex(&Sha256::digest(canonical_request.as_bytes()))
+    );
+    let key = v4::generate_signing_key(
+        &config.secret_access_key,
+        signed_at,
+        &config.region,
+        SIGNING_NAME,
+    );
+    Ok(v4::calculate_signature(key, string_to_sign.as_bytes()))
 }
 
 #[cfg(test)]

@@ -7,11 +7,13 @@
 //! Needs the venv: `scripts/python-env` (pinned boto3/botocore/pytest). Without it this test
 //! fails; it never skips.
 
+mod common;
+
+use common::external::{hermetic, repo_root, run_suite};
 use emulator::{Emulator, EmulatorConfig, RunningEmulator};
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
 
 /// The session token the second emulator requires.
 const SESSION_TOKEN: &str =
@@ -20,23 +22,8 @@ const SESSION_TOKEN: &str =
 /// pytest normally takes well under a minute; this only guards against a hang.
 const PYTEST_TIMEOUT: Duration = Duration::from_secs(300);
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("emulator/ has a parent directory")
-        .to_path_buf()
-}
-
 fn start(config: EmulatorConfig) -> RunningEmulator {
     Emulator::start_background(config).expect("start the emulator")
-}
-
-fn read_all(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
 }
 
 #[test]
@@ -66,7 +53,7 @@ fn botocore_conformance() {
     )
     .unwrap();
 
-    let mut command = Command::new(&python);
+    let mut command = hermetic(Command::new(&python));
     command
         .args([
             "-m",
@@ -76,18 +63,6 @@ fn botocore_conformance() {
             "no:cacheprovider",
             "emulator/conformance",
         ])
-        .current_dir(&root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // Nothing from the caller's AWS setup may reach botocore (a stray
-    // AWS_BEARER_TOKEN_BEDROCK would switch every client to bearer auth).
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    command
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("EMULATOR_URL", emu.url())
         .env("EMULATOR_REGION", emu.region())
@@ -98,44 +73,10 @@ fn botocore_conformance() {
         .env("EMULATOR_SESSION_TOKEN", SESSION_TOKEN)
         .env("EMULATOR_TLS_URL", https.url())
         .env("EMULATOR_CA_FILE", &ca_file);
-
-    let started = Instant::now();
-    let mut child = command.spawn().unwrap_or_else(|e| {
-        panic!(
-            "cannot run {}: {e} (run scripts/python-env first)",
-            python.display()
-        )
-    });
-    let stdout = read_all(child.stdout.take().expect("stdout is piped"));
-    let stderr = read_all(child.stderr.take().expect("stderr is piped"));
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for pytest") {
-            break Some(status);
-        }
-        if started.elapsed() > PYTEST_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    println!(
-        "---- pytest emulator/conformance ({:.1?}) ----",
-        started.elapsed()
+    run_suite(
+        "pytest emulator/conformance (botocore)",
+        command,
+        PYTEST_TIMEOUT,
+        "cargo test -p emulator --test botocore -- --nocapture",
     );
-    println!("{stdout}");
-    if !stderr.trim().is_empty() {
-        println!("---- pytest stderr ----\n{stderr}");
-    }
-
-    match status {
-        None => panic!("pytest did not finish within {PYTEST_TIMEOUT:?}; output above"),
-        Some(status) => assert!(
-            status.success(),
-            "botocore conformance failed (pytest {status}); pytest's output is above. \
-             Re-run alone: cargo test -p emulator --test botocore -- --nocapture"
-        ),
-    }
 }

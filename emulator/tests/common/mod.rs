@@ -1,5 +1,8 @@
 //! Helpers shared by the emulator's integration tests.
+
 #![allow(dead_code)]
+
+pub mod external;
 
 use aws_sdk_bedrockruntime::config::retry::RetryConfig;
 use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region, Token};
