@@ -41,6 +41,9 @@ pub struct EmulatorConfig {
     pub api_key: String,
     /// Account id used in ARNs.
     pub account_id: String,
+    /// How streamed answers are delivered: paced and split at random byte boundaries
+    /// (default, seeded), or all at once for benchmarks.
+    pub delivery: crate::pacing::Delivery,
     /// Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with a certificate signed by a CA made at
     /// start ([`crate::RunningEmulator::ca_pem`]) instead of plain HTTP.
     pub tls: bool,
@@ -62,6 +65,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("api_key", &redacted)
             .field("account_id", &self.account_id)
             .field("tls", &self.tls)
+            .field("delivery", &self.delivery)
             .finish()
     }
 }
@@ -78,6 +82,7 @@ impl Default for EmulatorConfig {
             api_key: DEFAULT_API_KEY.to_string(),
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
             tls: false,
+            delivery: crate::pacing::Delivery::default(),
         }
     }
 }

@@ -14,6 +14,11 @@
 //! certificate for `127.0.0.1` and `localhost` signed by a CA made at start
 //! ([`RunningEmulator::ca_pem`]): clients trust that CA as they would a corporate one.
 //!
+//! Streamed answers arrive as Bedrock's do: after a short pause, paced, and written cut at
+//! random byte boundaries, from a seeded RNG (`--seed`, [`pacing::Delivery::Paced`]) so that
+//! a failure replays; `--fast` ([`pacing::Delivery::Fast`]) sends them at once, for
+//! benchmarks.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), emulator::StartError> {
 //! let emu = emulator::Emulator::start(emulator::EmulatorConfig::default()).await?;
@@ -79,6 +84,7 @@ pub mod credential_endpoints;
 pub mod error;
 pub mod events;
 pub mod frames;
+pub mod pacing;
 pub mod recorder;
 pub mod routes;
 mod runtime;

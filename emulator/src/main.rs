@@ -40,6 +40,14 @@ struct Args {
     /// localhost, signed by a CA made at start (see --ca-cert-out).
     #[arg(long, env = "EMULATOR_TLS")]
     tls: bool,
+    /// Send streamed answers at once, in large writes, instead of paced like a model
+    /// generating tokens and split at random byte boundaries (benchmarks).
+    #[arg(long, env = "EMULATOR_FAST")]
+    fast: bool,
+    /// Seed of the paced delivery's pauses and splits: the same seed and request replay the
+    /// same delivery.
+    #[arg(long, env = "EMULATOR_SEED", default_value_t = 1)]
+    seed: u64,
     /// With --tls: write the CA's certificate (PEM) here, for clients to trust
     /// (AWS_CA_BUNDLE, the plugin's `caBundle`, botocore's `verify`).
     #[arg(long, value_name = "PATH", requires = "tls")]
@@ -67,6 +75,11 @@ async fn main() -> std::process::ExitCode {
         api_key: args.api_key,
         account_id: args.account_id,
         tls: args.tls,
+        delivery: if args.fast {
+            emulator::pacing::Delivery::Fast
+        } else {
+            emulator::pacing::Delivery::Paced { seed: args.seed }
+        },
     };
     let running = match Emulator::start(config).await {
         Ok(r) => r,

@@ -5,6 +5,7 @@ use crate::catalogue::{self, FoundationModel};
 use crate::error::{status_for_error_type, ApiError};
 use crate::events;
 use crate::frames;
+use crate::pacing::{self, Delivery};
 use crate::recorder::RawResponse;
 use crate::routes::{decode_segment, json_response};
 use crate::scenario::{self, Fault, FoundScenario, Scenario};
@@ -160,7 +161,8 @@ pub async fn invoke(
     let fault = s.and_then(|s| s.fault.clone());
     // A large answer (a benchmark's) takes longer to build than to send: an identical request
     // gets the same pre-encoded bytes, so the emulator stays out of the client's measurements.
-    let memo_key = (stream && fault.is_none() && event_delay == 0).then(|| {
+    let fast = state.config.delivery == Delivery::Fast;
+    let memo_key = (stream && fast && fault.is_none() && event_delay == 0).then(|| {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (path_id.as_str(), body.as_ref()).hash(&mut h);
         h.finish()
@@ -170,7 +172,11 @@ pub async fn invoke(
     }
     let answer = answer::build(&request, s);
     if stream {
-        let (response, all) = stream_response(&answer, fault, first_byte_delay, event_delay);
+        let paced = match state.config.delivery {
+            Delivery::Paced { seed } => Some(pacing::rng_for(seed, body)),
+            Delivery::Fast => None,
+        };
+        let (response, all) = stream_response(&answer, fault, first_byte_delay, event_delay, paced);
         if let (Some(key), Some(all)) = (memo_key, all) {
             if all.len() >= MEMO_MIN_BYTES {
                 state.remember_stream(key, all);
@@ -247,12 +253,14 @@ const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
 /// Bodies at least this large are remembered for identical requests.
 const MEMO_MIN_BYTES: usize = 1 << 20;
 
-/// The response, and the whole encoded body when it is sent at once (no delays or faults).
+/// The response, and the whole encoded body when it is sent at once (fast delivery, no
+/// delays or faults). `paced` is the RNG of a paced delivery ([`pacing`]).
 fn stream_response(
     answer: &Answer,
     fault: Option<Fault>,
     first_byte_delay: u64,
     event_delay: u64,
+    paced: Option<fastrand::Rng>,
 ) -> (Response<Body>, Option<Bytes>) {
     let mut events_list = events::stream_events(answer, 0);
     let latency_ms = latency(answer, first_byte_delay, event_delay, events_list.len());
@@ -292,6 +300,12 @@ fn stream_response(
         _ => {}
     }
     let content_type = EVENT_STREAM;
+    if let Some(mut rng) = paced {
+        return (
+            paced_response(encoded, stall, cut, event_delay, &mut rng),
+            None,
+        );
+    }
     if stall.is_none() && !cut && event_delay == 0 {
         // Pre-encoded and sent in large chunks so huge answers are limited by the client only.
         let total: usize = encoded.iter().map(Bytes::len).sum();
@@ -318,6 +332,38 @@ fn stream_response(
         steps.push(Step::Cut);
     }
     (chunked(steps, content_type), None)
+}
+
+/// A paced answer: the frames cut into random writes with short pauses ([`pacing::plan`]),
+/// a scripted stall before frame N and scripted event delays kept, a cut at the end.
+fn paced_response(
+    encoded: Vec<Bytes>,
+    stall: Option<(usize, u64)>,
+    cut: bool,
+    event_delay: u64,
+    rng: &mut fastrand::Rng,
+) -> Response<Body> {
+    let mut steps = Vec::with_capacity(encoded.len() * 3 + 2);
+    for (i, frame) in encoded.into_iter().enumerate() {
+        if let Some((after, ms)) = stall {
+            if after == i {
+                steps.push(Step::Sleep(ms));
+            }
+        }
+        if i > 0 && event_delay > 0 {
+            steps.push(Step::Sleep(event_delay));
+        }
+        for write in pacing::split(frame, i == 0, rng) {
+            if write.pause_ms > 0 {
+                steps.push(Step::Sleep(write.pause_ms));
+            }
+            steps.push(Step::Data(write.bytes));
+        }
+    }
+    if cut {
+        steps.push(Step::Cut);
+    }
+    chunked(steps, EVENT_STREAM)
 }
 
 fn send_in_chunks(all: Bytes, content_type: &'static str) -> Response<Body> {

@@ -777,7 +777,11 @@ async fn replays_raw_recordings() {
 
 #[tokio::test]
 async fn large_answer_is_fast() {
-    let emu = start();
+    // Fast delivery: what benchmarks use.
+    let emu = start_with(EmulatorConfig {
+        delivery: emulator::pacing::Delivery::Fast,
+        ..EmulatorConfig::default()
+    });
     let body = serde_json::json!({"messages":[{"role":"user","content":[{"text": scenario_text(r#"{"textLength":600000,"deltaSize":6}"#)}]}]}).to_string();
     let path = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream";
     let mut headers = vec![(
@@ -1067,4 +1071,87 @@ async fn sigv4_over_http2_is_accepted() {
     // A wrong secret is still refused over HTTP/2.
     let response = sender.send_request(send("wrong-secret")).await.unwrap();
     assert_eq!(response.status(), 403);
+}
+
+/// The sizes of the HTTP/1.1 chunks (one per write of the emulator) of a streamed answer.
+async fn chunk_sizes(emu: &emulator::RunningEmulator, scenario: &str) -> (Vec<usize>, Vec<u8>) {
+    use http_body_util::BodyExt;
+    let path = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream";
+    let body = serde_json::json!({"messages":[{"role":"user","content":[{"text": scenario_text(scenario)}]}]})
+        .to_string();
+    let tcp = tokio::net::TcpStream::connect(emu.addr()).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("host", emu.addr().to_string())
+        .header("authorization", format!("Bearer {}", emu.api_key()))
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .unwrap();
+    let mut response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let (mut sizes, mut all) = (Vec::new(), Vec::new());
+    while let Some(frame) = response.body_mut().frame().await {
+        if let Ok(data) = frame.unwrap().into_data() {
+            sizes.push(data.len());
+            all.extend_from_slice(&data);
+        }
+    }
+    (sizes, all)
+}
+
+/// By default answers arrive as Bedrock's do: paced, and cut at byte boundaries that do not
+/// follow the frames; `Fast` sends them at once.
+#[tokio::test]
+async fn paced_delivery_splits_frames_across_writes() {
+    let scenario = r#"{"textLength":600,"deltaSize":6}"#;
+    let paced = |seed| {
+        start_with(EmulatorConfig {
+            delivery: emulator::pacing::Delivery::Paced { seed },
+            ..EmulatorConfig::default()
+        })
+    };
+    let emu_a = paced(7);
+    let started = Instant::now();
+    let (sizes, bytes) = chunk_sizes(&emu_a, scenario).await;
+    let elapsed = started.elapsed();
+    let frames = emulator::frames::decode_all(&bytes).unwrap();
+    assert_eq!(
+        frames.len(),
+        100 + 4,
+        "every frame arrives, whole once joined"
+    );
+    // Where the frames end, and where the writes end: some writes end inside a frame.
+    let mut frame_ends = std::collections::BTreeSet::new();
+    let mut at = 0;
+    for f in emulator::frames::decode_all(&bytes).unwrap() {
+        at += emulator::frames::event_frame(f.header(":event-type").unwrap(), f.payload.clone())
+            .len();
+        frame_ends.insert(at);
+    }
+    let mut write_ends = Vec::new();
+    let mut at = 0;
+    for s in &sizes {
+        at += s;
+        write_ends.push(at);
+    }
+    assert!(
+        write_ends.iter().any(|end| !frame_ends.contains(end)),
+        "some write splits a frame: {sizes:?}"
+    );
+    assert!(sizes.len() > 20, "written in many pieces: {sizes:?}");
+    assert!(elapsed >= Duration::from_millis(5), "paced: {elapsed:?}");
+    // (That a seed replays its delivery is the unit test `pacing::tests`: TCP may merge or
+    // split reads, so read sizes are not compared here.)
+    let fast = start_with(EmulatorConfig {
+        delivery: emulator::pacing::Delivery::Fast,
+        ..EmulatorConfig::default()
+    });
+    let fast_reads = chunk_sizes(&fast, scenario).await.0.len();
+    assert!(fast_reads <= 3, "fast: sent at once ({fast_reads} reads)");
 }

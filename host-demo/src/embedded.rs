@@ -28,8 +28,11 @@ impl Embedded {
     /// Points the process's AWS environment at the emulator's default identity, then starts
     /// it. Must run while the process is still single-threaded: the environment is set before
     /// any thread (the emulator's included) exists, so no concurrent `getenv` can race it.
-    pub fn start() -> CliResult<Self> {
-        let config = EmulatorConfig::default();
+    pub fn start(delivery: emulator::pacing::Delivery) -> CliResult<Self> {
+        let config = EmulatorConfig {
+            delivery,
+            ..EmulatorConfig::default()
+        };
         set_environment(&config);
         let running = Emulator::start_background(config.clone())
             .map_err(|e| CliError::new(format!("cannot start the embedded emulator: {e}")))?;

@@ -32,6 +32,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use cli::{AuthCommand, Cli, Command, ConfigCommand, ModelsCommand, PluginCommand};
+use emulator::pacing::Delivery;
 use error::{CliError, CliResult};
 use render::Style;
 use session::Session;
@@ -66,8 +67,15 @@ fn run(cli: &Cli) -> CliResult {
         } => commands::info::run(global),
         Command::Models {
             command: ModelsCommand::List { json, refresh },
-        } => commands::models::list(&Session::open(global, global.emulator)?, *json, *refresh),
-        Command::Chat(args) => commands::chat::run(&Session::open(global, global.emulator)?, args),
+        } => commands::models::list(
+            &Session::open(global, global.emulator.then(Delivery::default))?,
+            *json,
+            *refresh,
+        ),
+        Command::Chat(args) => commands::chat::run(
+            &Session::open(global, global.emulator.then(Delivery::default))?,
+            args,
+        ),
         Command::Bench(args) => commands::bench::run(global, args),
         Command::Soak(args) => commands::soak::run(global, args),
         Command::Config { command } => match command {
@@ -77,7 +85,10 @@ fn run(cli: &Cli) -> CliResult {
         },
         Command::Auth {
             command: AuthCommand::Status { json },
-        } => commands::auth::status(&Session::open(global, global.emulator)?, *json),
+        } => commands::auth::status(
+            &Session::open(global, global.emulator.then(Delivery::default))?,
+            *json,
+        ),
     }
 }
 

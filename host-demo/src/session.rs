@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use emulator::pacing::Delivery;
 use host_sdk::{ErrorKind, LogLevel, Plugin, Provider};
 
 use crate::cli::GlobalOpts;
@@ -101,10 +102,13 @@ pub struct Session {
 impl Session {
     /// Reads the config, starts the emulator if asked (before any other thread exists), loads
     /// the plugin and creates the provider.
-    pub fn open(global: &GlobalOpts, with_emulator: bool) -> CliResult<Self> {
+    /// `emulator`: start the embedded emulator with this delivery (`None`: use the real
+    /// endpoint the configuration names).
+    pub fn open(global: &GlobalOpts, emulator: Option<Delivery>) -> CliResult<Self> {
+        let with_emulator = emulator.is_some();
         let config = ConfigFile::load(global.config.as_deref())?;
-        let emulator = if with_emulator {
-            let emulator = Embedded::start()?;
+        let emulator = if let Some(delivery) = emulator {
+            let emulator = Embedded::start(delivery)?;
             eprintln!(
                 "note: using the embedded Bedrock emulator at {} (no AWS account is used)",
                 emulator.url

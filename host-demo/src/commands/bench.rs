@@ -58,11 +58,12 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
             "--deltas, --delta-size and --runs must all be at least 1",
         ));
     }
-    let session = Session::open(global, true)?;
+    // Fast delivery: the emulator must not be what is measured.
+    let session = Session::open(global, Some(emulator::pacing::Delivery::Fast))?;
     let emulator = session
         .emulator
         .as_ref()
-        .expect("Session::open(.., true) starts the emulator");
+        .expect("Session::open(.., Some(_)) starts the emulator");
     let model = match &args.model {
         Some(m) => crate::config_file::model_id_for(m, &session.provider_id(), "--model")?,
         None => session
