@@ -627,8 +627,8 @@ fn cache_points_after_system_tools_and_last_user_message() {
     assert_eq!(body["toolConfig"]["tools"].as_array().unwrap().len(), 1);
     assert_eq!(body["messages"][2]["content"][1], short);
 
-    // A model without prompt caching gets none.
+    // A model with tools but without prompt caching gets none (Bedrock would refuse them).
     emu.clear_requests();
-    run(&p, &base(None, "meta.llama3-8b-instruct-v1:0")).completion();
+    run(&p, &base(None, "meta.llama3-1-70b-instruct-v1:0")).completion();
     assert!(!only_body(&emu).to_string().contains("cachePoint"));
 }

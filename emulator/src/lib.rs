@@ -84,6 +84,7 @@ pub mod credential_endpoints;
 pub mod error;
 pub mod events;
 pub mod frames;
+pub mod model_rules;
 pub mod pacing;
 pub mod recorder;
 pub mod routes;

@@ -136,6 +136,7 @@ pub async fn invoke(
         ApiError::validation("Malformed input request, please reformat your input and try again.")
     })?;
     crate::validate::converse_request(&request)?;
+    crate::validate::for_model(&request, model)?;
     let found = find_scenario(state, &request, &path_id, model)?;
     let s: Option<&Scenario> = found.as_ref().map(|f| &f.scenario);
     if let (Some(f), Some(n)) = (&found, s.and_then(|s| s.throttle_first)) {

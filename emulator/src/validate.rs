@@ -143,6 +143,269 @@ fn inference_config(cfg: Option<&Value>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Validates a Converse request against what `model` accepts ([`crate::model_rules`], the
+/// catalogue's input modalities), with Bedrock's messages (and, for Anthropic models, the
+/// messages Bedrock relays from Anthropic's API).
+pub fn for_model(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), ApiError> {
+    let rules = crate::model_rules::for_model(model.id);
+    let max_tokens = body
+        .pointer("/inferenceConfig/maxTokens")
+        .and_then(Value::as_u64);
+    if let Some(max) = max_tokens {
+        let limit = rules.max_output_tokens;
+        if max > u64::from(limit) {
+            return Err(ApiError::validation(format!(
+                "The maximum tokens you requested exceeds the model limit of {limit}. Try again with a maximum tokens value that is lower than {limit}."
+            )));
+        }
+    }
+    if let Some(tool_config) = body.get("toolConfig").filter(|t| !t.is_null()) {
+        if !rules.tools {
+            return Err(ApiError::validation("This model doesn't support tool use."));
+        }
+        if let Some(choice) = tool_config.get("toolChoice") {
+            for kind in ["any", "tool"] {
+                if choice.get(kind).is_some() && !rules.forced_tool_choice {
+                    return Err(ApiError::validation(format!(
+                        "This model doesn't support the toolConfig.toolChoice.{kind} field. Remove toolConfig.toolChoice.{kind} and try again."
+                    )));
+                }
+            }
+            if let Some(name) = choice.pointer("/tool/name").and_then(Value::as_str) {
+                let declared = tool_config
+                    .get("tools")
+                    .and_then(Value::as_array)
+                    .is_some_and(|tools| {
+                        tools.iter().any(|t| {
+                            t.pointer("/toolSpec/name").and_then(Value::as_str) == Some(name)
+                        })
+                    });
+                if !declared {
+                    return Err(ApiError::validation(format!(
+                        "The tool {name} named in toolConfig.toolChoice.tool is not one of the tools in toolConfig.tools. Add a tool named {name} or change toolConfig.toolChoice and try again."
+                    )));
+                }
+            }
+        }
+    }
+    if !rules.cache_points && has_cache_point(body) {
+        return Err(ApiError::validation(
+            "This model doesn't support prompt caching. Remove the cachePoint blocks from the request and try again.",
+        ));
+    }
+    media(body, model)?;
+    reasoning(body, &rules, max_tokens)
+}
+
+fn has_cache_point(body: &Value) -> bool {
+    let in_list = |list: Option<&Value>| {
+        list.and_then(Value::as_array)
+            .is_some_and(|blocks| blocks.iter().any(|b| b.get("cachePoint").is_some()))
+    };
+    in_list(body.get("system"))
+        || in_list(body.pointer("/toolConfig/tools"))
+        || body
+            .get("messages")
+            .and_then(Value::as_array)
+            .is_some_and(|ms| ms.iter().any(|m| in_list(m.get("content"))))
+}
+
+/// Bedrock's limit on one image's bytes.
+pub const MAX_IMAGE_BYTES: usize = 3_750_000;
+const IMAGE_FORMATS: &[&str] = &["png", "jpeg", "gif", "webp"];
+const DOCUMENT_FORMATS: &[&str] = &[
+    "pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md",
+];
+
+/// Images, documents and video: what the model takes, the formats, sizes and names Bedrock
+/// accepts, and that a message with a document also has text.
+fn media(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), ApiError> {
+    use base64::Engine;
+    let messages = body.get("messages").and_then(Value::as_array);
+    for (i, message) in messages.into_iter().flatten().enumerate() {
+        let content = message.get("content").and_then(Value::as_array);
+        let mut has_document = false;
+        let mut has_text = false;
+        for (j, block) in content.into_iter().flatten().enumerate() {
+            let at = format!("messages.{}.member.content.{}.member", i + 1, j + 1);
+            has_text |= block.get("text").is_some();
+            if let Some(image) = block.get("image") {
+                if !model.input.contains(&"IMAGE") {
+                    return Err(ApiError::validation(
+                        "This model doesn't support the image content block that you provided. Try again with a model that supports image content.",
+                    ));
+                }
+                let format = image.get("format").and_then(Value::as_str).unwrap_or("");
+                if !IMAGE_FORMATS.contains(&format) {
+                    return Err(ApiError::validation(format!(
+                        "1 validation error detected: Value '{format}' at '{at}.image.format' failed to satisfy constraint: Member must satisfy enum value set: [png, jpeg, gif, webp]"
+                    )));
+                }
+                let bytes = image
+                    .pointer("/source/bytes")
+                    .and_then(Value::as_str)
+                    .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                    .unwrap_or_default();
+                if bytes.len() > MAX_IMAGE_BYTES {
+                    return Err(ApiError::validation(format!(
+                        "The image at messages.{i}.content.{j} is {} bytes; images can be at most 3.75 MB.",
+                        bytes.len()
+                    )));
+                }
+                if image_format_of(&bytes) != Some(format) {
+                    return Err(ApiError::validation(
+                        "The model returned the following errors: Could not process image",
+                    ));
+                }
+            }
+            if block.get("video").is_some() && !model.input.contains(&"VIDEO") {
+                return Err(ApiError::validation(
+                    "This model doesn't support the video content block that you provided. Try again with a model that supports video content.",
+                ));
+            }
+            if let Some(document) = block.get("document") {
+                has_document = true;
+                let format = document.get("format").and_then(Value::as_str).unwrap_or("");
+                if !DOCUMENT_FORMATS.contains(&format) {
+                    return Err(ApiError::validation(format!(
+                        "1 validation error detected: Value '{format}' at '{at}.document.format' failed to satisfy constraint: Member must satisfy enum value set: [pdf, csv, doc, docx, xls, xlsx, html, txt, md]"
+                    )));
+                }
+                let name = document.get("name").and_then(Value::as_str).unwrap_or("");
+                if !valid_document_name(name) {
+                    return Err(ApiError::validation(
+                        "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.",
+                    ));
+                }
+            }
+        }
+        if has_document && !has_text {
+            return Err(ApiError::validation(format!(
+                "The message at messages.{i} has a document but no text block. Add a text block to the message and try again."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The image format the bytes' magic number says, if any of those Bedrock accepts.
+fn image_format_of(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("gif")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("webp")
+    } else {
+        None
+    }
+}
+
+fn valid_document_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "-()[]".contains(c))
+        && !name
+            .chars()
+            .zip(name.chars().skip(1))
+            .any(|(a, b)| a.is_whitespace() && b.is_whitespace())
+}
+
+/// Keys Anthropic's Messages API accepts through `additionalModelRequestFields` on Bedrock.
+const ANTHROPIC_FIELDS: &[&str] = &["thinking", "top_k", "anthropic_beta", "output_config"];
+const MIN_THINKING_BUDGET: u64 = 1024;
+
+/// The reasoning configuration against the model's style.
+fn reasoning(
+    body: &Value,
+    rules: &crate::model_rules::ModelRules,
+    max_tokens: Option<u64>,
+) -> Result<(), ApiError> {
+    use crate::model_rules::Reasoning;
+    let Some(extra) = body
+        .get("additionalModelRequestFields")
+        .and_then(Value::as_object)
+    else {
+        return Ok(());
+    };
+    let model_error =
+        |m: String| ApiError::validation(format!("The model returned the following errors: {m}"));
+    if rules.anthropic {
+        if let Some(key) = extra
+            .keys()
+            .find(|k| !ANTHROPIC_FIELDS.contains(&k.as_str()))
+        {
+            return Err(model_error(format!(
+                "{key}: Extra inputs are not permitted"
+            )));
+        }
+        if let Some(thinking) = extra.get("thinking") {
+            let kind = thinking.get("type").and_then(Value::as_str).unwrap_or("");
+            let accepted = match rules.reasoning {
+                Reasoning::AnthropicAdaptive => ["enabled", "disabled", "adaptive"].contains(&kind),
+                Reasoning::AnthropicBudget => ["enabled", "disabled"].contains(&kind),
+                _ => false,
+            };
+            if !accepted {
+                return Err(model_error(if rules.reasoning == Reasoning::None {
+                    "thinking: Extra inputs are not permitted".into()
+                } else {
+                    format!("thinking.type: Input should be 'enabled' or 'disabled', got '{kind}'")
+                }));
+            }
+            if kind == "enabled" {
+                let budget = thinking.get("budget_tokens").and_then(Value::as_u64);
+                match budget {
+                    Some(b) if b >= MIN_THINKING_BUDGET => {
+                        if max_tokens.is_none_or(|m| m <= b) {
+                            return Err(model_error(
+                                "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size".into(),
+                            ));
+                        }
+                    }
+                    _ => {
+                        return Err(model_error(format!(
+                            "thinking.enabled.budget_tokens: Input should be greater than or equal to {MIN_THINKING_BUDGET}"
+                        )))
+                    }
+                }
+            }
+            if kind != "disabled" {
+                let temperature = body
+                    .pointer("/inferenceConfig/temperature")
+                    .and_then(Value::as_f64);
+                if temperature.is_some_and(|t| t != 1.0) {
+                    return Err(model_error(
+                        "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility".into(),
+                    ));
+                }
+            }
+        }
+        return Ok(());
+    }
+    if extra.contains_key("reasoningConfig") && rules.reasoning != Reasoning::NovaEffort {
+        return Err(ApiError::validation(
+            "The model returned the following errors: reasoningConfig is not supported by this model",
+        ));
+    }
+    if let Some(effort) = extra.get("reasoning_effort") {
+        if rules.reasoning != Reasoning::OpenAiEffort {
+            return Err(ApiError::validation(
+                "The model returned the following errors: reasoning_effort is not supported by this model",
+            ));
+        }
+        if !["low", "medium", "high"].contains(&effort.as_str().unwrap_or("")) {
+            return Err(model_error(format!(
+                "reasoning_effort must be one of low, medium, high, got {effort}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
