@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use e2e_tests::{
-    chunks, provider_for, provider_with, run, run_with, scripted_request, start_emulator,
-    stream_bodies, Outcome, FAST_RETRIES,
+    chunks, only_body, provider_for, provider_with, run, run_with, scripted_request,
+    start_emulator, stream_bodies, Outcome, FAST_RETRIES,
 };
 use emulator::RawResponse;
 use host_sdk::{ContentBlock, ErrorKind, Event, Provider, SinkFlow, StopReason, TokenUsage};
@@ -559,4 +559,43 @@ fn model_errors_are_typed_and_name_what_to_use() {
         e.error.message
     );
     assert!(!e.error.message.contains("global."), "{}", e.error.message);
+}
+
+/// Issue #10: the emulator answers a reasoning request with reasoning (no script needed), so
+/// what the plugin sends for reasoning is checked by a model that takes it.
+#[test]
+fn a_reasoning_request_gets_signed_reasoning_before_the_answer() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    let mut request = host_sdk::ConverseRequest::user_text(SONNET_45, "Why is the sky blue?");
+    request.reasoning = Some(host_sdk::ReasoningConfig {
+        budget_tokens: Some(2048),
+        effort: None,
+    });
+    let out = run(&p, &request);
+    let done = out.completion();
+    assert!(
+        out.events
+            .iter()
+            .any(|e| matches!(e, Event::ReasoningDelta { .. })),
+        "{:?}",
+        out.events
+    );
+    match &done.message.content[0] {
+        ContentBlock::Reasoning { text, signature } => {
+            assert!(text.contains("Why is the sky blue?"), "{text}");
+            assert!(signature.is_some(), "signed");
+        }
+        other => panic!("reasoning first: {other:?}"),
+    }
+    assert!(matches!(
+        &done.message.content[1],
+        ContentBlock::Text { .. }
+    ));
+    // What the plugin sent is what Bedrock takes for Sonnet 4.5.
+    let body = only_body(&emu);
+    assert_eq!(
+        body["additionalModelRequestFields"]["thinking"]["type"],
+        "enabled"
+    );
 }

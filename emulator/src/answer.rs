@@ -1,6 +1,7 @@
 //! The deterministic "model": turns a request (and optional scenario) into an [`Answer`],
 //! the response content independent of how it is delivered (stream or JSON).
 
+use crate::model_rules::Reasoning;
 use crate::scenario::{Scenario, DEFAULT_DELTA_SIZE};
 use serde_json::Value;
 
@@ -145,12 +146,89 @@ fn tokens_for(chars: usize) -> u64 {
     (chars as u64).div_ceil(4).max(1)
 }
 
-/// Builds the answer for a request. `scenario` is `None` for the echo model.
-pub fn build(request: &Value, scenario: Option<&Scenario>) -> Answer {
+/// The prompt text that makes Anthropic's models answer with redacted thinking (as in the
+/// recorded redacted-thinking streams), so clients can test that path.
+pub const REDACTED_THINKING_TRIGGER: &str = "ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING_46C9A13E193C177646C7398A98432ECCCE4C1253D5E2D82641AC0E52CC2876CB";
+
+/// The reasoning blocks a request asks for, in the model's style, when no scenario scripts
+/// reasoning: Anthropic's `thinking` (signed; redacted on the trigger prompt), Nova 2's
+/// `reasoningConfig`, and the models that always reason (gpt-oss after an empty text block,
+/// as Bedrock sends it; DeepSeek-R1, Kimi K2 Thinking, ...). The emulator has already
+/// refused a configuration the model does not take.
+fn requested_reasoning(request: &Value, style: Reasoning, delta_size: usize) -> Vec<Block> {
+    use base64::Engine;
+    let extra = request.get("additionalModelRequestFields");
+    let field = |k: &str| extra.and_then(|e| e.get(k));
+    let asked = match style {
+        Reasoning::AnthropicBudget | Reasoning::AnthropicAdaptive => field("thinking")
+            .and_then(|t| t.get("type"))
+            .and_then(Value::as_str)
+            .is_some_and(|t| t == "enabled" || t == "adaptive"),
+        Reasoning::NovaEffort => {
+            field("reasoningConfig")
+                .and_then(|c| c.get("type"))
+                .and_then(Value::as_str)
+                == Some("enabled")
+        }
+        Reasoning::OpenAiEffort | Reasoning::Always => true,
+        Reasoning::None => false,
+    };
+    if !asked {
+        return Vec::new();
+    }
+    let said = last_user_text(request);
+    let text = format!(
+        "The user wrote: \"{}\". A short, direct answer fits.",
+        said.chars().take(80).collect::<String>()
+    );
+    match style {
+        Reasoning::AnthropicBudget | Reasoning::AnthropicAdaptive => {
+            let b64 = base64::engine::general_purpose::STANDARD;
+            if user_texts(request)
+                .iter()
+                .any(|t| t.contains(REDACTED_THINKING_TRIGGER))
+            {
+                return vec![
+                    Block::Redacted(b64.encode(format!("emulator-redacted-1:{said}"))),
+                    Block::Redacted(b64.encode("emulator-redacted-2")),
+                ];
+            }
+            let signature = b64.encode(format!("emulator-signature:{}", text.len()));
+            vec![Block::Reasoning {
+                text,
+                signature: Some(signature),
+                delta_size,
+            }]
+        }
+        Reasoning::OpenAiEffort => vec![
+            Block::Text {
+                text: String::new(),
+                delta_size,
+            },
+            Block::Reasoning {
+                text,
+                signature: None,
+                delta_size,
+            },
+        ],
+        _ => vec![Block::Reasoning {
+            text,
+            signature: None,
+            delta_size,
+        }],
+    }
+}
+
+/// Builds the answer for a request. `scenario` is `None` for the echo model; `style` is how
+/// the model reasons ([`crate::model_rules`]).
+pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> Answer {
     let default = Scenario::default();
     let s = scenario.unwrap_or(&default);
     let delta_size = s.delta_size.unwrap_or(DEFAULT_DELTA_SIZE).max(1);
     let mut blocks = Vec::new();
+    if s.reasoning.is_none() && s.redacted_reasoning.is_none() {
+        blocks.extend(requested_reasoning(request, style, delta_size));
+    }
     if let Some(r) = &s.reasoning {
         blocks.push(Block::Reasoning {
             text: r.text.clone(),
@@ -272,7 +350,7 @@ mod tests {
     #[test]
     fn echo_skips_scenario_text() {
         let req = serde_json::json!({"messages":[{"role":"user","content":[{"text":"hello"}]}]});
-        let a = build(&req, None);
+        let a = build(&req, None, Reasoning::None);
         assert_eq!(a.stop_reason, "end_turn");
         match &a.blocks[0] {
             Block::Text { text, .. } => assert!(text.starts_with("You said: hello.")),
@@ -285,5 +363,60 @@ mod tests {
         let req =
             serde_json::json!({"messages":[{"role":"user","content":[{"text":"Who are you?"}]}]});
         assert!(echo_text(&req).starts_with("You said: Who are you? (This"));
+    }
+
+    #[test]
+    fn reasoning_follows_the_request_and_the_models_style() {
+        let ask = |extra: Value| serde_json::json!({"messages": [{"role": "user", "content": [{"text": "Why is the sky blue?"}]}], "additionalModelRequestFields": extra});
+        let thinking =
+            ask(serde_json::json!({"thinking": {"type": "enabled", "budget_tokens": 2048}}));
+        let a = build(&thinking, None, Reasoning::AnthropicBudget);
+        assert!(matches!(
+            &a.blocks[0],
+            Block::Reasoning {
+                signature: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(&a.blocks[1], Block::Text { .. }));
+        // Not asked, no reasoning; a model without reasoning gets none either way.
+        assert!(matches!(
+            &build(
+                &ask(serde_json::json!({})),
+                None,
+                Reasoning::AnthropicBudget
+            )
+            .blocks[0],
+            Block::Text { .. }
+        ));
+        assert_eq!(build(&thinking, None, Reasoning::None).blocks.len(), 1);
+        // The trigger prompt gets redacted thinking.
+        let redacted = serde_json::json!({"messages": [{"role": "user", "content": [{"text": REDACTED_THINKING_TRIGGER}]}], "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 2048}}});
+        assert!(matches!(
+            &build(&redacted, None, Reasoning::AnthropicAdaptive).blocks[0],
+            Block::Redacted(_)
+        ));
+        // gpt-oss: an empty text block, then unsigned reasoning, then the answer.
+        let gpt = build(&ask(serde_json::json!({})), None, Reasoning::OpenAiEffort);
+        assert!(matches!(&gpt.blocks[0], Block::Text { text, .. } if text.is_empty()));
+        assert!(matches!(
+            &gpt.blocks[1],
+            Block::Reasoning {
+                signature: None,
+                ..
+            }
+        ));
+        // A scripted reasoning block wins over the request.
+        let scripted = Scenario {
+            reasoning: Some(crate::scenario::ReasoningSpec {
+                text: "scripted".into(),
+                signature: None,
+                delta_size: None,
+            }),
+            ..Scenario::default()
+        };
+        assert!(
+            matches!(&build(&thinking, Some(&scripted), Reasoning::AnthropicBudget).blocks[0], Block::Reasoning { text, .. } if text == "scripted")
+        );
     }
 }

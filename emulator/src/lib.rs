@@ -26,6 +26,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Reasoning
+//!
+//! A request that asks for reasoning the model takes gets it without any script, in the
+//! model's style and Bedrock's order: Anthropic's `thinking` (enabled or adaptive) a signed
+//! reasoning block before the answer (redacted blocks when the prompt holds
+//! [`answer::REDACTED_THINKING_TRIGGER`], as with Anthropic's own trigger string), Nova 2's
+//! `reasoningConfig` an unsigned one, gpt-oss an empty text block then reasoning (as Bedrock
+//! sends it), and the models that always reason (DeepSeek-R1, Kimi K2 Thinking, ...) theirs.
+//! A configuration the model does not take is refused ([`model_rules`], [`validate`]).
+//!
 //! # Scripting the model
 //!
 //! Without a script the model is a polite echo: it answers

@@ -171,7 +171,11 @@ pub async fn invoke(
     if let Some(all) = memo_key.and_then(|k| state.remembered_stream(k)) {
         return Ok(send_in_chunks(all, EVENT_STREAM));
     }
-    let answer = answer::build(&request, s);
+    let answer = answer::build(
+        &request,
+        s,
+        crate::model_rules::for_model(model.id).reasoning,
+    );
     if stream {
         let paced = match state.config.delivery {
             Delivery::Paced { seed } => Some(pacing::rng_for(seed, body)),
