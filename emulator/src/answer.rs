@@ -70,6 +70,9 @@ pub struct Answer {
     pub usage: Usage,
     /// metrics.latencyMs (None = computed from delays by the caller).
     pub latency_ms: Option<u64>,
+    /// The request's `performanceConfig` and `serviceTier`, which Bedrock echoes in the
+    /// response (Converse) and the `metadata` event (ConverseStream).
+    pub echoed: Vec<(&'static str, Value)>,
 }
 
 const FILLER: &str = "The quick brown fox jumps over the lazy dog. ";
@@ -279,11 +282,6 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
         }
         .to_string()
     });
-    let input_chars: usize = user_texts(request)
-        .iter()
-        .map(|t| t.chars().count())
-        .sum::<usize>()
-        + request.to_string().len() / 16;
     let output_chars: usize = blocks
         .iter()
         .map(|b| match b {
@@ -301,14 +299,34 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
         blocks,
         stop_reason,
         usage: Usage {
-            input: spec.input_tokens.unwrap_or_else(|| tokens_for(input_chars)),
+            input: spec.input_tokens.unwrap_or_else(|| input_tokens(request)),
             output: spec
                 .output_tokens
                 .unwrap_or_else(|| tokens_for(output_chars)),
             cache,
         },
         latency_ms: s.latency_ms,
+        echoed: ["performanceConfig", "serviceTier"]
+            .into_iter()
+            .filter_map(|k| {
+                request
+                    .get(k)
+                    .filter(|v| !v.is_null())
+                    .map(|v| (k, v.clone()))
+            })
+            .collect(),
     }
+}
+
+/// The input tokens a request counts, the same way a built answer reports them (about four
+/// characters a token): CountTokens answers with this.
+pub fn input_tokens(request: &Value) -> u64 {
+    let input_chars: usize = user_texts(request)
+        .iter()
+        .map(|t| t.chars().count())
+        .sum::<usize>()
+        + request.to_string().len() / 16;
+    tokens_for(input_chars)
 }
 
 /// Splits `text` into pieces of `size` characters (never inside a UTF-8 character).

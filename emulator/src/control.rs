@@ -1,4 +1,5 @@
-//! Control-plane operations: ListFoundationModels, ListInferenceProfiles, GetInferenceProfile.
+//! Control-plane operations: ListFoundationModels, GetFoundationModel, ListInferenceProfiles,
+//! GetInferenceProfile.
 
 use crate::catalogue::{self, ModelFilter};
 use crate::error::ApiError;
@@ -153,6 +154,25 @@ pub fn get_inference_profile(state: &State, raw_id: &str) -> Result<Response<Bod
             404,
             "ResourceNotFoundException",
             format!("Inference profile {id} not found."),
+        )),
+    }
+}
+
+/// GET /foundation-models/{id}: the model's summary under `modelDetails`.
+pub fn get_foundation_model(state: &State, raw_id: &str) -> Result<Response<Body>, ApiError> {
+    let id = decode_segment(raw_id).unwrap_or_default();
+    let region = &state.config.region;
+    let base = id
+        .strip_prefix(&format!("arn:aws:bedrock:{region}::foundation-model/"))
+        .unwrap_or(&id);
+    match catalogue::model(base) {
+        Some(m) => Ok(json_response(
+            json!({ "modelDetails": m.summary(region) }).to_string(),
+        )),
+        None => Err(ApiError::new(
+            404,
+            "ResourceNotFoundException",
+            "Could not resolve the foundation model from the provided model identifier.",
         )),
     }
 }

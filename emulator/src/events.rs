@@ -128,10 +128,12 @@ pub fn stream_events(answer: &Answer, latency_ms: u64) -> Vec<(&'static str, Val
         events.push(("contentBlockStop", json!({ "contentBlockIndex": index })));
     }
     events.push(("messageStop", json!({ "stopReason": answer.stop_reason })));
-    events.push((
-        "metadata",
-        json!({ "metrics": { "latencyMs": latency_ms }, "usage": usage_json(&answer.usage) }),
-    ));
+    let mut metadata =
+        json!({ "metrics": { "latencyMs": latency_ms }, "usage": usage_json(&answer.usage) });
+    for (key, value) in &answer.echoed {
+        metadata[*key] = value.clone();
+    }
+    events.push(("metadata", metadata));
     events
 }
 
@@ -174,12 +176,16 @@ pub fn converse_json(answer: &Answer, latency_ms: u64) -> String {
             }
         })
         .collect();
-    to_sorted_json(&json!({
+    let mut response = json!({
         "metrics": { "latencyMs": latency_ms },
         "output": { "message": { "content": content, "role": "assistant" } },
         "stopReason": answer.stop_reason,
         "usage": usage_json(&answer.usage),
-    }))
+    });
+    for (key, value) in &answer.echoed {
+        response[*key] = value.clone();
+    }
+    to_sorted_json(&response)
 }
 
 /// The service's default wording for in-stream exceptions.

@@ -1,8 +1,9 @@
 //! A local Amazon Bedrock-compatible endpoint for tests and demos.
 //!
 //! One loopback HTTP server speaks both Bedrock APIs (routing by path): the control plane
-//! (`GET /foundation-models`, `GET /inference-profiles`, `GET /inference-profiles/{id}`) and
-//! the runtime (`POST /model/{modelId}/converse`, `POST /model/{modelId}/converse-stream`),
+//! (`GET /foundation-models`, `GET /foundation-models/{id}`, `GET /inference-profiles`,
+//! `GET /inference-profiles/{id}`) and the runtime (`POST /model/{modelId}/converse`,
+//! `POST /model/{modelId}/converse-stream`, `POST /model/{modelId}/count-tokens`),
 //! faithfully enough that botocore and the AWS Rust SDK work against it unmodified:
 //! restJson1 bodies, `application/vnd.amazon.eventstream` frames (written with
 //! `aws-smithy-eventstream`, with the `p` padding field the service adds), errors with
@@ -25,6 +26,11 @@
 //! println!("endpoint_url = {}", emu.url());
 //! # Ok(()) }
 //! ```
+//!
+//! `serviceTier` and `performanceConfig` are checked and echoed back as Bedrock does (in the
+//! Converse response and the stream's `metadata` event); request ids are random UUIDs. Not
+//! implemented yet (they answer `UnknownOperationException`): InvokeModel and
+//! InvokeModelWithResponseStream, ApplyGuardrail, CreateInferenceProfile.
 //!
 //! # Reasoning
 //!

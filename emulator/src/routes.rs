@@ -23,6 +23,10 @@ pub enum Operation {
     ListInferenceProfiles,
     /// GET /inference-profiles/{id} (raw, still encoded)
     GetInferenceProfile(String),
+    /// GET /foundation-models/{id} (raw, still encoded)
+    GetFoundationModel(String),
+    /// POST /model/{id}/count-tokens (raw id)
+    CountTokens(String),
     /// POST /model/{id}/converse (raw id)
     Converse(String),
     /// POST /model/{id}/converse-stream (raw id)
@@ -36,6 +40,8 @@ impl Operation {
             Operation::ListFoundationModels => "ListFoundationModels",
             Operation::ListInferenceProfiles => "ListInferenceProfiles",
             Operation::GetInferenceProfile(_) => "GetInferenceProfile",
+            Operation::GetFoundationModel(_) => "GetFoundationModel",
+            Operation::CountTokens(_) => "CountTokens",
             Operation::Converse(_) => "Converse",
             Operation::ConverseStream(_) => "ConverseStream",
         }
@@ -51,11 +57,15 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
         Operation::ListInferenceProfiles
     } else if let Some(id) = path.strip_prefix("/inference-profiles/") {
         Operation::GetInferenceProfile(id.to_string())
+    } else if let Some(id) = path.strip_prefix("/foundation-models/") {
+        Operation::GetFoundationModel(id.to_string())
     } else if let Some(rest) = path.strip_prefix("/model/") {
         // The id may contain a raw '/' if a client did not encode an ARN; take everything
         // between the prefix and the operation suffix.
         if let Some(id) = rest.strip_suffix("/converse-stream") {
             Operation::ConverseStream(id.to_string())
+        } else if let Some(id) = rest.strip_suffix("/count-tokens") {
+            Operation::CountTokens(id.to_string())
         } else if let Some(id) = rest.strip_suffix("/converse") {
             Operation::Converse(id.to_string())
         } else {
@@ -65,7 +75,7 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
         return Err(unknown());
     };
     let expected = match op {
-        Operation::Converse(_) | Operation::ConverseStream(_) => "POST",
+        Operation::Converse(_) | Operation::ConverseStream(_) | Operation::CountTokens(_) => "POST",
         _ => "GET",
     };
     if method != expected {
@@ -175,6 +185,8 @@ async fn dispatch(
         Operation::ListFoundationModels => control::list_foundation_models(state, query),
         Operation::ListInferenceProfiles => control::list_inference_profiles(state, query),
         Operation::GetInferenceProfile(id) => control::get_inference_profile(state, &id),
+        Operation::GetFoundationModel(id) => control::get_foundation_model(state, &id),
+        Operation::CountTokens(id) => runtime::count_tokens(state, &id, body),
         Operation::Converse(id) => runtime::invoke(state, &id, body, false).await,
         Operation::ConverseStream(id) => runtime::invoke(state, &id, body, true).await,
     };

@@ -115,6 +115,41 @@ fn find_scenario(
         .map(|s| scenario::registered(&s)))
 }
 
+/// CountTokens: `{"input": {"converse": <a Converse request>}}` answered with the input
+/// tokens that request would count. Anthropic's models count tokens; others are refused as
+/// Bedrock refuses them. The inner request is checked like a Converse request.
+pub fn count_tokens(
+    state: &Arc<State>,
+    raw_id: &str,
+    body: &Bytes,
+) -> Result<Response<Body>, ApiError> {
+    let path_id = decode_segment(raw_id).ok_or_else(|| ApiError::validation(INVALID_MODEL))?;
+    // Counting invokes nothing: a base id is fine even for a profile-only model.
+    let model = match crate::catalogue::model(&path_id) {
+        Some(model) => model,
+        None => resolve_model(state, &path_id)?,
+    };
+    if model.provider != "Anthropic" {
+        return Err(ApiError::validation(
+            "The provided model doesn't support counting tokens.",
+        ));
+    }
+    let request: Value = serde_json::from_slice(body).map_err(|_| {
+        ApiError::validation("Malformed input request, please reformat your input and try again.")
+    })?;
+    let Some(converse) = request.pointer("/input/converse") else {
+        return Err(ApiError::validation(
+            "1 validation error detected: Value null at 'input' failed to satisfy constraint: Member must not be null",
+        ));
+    };
+    crate::validate::converse_request(converse)?;
+    crate::validate::for_model(converse, model)?;
+    let tokens = answer::input_tokens(converse);
+    Ok(crate::routes::json_response(
+        serde_json::json!({ "inputTokens": tokens }).to_string(),
+    ))
+}
+
 /// Converse (`stream == false`) or ConverseStream.
 pub async fn invoke(
     state: &Arc<State>,

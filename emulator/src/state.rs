@@ -47,14 +47,18 @@ impl State {
         }
     }
 
-    /// A UUID-shaped request id, unique per instance.
+    /// A random (version 4) UUID, as the service's request ids are.
     pub fn next_request_id(&self) -> String {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut rng =
+            fastrand::Rng::with_seed(self.instance ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         format!(
-            "{:08x}-{:04x}-4000-8000-{:012x}",
-            (self.instance >> 32) as u32,
-            (self.instance >> 16) as u16,
-            n
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            rng.u32(..),
+            rng.u16(..),
+            rng.u16(..0x1000),
+            0x8000 | rng.u16(..0x4000),
+            rng.u64(..1 << 48)
         )
     }
 

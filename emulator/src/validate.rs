@@ -31,6 +31,28 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
         ));
     }
     inference_config(obj.get("inferenceConfig"))?;
+    for (field, key, allowed) in [
+        (
+            "performanceConfig",
+            "latency",
+            &["standard", "optimized"][..],
+        ),
+        (
+            "serviceTier",
+            "type",
+            &["priority", "default", "flex", "reserved"][..],
+        ),
+    ] {
+        if let Some(value) = obj.get(field).filter(|v| !v.is_null()) {
+            let v = value.get(key).and_then(Value::as_str).unwrap_or("");
+            if !allowed.contains(&v) {
+                return Err(ApiError::validation(format!(
+                    "1 validation error detected: Value '{v}' at '{field}.{key}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                )));
+            }
+        }
+    }
     let has_tool_config = obj.get("toolConfig").is_some_and(|t| !t.is_null());
     if let Some(tc) = obj.get("toolConfig").filter(|t| !t.is_null()) {
         let tools = tc.get("tools").and_then(Value::as_array);

@@ -1155,3 +1155,121 @@ async fn paced_delivery_splits_frames_across_writes() {
     let fast_reads = chunk_sizes(&fast, scenario).await.0.len();
     assert!(fast_reads <= 3, "fast: sent at once ({fast_reads} reads)");
 }
+
+/// GetFoundationModel, CountTokens, and serviceTier / performanceConfig echoed back, through
+/// the AWS Rust SDK's own operations and types; request ids are random UUIDs.
+#[tokio::test]
+async fn get_foundation_model_count_tokens_and_echoed_settings() {
+    use aws_sdk_bedrockruntime::types::{
+        ConverseTokensRequest, CountTokensInput, PerformanceConfigLatency,
+        PerformanceConfiguration, ServiceTier, ServiceTierType,
+    };
+    let emu = start();
+    let details = control(&emu)
+        .get_foundation_model()
+        .model_identifier("anthropic.claude-opus-4-6-v1")
+        .send()
+        .await
+        .expect("GetFoundationModel");
+    let model = details.model_details().unwrap();
+    assert_eq!(model.model_name(), Some("Claude Opus 4.6"));
+    let missing = control(&emu)
+        .get_foundation_model()
+        .model_identifier("anthropic.claude-nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(missing
+        .into_service_error()
+        .is_resource_not_found_exception());
+
+    let client = runtime(&emu);
+    let counted = client
+        .count_tokens()
+        .model_id("anthropic.claude-sonnet-4-5-20250929-v1:0")
+        .input(CountTokensInput::Converse(
+            ConverseTokensRequest::builder()
+                .messages(user("How many tokens is this sentence?"))
+                .build(),
+        ))
+        .send()
+        .await
+        .expect("CountTokens");
+    assert!(counted.input_tokens() > 0);
+    let refused = client
+        .count_tokens()
+        .model_id("amazon.nova-micro-v1:0")
+        .input(CountTokensInput::Converse(
+            ConverseTokensRequest::builder()
+                .messages(user("hi"))
+                .build(),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(format!("{:?}", refused).contains("doesn't support counting tokens"));
+
+    let out = client
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user("hi"))
+        .service_tier(
+            ServiceTier::builder()
+                .r#type(ServiceTierType::Flex)
+                .build()
+                .unwrap(),
+        )
+        .performance_config(
+            PerformanceConfiguration::builder()
+                .latency(PerformanceConfigLatency::Optimized)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("ConverseStream with a service tier");
+    let mut stream = out.stream;
+    let mut metadata = None;
+    while let Some(event) = stream.recv().await.unwrap() {
+        if let aws_sdk_bedrockruntime::types::ConverseStreamOutput::Metadata(m) = event {
+            metadata = Some(m);
+        }
+    }
+    let metadata = metadata.expect("a metadata event");
+    assert_eq!(
+        metadata.service_tier().unwrap().r#type(),
+        &ServiceTierType::Flex
+    );
+    assert_eq!(
+        metadata.performance_config().unwrap().latency(),
+        &PerformanceConfigLatency::Optimized
+    );
+
+    // Request ids: random version-4 UUIDs, never repeated.
+    let headers = vec![(
+        "authorization".to_string(),
+        format!("Bearer {}", emu.api_key()),
+    )];
+    let mut ids = HashSet::new();
+    for _ in 0..20 {
+        let (_, response_headers, _) =
+            raw_http(&emu, "GET", "/foundation-models", &headers, b"").await;
+        // The response head as text: find `x-amzn-RequestId: <id>`.
+        let id = response_headers
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("x-amzn-requestid")
+                    .then(|| value.trim().to_string())
+            })
+            .expect("a request id");
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12],
+            "{id}"
+        );
+        assert!(parts[2].starts_with('4'), "version 4: {id}");
+        ids.insert(id);
+    }
+    assert_eq!(ids.len(), 20, "never repeated");
+}
