@@ -599,3 +599,27 @@ fn a_reasoning_request_gets_signed_reasoning_before_the_answer() {
         "enabled"
     );
 }
+
+/// Issue #10: an application inference profile's ARN is invoked as is.
+#[test]
+fn an_application_inference_profile_arn_is_invoked_as_is() {
+    let emu = start_emulator();
+    let arn = emu
+        .create_application_profile("team-b", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+        .unwrap();
+    let p = provider_for(&emu);
+    let out = run(
+        &p,
+        &scripted_request(&arn, "Hi.", json!({"text": "Through the profile."})),
+    );
+    assert_eq!(out.text(), "Through the profile.");
+    let recorded = stream_bodies(&emu);
+    assert_eq!(recorded.len(), 1);
+    let paths: Vec<String> = emu.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.contains("application-inference-profile")),
+        "{paths:?}"
+    );
+}

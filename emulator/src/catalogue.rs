@@ -697,3 +697,46 @@ pub fn profile(id: &str, region: &str) -> Option<InferenceProfile> {
         .into_iter()
         .find(|p| p.id() == id)
 }
+
+/// An application inference profile: an account's own profile in front of a foundation
+/// model (or of a system-defined profile), used to tag and track usage. Tests create them
+/// ([`crate::RunningEmulator::create_application_profile`]).
+#[derive(Debug, Clone)]
+pub struct ApplicationProfile {
+    /// The 12-character id in its ARN.
+    pub id: String,
+    pub name: String,
+    /// The foundation model behind it.
+    pub model: &'static FoundationModel,
+    /// The regions it routes to (one for a foundation model, a geography's for a profile).
+    pub regions: Vec<&'static str>,
+}
+
+impl ApplicationProfile {
+    pub fn arn(&self, region: &str, account: &str) -> String {
+        format!(
+            "arn:aws:bedrock:{region}:{account}:application-inference-profile/{}",
+            self.id
+        )
+    }
+
+    /// The InferenceProfileSummary JSON (as GetInferenceProfile returns it too).
+    pub fn summary(&self, region: &str, account: &str) -> Value {
+        let models: Vec<Value> = self
+            .regions
+            .iter()
+            .map(|r| json!({ "modelArn": self.model.arn(r) }))
+            .collect();
+        json!({
+            "inferenceProfileName": self.name,
+            "description": format!("Application inference profile for {} {}.", self.model.provider, self.model.name),
+            "createdAt": PROFILE_CREATED_AT,
+            "updatedAt": PROFILE_UPDATED_AT,
+            "inferenceProfileArn": self.arn(region, account),
+            "models": models,
+            "inferenceProfileId": self.id,
+            "status": "ACTIVE",
+            "type": "APPLICATION",
+        })
+    }
+}

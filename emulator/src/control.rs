@@ -119,19 +119,20 @@ pub fn list_inference_profiles(
         Some(t) => decode_token(t)
             .ok_or_else(|| ApiError::validation("The provided pagination token is invalid."))?,
     };
-    // The emulator has no application profiles: they are created per account.
-    let all = if kind == "SYSTEM_DEFINED" {
-        catalogue::profiles_for_region(&state.config.region)
-    } else {
-        Vec::new()
-    };
     let (region, account) = (&state.config.region, &state.config.account_id);
-    let page: Vec<_> = all
-        .iter()
-        .skip(offset)
-        .take(max_results)
-        .map(|p| p.summary(region, account))
-        .collect();
+    let all: Vec<serde_json::Value> = if kind == "SYSTEM_DEFINED" {
+        catalogue::profiles_for_region(region)
+            .iter()
+            .map(|p| p.summary(region, account))
+            .collect()
+    } else {
+        state
+            .app_profiles()
+            .iter()
+            .map(|p| p.summary(region, account))
+            .collect()
+    };
+    let page: Vec<_> = all.iter().skip(offset).take(max_results).cloned().collect();
     let mut body = json!({ "inferenceProfileSummaries": page });
     if offset + max_results < all.len() {
         body["nextToken"] = json!(encode_token(offset + max_results));
@@ -148,6 +149,9 @@ pub fn get_inference_profile(state: &State, raw_id: &str) -> Result<Response<Bod
             "arn:aws:bedrock:{region}:{account}:inference-profile/"
         ))
         .unwrap_or(&id);
+    if let Some(p) = state.app_profile(&id) {
+        return Ok(json_response(p.summary(region, account).to_string()));
+    }
     match catalogue::profile(profile_id, region) {
         Some(p) => Ok(json_response(p.summary(region, account).to_string())),
         None => Err(ApiError::new(

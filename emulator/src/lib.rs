@@ -30,7 +30,9 @@
 //! `serviceTier` and `performanceConfig` are checked and echoed back as Bedrock does (in the
 //! Converse response and the stream's `metadata` event); request ids are random UUIDs. Not
 //! implemented yet (they answer `UnknownOperationException`): InvokeModel and
-//! InvokeModelWithResponseStream, ApplyGuardrail, CreateInferenceProfile.
+//! InvokeModelWithResponseStream, ApplyGuardrail, CreateInferenceProfile (tests create
+//! application inference profiles with [`RunningEmulator::create_application_profile`];
+//! they are listed, described and invocable through their ARN).
 //!
 //! # Reasoning
 //!

@@ -34,6 +34,10 @@ pub fn resolve_model(state: &State, id: &str) -> Result<&'static FoundationModel
         match kind {
             "foundation-model" if parts[3].is_empty() => (resource, false),
             "inference-profile" if parts[3] == state.config.account_id => (resource, true),
+            "application-inference-profile" if parts[3] == state.config.account_id => {
+                let profile = state.app_profile(resource).ok_or_else(invalid)?;
+                return conversational(profile.model);
+            }
             _ => return Err(invalid()),
         }
     } else {

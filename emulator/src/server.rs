@@ -362,6 +362,54 @@ impl RunningEmulator {
         self.state.clear_raw_response(model_id);
     }
 
+    /// Creates an application inference profile named `name` in front of `source` (a
+    /// foundation model id or a system-defined profile id), as CreateInferenceProfile with
+    /// `copyFrom` would, and returns its ARN: invoke through it, list it with
+    /// `typeEquals=APPLICATION`, get it with GetInferenceProfile.
+    pub fn create_application_profile(&self, name: &str, source: &str) -> Option<String> {
+        let region = self.state.config.region.clone();
+        let (model, regions) = match crate::catalogue::profile(source, &region) {
+            Some(p) => (
+                p.model,
+                p.geo
+                    .regions()
+                    .iter()
+                    .copied()
+                    .filter(|r| !r.is_empty())
+                    .collect(),
+            ),
+            None => {
+                let model = crate::catalogue::model(source)?;
+                let here = crate::catalogue::Geo::Us
+                    .regions()
+                    .iter()
+                    .chain(crate::catalogue::Geo::Eu.regions())
+                    .chain(crate::catalogue::Geo::Apac.regions())
+                    .copied()
+                    .find(|r| *r == region)
+                    .unwrap_or("us-east-1");
+                (model, vec![here])
+            }
+        };
+        let mut rng = fastrand::Rng::new();
+        let id: String = (0..12)
+            .map(|_| {
+                rng.choice(b"abcdefghijklmnopqrstuvwxyz0123456789".iter())
+                    .map(|&c| c as char)
+                    .unwrap_or('a')
+            })
+            .collect();
+        let profile = crate::catalogue::ApplicationProfile {
+            id,
+            name: name.to_string(),
+            model,
+            regions,
+        };
+        let arn = profile.arn(&region, &self.state.config.account_id);
+        self.state.add_app_profile(profile);
+        Some(arn)
+    }
+
     /// Stops accepting connections and stops the server (also done on drop).
     pub fn shutdown(mut self) {
         self.server.stop();

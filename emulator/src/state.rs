@@ -21,6 +21,7 @@ pub struct State {
     big_streams: Mutex<Vec<(u64, Bytes)>>,
     counter: AtomicU64,
     instance: u64,
+    app_profiles: Mutex<Vec<crate::catalogue::ApplicationProfile>>,
 }
 
 /// A poisoned lock only means another handler panicked; the data is still usable.
@@ -43,8 +44,30 @@ impl State {
             throttle_counts: Mutex::default(),
             big_streams: Mutex::default(),
             counter: AtomicU64::new(0),
+            app_profiles: Mutex::default(),
             instance,
         }
+    }
+
+    /// Adds an application inference profile.
+    pub fn add_app_profile(&self, profile: crate::catalogue::ApplicationProfile) {
+        lock(&self.app_profiles).push(profile);
+    }
+
+    /// Every application inference profile, oldest first.
+    pub fn app_profiles(&self) -> Vec<crate::catalogue::ApplicationProfile> {
+        lock(&self.app_profiles).clone()
+    }
+
+    /// The application profile with this id or ARN.
+    pub fn app_profile(&self, id_or_arn: &str) -> Option<crate::catalogue::ApplicationProfile> {
+        let id = id_or_arn
+            .rsplit_once("application-inference-profile/")
+            .map_or(id_or_arn, |(_, id)| id);
+        lock(&self.app_profiles)
+            .iter()
+            .find(|p| p.id == id)
+            .cloned()
     }
 
     /// A random (version 4) UUID, as the service's request ids are.

@@ -1273,3 +1273,69 @@ async fn get_foundation_model_count_tokens_and_echoed_settings() {
     }
     assert_eq!(ids.len(), 20, "never repeated");
 }
+
+/// Application inference profiles: created by a test, listed with `typeEquals=APPLICATION`,
+/// described by GetInferenceProfile (the models behind them), invoked through their ARN.
+#[tokio::test]
+async fn application_inference_profiles_are_listed_described_and_invocable() {
+    use aws_sdk_bedrock::types::InferenceProfileType;
+    let emu = start();
+    let arn = emu
+        .create_application_profile(
+            "team-a-sonnet",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        )
+        .expect("a known source");
+    assert!(arn.contains(":application-inference-profile/"), "{arn}");
+    assert!(emu
+        .create_application_profile("x", "no.such-model")
+        .is_none());
+
+    let listed = control(&emu)
+        .list_inference_profiles()
+        .type_equals(InferenceProfileType::Application)
+        .send()
+        .await
+        .unwrap();
+    let summaries = listed.inference_profile_summaries();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0].inference_profile_arn(), arn);
+    assert_eq!(summaries[0].r#type(), &InferenceProfileType::Application);
+    // The system-defined list is unchanged.
+    let system = control(&emu)
+        .list_inference_profiles()
+        .send()
+        .await
+        .unwrap();
+    assert!(system
+        .inference_profile_summaries()
+        .iter()
+        .all(|p| p.r#type() == &InferenceProfileType::SystemDefined));
+
+    let described = control(&emu)
+        .get_inference_profile()
+        .inference_profile_identifier(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.inference_profile_name(), "team-a-sonnet");
+    let models: Vec<&str> = described
+        .models()
+        .iter()
+        .filter_map(|m| m.model_arn())
+        .collect();
+    assert!(!models.is_empty());
+    assert!(models
+        .iter()
+        .all(|m| m.ends_with("foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0")));
+
+    let c = stream_text(&runtime(&emu), &arn, "via an application profile")
+        .await
+        .unwrap();
+    assert!(c.error.is_none());
+    assert!(
+        c.text().contains("via an application profile"),
+        "{}",
+        c.text()
+    );
+}
