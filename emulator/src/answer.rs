@@ -70,9 +70,9 @@ pub struct Answer {
     pub usage: Usage,
     /// metrics.latencyMs (None = computed from delays by the caller).
     pub latency_ms: Option<u64>,
-    /// The request's `performanceConfig` and `serviceTier`, which Bedrock echoes in the
-    /// response (Converse) and the `metadata` event (ConverseStream).
-    pub echoed: Vec<(&'static str, Value)>,
+    /// Fields Bedrock adds to the Converse response and the stream's `metadata` event: the
+    /// request's `performanceConfig` and `serviceTier` (echoed), a guardrail's `trace`.
+    pub response_fields: Vec<(&'static str, Value)>,
 }
 
 const FILLER: &str = "The quick brown fox jumps over the lazy dog. ";
@@ -306,7 +306,7 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
             cache,
         },
         latency_ms: s.latency_ms,
-        echoed: ["performanceConfig", "serviceTier"]
+        response_fields: ["performanceConfig", "serviceTier"]
             .into_iter()
             .filter_map(|k| {
                 request

@@ -130,7 +130,7 @@ pub fn stream_events(answer: &Answer, latency_ms: u64) -> Vec<(&'static str, Val
     events.push(("messageStop", json!({ "stopReason": answer.stop_reason })));
     let mut metadata =
         json!({ "metrics": { "latencyMs": latency_ms }, "usage": usage_json(&answer.usage) });
-    for (key, value) in &answer.echoed {
+    for (key, value) in &answer.response_fields {
         metadata[*key] = value.clone();
     }
     events.push(("metadata", metadata));
@@ -182,7 +182,7 @@ pub fn converse_json(answer: &Answer, latency_ms: u64) -> String {
         "stopReason": answer.stop_reason,
         "usage": usage_json(&answer.usage),
     });
-    for (key, value) in &answer.echoed {
+    for (key, value) in &answer.response_fields {
         response[*key] = value.clone();
     }
     to_sorted_json(&response)

@@ -27,6 +27,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Guardrails: a test defines one with [`RunningEmulator::create_guardrail`] (blocked words
+//! and the message shown instead); a request naming it in `guardrailConfig` is assessed as
+//! Bedrock does ([`guardrails`]: `guardContent` blocks only when there are some; input, then
+//! answer), intervening with `guardrail_intervened` and, with `trace` enabled,
+//! `trace.guardrail` in the metadata event.
+//!
 //! `serviceTier` and `performanceConfig` are checked and echoed back as Bedrock does (in the
 //! Converse response and the stream's `metadata` event); request ids are random UUIDs. Not
 //! implemented yet (they answer `UnknownOperationException`): InvokeModel and
@@ -102,6 +108,7 @@ pub mod credential_endpoints;
 pub mod error;
 pub mod events;
 pub mod frames;
+pub mod guardrails;
 pub mod model_rules;
 pub mod pacing;
 pub mod recorder;

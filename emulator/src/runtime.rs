@@ -210,11 +210,16 @@ pub async fn invoke(
     if let Some(all) = memo_key.and_then(|k| state.remembered_stream(k)) {
         return Ok(send_in_chunks(all, EVENT_STREAM));
     }
-    let answer = answer::build(
+    let guardrails = state.guardrails();
+    let guardrail = crate::guardrails::config(&request, &guardrails, stream)?;
+    let mut answer = answer::build(
         &request,
         s,
         crate::model_rules::for_model(model.id).reasoning,
     );
+    if let Some(applied) = &guardrail {
+        answer = crate::guardrails::apply(applied, &request, answer);
+    }
     if stream {
         let paced = match state.config.delivery {
             Delivery::Paced { seed } => Some(pacing::rng_for(seed, body)),

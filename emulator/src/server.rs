@@ -362,6 +362,27 @@ impl RunningEmulator {
         self.state.clear_raw_response(model_id);
     }
 
+    /// Defines a guardrail that blocks `blocked_words` (whole words, any case) in the input
+    /// or the answer, and returns its identifier and version for `guardrailConfig`.
+    pub fn create_guardrail(
+        &self,
+        blocked_words: &[&str],
+        blocked_message: &str,
+    ) -> (String, String) {
+        let mut rng = fastrand::Rng::new();
+        let id: String = (0..12)
+            .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.usize(..36)]))
+            .collect();
+        self.state.add_guardrail(crate::guardrails::Guardrail {
+            id: id.clone(),
+            version: "1".into(),
+            blocked_words: blocked_words.iter().map(|w| w.to_string()).collect(),
+            blocked_input_message: blocked_message.to_string(),
+            blocked_output_message: blocked_message.to_string(),
+        });
+        (id, "1".into())
+    }
+
     /// Creates an application inference profile named `name` in front of `source` (a
     /// foundation model id or a system-defined profile id), as CreateInferenceProfile with
     /// `copyFrom` would, and returns its ARN: invoke through it, list it with

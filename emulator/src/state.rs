@@ -22,6 +22,7 @@ pub struct State {
     counter: AtomicU64,
     instance: u64,
     app_profiles: Mutex<Vec<crate::catalogue::ApplicationProfile>>,
+    guardrails: Mutex<Vec<crate::guardrails::Guardrail>>,
 }
 
 /// A poisoned lock only means another handler panicked; the data is still usable.
@@ -45,8 +46,19 @@ impl State {
             big_streams: Mutex::default(),
             counter: AtomicU64::new(0),
             app_profiles: Mutex::default(),
+            guardrails: Mutex::default(),
             instance,
         }
+    }
+
+    /// Adds a guardrail.
+    pub fn add_guardrail(&self, guardrail: crate::guardrails::Guardrail) {
+        lock(&self.guardrails).push(guardrail);
+    }
+
+    /// Every guardrail defined so far.
+    pub fn guardrails(&self) -> Vec<crate::guardrails::Guardrail> {
+        lock(&self.guardrails).clone()
     }
 
     /// Adds an application inference profile.

@@ -1339,3 +1339,110 @@ async fn application_inference_profiles_are_listed_described_and_invocable() {
         c.text()
     );
 }
+
+/// Guardrails a test defines: a blocked word in the input or the answer ends it with
+/// `guardrail_intervened` and the guardrail's message; with trace enabled the metadata event
+/// carries the assessments, which the SDK reads into its own types; `guardContent` limits
+/// what is assessed; an unknown guardrail is refused.
+#[tokio::test]
+async fn guardrails_intervene_with_their_trace() {
+    use aws_sdk_bedrockruntime::types::{
+        ConversationRole, GuardrailConverseContentBlock, GuardrailConverseTextBlock,
+        GuardrailStreamConfiguration, GuardrailTrace, Message, StopReason,
+    };
+    let emu = start();
+    let (id, version) = emu.create_guardrail(&["pineapple"], "Sorry, I can't talk about that.");
+    let config = |id: &str| {
+        GuardrailStreamConfiguration::builder()
+            .guardrail_identifier(id)
+            .guardrail_version(&version)
+            .trace(GuardrailTrace::Enabled)
+            .build()
+    };
+    async fn run(
+        client: &aws_sdk_bedrockruntime::Client,
+        message: Message,
+        config: GuardrailStreamConfiguration,
+    ) -> (
+        String,
+        Option<StopReason>,
+        Option<aws_sdk_bedrockruntime::types::GuardrailTraceAssessment>,
+    ) {
+        let out = client
+            .converse_stream()
+            .model_id(HAIKU)
+            .messages(message)
+            .guardrail_config(config)
+            .send()
+            .await
+            .expect("a guarded stream");
+        let mut stream = out.stream;
+        let (mut text, mut stop, mut trace) = (String::new(), None, None);
+        while let Some(event) = stream.recv().await.unwrap() {
+            match event {
+                ConverseStreamOutput::ContentBlockDelta(d) => {
+                    if let Some(ContentBlockDelta::Text(t)) = d.delta() {
+                        text.push_str(t);
+                    }
+                }
+                ConverseStreamOutput::MessageStop(s) => stop = Some(s.stop_reason().clone()),
+                ConverseStreamOutput::Metadata(m) => {
+                    trace = m.trace().and_then(|t| t.guardrail()).cloned()
+                }
+                _ => {}
+            }
+        }
+        (text, stop, trace)
+    }
+    let client = runtime(&emu);
+
+    // Blocked input: the model never answers.
+    let (text, stop, trace) =
+        run(&client, user("Tell me about PINEAPPLE pizza."), config(&id)).await;
+    assert_eq!(text, "Sorry, I can't talk about that.");
+    assert_eq!(stop, Some(StopReason::GuardrailIntervened));
+    let trace = trace.expect("the trace is enabled");
+    let assessment = &trace.input_assessment().unwrap()[&id];
+    let word = &assessment.word_policy().unwrap().custom_words()[0];
+    assert_eq!(word.r#match(), "pineapple");
+
+    // Blocked answer: the input passes, the model's text is replaced.
+    let (text, stop, trace) = run(
+        &client,
+        user(&scenario_text(r#"{"text":"I love pineapple."}"#)),
+        config(&id),
+    )
+    .await;
+    assert_eq!(text, "Sorry, I can't talk about that.");
+    assert_eq!(stop, Some(StopReason::GuardrailIntervened));
+    assert_eq!(trace.unwrap().model_output(), ["I love pineapple."]);
+
+    // Only the guardContent blocks are assessed when there are some.
+    let guarded = Message::builder()
+        .role(ConversationRole::User)
+        .content(ContentBlock::GuardContent(
+            GuardrailConverseContentBlock::Text(
+                GuardrailConverseTextBlock::builder()
+                    .text("Nothing to see.")
+                    .build()
+                    .unwrap(),
+            ),
+        ))
+        .content(ContentBlock::Text("pineapple".into()))
+        .content(ContentBlock::Text(scenario_text(r#"{"text":"Fine."}"#)))
+        .build()
+        .unwrap();
+    let (_, stop, _) = run(&client, guarded, config(&id)).await;
+    assert_eq!(stop, Some(StopReason::EndTurn));
+
+    // An unknown guardrail is refused before anything runs.
+    let err = client
+        .converse_stream()
+        .model_id(HAIKU)
+        .messages(user("hi"))
+        .guardrail_config(config("nosuchguardrail"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("does not exist"), "{err:?}");
+}

@@ -1,0 +1,204 @@
+//! Guardrails tests can define: a list of blocked words, with the messages shown instead of a
+//! blocked input or answer, applied as Bedrock applies a guardrail named in `guardrailConfig`:
+//! the input (only the `guardContent` blocks when a request has any, else the user and system
+//! text) is assessed before the model runs, the answer after; a match ends the answer with
+//! `guardrail_intervened`, and with `trace` enabled the `metadata` event (or the Converse
+//! response) carries `trace.guardrail` in the service's shape.
+
+use serde_json::{json, Value};
+
+use crate::answer::{Answer, Block};
+use crate::error::ApiError;
+
+/// A guardrail created by a test ([`crate::RunningEmulator::create_guardrail`]).
+#[derive(Debug, Clone)]
+pub struct Guardrail {
+    pub id: String,
+    pub version: String,
+    /// Matched case-insensitively, as whole words.
+    pub blocked_words: Vec<String>,
+    /// The text that replaces a blocked input's answer.
+    pub blocked_input_message: String,
+    /// The text that replaces a blocked answer.
+    pub blocked_output_message: String,
+}
+
+/// The guardrail a request names, and whether it asked for the trace.
+pub struct Applied<'a> {
+    pub guardrail: &'a Guardrail,
+    pub trace: bool,
+}
+
+/// The `guardrailConfig` of a request, checked and resolved against the defined guardrails.
+pub fn config<'a>(
+    request: &Value,
+    guardrails: &'a [Guardrail],
+    stream: bool,
+) -> Result<Option<Applied<'a>>, ApiError> {
+    let Some(cfg) = request.get("guardrailConfig").filter(|c| !c.is_null()) else {
+        return Ok(None);
+    };
+    let field = |k: &str| cfg.get(k).and_then(Value::as_str);
+    let (Some(id), Some(version)) = (field("guardrailIdentifier"), field("guardrailVersion"))
+    else {
+        return Err(ApiError::validation(
+            "guardrailConfig must name a guardrailIdentifier and a guardrailVersion.",
+        ));
+    };
+    let trace = field("trace").unwrap_or("disabled");
+    if !["enabled", "disabled", "enabled_full"].contains(&trace) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{trace}' at 'guardrailConfig.trace' failed to satisfy constraint: Member must satisfy enum value set: [enabled, disabled, enabled_full]"
+        )));
+    }
+    if let Some(mode) = field("streamProcessingMode") {
+        if !stream || !["sync", "async"].contains(&mode) {
+            return Err(ApiError::validation(format!(
+                "guardrailConfig.streamProcessingMode '{mode}' is only valid for ConverseStream, as sync or async."
+            )));
+        }
+    }
+    let id = id.rsplit_once("guardrail/").map_or(id, |(_, id)| id);
+    let guardrail = guardrails
+        .iter()
+        .find(|g| g.id == id && (g.version == version || version == "DRAFT"))
+        .ok_or_else(|| {
+            ApiError::validation(
+                "The guardrail identifier or version provided in the request does not exist.",
+            )
+        })?;
+    Ok(Some(Applied {
+        guardrail,
+        trace: trace != "disabled",
+    }))
+}
+
+/// The text a guardrail assesses in a request.
+pub fn input_text(request: &Value) -> String {
+    let mut guarded = Vec::new();
+    let mut plain = Vec::new();
+    let blocks = request
+        .get("system")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(
+            request
+                .get("messages")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+                .flat_map(|m| {
+                    m.get("content")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                }),
+        );
+    for block in blocks {
+        if let Some(t) = block
+            .pointer("/guardContent/text/text")
+            .and_then(Value::as_str)
+        {
+            guarded.push(t);
+        } else if let Some(t) = block.get("text").and_then(Value::as_str) {
+            // A scenario is the test's instruction to the emulator, not the user's words.
+            if !crate::scenario::is_scenario_text(t) {
+                plain.push(t);
+            }
+        }
+    }
+    if guarded.is_empty() { plain } else { guarded }.join("\n")
+}
+
+impl Guardrail {
+    /// The blocked words found in `text`.
+    pub fn matches(&self, text: &str) -> Vec<String> {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        self.blocked_words
+            .iter()
+            .filter(|b| words.contains(&b.to_lowercase()))
+            .cloned()
+            .collect()
+    }
+
+    fn assessment(&self, matched: &[String], characters: usize) -> Value {
+        let mut assessment = json!({
+            "invocationMetrics": {
+                "guardrailCoverage": {"textCharacters": {"guarded": characters, "total": characters}},
+                "guardrailProcessingLatency": 12,
+                "usage": {"contentPolicyUnits": 0, "sensitiveInformationPolicyUnits": 0,
+                          "topicPolicyUnits": 0, "wordPolicyUnits": 1,
+                          "contextualGroundingPolicyUnits": 0, "contentPolicyImageUnits": 0,
+                          "automatedReasoningPolicies": 0, "automatedReasoningPolicyUnits": 0,
+                          "sensitiveInformationPolicyFreeUnits": 0}
+            }
+        });
+        if !matched.is_empty() {
+            assessment["wordPolicy"] = json!({
+                "customWords": matched
+                    .iter()
+                    .map(|w| json!({"action": "BLOCKED", "detected": true, "match": w}))
+                    .collect::<Vec<_>>()
+            });
+        }
+        assessment
+    }
+}
+
+/// Applies `applied` to the request's input and the model's `answer`: the answer, replaced
+/// when the guardrail intervenes, with its trace when asked for.
+pub fn apply(applied: &Applied<'_>, request: &Value, mut answer: Answer) -> Answer {
+    let g = applied.guardrail;
+    let input = input_text(request);
+    let input_matches = g.matches(&input);
+    let mut trace = json!({
+        "inputAssessment": { &g.id: g.assessment(&input_matches, input.chars().count()) },
+    });
+    let intervened = if !input_matches.is_empty() {
+        answer.blocks = vec![Block::Text {
+            text: g.blocked_input_message.clone(),
+            delta_size: usize::MAX,
+        }];
+        true
+    } else {
+        let output: String = answer
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        let output_matches = g.matches(&output);
+        trace["modelOutput"] = json!([output]);
+        trace["outputAssessments"] =
+            json!({ &g.id: [g.assessment(&output_matches, output.chars().count())] });
+        if output_matches.is_empty() {
+            false
+        } else {
+            answer.blocks = vec![Block::Text {
+                text: g.blocked_output_message.clone(),
+                delta_size: usize::MAX,
+            }];
+            true
+        }
+    };
+    if intervened {
+        answer.stop_reason = "guardrail_intervened".into();
+        trace["actionReason"] = json!("Guardrail blocked.");
+    } else {
+        trace["actionReason"] = json!("No action.");
+    }
+    if applied.trace {
+        answer
+            .response_fields
+            .push(("trace", json!({ "guardrail": trace })));
+    }
+    answer
+}
