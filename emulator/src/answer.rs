@@ -26,6 +26,24 @@ pub enum Block {
         /// Characters per delta.
         delta_size: usize,
     },
+    /// A call of a tool the service runs itself (`type: server_tool_use`).
+    ServerToolUse {
+        /// toolUseId.
+        id: String,
+        /// The system tool's name.
+        name: String,
+        /// Its input.
+        input: Value,
+    },
+    /// The result of a server-side tool call (`toolResult` block, type `<name>_result`).
+    ServerToolResult {
+        /// The call it answers.
+        tool_use_id: String,
+        /// `<tool name>_result`.
+        kind: String,
+        /// The run's result, sent as one `json` item.
+        content: Value,
+    },
     /// A tool call.
     ToolUse {
         /// toolUseId.
@@ -48,6 +66,16 @@ pub struct Usage {
     pub output: u64,
     /// Cache counters; only reported when the scenario sets one of them.
     pub cache: Option<(u64, u64)>,
+}
+
+impl Answer {
+    /// Whether the service ran tools itself in this answer (its client tool blocks then carry
+    /// `type: tool_use` too, and usage a `serverToolUsage` map, as Bedrock sends them).
+    pub fn has_server_tools(&self) -> bool {
+        self.blocks
+            .iter()
+            .any(|b| matches!(b, Block::ServerToolUse { .. }))
+    }
 }
 
 impl Usage {
@@ -242,6 +270,22 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
     for redacted in s.redacted_reasoning.iter().flatten() {
         blocks.push(Block::Redacted(redacted.clone()));
     }
+    for call in s.server_tool_calls.iter().flatten() {
+        let id = call
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("tooluse_server{:02}", blocks.len()));
+        blocks.push(Block::ServerToolUse {
+            id: id.clone(),
+            name: call.name.clone(),
+            input: call.input.clone(),
+        });
+        blocks.push(Block::ServerToolResult {
+            tool_use_id: id,
+            kind: format!("{}_result", call.name),
+            content: call.result.clone(),
+        });
+    }
     let tool_calls = s.tool_calls.as_deref().unwrap_or(&[]);
     let text = match (&s.text, s.text_length) {
         (Some(t), _) => Some(t.clone()),
@@ -287,7 +331,10 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
         .map(|b| match b {
             Block::Reasoning { text, .. } | Block::Text { text, .. } => text.chars().count(),
             Block::Redacted(r) => r.len() / 2,
-            Block::ToolUse { input, name, .. } => input.to_string().len() + name.len(),
+            Block::ToolUse { input, name, .. } | Block::ServerToolUse { input, name, .. } => {
+                input.to_string().len() + name.len()
+            }
+            Block::ServerToolResult { .. } => 0,
         })
         .sum();
     let spec = s.usage.clone().unwrap_or_default();

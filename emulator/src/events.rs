@@ -102,15 +102,39 @@ pub fn stream_events(answer: &Answer, latency_ms: u64) -> Vec<(&'static str, Val
                     events.push(delta(json!({ "text": piece })));
                 }
             }
+            Block::ServerToolUse { id, name, input } => {
+                events.push((
+                    "contentBlockStart",
+                    json!({ "contentBlockIndex": index, "start": { "toolUse": { "name": name, "toolUseId": id, "type": "server_tool_use" } } }),
+                ));
+                events.push(delta(
+                    json!({ "toolUse": { "input": to_sorted_json(input) } }),
+                ));
+            }
+            Block::ServerToolResult {
+                tool_use_id,
+                kind,
+                content,
+            } => {
+                events.push((
+                    "contentBlockStart",
+                    json!({ "contentBlockIndex": index, "start": { "toolResult": { "status": "success", "toolUseId": tool_use_id, "type": kind } } }),
+                ));
+                events.push(delta(json!({ "toolResult": [{ "json": content }] })));
+            }
             Block::ToolUse {
                 id,
                 name,
                 input,
                 fragment_size,
             } => {
+                let mut start = json!({ "name": name, "toolUseId": id });
+                if answer.has_server_tools() {
+                    start["type"] = json!("tool_use");
+                }
                 events.push((
                     "contentBlockStart",
-                    json!({ "contentBlockIndex": index, "start": { "toolUse": { "name": name, "toolUseId": id } } }),
+                    json!({ "contentBlockIndex": index, "start": { "toolUse": start } }),
                 ));
                 let input_json = to_sorted_json(input);
                 match fragment_size {
@@ -128,8 +152,11 @@ pub fn stream_events(answer: &Answer, latency_ms: u64) -> Vec<(&'static str, Val
         events.push(("contentBlockStop", json!({ "contentBlockIndex": index })));
     }
     events.push(("messageStop", json!({ "stopReason": answer.stop_reason })));
-    let mut metadata =
-        json!({ "metrics": { "latencyMs": latency_ms }, "usage": usage_json(&answer.usage) });
+    let mut usage = usage_json(&answer.usage);
+    if answer.has_server_tools() {
+        usage["serverToolUsage"] = json!({});
+    }
+    let mut metadata = json!({ "metrics": { "latencyMs": latency_ms }, "usage": usage });
     for (key, value) in &answer.response_fields {
         metadata[*key] = value.clone();
     }
@@ -174,6 +201,14 @@ pub fn converse_json(answer: &Answer, latency_ms: u64) -> String {
             } => {
                 json!({ "toolUse": { "input": input, "name": name, "toolUseId": id } })
             }
+            Block::ServerToolUse { id, name, input } => {
+                json!({ "toolUse": { "input": input, "name": name, "toolUseId": id, "type": "server_tool_use" } })
+            }
+            Block::ServerToolResult {
+                tool_use_id,
+                kind,
+                content,
+            } => json!({ "toolResult": { "content": [{ "json": content }], "status": "success", "toolUseId": tool_use_id, "type": kind } }),
         })
         .collect();
     let mut response = json!({

@@ -73,6 +73,7 @@
 //! | `deltaSize` | characters per text delta, default 6; never splits a UTF-8 character |
 //! | `reasoning` | `{text, signature?, deltaSize?}`: reasoning block 0 (text deltas, then one signature delta) |
 //! | `redactedReasoning` | `["base64", ...]`: one redacted reasoning block each |
+//! | `serverToolCalls` | `[{name, input, result, id?}]`: tools the service runs itself (`nova_code_interpreter`, `nova_grounding`; the request must declare each as a `systemTool`, on Nova 2): a `toolUse` block of type `server_tool_use`, then a `toolResult` block (type `<name>_result`) whose delta carries `[{json: result}]`; client tool blocks then carry `type: tool_use` and usage `serverToolUsage`, as Bedrock sends them |
 //! | `toolCalls` | `[{name, input, id?, fragmentSize?}]`: toolUse blocks after the text; the input JSON is sent in one fragment, or (with `fragmentSize`) as `""` followed by fragments of that many characters split mid-token, as Claude does; the default id is `tooluse_emulator...` |
 //! | `stopReason` | default `end_turn`, or `tool_use` with tool calls; any string passes through |
 //! | `usage` | `{inputTokens, outputTokens, cacheReadInputTokens, cacheWriteInputTokens}`; missing counts are derived from the request/answer sizes; cache counts are only reported when given, with the service's `...TokenCount` twins; `totalTokens` = input + output + cache read + cache write, as the service computes it |

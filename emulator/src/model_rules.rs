@@ -37,7 +37,12 @@ pub struct ModelRules {
     pub reasoning: Reasoning,
     /// `additionalModelRequestFields` go to Anthropic's Messages API.
     pub anthropic: bool,
+    /// Tools the service runs itself (`systemTool`: [`SYSTEM_TOOLS`]) are accepted.
+    pub system_tools: bool,
 }
+
+/// The system tools Bedrock runs itself.
+pub const SYSTEM_TOOLS: &[&str] = &["nova_code_interpreter", "nova_grounding"];
 
 const fn rules(
     max_output_tokens: u32,
@@ -54,6 +59,16 @@ const fn rules(
         cache_points,
         reasoning,
         anthropic,
+        system_tools: false,
+    }
+}
+
+impl ModelRules {
+    const fn with_system_tools(self) -> Self {
+        Self {
+            system_tools: true,
+            ..self
+        }
     }
 }
 
@@ -73,7 +88,7 @@ const TABLE: &[(&str, ModelRules)] = &[
     ("anthropic.claude-3-5-haiku", rules(8_192, true, true, true, None, true)),
     ("anthropic.claude-3-5-sonnet", rules(8_192, true, true, false, None, true)),
     ("anthropic.claude-3", rules(4_096, true, true, false, None, true)),
-    ("amazon.nova-2", rules(65_536, true, true, true, NovaEffort, false)),
+    ("amazon.nova-2", rules(65_536, true, true, true, NovaEffort, false).with_system_tools()),
     ("amazon.nova-premier", rules(32_000, true, true, true, None, false)),
     ("amazon.nova", rules(10_000, true, true, true, None, false)),
     ("amazon.titan", rules(8_192, false, false, false, None, false)),

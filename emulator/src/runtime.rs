@@ -178,6 +178,20 @@ pub async fn invoke(
     crate::validate::for_model(&request, model)?;
     let found = find_scenario(state, &request, &path_id, model)?;
     let s: Option<&Scenario> = found.as_ref().map(|f| &f.scenario);
+    // A server-side tool runs only when the request offers it, as on Bedrock.
+    let system_tools = crate::validate::declared_tools(&request, "systemTool");
+    for call in s
+        .and_then(|s| s.server_tool_calls.as_ref())
+        .into_iter()
+        .flatten()
+    {
+        if !system_tools.contains(&call.name.as_str()) {
+            return Err(ApiError::validation(format!(
+                "Invalid EMULATOR_SCENARIO: serverToolCalls names {}, which the request does not declare as a systemTool",
+                call.name
+            )));
+        }
+    }
     if let (Some(f), Some(n)) = (&found, s.and_then(|s| s.throttle_first)) {
         if state.should_throttle(&f.key, n) {
             return Err(ApiError::throttling());

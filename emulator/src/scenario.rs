@@ -28,6 +28,10 @@ pub struct Scenario {
     /// Redacted reasoning blocks (base64 strings), after the reasoning block.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redacted_reasoning: Option<Vec<String>>,
+    /// Server-side tool calls with their results, emitted first (the request must declare
+    /// each as a `systemTool`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_tool_calls: Option<Vec<ServerToolCallSpec>>,
     /// Tool calls, emitted after the text block.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCallSpec>>,
@@ -91,6 +95,25 @@ pub struct ToolCallSpec {
     /// as Claude does. Without it the input is sent in one fragment, as Nova does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fragment_size: Option<usize>,
+}
+
+/// A tool the service runs itself (Nova 2's `nova_code_interpreter`, `nova_grounding`): its
+/// call and its result are streamed as blocks of their own, before the answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerToolCallSpec {
+    /// The system tool, as declared in `toolConfig.tools[].systemTool.name`.
+    pub name: String,
+    /// Its input (`{"snippet": "1234 * 5678"}` for the code interpreter).
+    #[serde(default)]
+    pub input: Value,
+    /// What the service's run returned (`{"stdOut": "7006652", "stdErr": "", "exitCode": 0,
+    /// "isError": false}`).
+    #[serde(default)]
+    pub result: Value,
+    /// toolUseId (default `tooluse_server<block index>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// Usage numbers.

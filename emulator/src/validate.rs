@@ -185,6 +185,27 @@ pub fn for_model(body: &Value, model: &crate::catalogue::FoundationModel) -> Res
         if !rules.tools {
             return Err(ApiError::validation("This model doesn't support tool use."));
         }
+        for tool in tool_config
+            .get("tools")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = tool.pointer("/systemTool/name") {
+                let name = name.as_str().unwrap_or("");
+                if !rules.system_tools {
+                    return Err(ApiError::validation(
+                        "This model doesn't support system tools. Remove the systemTool from toolConfig.tools and try again.",
+                    ));
+                }
+                if !crate::model_rules::SYSTEM_TOOLS.contains(&name) {
+                    return Err(ApiError::validation(format!(
+                        "The system tool {name} is not supported. Supported system tools: {}.",
+                        crate::model_rules::SYSTEM_TOOLS.join(", ")
+                    )));
+                }
+            }
+        }
         if let Some(choice) = tool_config.get("toolChoice") {
             for kind in ["any", "tool"] {
                 if choice.get(kind).is_some() && !rules.forced_tool_choice {
@@ -217,6 +238,16 @@ pub fn for_model(body: &Value, model: &crate::catalogue::FoundationModel) -> Res
     }
     media(body, model)?;
     reasoning(body, &rules, max_tokens)
+}
+
+/// The names of the tools `body` declares of `kind` (`toolSpec` or `systemTool`).
+pub fn declared_tools<'a>(body: &'a Value, kind: &str) -> Vec<&'a str> {
+    body.pointer("/toolConfig/tools")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get(kind)?.get("name")?.as_str())
+        .collect()
 }
 
 fn has_cache_point(body: &Value) -> bool {

@@ -152,6 +152,37 @@ async fn refuses_per_model_what_bedrock_refuses() {
             ),
             None,
         ),
+        // Tools the service runs itself: Nova 2 only, and only the ones that exist.
+        (
+            "a systemTool on Nova Micro",
+            NOVA_MICRO,
+            with(
+                hi(),
+                "toolConfig",
+                json!({"tools": [{"systemTool": {"name": "nova_code_interpreter"}}]}),
+            ),
+            Some("doesn't support system tools"),
+        ),
+        (
+            "an unknown systemTool",
+            NOVA_2,
+            with(
+                hi(),
+                "toolConfig",
+                json!({"tools": [{"systemTool": {"name": "web_browser"}}]}),
+            ),
+            Some("The system tool web_browser is not supported"),
+        ),
+        (
+            "the code interpreter on Nova 2",
+            NOVA_2,
+            with(
+                hi(),
+                "toolConfig",
+                json!({"tools": [{"systemTool": {"name": "nova_code_interpreter"}}]}),
+            ),
+            None,
+        ),
         // Prompt caching.
         (
             "cachePoint where there is no caching",
