@@ -26,6 +26,16 @@ pub enum Block {
         /// Characters per delta.
         delta_size: usize,
     },
+    /// Answer text that cites documents: streamed as text deltas then one `citation` delta
+    /// per citation; in Converse a `citationsContent` block.
+    CitedText {
+        /// The text.
+        text: String,
+        /// Each citation as Bedrock sends it (`title`, `sourceContent`, `location`).
+        citations: Vec<Value>,
+        /// Characters per delta.
+        delta_size: usize,
+    },
     /// A call of a tool the service runs itself (`type: server_tool_use`).
     ServerToolUse {
         /// toolUseId.
@@ -250,6 +260,45 @@ fn requested_reasoning(request: &Value, style: Reasoning, delta_size: usize) -> 
     }
 }
 
+/// The first document of the last user message with citations enabled: its index among
+/// that message's documents, its name, and the opening of its text (the quote to cite).
+fn cited_document(request: &Value) -> Option<(usize, String, String)> {
+    use base64::Engine;
+    let documents = crate::scenario::last_user_content(request)?
+        .iter()
+        .filter_map(|b| b.get("document"));
+    for (index, doc) in documents.enumerate() {
+        if doc.pointer("/citations/enabled").and_then(Value::as_bool) != Some(true) {
+            continue;
+        }
+        let name = doc
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("document");
+        let text = doc
+            .pointer("/source/text")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| {
+                let bytes = doc.pointer("/source/bytes").and_then(Value::as_str)?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(bytes)
+                    .ok()?;
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            })
+            .unwrap_or_default();
+        let quote: String = text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(80)
+            .collect();
+        return Some((index, name.to_string(), quote));
+    }
+    None
+}
+
 /// Builds the answer for a request. `scenario` is `None` for the echo model; `style` is how
 /// the model reasons ([`crate::model_rules`]).
 pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> Answer {
@@ -299,8 +348,22 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
         }
         (None, None) => Some(echo_text(request)),
     };
-    if let Some(text) = text {
-        blocks.push(Block::Text { text, delta_size });
+    match (text, cited_document(request)) {
+        // A document that asks for citations, and nothing scripted: quote it, citing it.
+        (Some(_), Some((index, title, quote))) if s.text.is_none() && s.text_length.is_none() => {
+            let (start, end) = (0, quote.chars().count());
+            blocks.push(Block::CitedText {
+                text: format!("The document says: \"{quote}\"."),
+                citations: vec![serde_json::json!({
+                    "title": title,
+                    "sourceContent": [{ "text": quote }],
+                    "location": { "documentChar": { "documentIndex": index, "start": start, "end": end } },
+                })],
+                delta_size,
+            });
+        }
+        (Some(text), _) => blocks.push(Block::Text { text, delta_size }),
+        (None, _) => {}
     }
     for call in tool_calls {
         let index = blocks.len();
@@ -329,7 +392,9 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
     let output_chars: usize = blocks
         .iter()
         .map(|b| match b {
-            Block::Reasoning { text, .. } | Block::Text { text, .. } => text.chars().count(),
+            Block::Reasoning { text, .. }
+            | Block::Text { text, .. }
+            | Block::CitedText { text, .. } => text.chars().count(),
             Block::Redacted(r) => r.len() / 2,
             Block::ToolUse { input, name, .. } | Block::ServerToolUse { input, name, .. } => {
                 input.to_string().len() + name.len()

@@ -102,6 +102,18 @@ pub fn stream_events(answer: &Answer, latency_ms: u64) -> Vec<(&'static str, Val
                     events.push(delta(json!({ "text": piece })));
                 }
             }
+            Block::CitedText {
+                text,
+                citations,
+                delta_size,
+            } => {
+                for piece in split_chars(text, *delta_size) {
+                    events.push(delta(json!({ "text": piece })));
+                }
+                for citation in citations {
+                    events.push(delta(json!({ "citation": citation })));
+                }
+            }
             Block::ServerToolUse { id, name, input } => {
                 events.push((
                     "contentBlockStart",
@@ -204,6 +216,9 @@ pub fn converse_json(answer: &Answer, latency_ms: u64) -> String {
             Block::ServerToolUse { id, name, input } => {
                 json!({ "toolUse": { "input": input, "name": name, "toolUseId": id, "type": "server_tool_use" } })
             }
+            Block::CitedText {
+                text, citations, ..
+            } => json!({ "citationsContent": { "content": [{ "text": text }], "citations": citations } }),
             Block::ServerToolResult {
                 tool_use_id,
                 kind,

@@ -171,7 +171,7 @@ pub fn apply(applied: &Applied<'_>, request: &Value, mut answer: Answer) -> Answ
             .blocks
             .iter()
             .filter_map(|b| match b {
-                Block::Text { text, .. } => Some(text.as_str()),
+                Block::Text { text, .. } | Block::CitedText { text, .. } => Some(text.as_str()),
                 _ => None,
             })
             .collect();

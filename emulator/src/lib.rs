@@ -27,6 +27,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Citations: a document with `citations: {enabled: true}` (on a model that takes them) is
+//! quoted and cited when nothing scripts the text: `citation` deltas after the text in a
+//! stream, a `citationsContent` block from Converse.
+//!
 //! Guardrails: a test defines one with [`RunningEmulator::create_guardrail`] (blocked words
 //! and the message shown instead); a request naming it in `guardrailConfig` is assessed as
 //! Bedrock does ([`guardrails`]: `guardContent` blocks only when there are some; input, then

@@ -39,6 +39,8 @@ pub struct ModelRules {
     pub anthropic: bool,
     /// Tools the service runs itself (`systemTool`: [`SYSTEM_TOOLS`]) are accepted.
     pub system_tools: bool,
+    /// Documents may enable citations (`document.citations.enabled`).
+    pub citations: bool,
 }
 
 /// The system tools Bedrock runs itself.
@@ -60,6 +62,7 @@ const fn rules(
         reasoning,
         anthropic,
         system_tools: false,
+        citations: false,
     }
 }
 
@@ -70,6 +73,13 @@ impl ModelRules {
             ..self
         }
     }
+
+    const fn with_citations(self) -> Self {
+        Self {
+            citations: true,
+            ..self
+        }
+    }
 }
 
 use Reasoning::*;
@@ -77,16 +87,16 @@ use Reasoning::*;
 /// By model-id prefix, most specific first; the first match wins.
 #[rustfmt::skip]
 const TABLE: &[(&str, ModelRules)] = &[
-    ("anthropic.claude-opus-4-7", rules(128_000, true, true, true, AnthropicAdaptive, true)),
-    ("anthropic.claude-opus-4-6", rules(128_000, true, true, true, AnthropicAdaptive, true)),
-    ("anthropic.claude-sonnet-4-6", rules(64_000, true, true, true, AnthropicAdaptive, true)),
-    ("anthropic.claude-opus-4-5", rules(64_000, true, true, true, AnthropicBudget, true)),
-    ("anthropic.claude-opus-4", rules(32_000, true, true, true, AnthropicBudget, true)),
-    ("anthropic.claude-sonnet-4", rules(64_000, true, true, true, AnthropicBudget, true)),
-    ("anthropic.claude-haiku-4-5", rules(64_000, true, true, true, AnthropicBudget, true)),
-    ("anthropic.claude-3-7-sonnet", rules(64_000, true, true, true, AnthropicBudget, true)),
+    ("anthropic.claude-opus-4-7", rules(128_000, true, true, true, AnthropicAdaptive, true).with_citations()),
+    ("anthropic.claude-opus-4-6", rules(128_000, true, true, true, AnthropicAdaptive, true).with_citations()),
+    ("anthropic.claude-sonnet-4-6", rules(64_000, true, true, true, AnthropicAdaptive, true).with_citations()),
+    ("anthropic.claude-opus-4-5", rules(64_000, true, true, true, AnthropicBudget, true).with_citations()),
+    ("anthropic.claude-opus-4", rules(32_000, true, true, true, AnthropicBudget, true).with_citations()),
+    ("anthropic.claude-sonnet-4", rules(64_000, true, true, true, AnthropicBudget, true).with_citations()),
+    ("anthropic.claude-haiku-4-5", rules(64_000, true, true, true, AnthropicBudget, true).with_citations()),
+    ("anthropic.claude-3-7-sonnet", rules(64_000, true, true, true, AnthropicBudget, true).with_citations()),
     ("anthropic.claude-3-5-haiku", rules(8_192, true, true, true, None, true)),
-    ("anthropic.claude-3-5-sonnet", rules(8_192, true, true, false, None, true)),
+    ("anthropic.claude-3-5-sonnet", rules(8_192, true, true, false, None, true).with_citations()),
     ("anthropic.claude-3", rules(4_096, true, true, false, None, true)),
     ("amazon.nova-2", rules(65_536, true, true, true, NovaEffort, false).with_system_tools()),
     ("amazon.nova-premier", rules(32_000, true, true, true, None, false)),

@@ -236,6 +236,11 @@ pub fn for_model(body: &Value, model: &crate::catalogue::FoundationModel) -> Res
             "This model doesn't support prompt caching. Remove the cachePoint blocks from the request and try again.",
         ));
     }
+    if !rules.citations && enables_citations(body) {
+        return Err(ApiError::validation(
+            "This model doesn't support citations. Remove citations from the document content blocks and try again.",
+        ));
+    }
     media(body, model)?;
     reasoning(body, &rules, max_tokens)
 }
@@ -248,6 +253,20 @@ pub fn declared_tools<'a>(body: &'a Value, kind: &str) -> Vec<&'a str> {
         .flatten()
         .filter_map(|t| t.get(kind)?.get("name")?.as_str())
         .collect()
+}
+
+fn enables_citations(body: &Value) -> bool {
+    body.get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten()
+        .any(|b| {
+            b.pointer("/document/citations/enabled")
+                .and_then(Value::as_bool)
+                == Some(true)
+        })
 }
 
 fn has_cache_point(body: &Value) -> bool {

@@ -1446,3 +1446,83 @@ async fn guardrails_intervene_with_their_trace() {
         .unwrap_err();
     assert!(format!("{err:?}").contains("does not exist"), "{err:?}");
 }
+
+/// Citations: a document that enables them is quoted and cited (a `citation` delta after
+/// the text in a stream, a `citationsContent` block from Converse), read by the SDK into its
+/// own types; a model without citations refuses them.
+#[tokio::test]
+async fn documents_with_citations_enabled_are_cited() {
+    use aws_sdk_bedrockruntime::types::{
+        CitationLocation, CitationsConfig, ConversationRole, DocumentBlock, DocumentFormat,
+        DocumentSource, Message,
+    };
+    let emu = start();
+    let client = runtime(&emu);
+    let message = || {
+        Message::builder()
+            .role(ConversationRole::User)
+            .content(ContentBlock::Text("What does it say?".into()))
+            .content(ContentBlock::Document(
+                DocumentBlock::builder()
+                    .format(DocumentFormat::Txt)
+                    .name("Policy")
+                    .source(DocumentSource::Text(
+                        "Refunds are accepted within 30 days of purchase.".into(),
+                    ))
+                    .citations(CitationsConfig::builder().enabled(true).build().unwrap())
+                    .build()
+                    .unwrap(),
+            ))
+            .build()
+            .unwrap()
+    };
+    let sonnet = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let out = client
+        .converse_stream()
+        .model_id(sonnet)
+        .messages(message())
+        .send()
+        .await
+        .expect("a cited stream");
+    let mut stream = out.stream;
+    let (mut text, mut citations) = (String::new(), Vec::new());
+    while let Some(event) = stream.recv().await.unwrap() {
+        if let ConverseStreamOutput::ContentBlockDelta(d) = event {
+            match d.delta() {
+                Some(ContentBlockDelta::Text(t)) => text.push_str(t),
+                Some(ContentBlockDelta::Citation(c)) => citations.push(c.clone()),
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        text.contains("Refunds are accepted within 30 days"),
+        "{text}"
+    );
+    assert_eq!(citations.len(), 1);
+    assert_eq!(citations[0].title(), Some("Policy"));
+    assert!(matches!(
+        citations[0].location(),
+        Some(CitationLocation::DocumentChar(l)) if l.document_index() == Some(0)
+    ));
+
+    let out = client
+        .converse()
+        .model_id(sonnet)
+        .messages(message())
+        .send()
+        .await
+        .expect("a cited answer");
+    let content = out.output().unwrap().as_message().unwrap().content();
+    let cited = content[0].as_citations_content().expect("citationsContent");
+    assert_eq!(cited.citations().len(), 1);
+
+    let refused = client
+        .converse()
+        .model_id(HAIKU)
+        .messages(message())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(format!("{refused:?}").contains("doesn't support citations"));
+}
