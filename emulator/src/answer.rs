@@ -68,14 +68,16 @@ pub enum Block {
 }
 
 /// Token usage reported in `metadata`/`usage`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Usage {
     /// inputTokens.
     pub input: u64,
     /// outputTokens.
     pub output: u64,
-    /// Cache counters; only reported when the scenario sets one of them.
+    /// Cache counters (read, write); only reported when set.
     pub cache: Option<(u64, u64)>,
+    /// Cache writes by TTL (`5m`, `1h`), reported as `cacheDetails`.
+    pub cache_details: Vec<(&'static str, u64)>,
 }
 
 impl Answer {
@@ -416,6 +418,7 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
                 .output_tokens
                 .unwrap_or_else(|| tokens_for(output_chars)),
             cache,
+            cache_details: Vec::new(),
         },
         latency_ms: s.latency_ms,
         response_fields: ["performanceConfig", "serviceTier"]

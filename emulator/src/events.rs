@@ -64,6 +64,13 @@ pub fn usage_json(usage: &Usage) -> Value {
         obj.insert("cacheWriteInputTokens".into(), json!(write));
         obj.insert("cacheWriteInputTokenCount".into(), json!(write));
     }
+    if !usage.cache_details.is_empty() {
+        u["cacheDetails"] = usage
+            .cache_details
+            .iter()
+            .map(|(ttl, tokens)| json!({ "ttl": ttl, "inputTokens": tokens }))
+            .collect();
+    }
     u
 }
 

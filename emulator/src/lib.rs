@@ -27,6 +27,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Prompt caching is counted as Bedrock counts it ([`prompt_cache`]): the prefix up to the
+//! last `cachePoint` is written the first time (`cacheWriteInputTokens`, `cacheDetails` by
+//! TTL) and read while it lives; prefixes under 1,024 tokens are not cached; scripted usage
+//! wins.
+//!
 //! Citations: a document with `citations: {enabled: true}` (on a model that takes them) is
 //! quoted and cited when nothing scripts the text: `citation` deltas after the text in a
 //! stream, a `citationsContent` block from Converse.
@@ -116,6 +121,7 @@ pub mod frames;
 pub mod guardrails;
 pub mod model_rules;
 pub mod pacing;
+pub mod prompt_cache;
 pub mod recorder;
 pub mod routes;
 mod runtime;

@@ -234,6 +234,22 @@ pub async fn invoke(
     if let Some(applied) = &guardrail {
         answer = crate::guardrails::apply(applied, &request, answer);
     }
+    let scripted_cache = s.and_then(|s| s.usage.as_ref()).is_some_and(|u| {
+        u.cache_read_input_tokens.is_some() || u.cache_write_input_tokens.is_some()
+    });
+    if !scripted_cache {
+        if let Some(prefix) = crate::prompt_cache::prefix(&request) {
+            let hit = state.prompt_cache_hit(&prefix);
+            let usage = &mut answer.usage;
+            usage.input = usage.input.saturating_sub(prefix.tokens).max(1);
+            if hit {
+                usage.cache = Some((prefix.tokens, 0));
+            } else {
+                usage.cache = Some((0, prefix.tokens));
+                usage.cache_details = vec![(prefix.ttl, prefix.tokens)];
+            }
+        }
+    }
     if stream {
         let paced = match state.config.delivery {
             Delivery::Paced { seed } => Some(pacing::rng_for(seed, body)),

@@ -23,6 +23,7 @@ pub struct State {
     instance: u64,
     app_profiles: Mutex<Vec<crate::catalogue::ApplicationProfile>>,
     guardrails: Mutex<Vec<crate::guardrails::Guardrail>>,
+    prompt_cache: Mutex<Vec<(u64, std::time::Instant)>>,
 }
 
 /// A poisoned lock only means another handler panicked; the data is still usable.
@@ -47,8 +48,18 @@ impl State {
             counter: AtomicU64::new(0),
             app_profiles: Mutex::default(),
             guardrails: Mutex::default(),
+            prompt_cache: Mutex::default(),
             instance,
         }
+    }
+
+    /// Whether `prefix` is in the prompt cache (read), else caches it (written).
+    pub fn prompt_cache_hit(&self, prefix: &crate::prompt_cache::Prefix) -> bool {
+        crate::prompt_cache::read_or_write(
+            &mut lock(&self.prompt_cache),
+            prefix,
+            std::time::Instant::now(),
+        )
     }
 
     /// Adds a guardrail.

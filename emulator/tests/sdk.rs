@@ -1526,3 +1526,54 @@ async fn documents_with_citations_enabled_are_cited() {
         .unwrap_err();
     assert!(format!("{refused:?}").contains("doesn't support citations"));
 }
+
+/// Prompt caching as Bedrock counts it: the prefix up to the last cache point is written the
+/// first time (with `cacheDetails` by TTL), read the next; a prefix under the minimum is not
+/// cached. The SDK reads the numbers into its own usage type.
+#[tokio::test]
+async fn prompt_caching_writes_then_reads_with_details_by_ttl() {
+    use aws_sdk_bedrockruntime::types::{
+        CachePointBlock, CachePointType, CacheTtl, SystemContentBlock,
+    };
+    let emu = start();
+    let client = runtime(&emu);
+    let long_system = "Stable instructions for the assistant. ".repeat(150);
+    let ask = |system: String, ttl: Option<CacheTtl>| {
+        let mut point = CachePointBlock::builder().r#type(CachePointType::Default);
+        if let Some(ttl) = ttl {
+            point = point.ttl(ttl);
+        }
+        client
+            .converse()
+            .model_id("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+            .system(SystemContentBlock::Text(system))
+            .system(SystemContentBlock::CachePoint(point.build().unwrap()))
+            .messages(user("hi"))
+            .send()
+    };
+    let first = ask(long_system.clone(), None).await.unwrap();
+    let usage = first.usage().unwrap();
+    let written = usage.cache_write_input_tokens().unwrap();
+    assert!(written >= 1024, "{usage:?}");
+    assert_eq!(usage.cache_read_input_tokens(), Some(0));
+    assert_eq!(usage.cache_details().len(), 1);
+    assert_eq!(usage.cache_details()[0].ttl(), &CacheTtl::FiveMinutes);
+    assert_eq!(usage.cache_details()[0].input_tokens(), written);
+
+    let second = ask(long_system.clone(), None).await.unwrap();
+    let usage = second.usage().unwrap();
+    assert_eq!(usage.cache_read_input_tokens(), Some(written));
+    assert_eq!(usage.cache_write_input_tokens(), Some(0));
+    assert!(usage.cache_details().is_empty());
+
+    let hour = ask(format!("{long_system} (v2)"), Some(CacheTtl::OneHour))
+        .await
+        .unwrap();
+    assert_eq!(
+        hour.usage().unwrap().cache_details()[0].ttl(),
+        &CacheTtl::OneHour
+    );
+
+    let short = ask("Short.".into(), None).await.unwrap();
+    assert_eq!(short.usage().unwrap().cache_write_input_tokens(), None);
+}
