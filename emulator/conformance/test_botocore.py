@@ -367,7 +367,8 @@ def test_list_inference_profiles_type_filter(bedrock, inference_profiles):
     system = bedrock.list_inference_profiles(typeEquals="SYSTEM_DEFINED")
     assert len(system["inferenceProfileSummaries"]) == len(inference_profiles)
     application = bedrock.list_inference_profiles(typeEquals="APPLICATION")
-    assert application["inferenceProfileSummaries"] == []
+    # Only the one the driver created (see test_application_inference_profile).
+    assert [p["type"] for p in application["inferenceProfileSummaries"]] == ["APPLICATION"]
 
 
 def test_get_inference_profile_by_id_and_arn(bedrock, inference_profiles):
@@ -1148,3 +1149,64 @@ def test_bad_bearer_token_is_rejected(tls, monkeypatch):
     assert status_of(excinfo) == 403
     assert error_of(excinfo)["Code"] in ("UnrecognizedClientException", "AccessDeniedException")
     assert error_of(excinfo)["Message"]
+
+
+# --------------------------------------------------------------------------
+# Operations and features beyond Converse: GetFoundationModel, CountTokens, an
+# application inference profile and a guardrail the Rust driver created
+# (EMULATOR_APP_PROFILE_ARN, EMULATOR_GUARDRAIL_ID / _VERSION, blocking the
+# word "pineapple").
+
+
+def test_get_foundation_model():
+    client = make_client("bedrock")
+    details = client.get_foundation_model(modelIdentifier="anthropic.claude-opus-4-6-v1")
+    assert details["modelDetails"]["modelName"] == "Claude Opus 4.6"
+    assert details["modelDetails"]["inferenceTypesSupported"] == ["INFERENCE_PROFILE"]
+    with pytest.raises(ClientError) as excinfo:
+        client.get_foundation_model(modelIdentifier="anthropic.no-such-model")
+    assert error_of(excinfo)["Code"] == "ResourceNotFoundException"
+
+
+def test_count_tokens():
+    client = make_client("bedrock-runtime")
+    counted = client.count_tokens(
+        modelId="anthropic.claude-sonnet-4-5-20250929-v1:0",
+        input={"converse": {"messages": [{"role": "user", "content": [{"text": "Count me, please."}]}]}},
+    )
+    assert counted["inputTokens"] > 0
+    with pytest.raises(ClientError) as excinfo:
+        client.count_tokens(
+            modelId="amazon.nova-micro-v1:0",
+            input={"converse": {"messages": [{"role": "user", "content": [{"text": "x"}]}]}},
+        )
+    assert error_of(excinfo)["Code"] == "ValidationException"
+
+
+def test_application_inference_profile():
+    arn = _required_env("EMULATOR_APP_PROFILE_ARN")
+    control = make_client("bedrock")
+    listed = control.list_inference_profiles(typeEquals="APPLICATION")["inferenceProfileSummaries"]
+    assert [p["inferenceProfileArn"] for p in listed] == [arn]
+    described = control.get_inference_profile(inferenceProfileIdentifier=arn)
+    assert described["type"] == "APPLICATION"
+    assert all(m["modelArn"].endswith("anthropic.claude-sonnet-4-5-20250929-v1:0") for m in described["models"])
+    runtime = make_client("bedrock-runtime")
+    text = converse_text(runtime.converse(**request({"text": "through the profile"}, model=arn)))
+    assert text == "through the profile"
+
+
+def test_guardrail_intervenes_with_its_trace():
+    guardrail = {
+        "guardrailIdentifier": _required_env("EMULATOR_GUARDRAIL_ID"),
+        "guardrailVersion": _required_env("EMULATOR_GUARDRAIL_VERSION"),
+        "trace": "enabled",
+    }
+    client = make_client("bedrock-runtime")
+    response = client.converse(**request(prompt="Tell me about pineapple.", guardrailConfig=guardrail))
+    assert response["stopReason"] == "guardrail_intervened"
+    assessment = response["trace"]["guardrail"]["inputAssessment"][guardrail["guardrailIdentifier"]]
+    assert assessment["wordPolicy"]["customWords"][0]["match"] == "pineapple"
+    events = collect(client.converse_stream(**request(prompt="pineapple again", guardrailConfig=guardrail)))
+    assert_well_formed_stream(events)
+    assert events[-1]["metadata"]["trace"]["guardrail"]["actionReason"] == "Guardrail blocked."

@@ -433,15 +433,46 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
     }
 }
 
-/// The input tokens a request counts, the same way a built answer reports them (about four
-/// characters a token): CountTokens answers with this.
+/// The input tokens a request counts, the same way a built answer reports them: about four
+/// characters a token, plus each image by its size ([`image_tokens`]). CountTokens answers
+/// with this.
 pub fn input_tokens(request: &Value) -> u64 {
+    use base64::Engine;
+    let mut images = 0;
+    let mut image_base64_chars = 0;
+    for block in request
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("content").and_then(Value::as_array))
+        .flatten()
+    {
+        if let Some(b64) = block.pointer("/image/source/bytes").and_then(Value::as_str) {
+            image_base64_chars += b64.len();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap_or_default();
+            images += image_tokens(&bytes);
+        }
+    }
+    // The image bytes are counted as an image, not as characters of the JSON.
+    let json_chars = request.to_string().len().saturating_sub(image_base64_chars);
     let input_chars: usize = user_texts(request)
         .iter()
         .map(|t| t.chars().count())
         .sum::<usize>()
-        + request.to_string().len() / 16;
-    tokens_for(input_chars)
+        + json_chars / 16;
+    tokens_for(input_chars) + images
+}
+
+/// An image's tokens as Anthropic counts them on Bedrock: width × height / 750, at most
+/// 1,600 (larger images are scaled down first); an image whose size cannot be read, 1,600.
+pub fn image_tokens(bytes: &[u8]) -> u64 {
+    match imagesize::blob_size(bytes) {
+        Ok(size) => ((size.width as u64 * size.height as u64).div_ceil(750)).clamp(1, 1600),
+        Err(_) => 1600,
+    }
 }
 
 /// Splits `text` into pieces of `size` characters (never inside a UTF-8 character).
@@ -551,5 +582,25 @@ mod tests {
         assert!(
             matches!(&build(&thinking, Some(&scripted), Reasoning::AnthropicBudget).blocks[0], Block::Reasoning { text, .. } if text == "scripted")
         );
+    }
+
+    #[test]
+    fn images_count_by_their_size() {
+        use base64::Engine;
+        // A 100 x 75 PNG header (IHDR) is enough to size it: 10 tokens.
+        let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+        png.extend_from_slice(&100u32.to_be_bytes());
+        png.extend_from_slice(&75u32.to_be_bytes());
+        png.extend_from_slice(&[8, 6, 0, 0, 0]);
+        assert_eq!(image_tokens(&png), 10);
+        assert_eq!(image_tokens(b"not an image"), 1600);
+        let text_only = serde_json::json!({"messages": [{"role": "user", "content": [{"text": "what is this?"}]}]});
+        let mut with_image = text_only.clone();
+        with_image["messages"][0]["content"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"image": {"format": "png", "source": {"bytes": base64::engine::general_purpose::STANDARD.encode(&png)}}}));
+        assert!(input_tokens(&with_image) >= input_tokens(&text_only) + 10);
+        assert!(input_tokens(&with_image) < input_tokens(&text_only) + 20);
     }
 }

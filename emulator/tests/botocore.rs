@@ -53,6 +53,15 @@ fn botocore_conformance() {
     )
     .unwrap();
 
+    let app_profile = emu
+        .create_application_profile(
+            "conformance",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        )
+        .expect("a known source");
+    let (guardrail_id, guardrail_version) =
+        emu.create_guardrail(&["pineapple"], "Sorry, I can't talk about that.");
+
     let mut command = hermetic(Command::new(&python));
     command
         .args([
@@ -72,7 +81,10 @@ fn botocore_conformance() {
         .env("EMULATOR_SESSION_URL", with_token.url())
         .env("EMULATOR_SESSION_TOKEN", SESSION_TOKEN)
         .env("EMULATOR_TLS_URL", https.url())
-        .env("EMULATOR_CA_FILE", &ca_file);
+        .env("EMULATOR_CA_FILE", &ca_file)
+        .env("EMULATOR_APP_PROFILE_ARN", &app_profile)
+        .env("EMULATOR_GUARDRAIL_ID", &guardrail_id)
+        .env("EMULATOR_GUARDRAIL_VERSION", &guardrail_version);
     run_suite(
         "pytest emulator/conformance (botocore)",
         command,
