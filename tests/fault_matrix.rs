@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use e2e_tests::{
-    config_with, init, plugin, scripted_request, start_emulator, TcpFault, TcpFaultServer, MODEL,
+    config_with, init, plugin, scripted_request, start_emulator, text_of, TcpFault, TcpFaultServer,
+    MODEL,
 };
 use emulator::frames::{event_frame, exception_frame};
 use emulator::RawResponse;
-use host_sdk::{Completion, ContentBlock, Event, SinkFlow, StreamError, StreamEvent};
+use host_sdk::{Completion, Event, SinkFlow, StreamError, StreamEvent};
 use serde_json::{json, Value};
 
 /// Fast retries (3 attempts) and short timeouts, so the whole matrix takes seconds.
@@ -100,16 +101,6 @@ fn run(setup: &Setup) -> Seen {
         elapsed,
         after_end: after_end.load(Ordering::SeqCst),
     }
-}
-
-fn text_of(content: &[ContentBlock]) -> String {
-    content
-        .iter()
-        .filter_map(|b| match b {
-            ContentBlock::Text { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn check(name: &str, setup: Setup, expect: Expect) -> Seen {

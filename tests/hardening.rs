@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use e2e_tests::{
     artifact, init, plugin, provider_with, run, scripted_request, start_emulator, stream_bodies,
-    FAST_RETRIES, MODEL, PLUGIN_LIB,
+    text_of, FAST_RETRIES, MODEL, PLUGIN_LIB,
 };
 use emulator::frames::event_frame;
 use emulator::RawResponse;
-use host_sdk::{ContentBlock, ConverseRequest, ErrorKind, LoadError, Plugin};
+use host_sdk::{ConverseRequest, ErrorKind, LoadError, Plugin};
 use serde_json::{json, Value};
 
 fn config_error(text: &str) -> String {
@@ -121,16 +121,6 @@ fn a_message_claiming_2_gib_fails_at_once_with_its_partial_text() {
     assert!(e.error.message.contains("limit 16777216"), "{e}");
     assert_eq!(text_of(&e.partial.message.content), "partial");
     assert!(out.retries().is_empty(), "no retry after the host saw text");
-}
-
-fn text_of(content: &[ContentBlock]) -> String {
-    content
-        .iter()
-        .filter_map(|b| match b {
-            ContentBlock::Text { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]

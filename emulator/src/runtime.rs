@@ -379,13 +379,7 @@ fn stream_response(
         _ => {}
     }
     let content_type = EVENT_STREAM;
-    if let Some(mut rng) = paced {
-        return (
-            paced_response(encoded, stall, cut, event_delay, &mut rng),
-            None,
-        );
-    }
-    if stall.is_none() && !cut && event_delay == 0 {
+    if paced.is_none() && stall.is_none() && !cut && event_delay == 0 {
         // Pre-encoded and sent in large chunks so huge answers are limited by the client only.
         let total: usize = encoded.iter().map(Bytes::len).sum();
         let mut all = BytesMut::with_capacity(total);
@@ -395,33 +389,22 @@ fn stream_response(
         let all = all.freeze();
         return (send_in_chunks(all.clone(), content_type), Some(all));
     }
-    let mut steps = Vec::with_capacity(encoded.len() * 2 + 2);
-    for (i, frame) in encoded.into_iter().enumerate() {
-        if let Some((after, ms)) = stall {
-            if after == i {
-                steps.push(Step::Sleep(ms));
-            }
-        }
-        if i > 0 && event_delay > 0 {
-            steps.push(Step::Sleep(event_delay));
-        }
-        steps.push(Step::Data(frame));
-    }
-    if cut {
-        steps.push(Step::Cut);
-    }
-    (chunked(steps, content_type), None)
+    (
+        chunked(steps(encoded, stall, cut, event_delay, paced), content_type),
+        None,
+    )
 }
 
-/// A paced answer: the frames cut into random writes with short pauses ([`pacing::plan`]),
-/// a scripted stall before frame N and scripted event delays kept, a cut at the end.
-fn paced_response(
+/// The writes of a delivered answer: a scripted stall before frame N, scripted delays between
+/// frames, each frame whole or (paced) cut into random writes with short pauses
+/// ([`pacing::split`]), and a cut at the end.
+fn steps(
     encoded: Vec<Bytes>,
     stall: Option<(usize, u64)>,
     cut: bool,
     event_delay: u64,
-    rng: &mut fastrand::Rng,
-) -> Response<Body> {
+    mut paced: Option<fastrand::Rng>,
+) -> Vec<Step> {
     let mut steps = Vec::with_capacity(encoded.len() * 3 + 2);
     for (i, frame) in encoded.into_iter().enumerate() {
         if let Some((after, ms)) = stall {
@@ -432,17 +415,22 @@ fn paced_response(
         if i > 0 && event_delay > 0 {
             steps.push(Step::Sleep(event_delay));
         }
-        for write in pacing::split(frame, i == 0, rng) {
-            if write.pause_ms > 0 {
-                steps.push(Step::Sleep(write.pause_ms));
+        match &mut paced {
+            Some(rng) => {
+                for write in pacing::split(frame, i == 0, rng) {
+                    if write.pause_ms > 0 {
+                        steps.push(Step::Sleep(write.pause_ms));
+                    }
+                    steps.push(Step::Data(write.bytes));
+                }
             }
-            steps.push(Step::Data(write.bytes));
+            None => steps.push(Step::Data(frame)),
         }
     }
     if cut {
         steps.push(Step::Cut);
     }
-    chunked(steps, EVENT_STREAM)
+    steps
 }
 
 fn send_in_chunks(all: Bytes, content_type: &'static str) -> Response<Body> {

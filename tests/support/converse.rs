@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use emulator::RunningEmulator;
-use host_sdk::{Completion, ConverseRequest, Event, Provider, SinkFlow, StreamError};
+use host_sdk::{Completion, ContentBlock, ConverseRequest, Event, Provider, SinkFlow, StreamError};
 use serde_json::Value;
 
 /// What a host saw of one stream.
@@ -52,6 +52,17 @@ pub fn text_deltas(events: &[Event]) -> Vec<String> {
         .iter()
         .filter_map(|e| match e {
             Event::TextDelta { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The text blocks of a message's content, joined (a completion's, or a partial one's).
+pub fn text_of(content: &[ContentBlock]) -> String {
+    content
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::Text { text } => Some(text.as_str()),
             _ => None,
         })
         .collect()
