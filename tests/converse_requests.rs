@@ -1,7 +1,9 @@
 //! Issue #4, requests: every part of a ConverseRequest a coding agent sends, proved by the
 //! exact JSON the emulator received (what Bedrock would get) from the real plugin.
 
-use e2e_tests::{b64, only_body, provider_for, run, start_emulator, stream_bodies};
+use e2e_tests::{
+    b64, only_body, provider_for, run, scripted_request, start_emulator, stream_bodies,
+};
 use emulator::RawResponse;
 use host_sdk::{
     CacheConfig, CacheRetention, ContentBlock, ConverseRequest, ErrorKind, InferenceConfig,
@@ -631,4 +633,33 @@ fn cache_points_after_system_tools_and_last_user_message() {
     emu.clear_requests();
     run(&p, &base(None, "meta.llama3-1-70b-instruct-v1:0")).completion();
     assert!(!only_body(&emu).to_string().contains("cachePoint"));
+}
+
+/// Issue #11 (item 8): request metadata is held to Bedrock's requestMetadata limits before
+/// the network.
+#[test]
+fn request_metadata_beyond_bedrocks_limits_is_refused_before_the_network() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    let with_metadata = |metadata: Vec<(String, String)>| {
+        let mut req = scripted_request(NOVA, "hi", json!({"text": "ok"}));
+        req.metadata = metadata;
+        req
+    };
+    let ok = run(&p, &with_metadata(vec![("team".into(), "search".into())]));
+    assert_eq!(ok.text(), "ok");
+    for (metadata, needle) in [
+        (
+            (0..17).map(|i| (format!("k{i}"), "v".into())).collect(),
+            "at most 16",
+        ),
+        (vec![("bad{key}".into(), "v".into())], "metadata key"),
+        (vec![("k".into(), "x".repeat(257))], "metadata value"),
+    ] {
+        emu.clear_requests();
+        let e = run(&p, &with_metadata(metadata)).error().error.clone();
+        assert_eq!(e.kind, ErrorKind::InvalidRequest, "{e}");
+        assert!(e.message.contains(needle), "{e}");
+        assert!(stream_bodies(&emu).is_empty());
+    }
 }

@@ -367,7 +367,8 @@ fn json_error_bodies() {
         (
             200,
             r#"{"message":"Rate exceeded for this account."}"#,
-            Expect::Fails("service_error", true, 2),
+            // No error code: unknown, so not retried.
+            Expect::Fails("service_error", false, 0),
         ),
         (
             429,

@@ -69,7 +69,8 @@
 //! 1. the last user message: a text block whose text begins with `EMULATOR_SCENARIO `
 //!    followed by the JSON object (text after the object is ignored, and the block is never
 //!    echoed);
-//! 2. `requestMetadata["emulator-scenario"]`: the JSON object as a string;
+//! 2. `requestMetadata["emulator-scenario"]`: the JSON object as a string (the one value
+//!    exempt from Bedrock's `requestMetadata` pattern, which the emulator otherwise enforces);
 //! 3. [`RunningEmulator::set_scenario`]`(model_id, Scenario)`: registered for the model id
 //!    as sent in the path (percent-decoded) or for the base model id behind it.
 //!

@@ -31,6 +31,7 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
         ));
     }
     inference_config(obj.get("inferenceConfig"))?;
+    request_metadata(obj.get("requestMetadata"))?;
     for (field, key, allowed) in [
         (
             "performanceConfig",
@@ -132,6 +133,39 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
             }
         }
         open_tool_uses = this_turn_uses;
+    }
+    Ok(())
+}
+
+/// `requestMetadata`: at most 16 pairs; keys 1-256, values 0-256 characters of
+/// `[a-zA-Z0-9\s:_@$#=/+,-.]`.
+fn request_metadata(metadata: Option<&Value>) -> Result<(), ApiError> {
+    let Some(map) = metadata.and_then(Value::as_object) else {
+        return Ok(());
+    };
+    if map.len() > 16 {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value at 'requestMetadata' failed to satisfy constraint: Member must have length less than or equal to 16 (got {})",
+            map.len()
+        )));
+    }
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c);
+    for (key, value) in map {
+        // The emulator's own scenario carrier holds JSON, which the pattern would refuse: the
+        // one exception, for tests only.
+        if key == crate::scenario::SCENARIO_METADATA_KEY {
+            continue;
+        }
+        let value = value.as_str().unwrap_or("");
+        for (text, min) in [(key.as_str(), 1), (value, 0)] {
+            let len = text.chars().count();
+            if len < min || len > 256 || !text.chars().all(allowed) {
+                return Err(ApiError::validation(format!(
+                    "1 validation error detected: Value '{text}' at 'requestMetadata' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9\\s:_@$#=/+,-.]{{{min},256}}"
+                )));
+            }
+        }
     }
     Ok(())
 }

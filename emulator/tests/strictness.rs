@@ -391,3 +391,24 @@ async fn refuses_per_model_what_bedrock_refuses() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[tokio::test]
+async fn request_metadata_is_held_to_bedrocks_limits() {
+    let emu = start();
+    let many: serde_json::Map<String, Value> =
+        (0..17).map(|i| (format!("k{i}"), json!("v"))).collect();
+    for (metadata, accepted) in [
+        (json!({"team": "search", "run": "2026-11-29"}), true),
+        (json!({"bad{key}": "v"}), false),
+        (json!({"k": "a\"quoted\" value"}), false),
+        (Value::Object(many), false),
+    ] {
+        let (status, answer) = converse(
+            &emu,
+            HAIKU_3,
+            with(hi(), "requestMetadata", metadata.clone()),
+        )
+        .await;
+        assert_eq!(status == 200, accepted, "{metadata}: {status} {answer}");
+    }
+}

@@ -344,7 +344,16 @@ pub fn from_service_error(code: &str, message: &str, ctx: &CallContext<'_>) -> P
             ErrorKind::ServiceError,
             format!("Bedrock failed while answering{model} ({code}): {message}"),
         ),
-        other => (ErrorKind::ServiceError, format!("{} failed{model} ({other}): {message}", ctx.operation)),
+        other => {
+            // A code this plugin does not know may be anything, a permanent refusal included:
+            // retrying it blindly would repeat the same failure with backoff.
+            let mut e = error(
+                ErrorKind::ServiceError,
+                format!("{} failed{model} ({other}): {message}", ctx.operation),
+            );
+            e.retryable = false;
+            return e;
+        }
     };
     error(kind, text)
 }
@@ -438,6 +447,10 @@ mod tests {
         }
         let e = from_service_error("ExpiredTokenException", "expired", &ctx());
         assert!(e.message.contains("AWS_ACCESS_KEY_ID"), "{}", e.message);
+        // An unknown code is kept, and not retried.
+        let e = from_service_error("BrandNewException", "something new", &ctx());
+        assert_eq!((e.code.as_str(), e.retryable), ("service_error", false));
+        assert!(e.message.contains("BrandNewException") && e.message.contains("something new"));
     }
 
     #[test]

@@ -61,6 +61,33 @@ impl Prepared {
 }
 
 /// Validates and translates `req`. `max_output` is the model's output limit when known.
+/// Bedrock's limits on `requestMetadata`: at most 16 pairs, keys of 1 to 256 and values of up
+/// to 256 characters, from letters, digits, white space and `:_@$#=/+,-.`.
+pub const MAX_METADATA_PAIRS: usize = 16;
+const MAX_METADATA_LEN: usize = 256;
+
+fn request_metadata(pairs: &[(String, String)]) -> Result<Vec<(String, String)>, ProviderError> {
+    if pairs.len() > MAX_METADATA_PAIRS {
+        return Err(invalid_request(format!(
+            "metadata has {} pairs; Bedrock's requestMetadata takes at most {MAX_METADATA_PAIRS}",
+            pairs.len()
+        )));
+    }
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c);
+    for (key, value) in pairs {
+        for (what, text, min) in [("key", key, 1), ("value", value, 0)] {
+            let len = text.chars().count();
+            if len < min || len > MAX_METADATA_LEN || !text.chars().all(allowed) {
+                return Err(invalid_request(format!(
+                    "metadata {what} {text:?} is not accepted by Bedrock's requestMetadata: {min} to {MAX_METADATA_LEN} characters from letters, digits, spaces and :_@$#=/+,-."
+                )));
+            }
+        }
+    }
+    Ok(pairs.to_vec())
+}
+
 /// Bedrock's limit on `modelId` (an id, profile id or ARN) in the Converse API.
 pub const MAX_MODEL_ID_LEN: usize = 2048;
 
@@ -130,7 +157,7 @@ pub fn prepare(req: &ConverseRequest) -> Result<Prepared, ProviderError> {
         inference,
         tool_config,
         additional_fields,
-        request_metadata: req.metadata.clone(),
+        request_metadata: request_metadata(&req.metadata)?,
     })
 }
 
