@@ -153,8 +153,14 @@ fn chat_shows_reasoning_tool_calls_and_retries() {
         ran.stdout
     );
     assert!(ran.stderr.contains("retrying"), "{}", ran.stderr);
-    // NO_COLOR and a pipe: no escape codes.
+    // NO_COLOR and a pipe: no escape codes, and the reasoning is labelled as such.
     assert!(!ran.stdout.contains('\x1b'));
+    assert!(
+        ran.stdout
+            .contains("[reasoning]\nThinking it over.\n[answer]\nHere."),
+        "{}",
+        ran.stdout
+    );
 }
 
 #[test]
@@ -485,4 +491,31 @@ fn the_seed_example_configuration_names_the_real_opus_4_6_id() {
         ],
     );
     assert!(!ran.stdout.trim().is_empty());
+}
+
+#[test]
+fn logs_on_a_pipe_carry_no_colour_codes_even_without_no_color() {
+    let mut cmd = host_demo("plain-logs");
+    cmd.env_remove("NO_COLOR")
+        .args(["-vv", "--emulator", "chat", "Hello"]);
+    let ran = run(cmd);
+    assert_eq!(ran.status, 0, "{}", ran.all());
+    assert!(
+        ran.stderr.contains("INFO") || ran.stderr.contains("DEBUG"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.all().contains('\x1b'), "{}", ran.all());
+}
+
+#[test]
+fn bench_warns_about_a_debug_build_and_names_the_figure_it_judges() {
+    let ran = ok("bench-debug", &["bench", "--deltas", "200", "--runs", "1"]);
+    assert!(ran.stderr.contains("debug build"), "{}", ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("goal: the median of the 1 same-round ratios is"),
+        "{}",
+        ran.stdout
+    );
 }

@@ -59,6 +59,13 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
         ));
     }
     // Fast delivery: the emulator must not be what is measured.
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build of host-demo, so the figures say little about \
+             release performance: cargo build --release -p bedrock-plugin -p host-demo, then \
+             target/release/host-demo bench"
+        );
+    }
     let session = Session::open(global, Some(emulator::pacing::Delivery::Fast))?;
     let emulator = session
         .emulator
@@ -162,9 +169,14 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
             .collect(),
     );
     println!(
-        "ratio plugin / direct SDK task, deltas/s: median {:.3}, best {:.3}, median of {} same-round pairs {:.3} (goal ≥ 0.95: {})",
+        "ratio plugin / direct SDK task, deltas/s: median {:.3}, best {:.3}",
         plugin.median / direct.median,
         plugin.best / direct.best,
+    );
+    // The goal is judged on one figure, named with it, so the line cannot read as a
+    // contradiction next to the other medians.
+    println!(
+        "goal: the median of the {} same-round ratios is {:.3}, at least 0.95: {}",
         pairs.len(),
         median(&pairs),
         verdict(median(&pairs))

@@ -234,7 +234,13 @@ impl Printer {
             StreamEvent::ReasoningDelta { text, .. } => {
                 if !self.in_reasoning {
                     self.in_reasoning = true;
-                    write!(out, "{}", self.style.dim_on())?;
+                    // Without colour (NO_COLOR, a pipe) dim text would read as the answer.
+                    if self.style.color {
+                        write!(out, "{}", self.style.dim_on())?;
+                    } else {
+                        self.new_line(&mut out)?;
+                        writeln!(out, "[reasoning]")?;
+                    }
                 }
                 self.write_text(&mut out, text)?;
             }
@@ -296,7 +302,11 @@ impl Printer {
             self.in_reasoning = false;
             write!(out, "{}", self.style.reset())?;
             self.new_line(out)?;
-            writeln!(out)?;
+            if !self.style.color {
+                writeln!(out, "[answer]")?;
+            } else {
+                writeln!(out)?;
+            }
         }
         Ok(())
     }
