@@ -147,6 +147,16 @@ impl ConfigFile {
         };
         Ok(primary.filter(|s| !s.trim().is_empty()).cloned())
     }
+
+    /// `models.bedrockDiscovery.region`, when the document sets one (the embedded emulator
+    /// then serves that region, so discovery and calls agree with what the user configured).
+    /// A document that does not parse has none; the provider reports its error.
+    pub fn discovery_region(&self) -> Option<String> {
+        let doc = self.parse().ok()?;
+        doc.pointer("/models/bedrockDiscovery/region")?
+            .as_str()
+            .map(str::to_string)
+    }
 }
 
 /// Walks (creating as needed) nested objects; `None` when a non-object is in the way.

@@ -28,10 +28,13 @@ impl Embedded {
     /// Points the process's AWS environment at the emulator's default identity, then starts
     /// it. Must run while the process is still single-threaded: the environment is set before
     /// any thread (the emulator's included) exists, so no concurrent `getenv` can race it.
-    pub fn start(delivery: emulator::pacing::Delivery) -> CliResult<Self> {
+    /// `region`: the region it serves (default: the emulator's, us-east-1).
+    pub fn start(delivery: emulator::pacing::Delivery, region: Option<String>) -> CliResult<Self> {
+        let default = EmulatorConfig::default();
         let config = EmulatorConfig {
             delivery,
-            ..EmulatorConfig::default()
+            region: region.unwrap_or(default.region.clone()),
+            ..default
         };
         set_environment(&config);
         let running = Emulator::start_background(config.clone())

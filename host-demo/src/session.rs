@@ -108,7 +108,7 @@ impl Session {
         let with_emulator = emulator.is_some();
         let config = ConfigFile::load(global.config.as_deref())?;
         let emulator = if let Some(delivery) = emulator {
-            let emulator = Embedded::start(delivery)?;
+            let emulator = Embedded::start(delivery, config.discovery_region())?;
             eprintln!(
                 "note: using the embedded Bedrock emulator at {} (no AWS account is used)",
                 emulator.url
@@ -126,28 +126,33 @@ impl Session {
                 .as_ref()
                 .map(|e| (provider_id.as_str(), e.url.as_str())),
         )?;
-        let started = Instant::now();
-        let provider = plugin.new_provider(&document).map_err(|mut e| {
-            if e.kind == ErrorKind::Config && emulator.is_some() {
-                // The overlay re-serialised the document, so the error's line and column are
-                // not the user's: ask again about the file as written.
-                if let Err(original) = plugin.new_provider(&config.text) {
-                    if original.kind == ErrorKind::Config {
-                        e = original;
-                    }
-                }
-            }
+        let describe = |e: &host_sdk::Error| {
             let context = match (&e.kind, &config.path) {
                 (ErrorKind::Config, Some(path)) => {
                     format!("invalid provider configuration in {}", path.display())
                 }
                 _ => format!("cannot create the {provider_id} provider"),
             };
-            CliError::provider(&context, &e, with_emulator)
-        })?;
+            CliError::provider(&context, e, with_emulator)
+        };
+        // With the emulator the provider gets a re-serialised document (its baseUrl replaced),
+        // whose lines and columns are not the user's: the file as written is checked first,
+        // so its errors and warnings point at the user's lines (and a bad baseUrl is not
+        // hidden by the overlay).
+        let as_written = if emulator.is_some() {
+            Some(
+                plugin
+                    .new_provider(&config.text)
+                    .map_err(|e| describe(&e))?,
+            )
+        } else {
+            None
+        };
+        let started = Instant::now();
+        let provider = plugin.new_provider(&document).map_err(|e| describe(&e))?;
         let init_time = started.elapsed();
         // Non-fatal configuration problems (unknown keys, ...), as the plugin reports them.
-        for warning in provider.config_warnings() {
+        for warning in as_written.as_ref().unwrap_or(&provider).config_warnings() {
             eprintln!("warning: {warning}");
         }
         Ok(Self {

@@ -519,3 +519,60 @@ fn bench_warns_about_a_debug_build_and_names_the_figure_it_judges() {
         ran.stdout
     );
 }
+
+#[test]
+fn the_emulator_serves_the_configured_region_and_checks_the_file_as_written() {
+    // A discovery region other than the emulator's default: the emulator serves it.
+    let eu = write_config(
+        "emulator-eu",
+        "{ models: { bedrockDiscovery: { region: 'eu-west-1' } } }",
+    );
+    let eu = eu.to_str().unwrap();
+    let listed = ok(
+        "emulator-eu",
+        &["--emulator", "--config", eu, "models", "list", "--json"],
+    );
+    let ids: Vec<String> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.iter().any(|id| id.starts_with("eu.")), "{ids:?}");
+    assert!(!ids.iter().any(|id| id.starts_with("us.")), "{ids:?}");
+
+    // Warnings point at the user's own lines, not at the re-serialised document's.
+    let typo = write_config(
+        "emulator-typo",
+        "{\n  models: {\n    bedrockDiscovery: {\n      refreshIntervall: 5,\n    },\n  },\n}\n",
+    );
+    let ran = ok(
+        "emulator-typo",
+        &[
+            "--emulator",
+            "--config",
+            typo.to_str().unwrap(),
+            "models",
+            "list",
+        ],
+    );
+    assert!(ran.stderr.contains("(line 4, column 7)"), "{}", ran.stderr);
+
+    // A wrong baseUrl is not hidden by the emulator's overlay.
+    let bad = write_config(
+        "emulator-baseurl",
+        "{ models: { providers: { 'amazon-bedrock': { baseUrl: 42 } } } }",
+    );
+    let ran = fails(
+        "emulator-baseurl",
+        &[
+            "--emulator",
+            "--config",
+            bad.to_str().unwrap(),
+            "models",
+            "list",
+        ],
+    );
+    assert!(ran.stderr.contains("baseUrl"), "{}", ran.stderr);
+}
