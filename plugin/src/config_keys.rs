@@ -266,18 +266,18 @@ pub fn unknown_key_warnings(text: &str, provider_id: &str) -> Vec<String> {
             warnings.push(format!("{at} is not a known key and is ignored; {hint}"));
             continue;
         }
-        // Near misses of our section names, which would otherwise silently mean "not set".
-        let section = match parent {
-            [Seg::Key(m)] if m == "models" => Some("bedrockDiscovery"),
-            [Seg::Key(m), Seg::Key(p)] if m == "models" && p == "providers" => Some(provider_id),
-            _ => None,
+        // Near misses of the sections the plugin reads (`models`, `models.providers`, ours in
+        // them), which would otherwise silently mean "not set".
+        let sections: &[&str] = match parent {
+            [] => &["models"],
+            [Seg::Key(m)] if m == "models" => &["bedrockDiscovery", "providers"],
+            [Seg::Key(m), Seg::Key(p)] if m == "models" && p == "providers" => &[provider_id],
+            _ => &[],
         };
-        if let Some(section) = section {
-            if name != section && nearest(name, &[section]).is_some() {
-                warnings.push(format!(
-                    "{at} is not a key this plugin reads and is ignored; did you mean `{section}`?"
-                ));
-            }
+        if let Some(section) = nearest(name, sections).filter(|s| *s != name) {
+            warnings.push(format!(
+                "{at} is not a key this plugin reads and is ignored; did you mean `{section}`?"
+            ));
         }
     }
     warnings
@@ -397,5 +397,9 @@ mod tests {
         assert_eq!(w.len(), 2, "{w:#?}");
         assert!(w[0].ends_with("did you mean `bedrockDiscovery`?"));
         assert!(w[1].ends_with("did you mean `amazon-bedrock`?"));
+        let w = unknown_key_warnings("{ modles: {}, models: { provders: {} } }", "amazon-bedrock");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].ends_with("did you mean `models`?"), "{w:?}");
+        assert!(w[1].ends_with("did you mean `providers`?"), "{w:?}");
     }
 }
