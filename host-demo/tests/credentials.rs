@@ -802,3 +802,39 @@ fn https_proxy_and_no_proxy_are_honoured() {
         seen.lock().unwrap()
     );
 }
+
+/// AWS_PROFILE naming a profile the shared files do not define: said plainly, with the files
+/// read and the profiles they define, before any call (no network error, no retry).
+#[test]
+fn a_missing_profile_is_named_with_the_files_read() {
+    let emu = emulator_for(None);
+    let home = scratch(GROUP, "missing-profile");
+    write_config(&home, &emu.url(), "enabled: false");
+    aws_file(
+        &home,
+        "config",
+        "[default]\nregion = us-east-1\n[profile work]\nregion = eu-west-1\n",
+    );
+    let vars = [("AWS_PROFILE", "nope"), ("AWS_REGION", "us-east-1")];
+    let ran = run_host_demo(
+        &home,
+        &vars,
+        &["chat", "-m", "amazon.nova-micro-v1:0", "hi"],
+    );
+    assert_ne!(ran.status, 0);
+    let all = ran.all();
+    assert!(
+        all.contains("profile `nope` (AWS_PROFILE) is not defined"),
+        "{all}"
+    );
+    assert!(all.contains(".aws/config"), "{all}");
+    assert!(
+        all.contains("profiles defined there: default, work"),
+        "{all}"
+    );
+    assert!(!all.contains("retrying"), "{all}");
+    assert!(!all.contains("network"), "{all}");
+    assert!(emu.requests().is_empty(), "no call was made");
+    let status = run_host_demo(&home, &vars, &["auth", "status"]);
+    assert!(status.all().contains("is not defined"), "{}", status.all());
+}

@@ -99,7 +99,9 @@ pub struct Clients {
     pub target: Target,
     /// Who the calls run as, for cache keys: a hash, never a secret.
     pub identity: String,
-    /// Why the default chain gave no credentials, when it was consulted and failed.
+    /// Why the credential source gave no credentials, when that is known before any call:
+    /// the default chain was consulted and failed, or `AWS_PROFILE` names a profile the
+    /// shared files do not define.
     pub chain_error: Option<String>,
     credentials: Option<SharedCredentialsProvider>,
 }
@@ -162,6 +164,7 @@ impl Clients {
             }
             CredentialSource::Profile(name) => {
                 identity = format!("profile:{}", hash(&name));
+                chain_error = missing_profile(&name).await;
                 // Only this profile: falling back to other chain members would misreport the
                 // source (and hide a broken profile behind an instance role).
                 let provider = ProfileFileCredentialsProvider::builder()
@@ -258,6 +261,18 @@ impl Clients {
         }
     }
 
+    /// The credential problem every call would meet, known without a call: `AWS_PROFILE`
+    /// names a profile the shared files do not define.
+    pub fn known_credential_error(&self) -> Option<host_sdk::ProviderError> {
+        match (&self.target.source, &self.chain_error) {
+            (CredentialSource::Profile(_), Some(why)) => Some(crate::errors::error(
+                host_sdk::ErrorKind::NoCredentials,
+                format!("{why}: define it, or set AWS_PROFILE to one of those"),
+            )),
+            _ => None,
+        }
+    }
+
     /// Whether credentials can be had, without waiting long: the environment decides at once,
     /// the default chain was probed (with short timeouts) when the clients were built, and a
     /// named profile is asked with a bounded wait.
@@ -291,6 +306,45 @@ impl Clients {
                 self.target.source.describe()
             )),
         }
+    }
+}
+
+/// Why `name` cannot be the profile: the shared files do not define it (naming the files read
+/// and the profiles they do define), or they cannot be read. `None` when it is defined.
+// `ProfileFiles` is what `aws_config::profile::load` takes; its new name lives in a crate the
+// plugin does not depend on.
+#[allow(deprecated)]
+async fn missing_profile(name: &str) -> Option<String> {
+    use aws_config::profile::profile_file::ProfileFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    let files = || {
+        let home = process_env("HOME").unwrap_or_else(|| "~".into());
+        let config = process_env("AWS_CONFIG_FILE").unwrap_or(format!("{home}/.aws/config"));
+        let credentials = process_env("AWS_SHARED_CREDENTIALS_FILE")
+            .unwrap_or(format!("{home}/.aws/credentials"));
+        format!("{config} and {credentials}")
+    };
+    match aws_config::profile::load(&Fs::real(), &Env::real(), &ProfileFiles::default(), None).await
+    {
+        Ok(set) if set.get_profile(name).is_some() => None,
+        Ok(set) => {
+            let mut defined: Vec<&str> = set.profiles().collect();
+            defined.sort_unstable();
+            let defined = if defined.is_empty() {
+                "none".to_string()
+            } else {
+                defined.join(", ")
+            };
+            Some(format!(
+                "profile `{name}` (AWS_PROFILE) is not defined in {} (profiles defined there: {defined})",
+                files()
+            ))
+        }
+        Err(e) => Some(format!(
+            "the shared AWS config files ({}) cannot be read: {}",
+            files(),
+            crate::errors::source_chain(&e)
+        )),
     }
 }
 

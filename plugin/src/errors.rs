@@ -148,7 +148,7 @@ where
                     ErrorKind::Timeout,
                     format!("{} timed out connecting: {detail}", ctx.operation),
                 )
-            } else if detail.contains("credentials") || detail.contains("identity") {
+            } else if detail.contains("credential") || detail.contains("identity") {
                 error(
                     ErrorKind::NoCredentials,
                     format!(

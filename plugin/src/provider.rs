@@ -165,12 +165,18 @@ impl Inner {
             },
         }
         if let Some(why) = &clients.chain_error {
-            details.push(("default chain".into(), why.clone()));
+            let label = match t.source {
+                CredentialSource::Profile(_) => "profile",
+                _ => "default chain",
+            };
+            details.push((label.into(), why.clone()));
         }
         for w in &self.config.warnings {
             details.push(("config warning".into(), w.clone()));
         }
-        let check = if t.source == CredentialSource::DefaultChain {
+        let check = if let Some(e) = clients.known_credential_error() {
+            Err(e)
+        } else if t.source == CredentialSource::DefaultChain {
             Err(error(
                 ErrorKind::NoCredentials,
                 format!(

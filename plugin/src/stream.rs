@@ -58,6 +58,9 @@ pub async fn run(mut job: StreamJob) {
 }
 
 async fn drive(job: &mut StreamJob, asm: &mut Assembler) -> Result<(), ProviderError> {
+    if let Some(e) = job.clients.known_credential_error() {
+        return Err(e);
+    }
     let source = job.clients.target.source.describe();
     let region = job.clients.target.region.clone();
     let model_id = job.prepared.model_id.clone();
