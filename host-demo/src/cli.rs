@@ -124,8 +124,13 @@ pub enum ModelsCommand {
 
 #[derive(Debug, Args)]
 pub struct ChatArgs {
-    /// The prompt; without it, read prompts from stdin until `/exit` or end of input.
+    /// The prompt. Text piped to stdin goes with it as context; piped text alone is the
+    /// prompt; with neither (stdin a terminal), chat interactively until `/exit`.
     pub prompt: Option<String>,
+
+    /// Read prompts line by line, one turn each, also from a pipe (scripts).
+    #[arg(short, long, conflicts_with = "prompt")]
+    pub interactive: bool,
 
     /// Model id (with or without the `<provider id>/` prefix) [default: the config's
     /// agents.defaults.model.primary, else the first listed model].

@@ -347,7 +347,7 @@ fn missing_credentials_are_explained() {
 fn interactive_chat_keeps_the_history() {
     let ran = host_demo_run(
         "interactive",
-        &["--emulator", "chat", "--json"],
+        &["--emulator", "chat", "--json", "--interactive"],
         "first question\n\nsecond question\n/exit\nnever sent\n",
     );
     assert_eq!(ran.status, 0, "{}", ran.stderr);
@@ -376,7 +376,11 @@ fn interactive_chat_keeps_the_history() {
     assert!(input(1) > input(0), "{} vs {}", input(1), input(0));
 
     // Human mode prints each answer as it streams.
-    let ran = host_demo_run("interactive-text", &["--emulator", "chat"], "one\ntwo\n");
+    let ran = host_demo_run(
+        "interactive-text",
+        &["--emulator", "chat", "-i"],
+        "one\ntwo\n",
+    );
     assert_eq!(ran.status, 0, "{}", ran.stderr);
     assert!(ran.stdout.contains("You said: one."), "{}", ran.stdout);
     assert!(ran.stdout.contains("You said: two."), "{}", ran.stdout);
@@ -575,4 +579,40 @@ fn the_emulator_serves_the_configured_region_and_checks_the_file_as_written() {
         ],
     );
     assert!(ran.stderr.contains("baseUrl"), "{}", ran.stderr);
+}
+
+#[test]
+fn piped_text_is_one_prompt_or_the_context_of_the_prompt() {
+    let document = "Line one of a document.\nLine two of it.\n";
+    // Piped alone: one turn with the whole text.
+    let ran = host_demo_run("piped-alone", &["--emulator", "chat", "--json"], document);
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+    let completed: Vec<Value> = ran
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["type"] == "completed")
+        .collect();
+    assert_eq!(completed.len(), 1, "{}", ran.stdout);
+    let text = completed[0]["message"]["content"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text.contains("Line one of a document.") && text.contains("Line two of it."),
+        "{text}"
+    );
+    // Piped with a prompt: the text is the prompt's context, in the same turn.
+    let ran = host_demo_run(
+        "piped-context",
+        &["--emulator", "chat", "Explain this"],
+        document,
+    );
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+    assert!(ran.stdout.contains("Line two of it."), "{}", ran.stdout);
+    assert!(ran.stdout.contains("Explain this"), "{}", ran.stdout);
+    assert_eq!(ran.stdout.matches("You said:").count(), 1, "{}", ran.stdout);
+    // Nothing at all is an error that says what to do.
+    let ran = host_demo_run("piped-nothing", &["--emulator", "chat"], "");
+    assert_ne!(ran.status, 0);
+    assert!(ran.stderr.contains("nothing to send"), "{}", ran.stderr);
 }

@@ -31,9 +31,31 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
         style: Style::stdout(),
         stream_slot: install_interrupt_handler()?,
     };
-    match &args.prompt {
-        Some(prompt) => chat.one_shot(prompt),
-        None => chat.interactive(),
+    if args.interactive || (args.prompt.is_none() && io::stdin().is_terminal()) {
+        return chat.interactive();
+    }
+    chat.one_shot(&prompt_with_piped_input(args.prompt.as_deref())?)
+}
+
+/// The one prompt to send: the argument, with text piped to stdin before it as its context,
+/// or the piped text alone.
+fn prompt_with_piped_input(prompt: Option<&str>) -> CliResult<String> {
+    let piped = if io::stdin().is_terminal() {
+        String::new()
+    } else {
+        let mut text = String::new();
+        io::Read::read_to_string(&mut io::stdin(), &mut text)
+            .map_err(|e| CliError::new(format!("cannot read standard input: {e}")))?;
+        text
+    };
+    let piped = piped.trim_end();
+    match (prompt, piped.trim().is_empty()) {
+        (Some(prompt), true) => Ok(prompt.to_string()),
+        (Some(prompt), false) => Ok(format!("{piped}\n\n{prompt}")),
+        (None, false) => Ok(piped.to_string()),
+        (None, true) => Err(CliError::new(
+            "nothing to send: give a prompt, pipe text to stdin, or use --interactive",
+        )),
     }
 }
 
