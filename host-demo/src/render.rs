@@ -52,6 +52,73 @@ impl Style {
     }
 }
 
+/// The width to fit output to: the terminal's, or 100 columns when stdout is not a terminal
+/// (a pipe, a file), where lines should still read well.
+pub fn output_width() -> usize {
+    const NOT_A_TERMINAL: usize = 100;
+    if !std::io::stdout().is_terminal() {
+        return NOT_A_TERMINAL;
+    }
+    // SAFETY: TIOCGWINSZ fills a winsize struct we own; stdout is an open descriptor.
+    let mut size = unsafe { std::mem::zeroed::<libc::winsize>() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    if ok && size.ws_col > 0 {
+        usize::from(size.ws_col)
+    } else {
+        NOT_A_TERMINAL
+    }
+}
+
+/// Fits `rows` (a table, header first) into `width` columns: first the `flexible` column's
+/// cells are shortened (ending in `…`, down to `min_flexible` characters), then the columns
+/// in `droppable` are left out, in that order, until the table fits.
+pub fn fit(
+    mut rows: Vec<Vec<String>>,
+    width: usize,
+    flexible: usize,
+    min_flexible: usize,
+    droppable: &[usize],
+) -> Vec<Vec<String>> {
+    let table_width = |rows: &[Vec<String>]| {
+        let columns = rows.first().map_or(0, Vec::len);
+        (0..columns)
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .sum::<usize>()
+            + 2 * columns.saturating_sub(1)
+    };
+    let over = table_width(&rows).saturating_sub(width);
+    if over > 0 {
+        let widest = rows
+            .iter()
+            .map(|r| r[flexible].chars().count())
+            .max()
+            .unwrap_or(0);
+        let target = widest.saturating_sub(over).max(min_flexible);
+        for row in &mut rows {
+            if row[flexible].chars().count() > target {
+                let cut: String = row[flexible]
+                    .chars()
+                    .take(target.saturating_sub(1))
+                    .collect();
+                row[flexible] = format!("{cut}…");
+            }
+        }
+    }
+    let mut dropped: Vec<usize> = Vec::new();
+    for &column in droppable {
+        if table_width(&rows) <= width {
+            break;
+        }
+        // Indices shift as columns go: count the ones dropped before this one.
+        let at = column - dropped.iter().filter(|&&d| d < column).count();
+        for row in &mut rows {
+            row.remove(at);
+        }
+        dropped.push(column);
+    }
+    rows
+}
+
 /// Writes rows as left-aligned columns separated by two spaces; the first row is the header.
 pub fn table(out: &mut impl Write, style: Style, rows: &[Vec<String>]) -> std::io::Result<()> {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -127,4 +194,29 @@ pub fn summary_line(model: &str, completion: &Completion) -> String {
         parts.push(format!("latency: {ms} ms"));
     }
     parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(cells: &[&[&str]]) -> Vec<Vec<String>> {
+        cells
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn fit_shortens_the_flexible_column_then_drops_columns() {
+        let table = rows(&[&["ID", "NAME", "SRC"], &["abc", "a rather long name", "d"]]);
+        // Wide enough: unchanged.
+        assert_eq!(fit(table.clone(), 80, 1, 4, &[2]), table);
+        // Narrower: the name is cut with an ellipsis.
+        let fitted = fit(table.clone(), 20, 1, 4, &[2]);
+        assert_eq!(fitted[1][1], "a rather …");
+        // Narrower than the shortest name allows: SRC goes.
+        let fitted = fit(table, 12, 1, 4, &[2]);
+        assert_eq!(fitted[0], ["ID", "NAME"]);
+    }
 }

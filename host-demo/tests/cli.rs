@@ -81,7 +81,6 @@ fn plugin_info_names_the_provider_and_its_api() {
 fn models_list_shows_discovered_models() {
     let ran = ok("models", &["--emulator", "models", "list"]);
     assert!(ran.stdout.starts_with("ID"), "{}", ran.stdout);
-    assert!(ran.stdout.contains("discovered"), "{}", ran.stdout);
     assert!(
         ran.stdout.contains("amazon.nova-pro-v1:0"),
         "{}",
@@ -97,6 +96,7 @@ fn models_list_shows_discovered_models() {
     let models: Vec<Value> = serde_json::from_str(&ran.stdout).expect("models list --json");
     assert!(!models.is_empty());
     assert!(models.iter().all(|m| m["id"].is_string()));
+    assert!(models.iter().all(|m| m["source"] == "discovered"));
 }
 
 #[test]
@@ -615,4 +615,34 @@ fn piped_text_is_one_prompt_or_the_context_of_the_prompt() {
     let ran = host_demo_run("piped-nothing", &["--emulator", "chat"], "");
     assert_ne!(ran.status, 0);
     assert!(ran.stderr.contains("nothing to send"), "{}", ran.stderr);
+}
+
+#[test]
+fn models_list_fits_100_columns_off_a_terminal_and_json_keeps_everything() {
+    let ran = ok("models-width", &["--emulator", "models", "list"]);
+    let widest = ran.stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 100, "{widest} columns:\n{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("us.anthropic.claude-opus-4-6-v1"),
+        "{}",
+        ran.stdout
+    );
+    let json = ok(
+        "models-width-json",
+        &["--emulator", "models", "list", "--json"],
+    )
+    .json();
+    let first = &json.as_array().unwrap()[0];
+    for key in [
+        "id",
+        "name",
+        "source",
+        "reasoning",
+        "input",
+        "contextWindow",
+        "maxTokens",
+        "cost",
+    ] {
+        assert!(first.get(key).is_some(), "{key} in {first}");
+    }
 }

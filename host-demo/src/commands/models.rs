@@ -27,18 +27,14 @@ pub fn list(session: &Session, json: bool, refresh: bool) -> CliResult {
         return Ok(());
     }
     let mut rows = vec![[
-        "ID",
-        "NAME",
-        "SOURCE",
-        "REASONING",
-        "INPUT",
-        "CONTEXT",
-        "MAX TOKENS",
-        "COST $/Mtok (in/out)",
+        "ID", "NAME", "SOURCE", "THINKS", "INPUT", "CTX", "OUT", "$ IN/OUT",
     ]
     .map(String::from)
     .to_vec()];
     rows.extend(models.iter().map(row));
+    // Fit the terminal: shorten names first, then leave out the source, the names and the
+    // input kinds (the id is what a request needs; --json has everything).
+    let rows = crate::render::fit(rows, crate::render::output_width(), 1, 12, &[2, 1, 4]);
     table(&mut out, Style::stdout(), &rows)?;
     writeln!(out, "{} models", models.len())?;
     Ok(())
@@ -63,12 +59,23 @@ fn row(m: &ModelInfo) -> Vec<String> {
             .map(|i| i.as_str())
             .collect::<Vec<_>>()
             .join(","),
-        m.context_window.to_string(),
-        m.max_tokens.to_string(),
+        tokens(m.context_window),
+        tokens(m.max_tokens),
         if has_cost {
             format!("{}/{}", cost.input, cost.output)
         } else {
             "-".into()
         },
     ]
+}
+
+/// `200k`, `1M`, `4096`: token counts short enough for a table.
+fn tokens(n: u64) -> String {
+    if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
+        format!("{}M", n / 1_000_000)
+    } else if n >= 10_000 && n.is_multiple_of(1_000) {
+        format!("{}k", n / 1_000)
+    } else {
+        n.to_string()
+    }
 }
