@@ -59,6 +59,20 @@ fn fails(test: &str, args: &[&str]) -> Run {
     ran
 }
 
+/// The ids `models list --json` gives with the embedded emulator and `config`.
+fn listed_ids(test: &str, config: &str) -> Vec<String> {
+    ok(
+        test,
+        &["--emulator", "--config", config, "models", "list", "--json"],
+    )
+    .json()
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|m| m["id"].as_str().unwrap().to_string())
+    .collect()
+}
+
 fn write_config(test: &str, text: &str) -> PathBuf {
     let path = scratch(GROUP, &format!("{test}-config")).join("config.json5");
     std::fs::write(&path, text).unwrap();
@@ -453,17 +467,7 @@ fn soak_reports_no_lost_delta_misreport_hang_or_double_end() {
 fn the_seed_example_configuration_names_the_real_opus_4_6_id() {
     let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/seed-example.json5");
     let seed = seed.to_str().unwrap();
-    let listed = ok(
-        "seed",
-        &["--emulator", "--config", seed, "models", "list", "--json"],
-    );
-    let ids: Vec<String> = listed
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap().to_string())
-        .collect();
+    let ids = listed_ids("seed", seed);
     assert!(
         ids.contains(&"us.anthropic.claude-opus-4-6-v1".to_string()),
         "{ids:?}"
@@ -532,17 +536,7 @@ fn the_emulator_serves_the_configured_region_and_checks_the_file_as_written() {
         "{ models: { bedrockDiscovery: { region: 'eu-west-1' } } }",
     );
     let eu = eu.to_str().unwrap();
-    let listed = ok(
-        "emulator-eu",
-        &["--emulator", "--config", eu, "models", "list", "--json"],
-    );
-    let ids: Vec<String> = listed
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap().to_string())
-        .collect();
+    let ids = listed_ids("emulator-eu", eu);
     assert!(ids.iter().any(|id| id.starts_with("eu.")), "{ids:?}");
     assert!(!ids.iter().any(|id| id.starts_with("us.")), "{ids:?}");
 
