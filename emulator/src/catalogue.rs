@@ -709,7 +709,7 @@ pub struct ApplicationProfile {
     /// The foundation model behind it.
     pub model: &'static FoundationModel,
     /// The regions it routes to (one for a foundation model, a geography's for a profile).
-    pub regions: Vec<&'static str>,
+    pub regions: Vec<String>,
 }
 
 impl ApplicationProfile {

@@ -277,6 +277,14 @@ impl Emulator {
     }
 }
 
+/// A 12-character lowercase id, as Bedrock gives guardrails and application profiles.
+fn random_id() -> String {
+    let mut rng = fastrand::Rng::new();
+    (0..12)
+        .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.usize(..36)]))
+        .collect()
+}
+
 impl RunningEmulator {
     /// Base URL for both the runtime and the control plane, e.g. `http://127.0.0.1:40123`
     /// (`https://` with [`EmulatorConfig::tls`]).
@@ -369,10 +377,7 @@ impl RunningEmulator {
         blocked_words: &[&str],
         blocked_message: &str,
     ) -> (String, String) {
-        let mut rng = fastrand::Rng::new();
-        let id: String = (0..12)
-            .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.usize(..36)]))
-            .collect();
+        let id = random_id();
         self.state.add_guardrail(crate::guardrails::Guardrail {
             id: id.clone(),
             version: "1".into(),
@@ -389,37 +394,21 @@ impl RunningEmulator {
     /// `typeEquals=APPLICATION`, get it with GetInferenceProfile.
     pub fn create_application_profile(&self, name: &str, source: &str) -> Option<String> {
         let region = self.state.config.region.clone();
+        // In front of a system profile it routes where that profile does; in front of a
+        // foundation model, to this region.
         let (model, regions) = match crate::catalogue::profile(source, &region) {
             Some(p) => (
                 p.model,
                 p.geo
                     .regions()
                     .iter()
-                    .copied()
                     .filter(|r| !r.is_empty())
+                    .map(|r| r.to_string())
                     .collect(),
             ),
-            None => {
-                let model = crate::catalogue::model(source)?;
-                let here = crate::catalogue::Geo::Us
-                    .regions()
-                    .iter()
-                    .chain(crate::catalogue::Geo::Eu.regions())
-                    .chain(crate::catalogue::Geo::Apac.regions())
-                    .copied()
-                    .find(|r| *r == region)
-                    .unwrap_or("us-east-1");
-                (model, vec![here])
-            }
+            None => (crate::catalogue::model(source)?, vec![region.clone()]),
         };
-        let mut rng = fastrand::Rng::new();
-        let id: String = (0..12)
-            .map(|_| {
-                rng.choice(b"abcdefghijklmnopqrstuvwxyz0123456789".iter())
-                    .map(|&c| c as char)
-                    .unwrap_or('a')
-            })
-            .collect();
+        let id = random_id();
         let profile = crate::catalogue::ApplicationProfile {
             id,
             name: name.to_string(),

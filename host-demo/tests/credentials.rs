@@ -684,19 +684,26 @@ fn without_credentials_discovery_is_off_by_default_and_configured_models_remain(
     );
 }
 
-/// AWS_CA_BUNDLE (the AWS CLI's variable) makes the plugin trust an extra CA: here the one
-/// the emulator's HTTPS certificate comes from.
-#[test]
-fn aws_ca_bundle_trusts_the_emulators_https_certificate() {
+/// An emulator serving HTTPS, a scratch HOME whose config points at it, and its CA's PEM
+/// written there.
+fn https_emulator(name: &str) -> (RunningEmulator, std::path::PathBuf, std::path::PathBuf) {
     let emu = Emulator::start_background(EmulatorConfig {
         tls: true,
         ..EmulatorConfig::default()
     })
     .unwrap();
-    let home = scratch(GROUP, "aws-ca-bundle");
+    let home = scratch(GROUP, name);
     write_config(&home, &emu.url(), "");
     let ca = home.join("ca.pem");
     std::fs::write(&ca, emu.ca_pem().unwrap()).unwrap();
+    (emu, home, ca)
+}
+
+/// AWS_CA_BUNDLE (the AWS CLI's variable) makes the plugin trust an extra CA: here the one
+/// the emulator's HTTPS certificate comes from.
+#[test]
+fn aws_ca_bundle_trusts_the_emulators_https_certificate() {
+    let (_emu, home, ca) = https_emulator("aws-ca-bundle");
     let keys = [
         ("AWS_ACCESS_KEY_ID", emulator::DEFAULT_ACCESS_KEY_ID),
         ("AWS_SECRET_ACCESS_KEY", emulator::DEFAULT_SECRET_ACCESS_KEY),
@@ -766,15 +773,7 @@ fn connect_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
 /// NO_PROXY exempts a host.
 #[test]
 fn https_proxy_and_no_proxy_are_honoured() {
-    let emu = Emulator::start_background(EmulatorConfig {
-        tls: true,
-        ..EmulatorConfig::default()
-    })
-    .unwrap();
-    let home = scratch(GROUP, "https-proxy");
-    write_config(&home, &emu.url(), "");
-    let ca = home.join("ca.pem");
-    std::fs::write(&ca, emu.ca_pem().unwrap()).unwrap();
+    let (emu, home, ca) = https_emulator("https-proxy");
     let (proxy, seen) = connect_proxy();
     let base = vec![
         ("AWS_ACCESS_KEY_ID", emulator::DEFAULT_ACCESS_KEY_ID),

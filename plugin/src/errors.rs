@@ -118,18 +118,18 @@ where
         ),
         SdkError::DispatchFailure(d) => {
             let detail = source_chain(err);
-            let oversized = d
-                .as_connector_error()
-                .and_then(|c| find_cause::<crate::body_watch::OversizedResponse>(c));
+            // What the body watch found below the SDK's decoder, carried as typed causes.
+            let connector = d.as_connector_error();
+            let oversized =
+                connector.and_then(|c| find_cause::<crate::body_watch::OversizedResponse>(c));
             if let Some(oversized) = oversized {
                 return error(
                     ErrorKind::Network,
                     format!("{} failed: {oversized}", ctx.operation),
                 );
             }
-            let not_a_stream = d
-                .as_connector_error()
-                .and_then(|c| find_cause::<crate::body_watch::NotAnEventStream>(c));
+            let not_a_stream =
+                connector.and_then(|c| find_cause::<crate::body_watch::NotAnEventStream>(c));
             if let Some(body) = not_a_stream {
                 return match &body.message {
                     Some(message) => from_service_error(

@@ -62,6 +62,32 @@ impl BedrockProvider {
             }),
         })
     }
+
+    /// Checks and translates the request here, on the caller's thread (bad input never
+    /// reaches the network), then runs the stream as a task.
+    fn start_stream(
+        &self,
+        request_json: &str,
+        sink: EventSinkBox,
+    ) -> Result<StreamControlBox, ProviderError> {
+        let request: ConverseRequest = serde_json::from_str(request_json)
+            .map_err(|e| invalid_request(format!("the request document is not valid: {e}")))?;
+        let prepared = translate::prepare(&request)?;
+        let (control, cancel) = stream::cancellation();
+        let inner = self.inner.clone();
+        spawn(async move {
+            let job = StreamJob {
+                clients: inner.clients().await,
+                cost: inner.cost_of(&prepared.model_id),
+                prepared,
+                settings: inner.settings,
+                sink,
+                cancel,
+            };
+            stream::run(job).await;
+        });
+        Ok(StreamControl_TO::from_value(control, TD_Opaque))
+    }
 }
 
 impl Inner {
@@ -277,34 +303,6 @@ impl Provider for BedrockProvider {
         sink: EventSinkBox,
     ) -> RResult<StreamControlBox, ProviderError> {
         self.start_stream(request_json.as_str(), sink).into()
-    }
-}
-
-impl BedrockProvider {
-    /// Checks and translates the request here, on the caller's thread (bad input never
-    /// reaches the network), then runs the stream as a task.
-    fn start_stream(
-        &self,
-        request_json: &str,
-        sink: EventSinkBox,
-    ) -> Result<StreamControlBox, ProviderError> {
-        let request: ConverseRequest = serde_json::from_str(request_json)
-            .map_err(|e| invalid_request(format!("the request document is not valid: {e}")))?;
-        let prepared = translate::prepare(&request)?;
-        let (control, cancel) = stream::cancellation();
-        let inner = self.inner.clone();
-        spawn(async move {
-            let job = StreamJob {
-                clients: inner.clients().await,
-                cost: inner.cost_of(&prepared.model_id),
-                prepared,
-                settings: inner.settings,
-                sink,
-                cancel,
-            };
-            stream::run(job).await;
-        });
-        Ok(StreamControl_TO::from_value(control, TD_Opaque))
     }
 }
 

@@ -242,8 +242,13 @@ async fn name_profiles(
 /// for `us.anthropic.claude-opus-4-6-v1`), a base id for a profile. An id that is listed is
 /// left alone: that error is about access, not the id.
 async fn suggest_model(clients: &Clients, model_id: &str, mut e: ProviderError) -> ProviderError {
+    // Through the process-wide discovery cache: a host retrying a mistyped id asks once.
     let unfiltered = crate::config::DiscoveryConfig::default();
-    let lookup = crate::discovery::discover(clients, &unfiltered);
+    let lookup = crate::discovery::DiscoveryCache::global().get_or_fetch(
+        crate::discovery::cache_key(clients, &unfiltered),
+        std::time::Duration::from_secs(unfiltered.refresh_interval),
+        || crate::discovery::discover(clients, &unfiltered),
+    );
     let Ok(Ok(found)) = tokio::time::timeout(PROFILE_LOOKUP_TIMEOUT, lookup).await else {
         return e;
     };
