@@ -48,6 +48,7 @@ fn weather_tool() -> Tool {
             "properties": {"city": {"type": "string"}},
             "required": ["city"]
         }),
+        ..Default::default()
     }
 }
 

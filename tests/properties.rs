@@ -197,10 +197,8 @@ fn request() -> impl Strategy<Value = ConverseRequest> {
             },
         );
     let tools = vec(
-        (name(), text(), json_value()).prop_map(|(name, description, input_schema)| Tool {
-            name,
-            description,
-            input_schema,
+        (name(), text(), json_value()).prop_map(|(name, description, input_schema)| {
+            Tool::new(name, description, input_schema)
         }),
         0..3,
     );
@@ -266,6 +264,7 @@ fn request() -> impl Strategy<Value = ConverseRequest> {
                     cache,
                     extra,
                     metadata,
+                    ..ConverseRequest::default()
                 }
             },
         )

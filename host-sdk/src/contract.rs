@@ -8,7 +8,16 @@
 //! - append fields to [`ProviderModule`] after the `#[sabi(last_prefix_field)]` one;
 //! - append methods with a default body to the `Provider`, `EventSink` and `StreamControl`
 //!   traits after their `#[sabi(last_prefix_field)]` method;
-//! - add optional fields to the JSON documents (configuration, request, completion).
+//! - add optional fields to the JSON documents (configuration, request, completion);
+//! - add a variant to a JSON document's enums (content blocks, tool result content, stop
+//!   reasons): a host or plugin from 1.5 on keeps a variant it does not know as raw JSON
+//!   (`ContentBlock::Unknown`, `StopReason::Other`), so a success stays a success;
+//! - add a new kind of stream event: register its name and its JSON data in
+//!   [`extension_kinds`] and send it through [`EventSink::on_extension`]. A 1.5 host that does
+//!   not know the kind gets it as `Event::Extension` with the raw data; a host built before
+//!   1.5 never sees it (the method's default body skips it). Whatever the host must keep
+//!   (a trace, a citation) also goes into the completion document, so no host loses data it
+//!   asked for.
 //!
 //! What a minor may never do, because the loader accepts an older-minor plugin only when the
 //! one difference `abi_stable` finds is "the host's prefix types have more fields"
@@ -22,7 +31,9 @@
 //! What each minor added: 1.1 `Provider::auth_status`; 1.2 `Provider::config_warnings`; 1.3
 //! `Provider::take_notices`; 1.4 the log bridge: the root-module field
 //! [`ProviderModule::set_log_sink`] (`#[sabi(missing_field(option))]`: `None` in a plugin built
-//! before 1.4) and the [`LogSink`] trait it takes.
+//! before 1.4) and the [`LogSink`] trait it takes; 1.5 the extension events
+//! ([`EventSink::on_extension`], [`extension_kinds`]), [`Provider::count_tokens`] with the
+//! [`TokenCountReply`] trait it takes, and unknown JSON variants kept as data.
 //!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of
@@ -251,6 +262,19 @@ pub enum StreamEvent<'a> {
     },
 }
 
+/// The kinds of extension event ([`EventSink::on_extension`]) this contract version defines,
+/// each with the JSON document it carries. A host must skip kinds it does not know; a later
+/// minor may add kinds here and optional fields to any document.
+pub mod extension_kinds {
+    /// A guardrail assessed the request or the answer: `{"intervened": bool, "trace": {..}}`,
+    /// where `trace` is the provider's own assessment document (Bedrock: `trace.guardrail`).
+    /// Sent once, before `MessageStop`'s usage, when the request asked for the trace.
+    pub const GUARDRAIL: &str = "guardrail";
+    /// A router (Bedrock: a prompt router) chose the model that answered:
+    /// `{"model": "<id of the model that ran>"}`.
+    pub const MODEL_ROUTED: &str = "modelRouted";
+}
+
 /// How a stream ended. `completion_json` is a [`crate::Completion`] document: the whole
 /// message on success, whatever had arrived when `error` is set.
 #[repr(C)]
@@ -348,6 +372,14 @@ pub trait ModelsReply: Send {
 }
 pub type ModelsReplyBox = ModelsReply_TO<'static, RBox<()>>;
 
+/// Since 1.5: receives a token count; called exactly once.
+#[sabi_trait]
+pub trait TokenCountReply: Send {
+    #[sabi(last_prefix_field)]
+    fn reply(self, result: RResult<u64, ProviderError>);
+}
+pub type TokenCountReplyBox = TokenCountReply_TO<'static, RBox<()>>;
+
 /// The host's side of a stream. Called from the plugin's runtime threads, one call at a time
 /// per stream, so it must not block for long.
 #[sabi_trait]
@@ -356,6 +388,16 @@ pub trait EventSink: Send {
     /// Called exactly once, after the last event.
     #[sabi(last_prefix_field)]
     fn on_end(&mut self, end: StreamEnd);
+
+    /// Since 1.5: an event of a kind [`StreamEvent`] cannot carry, named by `kind` (one of
+    /// [`extension_kinds`], or a kind a later minor registers), with its data as a JSON
+    /// document. It is ordered with `on_event` calls and never comes after `on_end`. A host
+    /// built before 1.5 has no such method: the plugin's call then runs this default body,
+    /// so the event is skipped and the stream goes on.
+    fn on_extension(&mut self, kind: RStr<'_>, data_json: RStr<'_>) -> SinkFlow {
+        let _ = (kind, data_json);
+        SinkFlow::Continue
+    }
 }
 pub type EventSinkBox = EventSink_TO<'static, RBox<()>>;
 
@@ -410,6 +452,19 @@ pub trait Provider: Send + Sync {
     /// Plugins built against earlier versions report none.
     fn take_notices(&self) -> RVec<RString> {
         RVec::new()
+    }
+
+    /// Since 1.5: how many input tokens `request_json` (a [`crate::ConverseRequest`]
+    /// document) would cost the model it names, counted by the provider without running the
+    /// model. A bad request is answered with an error before any network call. Plugins built
+    /// before 1.5 answer `unsupported`.
+    fn count_tokens(&self, request_json: RStr<'_>, reply: TokenCountReplyBox) {
+        let _ = request_json;
+        reply.reply(RResult::RErr(ProviderError::new(
+            "unsupported",
+            "this plugin was built before contract 1.5 and cannot count tokens",
+            false,
+        )));
     }
 }
 pub type ProviderBox = Provider_TO<'static, RBox<()>>;

@@ -169,8 +169,10 @@ impl StreamError {
     }
 }
 
-/// Why a plugin could not be loaded.
+/// Why a plugin could not be loaded. Non-exhaustive: a later version may tell more cases
+/// apart.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     #[error("no plugin file at {0}")]
     NotFound(PathBuf),

@@ -19,10 +19,32 @@ use serde::Serialize;
 use crate::contract::{
     AuthStatus, AuthStatusReply, AuthStatusReply_TO, EventSink, EventSinkBox, EventSink_TO,
     ModelInfo, ModelsReply, ModelsReply_TO, ProviderBox, ProviderError, ProviderMetadata, SinkFlow,
-    StreamControlBox, StreamEnd, StreamEvent,
+    StreamControlBox, StreamEnd, StreamEvent, TokenCountReply, TokenCountReply_TO,
 };
 use crate::error::{Error, ErrorKind, StreamError};
-use crate::request::{Completion, ConverseRequest, StopReason, TokenUsage};
+use crate::request::{Completion, ConverseRequest, Extension, StopReason, TokenUsage};
+
+/// What a blocking stream calls back with: every [`StreamEvent`], and (since 1.5) the
+/// extension events a plugin sends for kinds `StreamEvent` cannot carry (see
+/// [`crate::contract::extension_kinds`]). A closure over `&StreamEvent` is a handler that
+/// skips extensions.
+pub trait StreamHandler: Send + 'static {
+    fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow;
+    /// `data_json` is the kind's JSON document. Unknown kinds should be skipped.
+    fn on_extension(&mut self, kind: &str, data_json: &str) -> SinkFlow {
+        let _ = (kind, data_json);
+        SinkFlow::Continue
+    }
+}
+
+impl<F> StreamHandler for F
+where
+    F: FnMut(&StreamEvent<'_>) -> SinkFlow + Send + 'static,
+{
+    fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+        self(event)
+    }
+}
 
 /// A configured provider. Cheap to clone and shareable across threads and tasks.
 #[derive(Clone)]
@@ -120,6 +142,40 @@ impl Provider {
             .collect()
     }
 
+    /// Since 1.5: how many input tokens `request` would cost its model, counted by the
+    /// provider without running the model, blocking. A plugin built before 1.5 answers with
+    /// kind `unsupported`.
+    pub fn count_tokens(&self, request: &ConverseRequest) -> Result<u64, Error> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.start_count_tokens(request, move |result| {
+            let _ = tx.send(result);
+        })?;
+        rx.recv()
+            .unwrap_or_else(|_| Err(contract_broken("count_tokens never replied")))
+    }
+
+    /// Counts the input tokens of `request` without blocking any thread (see
+    /// [`Provider::count_tokens`]).
+    pub async fn count_tokens_async(&self, request: &ConverseRequest) -> Result<u64, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.start_count_tokens(request, move |result| {
+            let _ = tx.send(result);
+        })?;
+        rx.await
+            .unwrap_or_else(|_| Err(contract_broken("count_tokens never replied")))
+    }
+
+    fn start_count_tokens(
+        &self,
+        request: &ConverseRequest,
+        done: impl FnOnce(Result<u64, Error>) + Send + 'static,
+    ) -> Result<(), Error> {
+        let json = request_json(request)?;
+        let reply = TokenCountReply_TO::from_value(OnceCountReply(Some(Box::new(done))), TD_Opaque);
+        self.inner.count_tokens(json.as_str().into(), reply);
+        Ok(())
+    }
+
     fn start_list_models(&self, done: impl FnOnce(Result<Vec<ModelInfo>, Error>) + Send + 'static) {
         let reply = ModelsReply_TO::from_value(OnceReply(Some(Box::new(done))), TD_Opaque);
         self.inner.list_models(reply);
@@ -133,9 +189,18 @@ impl Provider {
     where
         F: FnMut(&StreamEvent<'_>) -> SinkFlow + Send + 'static,
     {
+        self.start_with(request, on_event)
+    }
+
+    /// [`Provider::start`] with a [`StreamHandler`], which also sees extension events.
+    pub fn start_with<H: StreamHandler>(
+        &self,
+        request: &ConverseRequest,
+        handler: H,
+    ) -> Result<RunningStream, Error> {
         let (tx, rx) = mpsc::sync_channel(1);
         let sink = GuardedSink {
-            on_event,
+            handler,
             on_end: move |end| {
                 let _ = tx.send(end);
             },
@@ -158,7 +223,16 @@ impl Provider {
     where
         F: FnMut(&StreamEvent<'_>) -> SinkFlow + Send + 'static,
     {
-        self.start(request, on_event)
+        self.converse_with(request, on_event)
+    }
+
+    /// [`Provider::converse`] with a [`StreamHandler`], which also sees extension events.
+    pub fn converse_with<H: StreamHandler>(
+        &self,
+        request: &ConverseRequest,
+        handler: H,
+    ) -> Result<Completion, StreamError> {
+        self.start_with(request, handler)
             .map_err(|error| StreamError {
                 error,
                 partial: Completion::empty(),
@@ -173,13 +247,7 @@ impl Provider {
         let (tx, rx) = async_mpsc::unbounded();
         let end_tx = tx.clone();
         let sink = GuardedSink {
-            on_event: move |event: &StreamEvent<'_>| {
-                match tx.unbounded_send(Event::from(event)) {
-                    Ok(()) => SinkFlow::Continue,
-                    // The host dropped the stream: nobody is listening any more.
-                    Err(_) => SinkFlow::Stop,
-                }
-            },
+            handler: Forward(tx),
             on_end: move |end| {
                 let _ = end_tx.unbounded_send(Event::from_end(end));
             },
@@ -198,6 +266,51 @@ impl Provider {
         request: &ConverseRequest,
         sink: S,
     ) -> Result<StreamControlBox, Error> {
+        let json = request_json(request)?;
+        let sink: EventSinkBox = EventSink_TO::from_value(sink, TD_Opaque);
+        match self.inner.converse_stream(json.as_str().into(), sink) {
+            RResult::ROk(control) => Ok(control),
+            RResult::RErr(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Sends owned events to an async [`EventStream`].
+struct Forward(async_mpsc::UnboundedSender<Event>);
+
+impl Forward {
+    fn send(&self, event: Event) -> SinkFlow {
+        match self.0.unbounded_send(event) {
+            Ok(()) => SinkFlow::Continue,
+            // The host dropped the stream: nobody is listening any more.
+            Err(_) => SinkFlow::Stop,
+        }
+    }
+}
+
+impl StreamHandler for Forward {
+    fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+        self.send(Event::from(event))
+    }
+
+    fn on_extension(&mut self, kind: &str, data_json: &str) -> SinkFlow {
+        self.send(Event::Extension(extension(kind, data_json)))
+    }
+}
+
+/// An extension event as owned data; data that is not JSON is kept as a string.
+fn extension(kind: &str, data_json: &str) -> Extension {
+    Extension {
+        kind: kind.to_owned(),
+        data: serde_json::from_str(data_json)
+            .unwrap_or_else(|_| serde_json::Value::String(data_json.to_owned())),
+    }
+}
+
+/// The request as the JSON document the contract carries, checked first for values too deep
+/// to serialise safely.
+fn request_json(request: &ConverseRequest) -> Result<String, Error> {
+    {
         if request
             .json_values()
             .any(|v| crate::request::json_deeper_than(v, crate::request::MAX_JSON_DEPTH))
@@ -210,17 +323,12 @@ impl Provider {
                 ),
             ));
         }
-        let json = serde_json::to_string(request).map_err(|e| {
+        serde_json::to_string(request).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidRequest,
                 format!("request is not serialisable: {e}"),
             )
-        })?;
-        let sink: EventSinkBox = EventSink_TO::from_value(sink, TD_Opaque);
-        match self.inner.converse_stream(json.as_str().into(), sink) {
-            RResult::ROk(control) => Ok(control),
-            RResult::RErr(e) => Err(e.into()),
-        }
+        })
     }
 }
 
@@ -279,9 +387,11 @@ fn end_to_result(end: StreamEnd) -> Result<Completion, StreamError> {
     }
 }
 
-/// An owned stream event, for async hosts and for logging.
+/// An owned stream event, for async hosts and for logging. Non-exhaustive: a later minor
+/// may add kinds (new kinds of provider event arrive as [`Event::Extension`] first).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum Event {
     MessageStart,
     TextDelta {
@@ -341,6 +451,9 @@ pub enum Event {
         delay_ms: u64,
         error: Error,
     },
+    /// Since 1.5: an event of a kind named in [`crate::contract::extension_kinds`] (or one
+    /// this version does not know), with its JSON data.
+    Extension(Extension),
     /// The stream finished; always the last event on success.
     Completed(Completion),
     /// The stream failed; always the last event on failure.
@@ -484,28 +597,42 @@ impl Drop for EventStream {
 
 /// Adapts host closures to the ABI sink, guarding against panics: a panic must never unwind
 /// into the plugin (it would abort the process at the `extern "C"` boundary).
-struct GuardedSink<F, E> {
-    on_event: F,
+struct GuardedSink<H, E> {
+    handler: H,
     on_end: E,
     panic: Option<String>,
 }
 
-impl<F, E> EventSink for GuardedSink<F, E>
-where
-    F: FnMut(&StreamEvent<'_>) -> SinkFlow + Send,
-    E: FnMut(StreamEnd) + Send,
-{
-    fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+impl<H, E> GuardedSink<H, E> {
+    fn guard(&mut self, call: impl FnOnce(&mut H) -> SinkFlow) -> SinkFlow {
         if self.panic.is_some() {
             return SinkFlow::Stop;
         }
-        match catch_unwind(AssertUnwindSafe(|| (self.on_event)(event))) {
+        match catch_unwind(AssertUnwindSafe(|| call(&mut self.handler))) {
             Ok(flow) => flow,
             Err(payload) => {
                 self.panic = Some(panic_message(payload.as_ref()));
                 SinkFlow::Stop
             }
         }
+    }
+}
+
+impl<H, E> EventSink for GuardedSink<H, E>
+where
+    H: StreamHandler,
+    E: FnMut(StreamEnd) + Send,
+{
+    fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+        self.guard(|handler| handler.on_event(event))
+    }
+
+    fn on_extension(
+        &mut self,
+        kind: abi_stable::std_types::RStr<'_>,
+        data_json: abi_stable::std_types::RStr<'_>,
+    ) -> SinkFlow {
+        self.guard(|handler| handler.on_extension(kind.as_str(), data_json.as_str()))
     }
 
     fn on_end(&mut self, mut end: StreamEnd) {
@@ -531,6 +658,18 @@ impl ModelsReply for OnceReply {
                 .into_result()
                 .map(RVec::into_vec)
                 .map_err(Error::from);
+            let _ = catch_unwind(AssertUnwindSafe(|| done(result)));
+        }
+    }
+}
+
+type CountDone = Box<dyn FnOnce(Result<u64, Error>) + Send>;
+struct OnceCountReply(Option<CountDone>);
+
+impl TokenCountReply for OnceCountReply {
+    fn reply(mut self, result: RResult<u64, ProviderError>) {
+        if let Some(done) = self.0.take() {
+            let result = result.into_result().map_err(Error::from);
             let _ = catch_unwind(AssertUnwindSafe(|| done(result)));
         }
     }

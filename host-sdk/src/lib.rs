@@ -39,6 +39,6 @@ pub use contract::{
     SinkFlow, StreamEvent, Usage, CONTRACT_VERSION,
 };
 pub use error::{Error, ErrorKind, LoadError, StreamError};
-pub use host::{Canceller, Event, EventStream, Provider, RunningStream};
+pub use host::{Canceller, Event, EventStream, Provider, RunningStream, StreamHandler};
 pub use loader::Plugin;
 pub use request::*;

@@ -15,7 +15,7 @@ use abi_stable::std_types::{RResult, RStr, RString, RVec};
 use crate::contract::{
     AuthStatus, AuthStatusReply, AuthStatusReplyBox, AuthStatusReply_TO, EventSinkBox, ModelInfo,
     ModelsReply, ModelsReplyBox, ModelsReply_TO, Provider, ProviderError, ProviderMetadata,
-    StreamControlBox,
+    StreamControlBox, TokenCountReply, TokenCountReplyBox, TokenCountReply_TO,
 };
 use crate::error::ErrorKind;
 use crate::host::panic_message;
@@ -118,6 +118,12 @@ impl<P: Provider> Provider for GuardedProvider<P> {
     fn take_notices(&self) -> RVec<RString> {
         self.lines("take_notices", P::take_notices)
     }
+
+    fn count_tokens(&self, request_json: RStr<'_>, reply: TokenCountReplyBox) {
+        let (slot, handed) = ReplySlot::pair(reply, "count_tokens");
+        let handed = TokenCountReply_TO::from_value(handed, TD_Opaque);
+        slot.run(|| self.inner.count_tokens(request_json, handed));
+    }
 }
 
 /// Holds the host's reply until the provider answers, so that exactly one answer reaches
@@ -182,7 +188,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The two reply boxes of the contract, answered alike.
+/// The reply boxes of the contract, answered alike.
 trait Reply {
     type Value;
     fn send(self, result: RResult<Self::Value, ProviderError>);
@@ -199,6 +205,19 @@ impl Reply for AuthStatusReplyBox {
     type Value = AuthStatus;
     fn send(self, result: RResult<AuthStatus, ProviderError>) {
         self.reply(result)
+    }
+}
+
+impl Reply for TokenCountReplyBox {
+    type Value = u64;
+    fn send(self, result: RResult<u64, ProviderError>) {
+        self.reply(result)
+    }
+}
+
+impl TokenCountReply for ReplySlot<TokenCountReplyBox> {
+    fn reply(self, result: RResult<u64, ProviderError>) {
+        self.answer(result);
     }
 }
 
@@ -290,6 +309,13 @@ mod tests {
         fn take_notices(&self) -> RVec<RString> {
             panic!("take_notices exploded")
         }
+        fn count_tokens(&self, _request_json: RStr<'_>, reply: TokenCountReplyBox) {
+            if self.drop_replies.is_some() {
+                drop(reply);
+                return;
+            }
+            panic!("count_tokens exploded")
+        }
     }
 
     fn host_side(drop_replies: Option<bool>) -> crate::Provider {
@@ -330,6 +356,10 @@ mod tests {
             assert!(warnings[0].contains("config_warnings exploded"));
             let notices = provider.take_notices();
             assert!(notices[0].contains("take_notices exploded"), "{notices:?}");
+
+            let e = provider.count_tokens(&request).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Internal);
+            assert!(e.message.contains("count_tokens exploded"), "{e}");
         });
         // The provider still answers afterwards.
         assert_eq!(provider.metadata().provider_id.as_str(), "broken");
@@ -345,5 +375,8 @@ mod tests {
         }
         let e = host_side(Some(false)).auth_status().unwrap_err();
         assert!(e.message.contains("auth_status"), "{e}");
+        let request = ConverseRequest::user_text("m", "hi");
+        let e = host_side(Some(false)).count_tokens(&request).unwrap_err();
+        assert!(e.message.contains("count_tokens"), "{e}");
     }
 }

@@ -33,6 +33,26 @@ pub struct ConverseRequest {
     /// (Bedrock: `requestMetadata`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metadata: Vec<(String, String)>,
+    /// Since 1.5: system blocks beyond plain text, after `system`'s: [`ContentBlock::Text`]
+    /// and [`ContentBlock::GuardedText`] (text a guardrail assesses).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub system_blocks: Vec<ContentBlock>,
+    /// Since 1.5: the answer must be JSON matching a schema (structured output). The
+    /// completion's `outputCheck` says whether it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<OutputFormat>,
+    /// Since 1.5: the service tier to run on, for providers that sell several (`priority`,
+    /// `default`, `flex`, `reserved` on Bedrock). Unset: the provider's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
+    /// Since 1.5: settings only one provider understands, keyed by provider id (the
+    /// convention of the Vercel AI SDK's `providerOptions`), in that provider's own field
+    /// names: for `amazon-bedrock`, ConverseStream's (`guardrailConfig`, `performanceConfig`,
+    /// `serviceTier`, `promptVariables`, `additionalModelResponseFieldPaths`,
+    /// `requestMetadata`, `additionalModelRequestFields`). A provider reads its own entry,
+    /// checks it before any network call, and ignores the others.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub provider_options: serde_json::Map<String, Value>,
 }
 
 /// How deeply a JSON value inside a request (tool input, tool schema, tool result, `extra`)
@@ -74,12 +94,17 @@ impl ConverseRequest {
                             _ => None,
                         }))
                     }
+                    ContentBlock::Unknown(value) => Box::new(std::iter::once(value)),
                     _ => Box::new(std::iter::empty()),
                 }
             });
         self.extra
             .iter()
             .chain(self.tools.iter().map(|t| &t.input_schema))
+            .chain(self.output_format.iter().map(|f| match f {
+                OutputFormat::JsonSchema { schema, .. } => schema,
+            }))
+            .chain(self.provider_options.values())
             .chain(in_messages)
     }
 
@@ -103,6 +128,8 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     pub role: Role,
+    /// A block of a type this version does not know is kept as [`ContentBlock::Unknown`].
+    #[serde(deserialize_with = "known_or_raw")]
     pub content: Vec<ContentBlock>,
 }
 
@@ -134,8 +161,12 @@ impl Message {
 }
 
 /// One block of message content. Binary data is base64 in JSON.
+///
+/// Non-exhaustive: a later minor adds block types. A document holding a type this version
+/// does not know still reads, with that block kept as [`ContentBlock::Unknown`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum ContentBlock {
     Text {
         text: String,
@@ -165,6 +196,7 @@ pub enum ContentBlock {
     #[serde(rename_all = "camelCase")]
     ToolResult {
         tool_use_id: String,
+        #[serde(deserialize_with = "known_or_raw")]
         content: Vec<ToolResultContent>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         is_error: bool,
@@ -183,10 +215,111 @@ pub enum ContentBlock {
         #[serde(with = "base64_bytes")]
         data: Vec<u8>,
     },
+    /// Since 1.5: text a guardrail assesses (Bedrock: `guardContent`), in a user message or
+    /// in `systemBlocks`. `qualifiers` mark its role for contextual grounding checks
+    /// (`grounding_source`, `query`, `guard_content`).
+    #[serde(rename_all = "camelCase")]
+    GuardedText {
+        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        qualifiers: Vec<String>,
+    },
+    /// Since 1.5: a block of a type this version of the schema does not know (sent by a newer
+    /// host or plugin), kept as its raw JSON object so it survives a round trip. A provider
+    /// that cannot send it refuses the request, naming the type.
+    #[serde(untagged, skip_deserializing)]
+    Unknown(Value),
 }
 
+impl ContentBlock {
+    /// The `type` names of the blocks this version knows (every variant but `Unknown`).
+    pub const KNOWN_TYPES: [&'static str; 8] = [
+        "text",
+        "image",
+        "document",
+        "toolUse",
+        "toolResult",
+        "reasoning",
+        "redactedReasoning",
+        "guardedText",
+    ];
+
+    /// The block's `type` name (for an unknown block, the one it carries).
+    pub fn type_name(&self) -> &str {
+        match self {
+            Self::Text { .. } => "text",
+            Self::Image { .. } => "image",
+            Self::Document { .. } => "document",
+            Self::ToolUse { .. } => "toolUse",
+            Self::ToolResult { .. } => "toolResult",
+            Self::Reasoning { .. } => "reasoning",
+            Self::RedactedReasoning { .. } => "redactedReasoning",
+            Self::GuardedText { .. } => "guardedText",
+            Self::Unknown(raw) => raw.get("type").and_then(Value::as_str).unwrap_or(""),
+        }
+    }
+}
+
+/// Reads a list of tagged blocks: a block whose `type` this version knows must be well formed
+/// (its error names the problem); any other object is kept raw (`Unknown`).
+fn known_or_raw<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned + FromRaw,
+{
+    let raw = Vec::<Value>::deserialize(d)?;
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let kind = value
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let kind = kind.as_str();
+            if T::known(kind) {
+                serde_json::from_value(value)
+                    .map_err(|e| serde::de::Error::custom(format!("block {i} ({kind}): {e}")))
+            } else if value.is_object() && !kind.is_empty() {
+                Ok(T::from_raw(value))
+            } else {
+                Err(serde::de::Error::custom(format!(
+                    "block {i} is not an object with a `type` name"
+                )))
+            }
+        })
+        .collect()
+}
+
+/// A tagged union that keeps members of types it does not know as raw JSON.
+trait FromRaw {
+    fn known(type_name: &str) -> bool;
+    fn from_raw(raw: Value) -> Self;
+}
+
+impl FromRaw for ContentBlock {
+    fn known(type_name: &str) -> bool {
+        Self::KNOWN_TYPES.contains(&type_name)
+    }
+    fn from_raw(raw: Value) -> Self {
+        Self::Unknown(raw)
+    }
+}
+
+impl FromRaw for ToolResultContent {
+    fn known(type_name: &str) -> bool {
+        Self::KNOWN_TYPES.contains(&type_name)
+    }
+    fn from_raw(raw: Value) -> Self {
+        Self::Unknown(raw)
+    }
+}
+
+/// One part of a tool's result. Non-exhaustive, with unknown types kept raw, as
+/// [`ContentBlock`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum ToolResultContent {
     Text {
         text: String,
@@ -201,9 +334,19 @@ pub enum ToolResultContent {
         #[serde(with = "base64_bytes")]
         data: Vec<u8>,
     },
+    /// Since 1.5: a part of a type this version does not know, kept as its raw JSON.
+    #[serde(untagged, skip_deserializing)]
+    Unknown(Value),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+impl ToolResultContent {
+    /// The `type` names this version knows (every variant but `Unknown`).
+    pub const KNOWN_TYPES: [&'static str; 3] = ["text", "json", "image"];
+}
+
+/// A tool the model may call. Build it with [`Tool::new`] or `..Default::default()`: a later
+/// minor may add optional fields.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tool {
     pub name: String,
@@ -211,10 +354,66 @@ pub struct Tool {
     pub description: String,
     /// JSON Schema of the tool's input.
     pub input_schema: Value,
+    /// Since 1.5: the model's call must match `input_schema` exactly (strict tool use), on
+    /// models that support it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
+}
+
+impl Tool {
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        input_schema: Value,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            input_schema,
+            strict: false,
+        }
+    }
+}
+
+/// Since 1.5: the shape an answer must have (structured output).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum OutputFormat {
+    /// The answer is one JSON document matching `schema` (a JSON Schema object).
+    #[serde(rename_all = "camelCase")]
+    JsonSchema {
+        schema: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
+}
+
+/// Since 1.5: whether a structured answer ([`ConverseRequest::output_format`]) parsed and
+/// matched its schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputCheck {
+    /// The answer's text is JSON and matches the schema.
+    pub valid: bool,
+    /// Why not, when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Since 1.5: an extension event kept in the completion (see
+/// [`crate::contract::extension_kinds`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extension {
+    pub kind: String,
+    pub data: Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum ToolChoice {
     /// The model decides.
     Auto,
@@ -279,6 +478,7 @@ pub struct CacheConfig {
 /// Why the model stopped. Unknown reasons are kept, not rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StopReason {
     EndTurn,
     ToolUse,
@@ -360,6 +560,13 @@ pub struct Completion {
     pub cost_usd: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
+    /// Since 1.5: for a request with an `outputFormat`, whether the answer matched it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_check: Option<OutputCheck>,
+    /// Since 1.5: the stream's extension events, in order (a guardrail's trace, the model a
+    /// router chose, ...), so a host that keeps only the completion keeps them too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<Extension>,
 }
 
 impl Completion {
@@ -373,6 +580,8 @@ impl Completion {
             usage: None,
             cost_usd: None,
             latency_ms: None,
+            output_check: None,
+            extensions: Vec::new(),
         }
     }
 }
@@ -409,6 +618,127 @@ mod tests {
             StopReason::parse("brand_new_reason").as_str(),
             "brand_new_reason"
         );
+    }
+
+    /// A completion from a newer plugin, with a block type and a tool result part this
+    /// version does not know: it reads, the unknown parts are kept raw, and they are written
+    /// back unchanged (a host can replay them).
+    #[test]
+    fn unknown_block_types_are_kept_as_raw_json_both_ways() {
+        let newer = serde_json::json!({
+            "message": {"role": "assistant", "content": [
+                {"type": "text", "text": "The answer"},
+                {"type": "hologram", "frames": [1, 2], "nested": {"deep": true}},
+                {"type": "toolResult", "toolUseId": "t1", "content": [
+                    {"type": "text", "text": "ok"},
+                    {"type": "video", "uri": "s3://b/k"}
+                ]}
+            ]},
+            "stopReason": "brand_new_reason",
+            "someFieldFromTheFuture": 7
+        });
+        let completion: Completion = serde_json::from_value(newer.clone()).unwrap();
+        let content = &completion.message.content;
+        assert_eq!(
+            content[0],
+            ContentBlock::Text {
+                text: "The answer".into()
+            }
+        );
+        assert_eq!(content[1].type_name(), "hologram");
+        assert_eq!(
+            content[1],
+            ContentBlock::Unknown(newer["message"]["content"][1].clone())
+        );
+        let ContentBlock::ToolResult { content: parts, .. } = &content[2] else {
+            panic!("{content:?}")
+        };
+        assert_eq!(
+            parts[1],
+            ToolResultContent::Unknown(serde_json::json!({"type": "video", "uri": "s3://b/k"}))
+        );
+        assert_eq!(
+            completion.stop_reason,
+            Some(StopReason::Other("brand_new_reason".into()))
+        );
+        let written = serde_json::to_value(&completion).unwrap();
+        assert_eq!(written["message"], newer["message"]);
+    }
+
+    /// A block of a known type that is malformed is an error naming the block and the
+    /// problem, not an "unknown" block.
+    #[test]
+    fn a_malformed_known_block_is_an_error_that_names_it() {
+        let bad = serde_json::json!({"role": "user", "content": [
+            {"type": "text", "text": "fine"},
+            {"type": "image", "format": "png"}
+        ]});
+        let e = serde_json::from_value::<Message>(bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("block 1 (image)") && e.contains("data"), "{e}");
+        let untyped = serde_json::json!({"role": "user", "content": [{"text": "no type"}]});
+        let e = serde_json::from_value::<Message>(untyped)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("block 0 is not an object with a `type`"), "{e}");
+    }
+
+    /// Every variant's `type` name is in `KNOWN_TYPES`, so none is mistaken for unknown.
+    #[test]
+    fn known_types_list_every_variant() {
+        let blocks = [
+            ContentBlock::Text { text: "t".into() },
+            ContentBlock::Image {
+                format: None,
+                data: vec![1],
+            },
+            ContentBlock::Document {
+                format: "txt".into(),
+                name: "n".into(),
+                data: vec![1],
+            },
+            ContentBlock::ToolUse {
+                id: "i".into(),
+                name: "n".into(),
+                input: Value::Null,
+            },
+            ContentBlock::ToolResult {
+                tool_use_id: "i".into(),
+                content: vec![],
+                is_error: false,
+            },
+            ContentBlock::Reasoning {
+                text: "r".into(),
+                signature: None,
+            },
+            ContentBlock::RedactedReasoning { data: vec![1] },
+            ContentBlock::GuardedText {
+                text: "g".into(),
+                qualifiers: vec![],
+            },
+        ];
+        assert_eq!(blocks.len(), ContentBlock::KNOWN_TYPES.len());
+        for block in blocks {
+            let json = serde_json::to_value(&block).unwrap();
+            assert_eq!(json["type"], block.type_name());
+            assert!(ContentBlock::KNOWN_TYPES.contains(&block.type_name()));
+            let back: Message =
+                serde_json::from_value(serde_json::json!({"role": "user", "content": [json]}))
+                    .unwrap();
+            assert_eq!(back.content[0], block);
+        }
+        for part in [
+            ToolResultContent::Text { text: "t".into() },
+            ToolResultContent::Json { value: Value::Null },
+            ToolResultContent::Image {
+                format: None,
+                data: vec![1],
+            },
+        ] {
+            let json = serde_json::to_value(&part).unwrap();
+            assert!(ToolResultContent::KNOWN_TYPES.contains(&json["type"].as_str().unwrap()));
+        }
     }
 
     #[test]

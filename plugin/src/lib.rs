@@ -67,6 +67,11 @@ pub fn metadata() -> ProviderMetadata {
             "documents",
             "prompt-caching",
             "cancellation",
+            "guardrails",
+            "structured-output",
+            "strict-tools",
+            "service-tiers",
+            "count-tokens",
         ]
         .into_iter()
         .map(Into::into)

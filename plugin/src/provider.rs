@@ -8,10 +8,11 @@ use std::time::Duration;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr};
 use abi_stable::std_types::{RString, RVec, Tuple2};
+use aws_sdk_bedrockruntime::types::{ConverseTokensRequest, CountTokensInput};
 use futures::FutureExt;
 use host_sdk::contract::{
     AuthStatusReplyBox, EventSinkBox, ModelsReplyBox, Provider, ProviderMetadata, StreamControlBox,
-    StreamControl_TO,
+    StreamControl_TO, TokenCountReplyBox,
 };
 use host_sdk::plugin::panic_error;
 use host_sdk::{AuthStatus, ConverseRequest, ErrorKind, ModelInfo, ProviderError};
@@ -70,9 +71,7 @@ impl BedrockProvider {
         request_json: &str,
         sink: EventSinkBox,
     ) -> Result<StreamControlBox, ProviderError> {
-        let request: ConverseRequest = serde_json::from_str(request_json)
-            .map_err(|e| invalid_request(format!("the request document is not valid: {e}")))?;
-        let prepared = translate::prepare(&request)?;
+        let prepared = translate::prepare(&parse_request(request_json)?)?;
         let (control, cancel) = stream::cancellation();
         let inner = self.inner.clone();
         spawn(async move {
@@ -90,7 +89,46 @@ impl BedrockProvider {
     }
 }
 
+fn parse_request(request_json: &str) -> Result<ConverseRequest, ProviderError> {
+    serde_json::from_str(request_json)
+        .map_err(|e| invalid_request(format!("the request document is not valid: {e}")))
+}
+
 impl Inner {
+    /// CountTokens for a prepared request: the conversation, system and tools as the stream
+    /// would send them, counted for the foundation model (a profile id counts as its model).
+    async fn count_tokens(&self, prepared: translate::Prepared) -> Result<u64, ProviderError> {
+        let clients = self.clients().await;
+        if let Some(e) = clients.known_credential_error() {
+            return Err(e);
+        }
+        let model_id = crate::families::base_model_id(&prepared.model_id).to_string();
+        let input = CountTokensInput::Converse(
+            ConverseTokensRequest::builder()
+                .set_messages(Some(prepared.messages))
+                .set_system((!prepared.system.is_empty()).then_some(prepared.system))
+                .set_tool_config(prepared.tool_config)
+                .set_additional_model_request_fields(prepared.additional_fields)
+                .build(),
+        );
+        let source = clients.target.source.describe();
+        let ctx = CallContext {
+            operation: "CountTokens",
+            model_id: Some(&model_id),
+            credential_source: &source,
+            region: &clients.target.region,
+        };
+        let out = clients
+            .runtime
+            .count_tokens()
+            .model_id(&model_id)
+            .input(input)
+            .send()
+            .await
+            .map_err(|e| from_sdk_error(&e, &ctx))?;
+        Ok(out.input_tokens().max(0) as u64)
+    }
+
     async fn clients(&self) -> Arc<Clients> {
         self.clients
             .get_or_init(|| async { Arc::new(Clients::build(self.target.clone()).await) })
@@ -303,6 +341,23 @@ impl Provider for BedrockProvider {
         sink: EventSinkBox,
     ) -> RResult<StreamControlBox, ProviderError> {
         self.start_stream(request_json.as_str(), sink).into()
+    }
+
+    fn count_tokens(&self, request_json: RStr<'_>, reply: TokenCountReplyBox) {
+        // Checked on the caller's thread, like a stream: bad input never reaches the network.
+        let prepared =
+            match parse_request(request_json.as_str()).and_then(|r| translate::prepare(&r)) {
+                Ok(prepared) => prepared,
+                Err(e) => return reply.reply(RResult::RErr(e)),
+            };
+        let inner = self.inner.clone();
+        spawn(async move {
+            let result = AssertUnwindSafe(inner.count_tokens(prepared))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|p| Err(panic_error("count_tokens", p.as_ref())));
+            reply.reply(result.into());
+        });
     }
 }
 

@@ -1,0 +1,446 @@
+//! The event assembler: turns each service event into a borrowed [`StreamEvent`] (or an
+//! extension event) for the host's sink, and builds the [`Completion`] the stream ends with,
+//! partial on failure.
+
+use std::collections::BTreeMap;
+
+use abi_stable::std_types::{RSlice, RStr};
+use aws_sdk_bedrockruntime::types::{
+    ContentBlockDelta, ContentBlockStart, ConverseStreamMetadataEvent, ConverseStreamOutput,
+    ReasoningContentBlockDelta,
+};
+use host_sdk::contract::{extension_kinds, EventSinkBox};
+use host_sdk::{
+    Completion, ContentBlock, Extension, Message, ModelCost, OutputCheck, Role, SinkFlow,
+    StopReason, StreamEvent, TokenUsage, Usage,
+};
+use serde_json::Value;
+
+use super::guardrail_trace;
+
+/// A content block under construction, by service block index.
+#[derive(Debug)]
+enum Block {
+    Text(String),
+    Reasoning {
+        text: String,
+        signature: Option<String>,
+    },
+    Redacted(Vec<u8>),
+    ToolUse {
+        id: String,
+        name: String,
+        input: String,
+        done: Option<serde_json::Value>,
+    },
+}
+
+/// Forwards events to the sink and builds the completion from them.
+#[derive(Default)]
+pub(super) struct Assembler {
+    blocks: BTreeMap<i32, Block>,
+    pub(super) stop_reason: Option<String>,
+    usage: Option<Usage>,
+    latency_ms: Option<u64>,
+    extensions: Vec<Extension>,
+    /// Response events the host has seen (retries are allowed only while this is 0).
+    pub(super) delivered: usize,
+}
+
+impl Assembler {
+    fn emit(&mut self, sink: &mut EventSinkBox, event: StreamEvent<'_>) -> SinkFlow {
+        self.delivered += 1;
+        sink.on_event(&event)
+    }
+
+    /// Sends an extension event and keeps it for the completion.
+    fn emit_extension(&mut self, sink: &mut EventSinkBox, kind: &str, data: Value) -> SinkFlow {
+        self.delivered += 1;
+        let json = data.to_string();
+        let flow = sink.on_extension(kind.into(), json.as_str().into());
+        self.extensions.push(Extension {
+            kind: kind.to_owned(),
+            data,
+        });
+        flow
+    }
+
+    /// The metadata event's traces, as extension events.
+    fn traces(&mut self, meta: &ConverseStreamMetadataEvent, sink: &mut EventSinkBox) -> SinkFlow {
+        let Some(trace) = meta.trace() else {
+            return SinkFlow::Continue;
+        };
+        if let Some(model) = trace.prompt_router().and_then(|r| r.invoked_model_id()) {
+            let data = serde_json::json!({ "model": model });
+            if self.emit_extension(sink, extension_kinds::MODEL_ROUTED, data) == SinkFlow::Stop {
+                return SinkFlow::Stop;
+            }
+        }
+        if let Some(guardrail) = trace.guardrail() {
+            let data = serde_json::json!({
+                "intervened": self.stop_reason.as_deref() == Some("guardrail_intervened"),
+                "trace": guardrail_trace::to_json(guardrail),
+            });
+            return self.emit_extension(sink, extension_kinds::GUARDRAIL, data);
+        }
+        SinkFlow::Continue
+    }
+
+    pub(super) fn handle(
+        &mut self,
+        event: &ConverseStreamOutput,
+        sink: &mut EventSinkBox,
+        cost: Option<ModelCost>,
+    ) -> SinkFlow {
+        match event {
+            ConverseStreamOutput::MessageStart(_) => self.emit(sink, StreamEvent::MessageStart),
+            ConverseStreamOutput::ContentBlockStart(start) => match start.start() {
+                Some(ContentBlockStart::ToolUse(t)) => {
+                    let index = start.content_block_index();
+                    self.blocks.insert(
+                        index,
+                        Block::ToolUse {
+                            id: t.tool_use_id().into(),
+                            name: t.name().into(),
+                            input: String::new(),
+                            done: None,
+                        },
+                    );
+                    self.emit(
+                        sink,
+                        StreamEvent::ToolUseStart {
+                            index: index as u32,
+                            id: t.tool_use_id().into(),
+                            name: t.name().into(),
+                        },
+                    )
+                }
+                _ => SinkFlow::Continue,
+            },
+            ConverseStreamOutput::ContentBlockDelta(d) => {
+                let index = d.content_block_index();
+                match d.delta() {
+                    Some(delta) => self.delta(index, delta, sink),
+                    None => SinkFlow::Continue,
+                }
+            }
+            ConverseStreamOutput::ContentBlockStop(stop) => {
+                let index = stop.content_block_index();
+                if let Some(Block::ToolUse {
+                    id,
+                    name,
+                    input,
+                    done,
+                }) = self.blocks.get_mut(&index)
+                {
+                    // An empty input means "no arguments".
+                    let raw = if input.trim().is_empty() {
+                        "{}"
+                    } else {
+                        input.as_str()
+                    };
+                    let parsed = serde_json::from_str::<serde_json::Value>(raw);
+                    let err = parsed
+                        .as_ref()
+                        .err()
+                        .map(|e| format!("the tool input is not valid JSON: {e}"));
+                    *done = parsed.ok();
+                    let (id, name, raw) = (id.clone(), name.clone(), raw.to_string());
+                    let flow = self.emit(
+                        sink,
+                        StreamEvent::ToolUse {
+                            index: index as u32,
+                            id: id.as_str().into(),
+                            name: name.as_str().into(),
+                            input_json: raw.as_str().into(),
+                            error: err.as_deref().map(RStr::from).into(),
+                        },
+                    );
+                    if flow == SinkFlow::Stop {
+                        return flow;
+                    }
+                }
+                self.emit(
+                    sink,
+                    StreamEvent::BlockStop {
+                        index: index as u32,
+                    },
+                )
+            }
+            ConverseStreamOutput::MessageStop(stop) => {
+                let reason = stop.stop_reason().as_str().to_string();
+                let flow = self.emit(
+                    sink,
+                    StreamEvent::MessageStop {
+                        reason: reason.as_str().into(),
+                    },
+                );
+                self.stop_reason = Some(reason);
+                flow
+            }
+            ConverseStreamOutput::Metadata(meta) => {
+                let mut flow = self.traces(meta, sink);
+                if flow == SinkFlow::Stop {
+                    return flow;
+                }
+                if let Some(u) = meta.usage().filter(|_| flow == SinkFlow::Continue) {
+                    let usage = Usage {
+                        input_tokens: u.input_tokens().max(0) as u64,
+                        output_tokens: u.output_tokens().max(0) as u64,
+                        total_tokens: u.total_tokens().max(0) as u64,
+                        cache_read_tokens: u.cache_read_input_tokens().unwrap_or(0).max(0) as u64,
+                        cache_write_tokens: u.cache_write_input_tokens().unwrap_or(0).max(0) as u64,
+                    };
+                    self.usage = Some(usage);
+                    flow = self.emit(
+                        sink,
+                        StreamEvent::Usage {
+                            usage,
+                            cost_usd: cost_usd(&usage, cost).into(),
+                        },
+                    );
+                }
+                if let Some(m) = meta.metrics() {
+                    let latency_ms = m.latency_ms().max(0) as u64;
+                    self.latency_ms = Some(latency_ms);
+                    if flow == SinkFlow::Continue {
+                        flow = self.emit(sink, StreamEvent::Metrics { latency_ms });
+                    }
+                }
+                flow
+            }
+            other => {
+                tracing::debug!(
+                    "ignoring a stream event this plugin version does not map: {other:?}"
+                );
+                SinkFlow::Continue
+            }
+        }
+    }
+
+    fn delta(
+        &mut self,
+        index: i32,
+        delta: &ContentBlockDelta,
+        sink: &mut EventSinkBox,
+    ) -> SinkFlow {
+        let i = index as u32;
+        match delta {
+            ContentBlockDelta::Text(text) => {
+                let flow = self.emit(
+                    sink,
+                    StreamEvent::TextDelta {
+                        index: i,
+                        text: text.as_str().into(),
+                    },
+                );
+                match self
+                    .blocks
+                    .entry(index)
+                    .or_insert_with(|| Block::Text(String::new()))
+                {
+                    Block::Text(buf) => buf.push_str(text),
+                    other => tracing::debug!("text delta for non-text block {index}: {other:?}"),
+                }
+                flow
+            }
+            ContentBlockDelta::ToolUse(t) => {
+                let flow = self.emit(
+                    sink,
+                    StreamEvent::ToolUseInputDelta {
+                        index: i,
+                        fragment: t.input().into(),
+                    },
+                );
+                if let Some(Block::ToolUse { input, .. }) = self.blocks.get_mut(&index) {
+                    input.push_str(t.input());
+                }
+                flow
+            }
+            ContentBlockDelta::ReasoningContent(r) => match r {
+                ReasoningContentBlockDelta::Text(text) => {
+                    let flow = self.emit(
+                        sink,
+                        StreamEvent::ReasoningDelta {
+                            index: i,
+                            text: text.as_str().into(),
+                        },
+                    );
+                    if let Block::Reasoning { text: buf, .. } = self.reasoning_block(index) {
+                        buf.push_str(text);
+                    }
+                    flow
+                }
+                ReasoningContentBlockDelta::Signature(sig) => {
+                    let flow = self.emit(
+                        sink,
+                        StreamEvent::ReasoningSignature {
+                            index: i,
+                            signature: sig.as_str().into(),
+                        },
+                    );
+                    if let Block::Reasoning { signature, .. } = self.reasoning_block(index) {
+                        signature.get_or_insert_with(String::new).push_str(sig);
+                    }
+                    flow
+                }
+                ReasoningContentBlockDelta::RedactedContent(blob) => {
+                    let bytes = blob.as_ref();
+                    let flow = self.emit(
+                        sink,
+                        StreamEvent::RedactedReasoning {
+                            index: i,
+                            data: RSlice::from_slice(bytes),
+                        },
+                    );
+                    match self
+                        .blocks
+                        .entry(index)
+                        .or_insert_with(|| Block::Redacted(Vec::new()))
+                    {
+                        Block::Redacted(buf) => buf.extend_from_slice(bytes),
+                        other => tracing::debug!("redacted delta for block {index}: {other:?}"),
+                    }
+                    flow
+                }
+                other => {
+                    tracing::debug!("ignoring an unknown reasoning delta: {other:?}");
+                    SinkFlow::Continue
+                }
+            },
+            other => {
+                tracing::debug!(
+                    "ignoring a delta kind this plugin version does not map: {other:?}"
+                );
+                SinkFlow::Continue
+            }
+        }
+    }
+
+    fn reasoning_block(&mut self, index: i32) -> &mut Block {
+        self.blocks
+            .entry(index)
+            .or_insert_with(|| Block::Reasoning {
+                text: String::new(),
+                signature: None,
+            })
+    }
+
+    /// The completion document. `schema` is the request's structured-output schema: the
+    /// answer's text is checked against it.
+    pub(super) fn completion_json(
+        &self,
+        cost: Option<ModelCost>,
+        schema: Option<&Value>,
+    ) -> String {
+        let content: Vec<ContentBlock> = self
+            .blocks
+            .values()
+            .filter_map(|b| match b {
+                Block::Text(t) if t.is_empty() => None,
+                Block::Text(t) => Some(ContentBlock::Text { text: t.clone() }),
+                Block::Reasoning { text, signature } => Some(ContentBlock::Reasoning {
+                    text: text.clone(),
+                    signature: signature.clone(),
+                }),
+                Block::Redacted(data) => {
+                    Some(ContentBlock::RedactedReasoning { data: data.clone() })
+                }
+                // A tool call whose input never completed cannot be replayed: leave it out.
+                Block::ToolUse {
+                    id,
+                    name,
+                    done: Some(input),
+                    ..
+                } => Some(ContentBlock::ToolUse {
+                    id: id.clone(),
+                    name: name.clone(),
+                    input: input.clone(),
+                }),
+                Block::ToolUse { .. } => None,
+            })
+            .collect();
+        let message = Message {
+            role: Role::Assistant,
+            content,
+        };
+        let mut completion = Completion::empty();
+        completion.output_check = schema.map(|schema| check_output(&message.text(), schema));
+        completion.message = message;
+        completion.stop_reason = self.stop_reason.as_deref().map(StopReason::parse);
+        completion.usage = self.usage.map(TokenUsage::from);
+        completion.cost_usd = self.usage.as_ref().and_then(|u| cost_usd(u, cost));
+        completion.latency_ms = self.latency_ms;
+        completion.extensions = self.extensions.clone();
+        serde_json::to_string(&completion).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// Whether a structured answer is JSON matching its schema, and if not, the first problem.
+fn check_output(text: &str, schema: &Value) -> OutputCheck {
+    let invalid = |problem: String| OutputCheck {
+        valid: false,
+        problem: Some(problem),
+    };
+    let answer: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return invalid(format!("the answer is not JSON: {e}")),
+    };
+    let validator = match jsonschema::validator_for(schema) {
+        Ok(v) => v,
+        Err(e) => return invalid(format!("the schema does not compile: {e}")),
+    };
+    let problem = validator.iter_errors(&answer).next().map(|e| {
+        format!(
+            "the answer does not match the schema at `{}`: {e}",
+            e.instance_path()
+        )
+    });
+    match problem {
+        None => OutputCheck {
+            valid: true,
+            problem: None,
+        },
+        Some(problem) => invalid(problem),
+    }
+}
+
+/// Cost in US dollars from per-million-token prices; `None` when no price is configured.
+pub fn cost_usd(usage: &Usage, cost: Option<ModelCost>) -> Option<f64> {
+    let c = cost?;
+    if c == ModelCost::default() {
+        return None;
+    }
+    Some(
+        (usage.input_tokens as f64 * c.input
+            + usage.output_tokens as f64 * c.output
+            + usage.cache_read_tokens as f64 * c.cache_read
+            + usage.cache_write_tokens as f64 * c.cache_write)
+            / 1_000_000.0,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_uses_all_four_prices_per_million() {
+        let usage = Usage {
+            input_tokens: 1_000_000,
+            output_tokens: 500_000,
+            total_tokens: 1_500_000,
+            cache_read_tokens: 2_000_000,
+            cache_write_tokens: 0,
+        };
+        let cost = ModelCost {
+            input: 3.0,
+            output: 15.0,
+            cache_read: 0.3,
+            cache_write: 3.75,
+        };
+        let c = cost_usd(&usage, Some(cost)).unwrap();
+        assert!((c - (3.0 + 7.5 + 0.6)).abs() < 1e-9, "{c}");
+        assert_eq!(cost_usd(&usage, Some(ModelCost::default())), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! A guardrail's assessment (`trace.guardrail` of the metadata event), back to the JSON the
+//! service sent, in its own field names: the SDK reads it into types, and the host gets it as
+//! a document (contract extension `guardrail`). Every policy's findings are kept; the
+//! automated-reasoning findings, a deep tree of their own, are counted.
+
+use std::collections::HashMap;
+
+use aws_sdk_bedrockruntime::types::{
+    GuardrailAssessment, GuardrailInvocationMetrics, GuardrailTraceAssessment,
+};
+use serde_json::{json, Map, Value};
+
+pub fn to_json(trace: &GuardrailTraceAssessment) -> Value {
+    let mut out = Map::new();
+    if !trace.model_output().is_empty() {
+        out.insert("modelOutput".into(), json!(trace.model_output()));
+    }
+    if let Some(input) = trace.input_assessment() {
+        out.insert("inputAssessment".into(), by_guardrail(input, assessment));
+    }
+    if let Some(outputs) = trace.output_assessments() {
+        out.insert(
+            "outputAssessments".into(),
+            by_guardrail(outputs, |list| {
+                Value::Array(list.iter().map(assessment).collect())
+            }),
+        );
+    }
+    if let Some(reason) = trace.action_reason() {
+        out.insert("actionReason".into(), json!(reason));
+    }
+    Value::Object(out)
+}
+
+fn by_guardrail<T>(map: &HashMap<String, T>, f: impl Fn(&T) -> Value) -> Value {
+    let mut ids: Vec<&String> = map.keys().collect();
+    ids.sort();
+    Value::Object(
+        ids.into_iter()
+            .map(|id| (id.clone(), f(&map[id])))
+            .collect(),
+    )
+}
+
+fn assessment(a: &GuardrailAssessment) -> Value {
+    let mut out = Map::new();
+    if let Some(p) = a.topic_policy() {
+        let topics: Vec<Value> = p
+            .topics()
+            .iter()
+            .map(|t| json!({"name": t.name(), "type": t.r#type().as_str(), "action": t.action().as_str(), "detected": t.detected()}))
+            .collect();
+        out.insert("topicPolicy".into(), json!({ "topics": topics }));
+    }
+    if let Some(p) = a.content_policy() {
+        let filters: Vec<Value> = p
+            .filters()
+            .iter()
+            .map(|f| {
+                json!({
+                    "type": f.r#type().as_str(),
+                    "confidence": f.confidence().as_str(),
+                    "filterStrength": f.filter_strength().map(|s| s.as_str()),
+                    "action": f.action().as_str(),
+                    "detected": f.detected(),
+                })
+            })
+            .collect();
+        out.insert("contentPolicy".into(), json!({ "filters": filters }));
+    }
+    if let Some(p) = a.word_policy() {
+        let custom: Vec<Value> = p
+            .custom_words()
+            .iter()
+            .map(|w| json!({"match": w.r#match(), "action": w.action().as_str(), "detected": w.detected()}))
+            .collect();
+        let managed: Vec<Value> = p
+            .managed_word_lists()
+            .iter()
+            .map(|w| json!({"match": w.r#match(), "type": w.r#type().as_str(), "action": w.action().as_str(), "detected": w.detected()}))
+            .collect();
+        out.insert(
+            "wordPolicy".into(),
+            json!({ "customWords": custom, "managedWordLists": managed }),
+        );
+    }
+    if let Some(p) = a.sensitive_information_policy() {
+        let pii: Vec<Value> = p
+            .pii_entities()
+            .iter()
+            .map(|e| json!({"match": e.r#match(), "type": e.r#type().as_str(), "action": e.action().as_str(), "detected": e.detected()}))
+            .collect();
+        let regexes: Vec<Value> = p
+            .regexes()
+            .iter()
+            .map(|r| json!({"name": r.name(), "match": r.r#match(), "regex": r.regex(), "action": r.action().as_str(), "detected": r.detected()}))
+            .collect();
+        out.insert(
+            "sensitiveInformationPolicy".into(),
+            json!({ "piiEntities": pii, "regexes": regexes }),
+        );
+    }
+    if let Some(p) = a.contextual_grounding_policy() {
+        let filters: Vec<Value> = p
+            .filters()
+            .iter()
+            .map(|f| {
+                json!({
+                    "type": f.r#type().as_str(),
+                    "threshold": f.threshold(),
+                    "score": f.score(),
+                    "action": f.action().as_str(),
+                    "detected": f.detected(),
+                })
+            })
+            .collect();
+        out.insert(
+            "contextualGroundingPolicy".into(),
+            json!({ "filters": filters }),
+        );
+    }
+    if let Some(p) = a.automated_reasoning_policy() {
+        out.insert(
+            "automatedReasoningPolicy".into(),
+            json!({ "findingCount": p.findings().len() }),
+        );
+    }
+    if let Some(m) = a.invocation_metrics() {
+        out.insert("invocationMetrics".into(), metrics(m));
+    }
+    Value::Object(out)
+}
+
+fn metrics(m: &GuardrailInvocationMetrics) -> Value {
+    let mut out = Map::new();
+    if let Some(latency) = m.guardrail_processing_latency() {
+        out.insert("guardrailProcessingLatency".into(), json!(latency));
+    }
+    if let Some(u) = m.usage() {
+        out.insert(
+            "usage".into(),
+            json!({
+                "topicPolicyUnits": u.topic_policy_units(),
+                "contentPolicyUnits": u.content_policy_units(),
+                "wordPolicyUnits": u.word_policy_units(),
+                "sensitiveInformationPolicyUnits": u.sensitive_information_policy_units(),
+                "sensitiveInformationPolicyFreeUnits": u.sensitive_information_policy_free_units(),
+                "contextualGroundingPolicyUnits": u.contextual_grounding_policy_units(),
+                "contentPolicyImageUnits": u.content_policy_image_units(),
+                "automatedReasoningPolicyUnits": u.automated_reasoning_policy_units(),
+                "automatedReasoningPolicies": u.automated_reasoning_policies(),
+            }),
+        );
+    }
+    if let Some(text) = m.guardrail_coverage().and_then(|c| c.text_characters()) {
+        out.insert(
+            "guardrailCoverage".into(),
+            json!({"textCharacters": {"guarded": text.guarded(), "total": text.total()}}),
+        );
+    }
+    Value::Object(out)
+}

@@ -1,0 +1,318 @@
+//! The stream driver: runs one ConverseStream call on the plugin's runtime (retries,
+//! timeouts, cancellation) and reports its end to the host's sink exactly once. What each
+//! service event becomes for the host, and the completion, is [`assemble`]'s job.
+
+mod assemble;
+mod guardrail_trace;
+
+pub use assemble::cost_usd;
+use assemble::Assembler;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use futures::FutureExt;
+use host_sdk::contract::{EventSinkBox, StreamEnd};
+use host_sdk::{ErrorKind, ModelCost, ProviderError, SinkFlow, StreamEvent};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::body_watch::{Progress, WatchBody};
+use crate::clients::Clients;
+use crate::config::StreamSettings;
+use crate::errors::{error, from_sdk_error, from_stream_error, CallContext};
+use crate::translate::Prepared;
+
+/// One stream's inputs.
+pub struct StreamJob {
+    pub clients: Arc<Clients>,
+    pub prepared: Prepared,
+    pub settings: StreamSettings,
+    /// The model's prices, when configured.
+    pub cost: Option<ModelCost>,
+    pub sink: EventSinkBox,
+    pub cancel: CancelSignal,
+}
+
+/// Runs the stream to its end and reports it to the sink exactly once, whatever happens,
+/// panics included.
+pub async fn run(mut job: StreamJob) {
+    let mut assembler = Assembler::default();
+    let outcome = std::panic::AssertUnwindSafe(drive(&mut job, &mut assembler))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|payload| {
+            Err(host_sdk::plugin::panic_error(
+                "the stream task",
+                payload.as_ref(),
+            ))
+        });
+    let completion_json = assembler.completion_json(job.cost, job.prepared.output_schema.as_ref());
+    let end = StreamEnd {
+        error: outcome.err().into(),
+        completion_json: completion_json.into(),
+    };
+    job.sink.on_end(end);
+}
+
+async fn drive(job: &mut StreamJob, asm: &mut Assembler) -> Result<(), ProviderError> {
+    if let Some(e) = job.clients.known_credential_error() {
+        return Err(e);
+    }
+    let source = job.clients.target.source.describe();
+    let region = job.clients.target.region.clone();
+    let model_id = job.prepared.model_id.clone();
+    let ctx = CallContext {
+        operation: "ConverseStream",
+        model_id: Some(&model_id),
+        credential_source: &source,
+        region: &region,
+    };
+    let mut attempt: u32 = 1;
+    loop {
+        match attempt_once(job, asm, &ctx).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                // Retrying is safe only while the host has seen nothing of this response.
+                let can_retry =
+                    e.retryable && asm.delivered == 0 && attempt < job.settings.max_attempts;
+                if !can_retry {
+                    if e.code.as_str() == ErrorKind::NeedsInferenceProfile.code() {
+                        return Err(name_profiles(&job.clients, &model_id, &region, e).await);
+                    }
+                    if e.code.as_str() == ErrorKind::ModelNotFound.code() {
+                        return Err(suggest_model(&job.clients, &model_id, e).await);
+                    }
+                    return Err(e);
+                }
+                let delay = job.settings.backoff(attempt);
+                tracing::info!(
+                    "ConverseStream attempt {attempt} failed ({}); retrying in {delay:?}",
+                    e.message
+                );
+                let flow = job.sink.on_event(&StreamEvent::Retry {
+                    attempt,
+                    delay_ms: delay.as_millis() as u64,
+                    error: &e,
+                });
+                if flow == SinkFlow::Stop {
+                    return Err(cancelled("the host's callback stopped the stream"));
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = job.cancel.cancelled() => return Err(cancelled("the host cancelled the stream")),
+                }
+                *asm = Assembler::default();
+                attempt += 1;
+            }
+        }
+    }
+}
+
+async fn attempt_once(
+    job: &mut StreamJob,
+    asm: &mut Assembler,
+    ctx: &CallContext<'_>,
+) -> Result<(), ProviderError> {
+    let progress = Progress::default();
+    let send = job
+        .prepared
+        .apply(job.clients.runtime.converse_stream())
+        .customize()
+        .interceptor(WatchBody {
+            progress: progress.clone(),
+        })
+        .send();
+    let first_byte = job.settings.first_byte_timeout;
+    let output = tokio::select! {
+        r = tokio::time::timeout(first_byte, send) => match r {
+            Ok(Ok(out)) => out,
+            Ok(Err(e)) => return Err(from_sdk_error(&e, ctx)),
+            Err(_) => return Err(timeout(format!("no response from Bedrock within {first_byte:?} (first-byte timeout)"))),
+        },
+        _ = job.cancel.cancelled() => return Err(cancelled("the host cancelled the stream")),
+    };
+    let mut events = output.stream;
+    // The per-event path must stay as cheap as calling the SDK directly: one timer and one
+    // cancellation future for the whole stream, polled only while no event is ready; an
+    // atomic flag catches a cancel during a stream that never waits. Progress is measured in
+    // bytes received (counted below the decoder), so a large event arriving slowly is not
+    // mistaken for a stall.
+    let mut waker = job.cancel.clone();
+    let cancelled_wait = waker.cancelled();
+    tokio::pin!(cancelled_wait);
+    let idle = job.settings.idle_timeout;
+    let deadline = tokio::time::sleep(first_byte);
+    tokio::pin!(deadline);
+    let mut idle_armed = false;
+    let mut bytes_at_arm = progress.bytes();
+    loop {
+        tokio::select! {
+            biased;
+            next = events.recv() => match next {
+                Ok(Some(event)) => {
+                    if asm.handle(&event, &mut job.sink, job.cost) == SinkFlow::Stop {
+                        return Err(cancelled("the host's callback stopped the stream"));
+                    }
+                    if job.cancel.is_cancelled() {
+                        return Err(cancelled("the host cancelled the stream"));
+                    }
+                    // Once events flow, the (usually shorter) idle limit applies.
+                    if !idle_armed && asm.delivered > 0 {
+                        idle_armed = true;
+                        bytes_at_arm = progress.bytes();
+                        deadline.as_mut().reset(Instant::now() + idle);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(from_stream_error(&e, ctx)),
+            },
+            _ = &mut cancelled_wait => return Err(cancelled("the host cancelled the stream")),
+            _ = &mut deadline => {
+                // Re-armed lazily: a stall is detected between one and two idle periods after
+                // the last byte, without reading the clock for every event.
+                let bytes = progress.bytes();
+                if bytes == bytes_at_arm {
+                    return Err(timeout(if asm.delivered == 0 {
+                        format!("Bedrock sent no event within {first_byte:?} (first-byte timeout)")
+                    } else {
+                        format!("Bedrock sent nothing for {idle:?} in the middle of the stream (idle timeout)")
+                    }));
+                }
+                idle_armed = true;
+                bytes_at_arm = bytes;
+                deadline.as_mut().reset(Instant::now() + idle);
+            }
+        }
+    }
+    if asm.stop_reason.is_none() {
+        return Err(error(
+            ErrorKind::IncompleteStream,
+            "the stream ended before Bedrock's messageStop: the answer is incomplete",
+        ));
+    }
+    Ok(())
+}
+
+/// How long a failing call may spend finding the inference profiles to suggest.
+const PROFILE_LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Rewrites a `needs_inference_profile` error to name the system-defined profiles that exist
+/// for the model (ListInferenceProfiles), keeping the geography guess if that call fails.
+async fn name_profiles(
+    clients: &Clients,
+    model_id: &str,
+    region: &str,
+    e: ProviderError,
+) -> ProviderError {
+    let base = crate::families::base_model_id(model_id).to_string();
+    let lookup = crate::discovery::list_profile_ids(clients);
+    let service_message = e
+        .message
+        .as_str()
+        .split_once("Service said: ")
+        .map(|(_, m)| m.to_string())
+        .unwrap_or_default();
+    match tokio::time::timeout(PROFILE_LOOKUP_TIMEOUT, lookup).await {
+        Ok(Ok(ids)) => {
+            let found = crate::profiles::invocable_profiles(&base, region, |id| ids.contains(id));
+            error(
+                ErrorKind::NeedsInferenceProfile,
+                crate::errors::needs_profile_message(
+                    model_id,
+                    region,
+                    &found,
+                    true,
+                    &service_message,
+                ),
+            )
+        }
+        Ok(Err(why)) => {
+            tracing::debug!("ListInferenceProfiles failed while naming profiles: {why}");
+            e
+        }
+        Err(_) => e,
+    }
+}
+
+/// Names the invocable id nearest to an unknown one in a `model_not_found` error: a typo, a
+/// missing or extra `:0` (the seed's own example writes `us.anthropic.claude-opus-4-6-v1:0`
+/// for `us.anthropic.claude-opus-4-6-v1`), a base id for a profile. An id that is listed is
+/// left alone: that error is about access, not the id.
+async fn suggest_model(clients: &Clients, model_id: &str, mut e: ProviderError) -> ProviderError {
+    // Through the process-wide discovery cache: a host retrying a mistyped id asks once.
+    let unfiltered = crate::config::DiscoveryConfig::default();
+    let lookup = crate::discovery::DiscoveryCache::global().get_or_fetch(
+        crate::discovery::cache_key(clients, &unfiltered),
+        std::time::Duration::from_secs(unfiltered.refresh_interval),
+        || crate::discovery::discover(clients, &unfiltered),
+    );
+    let Ok(Ok(found)) = tokio::time::timeout(PROFILE_LOOKUP_TIMEOUT, lookup).await else {
+        return e;
+    };
+    let ids: Vec<&str> = found.models.iter().map(|m| m.id.as_str()).collect();
+    if ids.contains(&model_id) {
+        return e;
+    }
+    if let Some(nearest) = crate::config_keys::nearest(model_id, &ids) {
+        e.message = format!(
+            "{} Did you mean `{nearest}`? (`models list` shows the ids invocable here.)",
+            e.message
+        )
+        .into();
+    }
+    e
+}
+
+fn cancelled(message: &str) -> ProviderError {
+    error(ErrorKind::Cancelled, message)
+}
+
+fn timeout(message: String) -> ProviderError {
+    error(ErrorKind::Timeout, message)
+}
+
+/// The host's stop request as the stream task sees it: a flag that is cheap to check per
+/// event, and a channel that wakes the task while it waits.
+#[derive(Clone)]
+pub struct CancelSignal {
+    flag: Arc<AtomicBool>,
+    wake: watch::Receiver<bool>,
+}
+
+impl CancelSignal {
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+
+    /// Resolves once the host cancels.
+    pub async fn cancelled(&mut self) {
+        let _ = self.wake.wait_for(|c| *c).await;
+    }
+}
+
+/// A stream's control handle given to the host.
+pub struct Control {
+    flag: Arc<AtomicBool>,
+    wake: watch::Sender<bool>,
+}
+
+/// A connected control handle and signal.
+pub fn cancellation() -> (Control, CancelSignal) {
+    let flag = Arc::new(AtomicBool::new(false));
+    let (wake, rx) = watch::channel(false);
+    (
+        Control {
+            flag: flag.clone(),
+            wake,
+        },
+        CancelSignal { flag, wake: rx },
+    )
+}
+
+impl host_sdk::contract::StreamControl for Control {
+    fn cancel(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+        self.wake.send_replace(true);
+    }
+}

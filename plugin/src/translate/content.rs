@@ -1,0 +1,361 @@
+//! Messages and their content blocks: roles merged so they alternate, empty blocks dropped,
+//! images and documents checked from their bytes, tool blocks replayed as the service wants.
+
+use aws_sdk_bedrockruntime::primitives::Blob;
+use aws_sdk_bedrockruntime::types::{
+    self as bt, ConversationRole, DocumentBlock, DocumentFormat, DocumentSource,
+    GuardrailConverseContentBlock, GuardrailConverseContentQualifier, GuardrailConverseTextBlock,
+    ImageBlock, ImageFormat, ImageSource, ReasoningContentBlock, ReasoningTextBlock,
+    ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolUseBlock,
+};
+use host_sdk::{ContentBlock, Message, ProviderError, Role, ToolResultContent};
+use serde_json::Value;
+
+use super::{normalise_tool_id, to_document};
+use crate::errors::invalid_request;
+
+/// Bedrock's limits on inline binary content.
+pub const MAX_IMAGE_BYTES: usize = 3_750_000;
+pub const MAX_DOCUMENT_BYTES: usize = 4_500_000;
+
+pub(super) fn translate_messages(
+    input: &[Message],
+    tools_as_text: bool,
+) -> Result<Vec<bt::Message>, ProviderError> {
+    // (role, blocks) with consecutive same-role messages merged: Bedrock requires alternation,
+    // and consecutive tool results must share one user message.
+    let mut turns: Vec<(ConversationRole, Vec<bt::ContentBlock>)> = Vec::new();
+    for (i, message) in input.iter().enumerate() {
+        let role = match message.role {
+            Role::User => ConversationRole::User,
+            Role::Assistant => ConversationRole::Assistant,
+        };
+        let mut blocks = Vec::new();
+        for (j, block) in message.content.iter().enumerate() {
+            let at = format!("messages[{i}].content[{j}]");
+            translate_block(block, &at, tools_as_text, &mut blocks)?;
+        }
+        if blocks.is_empty() {
+            continue;
+        }
+        match turns.last_mut() {
+            Some((last_role, last)) if *last_role == role => last.extend(blocks),
+            _ => turns.push((role, blocks)),
+        }
+    }
+    turns
+        .into_iter()
+        .map(|(role, mut content)| {
+            if role == ConversationRole::User {
+                // The service wants a turn's tool results before anything else in it.
+                content.sort_by_key(|b| !b.is_tool_result());
+            }
+            bt::Message::builder()
+                .role(role)
+                .set_content(Some(content))
+                .build()
+                .map_err(|e| invalid_request(format!("message could not be built: {e}")))
+        })
+        .collect()
+}
+
+pub(super) fn translate_block(
+    block: &ContentBlock,
+    at: &str,
+    tools_as_text: bool,
+    out: &mut Vec<bt::ContentBlock>,
+) -> Result<(), ProviderError> {
+    match block {
+        ContentBlock::Text { text } => {
+            if !text.trim().is_empty() {
+                out.push(bt::ContentBlock::Text(text.clone()));
+            }
+        }
+        ContentBlock::Image { format, data } => out.push(bt::ContentBlock::Image(image_block(
+            format.as_deref(),
+            data,
+            at,
+        )?)),
+        ContentBlock::Document { format, name, data } => out.push(bt::ContentBlock::Document(
+            document_block(format, name, data, at)?,
+        )),
+        ContentBlock::ToolUse { id, name, input } if tools_as_text => out.push(
+            bt::ContentBlock::Text(format!("[called tool {name} with {input}]")),
+        ),
+        ContentBlock::ToolUse { id, name, input } => {
+            if name.trim().is_empty() {
+                return Err(invalid_request(format!(
+                    "{at}: a tool use needs a tool name"
+                )));
+            }
+            let input = if input.is_null() {
+                Value::Object(Default::default())
+            } else {
+                input.clone()
+            };
+            out.push(bt::ContentBlock::ToolUse(
+                ToolUseBlock::builder()
+                    .tool_use_id(normalise_tool_id(id))
+                    .name(name)
+                    .input(to_document(&input))
+                    .build()
+                    .map_err(|e| invalid_request(format!("{at}: {e}")))?,
+            ))
+        }
+        ContentBlock::ToolResult {
+            content, is_error, ..
+        } if tools_as_text => {
+            let text: Vec<String> = content
+                .iter()
+                .map(|c| match c {
+                    ToolResultContent::Text { text } => text.clone(),
+                    ToolResultContent::Json { value } => value.to_string(),
+                    ToolResultContent::Image { .. } => "[image]".into(),
+                    other => format!(
+                        "[{}]",
+                        serde_json::to_value(other).unwrap_or_default()["type"]
+                    ),
+                })
+                .collect();
+            let label = if *is_error {
+                "tool error"
+            } else {
+                "tool result"
+            };
+            out.push(bt::ContentBlock::Text(format!(
+                "[{label}: {}]",
+                text.join("\n")
+            )));
+        }
+        ContentBlock::ToolResult {
+            tool_use_id,
+            content,
+            is_error,
+        } => {
+            let mut blocks = Vec::new();
+            for (k, c) in content.iter().enumerate() {
+                let at = format!("{at}.content[{k}]");
+                match c {
+                    ToolResultContent::Text { text } if !text.trim().is_empty() => {
+                        blocks.push(ToolResultContentBlock::Text(text.clone()))
+                    }
+                    ToolResultContent::Text { .. } => {}
+                    ToolResultContent::Json { value } => {
+                        blocks.push(ToolResultContentBlock::Json(to_document(value)))
+                    }
+                    ToolResultContent::Image { format, data } => blocks.push(
+                        ToolResultContentBlock::Image(image_block(format.as_deref(), data, &at)?),
+                    ),
+                    other => {
+                        let kind = serde_json::to_value(other).unwrap_or_default()["type"].clone();
+                        return Err(invalid_request(format!(
+                            "{at}: tool result parts of type {kind} are not supported by this plugin (contract {}): remove the part or upgrade the plugin",
+                            host_sdk::CONTRACT_VERSION
+                        )));
+                    }
+                }
+            }
+            if blocks.is_empty() {
+                // The service rejects an empty result; say so explicitly instead.
+                blocks.push(ToolResultContentBlock::Text(
+                    if *is_error { "error" } else { "(no output)" }.into(),
+                ));
+            }
+            out.push(bt::ContentBlock::ToolResult(
+                ToolResultBlock::builder()
+                    .tool_use_id(normalise_tool_id(tool_use_id))
+                    .set_content(Some(blocks))
+                    .status(if *is_error {
+                        ToolResultStatus::Error
+                    } else {
+                        ToolResultStatus::Success
+                    })
+                    .build()
+                    .map_err(|e| invalid_request(format!("{at}: {e}")))?,
+            ))
+        }
+        ContentBlock::Reasoning {
+            text,
+            signature: Some(signature),
+        } => out.push(bt::ContentBlock::ReasoningContent(
+            ReasoningContentBlock::ReasoningText(
+                ReasoningTextBlock::builder()
+                    .text(text)
+                    .signature(signature)
+                    .build()
+                    .map_err(|e| invalid_request(format!("{at}: {e}")))?,
+            ),
+        )),
+        // Unsigned reasoning cannot be verified by the service, so it is not replayed.
+        ContentBlock::Reasoning {
+            signature: None, ..
+        } => {}
+        ContentBlock::RedactedReasoning { data } => out.push(bt::ContentBlock::ReasoningContent(
+            ReasoningContentBlock::RedactedContent(Blob::new(data.clone())),
+        )),
+        ContentBlock::GuardedText { text, qualifiers } => out.push(bt::ContentBlock::GuardContent(
+            guard_content(text, qualifiers, at)?,
+        )),
+        other => return Err(unsupported_block(other, at)),
+    }
+    Ok(())
+}
+
+/// The qualifiers Bedrock's `guardContent` text takes.
+const QUALIFIERS: [&str; 3] = ["grounding_source", "query", "guard_content"];
+
+/// Text a guardrail assesses (Bedrock's `guardContent`).
+pub(super) fn guard_content(
+    text: &str,
+    qualifiers: &[String],
+    at: &str,
+) -> Result<GuardrailConverseContentBlock, ProviderError> {
+    if text.trim().is_empty() {
+        return Err(invalid_request(format!(
+            "{at}: guarded text is empty; Bedrock refuses a blank guardContent"
+        )));
+    }
+    let mut b = GuardrailConverseTextBlock::builder().text(text);
+    for q in qualifiers {
+        if !QUALIFIERS.contains(&q.as_str()) {
+            return Err(invalid_request(format!(
+                "{at}: qualifier {q:?} is not one of {}",
+                QUALIFIERS.join(", ")
+            )));
+        }
+        b = b.qualifiers(GuardrailConverseContentQualifier::from(q.as_str()));
+    }
+    b.build()
+        .map(GuardrailConverseContentBlock::Text)
+        .map_err(|e| invalid_request(format!("{at}: {e}")))
+}
+
+/// A block this plugin cannot send: a type from a newer contract, or one the service has no
+/// place for here.
+pub(super) fn unsupported_block(block: &ContentBlock, at: &str) -> ProviderError {
+    invalid_request(format!(
+        "{at}: content blocks of type `{}` are not supported by this plugin (amazon-bedrock {}, contract {}): remove the block or upgrade the plugin",
+        block.type_name(),
+        env!("CARGO_PKG_VERSION"),
+        host_sdk::CONTRACT_VERSION
+    ))
+}
+
+/// The image format, from the bytes' signature (a label is only checked against it).
+pub fn sniff_image(data: &[u8]) -> Option<ImageFormat> {
+    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(ImageFormat::Png)
+    } else if data.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some(ImageFormat::Jpeg)
+    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+        Some(ImageFormat::Gif)
+    } else if data.len() >= 12 && &data[0..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some(ImageFormat::Webp)
+    } else {
+        None
+    }
+}
+
+pub(super) fn image_block(
+    label: Option<&str>,
+    data: &[u8],
+    at: &str,
+) -> Result<ImageBlock, ProviderError> {
+    if data.len() > MAX_IMAGE_BYTES {
+        return Err(invalid_request(format!(
+            "{at}: the image is {} bytes; Bedrock accepts at most {MAX_IMAGE_BYTES} bytes per image: resize or recompress it",
+            data.len()
+        )));
+    }
+    let format = sniff_image(data).ok_or_else(|| {
+        invalid_request(format!(
+            "{at}: the image is not PNG, JPEG, GIF or WebP (checked from its bytes)"
+        ))
+    })?;
+    if let Some(label) = label {
+        let label = label.trim().to_ascii_lowercase().replace("image/", "");
+        let label = if label == "jpg" {
+            "jpeg".to_string()
+        } else {
+            label
+        };
+        if label != format.as_str() {
+            tracing::debug!(
+                "{at}: image labelled {label} is really {}; sending {}",
+                format.as_str(),
+                format.as_str()
+            );
+        }
+    }
+    ImageBlock::builder()
+        .format(format)
+        .source(ImageSource::Bytes(Blob::new(data.to_vec())))
+        .build()
+        .map_err(|e| invalid_request(format!("{at}: {e}")))
+}
+
+pub(super) fn document_block(
+    format: &str,
+    name: &str,
+    data: &[u8],
+    at: &str,
+) -> Result<DocumentBlock, ProviderError> {
+    let format = match format.trim().to_ascii_lowercase().as_str() {
+        "pdf" => DocumentFormat::Pdf,
+        "csv" => DocumentFormat::Csv,
+        "doc" => DocumentFormat::Doc,
+        "docx" => DocumentFormat::Docx,
+        "xls" => DocumentFormat::Xls,
+        "xlsx" => DocumentFormat::Xlsx,
+        "html" | "htm" => DocumentFormat::Html,
+        "txt" | "text" => DocumentFormat::Txt,
+        "md" | "markdown" => DocumentFormat::Md,
+        other => {
+            return Err(invalid_request(format!(
+                "{at}: document format \"{other}\" is not supported; use pdf, csv, doc, docx, xls, xlsx, html, txt or md"
+            )))
+        }
+    };
+    if data.is_empty() {
+        return Err(invalid_request(format!("{at}: the document is empty")));
+    }
+    if data.len() > MAX_DOCUMENT_BYTES {
+        return Err(invalid_request(format!(
+            "{at}: the document is {} bytes; Bedrock accepts at most {MAX_DOCUMENT_BYTES} bytes per document",
+            data.len()
+        )));
+    }
+    if format == DocumentFormat::Pdf && !data.starts_with(b"%PDF") {
+        return Err(invalid_request(format!(
+            "{at}: the document is labelled pdf but is not a PDF"
+        )));
+    }
+    DocumentBlock::builder()
+        .format(format)
+        .name(document_name(name))
+        .source(DocumentSource::Bytes(Blob::new(data.to_vec())))
+        .build()
+        .map_err(|e| invalid_request(format!("{at}: {e}")))
+}
+
+/// Bedrock document names allow letters, digits, whitespace, hyphens, parentheses and
+/// brackets, with no consecutive whitespace.
+pub(super) fn document_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        let c = if c.is_alphanumeric() || "-()[]".contains(c) {
+            c
+        } else {
+            ' '
+        };
+        if !(c == ' ' && out.ends_with(' ')) {
+            out.push(c);
+        }
+    }
+    let out = out.trim().to_string();
+    if out.is_empty() {
+        "document".into()
+    } else {
+        out
+    }
+}

@@ -1,0 +1,197 @@
+//! Request translation: the contract's [`ConverseRequest`] to a Bedrock ConverseStream call.
+//!
+//! Everything the service would reject is fixed or refused here, before any network call:
+//! roles are merged so they alternate, empty blocks and turns are dropped, images are checked
+//! from their bytes, tool ids are made acceptable, and reasoning and caching are requested the
+//! way each model family wants them.
+
+mod caching;
+mod content;
+mod options;
+mod reasoning;
+mod tools;
+
+use aws_sdk_bedrockruntime::operation::converse_stream::builders::ConverseStreamFluentBuilder;
+use aws_sdk_bedrockruntime::types::{
+    self as bt, ConversationRole, InferenceConfiguration, SystemContentBlock, ToolConfiguration,
+};
+use aws_smithy_types::{Document, Number};
+use host_sdk::{ContentBlock, ConverseRequest, ProviderError, ToolChoice};
+use serde_json::Value;
+
+use crate::errors::invalid_request;
+use crate::families::{self, Caching};
+use caching::{add_cache_point_to_last_user_message, cache_point, cache_ttl};
+use content::{guard_content, translate_messages, unsupported_block};
+pub use content::{sniff_image, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES};
+pub use options::{Options, MAX_METADATA_PAIRS, SERVICE_TIERS};
+use reasoning::inference_and_reasoning;
+pub use reasoning::{ADAPTIVE_DEFAULT_MAX_TOKENS, EFFORTS, THINKING_ANSWER_ROOM};
+pub use tools::normalise_tool_id;
+use tools::{history_uses_tools, tool_config, tool_config_from_history};
+
+/// A validated, translated request, reusable for every attempt of a call.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub model_id: String,
+    pub system: Vec<SystemContentBlock>,
+    pub messages: Vec<bt::Message>,
+    pub inference: Option<InferenceConfiguration>,
+    pub tool_config: Option<ToolConfiguration>,
+    pub additional_fields: Option<Document>,
+    pub options: Options,
+    /// The schema the answer must match (structured output), to check the answer against.
+    pub output_schema: Option<Value>,
+}
+
+impl Prepared {
+    pub fn apply(&self, builder: ConverseStreamFluentBuilder) -> ConverseStreamFluentBuilder {
+        let o = &self.options;
+        let mut b = builder
+            .model_id(&self.model_id)
+            .set_system((!self.system.is_empty()).then(|| self.system.clone()))
+            .set_messages(Some(self.messages.clone()))
+            .set_inference_config(self.inference.clone())
+            .set_tool_config(self.tool_config.clone())
+            .set_additional_model_request_fields(self.additional_fields.clone())
+            .set_guardrail_config(o.guardrail.clone())
+            .set_performance_config(o.performance.clone())
+            .set_service_tier(o.service_tier.clone())
+            .set_prompt_variables(o.prompt_variables.clone())
+            .set_additional_model_response_field_paths(o.response_field_paths.clone())
+            .set_output_config(o.output.clone());
+        for (k, v) in &o.request_metadata {
+            b = b.request_metadata(k, v);
+        }
+        b
+    }
+}
+
+/// Bedrock's limit on `modelId` (an id, profile id or ARN) in the Converse API.
+pub const MAX_MODEL_ID_LEN: usize = 2048;
+
+pub fn prepare(req: &ConverseRequest) -> Result<Prepared, ProviderError> {
+    let model_id = req.model.trim();
+    if model_id.is_empty() {
+        return Err(invalid_request(
+            "the request has no model id: set `model` to an id from `models list`",
+        ));
+    }
+    if model_id.len() > MAX_MODEL_ID_LEN {
+        return Err(invalid_request(format!(
+            "the model id is {} bytes long; Bedrock accepts at most {MAX_MODEL_ID_LEN} (a model id, inference profile id or ARN): check `model`",
+            model_id.len()
+        )));
+    }
+    let family = families::lookup(model_id);
+    let tools_wanted = !req.tools.is_empty() && req.tool_choice != Some(ToolChoice::None);
+    // With tool choice `none`, tool blocks in the history are replayed as text: Bedrock would
+    // otherwise require a toolConfig, which would let the model call tools again.
+    let tools_as_text = req.tool_choice == Some(ToolChoice::None);
+
+    let mut messages = translate_messages(&req.messages, tools_as_text)?;
+    if messages.is_empty() {
+        return Err(invalid_request(
+            "the request has no messages with content: add a user message",
+        ));
+    }
+    if messages[0].role() != &ConversationRole::User {
+        return Err(invalid_request(
+            "the conversation must start with a user message",
+        ));
+    }
+    let family_caching = family.map(|f| f.caching).unwrap_or(Caching::None);
+    let caching = cache_ttl(req, family_caching);
+
+    let mut system = system_blocks(req)?;
+    if let (Some(ttl), false) = (&caching, system.is_empty()) {
+        system.push(SystemContentBlock::CachePoint(cache_point(ttl)));
+    }
+
+    let tool_config = if tools_wanted {
+        Some(tool_config(
+            req,
+            caching.as_ref().filter(|_| family_caching.tools()),
+        )?)
+    } else if !tools_as_text && history_uses_tools(&messages) {
+        Some(tool_config_from_history(&messages))
+    } else {
+        None
+    };
+
+    if let Some(ttl) = &caching {
+        add_cache_point_to_last_user_message(&mut messages, ttl);
+    }
+
+    let options = options::options(req)?;
+    let (inference, additional_fields) =
+        inference_and_reasoning(req, family, &options.model_request_fields)?;
+    Ok(Prepared {
+        model_id: model_id.to_string(),
+        system,
+        messages,
+        inference,
+        tool_config,
+        additional_fields,
+        output_schema: req.output_format.as_ref().map(|f| match f {
+            host_sdk::OutputFormat::JsonSchema { schema, .. } => schema.clone(),
+            _ => Value::Null,
+        }),
+        options,
+    })
+}
+
+/// `system` (plain text) then `systemBlocks` (text or guarded text).
+fn system_blocks(req: &ConverseRequest) -> Result<Vec<SystemContentBlock>, ProviderError> {
+    let mut system: Vec<SystemContentBlock> = req
+        .system
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| SystemContentBlock::Text(s.clone()))
+        .collect();
+    for (i, block) in req.system_blocks.iter().enumerate() {
+        let at = format!("systemBlocks[{i}]");
+        match block {
+            ContentBlock::Text { text } if text.trim().is_empty() => {}
+            ContentBlock::Text { text } => system.push(SystemContentBlock::Text(text.clone())),
+            ContentBlock::GuardedText { text, qualifiers } => {
+                system.push(SystemContentBlock::GuardContent(guard_content(
+                    text, qualifiers, &at,
+                )?));
+            }
+            other => {
+                return Err(match other {
+                    ContentBlock::Unknown(_) => unsupported_block(other, &at),
+                    _ => invalid_request(format!(
+                        "{at}: a system block is text or guardedText, not {}",
+                        other.type_name()
+                    )),
+                })
+            }
+        }
+    }
+    Ok(system)
+}
+
+/// JSON to the SDK's document type.
+pub fn to_document(v: &Value) -> Document {
+    match v {
+        Value::Null => Document::Null,
+        Value::Bool(b) => Document::Bool(*b),
+        Value::Number(n) => Document::Number(if let Some(u) = n.as_u64() {
+            Number::PosInt(u)
+        } else if let Some(i) = n.as_i64() {
+            Number::NegInt(i)
+        } else {
+            Number::Float(n.as_f64().unwrap_or(0.0))
+        }),
+        Value::String(s) => Document::String(s.clone()),
+        Value::Array(a) => Document::Array(a.iter().map(to_document).collect()),
+        Value::Object(o) => {
+            Document::Object(o.iter().map(|(k, v)| (k.clone(), to_document(v))).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,192 @@
+//! Inference settings and reasoning: how each model family is asked to think, and the
+//! sampling and token limits that follow from it.
+
+use aws_sdk_bedrockruntime::types::InferenceConfiguration;
+use aws_smithy_types::Document;
+use host_sdk::{ConverseRequest, ProviderError, ToolChoice};
+use serde_json::Value;
+
+use super::to_document;
+use crate::errors::invalid_request;
+use crate::families::{Family, ReasoningStyle};
+
+/// Answer room left above a thinking budget when the caller's maxTokens would not leave any.
+pub const THINKING_ANSWER_ROOM: u32 = 4096;
+
+pub(super) fn inference_and_reasoning(
+    req: &ConverseRequest,
+    family: Option<Family>,
+    option_fields: &serde_json::Map<String, Value>,
+) -> Result<(Option<InferenceConfiguration>, Option<Document>), ProviderError> {
+    let inf = &req.inference;
+    if let Some(t) = inf.temperature {
+        if !(0.0..=1.0).contains(&t) {
+            return Err(invalid_request(format!(
+                "inference.temperature must be between 0 and 1, got {t}"
+            )));
+        }
+    }
+    if let Some(p) = inf.top_p {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(invalid_request(format!(
+                "inference.topP must be between 0 and 1, got {p}"
+            )));
+        }
+    }
+    if inf.max_tokens == Some(0) {
+        return Err(invalid_request(
+            "inference.maxTokens must be greater than 0",
+        ));
+    }
+    let mut max_tokens = inf.max_tokens;
+    let mut temperature = inf.temperature;
+    let mut top_p = inf.top_p;
+    let mut extra = match &req.extra {
+        None => serde_json::Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(_) => {
+            return Err(invalid_request(
+                "`extra` must be a JSON object (it becomes additionalModelRequestFields)",
+            ))
+        }
+    };
+    for (key, value) in option_fields {
+        if extra.contains_key(key) {
+            return Err(invalid_request(format!(
+                "additionalModelRequestFields.{key} is set both in `extra` and in providerOptions[\"amazon-bedrock\"]: keep one"
+            )));
+        }
+        extra.insert(key.clone(), value.clone());
+    }
+
+    if let Some(reasoning) = &req.reasoning {
+        let style = family.map(|f| f.reasoning).unwrap_or(ReasoningStyle::None);
+        let limit = family.map(|f| f.max_tokens as u32).unwrap_or(u32::MAX);
+        if let Some(effort) = &reasoning.effort {
+            if !EFFORTS.contains(&effort.as_str()) {
+                return Err(invalid_request(format!(
+                    "reasoning.effort must be one of {}, got \"{effort}\"",
+                    EFFORTS.join(", ")
+                )));
+            }
+        }
+        if matches!(
+            style,
+            ReasoningStyle::AnthropicBudget | ReasoningStyle::AnthropicAdaptive { .. }
+        ) && matches!(
+            req.tool_choice,
+            Some(ToolChoice::Any | ToolChoice::Tool { .. })
+        ) && !req.tools.is_empty()
+        {
+            return Err(invalid_request(format!(
+                "model `{}` cannot be forced to call a tool while it reasons: use toolChoice auto (or none), or remove `reasoning`",
+                req.model
+            )));
+        }
+        match style {
+            ReasoningStyle::AnthropicBudget => {
+                let budget = reasoning.budget_tokens.unwrap_or_else(|| {
+                    // An effort level stands for a budget that still leaves answer room.
+                    budget_for_effort(reasoning.effort.as_deref())
+                        .min(limit.saturating_sub(THINKING_ANSWER_ROOM))
+                        .max(1024)
+                });
+                if budget < 1024 {
+                    return Err(invalid_request(format!(
+                        "reasoning.budgetTokens must be at least 1024, got {budget}"
+                    )));
+                }
+                if budget >= limit {
+                    return Err(invalid_request(format!(
+                        "reasoning.budgetTokens ({budget}) must be below the model's output limit of {limit} tokens"
+                    )));
+                }
+                // The budget counts against maxTokens: raise maxTokens to leave room for the
+                // answer (the caller's maxTokens, or a default answer room, above the budget).
+                let answer = max_tokens.unwrap_or(THINKING_ANSWER_ROOM);
+                let needed = if answer <= budget {
+                    budget.saturating_add(answer.max(THINKING_ANSWER_ROOM))
+                } else {
+                    answer
+                };
+                max_tokens = Some(needed.min(limit).max(budget + 1));
+                extra.insert(
+                    "thinking".into(),
+                    serde_json::json!({"type": "enabled", "budget_tokens": budget}),
+                );
+                // Thinking requires the default sampling settings.
+                temperature = None;
+                top_p = None;
+            }
+            ReasoningStyle::AnthropicAdaptive { summarize } => {
+                // Adaptive thinking takes no budget; a budget-only request asks for the effort
+                // that budget stands for.
+                let effort = reasoning
+                    .effort
+                    .clone()
+                    .or_else(|| reasoning.budget_tokens.map(effort_for_budget));
+                let mut thinking = serde_json::json!({"type": "adaptive"});
+                if summarize {
+                    thinking["display"] = "summarized".into();
+                }
+                extra.insert("thinking".into(), thinking);
+                if let Some(effort) = effort {
+                    let mut output_config = match extra.remove("output_config") {
+                        Some(Value::Object(o)) => o,
+                        _ => serde_json::Map::new(),
+                    };
+                    output_config.insert("effort".into(), Value::String(effort));
+                    extra.insert("output_config".into(), Value::Object(output_config));
+                }
+                // maxTokens caps thinking and answer together: leave room for both.
+                if max_tokens.is_none() {
+                    max_tokens = Some(ADAPTIVE_DEFAULT_MAX_TOKENS.min(limit));
+                }
+                temperature = None;
+                top_p = None;
+            }
+            ReasoningStyle::Always => {}
+            ReasoningStyle::None => {
+                return Err(invalid_request(format!(
+                    "model `{}` does not support configurable reasoning: remove `reasoning` from the request",
+                    req.model
+                )))
+            }
+        }
+    }
+
+    let inference = InferenceConfiguration::builder()
+        .set_max_tokens(max_tokens.map(|n| n.min(i32::MAX as u32) as i32))
+        .set_temperature(temperature)
+        .set_top_p(top_p)
+        .set_stop_sequences((!inf.stop_sequences.is_empty()).then(|| inf.stop_sequences.clone()))
+        .build();
+    let inference = (inference != InferenceConfiguration::builder().build()).then_some(inference);
+    let extra = (!extra.is_empty()).then(|| to_document(&Value::Object(extra)));
+    Ok((inference, extra))
+}
+
+/// The effort levels Anthropic's `output_config.effort` accepts.
+pub const EFFORTS: [&str; 5] = ["low", "medium", "high", "xhigh", "max"];
+
+/// maxTokens for adaptive thinking when the caller set none (thinking and answer share it).
+pub const ADAPTIVE_DEFAULT_MAX_TOKENS: u32 = 32_000;
+
+pub(super) fn effort_for_budget(budget: u32) -> String {
+    match budget {
+        0..=2_048 => "low",
+        2_049..=8_192 => "medium",
+        _ => "high",
+    }
+    .into()
+}
+
+pub(super) fn budget_for_effort(effort: Option<&str>) -> u32 {
+    match effort {
+        Some("low") => 1024,
+        Some("high") => 16_384,
+        Some("xhigh") => 24_576,
+        Some("max") => 32_000,
+        _ => 4096,
+    }
+}
