@@ -348,7 +348,11 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
         {
             None
         }
-        (None, None) => Some(echo_text(request)),
+        (None, None) => Some(match output_schema(request) {
+            // Structured output: the model answers with a document matching the schema.
+            Some(schema) => schema_instance(&schema).to_string(),
+            None => echo_text(request),
+        }),
     };
     match (text, cited_document(request)) {
         // A document that asks for citations, and nothing scripted: quote it, citing it.
@@ -430,6 +434,91 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
                     .map(|v| (k, v.clone()))
             })
             .collect(),
+    }
+}
+
+/// The schema of a request's structured output (`outputConfig.textFormat`), if it has one.
+fn output_schema(request: &Value) -> Option<Value> {
+    let text = request
+        .pointer("/outputConfig/textFormat/structure/jsonSchema/schema")?
+        .as_str()?;
+    serde_json::from_str(text).ok()
+}
+
+/// A small document matching `schema`: `const` or the first `enum` value; for an object every
+/// required property (all when none is required); the fewest array items allowed; numbers at
+/// their minimum. Enough for the JSON Schema features structured output accepts.
+pub fn schema_instance(schema: &Value) -> Value {
+    if let Some(c) = schema.get("const") {
+        return c.clone();
+    }
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return first.clone();
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(first) = schema
+            .get(key)
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
+            return schema_instance(first);
+        }
+    }
+    let kind = match schema.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null"),
+        _ if schema.get("properties").is_some() => "object",
+        _ => "string",
+    };
+    let number = |default: f64| {
+        schema
+            .get("minimum")
+            .and_then(Value::as_f64)
+            .unwrap_or(default)
+    };
+    match kind {
+        "object" => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_else(|| {
+                    properties
+                        .map(|p| p.keys().map(String::as_str).collect())
+                        .unwrap_or_default()
+                });
+            let mut out = serde_json::Map::new();
+            for name in required {
+                let property = properties
+                    .and_then(|p| p.get(name))
+                    .cloned()
+                    .unwrap_or(Value::Bool(true));
+                out.insert(name.to_string(), schema_instance(&property));
+            }
+            Value::Object(out)
+        }
+        "array" => {
+            let n = schema.get("minItems").and_then(Value::as_u64).unwrap_or(1);
+            let item = schema.get("items").cloned().unwrap_or(Value::Bool(true));
+            Value::Array((0..n).map(|_| schema_instance(&item)).collect())
+        }
+        "integer" => serde_json::json!(number(1.0) as i64),
+        "number" => serde_json::json!(number(1.5)),
+        "boolean" => Value::Bool(true),
+        "null" => Value::Null,
+        _ => {
+            let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+            Value::String(format!("{:x<min$}", "example"))
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! What each model accepts in a Converse request, as Bedrock enforces it: the output-token
 //! limit, tool use and forced tool choice, prompt caching, the reasoning configuration it
-//! understands, and whether `additionalModelRequestFields` go to Anthropic's API (which
-//! refuses keys it does not know). Data in one table, by model-id prefix (most specific
+//! understands, whether `additionalModelRequestFields` go to Anthropic's API (which
+//! refuses keys it does not know), and structured output (AWS's structured-output page:
+//! Claude Haiku/Sonnet/Opus 4.5 and later, and Qwen, DeepSeek, Mistral, Gemma, Nemotron,
+//! MiniMax and Kimi models). Data in one table, by model-id prefix (most specific
 //! first); input modalities come from the catalogue. Checked 2026-11-29 against AWS's
 //! "supported models and model features" page and the model cards.
 
@@ -41,6 +43,8 @@ pub struct ModelRules {
     pub system_tools: bool,
     /// Documents may enable citations (`document.citations.enabled`).
     pub citations: bool,
+    /// Structured output: `outputConfig.textFormat` and `toolSpec.strict` are accepted.
+    pub structured_output: bool,
 }
 
 /// The system tools Bedrock runs itself.
@@ -63,6 +67,7 @@ const fn rules(
         anthropic,
         system_tools: false,
         citations: false,
+        structured_output: false,
     }
 }
 
@@ -80,6 +85,13 @@ impl ModelRules {
             ..self
         }
     }
+
+    const fn with_structured_output(self) -> Self {
+        Self {
+            structured_output: true,
+            ..self
+        }
+    }
 }
 
 use Reasoning::*;
@@ -87,13 +99,14 @@ use Reasoning::*;
 /// By model-id prefix, most specific first; the first match wins.
 #[rustfmt::skip]
 const TABLE: &[(&str, ModelRules)] = &[
-    ("anthropic.claude-opus-4-7", rules(128_000, true, true, true, AnthropicAdaptive, true).with_citations()),
-    ("anthropic.claude-opus-4-6", rules(128_000, true, true, true, AnthropicAdaptive, true).with_citations()),
-    ("anthropic.claude-sonnet-4-6", rules(64_000, true, true, true, AnthropicAdaptive, true).with_citations()),
-    ("anthropic.claude-opus-4-5", rules(64_000, true, true, true, AnthropicBudget, true).with_citations()),
+    ("anthropic.claude-opus-4-7", rules(128_000, true, true, true, AnthropicAdaptive, true).with_citations().with_structured_output()),
+    ("anthropic.claude-opus-4-6", rules(128_000, true, true, true, AnthropicAdaptive, true).with_citations().with_structured_output()),
+    ("anthropic.claude-sonnet-4-6", rules(64_000, true, true, true, AnthropicAdaptive, true).with_citations().with_structured_output()),
+    ("anthropic.claude-opus-4-5", rules(64_000, true, true, true, AnthropicBudget, true).with_citations().with_structured_output()),
     ("anthropic.claude-opus-4", rules(32_000, true, true, true, AnthropicBudget, true).with_citations()),
+    ("anthropic.claude-sonnet-4-5", rules(64_000, true, true, true, AnthropicBudget, true).with_citations().with_structured_output()),
     ("anthropic.claude-sonnet-4", rules(64_000, true, true, true, AnthropicBudget, true).with_citations()),
-    ("anthropic.claude-haiku-4-5", rules(64_000, true, true, true, AnthropicBudget, true).with_citations()),
+    ("anthropic.claude-haiku-4-5", rules(64_000, true, true, true, AnthropicBudget, true).with_citations().with_structured_output()),
     ("anthropic.claude-3-7-sonnet", rules(64_000, true, true, true, AnthropicBudget, true).with_citations()),
     ("anthropic.claude-3-5-haiku", rules(8_192, true, true, true, None, true)),
     ("anthropic.claude-3-5-sonnet", rules(8_192, true, true, false, None, true).with_citations()),
@@ -110,16 +123,16 @@ const TABLE: &[(&str, ModelRules)] = &[
     ("meta.llama", rules(2_048, false, false, false, None, false)),
     ("mistral.mistral-large-2402", rules(8_192, true, true, false, None, false)),
     ("mistral.mistral-7b", rules(8_192, false, false, false, None, false)),
-    ("mistral.", rules(16_384, true, false, false, None, false)),
+    ("mistral.", rules(16_384, true, false, false, None, false).with_structured_output()),
     ("deepseek.r1", rules(32_768, false, false, false, Always, false)),
-    ("deepseek.", rules(81_920, true, false, false, None, false)),
+    ("deepseek.", rules(81_920, true, false, false, None, false).with_structured_output()),
     ("openai.", rules(128_000, true, false, false, OpenAiEffort, false)),
-    ("qwen.", rules(131_072, true, false, false, None, false)),
-    ("google.gemma", rules(8_192, false, false, false, None, false)),
-    ("minimax.", rules(131_072, true, false, false, Always, false)),
-    ("moonshot.kimi-k2-thinking", rules(256_000, true, false, false, Always, false)),
-    ("moonshotai.", rules(256_000, true, false, false, None, false)),
-    ("nvidia.", rules(32_768, true, false, false, None, false)),
+    ("qwen.", rules(131_072, true, false, false, None, false).with_structured_output()),
+    ("google.gemma", rules(8_192, false, false, false, None, false).with_structured_output()),
+    ("minimax.", rules(131_072, true, false, false, Always, false).with_structured_output()),
+    ("moonshot.kimi-k2-thinking", rules(256_000, true, false, false, Always, false).with_structured_output()),
+    ("moonshotai.", rules(256_000, true, false, false, None, false).with_structured_output()),
+    ("nvidia.", rules(32_768, true, false, false, None, false).with_structured_output()),
     ("writer.", rules(8_192, true, false, false, None, false)),
     ("zai.", rules(131_072, true, false, false, Always, false)),
 ];

@@ -275,8 +275,77 @@ pub fn for_model(body: &Value, model: &crate::catalogue::FoundationModel) -> Res
             "This model doesn't support citations. Remove citations from the document content blocks and try again.",
         ));
     }
+    structured_output(body, &rules)?;
     media(body, model)?;
     reasoning(body, &rules, max_tokens)
+}
+
+/// `outputConfig.textFormat` and strict tools: only on models with structured output, and
+/// only with a schema Bedrock can compile (it answers 400 at once otherwise).
+fn structured_output(body: &Value, rules: &crate::model_rules::ModelRules) -> Result<(), ApiError> {
+    if let Some(format) = body
+        .pointer("/outputConfig/textFormat")
+        .filter(|f| !f.is_null())
+    {
+        if !rules.structured_output {
+            return Err(ApiError::validation(
+                "This model doesn't support structured outputs. Remove outputConfig.textFormat and try again.",
+            ));
+        }
+        let kind = format.get("type").and_then(Value::as_str).unwrap_or("");
+        if kind != "json_schema" {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{kind}' at 'outputConfig.textFormat.type' failed to satisfy constraint: Member must satisfy enum value set: [json_schema]"
+            )));
+        }
+        let schema = format
+            .pointer("/structure/jsonSchema/schema")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "1 validation error detected: Value null at 'outputConfig.textFormat.structure.jsonSchema.schema' failed to satisfy constraint: Member must not be null",
+                )
+            })?;
+        compiled_schema(schema, "outputConfig.textFormat")?;
+    }
+    for tool in body
+        .pointer("/toolConfig/tools")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|t| t.pointer("/toolSpec/strict") == Some(&Value::Bool(true)))
+    {
+        let name = tool
+            .pointer("/toolSpec/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !rules.structured_output {
+            return Err(ApiError::validation(format!(
+                "This model doesn't support strict tool use. Remove strict from the tool {name} and try again."
+            )));
+        }
+        let schema = tool
+            .pointer("/toolSpec/inputSchema/json")
+            .cloned()
+            .unwrap_or(Value::Null);
+        compiled_schema(&schema.to_string(), &format!("the tool {name}"))?;
+    }
+    Ok(())
+}
+
+/// The schema text as a JSON Schema object, or the service's refusal.
+pub fn compiled_schema(text: &str, whose: &str) -> Result<Value, ApiError> {
+    let schema: Value = serde_json::from_str(text)
+        .ok()
+        .filter(Value::is_object)
+        .ok_or_else(|| {
+            ApiError::validation(format!(
+                "The JSON schema of {whose} is not a valid JSON object."
+            ))
+        })?;
+    jsonschema::validator_for(&schema)
+        .map_err(|e| ApiError::validation(format!("The JSON schema of {whose} is invalid: {e}")))?;
+    Ok(schema)
 }
 
 /// The names of the tools `body` declares of `kind` (`toolSpec` or `systemTool`).

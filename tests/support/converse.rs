@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use emulator::RunningEmulator;
-use host_sdk::{Completion, ContentBlock, ConverseRequest, Event, Provider, SinkFlow, StreamError};
+use host_sdk::{
+    Completion, ContentBlock, ConverseRequest, Event, Extension, Provider, SinkFlow, StreamError,
+    StreamEvent, StreamHandler,
+};
 use serde_json::Value;
 
 /// What a host saw of one stream.
@@ -82,12 +85,13 @@ pub fn run_with(
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let started = Instant::now();
-    let result = provider.converse(req, move |e| {
-        let event = Event::from(e);
-        let f = flow(&event);
-        sink.lock().unwrap().push(event);
-        f
-    });
+    let result = provider.converse_with(
+        req,
+        Recorder {
+            events: sink,
+            flow: move |event: &Event| flow(event),
+        },
+    );
     let elapsed = started.elapsed();
     let events = std::mem::take(&mut *events.lock().unwrap());
     Outcome {
@@ -95,6 +99,45 @@ pub fn run_with(
         result,
         elapsed,
     }
+}
+
+/// Keeps every event a host sees, extension events included.
+struct Recorder<F> {
+    events: Arc<Mutex<Vec<Event>>>,
+    flow: F,
+}
+
+impl<F: FnMut(&Event) -> SinkFlow + Send + 'static> Recorder<F> {
+    fn keep(&mut self, event: Event) -> SinkFlow {
+        let flow = (self.flow)(&event);
+        self.events.lock().unwrap().push(event);
+        flow
+    }
+}
+
+impl<F: FnMut(&Event) -> SinkFlow + Send + 'static> StreamHandler for Recorder<F> {
+    fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+        self.keep(Event::from(event))
+    }
+
+    fn on_extension(&mut self, kind: &str, data_json: &str) -> SinkFlow {
+        let data = serde_json::from_str(data_json).expect("extension data is JSON");
+        self.keep(Event::Extension(Extension {
+            kind: kind.into(),
+            data,
+        }))
+    }
+}
+
+/// The extension events among `events`, in order.
+pub fn extensions(events: &[Event]) -> Vec<&Extension> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Extension(x) => Some(x),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The JSON bodies of the ConverseStream requests `emu` received, oldest first.

@@ -37,7 +37,9 @@ use host_sdk::{ContentBlock, ConverseRequest, Message, ModelInfo, Plugin, Provid
 mod converse;
 mod tcp_faults;
 
-pub use converse::{b64, only_body, run, run_with, stream_bodies, text_deltas, text_of, Outcome};
+pub use converse::{
+    b64, extensions, only_body, run, run_with, stream_bodies, text_deltas, text_of, Outcome,
+};
 pub use tcp_faults::{TcpFault, TcpFaultServer};
 
 /// The command that builds every cdylib the tests load.
