@@ -150,6 +150,11 @@ fn user_texts(request: &Value) -> Vec<&str> {
     out
 }
 
+/// How long the last user turn's own text is, in characters (what a prompt router weighs).
+pub fn prompt_chars(request: &Value) -> usize {
+    last_user_text(request).chars().count()
+}
+
 fn last_user_text(request: &Value) -> String {
     let mut parts = Vec::new();
     for b in crate::scenario::last_user_content(request)

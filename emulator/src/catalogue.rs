@@ -698,6 +698,48 @@ pub fn profile(id: &str, region: &str) -> Option<InferenceProfile> {
         .find(|p| p.id() == id)
 }
 
+/// A default prompt router: `arn:aws:bedrock:{region}:{account}:default-prompt-router/{id}`
+/// sends each request to one of two models of a family, the smaller one for short prompts,
+/// and says which in the metadata event's `trace.promptRouter.invokedModelId` (the ARN of
+/// the system-defined profile it used).
+#[derive(Debug, Clone, Copy)]
+pub struct PromptRouter {
+    /// The id in the ARN, `{family}:{version}`.
+    pub id: &'static str,
+    /// The profile ids (without geography) of the small and the large model.
+    pub small: &'static str,
+    pub large: &'static str,
+    /// Prompts of at most this many characters go to the small model.
+    pub small_up_to_chars: usize,
+}
+
+/// Bedrock's default prompt routers (AWS's "Understanding intelligent prompt routing").
+pub const PROMPT_ROUTERS: &[PromptRouter] = &[
+    PromptRouter {
+        id: "anthropic.claude:1",
+        small: "anthropic.claude-3-5-haiku-20241022-v1:0",
+        large: "anthropic.claude-3-5-sonnet-20241022-v2:0",
+        small_up_to_chars: 200,
+    },
+    PromptRouter {
+        id: "meta.llama:1",
+        small: "meta.llama3-1-8b-instruct-v1:0",
+        large: "meta.llama3-1-70b-instruct-v1:0",
+        small_up_to_chars: 200,
+    },
+    PromptRouter {
+        id: "amazon.nova:1",
+        small: "amazon.nova-lite-v1:0",
+        large: "amazon.nova-pro-v1:0",
+        small_up_to_chars: 200,
+    },
+];
+
+/// The default prompt router with this id.
+pub fn prompt_router(id: &str) -> Option<&'static PromptRouter> {
+    PROMPT_ROUTERS.iter().find(|r| r.id == id)
+}
+
 /// An application inference profile: an account's own profile in front of a foundation
 /// model (or of a system-defined profile), used to tag and track usage. Tests create them
 /// ([`crate::RunningEmulator::create_application_profile`]).

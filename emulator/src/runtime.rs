@@ -59,6 +59,51 @@ pub fn resolve_model(state: &State, id: &str) -> Result<&'static FoundationModel
     conversational(model)
 }
 
+/// A default prompt router's choice for this request: the model and the ARN of the profile
+/// it invoked. `None` when `id` is not a prompt router's ARN.
+fn routed_model(
+    state: &State,
+    id: &str,
+    body: &Bytes,
+) -> Result<Option<(&'static FoundationModel, String)>, ApiError> {
+    let (region, account) = (&state.config.region, &state.config.account_id);
+    let Some(router_id) = id.strip_prefix(&format!(
+        "arn:aws:bedrock:{region}:{account}:default-prompt-router/"
+    )) else {
+        return Ok(None);
+    };
+    let router = catalogue::prompt_router(router_id).ok_or_else(|| {
+        ApiError::new(
+            404,
+            "ResourceNotFoundException",
+            format!("Prompt router {id} not found."),
+        )
+    })?;
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let chars = answer::prompt_chars(&request);
+    let base = if chars <= router.small_up_to_chars {
+        router.small
+    } else {
+        router.large
+    };
+    // The region's own geography's profile for that model.
+    let profile = catalogue::profiles_for_region(region)
+        .into_iter()
+        .find(|p| {
+            p.id()
+                .split_once('.')
+                .is_some_and(|(geo, rest)| rest == base && geo != "global")
+        })
+        .ok_or_else(|| ApiError::validation(INVALID_MODEL))?;
+    Ok(Some((
+        profile.model,
+        format!(
+            "arn:aws:bedrock:{region}:{account}:inference-profile/{}",
+            profile.id()
+        ),
+    )))
+}
+
 fn conversational(model: &'static FoundationModel) -> Result<&'static FoundationModel, ApiError> {
     if model.conversational() {
         Ok(model)
@@ -165,7 +210,11 @@ pub async fn invoke(
     if let Some(raw) = state.raw_for(&path_id) {
         return Ok(raw_response(raw));
     }
-    let model = resolve_model(state, &path_id)?;
+    let routed = routed_model(state, &path_id, body)?;
+    let model = match &routed {
+        Some((model, _)) => model,
+        None => resolve_model(state, &path_id)?,
+    };
     if stream && !model.streaming {
         return Err(ApiError::validation(
             "The model is unsupported for streaming.",
@@ -233,6 +282,19 @@ pub async fn invoke(
     );
     if let Some(applied) = &guardrail {
         answer = crate::guardrails::apply(applied, &request, answer);
+    }
+    if let Some((_, invoked)) = &routed {
+        let router = serde_json::json!({ "invokedModelId": invoked });
+        match answer
+            .response_fields
+            .iter_mut()
+            .find(|(k, _)| *k == "trace")
+        {
+            Some((_, trace)) => trace["promptRouter"] = router,
+            None => answer
+                .response_fields
+                .push(("trace", serde_json::json!({ "promptRouter": router }))),
+        }
     }
     let scripted_cache = s.and_then(|s| s.usage.as_ref()).is_some_and(|u| {
         u.cache_read_input_tokens.is_some() || u.cache_write_input_tokens.is_some()

@@ -9,7 +9,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use abi_stable::abi_stability::abi_checking::{self, AbiInstability, AbiInstabilityErrors};
-use abi_stable::abi_stability::check_layout_compatibility;
 use abi_stable::library::{lib_header_from_path, LibHeader, LibraryError, RootModule};
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::sabi_types::VersionNumber;
@@ -253,9 +252,17 @@ fn init_older_minor(header: &LibHeader) -> Option<Result<ProviderModuleRef, Libr
     if !only_fewer_prefix_fields(&forward) {
         return None;
     }
-    check_layout_compatibility(plugin_layout, host_layout)
-        .into_result()
-        .ok()?;
+    // With its own checking state: abi_stable merges every checked prefix type into a
+    // process-wide map, and this swapped check would record the host's types as seen from
+    // the older plugin, after which a plugin of the host's own minor (loaded later, by the
+    // normal check) would be refused as having "too many fields". Each vtable carries its own
+    // field count, so nothing relies on that map for an older plugin's types.
+    abi_checking::check_layout_compatibility_with_globals(
+        plugin_layout,
+        host_layout,
+        &abi_checking::CheckingGlobals::new(),
+    )
+    .ok()?;
     // SAFETY: the layouts were just checked compatible for a plugin older than the host: every
     // field both sides have has the same type, and the fields only the host has are appended
     // prefix-type fields, which abi_stable's accessors check against the plugin's own field

@@ -45,7 +45,8 @@ pub use tcp_faults::{TcpFault, TcpFaultServer};
 /// The command that builds every cdylib the tests load.
 pub const BUILD_HINT: &str = "run scripts/test (or `cargo build -p bedrock-plugin \
      -p incompatible-plugin -p incompatible-layout-plugin -p not-a-plugin \
-     -p contract-1-0-plugin && cargo build -p host-sdk --examples`) first";
+     -p contract-1-0-plugin -p contract-1-4-plugin -p contract-1-4-host \
+     && cargo build -p host-sdk --examples`) first";
 
 /// An on-demand text model of the emulator's catalogue: invocable by its base id.
 pub const MODEL: &str = "amazon.nova-micro-v1:0";
@@ -57,6 +58,10 @@ pub const INCOMPATIBLE_LAYOUT_LIB: &str = "incompatible_layout_plugin";
 pub const NOT_A_PLUGIN_LIB: &str = "not_a_plugin";
 /// A plugin built against the contract as it was at 1.0.0 (tests/fixtures/contract-1-0-plugin).
 pub const CONTRACT_1_0_LIB: &str = "contract_1_0_plugin";
+/// A plugin built against the contract as it was at 1.4.0 (tests/fixtures/contract-1-4-plugin).
+pub const CONTRACT_1_4_LIB: &str = "contract_1_4_plugin";
+/// A host built against host-sdk as it was at 1.4.0 (tests/fixtures/contract-1-4-host).
+pub const CONTRACT_1_4_HOST: &str = "contract-1-4-host";
 
 /// Environment variables that would select another credential source, region or endpoint
 /// than the emulator's identity (`AWS_ENDPOINT_URL*` prefixes are removed separately).
