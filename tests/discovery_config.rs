@@ -208,7 +208,8 @@ fn the_cache_honours_refresh_interval_and_its_key() {
     let second = provider_from(&text).list_models().unwrap();
     assert_eq!(ids(&first), ids(&second));
     assert_eq!(list_foundation_models(&emu), 1);
-    assert_eq!(recorded(&emu, "ListInferenceProfiles").len(), 1);
+    // One list of system-defined profiles, one of the account's application profiles.
+    assert_eq!(recorded(&emu, "ListInferenceProfiles").len(), 2);
 
     // Everything that changes the answer is in the key.
     provider_from(&config(
@@ -292,7 +293,13 @@ fn inference_profiles_are_read_from_every_page() {
     let all = catalogue::profiles_for_region("us-east-1").len();
     let pages = all.div_ceil(3);
     assert!(pages > 2);
-    assert_eq!(cp.count("/inference-profiles"), pages, "{:?}", cp.paths());
+    // Every page of system-defined profiles, and the (empty) list of application profiles.
+    assert_eq!(
+        cp.count("/inference-profiles"),
+        pages + 1,
+        "{:?}",
+        cp.paths()
+    );
     assert!(cp.paths().iter().any(|p| p.contains("nextToken=")));
     assert_eq!(ids(&models), {
         let mut e = expected_ids(&[Geo::Us]);

@@ -192,7 +192,13 @@ pub fn count_tokens(
         ));
     };
     crate::validate::converse_request(converse)?;
-    crate::validate::for_model(converse, model)?;
+    // CountTokens takes no inferenceConfig: rules that compare with maxTokens (a thinking
+    // budget below it) hold against the model's own limit.
+    let mut checked = converse.clone();
+    checked["inferenceConfig"] = serde_json::json!({
+        "maxTokens": crate::model_rules::for_model(model.id).max_output_tokens
+    });
+    crate::validate::for_model(&checked, model)?;
     let tokens = answer::input_tokens(converse);
     Ok(crate::routes::json_response(
         serde_json::json!({ "inputTokens": tokens }).to_string(),

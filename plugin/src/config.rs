@@ -161,6 +161,9 @@ pub struct ModelEntry {
     pub cost: CostEntry,
     pub context_window: Option<u64>,
     pub max_tokens: Option<u64>,
+    /// The foundation model behind `id` when `id` does not name it (an application inference
+    /// profile's ARN): limits, caching and reasoning follow it.
+    pub base_model: Option<String>,
 }
 
 fn default_input() -> Vec<String> {

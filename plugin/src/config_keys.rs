@@ -217,6 +217,7 @@ pub const MODEL_KEYS: &[&str] = &[
     "cost",
     "contextWindow",
     "maxTokens",
+    "baseModel",
 ];
 pub const COST_KEYS: &[&str] = &["input", "output", "cacheRead", "cacheWrite"];
 pub const TIMEOUT_KEYS: &[&str] = &["connectMs", "firstByteMs", "idleMs"];

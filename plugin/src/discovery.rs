@@ -1,6 +1,7 @@
 //! Model discovery: ListFoundationModels (streaming, text output, active, provider filter)
 //! joined with ListInferenceProfiles, so that every listed id can actually be invoked in the
-//! configured region, merged with the configured models, and cached.
+//! configured region, plus the account's application inference profiles (listed by ARN, with
+//! the model behind each), merged with the configured models, and cached.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -8,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use abi_stable::std_types::{RString, RVec};
 use aws_sdk_bedrock::types::{
-    FoundationModelLifecycleStatus, FoundationModelSummary, InferenceType, ModelModality,
+    FoundationModelLifecycleStatus, FoundationModelSummary, InferenceProfileSummary,
+    InferenceProfileType, InferenceType, ModelModality,
 };
 use host_sdk::{ModelCost, ModelInfo, ModelSource, ProviderError};
 
@@ -37,8 +39,12 @@ pub fn configured_models(config: &PluginConfig) -> Vec<ModelInfo> {
 }
 
 fn configured_model(m: &ModelEntry, d: &DiscoveryConfig) -> ModelInfo {
-    let family = families::lookup(&m.id);
-    let base = families::base_model_id(&m.id);
+    let base = m
+        .base_model
+        .as_deref()
+        .map(families::base_model_id)
+        .unwrap_or_else(|| families::base_model_id(&m.id));
+    let family = families::lookup(base);
     ModelInfo {
         id: m.id.as_str().into(),
         name: m.name.clone().unwrap_or_else(|| m.id.clone()).into(),
@@ -102,20 +108,29 @@ pub async fn discover(clients: &Clients, d: &DiscoveryConfig) -> Result<Discover
         credential_source: &source,
         region,
     };
-    let (models, profiles) = tokio::join!(
+    let (models, profiles, applications) = tokio::join!(
         clients.control.list_foundation_models().send(),
-        list_profile_ids(clients)
+        list_profile_ids(clients),
+        list_profiles(clients, InferenceProfileType::Application),
     );
     let models = models.map_err(|e| from_sdk_error(&e, &ctx))?;
-    let (profiles, degraded) = match profiles {
-        Ok(ids) => (ids, None),
-        Err(e) => (
-            HashSet::new(),
-            Some(format!(
+    let mut degraded = Vec::new();
+    let profiles = match profiles {
+        Ok(ids) => ids,
+        Err(e) => {
+            degraded.push(format!(
                 "ListInferenceProfiles failed with credentials from {source} ({e}): models that can only be invoked through an inference profile are left out of the list; grant bedrock:ListInferenceProfiles to see them"
-            )),
-        ),
+            ));
+            HashSet::new()
+        }
     };
+    let applications = applications.unwrap_or_else(|e| {
+        degraded.push(format!(
+            "listing application inference profiles failed with credentials from {source} ({e}): they are left out of the list"
+        ));
+        Vec::new()
+    });
+    let degraded = (!degraded.is_empty()).then(|| degraded.join("; "));
     let filter: Vec<String> = d.provider_filter.iter().map(|p| p.to_lowercase()).collect();
     let mut out = Vec::new();
     for summary in models.model_summaries() {
@@ -128,6 +143,19 @@ pub async fn discover(clients: &Clients, d: &DiscoveryConfig) -> Result<Discover
         }
         for id in invocable_ids(summary, region, &profiles) {
             out.push(discovered_model(summary, id, d));
+        }
+    }
+    let by_id: HashMap<&str, &FoundationModelSummary> = models
+        .model_summaries()
+        .iter()
+        .map(|m| (m.model_id(), m))
+        .collect();
+    for profile in &applications {
+        let Some(model) = application_profile(profile, &by_id, d) else {
+            continue;
+        };
+        if filter.is_empty() || filter.contains(&model.vendor.to_lowercase()) {
+            out.push(model);
         }
     }
     Ok(Discovered {
@@ -187,6 +215,71 @@ fn discovered_model(m: &FoundationModelSummary, id: String, d: &DiscoveryConfig)
         max_tokens: family.map(|f| f.max_tokens).unwrap_or(d.default_max_tokens),
         source: ModelSource::Discovered,
     }
+}
+
+/// The foundation model id in a model ARN (`arn:aws:bedrock:<region>::foundation-model/<id>`).
+pub fn model_id_of_arn(arn: &str) -> &str {
+    arn.rsplit_once("foundation-model/")
+        .map_or(arn, |(_, id)| id)
+}
+
+/// An application inference profile as a model entry: invoked by its ARN, described by the
+/// foundation model behind it.
+fn application_profile(
+    p: &InferenceProfileSummary,
+    foundation: &HashMap<&str, &FoundationModelSummary>,
+    d: &DiscoveryConfig,
+) -> Option<ModelInfo> {
+    let base = model_id_of_arn(p.models().first()?.model_arn()?);
+    let family = families::lookup(base);
+    let input = foundation
+        .get(base)
+        .map(|m| {
+            m.input_modalities()
+                .iter()
+                .map(|x| RString::from(x.as_str().to_lowercase()))
+                .collect::<RVec<_>>()
+        })
+        .unwrap_or_else(|| RVec::from(vec![RString::from("text")]));
+    Some(ModelInfo {
+        id: p.inference_profile_arn().into(),
+        name: p.inference_profile_name().into(),
+        vendor: foundation
+            .get(base)
+            .and_then(|m| m.provider_name())
+            .map(str::to_string)
+            .unwrap_or_else(|| vendor_of(base))
+            .into(),
+        base_model_id: base.into(),
+        reasoning: family.is_some_and(|f| f.reasoning != families::ReasoningStyle::None),
+        input,
+        cost: ModelCost::default(),
+        context_window: family
+            .map(|f| f.context_window)
+            .unwrap_or(d.default_context_window),
+        max_tokens: family.map(|f| f.max_tokens).unwrap_or(d.default_max_tokens),
+        source: ModelSource::Discovered,
+    })
+}
+
+/// Every inference profile of one type visible to the caller (all pages).
+async fn list_profiles(
+    clients: &Clients,
+    kind: InferenceProfileType,
+) -> Result<Vec<InferenceProfileSummary>, String> {
+    let mut out = Vec::new();
+    let mut pages = clients
+        .control
+        .list_inference_profiles()
+        .type_equals(kind)
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| crate::errors::source_chain(&e))?;
+        out.extend(page.inference_profile_summaries().iter().cloned());
+    }
+    Ok(out)
 }
 
 /// Every inference profile id visible to the caller (all pages).

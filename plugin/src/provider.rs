@@ -1,6 +1,7 @@
 //! The Bedrock provider behind the contract's `Provider` trait: owns the configuration, builds
 //! the SDK clients on first use, and runs every call as a task on the plugin's runtime.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,7 +40,13 @@ struct Inner {
     clients: OnceCell<Arc<Clients>>,
     /// Non-fatal problems of recent calls, until the host takes them.
     notices: Mutex<Vec<String>>,
+    /// The foundation model behind each application inference profile seen so far (from
+    /// discovery or GetInferenceProfile), by ARN.
+    bases: Mutex<HashMap<String, String>>,
 }
+
+/// The marker of an application inference profile's ARN: its id says nothing of the model.
+const APPLICATION_PROFILE: &str = ":application-inference-profile/";
 
 impl BedrockProvider {
     /// Parses and checks the configuration; no I/O happens here.
@@ -60,6 +67,7 @@ impl BedrockProvider {
                 config,
                 clients: OnceCell::new(),
                 notices: Mutex::default(),
+                bases: Mutex::default(),
             }),
         })
     }
@@ -71,21 +79,29 @@ impl BedrockProvider {
         request_json: &str,
         sink: EventSinkBox,
     ) -> Result<StreamControlBox, ProviderError> {
-        let prepared = translate::prepare(&parse_request(request_json)?)?;
+        let request = parse_request(request_json)?;
         let (control, cancel) = stream::cancellation();
         let inner = self.inner.clone();
-        spawn(async move {
-            let job = StreamJob {
-                clients: inner.clients().await,
-                cost: inner.cost_of(&prepared.model_id),
-                prepared,
-                settings: inner.settings,
-                sink,
-                cancel,
-            };
-            stream::run(job).await;
-        });
-        Ok(StreamControl_TO::from_value(control, TD_Opaque))
+        let control = StreamControl_TO::from_value(control, TD_Opaque);
+        let Some(base) = inner.known_base(&request.model) else {
+            // An application profile nobody has described yet: GetInferenceProfile says which
+            // model it runs, then the request is checked for that model (still before any
+            // ConverseStream call).
+            spawn(async move {
+                let prepared = match inner.resolve_base(&request.model).await {
+                    Ok(base) => translate::prepare(&request, &base),
+                    Err(e) => Err(e),
+                };
+                match prepared {
+                    Ok(prepared) => inner.run_stream(prepared, sink, cancel).await,
+                    Err(e) => stream::refuse(sink, e),
+                }
+            });
+            return Ok(control);
+        };
+        let prepared = translate::prepare(&request, &base)?;
+        spawn(async move { inner.run_stream(prepared, sink, cancel).await });
+        Ok(control)
     }
 }
 
@@ -95,6 +111,90 @@ fn parse_request(request_json: &str) -> Result<ConverseRequest, ProviderError> {
 }
 
 impl Inner {
+    async fn run_stream(
+        self: Arc<Self>,
+        prepared: translate::Prepared,
+        sink: EventSinkBox,
+        cancel: stream::CancelSignal,
+    ) {
+        let job = StreamJob {
+            clients: self.clients().await,
+            cost: self.cost_of(&prepared.model_id),
+            prepared,
+            settings: self.settings,
+            sink,
+            cancel,
+        };
+        stream::run(job).await;
+    }
+
+    /// The foundation model whose rules apply to `model`, when known without a call: a
+    /// configured entry's `baseModel`, the id itself (a model or system profile id), or what
+    /// discovery or an earlier lookup found for an application profile. `None` for an
+    /// application profile not seen yet.
+    fn known_base(&self, model: &str) -> Option<String> {
+        if let Some(entry) = self
+            .configured
+            .iter()
+            .find(|m| m.id.as_str() == model && !m.base_model_id.is_empty())
+        {
+            return Some(entry.base_model_id.to_string());
+        }
+        if !model.contains(APPLICATION_PROFILE) {
+            return Some(crate::families::base_model_id(model).to_string());
+        }
+        self.bases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(model)
+            .cloned()
+    }
+
+    /// The foundation model behind an application profile, asked of the service once.
+    async fn resolve_base(&self, model: &str) -> Result<String, ProviderError> {
+        if let Some(base) = self.known_base(model) {
+            return Ok(base);
+        }
+        let clients = self.clients().await;
+        if let Some(e) = clients.known_credential_error() {
+            return Err(e);
+        }
+        let source = clients.target.source.describe();
+        let ctx = CallContext {
+            operation: "GetInferenceProfile",
+            model_id: Some(model),
+            credential_source: &source,
+            region: &clients.target.region,
+        };
+        let profile = clients
+            .control
+            .get_inference_profile()
+            .inference_profile_identifier(model)
+            .send()
+            .await
+            .map_err(|e| from_sdk_error(&e, &ctx))?;
+        let base = profile
+            .models()
+            .first()
+            .and_then(|m| m.model_arn())
+            .map(discovery::model_id_of_arn)
+            .ok_or_else(|| {
+                invalid_request(format!(
+                    "the application inference profile `{model}` names no model: check it in the Bedrock console, or set `baseModel` on its entry in models.providers.\"amazon-bedrock\".models"
+                ))
+            })?
+            .to_string();
+        self.remember_base(model, &base);
+        Ok(base)
+    }
+
+    fn remember_base(&self, model: &str, base: &str) {
+        self.bases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(model.to_string(), base.to_string());
+    }
+
     /// CountTokens for a prepared request: the conversation, system and tools as the stream
     /// would send them, counted for the foundation model (a profile id counts as its model).
     async fn count_tokens(&self, prepared: translate::Prepared) -> Result<u64, ProviderError> {
@@ -102,7 +202,7 @@ impl Inner {
         if let Some(e) = clients.known_credential_error() {
             return Err(e);
         }
-        let model_id = crate::families::base_model_id(&prepared.model_id).to_string();
+        let model_id = self.resolve_base(&prepared.model_id).await?;
         let input = CountTokensInput::Converse(
             ConverseTokensRequest::builder()
                 .set_messages(Some(prepared.messages))
@@ -167,6 +267,11 @@ impl Inner {
             .await?;
         if let Some(notice) = discovered.degraded {
             self.notice(notice);
+        }
+        for m in &discovered.models {
+            if m.id.contains(APPLICATION_PROFILE) {
+                self.remember_base(&m.id, &m.base_model_id);
+            }
         }
         Ok(discovery::merge(self.configured.clone(), discovered.models))
     }
@@ -345,14 +450,24 @@ impl Provider for BedrockProvider {
 
     fn count_tokens(&self, request_json: RStr<'_>, reply: TokenCountReplyBox) {
         // Checked on the caller's thread, like a stream: bad input never reaches the network.
-        let prepared =
-            match parse_request(request_json.as_str()).and_then(|r| translate::prepare(&r)) {
-                Ok(prepared) => prepared,
-                Err(e) => return reply.reply(RResult::RErr(e)),
-            };
+        let request = match parse_request(request_json.as_str()) {
+            Ok(request) => request,
+            Err(e) => return reply.reply(RResult::RErr(e)),
+        };
         let inner = self.inner.clone();
+        if let Some(base) = inner.known_base(&request.model) {
+            if let Err(e) = translate::prepare(&request, &base) {
+                return reply.reply(RResult::RErr(e));
+            }
+        }
         spawn(async move {
-            let result = AssertUnwindSafe(inner.count_tokens(prepared))
+            let counted = async {
+                let base = inner.resolve_base(&request.model).await?;
+                inner
+                    .count_tokens(translate::prepare(&request, &base)?)
+                    .await
+            };
+            let result = AssertUnwindSafe(counted)
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|p| Err(panic_error("count_tokens", p.as_ref())));

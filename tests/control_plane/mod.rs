@@ -111,6 +111,9 @@ fn serve(stream: TcpStream, region: &str, script: &Script, paths: &Mutex<Vec<Str
                 Some("AccessDeniedException"),
                 json!({"message": "User is not authorized to perform: bedrock:ListInferenceProfiles"}),
             )
+        } else if query.contains("type=APPLICATION") {
+            // This account has no application inference profiles.
+            (200, None, json!({ "inferenceProfileSummaries": [] }))
         } else {
             let offset: usize = query
                 .split('&')

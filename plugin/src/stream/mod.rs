@@ -55,6 +55,18 @@ pub async fn run(mut job: StreamJob) {
     job.sink.on_end(end);
 }
 
+/// Ends a stream that could not start (its request was refused after a lookup), reporting
+/// the error to the sink, exactly once, with an empty completion.
+pub fn refuse(mut sink: EventSinkBox, error: ProviderError) {
+    let completion = host_sdk::Completion::empty();
+    sink.on_end(StreamEnd {
+        error: abi_stable::std_types::ROption::RSome(error),
+        completion_json: serde_json::to_string(&completion)
+            .unwrap_or_default()
+            .into(),
+    });
+}
+
 async fn drive(job: &mut StreamJob, asm: &mut Assembler) -> Result<(), ProviderError> {
     if let Some(e) = job.clients.known_credential_error() {
         return Err(e);

@@ -70,7 +70,9 @@ impl Prepared {
 /// Bedrock's limit on `modelId` (an id, profile id or ARN) in the Converse API.
 pub const MAX_MODEL_ID_LEN: usize = 2048;
 
-pub fn prepare(req: &ConverseRequest) -> Result<Prepared, ProviderError> {
+/// Validates and translates `req` for `base_model`, the foundation model whose rules apply
+/// (the model id itself, or the model behind an application profile's ARN).
+pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, ProviderError> {
     let model_id = req.model.trim();
     if model_id.is_empty() {
         return Err(invalid_request(
@@ -83,7 +85,7 @@ pub fn prepare(req: &ConverseRequest) -> Result<Prepared, ProviderError> {
             model_id.len()
         )));
     }
-    let family = families::lookup(model_id);
+    let family = families::lookup(base_model);
     let tools_wanted = !req.tools.is_empty() && req.tool_choice != Some(ToolChoice::None);
     // With tool choice `none`, tool blocks in the history are replayed as text: Bedrock would
     // otherwise require a toolConfig, which would let the model call tools again.
