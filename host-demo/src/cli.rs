@@ -54,6 +54,11 @@ pub enum Command {
     },
     /// Chat with a model: one prompt, or an interactive session when PROMPT is omitted.
     Chat(ChatArgs),
+    /// Token counting.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
     /// Compare streaming throughput through the plugin with the AWS SDK called directly
     /// (always uses the embedded emulator).
     Bench(BenchArgs),
@@ -122,6 +127,21 @@ pub enum ModelsCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Count the input tokens a request would cost its model, without running the model
+    /// (the provider's token counter: Bedrock's CountTokens).
+    Count {
+        /// The prompt (text piped to stdin goes with it, as for `chat`).
+        prompt: Option<String>,
+        #[command(flatten)]
+        request: RequestArgs,
+        /// Print the count as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct ChatArgs {
     /// The prompt. Text piped to stdin goes with it as context; piped text alone is the
@@ -129,25 +149,80 @@ pub struct ChatArgs {
     pub prompt: Option<String>,
 
     /// Read prompts line by line, one turn each, also from a pipe (scripts).
-    #[arg(short, long, conflicts_with = "prompt")]
+    #[arg(short, long, conflicts_with_all = ["prompt", "request"])]
     pub interactive: bool,
 
-    /// Model id (with or without the `<provider id>/` prefix) [default: the config's
-    /// agents.defaults.model.primary, else the first listed model].
+    #[command(flatten)]
+    pub request: RequestArgs,
+
+    /// Print every stream event as one JSON line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What goes into the request, for `chat` and `tokens count`.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// Model id (with or without the `<provider id>/` prefix) [default: the request file's,
+    /// else the config's agents.defaults.model.primary, else the first listed model].
     #[arg(long, short)]
     pub model: Option<String>,
 
     /// System prompt.
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "system_file")]
     pub system: Option<String>,
+
+    /// System prompt read from FILE.
+    #[arg(long, value_name = "FILE")]
+    pub system_file: Option<PathBuf>,
 
     /// Upper bound on the answer's tokens.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
 
-    /// Print every stream event as one JSON line.
-    #[arg(long)]
-    pub json: bool,
+    /// Sampling temperature (0 to 1).
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f32>,
+
+    /// Nucleus sampling: the probability mass to sample from (0 to 1).
+    #[arg(long, value_name = "P")]
+    pub top_p: Option<f32>,
+
+    /// Stop generating at TEXT (repeatable).
+    #[arg(long = "stop", value_name = "TEXT")]
+    pub stop_sequences: Vec<String>,
+
+    /// Let the model reason first, this hard (low, medium, high, xhigh, max).
+    #[arg(long, value_name = "LEVEL")]
+    pub reasoning_effort: Option<String>,
+
+    /// Let the model reason first, with this token budget.
+    #[arg(long, value_name = "TOKENS")]
+    pub reasoning_budget: Option<u32>,
+
+    /// Service tier to run on (Bedrock: priority, default, flex, reserved).
+    #[arg(long, value_name = "TIER")]
+    pub service_tier: Option<String>,
+
+    /// Latency-optimized inference where the model offers it (Bedrock performanceConfig).
+    #[arg(long, value_parser = ["standard", "optimized"])]
+    pub latency: Option<String>,
+
+    /// Apply a guardrail, ID:VERSION (a Bedrock guardrail id or ARN and its version or
+    /// DRAFT); its assessment is shown.
+    #[arg(long, value_name = "ID:VERSION")]
+    pub guardrail: Option<String>,
+
+    /// The answer must be JSON matching the JSON Schema in FILE (structured output); the
+    /// summary says whether it did.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+
+    /// Send the request document in FILE (`-` for stdin) as is: the contract's
+    /// ConverseRequest JSON, so any option can be tried. A prompt given too is added as a
+    /// last user turn; the flags above override the file's fields.
+    #[arg(long, value_name = "FILE")]
+    pub request: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,7 @@ mod embedded;
 mod error;
 mod json5_edit;
 mod render;
+mod request;
 mod session;
 
 use std::process::ExitCode;
@@ -31,7 +32,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{AuthCommand, Cli, Command, ConfigCommand, ModelsCommand, PluginCommand};
+use cli::{AuthCommand, Cli, Command, ConfigCommand, ModelsCommand, PluginCommand, TokensCommand};
 use emulator::pacing::Delivery;
 use error::{CliError, CliResult};
 use render::Style;
@@ -75,6 +76,19 @@ fn run(cli: &Cli) -> CliResult {
         Command::Chat(args) => commands::chat::run(
             &Session::open(global, global.emulator.then(Delivery::default))?,
             args,
+        ),
+        Command::Tokens {
+            command:
+                TokensCommand::Count {
+                    prompt,
+                    request,
+                    json,
+                },
+        } => commands::tokens::count(
+            &Session::open(global, global.emulator.then(Delivery::default))?,
+            prompt.as_deref(),
+            request,
+            *json,
         ),
         Command::Bench(args) => commands::bench::run(global, args),
         Command::Soak(args) => commands::soak::run(global, args),

@@ -193,6 +193,13 @@ pub fn summary_line(model: &str, completion: &Completion) -> String {
     if let Some(ms) = completion.latency_ms {
         parts.push(format!("latency: {ms} ms"));
     }
+    if let Some(check) = &completion.output_check {
+        parts.push(match (check.valid, &check.problem) {
+            (true, _) => "schema: matched".into(),
+            (false, Some(problem)) => format!("schema: NOT matched ({problem})"),
+            (false, None) => "schema: NOT matched".into(),
+        });
+    }
     parts.join(" · ")
 }
 

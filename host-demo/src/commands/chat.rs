@@ -3,43 +3,55 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use host_sdk::contract::extension_kinds;
 use host_sdk::{
-    Canceller, Completion, ConverseRequest, ErrorKind, Event, InferenceConfig, Message, SinkFlow,
-    StreamError, StreamEvent,
+    Canceller, Completion, ConverseRequest, ErrorKind, Event, Extension, Message, SinkFlow,
+    StreamError, StreamEvent, StreamHandler,
 };
 
 use crate::cli::ChatArgs;
 use crate::error::{CliError, CliResult};
 use crate::render::{summary_line, Style};
+use crate::request;
 use crate::session::Session;
 
 pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
-    let model = session.choose_model(args.model.as_deref())?;
-    let request = ConverseRequest {
-        model: model.clone(),
-        system: args.system.iter().cloned().collect(),
-        inference: InferenceConfig {
-            max_tokens: args.max_tokens,
-            ..InferenceConfig::default()
-        },
-        ..ConverseRequest::default()
+    let interactive = args.interactive
+        || (args.prompt.is_none() && args.request.request.is_none() && io::stdin().is_terminal());
+    // The prompt: the argument with piped context, unless stdin is the request document; a
+    // request document may also hold the whole conversation already.
+    let prompt = if interactive || request::reads_stdin(&args.request) {
+        args.prompt.clone()
+    } else if args.request.request.is_some() {
+        prompt_with_piped_input(args.prompt.as_deref()).ok()
+    } else {
+        Some(prompt_with_piped_input(args.prompt.as_deref())?)
     };
+    let mut request = request::build(session, &args.request, prompt)?;
     let chat = Chat {
         session,
-        request,
+        request: ConverseRequest {
+            messages: Vec::new(),
+            ..request.clone()
+        },
         json: args.json,
         style: Style::stdout(),
         stream_slot: install_interrupt_handler()?,
     };
-    if args.interactive || (args.prompt.is_none() && io::stdin().is_terminal()) {
+    if interactive {
         return chat.interactive();
     }
-    chat.one_shot(&prompt_with_piped_input(args.prompt.as_deref())?)
+    if request.messages.is_empty() {
+        return Err(CliError::new(
+            "nothing to send: the request document has no messages and no prompt was given",
+        ));
+    }
+    chat.turn(std::mem::take(&mut request.messages)).map(drop)
 }
 
 /// The one prompt to send: the argument, with text piped to stdin before it as its context,
 /// or the piped text alone.
-fn prompt_with_piped_input(prompt: Option<&str>) -> CliResult<String> {
+pub fn prompt_with_piped_input(prompt: Option<&str>) -> CliResult<String> {
     let piped = if io::stdin().is_terminal() {
         String::new()
     } else {
@@ -92,11 +104,6 @@ struct Chat<'a> {
 }
 
 impl Chat<'_> {
-    fn one_shot(&self, prompt: &str) -> CliResult {
-        let messages = vec![Message::user_text(prompt)];
-        self.turn(messages).map(drop)
-    }
-
     fn interactive(&self) -> CliResult {
         let stdin = io::stdin();
         let prompting = stdin.is_terminal();
@@ -178,15 +185,10 @@ impl Chat<'_> {
             ..self.request.clone()
         };
         let printer = Arc::new(Mutex::new(Printer::new(self.json, self.style)));
-        let sink = printer.clone();
         let running = self
             .session
             .provider
-            .start(&request, move |event| {
-                sink.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .event(event)
-            })
+            .start_with(&request, SharedPrinter(printer.clone()))
             .map_err(|error| {
                 self.stream_error(&StreamError {
                     error,
@@ -211,8 +213,27 @@ impl Chat<'_> {
     }
 }
 
+/// The printer as the stream's handler (it is read again when the stream ends).
+struct SharedPrinter(Arc<Mutex<Printer>>);
+
+impl SharedPrinter {
+    fn printer(&self) -> std::sync::MutexGuard<'_, Printer> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl StreamHandler for SharedPrinter {
+    fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+        self.printer().event(event)
+    }
+
+    fn on_extension(&mut self, kind: &str, data_json: &str) -> SinkFlow {
+        self.printer().extension(kind, data_json)
+    }
+}
+
 /// Renders stream events to stdout: text as it arrives, reasoning dimmed, tool calls on their
-/// own lines; or one JSON [`Event`] per line.
+/// own lines, provider extension events as notes; or one JSON [`Event`] per line.
 struct Printer {
     json: bool,
     style: Style,
@@ -248,6 +269,36 @@ impl Printer {
                 SinkFlow::Stop
             }
         }
+    }
+
+    fn extension(&mut self, kind: &str, data_json: &str) -> SinkFlow {
+        let data: serde_json::Value =
+            serde_json::from_str(data_json).unwrap_or(serde_json::Value::Null);
+        let result = if self.json {
+            write_json_line(&Event::Extension(Extension {
+                kind: kind.into(),
+                data,
+            }))
+        } else {
+            self.note(&extension_note(kind, &data))
+        };
+        match result {
+            Ok(()) => SinkFlow::Continue,
+            Err(e) => {
+                self.write_error = Some(e);
+                SinkFlow::Stop
+            }
+        }
+    }
+
+    /// A dim note on a line of its own.
+    fn note(&mut self, note: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        self.end_reasoning(&mut out)?;
+        self.new_line(&mut out)?;
+        writeln!(out, "{}", self.style.dim(&format!("[{note}]")))?;
+        self.at_line_start = true;
+        out.flush()
     }
 
     fn render(&mut self, event: &StreamEvent<'_>) -> io::Result<()> {
@@ -368,6 +419,19 @@ impl Printer {
         if let Err(e) = written {
             self.write_error = Some(e);
         }
+    }
+}
+
+/// One line saying what an extension event means for the user.
+fn extension_note(kind: &str, data: &serde_json::Value) -> String {
+    match kind {
+        extension_kinds::GUARDRAIL if data["intervened"] == true => "guardrail: intervened".into(),
+        extension_kinds::GUARDRAIL => "guardrail: assessed, no action".into(),
+        extension_kinds::MODEL_ROUTED => format!(
+            "routed to {}",
+            data["model"].as_str().unwrap_or("(unknown model)")
+        ),
+        other => format!("{other} event"),
     }
 }
 

@@ -7,3 +7,4 @@ pub mod config;
 pub mod info;
 pub mod models;
 pub mod soak;
+pub mod tokens;

@@ -1,0 +1,152 @@
+//! The request a command sends: a request document from `--request` (or an empty one), the
+//! model chosen, the prompt added as the last user turn, and every flag applied on top.
+//! Flags for one provider's own settings (`--latency`, `--guardrail`) go under
+//! `providerOptions[<provider id>]`, in Bedrock's field names.
+
+use std::io::Read;
+use std::path::Path;
+
+use host_sdk::{ConverseRequest, Message, OutputFormat, ReasoningConfig};
+use serde_json::{json, Value};
+
+use crate::cli::RequestArgs;
+use crate::error::{CliError, CliResult};
+use crate::session::Session;
+
+/// Whether `--request -` takes standard input (then no piped prompt can).
+pub fn reads_stdin(args: &RequestArgs) -> bool {
+    args.request.as_deref() == Some(Path::new("-"))
+}
+
+/// Builds the request; `prompt`, when given, becomes its last user turn.
+pub fn build(
+    session: &Session,
+    args: &RequestArgs,
+    prompt: Option<String>,
+) -> CliResult<ConverseRequest> {
+    let mut request = match &args.request {
+        Some(path) => read_document(path)?,
+        None => ConverseRequest::default(),
+    };
+    request.model = match (&args.model, request.model.trim().is_empty()) {
+        (None, false) => request.model,
+        (model, _) => session.choose_model(model.as_deref())?,
+    };
+    if let Some(prompt) = prompt {
+        request.messages.push(Message::user_text(prompt));
+    }
+    if let Some(system) = system_prompt(args)? {
+        request.system = vec![system];
+    }
+    let inference = &mut request.inference;
+    inference.max_tokens = args.max_tokens.or(inference.max_tokens);
+    inference.temperature = args.temperature.or(inference.temperature);
+    inference.top_p = args.top_p.or(inference.top_p);
+    if !args.stop_sequences.is_empty() {
+        inference.stop_sequences = args.stop_sequences.clone();
+    }
+    if args.reasoning_effort.is_some() || args.reasoning_budget.is_some() {
+        request.reasoning = Some(ReasoningConfig {
+            budget_tokens: args.reasoning_budget,
+            effort: args.reasoning_effort.clone(),
+        });
+    }
+    if let Some(tier) = &args.service_tier {
+        request.service_tier = Some(tier.clone());
+    }
+    if let Some(path) = &args.schema {
+        request.output_format = Some(OutputFormat::JsonSchema {
+            schema: read_json(path, "--schema")?,
+            name: path.file_stem().map(|s| {
+                s.to_string_lossy()
+                    .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            }),
+            description: None,
+        });
+    }
+    let own = provider_options(args)?;
+    if !own.is_empty() {
+        let entry = request
+            .provider_options
+            .entry(session.provider_id())
+            .or_insert_with(|| json!({}));
+        let Some(entry) = entry.as_object_mut() else {
+            return Err(CliError::new(format!(
+                "providerOptions[\"{}\"] in the request file must be an object",
+                session.provider_id()
+            )));
+        };
+        entry.extend(own);
+    }
+    Ok(request)
+}
+
+/// The provider's own options the flags ask for, in Bedrock's field names.
+fn provider_options(args: &RequestArgs) -> CliResult<serde_json::Map<String, Value>> {
+    let mut own = serde_json::Map::new();
+    if let Some(latency) = &args.latency {
+        own.insert("performanceConfig".into(), json!({ "latency": latency }));
+    }
+    if let Some(guardrail) = &args.guardrail {
+        // An ARN holds colons too: the version is after the last one.
+        let Some((id, version)) = guardrail
+            .rsplit_once(':')
+            .filter(|(id, v)| !id.is_empty() && !v.is_empty())
+        else {
+            return Err(CliError::new(format!(
+                "--guardrail takes ID:VERSION (such as abc123xyz:1 or abc123xyz:DRAFT), not {guardrail:?}"
+            )));
+        };
+        own.insert(
+            "guardrailConfig".into(),
+            json!({ "guardrailIdentifier": id, "guardrailVersion": version, "trace": "enabled" }),
+        );
+    }
+    Ok(own)
+}
+
+fn system_prompt(args: &RequestArgs) -> CliResult<Option<String>> {
+    if let Some(system) = &args.system {
+        return Ok(Some(system.clone()));
+    }
+    let Some(path) = &args.system_file else {
+        return Ok(None);
+    };
+    std::fs::read_to_string(path)
+        .map(Some)
+        .map_err(|e| CliError::new(format!("cannot read --system-file {}: {e}", path.display())))
+}
+
+fn read_text(path: &Path, flag: &str) -> CliResult<String> {
+    let mut text = String::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin().read_to_string(&mut text).map(drop)
+    } else {
+        std::fs::read_to_string(path).map(|t| text = t)
+    };
+    read.map_err(|e| CliError::new(format!("cannot read {flag} {}: {e}", path.display())))?;
+    Ok(text)
+}
+
+fn read_json(path: &Path, flag: &str) -> CliResult<Value> {
+    let text = read_text(path, flag)?;
+    serde_json::from_str(&text).map_err(|e| {
+        CliError::new(format!(
+            "{flag} {} is not JSON: {e} (line {}, column {})",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// A request document, its errors naming the file and the place in it.
+fn read_document(path: &Path) -> CliResult<ConverseRequest> {
+    let value = read_json(path, "--request")?;
+    serde_json::from_value(value).map_err(|e| {
+        CliError::new(format!(
+            "--request {} is not a request document (the contract's ConverseRequest: model, system, messages, tools, providerOptions, ...): {e}",
+            path.display()
+        ))
+    })
+}

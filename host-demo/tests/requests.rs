@@ -1,0 +1,317 @@
+//! Issue #11, the demo host's side of request options: `chat` flags for the service tier,
+//! latency, a guardrail and a schema, `--request FILE` (or `-`) sending a whole request
+//! document, and `tokens count`. Against a real emulator the test controls (it defines the
+//! guardrail, and its recorded requests show what reached the wire).
+
+mod support;
+
+use std::path::Path;
+
+use emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use serde_json::{json, Value};
+use support::{host_demo, run_host_demo, run_with_stdin, scratch, write_config, Run};
+
+const GROUP: &str = "host-demo-requests";
+const SONNET: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+const KEYS: [(&str, &str); 3] = [
+    ("AWS_ACCESS_KEY_ID", emulator::DEFAULT_ACCESS_KEY_ID),
+    ("AWS_SECRET_ACCESS_KEY", emulator::DEFAULT_SECRET_ACCESS_KEY),
+    ("AWS_REGION", "us-east-1"),
+];
+
+fn setup(test: &str) -> (std::path::PathBuf, RunningEmulator) {
+    let home = scratch(GROUP, test);
+    let emu = Emulator::start_background(EmulatorConfig::default()).unwrap();
+    write_config(&home, &emu.url(), "");
+    (home, emu)
+}
+
+fn ok(home: &Path, args: &[&str]) -> Run {
+    let ran = run_host_demo(home, &KEYS, args);
+    assert_eq!(ran.status, 0, "host-demo {args:?}:\n{}", ran.all());
+    ran
+}
+
+fn fails(home: &Path, args: &[&str]) -> Run {
+    let ran = run_host_demo(home, &KEYS, args);
+    assert_eq!(
+        ran.status,
+        1,
+        "host-demo {args:?} should fail:\n{}",
+        ran.all()
+    );
+    assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
+    ran
+}
+
+/// The body of the last ConverseStream request the emulator received.
+fn last_body(emu: &RunningEmulator) -> Value {
+    emu.requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.operation == "ConverseStream")
+        .and_then(|r| r.body)
+        .expect("a ConverseStream request")
+}
+
+#[test]
+fn chat_flags_reach_the_wire() {
+    let (home, emu) = setup("flags");
+    let system = home.join("system.txt");
+    std::fs::write(&system, "You are terse.\n").unwrap();
+    ok(
+        &home,
+        &[
+            "chat",
+            "-m",
+            SONNET,
+            "--service-tier",
+            "flex",
+            "--latency",
+            "optimized",
+            "--temperature",
+            "0.3",
+            "--top-p",
+            "0.9",
+            "--stop",
+            "END",
+            "--stop",
+            "STOP",
+            "--max-tokens",
+            "300",
+            "--system-file",
+            system.to_str().unwrap(),
+            "hello",
+        ],
+    );
+    let body = last_body(&emu);
+    assert_eq!(body["serviceTier"], json!({"type": "flex"}));
+    assert_eq!(body["performanceConfig"], json!({"latency": "optimized"}));
+    let inference = &body["inferenceConfig"];
+    assert_eq!(inference["maxTokens"], 300);
+    assert_eq!(inference["stopSequences"], json!(["END", "STOP"]));
+    // The SDK sends these as 32-bit floats.
+    assert!(
+        (inference["temperature"].as_f64().unwrap() - 0.3).abs() < 1e-6,
+        "{inference}"
+    );
+    assert!(
+        (inference["topP"].as_f64().unwrap() - 0.9).abs() < 1e-6,
+        "{inference}"
+    );
+    assert_eq!(body["system"][0], json!({"text": "You are terse.\n"}));
+
+    ok(
+        &home,
+        &["chat", "-m", SONNET, "--reasoning-budget", "2048", "think"],
+    );
+    assert_eq!(
+        last_body(&emu)["additionalModelRequestFields"]["thinking"],
+        json!({"type": "enabled", "budget_tokens": 2048})
+    );
+}
+
+#[test]
+fn a_guardrail_shows_its_assessment_and_the_stop_reason() {
+    let (home, emu) = setup("guardrail");
+    let (id, version) = emu.create_guardrail(&["dragons"], "I cannot discuss that.");
+    let guardrail = format!("{id}:{version}");
+    let ran = ok(
+        &home,
+        &[
+            "chat",
+            "-m",
+            SONNET,
+            "--guardrail",
+            &guardrail,
+            "tell me about dragons",
+        ],
+    );
+    assert!(
+        ran.stdout.contains("I cannot discuss that."),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("[guardrail: intervened]"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("stop reason: guardrail_intervened"),
+        "{}",
+        ran.stdout
+    );
+    let sent = &last_body(&emu)["guardrailConfig"];
+    assert_eq!(sent["guardrailIdentifier"], id.as_str());
+    assert_eq!(sent["guardrailVersion"], version.as_str());
+    assert_eq!(sent["trace"], "enabled");
+    // --json prints the extension event as its own line.
+    let ran = ok(
+        &home,
+        &[
+            "chat",
+            "--json",
+            "-m",
+            SONNET,
+            "--guardrail",
+            &guardrail,
+            "tell me about dragons",
+        ],
+    );
+    let extension = ran
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["type"] == "extension")
+        .unwrap_or_else(|| panic!("no extension event in {}", ran.stdout));
+    assert_eq!(extension["kind"], "guardrail");
+    assert_eq!(extension["data"]["intervened"], true);
+
+    let e = fails(
+        &home,
+        &["chat", "-m", SONNET, "--guardrail", "no-version", "hi"],
+    );
+    assert!(e.stderr.contains("ID:VERSION"), "{}", e.stderr);
+}
+
+#[test]
+fn a_schema_constrains_the_answer_and_the_summary_says_it_matched() {
+    let (home, _emu) = setup("schema");
+    let schema = home.join("city.json");
+    std::fs::write(
+        &schema,
+        r#"{"type":"object","properties":{"city":{"type":"string"},"population":{"type":"integer"}},"required":["city","population"],"additionalProperties":false}"#,
+    )
+    .unwrap();
+    let ran = ok(
+        &home,
+        &[
+            "chat",
+            "-m",
+            SONNET,
+            "--schema",
+            schema.to_str().unwrap(),
+            "A city, please",
+        ],
+    );
+    let answer = ran.stdout.lines().next().unwrap();
+    let parsed: Value = serde_json::from_str(answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert!(parsed["population"].is_i64(), "{parsed}");
+    assert!(ran.stdout.contains("schema: matched"), "{}", ran.stdout);
+}
+
+#[test]
+fn a_request_document_is_sent_as_is_from_a_file_or_stdin() {
+    let (home, emu) = setup("request-file");
+    let document = json!({
+        "model": SONNET,
+        "system": ["Answer in French."],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "First question"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "First answer"}]},
+            {"role": "user", "content": [{"type": "text", "text": "Second question"}]}
+        ],
+        "serviceTier": "priority",
+        "metadata": [["run", "doc-test"]],
+        "providerOptions": {"amazon-bedrock": {"additionalModelResponseFieldPaths": ["/stop_sequence"]}}
+    });
+    let file = home.join("request.json");
+    std::fs::write(&file, document.to_string()).unwrap();
+    let ran = ok(&home, &["chat", "--request", file.to_str().unwrap()]);
+    assert!(ran.stdout.contains("Second question"), "{}", ran.stdout);
+    let body = last_body(&emu);
+    assert_eq!(body["messages"].as_array().unwrap().len(), 3);
+    assert_eq!(body["serviceTier"], json!({"type": "priority"}));
+    assert_eq!(body["requestMetadata"], json!({"run": "doc-test"}));
+    assert_eq!(
+        body["additionalModelResponseFieldPaths"],
+        json!(["/stop_sequence"])
+    );
+
+    // From stdin, with a prompt added as the last turn and a flag over the file's tier.
+    let mut shorter = document.clone();
+    shorter["messages"] = json!([]);
+    let mut cmd = host_demo(&home, &KEYS);
+    cmd.args([
+        "chat",
+        "--request",
+        "-",
+        "--service-tier",
+        "flex",
+        "Only question",
+    ]);
+    let ran = run_with_stdin(cmd, &shorter.to_string());
+    assert_eq!(ran.status, 0, "{}", ran.all());
+    let body = last_body(&emu);
+    assert_eq!(body["messages"][0]["content"][0]["text"], "Only question");
+    assert_eq!(body["serviceTier"], json!({"type": "flex"}));
+
+    // A broken document names the file and the place.
+    let broken = home.join("broken.json");
+    std::fs::write(&broken, "{\n  \"model\": \"x\",\n  oops\n}").unwrap();
+    let e = fails(&home, &["chat", "--request", broken.to_str().unwrap()]);
+    assert!(
+        e.stderr.contains("broken.json") && e.stderr.contains("line 3"),
+        "{}",
+        e.stderr
+    );
+    // A bad option is the plugin's clear error, before any call.
+    let before = emu.requests().len();
+    let e = fails(
+        &home,
+        &["chat", "-m", SONNET, "--service-tier", "gold", "hi"],
+    );
+    assert!(
+        e.stderr.contains("priority, default, flex, reserved"),
+        "{}",
+        e.stderr
+    );
+    assert_eq!(emu.requests().len(), before);
+}
+
+#[test]
+fn tokens_count_counts_what_the_model_would_be_charged() {
+    let (home, emu) = setup("tokens");
+    let ran = ok(
+        &home,
+        &[
+            "tokens",
+            "count",
+            "--json",
+            "-m",
+            SONNET,
+            "-s",
+            "Be brief.",
+            "How many tokens is this?",
+        ],
+    );
+    let counted = ran.json();
+    let tokens = counted["inputTokens"].as_u64().unwrap();
+    assert!(tokens > 0, "{counted}");
+    assert_eq!(counted["model"], SONNET);
+    assert!(emu.requests().iter().any(|r| r.operation == "CountTokens"));
+    let ran = ok(
+        &home,
+        &[
+            "tokens",
+            "count",
+            "-m",
+            SONNET,
+            "-s",
+            "Be brief.",
+            "How many tokens is this?",
+        ],
+    );
+    assert!(
+        ran.stdout.starts_with(&format!("{tokens} input tokens")),
+        "{}",
+        ran.stdout
+    );
+    // A model that cannot count says so.
+    let e = fails(
+        &home,
+        &["tokens", "count", "-m", "amazon.nova-micro-v1:0", "hi"],
+    );
+    assert!(e.stderr.contains("cannot count tokens"), "{}", e.stderr);
+}
