@@ -103,7 +103,9 @@ pub struct ProviderMetadata {
     pub api: RString,
     /// How the provider authenticates (`aws-sdk`, `api-key`, ...).
     pub auth: RString,
+    /// A human-readable name (`Amazon Bedrock`).
     pub display_name: RString,
+    /// The plugin's own version.
     pub plugin_version: RString,
     /// The host-sdk version the plugin was built against.
     pub contract_version: RString,
@@ -127,9 +129,13 @@ pub enum ModelSource {
 #[derive(StableAbi, Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelCost {
+    /// Per million input tokens.
     pub input: f64,
+    /// Per million output tokens.
     pub output: f64,
+    /// Per million input tokens read from the prompt cache.
     pub cache_read: f64,
+    /// Per million input tokens written to the prompt cache.
     pub cache_write: f64,
 }
 
@@ -140,17 +146,23 @@ pub struct ModelCost {
 pub struct ModelInfo {
     /// The id to put in a request: invocable as is (an inference profile id where needed).
     pub id: RString,
+    /// A display name.
     pub name: RString,
     /// The vendor of the model (`Anthropic`, `Amazon`, ...); empty when unknown.
     pub vendor: RString,
     /// The foundation model behind `id` when `id` is an inference profile; empty otherwise.
     pub base_model_id: RString,
+    /// Whether the model can reason before answering.
     pub reasoning: bool,
     /// Input modalities: `text`, `image`, `document`, ...
     pub input: RVec<RString>,
+    /// Prices; all zero when unknown.
     pub cost: ModelCost,
+    /// The context window, in tokens.
     pub context_window: u64,
+    /// The most output tokens one answer may have.
     pub max_tokens: u64,
+    /// Whether the entry was configured or discovered.
     pub source: ModelSource,
 }
 
@@ -159,6 +171,7 @@ pub struct ModelInfo {
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq)]
 pub struct ProviderError {
+    /// The error kind's code (see [`crate::ErrorKind::code`]).
     pub code: RString,
     /// Says what went wrong and what to fix (config key, model id, credential source).
     pub message: RString,
@@ -167,6 +180,7 @@ pub struct ProviderError {
 }
 
 impl ProviderError {
+    /// An error of the kind `code`.
     pub fn new(code: &str, message: impl Into<String>, retryable: bool) -> Self {
         Self {
             code: code.into(),
@@ -180,10 +194,15 @@ impl ProviderError {
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, Copy, PartialEq, Default)]
 pub struct Usage {
+    /// Input tokens, cache reads and writes excluded.
     pub input_tokens: u64,
+    /// Output tokens, reasoning included.
     pub output_tokens: u64,
+    /// All tokens, as the service counts them.
     pub total_tokens: u64,
+    /// Input tokens read from the prompt cache.
     pub cache_read_tokens: u64,
+    /// Input tokens written to the prompt cache.
     pub cache_write_tokens: u64,
 }
 
@@ -191,6 +210,7 @@ pub struct Usage {
 #[repr(u8)]
 #[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SinkFlow {
+    /// Keep the stream going.
     Continue,
     /// End the stream now; it finishes with a `cancelled` error carrying the partial message.
     Stop,
@@ -201,63 +221,98 @@ pub enum SinkFlow {
 #[repr(C, u8)]
 #[derive(StableAbi, Debug, Clone, Copy, PartialEq)]
 pub enum StreamEvent<'a> {
+    /// The assistant message begins.
     MessageStart,
+    /// A fragment of answer text.
     TextDelta {
+        /// The content block index.
         index: u32,
+        /// The fragment.
         text: RStr<'a>,
     },
+    /// A fragment of visible reasoning.
     ReasoningDelta {
+        /// The content block index.
         index: u32,
+        /// The fragment.
         text: RStr<'a>,
     },
+    /// A fragment of the signature that lets reasoning be replayed.
     ReasoningSignature {
+        /// The content block index.
         index: u32,
+        /// The fragment.
         signature: RStr<'a>,
     },
+    /// Reasoning the service returned encrypted.
     RedactedReasoning {
+        /// The content block index.
         index: u32,
+        /// The encrypted bytes.
         data: RSlice<'a, u8>,
     },
+    /// The model starts calling a tool.
     ToolUseStart {
+        /// The content block index.
         index: u32,
+        /// The tool-use id, to answer with a tool result.
         id: RStr<'a>,
+        /// The tool's name.
         name: RStr<'a>,
     },
+    /// A fragment of a tool call's JSON input.
     ToolUseInputDelta {
+        /// The content block index.
         index: u32,
+        /// The fragment of JSON text.
         fragment: RStr<'a>,
     },
     /// A tool-use block is complete: `input_json` is its whole input, or `error` says why the
     /// streamed input is not valid JSON (then `input_json` holds the raw text received).
     ToolUse {
+        /// The content block index.
         index: u32,
+        /// The tool-use id, to answer with a tool result.
         id: RStr<'a>,
+        /// The tool's name.
         name: RStr<'a>,
+        /// The whole input as JSON text.
         input_json: RStr<'a>,
+        /// Why the input is not valid JSON, when it is not.
         error: ROption<RStr<'a>>,
     },
+    /// A content block is complete.
     BlockStop {
+        /// The content block index.
         index: u32,
     },
     /// `reason` is the provider's stop reason in snake_case (`end_turn`, `tool_use`,
     /// `max_tokens`, ...); unknown reasons pass through unchanged.
     MessageStop {
+        /// The stop reason.
         reason: RStr<'a>,
     },
     /// Usage as reported by the service, with the cost in US dollars when the model's prices
     /// are configured.
     Usage {
+        /// The token counts.
         usage: Usage,
+        /// The cost in US dollars, when the model's prices are known.
         cost_usd: ROption<f64>,
     },
+    /// Service-side timing.
     Metrics {
+        /// The service's own latency for the call, in milliseconds.
         latency_ms: u64,
     },
     /// The plugin is about to retry the request after a retryable failure. Sent only before
     /// any other event of the response reached the host.
     Retry {
+        /// The attempt that failed (1 for the first).
         attempt: u32,
+        /// How long the plugin waits before the next attempt, in milliseconds.
         delay_ms: u64,
+        /// Why the attempt failed.
         error: &'a ProviderError,
     },
 }
@@ -268,7 +323,8 @@ pub enum StreamEvent<'a> {
 pub mod extension_kinds {
     /// A guardrail assessed the request or the answer: `{"intervened": bool, "trace": {..}}`,
     /// where `trace` is the provider's own assessment document (Bedrock: `trace.guardrail`).
-    /// Sent once, before `MessageStop`'s usage, when the request asked for the trace.
+    /// Sent once, with the service's metadata (after `MessageStop`), when the request asked
+    /// for the trace (Bedrock: `guardrailConfig.trace`).
     pub const GUARDRAIL: &str = "guardrail";
     /// A router (Bedrock: a prompt router) chose the model that answered:
     /// `{"model": "<id of the model that ran>"}`.
@@ -280,7 +336,9 @@ pub mod extension_kinds {
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq)]
 pub struct StreamEnd {
+    /// Why the stream failed, or `RNone` on success.
     pub error: ROption<ProviderError>,
+    /// The [`crate::Completion`] document.
     pub completion_json: RString,
 }
 
@@ -290,7 +348,9 @@ pub struct StreamEnd {
 pub struct AuthStatus {
     /// Where the credentials come from (`AWS_PROFILE "dev"`, `instance role (IMDS)`, ...).
     pub source: RString,
+    /// The region calls go to.
     pub region: RString,
+    /// The endpoint calls go to.
     pub endpoint: RString,
     /// Further facts as ordered key/value pairs (e.g. a masked access key id).
     pub details: RVec<Tuple2<RString, RString>>,
@@ -302,14 +362,20 @@ pub struct AuthStatus {
 #[repr(u8)]
 #[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LogLevel {
+    /// A failure.
     Error = 1,
+    /// A problem that did not stop the call.
     Warn = 2,
+    /// What happened.
     Info = 3,
+    /// Detail for diagnosing.
     Debug = 4,
+    /// Everything.
     Trace = 5,
 }
 
 impl LogLevel {
+    /// The level's name, upper case (`ERROR`, `WARN`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             LogLevel::Error => "ERROR",
@@ -331,6 +397,7 @@ impl std::fmt::Display for LogLevel {
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogRecord<'a> {
+    /// How severe the record is.
     pub level: LogLevel,
     /// Where the record comes from, in the plugin's terms (a Rust plugin: the module path,
     /// such as `bedrock_plugin::stream`).
@@ -352,38 +419,47 @@ pub trait LogSink: Send + Sync {
     /// (a host whose filter changes installs a new sink).
     fn enabled(&self, level: LogLevel, target: RStr<'_>) -> bool;
     #[sabi(last_prefix_field)]
+    /// Takes one record.
     fn log(&self, record: &LogRecord<'_>);
 }
+/// A boxed [`LogSink`], as the contract passes it.
 pub type LogSinkBox = LogSink_TO<'static, RBox<()>>;
 
 /// Receives an auth status; called exactly once.
 #[sabi_trait]
 pub trait AuthStatusReply: Send {
     #[sabi(last_prefix_field)]
+    /// Delivers the result.
     fn reply(self, result: RResult<AuthStatus, ProviderError>);
 }
+/// A boxed [`AuthStatusReply`], as the contract passes it.
 pub type AuthStatusReplyBox = AuthStatusReply_TO<'static, RBox<()>>;
 
 /// Receives model lists; called exactly once.
 #[sabi_trait]
 pub trait ModelsReply: Send {
     #[sabi(last_prefix_field)]
+    /// Delivers the result.
     fn reply(self, result: RResult<RVec<ModelInfo>, ProviderError>);
 }
+/// A boxed [`ModelsReply`], as the contract passes it.
 pub type ModelsReplyBox = ModelsReply_TO<'static, RBox<()>>;
 
 /// Since 1.5: receives a token count; called exactly once.
 #[sabi_trait]
 pub trait TokenCountReply: Send {
     #[sabi(last_prefix_field)]
+    /// Delivers the result.
     fn reply(self, result: RResult<u64, ProviderError>);
 }
+/// A boxed [`TokenCountReply`], as the contract passes it.
 pub type TokenCountReplyBox = TokenCountReply_TO<'static, RBox<()>>;
 
 /// The host's side of a stream. Called from the plugin's runtime threads, one call at a time
 /// per stream, so it must not block for long.
 #[sabi_trait]
 pub trait EventSink: Send {
+    /// Takes one event, in order; the answer says whether to go on.
     fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow;
     /// Called exactly once, after the last event.
     #[sabi(last_prefix_field)]
@@ -399,6 +475,7 @@ pub trait EventSink: Send {
         SinkFlow::Continue
     }
 }
+/// A boxed [`EventSink`], as the contract passes it.
 pub type EventSinkBox = EventSink_TO<'static, RBox<()>>;
 
 /// The host's handle on a running stream.
@@ -408,12 +485,14 @@ pub trait StreamControl: Send + Sync {
     #[sabi(last_prefix_field)]
     fn cancel(&self);
 }
+/// A boxed [`StreamControl`], as the contract passes it.
 pub type StreamControlBox = StreamControl_TO<'static, RBox<()>>;
 
 /// A configured provider. Calls never block the caller on the network: results arrive through
 /// callbacks on the plugin's own runtime.
 #[sabi_trait]
 pub trait Provider: Send + Sync {
+    /// What the plugin is (the same as the root module's `metadata`).
     fn metadata(&self) -> ProviderMetadata;
 
     /// Lists invocable models (configured and discovered).
@@ -467,4 +546,5 @@ pub trait Provider: Send + Sync {
         )));
     }
 }
+/// A boxed [`Provider`], as the contract passes it.
 pub type ProviderBox = Provider_TO<'static, RBox<()>>;

@@ -24,13 +24,17 @@ pub enum ErrorKind {
     ModelNotFound,
     /// The model can only be invoked through an inference profile; the message names them.
     NeedsInferenceProfile,
+    /// The conversation does not fit the model's context window.
     ContextWindowExceeded,
     /// The service rejected the request (its message is included).
     Validation,
+    /// The service is throttling the caller; retry later.
     Throttled,
+    /// The service is unavailable; retry later.
     ServiceUnavailable,
     /// The service failed internally or the model failed mid-stream.
     ServiceError,
+    /// A call or the stream took too long.
     Timeout,
     /// Stopped by the host (callback or cancel).
     Cancelled,
@@ -45,6 +49,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind this version knows (all but `Other`).
     pub const ALL: [ErrorKind; 16] = [
         Self::Config,
         Self::InvalidRequest,
@@ -64,6 +69,7 @@ impl ErrorKind {
         Self::Internal,
     ];
 
+    /// The stable snake_case code that crosses the boundary.
     pub fn code(&self) -> &str {
         match self {
             Self::Config => "config",
@@ -86,6 +92,7 @@ impl ErrorKind {
         }
     }
 
+    /// The kind of a code; an unknown code is kept as `Other`.
     pub fn from_code(code: &str) -> Self {
         Self::ALL
             .into_iter()
@@ -109,13 +116,16 @@ fn serialize_kind<S: Serializer>(kind: &ErrorKind, s: S) -> Result<S::Ok, S::Err
 #[error("{kind}: {message}")]
 pub struct Error {
     #[serde(serialize_with = "serialize_kind")]
+    /// What kind of failure.
     pub kind: ErrorKind,
+    /// What went wrong and what to fix.
     pub message: String,
     /// Whether the same call may succeed later.
     pub retryable: bool,
 }
 
 impl Error {
+    /// An error that should not be retried.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         let retryable = matches!(
             kind,
@@ -158,12 +168,14 @@ impl From<&ProviderError> for Error {
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
 #[error("{error}")]
 pub struct StreamError {
+    /// Why the stream failed.
     pub error: Error,
     /// The partial assistant message (possibly empty), with usage if it had arrived.
     pub partial: Completion,
 }
 
 impl StreamError {
+    /// The error's kind.
     pub fn kind(&self) -> &ErrorKind {
         &self.error.kind
     }
@@ -175,33 +187,67 @@ impl StreamError {
 #[non_exhaustive]
 pub enum LoadError {
     #[error("no plugin file at {0}")]
+    /// No file at the path.
     NotFound(PathBuf),
     #[error("no provider plugin found in directory {dir} (looked at: {tried})")]
-    NoPluginInDirectory { dir: PathBuf, tried: String },
+    /// No file in the directory loads as a plugin.
+    NoPluginInDirectory {
+        /// The directory.
+        dir: PathBuf,
+        /// Why each file there did not load.
+        tried: String,
+    },
     #[error("{path} is not a provider plugin: {reason}")]
-    NotAPlugin { path: PathBuf, reason: String },
-    /// The file's own headers say it is incomplete: refused before the system loader maps it.
+    /// The file is not a provider plugin.
+    NotAPlugin {
+        /// The file.
+        path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
     #[error("{path} cannot be loaded: {reason}; reinstall or rebuild the plugin")]
-    Damaged { path: PathBuf, reason: String },
+    /// The file's own headers say it is incomplete (truncated or damaged): refused before the
+    /// system loader maps it.
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     #[error(
         "{path} was built for provider contract {plugin_version}, but this host speaks \
          {host_version}: rebuild the plugin against host-sdk {host_major}.x"
     )]
+    /// The plugin was built against another major version of the contract.
     IncompatibleVersion {
+        /// The plugin file.
         path: PathBuf,
+        /// The contract version the plugin was built against.
         plugin_version: String,
+        /// This host's contract version.
         host_version: String,
+        /// This host's major version, for the hint.
         host_major: String,
     },
     #[error(
         "{path} has a provider contract layout this host cannot use: {detail}; rebuild the \
          plugin against host-sdk {host_major}.x"
     )]
+    /// The plugin's contract types differ from this host's.
     IncompatibleLayout {
+        /// The plugin file.
         path: PathBuf,
+        /// What differs.
         detail: String,
+        /// This host's major version, for the hint.
         host_major: String,
     },
     #[error("{path} failed to initialise: {reason}")]
-    InitFailed { path: PathBuf, reason: String },
+    /// The plugin's root module failed to initialise.
+    InitFailed {
+        /// The plugin file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }

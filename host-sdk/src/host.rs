@@ -28,7 +28,43 @@ use crate::request::{Completion, ConverseRequest, Extension, StopReason, TokenUs
 /// extension events a plugin sends for kinds `StreamEvent` cannot carry (see
 /// [`crate::contract::extension_kinds`]). A closure over `&StreamEvent` is a handler that
 /// skips extensions.
+///
+/// ```
+/// use host_sdk::contract::extension_kinds;
+/// use host_sdk::{SinkFlow, StreamEvent, StreamHandler};
+///
+/// /// Prints the answer and says when a guardrail stepped in.
+/// #[derive(Default)]
+/// struct Printer {
+///     answer: String,
+///     blocked: bool,
+/// }
+///
+/// impl StreamHandler for Printer {
+///     fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+///         if let StreamEvent::TextDelta { text, .. } = event {
+///             self.answer.push_str(text);
+///         }
+///         SinkFlow::Continue
+///     }
+///     fn on_extension(&mut self, kind: &str, data_json: &str) -> SinkFlow {
+///         if kind == extension_kinds::GUARDRAIL {
+///             let data: serde_json::Value = serde_json::from_str(data_json).unwrap();
+///             self.blocked = data["intervened"] == true;
+///         }
+///         SinkFlow::Continue
+///     }
+/// }
+///
+/// // What a plugin's stream would call (use `Provider::converse_with(&request, printer)`).
+/// let mut printer = Printer::default();
+/// printer.on_event(&StreamEvent::TextDelta { index: 0, text: "Sorry.".into() });
+/// printer.on_extension(extension_kinds::GUARDRAIL, r#"{"intervened": true, "trace": {}}"#);
+/// assert_eq!(printer.answer, "Sorry.");
+/// assert!(printer.blocked);
+/// ```
 pub trait StreamHandler: Send + 'static {
+    /// Takes one event, in order; the answer says whether to go on.
     fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow;
     /// `data_json` is the kind's JSON document. Unknown kinds should be skipped.
     fn on_extension(&mut self, kind: &str, data_json: &str) -> SinkFlow {
@@ -67,6 +103,7 @@ impl Provider {
         }
     }
 
+    /// What the plugin is.
     pub fn metadata(&self) -> ProviderMetadata {
         self.inner.metadata()
     }
@@ -344,6 +381,7 @@ fn contract_broken(what: &str) -> Error {
 pub struct Canceller(Arc<StreamControlBox>);
 
 impl Canceller {
+    /// Ends the stream; it finishes with a `cancelled` error and its partial message.
     pub fn cancel(&self) {
         self.0.cancel();
     }
@@ -356,6 +394,7 @@ pub struct RunningStream {
 }
 
 impl RunningStream {
+    /// A handle that cancels this stream from any thread.
     pub fn canceller(&self) -> Canceller {
         self.control.clone()
     }
@@ -393,62 +432,100 @@ fn end_to_result(end: StreamEnd) -> Result<Completion, StreamError> {
 #[serde(tag = "type", rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum Event {
+    /// The assistant message begins.
     MessageStart,
+    /// A fragment of answer text.
     TextDelta {
+        /// The content block index.
         index: u32,
+        /// The text.
         text: String,
     },
+    /// A fragment of visible reasoning.
     ReasoningDelta {
+        /// The content block index.
         index: u32,
+        /// The text.
         text: String,
     },
+    /// A fragment of the signature that lets reasoning be replayed.
     ReasoningSignature {
+        /// The content block index.
         index: u32,
+        /// The fragment.
         signature: String,
     },
+    /// Reasoning the service returned encrypted.
     RedactedReasoning {
+        /// The content block index.
         index: u32,
         #[serde(with = "crate::request::base64_bytes")]
+        /// The bytes.
         data: Vec<u8>,
     },
+    /// The model starts calling a tool.
     ToolUseStart {
+        /// The content block index.
         index: u32,
+        /// The tool-use id.
         id: String,
+        /// The name.
         name: String,
     },
+    /// A fragment of a tool call's JSON input.
     ToolUseInputDelta {
+        /// The content block index.
         index: u32,
+        /// The fragment of JSON text.
         fragment: String,
     },
     /// A complete tool call. `input` is the parsed JSON, or the error and raw text.
     #[serde(rename_all = "camelCase")]
     ToolUse {
+        /// The content block index.
         index: u32,
+        /// The tool-use id.
         id: String,
+        /// The name.
         name: String,
+        /// The parsed input, or the raw text as a string when it is not JSON.
         input: serde_json::Value,
         #[serde(skip_serializing_if = "Option::is_none")]
+        /// Why the input is not valid JSON, when it is not.
         input_error: Option<String>,
     },
+    /// A content block is complete.
     BlockStop {
+        /// The content block index.
         index: u32,
     },
+    /// The model stopped.
     MessageStop {
+        /// Why.
         reason: StopReason,
     },
     #[serde(rename_all = "camelCase")]
+    /// Token counts for the answer.
     Usage {
+        /// The counts.
         usage: TokenUsage,
+        /// The cost in US dollars, when the model's prices are known.
         cost_usd: Option<f64>,
     },
     #[serde(rename_all = "camelCase")]
+    /// Service-side timing.
     Metrics {
+        /// The service's own latency for the call, in milliseconds.
         latency_ms: u64,
     },
     #[serde(rename_all = "camelCase")]
+    /// The plugin retries after a retryable failure (only before any other event).
     Retry {
+        /// The attempt that failed (1 for the first).
         attempt: u32,
+        /// How long the plugin waits before the next attempt, in milliseconds.
         delay_ms: u64,
+        /// Why the attempt failed.
         error: Error,
     },
     /// Since 1.5: an event of a kind named in [`crate::contract::extension_kinds`] (or one
@@ -556,6 +633,7 @@ pub struct EventStream {
 }
 
 impl EventStream {
+    /// A handle that cancels this stream from any thread.
     pub fn canceller(&self) -> Canceller {
         self.control.clone()
     }

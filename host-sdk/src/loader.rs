@@ -129,10 +129,12 @@ impl Plugin {
         })
     }
 
+    /// The file the plugin was loaded from.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// What the plugin is.
     pub fn metadata(&self) -> &ProviderMetadata {
         &self.metadata
     }

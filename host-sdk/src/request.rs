@@ -7,6 +7,26 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One streaming conversation turn to run.
+///
+/// Build it with [`ConverseRequest::user_text`] or struct update syntax: a later minor may add
+/// optional fields.
+///
+/// ```
+/// use host_sdk::{ConverseRequest, InferenceConfig, Message};
+///
+/// let request = ConverseRequest {
+///     system: vec!["Answer in one sentence.".into()],
+///     inference: InferenceConfig { max_tokens: Some(200), ..InferenceConfig::default() },
+///     ..ConverseRequest::user_text("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "Why is the sky blue?")
+/// };
+/// // The document that crosses the plugin boundary is camelCase JSON.
+/// let json = serde_json::to_value(&request).unwrap();
+/// assert_eq!(json["inference"]["maxTokens"], 200);
+/// assert_eq!(json["messages"][0], serde_json::json!({
+///     "role": "user",
+///     "content": [{"type": "text", "text": "Why is the sky blue?"}]
+/// }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConverseRequest {
@@ -15,16 +35,22 @@ pub struct ConverseRequest {
     /// System prompt blocks, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub system: Vec<String>,
+    /// The conversation so far, oldest first; it must start with a user message.
     pub messages: Vec<Message>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The tools the model may call.
     pub tools: Vec<Tool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Whether and which tool the model must call [default: auto].
     pub tool_choice: Option<ToolChoice>,
     #[serde(default, skip_serializing_if = "InferenceConfig::is_empty")]
+    /// Sampling and length settings.
     pub inference: InferenceConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Reasoning before the answer, on models that can.
     pub reasoning: Option<ReasoningConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Prompt caching [default: short retention where the model supports it].
     pub cache: Option<CacheConfig>,
     /// Model-specific fields passed through unchanged (Bedrock: `additionalModelRequestFields`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,13 +146,18 @@ impl ConverseRequest {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// Who wrote a message.
 pub enum Role {
+    /// The user (and tool results).
     User,
+    /// The model.
     Assistant,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One turn of the conversation.
 pub struct Message {
+    /// Who wrote it.
     pub role: Role,
     /// A block of a type this version does not know is kept as [`ContentBlock::Unknown`].
     #[serde(deserialize_with = "known_or_raw")]
@@ -134,6 +165,7 @@ pub struct Message {
 }
 
 impl Message {
+    /// A user message of one text block.
     pub fn user_text(text: impl Into<String>) -> Self {
         Self {
             role: Role::User,
@@ -141,6 +173,7 @@ impl Message {
         }
     }
 
+    /// An assistant message of one text block.
     pub fn assistant_text(text: impl Into<String>) -> Self {
         Self {
             role: Role::Assistant,
@@ -163,56 +196,88 @@ impl Message {
 /// One block of message content. Binary data is base64 in JSON.
 ///
 /// Non-exhaustive: a later minor adds block types. A document holding a type this version
-/// does not know still reads, with that block kept as [`ContentBlock::Unknown`].
+/// does not know still reads, with that block kept as [`ContentBlock::Unknown`] and written
+/// back unchanged.
+///
+/// ```
+/// use host_sdk::{ContentBlock, Message};
+///
+/// let newer = serde_json::json!({"role": "assistant", "content": [
+///     {"type": "text", "text": "Here:"},
+///     {"type": "hologram", "frames": 3}
+/// ]});
+/// let message: Message = serde_json::from_value(newer.clone()).unwrap();
+/// assert_eq!(message.content[1].type_name(), "hologram");
+/// assert!(matches!(message.content[1], ContentBlock::Unknown(_)));
+/// assert_eq!(serde_json::to_value(&message).unwrap(), newer);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum ContentBlock {
+    /// Plain text.
     Text {
+        /// The text.
         text: String,
     },
     /// An image. The provider checks the real format from the bytes; `format` is a hint.
     #[serde(rename_all = "camelCase")]
     Image {
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// A format hint (`png`, `jpeg`, `gif`, `webp`).
         format: Option<String>,
         #[serde(with = "base64_bytes")]
+        /// The bytes.
         data: Vec<u8>,
     },
     #[serde(rename_all = "camelCase")]
+    /// A document for the model to read.
     Document {
         /// pdf, csv, doc, docx, xls, xlsx, html, txt, md.
         format: String,
+        /// The name.
         name: String,
         #[serde(with = "base64_bytes")]
+        /// The bytes.
         data: Vec<u8>,
     },
     #[serde(rename_all = "camelCase")]
+    /// A tool call the model made.
     ToolUse {
+        /// The tool-use id.
         id: String,
+        /// The name.
         name: String,
+        /// The call's input (a JSON object).
         input: Value,
     },
     #[serde(rename_all = "camelCase")]
+    /// The result of a tool call, in a user message.
     ToolResult {
+        /// The id of the tool call this answers.
         tool_use_id: String,
         #[serde(deserialize_with = "known_or_raw")]
+        /// The result.
         content: Vec<ToolResultContent>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        /// The tool failed; `content` says how.
         is_error: bool,
     },
     /// Model reasoning. `signature` is present when the model signed it; only signed
     /// reasoning can be replayed as reasoning.
     #[serde(rename_all = "camelCase")]
     Reasoning {
+        /// The text.
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// The signature that lets the reasoning be replayed.
         signature: Option<String>,
     },
     /// Reasoning the service returned encrypted; replayed as is.
     #[serde(rename_all = "camelCase")]
     RedactedReasoning {
         #[serde(with = "base64_bytes")]
+        /// The bytes.
         data: Vec<u8>,
     },
     /// Since 1.5: text a guardrail assesses (Bedrock: `guardContent`), in a user message or
@@ -220,8 +285,10 @@ pub enum ContentBlock {
     /// (`grounding_source`, `query`, `guard_content`).
     #[serde(rename_all = "camelCase")]
     GuardedText {
+        /// The text.
         text: String,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        /// The text's role for contextual grounding checks.
         qualifiers: Vec<String>,
     },
     /// Since 1.5: a block of a type this version of the schema does not know (sent by a newer
@@ -321,17 +388,24 @@ impl FromRaw for ToolResultContent {
 #[serde(tag = "type", rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum ToolResultContent {
+    /// Plain text.
     Text {
+        /// The text.
         text: String,
     },
+    /// A JSON value.
     Json {
+        /// The value.
         value: Value,
     },
     #[serde(rename_all = "camelCase")]
+    /// An image.
     Image {
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// A format hint (`png`, `jpeg`, `gif`, `webp`).
         format: Option<String>,
         #[serde(with = "base64_bytes")]
+        /// The bytes.
         data: Vec<u8>,
     },
     /// Since 1.5: a part of a type this version does not know, kept as its raw JSON.
@@ -349,8 +423,10 @@ impl ToolResultContent {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tool {
+    /// The tool's name, unique in the request.
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// What the tool does, for the model.
     pub description: String,
     /// JSON Schema of the tool's input.
     pub input_schema: Value,
@@ -361,6 +437,7 @@ pub struct Tool {
 }
 
 impl Tool {
+    /// A tool that is not strict.
     pub fn new(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -383,10 +460,13 @@ pub enum OutputFormat {
     /// The answer is one JSON document matching `schema` (a JSON Schema object).
     #[serde(rename_all = "camelCase")]
     JsonSchema {
+        /// The JSON Schema (an object).
         schema: Value,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// A name for the schema.
         name: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// What the schema describes.
         description: Option<String>,
     },
 }
@@ -407,13 +487,16 @@ pub struct OutputCheck {
 /// [`crate::contract::extension_kinds`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Extension {
+    /// The kind (see [`crate::contract::extension_kinds`]).
     pub kind: String,
+    /// The kind's JSON document.
     pub data: Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 #[non_exhaustive]
+/// Whether and which tool the model must call.
 pub enum ToolChoice {
     /// The model decides.
     Auto,
@@ -422,23 +505,32 @@ pub enum ToolChoice {
     /// The model must not call tools.
     None,
     /// The model must call this tool.
-    Tool { name: String },
+    Tool {
+        /// The tool's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Sampling and length settings; unset fields take the model's defaults.
 pub struct InferenceConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The most tokens the answer may have.
     pub max_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Sampling temperature, 0 to 1.
     pub temperature: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Nucleus sampling mass, 0 to 1.
     pub top_p: Option<f32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Texts that end the answer when generated.
     pub stop_sequences: Vec<String>,
 }
 
 impl InferenceConfig {
+    /// Whether nothing is set.
     pub fn is_empty(&self) -> bool {
         self == &Self::default()
     }
@@ -458,6 +550,7 @@ pub struct ReasoningConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// How long cached prompt prefixes are kept.
 pub enum CacheRetention {
     /// The service's default (about five minutes).
     #[default]
@@ -470,35 +563,56 @@ pub enum CacheRetention {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// Prompt caching settings.
 pub struct CacheConfig {
     #[serde(default)]
+    /// How long cached prefixes are kept.
     pub retention: CacheRetention,
 }
 
 /// Why the model stopped. Unknown reasons are kept, not rejected.
+///
+/// ```
+/// use host_sdk::StopReason;
+///
+/// assert_eq!(StopReason::parse("tool_use"), StopReason::ToolUse);
+/// assert_eq!(StopReason::parse("a_reason_from_2027").as_str(), "a_reason_from_2027");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StopReason {
+    /// The model finished its answer.
     EndTurn,
+    /// The model called a tool and waits for its result.
     ToolUse,
+    /// The answer reached the token limit.
     MaxTokens,
+    /// The model generated a stop sequence.
     StopSequence,
+    /// A guardrail blocked the input or the answer.
     GuardrailIntervened,
+    /// The service's content filters stopped the answer.
     ContentFiltered,
+    /// The conversation filled the model's context window.
     ModelContextWindowExceeded,
+    /// The model's output could not be parsed.
     MalformedModelOutput,
+    /// The model's tool call could not be parsed.
     MalformedToolUse,
     #[serde(untagged)]
+    /// A reason this version does not know, kept as is.
     Other(String),
 }
 
 impl StopReason {
+    /// The reason for a snake_case name; unknown names are kept as `Other`.
     pub fn parse(s: &str) -> Self {
         serde_json::from_value(Value::String(s.to_owned()))
             .unwrap_or_else(|_| Self::Other(s.to_owned()))
     }
 
+    /// The snake_case name.
     pub fn as_str(&self) -> &str {
         match self {
             Self::EndTurn => "end_turn",
@@ -525,12 +639,17 @@ impl std::fmt::Display for StopReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenUsage {
+    /// Input tokens, cache reads and writes excluded.
     pub input_tokens: u64,
+    /// Output tokens, reasoning included.
     pub output_tokens: u64,
+    /// All tokens, as the service counts them.
     pub total_tokens: u64,
     #[serde(default)]
+    /// Input tokens read from the prompt cache.
     pub cache_read_tokens: u64,
     #[serde(default)]
+    /// Input tokens written to the prompt cache.
     pub cache_write_tokens: u64,
 }
 
@@ -553,12 +672,16 @@ pub struct Completion {
     /// The assistant message assembled from the stream, ready to append to the history.
     pub message: Message,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Why the model stopped (absent from a partial message).
     pub stop_reason: Option<StopReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Token counts, when the service reported them.
     pub usage: Option<TokenUsage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The cost in US dollars, when the model's prices are known.
     pub cost_usd: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The service's own latency, in milliseconds.
     pub latency_ms: Option<u64>,
     /// Since 1.5: for a request with an `outputFormat`, whether the answer matched it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -570,6 +693,7 @@ pub struct Completion {
 }
 
 impl Completion {
+    /// An empty assistant message with nothing else (a failure before any event).
     pub fn empty() -> Self {
         Self {
             message: Message {
@@ -591,10 +715,12 @@ pub mod base64_bytes {
     use base64::Engine as _;
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// Writes bytes as base64.
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
+    /// Reads base64 into bytes.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         base64::engine::general_purpose::STANDARD

@@ -74,37 +74,88 @@ impl CallContext<'_> {
 }
 
 /// Maps a failed SDK call (before any stream event arrived).
+/// A failed call as the plugin handles it before it reaches the host: the contract's error,
+/// and the service's own message when the service answered, kept as data for the messages
+/// that quote it again (such as the one naming the inference profiles to use).
+#[derive(Debug)]
+pub struct CallFailure {
+    pub error: ProviderError,
+    pub service_message: Option<String>,
+}
+
+impl From<ProviderError> for CallFailure {
+    fn from(error: ProviderError) -> Self {
+        Self {
+            error,
+            service_message: None,
+        }
+    }
+}
+
 pub fn from_sdk_error<E, R>(err: &SdkError<E, R>, ctx: &CallContext<'_>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: HttpStatus + std::fmt::Debug,
+{
+    from_sdk_failure(err, ctx).error
+}
+
+/// [`from_sdk_error`], keeping the service's message.
+pub fn from_sdk_failure<E, R>(err: &SdkError<E, R>, ctx: &CallContext<'_>) -> CallFailure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: HttpStatus + std::fmt::Debug,
+{
+    if let SdkError::ServiceError(service) = err {
+        let (code, message) = service_code_and_message(service.err(), service.raw());
+        return CallFailure {
+            error: from_service_error(code, &message, ctx),
+            service_message: Some(message),
+        };
+    }
+    other_sdk_error(err, ctx).into()
+}
+
+/// A service error's code and message; without an error type (some proxies and recordings
+/// drop `x-amzn-ErrorType`), the HTTP status says which family of error it is.
+fn service_code_and_message<'a, E, R>(e: &'a E, raw: &R) -> (&'a str, String)
+where
+    E: ProvideErrorMetadata,
+    R: HttpStatus,
+{
+    let status = raw.http_status();
+    let code = match (e.code(), status) {
+        (Some(code), _) => code,
+        (None, Some(400)) => "ValidationException",
+        (None, Some(401 | 403)) => "AccessDeniedException",
+        (None, Some(404)) => "ResourceNotFoundException",
+        (None, Some(408)) => "ModelTimeoutException",
+        (None, Some(424)) => "ModelErrorException",
+        (None, Some(429)) => "ThrottlingException",
+        (None, Some(503)) => "ServiceUnavailableException",
+        (None, Some(500..=599)) => "InternalServerException",
+        (None, _) => "Unknown",
+    };
+    let message = e
+        .message()
+        .map(str::to_string)
+        .or_else(|| raw.body_message())
+        .unwrap_or_else(|| match status {
+            Some(s) => format!("HTTP {s} without a message"),
+            None => "no message".into(),
+        });
+    (code, message)
+}
+
+/// Every SDK failure but a service error: timeouts, connection failures, bad responses.
+fn other_sdk_error<E, R>(err: &SdkError<E, R>, ctx: &CallContext<'_>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: HttpStatus + std::fmt::Debug,
 {
     match err {
         SdkError::ServiceError(service) => {
-            let e = service.err();
-            let status = service.raw().http_status();
-            // Without an error type (some proxies and recordings drop `x-amzn-ErrorType`), the
-            // HTTP status says which family of error this is.
-            let code = match (e.code(), status) {
-                (Some(code), _) => code,
-                (None, Some(400)) => "ValidationException",
-                (None, Some(401 | 403)) => "AccessDeniedException",
-                (None, Some(404)) => "ResourceNotFoundException",
-                (None, Some(408)) => "ModelTimeoutException",
-                (None, Some(424)) => "ModelErrorException",
-                (None, Some(429)) => "ThrottlingException",
-                (None, Some(503)) => "ServiceUnavailableException",
-                (None, Some(500..=599)) => "InternalServerException",
-                (None, _) => "Unknown",
-            };
-            let message = e
-                .message()
-                .map(str::to_string)
-                .or_else(|| service.raw().body_message())
-                .unwrap_or_else(|| match status {
-                    Some(s) => format!("HTTP {s} without a message"),
-                    None => "no message".into(),
-                });
+            let (code, message) = service_code_and_message(service.err(), service.raw());
             from_service_error(code, &message, ctx)
         }
         SdkError::TimeoutError(_) => error(

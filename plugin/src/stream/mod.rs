@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use crate::body_watch::{Progress, WatchBody};
 use crate::clients::Clients;
 use crate::config::StreamSettings;
-use crate::errors::{error, from_sdk_error, from_stream_error, CallContext};
+use crate::errors::{error, from_sdk_failure, from_stream_error, CallContext, CallFailure};
 use crate::translate::Prepared;
 
 /// One stream's inputs.
@@ -84,13 +84,17 @@ async fn drive(job: &mut StreamJob, asm: &mut Assembler) -> Result<(), ProviderE
     loop {
         match attempt_once(job, asm, &ctx).await {
             Ok(()) => return Ok(()),
-            Err(e) => {
+            Err(CallFailure {
+                error: e,
+                service_message,
+            }) => {
                 // Retrying is safe only while the host has seen nothing of this response.
                 let can_retry =
                     e.retryable && asm.delivered == 0 && attempt < job.settings.max_attempts;
                 if !can_retry {
                     if e.code.as_str() == ErrorKind::NeedsInferenceProfile.code() {
-                        return Err(name_profiles(&job.clients, &model_id, &region, e).await);
+                        let said = service_message.unwrap_or_default();
+                        return Err(name_profiles(&job.clients, &model_id, &region, e, &said).await);
                     }
                     if e.code.as_str() == ErrorKind::ModelNotFound.code() {
                         return Err(suggest_model(&job.clients, &model_id, e).await);
@@ -125,7 +129,7 @@ async fn attempt_once(
     job: &mut StreamJob,
     asm: &mut Assembler,
     ctx: &CallContext<'_>,
-) -> Result<(), ProviderError> {
+) -> Result<(), CallFailure> {
     let progress = Progress::default();
     let send = job
         .prepared
@@ -139,10 +143,10 @@ async fn attempt_once(
     let output = tokio::select! {
         r = tokio::time::timeout(first_byte, send) => match r {
             Ok(Ok(out)) => out,
-            Ok(Err(e)) => return Err(from_sdk_error(&e, ctx)),
-            Err(_) => return Err(timeout(format!("no response from Bedrock within {first_byte:?} (first-byte timeout)"))),
+            Ok(Err(e)) => return Err(from_sdk_failure(&e, ctx)),
+            Err(_) => return Err(timeout(format!("no response from Bedrock within {first_byte:?} (first-byte timeout)")).into()),
         },
-        _ = job.cancel.cancelled() => return Err(cancelled("the host cancelled the stream")),
+        _ = job.cancel.cancelled() => return Err(cancelled("the host cancelled the stream").into()),
     };
     let mut events = output.stream;
     // The per-event path must stay as cheap as calling the SDK directly: one timer and one
@@ -164,10 +168,10 @@ async fn attempt_once(
             next = events.recv() => match next {
                 Ok(Some(event)) => {
                     if asm.handle(&event, &mut job.sink, job.cost) == SinkFlow::Stop {
-                        return Err(cancelled("the host's callback stopped the stream"));
+                        return Err(cancelled("the host's callback stopped the stream").into());
                     }
                     if job.cancel.is_cancelled() {
-                        return Err(cancelled("the host cancelled the stream"));
+                        return Err(cancelled("the host cancelled the stream").into());
                     }
                     // Once events flow, the (usually shorter) idle limit applies.
                     if !idle_armed && asm.delivered > 0 {
@@ -177,9 +181,9 @@ async fn attempt_once(
                     }
                 }
                 Ok(None) => break,
-                Err(e) => return Err(from_stream_error(&e, ctx)),
+                Err(e) => return Err(from_stream_error(&e, ctx).into()),
             },
-            _ = &mut cancelled_wait => return Err(cancelled("the host cancelled the stream")),
+            _ = &mut cancelled_wait => return Err(cancelled("the host cancelled the stream").into()),
             _ = &mut deadline => {
                 // Re-armed lazily: a stall is detected between one and two idle periods after
                 // the last byte, without reading the clock for every event.
@@ -189,7 +193,7 @@ async fn attempt_once(
                         format!("Bedrock sent no event within {first_byte:?} (first-byte timeout)")
                     } else {
                         format!("Bedrock sent nothing for {idle:?} in the middle of the stream (idle timeout)")
-                    }));
+                    }).into());
                 }
                 idle_armed = true;
                 bytes_at_arm = bytes;
@@ -201,7 +205,8 @@ async fn attempt_once(
         return Err(error(
             ErrorKind::IncompleteStream,
             "the stream ended before Bedrock's messageStop: the answer is incomplete",
-        ));
+        )
+        .into());
     }
     Ok(())
 }
@@ -216,15 +221,10 @@ async fn name_profiles(
     model_id: &str,
     region: &str,
     e: ProviderError,
+    service_message: &str,
 ) -> ProviderError {
     let base = crate::families::base_model_id(model_id).to_string();
     let lookup = crate::discovery::list_profile_ids(clients);
-    let service_message = e
-        .message
-        .as_str()
-        .split_once("Service said: ")
-        .map(|(_, m)| m.to_string())
-        .unwrap_or_default();
     match tokio::time::timeout(PROFILE_LOOKUP_TIMEOUT, lookup).await {
         Ok(Ok(ids)) => {
             let found = crate::profiles::invocable_profiles(&base, region, |id| ids.contains(id));
@@ -235,7 +235,7 @@ async fn name_profiles(
                     region,
                     &found,
                     true,
-                    &service_message,
+                    service_message,
                 ),
             )
         }
