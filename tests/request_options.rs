@@ -377,3 +377,27 @@ fn guarded_text_alone_is_a_user_turn() {
         json!({"guardContent": {"text": {"text": "Only guarded"}}})
     );
 }
+
+#[test]
+fn response_fields_asked_for_by_path_reach_the_host() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    let mut req = scripted_request(
+        SONNET_45,
+        "Count to ten",
+        json!({"text": "1 2 3", "stopReason": "stop_sequence"}),
+    );
+    req.inference.stop_sequences = vec!["4".into()];
+    req.provider_options =
+        bedrock_options(json!({"additionalModelResponseFieldPaths": ["/stop_sequence"]}));
+    let outcome = run(&p, &req);
+    let seen = extensions(&outcome.events);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].kind, extension_kinds::MODEL_RESPONSE_FIELDS);
+    assert_eq!(seen[0].data, json!({"fields": {"stop_sequence": "4"}}));
+    assert_eq!(outcome.completion().extensions[0].data, seen[0].data);
+    assert_eq!(
+        outcome.completion().stop_reason,
+        Some(StopReason::StopSequence)
+    );
+}

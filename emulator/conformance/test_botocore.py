@@ -1210,3 +1210,68 @@ def test_guardrail_intervenes_with_its_trace():
     events = collect(client.converse_stream(**request(prompt="pineapple again", guardrailConfig=guardrail)))
     assert_well_formed_stream(events)
     assert events[-1]["metadata"]["trace"]["guardrail"]["actionReason"] == "Guardrail blocked."
+
+
+# --------------------------------------------------------------------------
+# Structured output, strict tools, prompt routers and response fields by path
+# (issue #11): what botocore sends for them is accepted where Bedrock accepts
+# it, refused where Bedrock refuses it, and what comes back parses.
+
+PERSON_SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 18}},
+    "required": ["name", "age"],
+    "additionalProperties": False,
+}
+SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+def structured(schema_text):
+    return {"textFormat": {"type": "json_schema", "structure": {"jsonSchema": {"schema": schema_text, "name": "person"}}}}
+
+
+def test_structured_output_answers_with_matching_json(runtime):
+    profile = "us." + SONNET_45
+    response = runtime.converse(**request(model=profile, outputConfig=structured(json.dumps(PERSON_SCHEMA))))
+    answer = json.loads(converse_text(response))
+    assert set(answer) == {"name", "age"} and answer["age"] >= 18
+    events = collect(runtime.converse_stream(**request(model=profile, outputConfig=structured(json.dumps(PERSON_SCHEMA)))))
+    assert_well_formed_stream(events)
+    assert json.loads(stream_text(events)) == answer
+
+
+def test_structured_output_is_refused_where_bedrock_refuses_it(runtime):
+    with pytest.raises(ClientError) as excinfo:
+        runtime.converse(**request(model="amazon.nova-micro-v1:0", outputConfig=structured(json.dumps(PERSON_SCHEMA))))
+    assert error_of(excinfo)["Code"] == "ValidationException"
+    assert "structured outputs" in error_of(excinfo)["Message"]
+    with pytest.raises(ClientError) as excinfo:
+        runtime.converse(**request(model="us." + SONNET_45, outputConfig=structured("{not json")))
+    assert error_of(excinfo)["Code"] == "ValidationException"
+    strict_tool = {"tools": [{"toolSpec": {"name": "lookup", "strict": True, "inputSchema": {"json": PERSON_SCHEMA}}}]}
+    with pytest.raises(ClientError) as excinfo:
+        runtime.converse(**request(model="amazon.nova-micro-v1:0", toolConfig=strict_tool))
+    assert "strict tool use" in error_of(excinfo)["Message"]
+    response = runtime.converse(**request(model="us." + SONNET_45, toolConfig=strict_tool))
+    assert response["stopReason"] == "end_turn"
+
+
+def test_a_default_prompt_router_says_which_model_it_invoked(runtime):
+    router = f"arn:aws:bedrock:{REGION}:{_required_env('EMULATOR_ACCOUNT_ID')}:default-prompt-router/amazon.nova:1"
+    response = runtime.converse(**request(model=router, prompt="Hi"))
+    assert response["trace"]["promptRouter"]["invokedModelId"].endswith("inference-profile/us.amazon.nova-lite-v1:0")
+    events = collect(runtime.converse_stream(**request(model=router, prompt="Tell me everything. " * 20)))
+    assert_well_formed_stream(events)
+    assert metadata(events)["trace"]["promptRouter"]["invokedModelId"].endswith("us.amazon.nova-pro-v1:0")
+
+
+def test_response_fields_by_path(runtime):
+    profile = "us." + SONNET_45
+    response = runtime.converse(**request(model=profile, additionalModelResponseFieldPaths=["/stop_sequence"]))
+    assert response["additionalModelResponseFields"] == {"stop_sequence": None}
+    events = collect(runtime.converse_stream(**request(model=profile, additionalModelResponseFieldPaths=["/stop_sequence"])))
+    stop = next(e["messageStop"] for e in events if "messageStop" in e)
+    assert stop["additionalModelResponseFields"] == {"stop_sequence": None}
+    with pytest.raises(ClientError) as excinfo:
+        runtime.converse(**request(model=profile, additionalModelResponseFieldPaths=[f"/f{i}" for i in range(11)]))
+    assert error_of(excinfo)["Code"] == "ValidationException"

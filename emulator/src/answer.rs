@@ -113,6 +113,30 @@ pub struct Answer {
     /// Fields Bedrock adds to the Converse response and the stream's `metadata` event: the
     /// request's `performanceConfig` and `serviceTier` (echoed), a guardrail's `trace`.
     pub response_fields: Vec<(&'static str, Value)>,
+    /// `additionalModelResponseFields` of the `messageStop` event (the Converse response's
+    /// field of that name): what the request's `additionalModelResponseFieldPaths` point at in
+    /// the model's own response, when it has it.
+    pub model_response_fields: Option<Value>,
+}
+
+/// The model's own response fields a request asked for with
+/// `additionalModelResponseFieldPaths`: Anthropic's models answer `/stop_sequence` (the stop
+/// sequence that ended the answer, or null); other paths are not in their responses.
+pub fn model_response_fields(request: &Value, stop_reason: &str, anthropic: bool) -> Option<Value> {
+    let paths = request
+        .get("additionalModelResponseFieldPaths")?
+        .as_array()?;
+    let mut fields = serde_json::Map::new();
+    for path in paths.iter().filter_map(Value::as_str) {
+        if anthropic && path == "/stop_sequence" {
+            let matched = (stop_reason == "stop_sequence")
+                .then(|| request.pointer("/inferenceConfig/stopSequences/0").cloned())
+                .flatten()
+                .unwrap_or(Value::Null);
+            fields.insert("stop_sequence".into(), matched);
+        }
+    }
+    Some(Value::Object(fields))
 }
 
 const FILLER: &str = "The quick brown fox jumps over the lazy dog. ";
@@ -430,6 +454,7 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
             cache_details: Vec::new(),
         },
         latency_ms: s.latency_ms,
+        model_response_fields: None,
         response_fields: ["performanceConfig", "serviceTier"]
             .into_iter()
             .filter_map(|k| {

@@ -170,7 +170,11 @@ pub fn stream_events(answer: &Answer, latency_ms: u64) -> Vec<(&'static str, Val
         }
         events.push(("contentBlockStop", json!({ "contentBlockIndex": index })));
     }
-    events.push(("messageStop", json!({ "stopReason": answer.stop_reason })));
+    let mut stop = json!({ "stopReason": answer.stop_reason });
+    if let Some(fields) = &answer.model_response_fields {
+        stop["additionalModelResponseFields"] = fields.clone();
+    }
+    events.push(("messageStop", stop));
     let mut usage = usage_json(&answer.usage);
     if answer.has_server_tools() {
         usage["serverToolUsage"] = json!({});
@@ -239,6 +243,9 @@ pub fn converse_json(answer: &Answer, latency_ms: u64) -> String {
         "stopReason": answer.stop_reason,
         "usage": usage_json(&answer.usage),
     });
+    if let Some(fields) = &answer.model_response_fields {
+        response["additionalModelResponseFields"] = fields.clone();
+    }
     for (key, value) in &answer.response_fields {
         response[*key] = value.clone();
     }

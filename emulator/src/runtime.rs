@@ -289,6 +289,11 @@ pub async fn invoke(
     if let Some(applied) = &guardrail {
         answer = crate::guardrails::apply(applied, &request, answer);
     }
+    answer.model_response_fields = answer::model_response_fields(
+        &request,
+        &answer.stop_reason,
+        crate::model_rules::for_model(model.id).anthropic,
+    );
     if let Some((_, invoked)) = &routed {
         let router = serde_json::json!({ "invokedModelId": invoked });
         match answer

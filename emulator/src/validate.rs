@@ -32,6 +32,7 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
     }
     inference_config(obj.get("inferenceConfig"))?;
     request_metadata(obj.get("requestMetadata"))?;
+    response_field_paths(obj.get("additionalModelResponseFieldPaths"))?;
     for (field, key, allowed) in [
         (
             "performanceConfig",
@@ -139,6 +140,34 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
 
 /// `requestMetadata`: at most 16 pairs; keys 1-256, values 0-256 characters of
 /// `[a-zA-Z0-9\s:_@$#=/+,-.]`.
+/// `additionalModelResponseFieldPaths`: at most 10 paths of 1 to 256 characters.
+fn response_field_paths(paths: Option<&Value>) -> Result<(), ApiError> {
+    let Some(paths) = paths.filter(|p| !p.is_null()) else {
+        return Ok(());
+    };
+    let Some(paths) = paths.as_array() else {
+        return Err(ApiError::validation(
+            "Malformed input request, please reformat your input and try again.",
+        ));
+    };
+    if paths.len() > 10 {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value at 'additionalModelResponseFieldPaths' failed to satisfy constraint: Member must have length less than or equal to 10 (got {})",
+            paths.len()
+        )));
+    }
+    for (i, path) in paths.iter().enumerate() {
+        let len = path.as_str().map_or(0, |p| p.chars().count());
+        if !(1..=256).contains(&len) {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value at 'additionalModelResponseFieldPaths.{}.member' failed to satisfy constraint: Member must have length between 1 and 256",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn request_metadata(metadata: Option<&Value>) -> Result<(), ApiError> {
     let Some(map) = metadata.and_then(Value::as_object) else {
         return Ok(());

@@ -82,6 +82,7 @@ fn botocore_conformance() {
         .env("EMULATOR_SESSION_TOKEN", SESSION_TOKEN)
         .env("EMULATOR_TLS_URL", https.url())
         .env("EMULATOR_CA_FILE", &ca_file)
+        .env("EMULATOR_ACCOUNT_ID", emu.account_id())
         .env("EMULATOR_APP_PROFILE_ARN", &app_profile)
         .env("EMULATOR_GUARDRAIL_ID", &guardrail_id)
         .env("EMULATOR_GUARDRAIL_VERSION", &guardrail_version);

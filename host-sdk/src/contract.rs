@@ -329,6 +329,10 @@ pub mod extension_kinds {
     /// A router (Bedrock: a prompt router) chose the model that answered:
     /// `{"model": "<id of the model that ran>"}`.
     pub const MODEL_ROUTED: &str = "modelRouted";
+    /// Fields of the model's own response the request asked for by path (Bedrock:
+    /// `additionalModelResponseFieldPaths`, answered in `additionalModelResponseFields`):
+    /// `{"fields": {..}}`. Sent when the model stops.
+    pub const MODEL_RESPONSE_FIELDS: &str = "modelResponseFields";
 }
 
 /// How a stream ended. `completion_json` is a [`crate::Completion`] document: the whole

@@ -27,6 +27,7 @@ pub mod config;
 pub mod config_keys;
 pub mod credentials;
 pub mod discovery;
+pub mod document;
 pub mod errors;
 pub mod families;
 pub mod logging;

@@ -17,6 +17,7 @@ use host_sdk::{
 use serde_json::Value;
 
 use super::guardrail_trace;
+use crate::document::from_document;
 
 /// A content block under construction, by service block index.
 #[derive(Debug)]
@@ -176,7 +177,13 @@ impl Assembler {
                     },
                 );
                 self.stop_reason = Some(reason);
-                flow
+                match stop.additional_model_response_fields() {
+                    Some(fields) if flow == SinkFlow::Continue => {
+                        let data = serde_json::json!({ "fields": from_document(fields) });
+                        self.emit_extension(sink, extension_kinds::MODEL_RESPONSE_FIELDS, data)
+                    }
+                    _ => flow,
+                }
             }
             ConverseStreamOutput::Metadata(meta) => {
                 let mut flow = self.traces(meta, sink);

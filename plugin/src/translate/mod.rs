@@ -15,10 +15,11 @@ use aws_sdk_bedrockruntime::operation::converse_stream::builders::ConverseStream
 use aws_sdk_bedrockruntime::types::{
     self as bt, ConversationRole, InferenceConfiguration, SystemContentBlock, ToolConfiguration,
 };
-use aws_smithy_types::{Document, Number};
+use aws_smithy_types::Document;
 use host_sdk::{ContentBlock, ConverseRequest, ProviderError, ToolChoice};
 use serde_json::Value;
 
+pub use crate::document::to_document;
 use crate::errors::invalid_request;
 use crate::families::{self, Caching};
 use caching::{add_cache_point_to_last_user_message, cache_point, cache_ttl};
@@ -173,26 +174,6 @@ fn system_blocks(req: &ConverseRequest) -> Result<Vec<SystemContentBlock>, Provi
         }
     }
     Ok(system)
-}
-
-/// JSON to the SDK's document type.
-pub fn to_document(v: &Value) -> Document {
-    match v {
-        Value::Null => Document::Null,
-        Value::Bool(b) => Document::Bool(*b),
-        Value::Number(n) => Document::Number(if let Some(u) = n.as_u64() {
-            Number::PosInt(u)
-        } else if let Some(i) = n.as_i64() {
-            Number::NegInt(i)
-        } else {
-            Number::Float(n.as_f64().unwrap_or(0.0))
-        }),
-        Value::String(s) => Document::String(s.clone()),
-        Value::Array(a) => Document::Array(a.iter().map(to_document).collect()),
-        Value::Object(o) => {
-            Document::Object(o.iter().map(|(k, v)| (k.clone(), to_document(v))).collect())
-        }
-    }
 }
 
 #[cfg(test)]
