@@ -124,24 +124,11 @@ fn tool_history_without_tools_gets_a_tool_config() {
     let tc = p.tool_config.unwrap();
     assert_eq!(tc.tools()[0].as_tool_spec().unwrap().name(), "get_weather");
 }
+
 fn extra_json(p: &Prepared) -> Value {
-    fn to_json(d: &Document) -> Value {
-        match d {
-            Document::Null => Value::Null,
-            Document::Bool(b) => Value::Bool(*b),
-            Document::Number(Number::PosInt(u)) => (*u).into(),
-            Document::Number(Number::NegInt(i)) => (*i).into(),
-            Document::Number(Number::Float(f)) => (*f).into(),
-            Document::String(s) => Value::String(s.clone()),
-            Document::Array(a) => Value::Array(a.iter().map(to_json).collect()),
-            Document::Object(o) => {
-                Value::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
-            }
-        }
-    }
     p.additional_fields
         .as_ref()
-        .map(to_json)
+        .map(crate::document::from_document)
         .unwrap_or(Value::Null)
 }
 
