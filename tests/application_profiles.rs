@@ -17,6 +17,7 @@ fn reasoning_request(model: &str) -> ConverseRequest {
         reasoning: Some(ReasoningConfig {
             budget_tokens: Some(2048),
             effort: None,
+            ..ReasoningConfig::default()
         }),
         system: vec!["Be brief.".into()],
         ..ConverseRequest::user_text(model, "Think, then answer.")

@@ -438,12 +438,14 @@ fn budget_thinking_raises_max_tokens_and_drops_sampling() {
     req.reasoning = Some(ReasoningConfig {
         budget_tokens: Some(2048),
         effort: None,
+        ..ReasoningConfig::default()
     });
     run(&p, &req).completion();
     let body = only_body(&emu);
+    // Claude 4 models also think between tool calls unless the host says no.
     assert_eq!(
         body["additionalModelRequestFields"],
-        json!({"thinking": {"type": "enabled", "budget_tokens": 2048}})
+        json!({"thinking": {"type": "enabled", "budget_tokens": 2048}, "anthropic_beta": ["interleaved-thinking-2025-05-14"]})
     );
     // 1000 answer tokens would not fit above a 2048 budget: room for the budget plus the
     // default answer room is asked for instead.
@@ -463,6 +465,7 @@ fn budget_thinking_raises_max_tokens_and_drops_sampling() {
     req.reasoning = Some(ReasoningConfig {
         budget_tokens: Some(2048),
         effort: None,
+        ..ReasoningConfig::default()
     });
     assert_eq!(run(&p, &req).error().kind(), &ErrorKind::InvalidRequest);
 }
@@ -477,6 +480,7 @@ fn adaptive_thinking_with_effort_for_the_models_that_need_it() {
             ReasoningConfig {
                 budget_tokens: None,
                 effort: Some("max".into()),
+                ..ReasoningConfig::default()
             },
             json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "max"}}),
         ),
@@ -485,6 +489,7 @@ fn adaptive_thinking_with_effort_for_the_models_that_need_it() {
             ReasoningConfig {
                 budget_tokens: None,
                 effort: None,
+                ..ReasoningConfig::default()
             },
             json!({"thinking": {"type": "adaptive"}}),
         ),
@@ -494,6 +499,7 @@ fn adaptive_thinking_with_effort_for_the_models_that_need_it() {
             ReasoningConfig {
                 budget_tokens: None,
                 effort: Some("low".into()),
+                ..ReasoningConfig::default()
             },
             json!({"thinking": {"type": "adaptive", "display": "summarized"}, "output_config": {"effort": "low"}}),
         ),
@@ -663,4 +669,71 @@ fn request_metadata_beyond_bedrocks_limits_is_refused_before_the_network() {
         assert!(e.message.contains(needle), "{e}");
         assert!(stream_bodies(&emu).is_empty());
     }
+}
+
+/// Issue #12: each model family is asked to reason its own way, and a host's own settings win.
+#[test]
+fn reasoning_follows_each_family_and_keeps_the_hosts_own_settings() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    let reasoning = |effort: Option<&str>, budget: Option<u32>| {
+        Some(ReasoningConfig {
+            effort: effort.map(str::to_string),
+            budget_tokens: budget,
+            ..ReasoningConfig::default()
+        })
+    };
+    let last_fields = |emu: &emulator::RunningEmulator| {
+        stream_bodies(emu).pop().unwrap()["additionalModelRequestFields"].clone()
+    };
+
+    // Interleaved thinking can be turned off.
+    let mut req = request(SONNET_45, vec![user(vec![text("think")])]);
+    req.reasoning = Some(ReasoningConfig {
+        budget_tokens: Some(2048),
+        interleaved: Some(false),
+        ..ReasoningConfig::default()
+    });
+    run(&p, &req).completion();
+    assert_eq!(last_fields(&emu).get("anthropic_beta"), None);
+
+    // Nova 2: reasoningConfig with the effort (xhigh is its high), or the budget's effort.
+    let mut req = request(
+        "us.amazon.nova-2-lite-v1:0",
+        vec![user(vec![text("think")])],
+    );
+    req.reasoning = reasoning(Some("xhigh"), None);
+    run(&p, &req).completion();
+    assert_eq!(
+        last_fields(&emu),
+        json!({"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "high"}})
+    );
+    req.reasoning = reasoning(None, Some(1024));
+    run(&p, &req).completion();
+    assert_eq!(
+        last_fields(&emu)["reasoningConfig"]["maxReasoningEffort"],
+        "low"
+    );
+
+    // gpt-oss: reasoning_effort; a host's own value is kept.
+    let mut req = request("openai.gpt-oss-120b-1:0", vec![user(vec![text("think")])]);
+    req.reasoning = reasoning(Some("low"), None);
+    run(&p, &req).completion();
+    assert_eq!(last_fields(&emu), json!({"reasoning_effort": "low"}));
+    req.extra = Some(json!({"reasoning_effort": "high"}));
+    run(&p, &req).completion();
+    assert_eq!(last_fields(&emu), json!({"reasoning_effort": "high"}));
+
+    // Opus 4.7 shows summarized reasoning by default; a host that wants it omitted says so.
+    let mut req = request(
+        "us.anthropic.claude-opus-4-7",
+        vec![user(vec![text("think")])],
+    );
+    req.reasoning = reasoning(Some("high"), None);
+    req.extra = Some(json!({"thinking": {"display": "omitted"}}));
+    run(&p, &req).completion();
+    assert_eq!(
+        last_fields(&emu)["thinking"],
+        json!({"type": "adaptive", "display": "omitted"})
+    );
 }

@@ -95,10 +95,22 @@ fn text_reasoning_signature_redacted_and_tool_calls_in_service_order() {
         total_tokens: 485,
         cache_read_tokens: 300,
         cache_write_tokens: 20,
+        ..TokenUsage::default()
     };
+    // Priced from the model table, with the premium of a geographic (us.) profile.
+    let cost = out
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Usage { cost_usd, .. } => *cost_usd,
+            _ => None,
+        })
+        .expect("a priced usage event");
+    let table_cost = (120.0 * 3.0 + 45.0 * 15.0 + 300.0 * 0.3 + 20.0 * 3.75) * 1.1 / 1e6;
+    assert!((cost - table_cost).abs() < 1e-12, "{cost} {table_cost}");
     expected.push(Event::Usage {
         usage,
-        cost_usd: None,
+        cost_usd: Some(cost),
     });
     expected.push(Event::Metrics { latency_ms: 42 });
     assert_eq!(out.events, expected);
@@ -232,6 +244,7 @@ fn usage_latency_and_cost_from_the_configured_prices() {
         total_tokens: 3900,
         cache_read_tokens: 2000,
         cache_write_tokens: 400,
+        ..TokenUsage::default()
     };
     let (u, cost) = out
         .events
@@ -249,16 +262,85 @@ fn usage_latency_and_cost_from_the_configured_prices() {
     assert!((c.cost_usd.unwrap() - expected_cost).abs() < 1e-12);
     assert_eq!(c.latency_ms, Some(321));
 
-    // No configured price: usage without a cost.
+    // No configured price: the model table's, for the profile invoked.
     let out = run(
         &p,
-        &scripted_request(SONNET_45, "hi", json!({"text": "free"})),
+        &scripted_request(
+            SONNET_45,
+            "hi",
+            json!({"text": "priced by the table", "usage": {"inputTokens": 1000, "outputTokens": 100}}),
+        ),
+    );
+    let table_cost = (1000.0 * 3.0 + 100.0 * 15.0) * 1.1 / 1e6;
+    let cost = out
+        .completion()
+        .cost_usd
+        .expect("the table prices Sonnet 4.5");
+    assert!((cost - table_cost).abs() < 1e-12, "{cost} {table_cost}");
+
+    // A model nobody priced (a raw answer for an id the table does not know): no cost.
+    emu.set_raw_response("vendor.unpriced-v1:0", tiny_priced_stream());
+    let out = run(
+        &p,
+        &host_sdk::ConverseRequest::user_text("vendor.unpriced-v1:0", "hi"),
     );
     assert!(out
         .events
         .iter()
         .any(|e| matches!(e, Event::Usage { cost_usd: None, .. })));
     assert_eq!(out.completion().cost_usd, None);
+}
+
+/// One-hour cache writes are priced at their own rate: the usage's cacheDetails split the
+/// writes by TTL, and the completion says how many were one-hour ones.
+#[test]
+fn cache_writes_are_priced_by_their_ttl() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    let long = host_sdk::ConverseRequest {
+        cache: Some(host_sdk::CacheConfig {
+            retention: host_sdk::CacheRetention::Long,
+        }),
+        system: vec!["A long, stable system prompt. ".repeat(200)],
+        ..host_sdk::ConverseRequest::user_text(SONNET_45, "hi")
+    };
+    let first = run(&p, &long);
+    let usage = first.completion().usage.expect("usage");
+    assert!(usage.cache_write_tokens > 0, "{usage:?}");
+    assert_eq!(
+        usage.cache_write_1h_tokens,
+        Some(usage.cache_write_tokens),
+        "{usage:?}"
+    );
+    let rates = (3.0 * 1.1, 15.0 * 1.1, 6.0 * 1.1);
+    let expected = (usage.input_tokens as f64 * rates.0
+        + usage.output_tokens as f64 * rates.1
+        + usage.cache_write_tokens as f64 * rates.2)
+        / 1e6;
+    let cost = first.completion().cost_usd.unwrap();
+    assert!((cost - expected).abs() < 1e-12, "{cost} {expected}");
+}
+
+/// A minimal ConverseStream body with usage, for a model id the emulator's catalogue lacks.
+fn tiny_priced_stream() -> emulator::RawResponse {
+    let events = vec![
+        ("messageStart", json!({"role": "assistant"})),
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": "ok"}}),
+        ),
+        ("contentBlockStop", json!({"contentBlockIndex": 0})),
+        ("messageStop", json!({"stopReason": "end_turn"})),
+        (
+            "metadata",
+            json!({"usage": {"inputTokens": 3, "outputTokens": 1, "totalTokens": 4}, "metrics": {"latencyMs": 5}}),
+        ),
+    ];
+    let body: Vec<u8> = emulator::events::encode_events(&events)
+        .into_iter()
+        .flat_map(|b| b.to_vec())
+        .collect();
+    emulator::RawResponse::event_stream(body)
 }
 
 #[test]
@@ -571,6 +653,7 @@ fn a_reasoning_request_gets_signed_reasoning_before_the_answer() {
     request.reasoning = Some(host_sdk::ReasoningConfig {
         budget_tokens: Some(2048),
         effort: None,
+        ..host_sdk::ReasoningConfig::default()
     });
     let out = run(&p, &request);
     let done = out.completion();

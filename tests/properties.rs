@@ -216,6 +216,7 @@ fn request() -> impl Strategy<Value = ConverseRequest> {
             .prop_map(|(budget_tokens, effort)| ReasoningConfig {
                 budget_tokens,
                 effort,
+                ..ReasoningConfig::default()
             }),
     );
     let cache = proptest::option::of(

@@ -590,10 +590,25 @@ fn reasoning(
         }
         return Ok(());
     }
-    if extra.contains_key("reasoningConfig") && rules.reasoning != Reasoning::NovaEffort {
-        return Err(ApiError::validation(
-            "The model returned the following errors: reasoningConfig is not supported by this model",
-        ));
+    if let Some(config) = extra.get("reasoningConfig") {
+        if rules.reasoning != Reasoning::NovaEffort {
+            return Err(ApiError::validation(
+                "The model returned the following errors: reasoningConfig is not supported by this model",
+            ));
+        }
+        let kind = config.get("type").and_then(Value::as_str).unwrap_or("");
+        if !["enabled", "disabled"].contains(&kind) {
+            return Err(ApiError::validation(format!(
+                "Malformed input request: reasoningConfig.type must be enabled or disabled, got '{kind}'"
+            )));
+        }
+        if let Some(effort) = config.get("maxReasoningEffort") {
+            if !["low", "medium", "high"].contains(&effort.as_str().unwrap_or("")) {
+                return Err(ApiError::validation(format!(
+                    "Malformed input request: reasoningConfig.maxReasoningEffort must be low, medium or high, got {effort}"
+                )));
+            }
+        }
     }
     if let Some(effort) = extra.get("reasoning_effort") {
         if rules.reasoning != Reasoning::OpenAiEffort {

@@ -49,6 +49,7 @@ pub fn build(
         request.reasoning = Some(ReasoningConfig {
             budget_tokens: args.reasoning_budget,
             effort: args.reasoning_effort.clone(),
+            ..ReasoningConfig::default()
         });
     }
     if let Some(tier) = &args.service_tier {

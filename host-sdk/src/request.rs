@@ -536,16 +536,22 @@ impl InferenceConfig {
     }
 }
 
-/// How much the model may think before answering.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// How much the model may think before answering. Build it with struct update syntax
+/// (`..ReasoningConfig::default()`): a later minor may add optional fields.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReasoningConfig {
     /// A token budget for models with budget-based thinking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_tokens: Option<u32>,
-    /// An effort level (`low`, `medium`, `high`, `max`) for models with adaptive thinking.
+    /// An effort level (`low`, `medium`, `high`, `xhigh`, `max`); models with fewer levels
+    /// take the nearest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effort: Option<String>,
+    /// Since 1.5: whether the model may also think between tool calls (interleaved thinking)
+    /// where it can [default: yes].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interleaved: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -651,6 +657,10 @@ pub struct TokenUsage {
     #[serde(default)]
     /// Input tokens written to the prompt cache.
     pub cache_write_tokens: u64,
+    /// Since 1.5: of `cache_write_tokens`, those written with the one-hour ttl, when the
+    /// service said (Bedrock: the usage's `cacheDetails`); the rest had the default ttl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_1h_tokens: Option<u64>,
 }
 
 impl From<crate::contract::Usage> for TokenUsage {
@@ -661,6 +671,7 @@ impl From<crate::contract::Usage> for TokenUsage {
             total_tokens: u.total_tokens,
             cache_read_tokens: u.cache_read_tokens,
             cache_write_tokens: u.cache_write_tokens,
+            cache_write_1h_tokens: None,
         }
     }
 }

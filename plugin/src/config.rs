@@ -155,8 +155,8 @@ pub struct ModelEntry {
     pub name: Option<String>,
     #[serde(default)]
     pub reasoning: bool,
-    #[serde(default = "default_input")]
-    pub input: Vec<String>,
+    /// Input modalities [default: the model table's, else text].
+    pub input: Option<Vec<String>>,
     #[serde(default)]
     pub cost: CostEntry,
     pub context_window: Option<u64>,
@@ -164,10 +164,6 @@ pub struct ModelEntry {
     /// The foundation model behind `id` when `id` does not name it (an application inference
     /// profile's ARN): limits, caching and reasoning follow it.
     pub base_model: Option<String>,
-}
-
-fn default_input() -> Vec<String> {
-    vec!["text".into()]
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
@@ -181,6 +177,18 @@ pub struct CostEntry {
     pub cache_read: f64,
     #[serde(default)]
     pub cache_write: f64,
+}
+
+impl CostEntry {
+    /// The prices in the contract's shape.
+    pub fn as_model_cost(&self) -> host_sdk::ModelCost {
+        host_sdk::ModelCost {
+            input: self.input,
+            output: self.output,
+            cache_read: self.cache_read,
+            cache_write: self.cache_write,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -12,12 +12,12 @@ use aws_sdk_bedrock::types::{
     FoundationModelLifecycleStatus, FoundationModelSummary, InferenceProfileSummary,
     InferenceProfileType, InferenceType, ModelModality,
 };
-use host_sdk::{ModelCost, ModelInfo, ModelSource, ProviderError};
+use host_sdk::{ModelInfo, ModelSource, ProviderError};
 
 use crate::clients::Clients;
 use crate::config::{DiscoveryConfig, ModelEntry, PluginConfig};
 use crate::errors::{from_sdk_error, CallContext};
-use crate::{families, profiles};
+use crate::{model_facts, profiles};
 
 /// The models a provider lists: configured ones first, then discovered ones whose ids are not
 /// configured (a configured entry overrides the discovered one with the same id).
@@ -42,9 +42,9 @@ fn configured_model(m: &ModelEntry, d: &DiscoveryConfig) -> ModelInfo {
     let base = m
         .base_model
         .as_deref()
-        .map(families::base_model_id)
-        .unwrap_or_else(|| families::base_model_id(&m.id));
-    let family = families::lookup(base);
+        .map(model_facts::base_model_id)
+        .unwrap_or_else(|| model_facts::base_model_id(&m.id));
+    let family = model_facts::lookup(base);
     ModelInfo {
         id: m.id.as_str().into(),
         name: m.name.clone().unwrap_or_else(|| m.id.clone()).into(),
@@ -55,13 +55,16 @@ fn configured_model(m: &ModelEntry, d: &DiscoveryConfig) -> ModelInfo {
             base.into()
         },
         reasoning: m.reasoning,
-        input: m.input.iter().map(|s| RString::from(s.as_str())).collect(),
-        cost: ModelCost {
-            input: m.cost.input,
-            output: m.cost.output,
-            cache_read: m.cost.cache_read,
-            cache_write: m.cost.cache_write,
+        // The entry's modalities, else the model table's, else text.
+        input: match (&m.input, family) {
+            (Some(input), _) => input.iter().map(|s| RString::from(s.as_str())).collect(),
+            (None, Some(f)) => f.input.iter().map(|s| RString::from(s.as_str())).collect(),
+            (None, None) => RVec::from(vec![RString::from("text")]),
         },
+        // The prices of the table when the entry names none.
+        cost: crate::pricing::Pricing::for_model(&m.id, base, Some(m.cost.as_model_cost()))
+            .map(|p| p.rates)
+            .unwrap_or_default(),
         context_window: m
             .context_window
             .or(family.map(|f| f.context_window))
@@ -186,13 +189,14 @@ fn invocable_ids(
 }
 
 fn discovered_model(m: &FoundationModelSummary, id: String, d: &DiscoveryConfig) -> ModelInfo {
-    let family = families::lookup(m.model_id());
+    let family = model_facts::lookup(m.model_id());
     let base = m.model_id();
     let name = m.model_name().unwrap_or(base);
     let name = match id.split_once('.') {
         Some((prefix, _)) if id != base => format!("{name} ({prefix})"),
         _ => name.to_string(),
     };
+    let cost = family.map(|f| f.prices.for_id(&id)).unwrap_or_default();
     ModelInfo {
         base_model_id: if id == base {
             RString::new()
@@ -202,13 +206,13 @@ fn discovered_model(m: &FoundationModelSummary, id: String, d: &DiscoveryConfig)
         id: id.into(),
         name: name.into(),
         vendor: m.provider_name().unwrap_or_default().into(),
-        reasoning: family.is_some_and(|f| f.reasoning != families::ReasoningStyle::None),
+        reasoning: family.is_some_and(|f| f.reasoning != model_facts::ReasoningStyle::None),
         input: m
             .input_modalities()
             .iter()
             .map(|x| RString::from(x.as_str().to_lowercase()))
             .collect::<RVec<_>>(),
-        cost: ModelCost::default(),
+        cost,
         context_window: family
             .map(|f| f.context_window)
             .unwrap_or(d.default_context_window),
@@ -231,7 +235,7 @@ fn application_profile(
     d: &DiscoveryConfig,
 ) -> Option<ModelInfo> {
     let base = model_id_of_arn(p.models().first()?.model_arn()?);
-    let family = families::lookup(base);
+    let family = model_facts::lookup(base);
     let input = foundation
         .get(base)
         .map(|m| {
@@ -251,9 +255,10 @@ fn application_profile(
             .unwrap_or_else(|| vendor_of(base))
             .into(),
         base_model_id: base.into(),
-        reasoning: family.is_some_and(|f| f.reasoning != families::ReasoningStyle::None),
+        reasoning: family.is_some_and(|f| f.reasoning != model_facts::ReasoningStyle::None),
         input,
-        cost: ModelCost::default(),
+        // An application profile is priced as the model behind it, in its region.
+        cost: family.map(|f| f.prices.for_id(base)).unwrap_or_default(),
         context_window: family
             .map(|f| f.context_window)
             .unwrap_or(d.default_context_window),

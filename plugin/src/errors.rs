@@ -325,7 +325,7 @@ pub fn from_service_error(code: &str, message: &str, ctx: &CallContext<'_>) -> P
                 let model_id = ctx.model_id.unwrap_or("?");
                 let guess: Vec<String> = crate::profiles::prefixes_for_region(ctx.region)
                     .iter()
-                    .map(|p| format!("{p}.{}", crate::families::base_model_id(model_id)))
+                    .map(|p| format!("{p}.{}", crate::model_facts::base_model_id(model_id)))
                     .collect();
                 (
                     ErrorKind::NeedsInferenceProfile,

@@ -6,7 +6,7 @@
 //!
 //! Module map: [`config`] reads the host's document, [`credentials`] decides the credential
 //! source and region, [`clients`] builds the SDK clients, [`discovery`] (with [`profiles`] and
-//! [`families`]) lists invocable models, [`translate`] turns requests into ConverseStream
+//! [`model_facts`]) lists invocable models, [`translate`] turns requests into ConverseStream
 //! calls, [`stream`] maps the event stream back, [`errors`] names every failure, and
 //! [`runtime`] owns the one tokio runtime; [`logging`] forwards the plugin's `tracing` events to
 //! the host's log sink (contract 1.4).
@@ -29,8 +29,9 @@ pub mod credentials;
 pub mod discovery;
 pub mod document;
 pub mod errors;
-pub mod families;
 pub mod logging;
+pub mod model_facts;
+pub mod pricing;
 pub mod profiles;
 pub mod provider;
 pub mod runtime;

@@ -119,7 +119,11 @@ impl Inner {
     ) {
         let job = StreamJob {
             clients: self.clients().await,
-            cost: self.cost_of(&prepared.model_id),
+            cost: crate::pricing::Pricing::for_model(
+                &prepared.model_id,
+                &prepared.base_model,
+                self.cost_of(&prepared.model_id),
+            ),
             prepared,
             settings: self.settings,
             sink,
@@ -141,7 +145,7 @@ impl Inner {
             return Some(entry.base_model_id.to_string());
         }
         if !model.contains(APPLICATION_PROFILE) {
-            return Some(crate::families::base_model_id(model).to_string());
+            return Some(crate::model_facts::base_model_id(model).to_string());
         }
         self.bases
             .lock()

@@ -62,11 +62,17 @@ fn row(m: &ModelInfo) -> Vec<String> {
         tokens(m.context_window),
         tokens(m.max_tokens),
         if has_cost {
-            format!("{}/{}", cost.input, cost.output)
+            format!("{}/{}", rate(cost.input), rate(cost.output))
         } else {
             "-".into()
         },
     ]
+}
+
+/// A price per million tokens without float noise: `3.3`, `0.00875`, `15`.
+fn rate(usd: f64) -> String {
+    let text = format!("{usd:.5}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// `200k`, `1M`, `4096`: token counts short enough for a table.

@@ -6,18 +6,19 @@ use std::collections::BTreeMap;
 
 use abi_stable::std_types::{RSlice, RStr};
 use aws_sdk_bedrockruntime::types::{
-    ContentBlockDelta, ContentBlockStart, ConverseStreamMetadataEvent, ConverseStreamOutput,
-    ReasoningContentBlockDelta,
+    CacheTtl, ContentBlockDelta, ContentBlockStart, ConverseStreamMetadataEvent,
+    ConverseStreamOutput, ReasoningContentBlockDelta,
 };
 use host_sdk::contract::{extension_kinds, EventSinkBox};
 use host_sdk::{
-    Completion, ContentBlock, Extension, Message, ModelCost, OutputCheck, Role, SinkFlow,
-    StopReason, StreamEvent, TokenUsage, Usage,
+    Completion, ContentBlock, Extension, Message, OutputCheck, Role, SinkFlow, StopReason,
+    StreamEvent, TokenUsage, Usage,
 };
 use serde_json::Value;
 
 use super::guardrail_trace;
 use crate::document::from_document;
+use crate::pricing::Pricing;
 
 /// A content block under construction, by service block index.
 #[derive(Debug)]
@@ -43,6 +44,8 @@ pub(super) struct Assembler {
     pub(super) stop_reason: Option<String>,
     usage: Option<Usage>,
     latency_ms: Option<u64>,
+    /// Of the cache writes, those with the one-hour ttl (the usage's `cacheDetails`).
+    cache_write_1h: u64,
     extensions: Vec<Extension>,
     /// Response events the host has seen (retries are allowed only while this is 0).
     pub(super) delivered: usize,
@@ -91,7 +94,7 @@ impl Assembler {
         &mut self,
         event: &ConverseStreamOutput,
         sink: &mut EventSinkBox,
-        cost: Option<ModelCost>,
+        cost: Option<Pricing>,
     ) -> SinkFlow {
         match event {
             ConverseStreamOutput::MessageStart(_) => self.emit(sink, StreamEvent::MessageStart),
@@ -191,6 +194,12 @@ impl Assembler {
                     return flow;
                 }
                 if let Some(u) = meta.usage().filter(|_| flow == SinkFlow::Continue) {
+                    self.cache_write_1h = u
+                        .cache_details()
+                        .iter()
+                        .filter(|d| d.ttl() == &CacheTtl::OneHour)
+                        .map(|d| d.input_tokens().max(0) as u64)
+                        .sum();
                     let usage = Usage {
                         input_tokens: u.input_tokens().max(0) as u64,
                         output_tokens: u.output_tokens().max(0) as u64,
@@ -203,7 +212,7 @@ impl Assembler {
                         sink,
                         StreamEvent::Usage {
                             usage,
-                            cost_usd: cost_usd(&usage, cost).into(),
+                            cost_usd: cost.map(|p| p.cost_usd(&usage, self.cache_write_1h)).into(),
                         },
                     );
                 }
@@ -335,11 +344,7 @@ impl Assembler {
 
     /// The completion document. `schema` is the request's structured-output schema: the
     /// answer's text is checked against it.
-    pub(super) fn completion_json(
-        &self,
-        cost: Option<ModelCost>,
-        schema: Option<&Value>,
-    ) -> String {
+    pub(super) fn completion_json(&self, cost: Option<Pricing>, schema: Option<&Value>) -> String {
         let content: Vec<ContentBlock> = self
             .blocks
             .values()
@@ -376,7 +381,14 @@ impl Assembler {
         completion.message = message;
         completion.stop_reason = self.stop_reason.as_deref().map(StopReason::parse);
         completion.usage = self.usage.map(TokenUsage::from);
-        completion.cost_usd = self.usage.as_ref().and_then(|u| cost_usd(u, cost));
+        completion.cost_usd = self
+            .usage
+            .as_ref()
+            .zip(cost)
+            .map(|(u, p)| p.cost_usd(u, self.cache_write_1h));
+        if let Some(usage) = completion.usage.as_mut() {
+            usage.cache_write_1h_tokens = (self.cache_write_1h > 0).then_some(self.cache_write_1h);
+        }
         completion.latency_ms = self.latency_ms;
         completion.extensions = self.extensions.clone();
         serde_json::to_string(&completion).unwrap_or_else(|_| "{}".into())
@@ -409,45 +421,5 @@ fn check_output(text: &str, schema: &Value) -> OutputCheck {
             problem: None,
         },
         Some(problem) => invalid(problem),
-    }
-}
-
-/// Cost in US dollars from per-million-token prices; `None` when no price is configured.
-pub fn cost_usd(usage: &Usage, cost: Option<ModelCost>) -> Option<f64> {
-    let c = cost?;
-    if c == ModelCost::default() {
-        return None;
-    }
-    Some(
-        (usage.input_tokens as f64 * c.input
-            + usage.output_tokens as f64 * c.output
-            + usage.cache_read_tokens as f64 * c.cache_read
-            + usage.cache_write_tokens as f64 * c.cache_write)
-            / 1_000_000.0,
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cost_uses_all_four_prices_per_million() {
-        let usage = Usage {
-            input_tokens: 1_000_000,
-            output_tokens: 500_000,
-            total_tokens: 1_500_000,
-            cache_read_tokens: 2_000_000,
-            cache_write_tokens: 0,
-        };
-        let cost = ModelCost {
-            input: 3.0,
-            output: 15.0,
-            cache_read: 0.3,
-            cache_write: 3.75,
-        };
-        let c = cost_usd(&usage, Some(cost)).unwrap();
-        assert!((c - (3.0 + 7.5 + 0.6)).abs() < 1e-9, "{c}");
-        assert_eq!(cost_usd(&usage, Some(ModelCost::default())), None);
     }
 }

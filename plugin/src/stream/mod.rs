@@ -5,7 +5,6 @@
 mod assemble;
 mod guardrail_trace;
 
-pub use assemble::cost_usd;
 use assemble::Assembler;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +12,7 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use host_sdk::contract::{EventSinkBox, StreamEnd};
-use host_sdk::{ErrorKind, ModelCost, ProviderError, SinkFlow, StreamEvent};
+use host_sdk::{ErrorKind, ProviderError, SinkFlow, StreamEvent};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -28,8 +27,8 @@ pub struct StreamJob {
     pub clients: Arc<Clients>,
     pub prepared: Prepared,
     pub settings: StreamSettings,
-    /// The model's prices, when configured.
-    pub cost: Option<ModelCost>,
+    /// The model's prices, when known.
+    pub cost: Option<crate::pricing::Pricing>,
     pub sink: EventSinkBox,
     pub cancel: CancelSignal,
 }
@@ -223,7 +222,7 @@ async fn name_profiles(
     e: ProviderError,
     service_message: &str,
 ) -> ProviderError {
-    let base = crate::families::base_model_id(model_id).to_string();
+    let base = crate::model_facts::base_model_id(model_id).to_string();
     let lookup = crate::discovery::list_profile_ids(clients);
     match tokio::time::timeout(PROFILE_LOOKUP_TIMEOUT, lookup).await {
         Ok(Ok(ids)) => {

@@ -5,7 +5,7 @@ use aws_sdk_bedrockruntime::types::{
 };
 use host_sdk::{CacheRetention, ConverseRequest};
 
-use crate::families::Caching;
+use crate::model_facts::Caching;
 
 pub(super) fn cache_ttl(req: &ConverseRequest, caching: Caching) -> Option<CacheTtl> {
     let retention = req.cache.map(|c| c.retention).unwrap_or_default();

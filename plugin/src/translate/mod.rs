@@ -21,7 +21,7 @@ use serde_json::Value;
 
 pub use crate::document::to_document;
 use crate::errors::invalid_request;
-use crate::families::{self, Caching};
+use crate::model_facts::{self, Caching};
 use caching::{add_cache_point_to_last_user_message, cache_point, cache_ttl};
 use content::{guard_content, translate_messages, unsupported_block};
 pub use content::{sniff_image, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES};
@@ -35,6 +35,8 @@ use tools::{history_uses_tools, tool_config, tool_config_from_history};
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub model_id: String,
+    /// The foundation model whose rules (and prices) apply.
+    pub base_model: String,
     pub system: Vec<SystemContentBlock>,
     pub messages: Vec<bt::Message>,
     pub inference: Option<InferenceConfiguration>,
@@ -86,7 +88,7 @@ pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, Prov
             model_id.len()
         )));
     }
-    let family = families::lookup(base_model);
+    let family = model_facts::lookup(base_model);
     let tools_wanted = !req.tools.is_empty() && req.tool_choice != Some(ToolChoice::None);
     // With tool choice `none`, tool blocks in the history are replayed as text: Bedrock would
     // otherwise require a toolConfig, which would let the model call tools again.
@@ -131,6 +133,7 @@ pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, Prov
         inference_and_reasoning(req, family, &options.model_request_fields)?;
     Ok(Prepared {
         model_id: model_id.to_string(),
+        base_model: model_facts::base_model_id(base_model).to_string(),
         system,
         messages,
         inference,

@@ -8,14 +8,14 @@ use serde_json::Value;
 
 use super::to_document;
 use crate::errors::invalid_request;
-use crate::families::{Family, ReasoningStyle};
+use crate::model_facts::{Family, ReasoningStyle};
 
 /// Answer room left above a thinking budget when the caller's maxTokens would not leave any.
 pub const THINKING_ANSWER_ROOM: u32 = 4096;
 
 pub(super) fn inference_and_reasoning(
     req: &ConverseRequest,
-    family: Option<Family>,
+    family: Option<&Family>,
     option_fields: &serde_json::Map<String, Value>,
 ) -> Result<(Option<InferenceConfiguration>, Option<Document>), ProviderError> {
     let inf = &req.inference;
@@ -72,7 +72,7 @@ pub(super) fn inference_and_reasoning(
         }
         if matches!(
             style,
-            ReasoningStyle::AnthropicBudget | ReasoningStyle::AnthropicAdaptive { .. }
+            ReasoningStyle::AnthropicBudget { .. } | ReasoningStyle::AnthropicAdaptive { .. }
         ) && matches!(
             req.tool_choice,
             Some(ToolChoice::Any | ToolChoice::Tool { .. })
@@ -84,7 +84,7 @@ pub(super) fn inference_and_reasoning(
             )));
         }
         match style {
-            ReasoningStyle::AnthropicBudget => {
+            ReasoningStyle::AnthropicBudget { interleaved } => {
                 let budget = reasoning.budget_tokens.unwrap_or_else(|| {
                     // An effort level stands for a budget that still leaves answer room.
                     budget_for_effort(reasoning.effort.as_deref())
@@ -110,10 +110,16 @@ pub(super) fn inference_and_reasoning(
                     answer
                 };
                 max_tokens = Some(needed.min(limit).max(budget + 1));
-                extra.insert(
-                    "thinking".into(),
+                with_host_fields(
+                    &mut extra,
+                    "thinking",
                     serde_json::json!({"type": "enabled", "budget_tokens": budget}),
                 );
+                // Thinking between tool calls, as pi-ai does by default: an agent loop gets a
+                // model that reasons about each tool result. The host may turn it off.
+                if interleaved && reasoning.interleaved != Some(false) {
+                    add_beta(&mut extra, INTERLEAVED_THINKING_BETA)?;
+                }
                 // Thinking requires the default sampling settings.
                 temperature = None;
                 top_p = None;
@@ -129,7 +135,8 @@ pub(super) fn inference_and_reasoning(
                 if summarize {
                     thinking["display"] = "summarized".into();
                 }
-                extra.insert("thinking".into(), thinking);
+                // The host's own settings (`display: "omitted"`, say) win over ours.
+                with_host_fields(&mut extra, "thinking", thinking);
                 if let Some(effort) = effort {
                     let mut output_config = match extra.remove("output_config") {
                         Some(Value::Object(o)) => o,
@@ -144,6 +151,22 @@ pub(super) fn inference_and_reasoning(
                 }
                 temperature = None;
                 top_p = None;
+            }
+            ReasoningStyle::NovaEffort => {
+                let effort = three_level_effort(reasoning);
+                with_host_fields(
+                    &mut extra,
+                    "reasoningConfig",
+                    serde_json::json!({"type": "enabled", "maxReasoningEffort": effort}),
+                );
+            }
+            ReasoningStyle::OpenAiEffort => {
+                if !extra.contains_key("reasoning_effort") {
+                    extra.insert(
+                        "reasoning_effort".into(),
+                        Value::String(three_level_effort(reasoning).into()),
+                    );
+                }
             }
             ReasoningStyle::Always => {}
             ReasoningStyle::None => {
@@ -164,6 +187,52 @@ pub(super) fn inference_and_reasoning(
     let inference = (inference != InferenceConfiguration::builder().build()).then_some(inference);
     let extra = (!extra.is_empty()).then(|| to_document(&Value::Object(extra)));
     Ok((inference, extra))
+}
+
+/// The beta that lets Claude 4 models think between tool calls.
+pub const INTERLEAVED_THINKING_BETA: &str = "interleaved-thinking-2025-05-14";
+
+/// Sets `extra[key]` to `ours`, keeping every field the host set there itself.
+fn with_host_fields(extra: &mut serde_json::Map<String, Value>, key: &str, ours: Value) {
+    let merged = match (ours, extra.remove(key)) {
+        (Value::Object(mut ours), Some(Value::Object(host))) => {
+            ours.extend(host);
+            Value::Object(ours)
+        }
+        (ours, _) => ours,
+    };
+    extra.insert(key.into(), merged);
+}
+
+/// Adds an Anthropic beta flag to `anthropic_beta`, keeping the host's.
+fn add_beta(extra: &mut serde_json::Map<String, Value>, beta: &str) -> Result<(), ProviderError> {
+    let betas = extra
+        .entry("anthropic_beta")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let Some(betas) = betas.as_array_mut() else {
+        return Err(invalid_request(
+            "additionalModelRequestFields.anthropic_beta must be an array of beta names",
+        ));
+    };
+    if !betas.iter().any(|b| b == beta) {
+        betas.push(Value::String(beta.into()));
+    }
+    Ok(())
+}
+
+/// The low/medium/high effort of models with three levels (Nova 2, gpt-oss): the request's
+/// effort (`xhigh` and `max` are `high`), else the one its budget stands for, else medium.
+fn three_level_effort(reasoning: &host_sdk::ReasoningConfig) -> &'static str {
+    match reasoning.effort.as_deref() {
+        Some("low") => "low",
+        Some("medium") => "medium",
+        Some(_) => "high",
+        None => match reasoning.budget_tokens.map(effort_for_budget).as_deref() {
+            Some("low") => "low",
+            Some("high") => "high",
+            _ => "medium",
+        },
+    }
 }
 
 /// The effort levels Anthropic's `output_config.effort` accepts.

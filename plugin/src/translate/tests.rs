@@ -66,6 +66,7 @@ fn budget_thinking_raises_max_tokens_and_drops_temperature() {
     r.reasoning = Some(ReasoningConfig {
         budget_tokens: Some(2048),
         effort: None,
+        ..ReasoningConfig::default()
     });
     let p = prepare(&r, &r.model).unwrap();
     let inf = p.inference.unwrap();
@@ -136,6 +137,7 @@ fn reasoning(budget: Option<u32>, effort: Option<&str>) -> Option<ReasoningConfi
     Some(ReasoningConfig {
         budget_tokens: budget,
         effort: effort.map(Into::into),
+        ..ReasoningConfig::default()
     })
 }
 
