@@ -309,3 +309,39 @@ fn the_1_4_snapshot_is_unedited() {
         );
     }
 }
+
+/// A block type added in 1.5 (a server tool's call and result) never reaches a host built
+/// against 1.4: its events are extension events it skips, and the completion this plugin
+/// writes for it leaves those blocks out, so the 1.4 host still reads a success.
+#[test]
+fn a_host_built_against_1_4_gets_a_completion_it_can_read() {
+    init();
+    let emu = start_emulator();
+    let recording = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("recordings/extracted/test_bedrock_model_code_execution_tool_stream.yaml.0.bin");
+    emu.set_raw_response(
+        TRACED_MODEL,
+        RawResponse::event_stream(std::fs::read(recording).unwrap()),
+    );
+    let request = json!({"model": TRACED_MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": "compute"}]}]});
+    let out = Command::new(profile_dir().join(CONTRACT_1_4_HOST))
+        .arg(artifact(PLUGIN_LIB))
+        .arg(config_for(&emu.url()))
+        .arg(request.to_string())
+        .output()
+        .expect("the 1.4 host runs");
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("the host prints JSON");
+    let content = &seen["result"]["ok"]["message"]["content"];
+    assert_eq!(
+        content,
+        &json!([{"type": "toolUse", "id": "tooluse_ptgCcZ0uQu-UUMz0abqoWw", "name": "final_result", "input": {"result": 7006652.0}}]),
+        "{seen}"
+    );
+    let tool_events = seen["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "toolUse")
+        .count();
+    assert_eq!(tool_events, 1, "{seen}");
+}

@@ -706,3 +706,67 @@ fn an_application_inference_profile_arn_is_invoked_as_is() {
         "{paths:?}"
     );
 }
+
+/// Issue #12: a server-side tool (Nova's code interpreter) declared, streamed as its own
+/// events, kept in the completion, and replayed in the next turn as the service wants it.
+#[test]
+fn server_tools_are_declared_surfaced_and_replayed() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    const NOVA_2: &str = "us.amazon.nova-2-lite-v1:0";
+    let mut first = scripted_request(
+        NOVA_2,
+        "What is 1234 * 5678?",
+        json!({"serverToolCalls": [{"name": "nova_code_interpreter", "input": {"snippet": "1234 * 5678"}, "result": {"stdOut": "7006652", "exitCode": 0}}], "text": "It is 7006652."}),
+    );
+    first.server_tools = vec!["nova_code_interpreter".into()];
+    let out = run(&p, &first);
+    let body = stream_bodies(&emu).pop().unwrap();
+    assert_eq!(
+        body["toolConfig"]["tools"],
+        json!([{"systemTool": {"name": "nova_code_interpreter"}}])
+    );
+    assert!(
+        !out.events
+            .iter()
+            .any(|e| matches!(e, Event::ToolUseStart { .. } | Event::ToolUse { .. })),
+        "a server call is not a call the host must run: {:?}",
+        out.events
+    );
+    let seen = e2e_tests::extensions(&out.events);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[1].data["content"][0]["value"]["stdOut"], "7006652");
+    let completion = out.completion().clone();
+    let kinds: Vec<&str> = completion
+        .message
+        .content
+        .iter()
+        .map(|b| b.type_name())
+        .collect();
+    assert_eq!(kinds, ["serverToolUse", "serverToolResult", "text"]);
+
+    // The next turn replays the server blocks as Bedrock's own (the strict emulator takes
+    // them only so).
+    let mut second = first.clone();
+    second.messages.push(completion.message.clone());
+    second
+        .messages
+        .push(host_sdk::Message::user_text("And doubled?"));
+    run(&p, &second).completion();
+    let body = stream_bodies(&emu).pop().unwrap();
+    let replayed = &body["messages"][1]["content"];
+    assert_eq!(replayed[0]["toolUse"]["type"], "server_tool_use");
+    assert_eq!(replayed[0]["toolUse"]["name"], "nova_code_interpreter");
+    assert_eq!(
+        replayed[1]["toolResult"]["toolUseId"],
+        replayed[0]["toolUse"]["toolUseId"]
+    );
+    assert_eq!(
+        replayed[1]["toolResult"]["type"],
+        "nova_code_interpreter_result"
+    );
+    assert_eq!(
+        replayed[1]["toolResult"]["content"][0]["json"]["stdOut"],
+        "7006652"
+    );
+}

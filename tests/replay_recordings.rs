@@ -15,6 +15,7 @@ use e2e_tests::{
     provider_with, run, scripted_request, start_emulator, stream_bodies, Outcome, FAST_RETRIES,
 };
 use emulator::RawResponse;
+use host_sdk::contract::extension_kinds;
 use host_sdk::{ContentBlock, ErrorKind, Event};
 use serde_json::{json, Value};
 
@@ -33,6 +34,8 @@ struct BlockSummary {
     redacted: Vec<String>,
     /// (id, name, raw input fragments joined, parsed input)
     tool: Option<(String, String, String, Value)>,
+    /// A server-side tool's call or result, as its extension event's data (without `index`).
+    server: Option<Value>,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -61,6 +64,7 @@ fn expected(jsonl: &str) -> (Summary, Option<String>) {
     let mut s = Summary::default();
     let mut exception = None;
     let mut raw_tools: BTreeMap<u32, (String, String, String)> = BTreeMap::new();
+    let mut server_calls: BTreeMap<u32, (Value, Value, String)> = BTreeMap::new();
     for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
         let v: Value = serde_json::from_str(line).unwrap();
         let event = v["event"].as_str().unwrap();
@@ -68,7 +72,22 @@ fn expected(jsonl: &str) -> (Summary, Option<String>) {
         let index = p["contentBlockIndex"].as_u64().unwrap_or(0) as u32;
         match event {
             "contentBlockStart" => {
-                if let Some(t) = p["start"].get("toolUse") {
+                if let Some(t) = p["start"].get("toolResult") {
+                    s.blocks.entry(index).or_default().server = Some(json!({
+                        "toolUseId": t["toolUseId"],
+                        "type": t["type"],
+                        "status": t["status"],
+                        "content": [],
+                    }));
+                } else if let Some(t) = p["start"]
+                    .get("toolUse")
+                    .filter(|t| t["type"] == "server_tool_use")
+                {
+                    server_calls.insert(
+                        index,
+                        (t["toolUseId"].clone(), t["name"].clone(), String::new()),
+                    );
+                } else if let Some(t) = p["start"].get("toolUse") {
                     raw_tools.insert(
                         index,
                         (
@@ -95,9 +114,21 @@ fn expected(jsonl: &str) -> (Summary, Option<String>) {
                         b.redacted.push(data.as_str().unwrap().into());
                     }
                 } else if let Some(t) = d.get("toolUse") {
-                    raw_tools.get_mut(&index).unwrap().2 += t["input"].as_str().unwrap();
+                    let input = t["input"].as_str().unwrap();
+                    match server_calls.get_mut(&index) {
+                        Some(call) => call.2 += input,
+                        None => raw_tools.get_mut(&index).unwrap().2 += input,
+                    }
+                } else if let Some(parts) = d.get("toolResult").and_then(Value::as_array) {
+                    let result = b.server.as_mut().unwrap();
+                    for part in parts {
+                        let part = match part.get("json") {
+                            Some(value) => json!({"type": "json", "value": value}),
+                            None => json!({"type": "text", "text": part["text"]}),
+                        };
+                        result["content"].as_array_mut().unwrap().push(part);
+                    }
                 }
-                // `toolResult` deltas (server-side tools) have no event in the contract.
             }
             "messageStop" => s.stop_reason = Some(p["stopReason"].as_str().unwrap().into()),
             "metadata" => {
@@ -119,6 +150,10 @@ fn expected(jsonl: &str) -> (Summary, Option<String>) {
     for (index, (id, name, raw)) in raw_tools {
         let input = parsed_input(&raw);
         s.blocks.entry(index).or_default().tool = Some((id, name, raw, input));
+    }
+    for (index, (id, name, raw)) in server_calls {
+        s.blocks.entry(index).or_default().server =
+            Some(json!({"id": id, "name": name, "input": parsed_input(&raw)}));
     }
     s.blocks.retain(|_, b| b != &BlockSummary::default());
     (s, exception)
@@ -173,6 +208,15 @@ fn actual(events: &[Event]) -> Summary {
                 ))
             }
             Event::Metrics { latency_ms } => s.latency_ms = Some(*latency_ms),
+            Event::Extension(x)
+                if x.kind == extension_kinds::SERVER_TOOL_USE
+                    || x.kind == extension_kinds::SERVER_TOOL_RESULT =>
+            {
+                let mut data = x.data.clone();
+                let index = data["index"].as_u64().unwrap() as u32;
+                data.as_object_mut().unwrap().remove("index");
+                s.blocks.entry(index).or_default().server = Some(data);
+            }
             _ => {}
         }
     }
@@ -280,6 +324,33 @@ fn every_recorded_stream_reaches_the_host_as_recorded() {
                 } => {
                     let (wid, wname, _, winput) = w.tool.as_ref().unwrap();
                     assert_eq!((id, tool, input), (wid, wname, winput), "{name}");
+                }
+                ContentBlock::ServerToolUse {
+                    id,
+                    name: tool,
+                    input,
+                } => {
+                    let want = w.server.as_ref().unwrap();
+                    assert_eq!(
+                        json!({"id": id, "name": tool, "input": input}),
+                        *want,
+                        "{name}"
+                    );
+                }
+                ContentBlock::ServerToolResult {
+                    tool_use_id,
+                    kind,
+                    content,
+                    ..
+                } => {
+                    let want = w.server.as_ref().unwrap();
+                    assert_eq!(want["toolUseId"], tool_use_id.as_str(), "{name}");
+                    assert_eq!(want["type"], kind.as_str(), "{name}");
+                    assert_eq!(
+                        want["content"],
+                        serde_json::to_value(content).unwrap(),
+                        "{name}"
+                    );
                 }
                 other => panic!("{name}: unexpected block {other:?}"),
             }
@@ -433,4 +504,79 @@ fn recorded_error_responses_become_typed_errors() {
         assert!(out.retries().is_empty(), "{file}: never retried");
         assert_eq!(stream_bodies(&emu).len(), 1, "{file}");
     }
+}
+
+/// Issue #12: the recorded code-interpreter stream (Nova's `nova_code_interpreter` run by the
+/// service, its result 7006652, then a client tool call `final_result`) reaches a host as
+/// exactly one server-side call with its result and exactly one client tool call: the host
+/// is never asked to run the service's own tool.
+#[test]
+fn a_recorded_code_interpreter_stream_is_one_server_call_and_one_client_call() {
+    let body = std::fs::read(
+        recordings_dir()
+            .join("extracted")
+            .join("test_bedrock_model_code_execution_tool_stream.yaml.0.bin"),
+    )
+    .unwrap();
+    let (out, _) = replay(body);
+    let client_calls: Vec<&Event> = out
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::ToolUseStart { .. } | Event::ToolUse { .. }))
+        .collect();
+    assert_eq!(
+        client_calls.len(),
+        2,
+        "one start and one complete call: {client_calls:?}"
+    );
+    assert!(matches!(client_calls[1], Event::ToolUse { name, input, .. }
+        if name == "final_result" && input == &json!({"result": 7006652.0})));
+    let server: Vec<_> = e2e_tests::extensions(&out.events);
+    let kinds: Vec<&str> = server.iter().map(|x| x.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            extension_kinds::SERVER_TOOL_USE,
+            extension_kinds::SERVER_TOOL_RESULT
+        ]
+    );
+    assert_eq!(server[0].data["name"], "nova_code_interpreter");
+    assert_eq!(server[0].data["input"], json!({"snippet": "1234 * 5678"}));
+    assert_eq!(server[1].data["content"][0]["value"]["stdOut"], "7006652");
+    assert_eq!(server[1].data["toolUseId"], server[0].data["id"]);
+    let c = out.completion();
+    let kinds: Vec<&str> = c.message.content.iter().map(|b| b.type_name()).collect();
+    assert_eq!(kinds, ["serverToolUse", "serverToolResult", "toolUse"]);
+}
+
+/// Issue #12: the recorded guardrail stream (a masked answer, `guardrail_intervened`, the
+/// trace in its metadata) reaches the host with the guardrail's assessment as an extension
+/// event and in the completion.
+#[test]
+fn a_recorded_guardrail_stream_brings_its_assessment() {
+    let body = std::fs::read(
+        recordings_dir()
+            .join("extracted")
+            .join("test_guardrail_converse_stream.yaml.0.bin"),
+    )
+    .unwrap();
+    let (out, _) = replay(body);
+    let c = out.completion();
+    assert_eq!(
+        c.stop_reason,
+        Some(host_sdk::StopReason::GuardrailIntervened)
+    );
+    assert!(c.message.text().contains("{ADDRESS}"), "{c:?}");
+    let seen = e2e_tests::extensions(&out.events);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].kind, extension_kinds::GUARDRAIL);
+    assert_eq!(seen[0].data["intervened"], true);
+    let trace = &seen[0].data["trace"];
+    assert_eq!(trace["actionReason"], "No action.\nGuardrail masked.");
+    let input = &trace["inputAssessment"]["5zwrmdlsra2e"];
+    assert_eq!(
+        input["invocationMetrics"]["guardrailCoverage"]["textCharacters"]["guarded"],
+        58
+    );
+    assert_eq!(c.extensions.len(), 1);
 }

@@ -97,6 +97,7 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
                 ))
             })?;
         let mut this_turn_uses = HashSet::new();
+        let mut server_uses = HashSet::new();
         for (j, block) in content.iter().enumerate() {
             if let Some(text) = block.get("text") {
                 if text.as_str().is_none_or(|t| t.trim().is_empty()) {
@@ -115,7 +116,12 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
                     )));
                 }
                 if let Some(id) = tool_use.get("toolUseId").and_then(Value::as_str) {
-                    this_turn_uses.insert(id.to_string());
+                    // A server tool's call is answered in the same message, by the service.
+                    if tool_use.get("type").and_then(Value::as_str) == Some("server_tool_use") {
+                        server_uses.insert(id.to_string());
+                    } else {
+                        this_turn_uses.insert(id.to_string());
+                    }
                 }
             }
             if let Some(tool_result) = block.get("toolResult") {
@@ -126,6 +132,14 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
                     .get("toolUseId")
                     .and_then(Value::as_str)
                     .unwrap_or("");
+                if role == "assistant" {
+                    if !server_uses.contains(id) {
+                        return Err(ApiError::validation(format!(
+                            "The toolResult block at messages.{i}.content.{j} is in an assistant message but does not answer a server tool use (type server_tool_use) before it in that message."
+                        )));
+                    }
+                    continue;
+                }
                 if !open_tool_uses.contains(id) {
                     return Err(ApiError::validation(format!(
                         "The toolUseId {id} in the toolResult block at messages.{i}.content.{j} does not match any toolUse block in the previous assistant message."

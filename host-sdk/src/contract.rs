@@ -333,6 +333,14 @@ pub mod extension_kinds {
     /// `additionalModelResponseFieldPaths`, answered in `additionalModelResponseFields`):
     /// `{"fields": {..}}`. Sent when the model stops.
     pub const MODEL_RESPONSE_FIELDS: &str = "modelResponseFields";
+    /// The provider ran one of its own tools (a request's `serverTools`):
+    /// `{"index": n, "id": .., "name": .., "input": {..}}`, sent when the call's block is
+    /// complete. It is not a call the host must run (those are `ToolUse` events).
+    pub const SERVER_TOOL_USE: &str = "serverToolUse";
+    /// The result of a server tool call: `{"index": n, "toolUseId": .., "type": ..,
+    /// "status": "success" | "error", "content": [..]}` (content parts in the schema of
+    /// `ToolResultContent`), sent when its block is complete.
+    pub const SERVER_TOOL_RESULT: &str = "serverToolResult";
 }
 
 /// How a stream ended. `completion_json` is a [`crate::Completion`] document: the whole

@@ -360,12 +360,19 @@ fn request_json(request: &ConverseRequest) -> Result<String, Error> {
                 ),
             ));
         }
-        serde_json::to_string(request).map_err(|e| {
+        let mut json = serde_json::to_string(request).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidRequest,
                 format!("request is not serialisable: {e}"),
             )
-        })
+        })?;
+        // The host's contract version travels with every request (the field is never
+        // serialised from the struct): the document is an object, so it ends with `}`.
+        json.pop();
+        json.push_str(",\"hostContract\":\"");
+        json.push_str(crate::contract::CONTRACT_VERSION);
+        json.push_str("\"}");
+        Ok(json)
     }
 }
 

@@ -79,6 +79,30 @@ pub struct ConverseRequest {
     /// checks it before any network call, and ignores the others.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub provider_options: serde_json::Map<String, Value>,
+    /// Since 1.5: tools the provider runs itself (Bedrock's system tools:
+    /// `nova_code_interpreter`, `nova_grounding`), by name. Their calls and results reach the
+    /// host as `serverToolUse` / `serverToolResult` extension events and blocks, never as
+    /// calls the host must run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_tools: Vec<String>,
+    /// Since 1.5: the contract version of the host that sent the request. `host-sdk` sets it
+    /// as the request crosses the boundary (it is never written from this field), so a
+    /// plugin can keep completions readable by an older host: block types newer than the
+    /// host's contract are left out of them (the host saw none of their events either).
+    #[serde(default, skip_serializing)]
+    pub host_contract: Option<String>,
+}
+
+impl ConverseRequest {
+    /// The minor version of the host's contract (`host_contract`); a request without one
+    /// comes from a host built before 1.5, which did not send it.
+    pub fn host_minor(&self) -> u32 {
+        self.host_contract
+            .as_deref()
+            .and_then(|v| v.split('.').nth(1))
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(4)
+    }
 }
 
 /// How deeply a JSON value inside a request (tool input, tool schema, tool result, `extra`)
@@ -291,6 +315,32 @@ pub enum ContentBlock {
         /// The text's role for contextual grounding checks.
         qualifiers: Vec<String>,
     },
+    /// Since 1.5: a call of a tool the provider ran itself (see
+    /// [`ConverseRequest::server_tools`]), kept so the conversation can be replayed.
+    #[serde(rename_all = "camelCase")]
+    ServerToolUse {
+        /// The call's id.
+        id: String,
+        /// The server tool's name.
+        name: String,
+        /// The call's input.
+        input: Value,
+    },
+    /// Since 1.5: the result of a server tool call, in the assistant's message.
+    #[serde(rename_all = "camelCase")]
+    ServerToolResult {
+        /// The id of the call this answers.
+        tool_use_id: String,
+        /// The result's type, as the provider names it (`nova_code_interpreter_result`).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        kind: String,
+        /// The tool failed.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        is_error: bool,
+        /// The result.
+        #[serde(deserialize_with = "known_or_raw")]
+        content: Vec<ToolResultContent>,
+    },
     /// Since 1.5: a block of a type this version of the schema does not know (sent by a newer
     /// host or plugin), kept as its raw JSON object so it survives a round trip. A provider
     /// that cannot send it refuses the request, naming the type.
@@ -300,7 +350,7 @@ pub enum ContentBlock {
 
 impl ContentBlock {
     /// The `type` names of the blocks this version knows (every variant but `Unknown`).
-    pub const KNOWN_TYPES: [&'static str; 8] = [
+    pub const KNOWN_TYPES: [&'static str; 10] = [
         "text",
         "image",
         "document",
@@ -309,6 +359,8 @@ impl ContentBlock {
         "reasoning",
         "redactedReasoning",
         "guardedText",
+        "serverToolUse",
+        "serverToolResult",
     ];
 
     /// The block's `type` name (for an unknown block, the one it carries).
@@ -322,6 +374,8 @@ impl ContentBlock {
             Self::Reasoning { .. } => "reasoning",
             Self::RedactedReasoning { .. } => "redactedReasoning",
             Self::GuardedText { .. } => "guardedText",
+            Self::ServerToolUse { .. } => "serverToolUse",
+            Self::ServerToolResult { .. } => "serverToolResult",
             Self::Unknown(raw) => raw.get("type").and_then(Value::as_str).unwrap_or(""),
         }
     }
@@ -853,6 +907,17 @@ mod tests {
             ContentBlock::GuardedText {
                 text: "g".into(),
                 qualifiers: vec![],
+            },
+            ContentBlock::ServerToolUse {
+                id: "i".into(),
+                name: "n".into(),
+                input: Value::Null,
+            },
+            ContentBlock::ServerToolResult {
+                tool_use_id: "i".into(),
+                kind: "k".into(),
+                is_error: false,
+                content: vec![ToolResultContent::Json { value: Value::Null }],
             },
         ];
         assert_eq!(blocks.len(), ContentBlock::KNOWN_TYPES.len());

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use abi_stable::std_types::{RSlice, RStr};
 use aws_sdk_bedrockruntime::types::{
     CacheTtl, ContentBlockDelta, ContentBlockStart, ConverseStreamMetadataEvent,
-    ConverseStreamOutput, ReasoningContentBlockDelta,
+    ConverseStreamOutput, ReasoningContentBlockDelta, ToolResultBlockDelta, ToolResultStatus,
+    ToolUseType,
 };
 use host_sdk::contract::{extension_kinds, EventSinkBox};
 use host_sdk::{
@@ -35,6 +36,65 @@ enum Block {
         input: String,
         done: Option<serde_json::Value>,
     },
+    /// A call of a tool the service ran itself; `input` is the JSON text received.
+    ServerToolUse {
+        id: String,
+        name: String,
+        input: String,
+    },
+    /// A server tool's result; `content` holds parts in the schema of `ToolResultContent`.
+    ServerToolResult {
+        tool_use_id: String,
+        kind: String,
+        is_error: bool,
+        content: Vec<Value>,
+    },
+}
+
+impl Block {
+    /// A completed server-side block as its extension event (kind and data).
+    fn server_event(&self) -> Option<(&'static str, Value)> {
+        match self {
+            Block::ServerToolUse { id, name, input } => Some((
+                extension_kinds::SERVER_TOOL_USE,
+                serde_json::json!({ "id": id, "name": name, "input": json_or_text(input) }),
+            )),
+            Block::ServerToolResult {
+                tool_use_id,
+                kind,
+                is_error,
+                content,
+            } => Some((
+                extension_kinds::SERVER_TOOL_RESULT,
+                serde_json::json!({
+                    "toolUseId": tool_use_id,
+                    "type": kind,
+                    "status": if *is_error { "error" } else { "success" },
+                    "content": content,
+                }),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// JSON text as a value, or the text itself when it is not JSON (an empty input is `{}`).
+fn json_or_text(text: &str) -> Value {
+    if text.trim().is_empty() {
+        return Value::Object(Default::default());
+    }
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+/// One part of a server tool's result, in the schema of `ToolResultContent`.
+fn result_part(part: &ToolResultBlockDelta) -> Value {
+    match part {
+        ToolResultBlockDelta::Json(doc) => {
+            serde_json::json!({ "type": "json", "value": from_document(doc) })
+        }
+        ToolResultBlockDelta::Text(text) => serde_json::json!({ "type": "text", "text": text }),
+        other => serde_json::json!({ "type": "text", "text": format!("{other:?}") }),
+    }
 }
 
 /// Forwards events to the sink and builds the completion from them.
@@ -99,6 +159,32 @@ impl Assembler {
         match event {
             ConverseStreamOutput::MessageStart(_) => self.emit(sink, StreamEvent::MessageStart),
             ConverseStreamOutput::ContentBlockStart(start) => match start.start() {
+                // A call the service runs itself: its own block, announced when complete.
+                Some(ContentBlockStart::ToolUse(t))
+                    if t.r#type() == Some(&ToolUseType::ServerToolUse) =>
+                {
+                    self.blocks.insert(
+                        start.content_block_index(),
+                        Block::ServerToolUse {
+                            id: t.tool_use_id().into(),
+                            name: t.name().into(),
+                            input: String::new(),
+                        },
+                    );
+                    SinkFlow::Continue
+                }
+                Some(ContentBlockStart::ToolResult(r)) => {
+                    self.blocks.insert(
+                        start.content_block_index(),
+                        Block::ServerToolResult {
+                            tool_use_id: r.tool_use_id().into(),
+                            kind: r.r#type().unwrap_or_default().into(),
+                            is_error: r.status() == Some(&ToolResultStatus::Error),
+                            content: Vec::new(),
+                        },
+                    );
+                    SinkFlow::Continue
+                }
                 Some(ContentBlockStart::ToolUse(t)) => {
                     let index = start.content_block_index();
                     self.blocks.insert(
@@ -130,6 +216,11 @@ impl Assembler {
             }
             ConverseStreamOutput::ContentBlockStop(stop) => {
                 let index = stop.content_block_index();
+                if let Some(server) = self.blocks.get(&index).and_then(Block::server_event) {
+                    let (kind, mut data) = server;
+                    data["index"] = index.into();
+                    return self.emit_extension(sink, kind, data);
+                }
                 if let Some(Block::ToolUse {
                     id,
                     name,
@@ -260,6 +351,20 @@ impl Assembler {
                 }
                 flow
             }
+            ContentBlockDelta::ToolUse(t)
+                if matches!(self.blocks.get(&index), Some(Block::ServerToolUse { .. })) =>
+            {
+                if let Some(Block::ServerToolUse { input, .. }) = self.blocks.get_mut(&index) {
+                    input.push_str(t.input());
+                }
+                SinkFlow::Continue
+            }
+            ContentBlockDelta::ToolResult(parts) => {
+                if let Some(Block::ServerToolResult { content, .. }) = self.blocks.get_mut(&index) {
+                    content.extend(parts.iter().map(result_part));
+                }
+                SinkFlow::Continue
+            }
             ContentBlockDelta::ToolUse(t) => {
                 let flow = self.emit(
                     sink,
@@ -343,8 +448,14 @@ impl Assembler {
     }
 
     /// The completion document. `schema` is the request's structured-output schema: the
-    /// answer's text is checked against it.
-    pub(super) fn completion_json(&self, cost: Option<Pricing>, schema: Option<&Value>) -> String {
+    /// answer's text is checked against it. Block types newer than the host's contract
+    /// (`host_minor`) are left out: an older host could not read the document otherwise.
+    pub(super) fn completion_json(
+        &self,
+        cost: Option<Pricing>,
+        schema: Option<&Value>,
+        host_minor: u32,
+    ) -> String {
         let content: Vec<ContentBlock> = self
             .blocks
             .values()
@@ -370,6 +481,27 @@ impl Assembler {
                     input: input.clone(),
                 }),
                 Block::ToolUse { .. } => None,
+                Block::ServerToolUse { .. } | Block::ServerToolResult { .. } if host_minor < 5 => {
+                    None
+                }
+                Block::ServerToolUse { id, name, input } => Some(ContentBlock::ServerToolUse {
+                    id: id.clone(),
+                    name: name.clone(),
+                    input: json_or_text(input),
+                }),
+                Block::ServerToolResult {
+                    tool_use_id,
+                    kind,
+                    is_error,
+                    content,
+                } => serde_json::from_value(serde_json::json!({
+                    "type": "serverToolResult",
+                    "toolUseId": tool_use_id,
+                    "kind": kind,
+                    "isError": is_error,
+                    "content": content,
+                }))
+                .ok(),
             })
             .collect();
         let message = Message {

@@ -46,7 +46,11 @@ pub async fn run(mut job: StreamJob) {
                 payload.as_ref(),
             ))
         });
-    let completion_json = assembler.completion_json(job.cost, job.prepared.output_schema.as_ref());
+    let completion_json = assembler.completion_json(
+        job.cost,
+        job.prepared.output_schema.as_ref(),
+        job.prepared.host_minor,
+    );
     let end = StreamEnd {
         error: outcome.err().into(),
         completion_json: completion_json.into(),

@@ -6,7 +6,7 @@ use aws_sdk_bedrockruntime::types::{
     self as bt, ConversationRole, DocumentBlock, DocumentFormat, DocumentSource,
     GuardrailConverseContentBlock, GuardrailConverseContentQualifier, GuardrailConverseTextBlock,
     ImageBlock, ImageFormat, ImageSource, ReasoningContentBlock, ReasoningTextBlock,
-    ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolUseBlock,
+    ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolUseBlock, ToolUseType,
 };
 use host_sdk::{ContentBlock, Message, ProviderError, Role, ToolResultContent};
 use serde_json::Value;
@@ -105,18 +105,7 @@ pub(super) fn translate_block(
         ContentBlock::ToolResult {
             content, is_error, ..
         } if tools_as_text => {
-            let text: Vec<String> = content
-                .iter()
-                .map(|c| match c {
-                    ToolResultContent::Text { text } => text.clone(),
-                    ToolResultContent::Json { value } => value.to_string(),
-                    ToolResultContent::Image { .. } => "[image]".into(),
-                    other => format!(
-                        "[{}]",
-                        serde_json::to_value(other).unwrap_or_default()["type"]
-                    ),
-                })
-                .collect();
+            let text: Vec<String> = content.iter().map(result_text).collect();
             let label = if *is_error {
                 "tool error"
             } else {
@@ -132,29 +121,7 @@ pub(super) fn translate_block(
             content,
             is_error,
         } => {
-            let mut blocks = Vec::new();
-            for (k, c) in content.iter().enumerate() {
-                let at = format!("{at}.content[{k}]");
-                match c {
-                    ToolResultContent::Text { text } if !text.trim().is_empty() => {
-                        blocks.push(ToolResultContentBlock::Text(text.clone()))
-                    }
-                    ToolResultContent::Text { .. } => {}
-                    ToolResultContent::Json { value } => {
-                        blocks.push(ToolResultContentBlock::Json(to_document(value)))
-                    }
-                    ToolResultContent::Image { format, data } => blocks.push(
-                        ToolResultContentBlock::Image(image_block(format.as_deref(), data, &at)?),
-                    ),
-                    other => {
-                        let kind = serde_json::to_value(other).unwrap_or_default()["type"].clone();
-                        return Err(invalid_request(format!(
-                            "{at}: tool result parts of type {kind} are not supported by this plugin (contract {}): remove the part or upgrade the plugin",
-                            host_sdk::CONTRACT_VERSION
-                        )));
-                    }
-                }
-            }
+            let mut blocks = result_blocks(content, at)?;
             if blocks.is_empty() {
                 // The service rejects an empty result; say so explicitly instead.
                 blocks.push(ToolResultContentBlock::Text(
@@ -193,12 +160,97 @@ pub(super) fn translate_block(
         ContentBlock::RedactedReasoning { data } => out.push(bt::ContentBlock::ReasoningContent(
             ReasoningContentBlock::RedactedContent(Blob::new(data.clone())),
         )),
+        ContentBlock::ServerToolUse { name, input, .. } if tools_as_text => out.push(
+            bt::ContentBlock::Text(format!("[the service ran {name} with {input}]")),
+        ),
+        ContentBlock::ServerToolUse { id, name, input } => out.push(bt::ContentBlock::ToolUse(
+            ToolUseBlock::builder()
+                .tool_use_id(id)
+                .name(name)
+                .input(to_document(input))
+                .r#type(ToolUseType::ServerToolUse)
+                .build()
+                .map_err(|e| invalid_request(format!("{at}: {e}")))?,
+        )),
+        ContentBlock::ServerToolResult { content, .. } if tools_as_text => {
+            let parts: Vec<String> = content.iter().map(result_text).collect();
+            out.push(bt::ContentBlock::Text(format!(
+                "[server tool result: {}]",
+                parts.join("\n")
+            )))
+        }
+        ContentBlock::ServerToolResult {
+            tool_use_id,
+            kind,
+            is_error,
+            content,
+        } => {
+            let mut b = ToolResultBlock::builder()
+                .tool_use_id(tool_use_id)
+                .set_content(Some(result_blocks(content, at)?))
+                .status(if *is_error {
+                    ToolResultStatus::Error
+                } else {
+                    ToolResultStatus::Success
+                });
+            if !kind.is_empty() {
+                b = b.r#type(kind);
+            }
+            out.push(bt::ContentBlock::ToolResult(
+                b.build()
+                    .map_err(|e| invalid_request(format!("{at}: {e}")))?,
+            ))
+        }
         ContentBlock::GuardedText { text, qualifiers } => out.push(bt::ContentBlock::GuardContent(
             guard_content(text, qualifiers, at)?,
         )),
         other => return Err(unsupported_block(other, at)),
     }
     Ok(())
+}
+
+/// A tool result part as text, for a history replayed without tools.
+fn result_text(part: &ToolResultContent) -> String {
+    match part {
+        ToolResultContent::Text { text } => text.clone(),
+        ToolResultContent::Json { value } => value.to_string(),
+        ToolResultContent::Image { .. } => "[image]".into(),
+        other => format!(
+            "[{}]",
+            serde_json::to_value(other).unwrap_or_default()["type"]
+        ),
+    }
+}
+
+/// A tool result's parts as Bedrock's (blank text parts dropped).
+fn result_blocks(
+    content: &[ToolResultContent],
+    at: &str,
+) -> Result<Vec<ToolResultContentBlock>, ProviderError> {
+    let mut blocks = Vec::new();
+    for (k, part) in content.iter().enumerate() {
+        let at = format!("{at}.content[{k}]");
+        match part {
+            ToolResultContent::Text { text } if !text.trim().is_empty() => {
+                blocks.push(ToolResultContentBlock::Text(text.clone()))
+            }
+            ToolResultContent::Text { .. } => {}
+            ToolResultContent::Json { value } => {
+                blocks.push(ToolResultContentBlock::Json(to_document(value)))
+            }
+            ToolResultContent::Image { format, data } => blocks.push(
+                ToolResultContentBlock::Image(image_block(format.as_deref(), data, &at)?),
+            ),
+            other => {
+                let kind = serde_json::to_value(other).unwrap_or_default()["type"].clone();
+                return Err(invalid_request(format!(
+                    "{at}: tool result parts of type {kind} are not supported by this plugin (contract {}): remove the part or upgrade the plugin",
+                    host_sdk::CONTRACT_VERSION
+                )));
+            }
+        }
+    }
+    Ok(blocks)
 }
 
 /// The qualifiers Bedrock's `guardContent` text takes.

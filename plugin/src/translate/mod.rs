@@ -37,6 +37,9 @@ pub struct Prepared {
     pub model_id: String,
     /// The foundation model whose rules (and prices) apply.
     pub base_model: String,
+    /// The minor version of the host's contract: block types newer than it stay out of
+    /// the completion.
+    pub host_minor: u32,
     pub system: Vec<SystemContentBlock>,
     pub messages: Vec<bt::Message>,
     pub inference: Option<InferenceConfiguration>,
@@ -89,7 +92,8 @@ pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, Prov
         )));
     }
     let family = model_facts::lookup(base_model);
-    let tools_wanted = !req.tools.is_empty() && req.tool_choice != Some(ToolChoice::None);
+    let tools_wanted = !(req.tools.is_empty() && req.server_tools.is_empty())
+        && req.tool_choice != Some(ToolChoice::None);
     // With tool choice `none`, tool blocks in the history are replayed as text: Bedrock would
     // otherwise require a toolConfig, which would let the model call tools again.
     let tools_as_text = req.tool_choice == Some(ToolChoice::None);
@@ -134,6 +138,7 @@ pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, Prov
     Ok(Prepared {
         model_id: model_id.to_string(),
         base_model: model_facts::base_model_id(base_model).to_string(),
+        host_minor: req.host_minor(),
         system,
         messages,
         inference,

@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_bedrockruntime::types::{
-    self as bt, AnyToolChoice, AutoToolChoice, CacheTtl, SpecificToolChoice, ToolConfiguration,
-    ToolInputSchema, ToolSpecification,
+    self as bt, AnyToolChoice, AutoToolChoice, CacheTtl, SpecificToolChoice, SystemTool,
+    ToolConfiguration, ToolInputSchema, ToolSpecification, ToolUseBlock, ToolUseType,
 };
 use host_sdk::{ConverseRequest, ProviderError, ToolChoice};
 
@@ -76,6 +76,14 @@ pub(super) fn tool_config(
                 .map_err(|e| invalid_request(format!("tools[{i}]: {e}")))?,
         ));
     }
+    for (i, name) in req.server_tools.iter().enumerate() {
+        if name.trim().is_empty() || !names.insert(name.as_str()) {
+            return Err(invalid_request(format!(
+                "serverTools[{i}]: `{name}` is empty or names a tool twice"
+            )));
+        }
+        tools.push(system_tool(name)?);
+    }
     if let Some(ttl) = caching {
         tools.push(bt::Tool::CachePoint(cache_point(ttl)));
     }
@@ -112,6 +120,20 @@ pub(super) fn tool_config(
         .map_err(|e| invalid_request(format!("tool configuration: {e}")))
 }
 
+/// A tool the service runs itself (Bedrock's `systemTool`).
+fn system_tool(name: &str) -> Result<bt::Tool, ProviderError> {
+    SystemTool::builder()
+        .name(name)
+        .build()
+        .map(bt::Tool::SystemTool)
+        .map_err(|e| invalid_request(format!("serverTools: {e}")))
+}
+
+/// Whether a tool-use block is a call of a server tool.
+pub(super) fn is_server_call(tool_use: &ToolUseBlock) -> bool {
+    tool_use.r#type() == Some(&ToolUseType::ServerToolUse)
+}
+
 pub(super) fn history_uses_tools(messages: &[bt::Message]) -> bool {
     messages
         .iter()
@@ -120,18 +142,29 @@ pub(super) fn history_uses_tools(messages: &[bt::Message]) -> bool {
 }
 
 /// The service requires a toolConfig whenever the history holds tool blocks; when the host
-/// sent none, declare the tools the history used, with permissive schemas.
+/// sent none, declare the tools the history used: client tools with permissive schemas,
+/// server tools as the system tools they are.
 pub(super) fn tool_config_from_history(messages: &[bt::Message]) -> ToolConfiguration {
-    let names: BTreeSet<&str> = messages
-        .iter()
-        .flat_map(|m| m.content())
-        .filter_map(|b| b.as_tool_use().ok().map(|t| t.name()))
+    let uses = || {
+        messages
+            .iter()
+            .flat_map(|m| m.content())
+            .filter_map(|b| b.as_tool_use().ok())
+    };
+    let server: BTreeSet<&str> = uses()
+        .filter(|t| is_server_call(t))
+        .map(|t| t.name())
         .collect();
-    let names: Vec<&str> = if names.is_empty() {
+    let names: BTreeSet<&str> = uses()
+        .filter(|t| !is_server_call(t))
+        .map(|t| t.name())
+        .collect();
+    let names: Vec<&str> = if names.is_empty() && server.is_empty() {
         vec!["tool"]
     } else {
         names.into_iter().collect()
     };
+    let server_tools = server.into_iter().filter_map(|name| system_tool(name).ok());
     let tools = names
         .into_iter()
         .filter_map(|name| {
@@ -145,6 +178,7 @@ pub(super) fn tool_config_from_history(messages: &[bt::Message]) -> ToolConfigur
                 .ok()
                 .map(bt::Tool::ToolSpec)
         })
+        .chain(server_tools)
         .collect();
     ToolConfiguration::builder()
         .set_tools(Some(tools))
