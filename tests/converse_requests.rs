@@ -230,6 +230,7 @@ fn documents_of_every_supported_format() {
             format: format.to_string(),
             name: name.to_string(),
             data: data.clone(),
+            citations: false,
         });
     }
     run(&p, &request(NOVA, vec![user(content)])).completion();
@@ -265,6 +266,7 @@ fn documents_of_every_supported_format() {
                     format: format.into(),
                     name: "x".into(),
                     data,
+                    citations: false,
                 },
             ])],
         );

@@ -770,3 +770,96 @@ fn server_tools_are_declared_surfaced_and_replayed() {
         "7006652"
     );
 }
+
+/// Issue #12: citations end to end: a document (or a search result) enables them, the
+/// host gets each citation as an extension event and the completion keeps the cited text
+/// with them, and the next turn replays it as Bedrock's `citationsContent`.
+#[test]
+fn citations_reach_the_host_and_are_replayed() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    let document = ContentBlock::Document {
+        format: "txt".into(),
+        name: "Handbook".into(),
+        data: b"Refunds are possible within thirty days of purchase.".to_vec(),
+        citations: true,
+    };
+    let first = host_sdk::ConverseRequest {
+        messages: vec![host_sdk::Message {
+            role: host_sdk::Role::User,
+            content: vec![
+                document,
+                ContentBlock::Text {
+                    text: "When can I get a refund?".into(),
+                },
+            ],
+        }],
+        ..host_sdk::ConverseRequest::user_text(SONNET_45, "")
+    };
+    let out = run(&p, &first);
+    let sent = stream_bodies(&emu).pop().unwrap();
+    assert_eq!(
+        sent["messages"][0]["content"][0]["document"]["citations"],
+        json!({"enabled": true})
+    );
+    let cites = e2e_tests::extensions(&out.events);
+    assert_eq!(cites.len(), 1, "{cites:?}");
+    assert_eq!(cites[0].kind, host_sdk::contract::extension_kinds::CITATION);
+    let citation = &cites[0].data["citation"];
+    assert_eq!(citation["location"]["documentChar"]["documentIndex"], 0);
+    assert!(citation["sourceContent"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Refunds are possible"));
+    let completion = out.completion().clone();
+    let ContentBlock::CitedText { text, citations } = &completion.message.content[0] else {
+        panic!("{:?}", completion.message.content)
+    };
+    assert!(text.contains("Refunds are possible"), "{text}");
+    assert_eq!(&citations[0], citation);
+
+    let mut second = first.clone();
+    second.messages.push(completion.message.clone());
+    second
+        .messages
+        .push(host_sdk::Message::user_text("Thanks. And exchanges?"));
+    run(&p, &second).completion();
+    let sent = stream_bodies(&emu).pop().unwrap();
+    let replayed = &sent["messages"][1]["content"][0]["citationsContent"];
+    assert_eq!(replayed["content"][0]["text"], text.as_str());
+    assert_eq!(replayed["citations"][0], *citation);
+
+    // A search result cites by its own location.
+    let rag = host_sdk::ConverseRequest {
+        messages: vec![host_sdk::Message {
+            role: host_sdk::Role::User,
+            content: vec![
+                ContentBlock::SearchResult {
+                    source: "https://example.com/policy".into(),
+                    title: "Refund policy".into(),
+                    content: vec!["Thirty days, with a receipt.".into()],
+                    citations: true,
+                },
+                ContentBlock::Text {
+                    text: "Refund window?".into(),
+                },
+            ],
+        }],
+        ..host_sdk::ConverseRequest::user_text(SONNET_45, "")
+    };
+    let out = run(&p, &rag);
+    let sent = stream_bodies(&emu).pop().unwrap();
+    assert_eq!(
+        sent["messages"][0]["content"][0]["searchResult"]["content"],
+        json!([{"text": "Thirty days, with a receipt."}])
+    );
+    let cites = e2e_tests::extensions(&out.events);
+    assert_eq!(
+        cites[0].data["citation"]["location"]["searchResultLocation"]["searchResultIndex"],
+        0
+    );
+    assert_eq!(
+        cites[0].data["citation"]["source"],
+        "https://example.com/policy"
+    );
+}

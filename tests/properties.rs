@@ -139,7 +139,12 @@ fn block() -> impl Strategy<Value = ContentBlock> {
         1 => (proptest::option::of(format()), bytes())
             .prop_map(|(format, data)| ContentBlock::Image { format, data }),
         1 => (format(), name(), bytes())
-            .prop_map(|(format, name, data)| ContentBlock::Document { format, name, data }),
+            .prop_map(|(format, name, data)| ContentBlock::Document {
+                format,
+                name,
+                data,
+                citations: false,
+            }),
         1 => (name(), name(), json_value())
             .prop_map(|(id, name, input)| ContentBlock::ToolUse { id, name, input }),
         1 => (name(), vec(tool_result(), 0..3), any::<bool>()).prop_map(

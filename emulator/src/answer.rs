@@ -293,7 +293,47 @@ fn requested_reasoning(request: &Value, style: Reasoning, delta_size: usize) -> 
 
 /// The first document of the last user message with citations enabled: its index among
 /// that message's documents, its name, and the opening of its text (the quote to cite).
-fn cited_document(request: &Value) -> Option<(usize, String, String)> {
+/// The first search result of the last user turn that asks for citations, as the citation
+/// the model makes of it (its first passage, by search-result location).
+fn cited_search_result(request: &Value) -> Option<Value> {
+    let results = crate::scenario::last_user_content(request)?
+        .iter()
+        .filter_map(|b| b.get("searchResult"));
+    for (index, result) in results.enumerate() {
+        if result
+            .pointer("/citations/enabled")
+            .and_then(Value::as_bool)
+            != Some(true)
+        {
+            continue;
+        }
+        let quote = result
+            .pointer("/content/0/text")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        return Some(serde_json::json!({
+            "title": result.get("title").cloned().unwrap_or(Value::Null),
+            "source": result.get("source").cloned().unwrap_or(Value::Null),
+            "sourceContent": [{ "text": quote }],
+            "location": { "searchResultLocation": { "searchResultIndex": index, "start": 0, "end": 1 } },
+        }));
+    }
+    None
+}
+
+/// The first document of the last user turn that asks for citations, as the citation the
+/// model makes of it (its first 80 characters, by character location).
+fn cited_document(request: &Value) -> Option<Value> {
+    let (index, title, quote) = cited_document_text(request)?;
+    let end = quote.chars().count();
+    Some(serde_json::json!({
+        "title": title,
+        "sourceContent": [{ "text": quote }],
+        "location": { "documentChar": { "documentIndex": index, "start": 0, "end": end } },
+    }))
+}
+
+fn cited_document_text(request: &Value) -> Option<(usize, String, String)> {
     use base64::Engine;
     let documents = crate::scenario::last_user_content(request)?
         .iter()
@@ -383,17 +423,18 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
             None => echo_text(request),
         }),
     };
-    match (text, cited_document(request)) {
-        // A document that asks for citations, and nothing scripted: quote it, citing it.
-        (Some(_), Some((index, title, quote))) if s.text.is_none() && s.text_length.is_none() => {
-            let (start, end) = (0, quote.chars().count());
+    let cited = cited_document(request).or_else(|| cited_search_result(request));
+    match (text, cited) {
+        // A document or search result that asks for citations, and nothing scripted: quote
+        // it, citing it.
+        (Some(_), Some(citation)) if s.text.is_none() && s.text_length.is_none() => {
+            let quote = citation["sourceContent"][0]["text"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             blocks.push(Block::CitedText {
-                text: format!("The document says: \"{quote}\"."),
-                citations: vec![serde_json::json!({
-                    "title": title,
-                    "sourceContent": [{ "text": quote }],
-                    "location": { "documentChar": { "documentIndex": index, "start": start, "end": end } },
-                })],
+                text: format!("The source says: \"{quote}\"."),
+                citations: vec![citation],
                 delta_size,
             });
         }

@@ -99,6 +99,11 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
         let mut this_turn_uses = HashSet::new();
         let mut server_uses = HashSet::new();
         for (j, block) in content.iter().enumerate() {
+            if block.get("citationsContent").is_some() && role != "assistant" {
+                return Err(ApiError::validation(format!(
+                    "messages.{i}.content.{j}: citationsContent blocks are only allowed in assistant messages."
+                )));
+            }
             if let Some(text) = block.get("text") {
                 if text.as_str().is_none_or(|t| t.trim().is_empty()) {
                     return Err(ApiError::validation(format!(
@@ -409,9 +414,12 @@ fn enables_citations(body: &Value) -> bool {
         .filter_map(|m| m.get("content").and_then(Value::as_array))
         .flatten()
         .any(|b| {
-            b.pointer("/document/citations/enabled")
-                .and_then(Value::as_bool)
-                == Some(true)
+            [
+                "/document/citations/enabled",
+                "/searchResult/citations/enabled",
+            ]
+            .iter()
+            .any(|p| b.pointer(p).and_then(Value::as_bool) == Some(true))
         })
 }
 

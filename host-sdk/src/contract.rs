@@ -341,6 +341,10 @@ pub mod extension_kinds {
     /// "status": "success" | "error", "content": [..]}` (content parts in the schema of
     /// `ToolResultContent`), sent when its block is complete.
     pub const SERVER_TOOL_RESULT: &str = "serverToolResult";
+    /// A citation backing the text of block `index` (a request's document or search result):
+    /// `{"index": n, "citation": {..}}`, the provider's citation document (Bedrock: `title`,
+    /// `source`, `sourceContent`, `location`). The completion holds the block as `citedText`.
+    pub const CITATION: &str = "citation";
 }
 
 /// How a stream ended. `completion_json` is a [`crate::Completion`] document: the whole

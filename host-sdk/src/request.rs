@@ -264,6 +264,10 @@ pub enum ContentBlock {
         #[serde(with = "base64_bytes")]
         /// The bytes.
         data: Vec<u8>,
+        /// Since 1.5: the model may cite the document (its answer then holds
+        /// [`ContentBlock::CitedText`] blocks), on models that can.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        citations: bool,
     },
     #[serde(rename_all = "camelCase")]
     /// A tool call the model made.
@@ -315,6 +319,30 @@ pub enum ContentBlock {
         /// The text's role for contextual grounding checks.
         qualifiers: Vec<String>,
     },
+    /// Since 1.5: answer text backed by citations of the request's documents or search
+    /// results. `citations` are the provider's citation documents (Bedrock: `title`,
+    /// `source`, `sourceContent`, `location`); the block is replayed as is.
+    #[serde(rename_all = "camelCase")]
+    CitedText {
+        /// The text.
+        text: String,
+        /// What backs it.
+        citations: Vec<Value>,
+    },
+    /// Since 1.5: a search result to answer from (retrieval-augmented generation), which the
+    /// model may cite.
+    #[serde(rename_all = "camelCase")]
+    SearchResult {
+        /// Where the result comes from (a URL or an id).
+        source: String,
+        /// Its title.
+        title: String,
+        /// Its text, in passages.
+        content: Vec<String>,
+        /// The model may cite it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        citations: bool,
+    },
     /// Since 1.5: a call of a tool the provider ran itself (see
     /// [`ConverseRequest::server_tools`]), kept so the conversation can be replayed.
     #[serde(rename_all = "camelCase")]
@@ -350,7 +378,7 @@ pub enum ContentBlock {
 
 impl ContentBlock {
     /// The `type` names of the blocks this version knows (every variant but `Unknown`).
-    pub const KNOWN_TYPES: [&'static str; 10] = [
+    pub const KNOWN_TYPES: [&'static str; 12] = [
         "text",
         "image",
         "document",
@@ -361,6 +389,8 @@ impl ContentBlock {
         "guardedText",
         "serverToolUse",
         "serverToolResult",
+        "citedText",
+        "searchResult",
     ];
 
     /// The block's `type` name (for an unknown block, the one it carries).
@@ -376,6 +406,8 @@ impl ContentBlock {
             Self::GuardedText { .. } => "guardedText",
             Self::ServerToolUse { .. } => "serverToolUse",
             Self::ServerToolResult { .. } => "serverToolResult",
+            Self::CitedText { .. } => "citedText",
+            Self::SearchResult { .. } => "searchResult",
             Self::Unknown(raw) => raw.get("type").and_then(Value::as_str).unwrap_or(""),
         }
     }
@@ -888,6 +920,7 @@ mod tests {
                 format: "txt".into(),
                 name: "n".into(),
                 data: vec![1],
+                citations: false,
             },
             ContentBlock::ToolUse {
                 id: "i".into(),
@@ -912,6 +945,16 @@ mod tests {
                 id: "i".into(),
                 name: "n".into(),
                 input: Value::Null,
+            },
+            ContentBlock::CitedText {
+                text: "t".into(),
+                citations: vec![Value::Null],
+            },
+            ContentBlock::SearchResult {
+                source: "s".into(),
+                title: "t".into(),
+                content: vec!["c".into()],
+                citations: true,
             },
             ContentBlock::ServerToolResult {
                 tool_use_id: "i".into(),

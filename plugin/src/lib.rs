@@ -22,6 +22,7 @@ use host_sdk::plugin::{guard, GuardedProvider};
 use host_sdk::{ProviderError, CONTRACT_VERSION};
 
 pub mod body_watch;
+pub mod citations;
 pub mod clients;
 pub mod config;
 pub mod config_keys;

@@ -106,6 +106,8 @@ pub(super) struct Assembler {
     latency_ms: Option<u64>,
     /// Of the cache writes, those with the one-hour ttl (the usage's `cacheDetails`).
     cache_write_1h: u64,
+    /// The citations backing each text block, by block index.
+    citations: BTreeMap<i32, Vec<Value>>,
     extensions: Vec<Extension>,
     /// Response events the host has seen (retries are allowed only while this is 0).
     pub(super) delivered: usize,
@@ -359,6 +361,15 @@ impl Assembler {
                 }
                 SinkFlow::Continue
             }
+            ContentBlockDelta::Citation(c) => {
+                let citation = crate::citations::delta_to_json(c);
+                self.citations
+                    .entry(index)
+                    .or_default()
+                    .push(citation.clone());
+                let data = serde_json::json!({ "index": i, "citation": citation });
+                self.emit_extension(sink, extension_kinds::CITATION, data)
+            }
             ContentBlockDelta::ToolResult(parts) => {
                 if let Some(Block::ServerToolResult { content, .. }) = self.blocks.get_mut(&index) {
                     content.extend(parts.iter().map(result_part));
@@ -458,9 +469,15 @@ impl Assembler {
     ) -> String {
         let content: Vec<ContentBlock> = self
             .blocks
-            .values()
-            .filter_map(|b| match b {
+            .iter()
+            .filter_map(|(index, b)| match b {
                 Block::Text(t) if t.is_empty() => None,
+                Block::Text(t) if host_minor >= 5 && self.citations.contains_key(index) => {
+                    Some(ContentBlock::CitedText {
+                        text: t.clone(),
+                        citations: self.citations[index].clone(),
+                    })
+                }
                 Block::Text(t) => Some(ContentBlock::Text { text: t.clone() }),
                 Block::Reasoning { text, signature } => Some(ContentBlock::Reasoning {
                     text: text.clone(),

@@ -3,10 +3,12 @@
 
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{
-    self as bt, ConversationRole, DocumentBlock, DocumentFormat, DocumentSource,
-    GuardrailConverseContentBlock, GuardrailConverseContentQualifier, GuardrailConverseTextBlock,
-    ImageBlock, ImageFormat, ImageSource, ReasoningContentBlock, ReasoningTextBlock,
-    ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolUseBlock, ToolUseType,
+    self as bt, CitationGeneratedContent, CitationsConfig, CitationsContentBlock, ConversationRole,
+    DocumentBlock, DocumentFormat, DocumentSource, GuardrailConverseContentBlock,
+    GuardrailConverseContentQualifier, GuardrailConverseTextBlock, ImageBlock, ImageFormat,
+    ImageSource, ReasoningContentBlock, ReasoningTextBlock, SearchResultBlock,
+    SearchResultContentBlock, ToolResultBlock, ToolResultContentBlock, ToolResultStatus,
+    ToolUseBlock, ToolUseType,
 };
 use host_sdk::{ContentBlock, Message, ProviderError, Role, ToolResultContent};
 use serde_json::Value;
@@ -76,9 +78,43 @@ pub(super) fn translate_block(
             data,
             at,
         )?)),
-        ContentBlock::Document { format, name, data } => out.push(bt::ContentBlock::Document(
-            document_block(format, name, data, at)?,
-        )),
+        ContentBlock::Document {
+            format,
+            name,
+            data,
+            citations,
+        } => {
+            let mut document = document_block(format, name, data, at)?;
+            if *citations {
+                document.citations = Some(citations_on());
+            }
+            out.push(bt::ContentBlock::Document(document))
+        }
+        ContentBlock::SearchResult {
+            source,
+            title,
+            content,
+            citations,
+        } => out.push(bt::ContentBlock::SearchResult(search_result(
+            source, title, content, *citations, at,
+        )?)),
+        ContentBlock::CitedText { text, .. } if text.trim().is_empty() => {}
+        ContentBlock::CitedText { text, citations } => {
+            let citations = citations
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    crate::citations::from_json(c)
+                        .map_err(|e| invalid_request(format!("{at}.citations[{k}]: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(bt::ContentBlock::CitationsContent(
+                CitationsContentBlock::builder()
+                    .content(CitationGeneratedContent::Text(text.clone()))
+                    .set_citations(Some(citations))
+                    .build(),
+            ))
+        }
         ContentBlock::ToolUse { id, name, input } if tools_as_text => out.push(
             bt::ContentBlock::Text(format!("[called tool {name} with {input}]")),
         ),
@@ -207,6 +243,42 @@ pub(super) fn translate_block(
         other => return Err(unsupported_block(other, at)),
     }
     Ok(())
+}
+
+/// Citations turned on, for a document or a search result.
+fn citations_on() -> CitationsConfig {
+    CitationsConfig::builder()
+        .enabled(true)
+        .build()
+        .expect("enabled is set")
+}
+
+/// A search result for the model to answer from (and cite).
+pub(super) fn search_result(
+    source: &str,
+    title: &str,
+    content: &[String],
+    citations: bool,
+    at: &str,
+) -> Result<SearchResultBlock, ProviderError> {
+    if content.iter().all(|c| c.trim().is_empty()) {
+        return Err(invalid_request(format!(
+            "{at}: a search result needs some text in `content`"
+        )));
+    }
+    let mut b = SearchResultBlock::builder().source(source).title(title);
+    for passage in content.iter().filter(|c| !c.trim().is_empty()) {
+        b = b.content(
+            SearchResultContentBlock::builder()
+                .text(passage)
+                .build()
+                .map_err(|e| invalid_request(format!("{at}: {e}")))?,
+        );
+    }
+    if citations {
+        b = b.citations(citations_on());
+    }
+    b.build().map_err(|e| invalid_request(format!("{at}: {e}")))
 }
 
 /// A tool result part as text, for a history replayed without tools.
