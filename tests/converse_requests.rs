@@ -150,6 +150,7 @@ fn images_are_sent_with_the_format_of_their_bytes() {
     let image = |format: Option<&str>, data: &[u8]| ContentBlock::Image {
         format: format.map(Into::into),
         data: data.to_vec(),
+        s3: None,
     };
     let req = request(
         "amazon.nova-lite-v1:0",
@@ -189,10 +190,14 @@ fn bad_or_oversized_images_are_refused_before_any_call() {
         ),
     ] {
         let req = request(
-            NOVA,
+            SONNET_45,
             vec![user(vec![
                 text("look"),
-                ContentBlock::Image { format: None, data },
+                ContentBlock::Image {
+                    format: None,
+                    data,
+                    s3: None,
+                },
             ])],
         );
         let out = run(&p, &req);
@@ -231,6 +236,7 @@ fn documents_of_every_supported_format() {
             name: name.to_string(),
             data: data.clone(),
             citations: false,
+            s3: None,
         });
     }
     run(&p, &request(NOVA, vec![user(content)])).completion();
@@ -267,6 +273,7 @@ fn documents_of_every_supported_format() {
                     name: "x".into(),
                     data,
                     citations: false,
+                    s3: None,
                 },
             ])],
         );
@@ -738,4 +745,170 @@ fn reasoning_follows_each_family_and_keeps_the_hosts_own_settings() {
         last_fields(&emu)["thinking"],
         json!({"type": "adaptive", "display": "omitted"})
     );
+}
+
+/// Issue #12: media from S3 (with the bucket owner), video as bytes or from S3, and the
+/// content kinds tool results carry, as Bedrock takes them; bad locations and media the
+/// model does not take are refused before any call.
+#[test]
+fn s3_media_video_and_rich_tool_results_reach_the_wire() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    const NOVA_PRO: &str = "us.amazon.nova-pro-v1:0";
+    let s3 = |uri: &str| {
+        Some(host_sdk::S3Location {
+            uri: uri.into(),
+            bucket_owner: Some("111122223333".into()),
+        })
+    };
+    let req = request(
+        NOVA_PRO,
+        vec![user(vec![
+            ContentBlock::Image {
+                format: Some("png".into()),
+                data: vec![],
+                s3: s3("s3://media/cat.png"),
+            },
+            ContentBlock::Video {
+                format: "mp4".into(),
+                data: vec![],
+                s3: s3("s3://media/clip.mp4"),
+            },
+            ContentBlock::Video {
+                format: "webm".into(),
+                data: vec![0x1a, 0x45, 0xdf, 0xa3, 1, 2, 3],
+                s3: None,
+            },
+            ContentBlock::Document {
+                format: "pdf".into(),
+                name: "report".into(),
+                data: vec![],
+                citations: false,
+                s3: s3("s3://media/report.pdf"),
+            },
+            text("describe all of these"),
+        ])],
+    );
+    run(&p, &req).completion();
+    let sent = only_body(&emu)["messages"][0]["content"].clone();
+    let owner = json!({"uri": "s3://media/cat.png", "bucketOwner": "111122223333"});
+    assert_eq!(
+        sent[0]["image"],
+        json!({"format": "png", "source": {"s3Location": owner}})
+    );
+    assert_eq!(
+        sent[1]["video"]["source"]["s3Location"]["uri"],
+        "s3://media/clip.mp4"
+    );
+    assert_eq!(sent[2]["video"]["format"], "webm");
+    assert_eq!(
+        sent[2]["video"]["source"]["bytes"],
+        b64(&[0x1a, 0x45, 0xdf, 0xa3, 1, 2, 3])
+    );
+    assert_eq!(
+        sent[3]["document"]["source"]["s3Location"]["uri"],
+        "s3://media/report.pdf"
+    );
+
+    // A tool result can carry a document, a video and search results.
+    let tool_use = ContentBlock::ToolUse {
+        id: "t1".into(),
+        name: "fetch".into(),
+        input: json!({}),
+    };
+    let mut req = request(
+        NOVA_PRO,
+        vec![
+            user(vec![text("fetch it")]),
+            assistant(vec![tool_use]),
+            user(vec![ContentBlock::ToolResult {
+                tool_use_id: "t1".into(),
+                content: vec![
+                    ToolResultContent::Document {
+                        format: "txt".into(),
+                        name: "notes".into(),
+                        data: b"plain notes".to_vec(),
+                        s3: None,
+                    },
+                    ToolResultContent::Video {
+                        format: "mov".into(),
+                        data: vec![],
+                        s3: s3("s3://media/clip.mov"),
+                    },
+                    ToolResultContent::SearchResult {
+                        source: "https://example.com".into(),
+                        title: "Example".into(),
+                        content: vec!["A passage.".into()],
+                        citations: false,
+                    },
+                ],
+                is_error: false,
+            }]),
+        ],
+    );
+    req.tools = vec![weather_tool()];
+    run(&p, &req).completion();
+    let result = stream_bodies(&emu).pop().unwrap()["messages"][2]["content"][0]["toolResult"]
+        ["content"]
+        .clone();
+    assert_eq!(result[0]["document"]["name"], "notes");
+    assert_eq!(
+        result[1]["video"]["source"]["s3Location"]["uri"],
+        "s3://media/clip.mov"
+    );
+    assert_eq!(
+        result[2]["searchResult"]["content"],
+        json!([{"text": "A passage."}])
+    );
+
+    // Refused before the network: a malformed location, bytes and a location together, an
+    // image for a model that takes none.
+    let before = stream_bodies(&emu).len();
+    for (block, wants) in [
+        (
+            ContentBlock::Image {
+                format: Some("png".into()),
+                data: vec![],
+                s3: Some(host_sdk::S3Location {
+                    uri: "https://media/cat.png".into(),
+                    bucket_owner: None,
+                }),
+            },
+            "s3://<bucket>/<key>",
+        ),
+        (
+            ContentBlock::Video {
+                format: "mp4".into(),
+                data: vec![1],
+                s3: s3("s3://media/clip.mp4"),
+            },
+            "not both",
+        ),
+    ] {
+        let bad = request(NOVA_PRO, vec![user(vec![block, text("look")])]);
+        let out = run(&p, &bad);
+        assert!(out.error().error.message.contains(wants), "{}", out.error());
+    }
+    let image_for_micro = request(
+        NOVA,
+        vec![user(vec![
+            ContentBlock::Image {
+                format: None,
+                data: b"\x89PNG\r\n\x1a\n0000".to_vec(),
+                s3: None,
+            },
+            text("look"),
+        ])],
+    );
+    let out = run(&p, &image_for_micro);
+    assert_eq!(out.error().kind(), &ErrorKind::InvalidRequest);
+    assert!(
+        out.error()
+            .error
+            .message
+            .contains("does not take image input"),
+        "{}",
+        out.error()
+    );
+    assert_eq!(stream_bodies(&emu).len(), before);
 }

@@ -783,6 +783,7 @@ fn citations_reach_the_host_and_are_replayed() {
         name: "Handbook".into(),
         data: b"Refunds are possible within thirty days of purchase.".to_vec(),
         citations: true,
+        s3: None,
     };
     let first = host_sdk::ConverseRequest {
         messages: vec![host_sdk::Message {

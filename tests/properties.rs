@@ -137,13 +137,14 @@ fn block() -> impl Strategy<Value = ContentBlock> {
     prop_oneof![
         4 => text().prop_map(|text| ContentBlock::Text { text }),
         1 => (proptest::option::of(format()), bytes())
-            .prop_map(|(format, data)| ContentBlock::Image { format, data }),
+            .prop_map(|(format, data)| ContentBlock::Image { format, data, s3: None }),
         1 => (format(), name(), bytes())
             .prop_map(|(format, name, data)| ContentBlock::Document {
                 format,
                 name,
                 data,
                 citations: false,
+                s3: None,
             }),
         1 => (name(), name(), json_value())
             .prop_map(|(id, name, input)| ContentBlock::ToolUse { id, name, input }),

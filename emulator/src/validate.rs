@@ -445,6 +445,33 @@ const DOCUMENT_FORMATS: &[&str] = &[
 
 /// Images, documents and video: what the model takes, the formats, sizes and names Bedrock
 /// accepts, and that a message with a document also has text.
+/// The video formats Bedrock takes.
+const VIDEO_FORMATS: &[&str] = &[
+    "mkv", "mov", "mp4", "webm", "three_gp", "flv", "mpeg", "mpg", "wmv",
+];
+
+/// An `s3Location`: `s3://bucket/key`, and a 12-digit `bucketOwner` when given.
+fn s3_location(s3: &Value, at: &str) -> Result<(), ApiError> {
+    let uri = s3.get("uri").and_then(Value::as_str).unwrap_or("");
+    let valid = uri
+        .strip_prefix("s3://")
+        .and_then(|p| p.split_once('/'))
+        .is_some_and(|(bucket, key)| !bucket.is_empty() && !key.is_empty());
+    if !valid {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{uri}' at '{at}.source.s3Location.uri' failed to satisfy constraint: Member must satisfy regular expression pattern: s3://[a-z0-9][\\.\\-a-z0-9]{{1,61}}[a-z0-9](/.*)?"
+        )));
+    }
+    if let Some(owner) = s3.get("bucketOwner").and_then(Value::as_str) {
+        if owner.len() != 12 || !owner.chars().all(|c| c.is_ascii_digit()) {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{owner}' at '{at}.source.s3Location.bucketOwner' failed to satisfy constraint: Member must satisfy regular expression pattern: [0-9]{{12}}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn media(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), ApiError> {
     use base64::Engine;
     let messages = body.get("messages").and_then(Value::as_array);
@@ -467,6 +494,10 @@ fn media(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), 
                         "1 validation error detected: Value '{format}' at '{at}.image.format' failed to satisfy constraint: Member must satisfy enum value set: [png, jpeg, gif, webp]"
                     )));
                 }
+                if let Some(s3) = image.pointer("/source/s3Location") {
+                    s3_location(s3, &at)?;
+                    continue;
+                }
                 let bytes = image
                     .pointer("/source/bytes")
                     .and_then(Value::as_str)
@@ -484,13 +515,28 @@ fn media(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), 
                     ));
                 }
             }
-            if block.get("video").is_some() && !model.input.contains(&"VIDEO") {
-                return Err(ApiError::validation(
-                    "This model doesn't support the video content block that you provided. Try again with a model that supports video content.",
-                ));
+            if let Some(video) = block.get("video") {
+                if !model.input.contains(&"VIDEO") {
+                    return Err(ApiError::validation(
+                        "This model doesn't support the video content block that you provided. Try again with a model that supports video content.",
+                    ));
+                }
+                let format = video.get("format").and_then(Value::as_str).unwrap_or("");
+                if !VIDEO_FORMATS.contains(&format) {
+                    return Err(ApiError::validation(format!(
+                        "1 validation error detected: Value '{format}' at '{at}.video.format' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                        VIDEO_FORMATS.join(", ")
+                    )));
+                }
+                if let Some(s3) = video.pointer("/source/s3Location") {
+                    s3_location(s3, &at)?;
+                }
             }
             if let Some(document) = block.get("document") {
                 has_document = true;
+                if let Some(s3) = document.pointer("/source/s3Location") {
+                    s3_location(s3, &at)?;
+                }
                 let format = document.get("format").and_then(Value::as_str).unwrap_or("");
                 if !DOCUMENT_FORMATS.contains(&format) {
                     return Err(ApiError::validation(format!(

@@ -248,11 +248,26 @@ pub enum ContentBlock {
     #[serde(rename_all = "camelCase")]
     Image {
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        /// A format hint (`png`, `jpeg`, `gif`, `webp`).
+        /// A format hint (`png`, `jpeg`, `gif`, `webp`); required with `s3`.
         format: Option<String>,
-        #[serde(with = "base64_bytes")]
-        /// The bytes.
+        #[serde(default, with = "base64_bytes", skip_serializing_if = "Vec::is_empty")]
+        /// The bytes (empty when the image is in `s3`).
         data: Vec<u8>,
+        /// Since 1.5: where the image is in Amazon S3, instead of `data`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s3: Option<S3Location>,
+    },
+    /// Since 1.5: a video, as bytes or in Amazon S3, on models that take video.
+    #[serde(rename_all = "camelCase")]
+    Video {
+        /// mp4, mov, mkv, webm, flv, mpeg, mpg, wmv or three_gp.
+        format: String,
+        #[serde(default, with = "base64_bytes", skip_serializing_if = "Vec::is_empty")]
+        /// The bytes (empty when the video is in `s3`).
+        data: Vec<u8>,
+        /// Where the video is in Amazon S3, instead of `data`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s3: Option<S3Location>,
     },
     #[serde(rename_all = "camelCase")]
     /// A document for the model to read.
@@ -261,9 +276,12 @@ pub enum ContentBlock {
         format: String,
         /// The name.
         name: String,
-        #[serde(with = "base64_bytes")]
-        /// The bytes.
+        #[serde(default, with = "base64_bytes", skip_serializing_if = "Vec::is_empty")]
+        /// The bytes (empty when the document is in `s3`).
         data: Vec<u8>,
+        /// Since 1.5: where the document is in Amazon S3, instead of `data`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s3: Option<S3Location>,
         /// Since 1.5: the model may cite the document (its answer then holds
         /// [`ContentBlock::CitedText`] blocks), on models that can.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -378,7 +396,7 @@ pub enum ContentBlock {
 
 impl ContentBlock {
     /// The `type` names of the blocks this version knows (every variant but `Unknown`).
-    pub const KNOWN_TYPES: [&'static str; 12] = [
+    pub const KNOWN_TYPES: [&'static str; 13] = [
         "text",
         "image",
         "document",
@@ -391,6 +409,7 @@ impl ContentBlock {
         "serverToolResult",
         "citedText",
         "searchResult",
+        "video",
     ];
 
     /// The block's `type` name (for an unknown block, the one it carries).
@@ -408,6 +427,7 @@ impl ContentBlock {
             Self::ServerToolResult { .. } => "serverToolResult",
             Self::CitedText { .. } => "citedText",
             Self::SearchResult { .. } => "searchResult",
+            Self::Video { .. } => "video",
             Self::Unknown(raw) => raw.get("type").and_then(Value::as_str).unwrap_or(""),
         }
     }
@@ -431,8 +451,20 @@ where
                 .to_owned();
             let kind = kind.as_str();
             if T::known(kind) {
-                serde_json::from_value(value)
-                    .map_err(|e| serde::de::Error::custom(format!("block {i} ({kind}): {e}")))
+                // Serde's message for a malformed member of a union with a raw fallback says
+                // only that nothing matched: name what is missing instead.
+                let missing: Vec<&str> = T::required(kind)
+                    .iter()
+                    .copied()
+                    .filter(|f| value.get(f).is_none_or(Value::is_null))
+                    .collect();
+                serde_json::from_value(value).map_err(|_| {
+                    serde::de::Error::custom(if missing.is_empty() {
+                        format!("block {i} ({kind}) has a field of the wrong type")
+                    } else {
+                        format!("block {i} ({kind}) lacks `{}`", missing.join("`, `"))
+                    })
+                })
             } else if value.is_object() && !kind.is_empty() {
                 Ok(T::from_raw(value))
             } else {
@@ -447,12 +479,27 @@ where
 /// A tagged union that keeps members of types it does not know as raw JSON.
 trait FromRaw {
     fn known(type_name: &str) -> bool;
+    /// The fields a member of this type must have.
+    fn required(type_name: &str) -> &'static [&'static str];
     fn from_raw(raw: Value) -> Self;
 }
 
 impl FromRaw for ContentBlock {
     fn known(type_name: &str) -> bool {
         Self::KNOWN_TYPES.contains(&type_name)
+    }
+    fn required(type_name: &str) -> &'static [&'static str] {
+        match type_name {
+            "text" | "reasoning" | "guardedText" => &["text"],
+            "document" => &["format", "name"],
+            "video" => &["format"],
+            "toolUse" | "serverToolUse" => &["id", "name", "input"],
+            "toolResult" | "serverToolResult" => &["toolUseId", "content"],
+            "redactedReasoning" => &["data"],
+            "citedText" => &["text", "citations"],
+            "searchResult" => &["source", "title", "content"],
+            _ => &[],
+        }
     }
     fn from_raw(raw: Value) -> Self {
         Self::Unknown(raw)
@@ -462,6 +509,16 @@ impl FromRaw for ContentBlock {
 impl FromRaw for ToolResultContent {
     fn known(type_name: &str) -> bool {
         Self::KNOWN_TYPES.contains(&type_name)
+    }
+    fn required(type_name: &str) -> &'static [&'static str] {
+        match type_name {
+            "text" => &["text"],
+            "json" => &["value"],
+            "document" => &["format", "name"],
+            "video" => &["format"],
+            "searchResult" => &["source", "title", "content"],
+            _ => &[],
+        }
     }
     fn from_raw(raw: Value) -> Self {
         Self::Unknown(raw)
@@ -494,6 +551,45 @@ pub enum ToolResultContent {
         /// The bytes.
         data: Vec<u8>,
     },
+    /// Since 1.5: a document the tool returned.
+    #[serde(rename_all = "camelCase")]
+    Document {
+        /// As [`ContentBlock::Document`]'s.
+        format: String,
+        /// The name.
+        name: String,
+        #[serde(default, with = "base64_bytes", skip_serializing_if = "Vec::is_empty")]
+        /// The bytes (empty when the document is in `s3`).
+        data: Vec<u8>,
+        /// Where the document is in Amazon S3, instead of `data`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s3: Option<S3Location>,
+    },
+    /// Since 1.5: a video the tool returned.
+    #[serde(rename_all = "camelCase")]
+    Video {
+        /// As [`ContentBlock::Video`]'s.
+        format: String,
+        #[serde(default, with = "base64_bytes", skip_serializing_if = "Vec::is_empty")]
+        /// The bytes (empty when the video is in `s3`).
+        data: Vec<u8>,
+        /// Where the video is in Amazon S3, instead of `data`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s3: Option<S3Location>,
+    },
+    /// Since 1.5: search results the tool found (a retrieval tool), which the model may cite.
+    #[serde(rename_all = "camelCase")]
+    SearchResult {
+        /// Where the result comes from.
+        source: String,
+        /// Its title.
+        title: String,
+        /// Its text, in passages.
+        content: Vec<String>,
+        /// The model may cite it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        citations: bool,
+    },
     /// Since 1.5: a part of a type this version does not know, kept as its raw JSON.
     #[serde(untagged, skip_deserializing)]
     Unknown(Value),
@@ -501,7 +597,19 @@ pub enum ToolResultContent {
 
 impl ToolResultContent {
     /// The `type` names this version knows (every variant but `Unknown`).
-    pub const KNOWN_TYPES: [&'static str; 3] = ["text", "json", "image"];
+    pub const KNOWN_TYPES: [&'static str; 6] =
+        ["text", "json", "image", "document", "video", "searchResult"];
+}
+
+/// Since 1.5: an object in Amazon S3 (media the model reads from there).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Location {
+    /// `s3://bucket/key`.
+    pub uri: String,
+    /// The bucket owner's account id, when the bucket belongs to another account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_owner: Option<String>,
 }
 
 /// A tool the model may call. Build it with [`Tool::new`] or `..Default::default()`: a later
@@ -854,7 +962,7 @@ mod tests {
                 {"type": "hologram", "frames": [1, 2], "nested": {"deep": true}},
                 {"type": "toolResult", "toolUseId": "t1", "content": [
                     {"type": "text", "text": "ok"},
-                    {"type": "video", "uri": "s3://b/k"}
+                    {"type": "audio", "uri": "s3://b/k"}
                 ]}
             ]},
             "stopReason": "brand_new_reason",
@@ -878,7 +986,7 @@ mod tests {
         };
         assert_eq!(
             parts[1],
-            ToolResultContent::Unknown(serde_json::json!({"type": "video", "uri": "s3://b/k"}))
+            ToolResultContent::Unknown(serde_json::json!({"type": "audio", "uri": "s3://b/k"}))
         );
         assert_eq!(
             completion.stop_reason,
@@ -894,12 +1002,12 @@ mod tests {
     fn a_malformed_known_block_is_an_error_that_names_it() {
         let bad = serde_json::json!({"role": "user", "content": [
             {"type": "text", "text": "fine"},
-            {"type": "image", "format": "png"}
+            {"type": "toolUse", "id": "t1"}
         ]});
         let e = serde_json::from_value::<Message>(bad)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("block 1 (image)") && e.contains("data"), "{e}");
+        assert!(e.contains("block 1 (toolUse) lacks `name`, `input`"), "{e}");
         let untyped = serde_json::json!({"role": "user", "content": [{"text": "no type"}]});
         let e = serde_json::from_value::<Message>(untyped)
             .unwrap_err()
@@ -915,12 +1023,14 @@ mod tests {
             ContentBlock::Image {
                 format: None,
                 data: vec![1],
+                s3: None,
             },
             ContentBlock::Document {
                 format: "txt".into(),
                 name: "n".into(),
                 data: vec![1],
                 citations: false,
+                s3: None,
             },
             ContentBlock::ToolUse {
                 id: "i".into(),
@@ -950,6 +1060,11 @@ mod tests {
                 text: "t".into(),
                 citations: vec![Value::Null],
             },
+            ContentBlock::Video {
+                format: "mp4".into(),
+                data: vec![1],
+                s3: None,
+            },
             ContentBlock::SearchResult {
                 source: "s".into(),
                 title: "t".into(),
@@ -966,6 +1081,14 @@ mod tests {
         assert_eq!(blocks.len(), ContentBlock::KNOWN_TYPES.len());
         for block in blocks {
             let json = serde_json::to_value(&block).unwrap();
+            // Each required field really is: without it the block does not read.
+            for field in <ContentBlock as FromRaw>::required(block.type_name()) {
+                let mut lacking = json.clone();
+                lacking.as_object_mut().unwrap().remove(*field);
+                let message = serde_json::json!({"role": "user", "content": [lacking]});
+                let e = serde_json::from_value::<Message>(message).unwrap_err();
+                assert!(e.to_string().contains(field), "{field}: {e}");
+            }
             assert_eq!(json["type"], block.type_name());
             assert!(ContentBlock::KNOWN_TYPES.contains(&block.type_name()));
             let back: Message =
@@ -992,6 +1115,7 @@ mod tests {
         req.messages[0].content.push(ContentBlock::Image {
             format: None,
             data: vec![0xff, 0xd8, 0xff],
+            s3: None,
         });
         let json = serde_json::to_value(&req).unwrap();
         assert_eq!(json["messages"][0]["content"][1]["data"], "/9j/");

@@ -4,21 +4,16 @@
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{
     self as bt, CitationGeneratedContent, CitationsConfig, CitationsContentBlock, ConversationRole,
-    DocumentBlock, DocumentFormat, DocumentSource, GuardrailConverseContentBlock,
-    GuardrailConverseContentQualifier, GuardrailConverseTextBlock, ImageBlock, ImageFormat,
-    ImageSource, ReasoningContentBlock, ReasoningTextBlock, SearchResultBlock,
-    SearchResultContentBlock, ToolResultBlock, ToolResultContentBlock, ToolResultStatus,
-    ToolUseBlock, ToolUseType,
+    GuardrailConverseContentBlock, GuardrailConverseContentQualifier, GuardrailConverseTextBlock,
+    ReasoningContentBlock, ReasoningTextBlock, SearchResultBlock, SearchResultContentBlock,
+    ToolResultBlock, ToolResultContentBlock, ToolResultStatus, ToolUseBlock, ToolUseType,
 };
 use host_sdk::{ContentBlock, Message, ProviderError, Role, ToolResultContent};
 use serde_json::Value;
 
+use super::media::{document_block, image_block, video_block};
 use super::{normalise_tool_id, to_document};
 use crate::errors::invalid_request;
-
-/// Bedrock's limits on inline binary content.
-pub const MAX_IMAGE_BYTES: usize = 3_750_000;
-pub const MAX_DOCUMENT_BYTES: usize = 4_500_000;
 
 pub(super) fn translate_messages(
     input: &[Message],
@@ -73,9 +68,16 @@ pub(super) fn translate_block(
                 out.push(bt::ContentBlock::Text(text.clone()));
             }
         }
-        ContentBlock::Image { format, data } => out.push(bt::ContentBlock::Image(image_block(
+        ContentBlock::Image { format, data, s3 } => out.push(bt::ContentBlock::Image(image_block(
             format.as_deref(),
             data,
+            s3.as_ref(),
+            at,
+        )?)),
+        ContentBlock::Video { format, data, s3 } => out.push(bt::ContentBlock::Video(video_block(
+            format,
+            data,
+            s3.as_ref(),
             at,
         )?)),
         ContentBlock::Document {
@@ -83,8 +85,9 @@ pub(super) fn translate_block(
             name,
             data,
             citations,
+            s3,
         } => {
-            let mut document = document_block(format, name, data, at)?;
+            let mut document = document_block(format, name, data, s3.as_ref(), at)?;
             if *citations {
                 document.citations = Some(citations_on());
             }
@@ -311,8 +314,31 @@ fn result_blocks(
                 blocks.push(ToolResultContentBlock::Json(to_document(value)))
             }
             ToolResultContent::Image { format, data } => blocks.push(
-                ToolResultContentBlock::Image(image_block(format.as_deref(), data, &at)?),
+                ToolResultContentBlock::Image(image_block(format.as_deref(), data, None, &at)?),
             ),
+            ToolResultContent::Document {
+                format,
+                name,
+                data,
+                s3,
+            } => blocks.push(ToolResultContentBlock::Document(document_block(
+                format,
+                name,
+                data,
+                s3.as_ref(),
+                &at,
+            )?)),
+            ToolResultContent::Video { format, data, s3 } => blocks.push(
+                ToolResultContentBlock::Video(video_block(format, data, s3.as_ref(), &at)?),
+            ),
+            ToolResultContent::SearchResult {
+                source,
+                title,
+                content,
+                citations,
+            } => blocks.push(ToolResultContentBlock::SearchResult(search_result(
+                source, title, content, *citations, &at,
+            )?)),
             other => {
                 let kind = serde_json::to_value(other).unwrap_or_default()["type"].clone();
                 return Err(invalid_request(format!(
@@ -363,123 +389,4 @@ pub(super) fn unsupported_block(block: &ContentBlock, at: &str) -> ProviderError
         env!("CARGO_PKG_VERSION"),
         host_sdk::CONTRACT_VERSION
     ))
-}
-
-/// The image format, from the bytes' signature (a label is only checked against it).
-pub fn sniff_image(data: &[u8]) -> Option<ImageFormat> {
-    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(ImageFormat::Png)
-    } else if data.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some(ImageFormat::Jpeg)
-    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
-        Some(ImageFormat::Gif)
-    } else if data.len() >= 12 && &data[0..4] == b"RIFF" && &data[8..12] == b"WEBP" {
-        Some(ImageFormat::Webp)
-    } else {
-        None
-    }
-}
-
-pub(super) fn image_block(
-    label: Option<&str>,
-    data: &[u8],
-    at: &str,
-) -> Result<ImageBlock, ProviderError> {
-    if data.len() > MAX_IMAGE_BYTES {
-        return Err(invalid_request(format!(
-            "{at}: the image is {} bytes; Bedrock accepts at most {MAX_IMAGE_BYTES} bytes per image: resize or recompress it",
-            data.len()
-        )));
-    }
-    let format = sniff_image(data).ok_or_else(|| {
-        invalid_request(format!(
-            "{at}: the image is not PNG, JPEG, GIF or WebP (checked from its bytes)"
-        ))
-    })?;
-    if let Some(label) = label {
-        let label = label.trim().to_ascii_lowercase().replace("image/", "");
-        let label = if label == "jpg" {
-            "jpeg".to_string()
-        } else {
-            label
-        };
-        if label != format.as_str() {
-            tracing::debug!(
-                "{at}: image labelled {label} is really {}; sending {}",
-                format.as_str(),
-                format.as_str()
-            );
-        }
-    }
-    ImageBlock::builder()
-        .format(format)
-        .source(ImageSource::Bytes(Blob::new(data.to_vec())))
-        .build()
-        .map_err(|e| invalid_request(format!("{at}: {e}")))
-}
-
-pub(super) fn document_block(
-    format: &str,
-    name: &str,
-    data: &[u8],
-    at: &str,
-) -> Result<DocumentBlock, ProviderError> {
-    let format = match format.trim().to_ascii_lowercase().as_str() {
-        "pdf" => DocumentFormat::Pdf,
-        "csv" => DocumentFormat::Csv,
-        "doc" => DocumentFormat::Doc,
-        "docx" => DocumentFormat::Docx,
-        "xls" => DocumentFormat::Xls,
-        "xlsx" => DocumentFormat::Xlsx,
-        "html" | "htm" => DocumentFormat::Html,
-        "txt" | "text" => DocumentFormat::Txt,
-        "md" | "markdown" => DocumentFormat::Md,
-        other => {
-            return Err(invalid_request(format!(
-                "{at}: document format \"{other}\" is not supported; use pdf, csv, doc, docx, xls, xlsx, html, txt or md"
-            )))
-        }
-    };
-    if data.is_empty() {
-        return Err(invalid_request(format!("{at}: the document is empty")));
-    }
-    if data.len() > MAX_DOCUMENT_BYTES {
-        return Err(invalid_request(format!(
-            "{at}: the document is {} bytes; Bedrock accepts at most {MAX_DOCUMENT_BYTES} bytes per document",
-            data.len()
-        )));
-    }
-    if format == DocumentFormat::Pdf && !data.starts_with(b"%PDF") {
-        return Err(invalid_request(format!(
-            "{at}: the document is labelled pdf but is not a PDF"
-        )));
-    }
-    DocumentBlock::builder()
-        .format(format)
-        .name(document_name(name))
-        .source(DocumentSource::Bytes(Blob::new(data.to_vec())))
-        .build()
-        .map_err(|e| invalid_request(format!("{at}: {e}")))
-}
-
-/// Bedrock document names allow letters, digits, whitespace, hyphens, parentheses and
-/// brackets, with no consecutive whitespace.
-pub(super) fn document_name(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        let c = if c.is_alphanumeric() || "-()[]".contains(c) {
-            c
-        } else {
-            ' '
-        };
-        if !(c == ' ' && out.ends_with(' ')) {
-            out.push(c);
-        }
-    }
-    let out = out.trim().to_string();
-    if out.is_empty() {
-        "document".into()
-    } else {
-        out
-    }
 }

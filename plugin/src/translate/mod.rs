@@ -7,6 +7,7 @@
 
 mod caching;
 mod content;
+mod media;
 mod options;
 mod reasoning;
 mod tools;
@@ -24,7 +25,7 @@ use crate::errors::invalid_request;
 use crate::model_facts::{self, Caching};
 use caching::{add_cache_point_to_last_user_message, cache_point, cache_ttl};
 use content::{guard_content, translate_messages, unsupported_block};
-pub use content::{sniff_image, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES};
+pub use media::{sniff_image, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES};
 pub use options::{Options, MAX_METADATA_PAIRS, SERVICE_TIERS};
 use reasoning::inference_and_reasoning;
 pub use reasoning::{ADAPTIVE_DEFAULT_MAX_TOKENS, EFFORTS, THINKING_ANSWER_ROOM};
@@ -92,6 +93,9 @@ pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, Prov
         )));
     }
     let family = model_facts::lookup(base_model);
+    if let Some(family) = family {
+        media_the_model_takes(req, family)?;
+    }
     let tools_wanted = !(req.tools.is_empty() && req.server_tools.is_empty())
         && req.tool_choice != Some(ToolChoice::None);
     // With tool choice `none`, tool blocks in the history are replayed as text: Bedrock would
@@ -150,6 +154,30 @@ pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, Prov
         }),
         options,
     })
+}
+
+/// Images and videos only for models that take them (by the model table), before any call.
+fn media_the_model_takes(
+    req: &ConverseRequest,
+    family: &model_facts::Family,
+) -> Result<(), ProviderError> {
+    for (i, message) in req.messages.iter().enumerate() {
+        for (j, block) in message.content.iter().enumerate() {
+            let kind = match block {
+                ContentBlock::Image { .. } => "image",
+                ContentBlock::Video { .. } => "video",
+                _ => continue,
+            };
+            if !family.input.iter().any(|m| m == kind) {
+                return Err(invalid_request(format!(
+                    "messages[{i}].content[{j}]: model `{}` does not take {kind} input (it takes {}); remove the {kind} or choose a model that takes it",
+                    req.model,
+                    family.input.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `system` (plain text) then `systemBlocks` (text or guarded text).

@@ -38,6 +38,7 @@ fn images_are_checked_from_bytes() {
     r.messages[0].content.push(ContentBlock::Image {
         format: Some("png".into()),
         data: b"not an image".to_vec(),
+        s3: None,
     });
     let e = prepare(&r, &r.model).unwrap_err();
     assert!(
