@@ -303,6 +303,17 @@ fn every_recorded_stream_reaches_the_host_as_recorded() {
             "{name}"
         );
         assert_eq!(c.latency_ms, want.latency_ms, "{name}");
+        // Priced from the model table: Claude Sonnet 4 through its us. profile ($3 in, $15
+        // out, $0.30 cache read, $3.75 cache write per million; no geographic premium).
+        let (input, output, _, read, write) = want.usage.unwrap();
+        let expected_cost =
+            (input as f64 * 3.0 + output as f64 * 15.0 + read as f64 * 0.3 + write as f64 * 3.75)
+                / 1e6;
+        let cost = c.cost_usd.expect("a priced model");
+        assert!(
+            (cost - expected_cost).abs() < 1e-12,
+            "{name}: {cost} {expected_cost}"
+        );
         let mut blocks = want.blocks.values();
         for block in &c.message.content {
             // Empty text blocks are left out of the completion; skip them in the recording.
