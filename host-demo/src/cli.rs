@@ -76,6 +76,14 @@ pub enum Command {
         #[command(subcommand)]
         command: AuthCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell):
+    /// `host-demo completions bash > ~/.local/share/bash-completion/completions/host-demo`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `host-demo man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,7 +117,11 @@ pub enum AuthCommand {
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
     /// Show the plugin's path, provider id, API, auth kind, versions and capabilities.
-    Info,
+    Info {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -242,6 +254,10 @@ pub struct BenchArgs {
     /// Model id to request [default: the first listed model].
     #[arg(long, short)]
     pub model: Option<String>,
+
+    /// Print the results as one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

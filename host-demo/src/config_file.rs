@@ -126,6 +126,39 @@ impl ConfigFile {
         Ok(doc.to_string())
     }
 
+    /// Near misses of the keys host-demo itself reads (`agents.defaults.model.primary`): a
+    /// typo there would silently mean "no primary model". The plugin warns about its own.
+    pub fn host_key_warnings(&self) -> Vec<String> {
+        let Ok(doc) = self.parse() else {
+            return Vec::new();
+        };
+        let mut warnings = Vec::new();
+        let mut check = |object: Option<&Value>, at: &str, ours: &str| {
+            let keys = object.and_then(Value::as_object).into_iter().flatten();
+            for (key, _) in keys {
+                let near = key != ours
+                    && key.to_lowercase() != "models"
+                    && (key.eq_ignore_ascii_case(ours)
+                        || strsim::levenshtein(&key.to_lowercase(), ours) <= 2);
+                if near {
+                    warnings.push(format!(
+                        "{}: `{at}{key}` is not a key host-demo reads and is ignored; did you mean `{at}{ours}`?",
+                        self.describe()
+                    ));
+                }
+            }
+        };
+        check(Some(&doc), "", "agents");
+        check(doc.get("agents"), "agents.", "defaults");
+        check(doc.pointer("/agents/defaults"), "agents.defaults.", "model");
+        check(
+            doc.pointer("/agents/defaults/model"),
+            "agents.defaults.model.",
+            "primary",
+        );
+        warnings
+    }
+
     /// `agents.defaults.model.primary` (or `agents.defaults.model` as a plain string).
     pub fn primary_model(&self) -> CliResult<Option<String>> {
         let doc = self.parse()?;

@@ -64,8 +64,8 @@ fn run(cli: &Cli) -> CliResult {
     let global = &cli.global;
     match &cli.command {
         Command::Plugin {
-            command: PluginCommand::Info,
-        } => commands::info::run(global),
+            command: PluginCommand::Info { json },
+        } => commands::info::run(global, *json),
         Command::Models {
             command: ModelsCommand::List { json, refresh },
         } => commands::models::list(
@@ -91,6 +91,16 @@ fn run(cli: &Cli) -> CliResult {
             *json,
         ),
         Command::Bench(args) => commands::bench::run(global, args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "host-demo", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command).render(&mut std::io::stdout())?;
+            Ok(())
+        }
         Command::Soak(args) => commands::soak::run(global, args),
         Command::Config { command } => match command {
             ConfigCommand::Get { key } => commands::config::get(global, key),

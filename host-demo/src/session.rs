@@ -155,6 +155,9 @@ impl Session {
         for warning in as_written.as_ref().unwrap_or(&provider).config_warnings() {
             eprintln!("warning: {warning}");
         }
+        for warning in config.host_key_warnings() {
+            eprintln!("warning: {warning}");
+        }
         Ok(Self {
             plugin,
             provider,

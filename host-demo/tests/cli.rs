@@ -640,3 +640,83 @@ fn models_list_fits_100_columns_off_a_terminal_and_json_keeps_everything() {
         assert!(first.get(key).is_some(), "{key} in {first}");
     }
 }
+
+/// Issue #13: a misspelt key of host-demo's own (`agnets`, `primray`) is warned about with the
+/// key it looks like, instead of silently meaning "no primary model".
+#[test]
+fn near_misses_of_host_demo_keys_are_warned_about() {
+    let config = write_config(
+        "agnets",
+        "{\n  agnets: { defaults: { model: { primary: 'amazon-bedrock/x' } } },\n  agents: { defaults: { model: { primray: 'amazon-bedrock/y' } } },\n}\n",
+    );
+    let ran = ok(
+        "agnets",
+        &[
+            "--emulator",
+            "--config",
+            config.to_str().unwrap(),
+            "models",
+            "list",
+            "--json",
+        ],
+    );
+    assert!(
+        ran.stderr.contains(
+            "`agnets` is not a key host-demo reads and is ignored; did you mean `agents`?"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .contains("did you mean `agents.defaults.model.primary`?"),
+        "{}",
+        ran.stderr
+    );
+}
+
+/// Issue #13: `plugin info` and `bench` answer in JSON too, like every other command.
+#[test]
+fn plugin_info_and_bench_speak_json() {
+    let info = ok("info-json", &["plugin", "info", "--json"]).json();
+    assert_eq!(info["providerId"], "amazon-bedrock");
+    assert_eq!(info["contractVersion"], info["hostContractVersion"]);
+    assert!(info["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "count-tokens"));
+    let bench = ok(
+        "bench-json",
+        &["bench", "--json", "--deltas", "200", "--runs", "1"],
+    )
+    .json();
+    assert_eq!(bench["deltas"], 200);
+    assert_eq!(bench["debugBuild"], cfg!(debug_assertions));
+    assert!(
+        bench["paths"]["plugin"]["deltasPerSecMedian"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(bench["goal"]["met"].is_boolean());
+}
+
+/// Issue #13: shell completions and a man page, generated from the command definitions.
+#[test]
+fn completions_and_man_page_come_from_the_commands() {
+    let bash = ok("completions", &["completions", "bash"]);
+    assert!(bash.stdout.contains("_host__demo()"), "{}", bash.stdout);
+    for subcommand in ["chat", "tokens", "models", "bench"] {
+        assert!(bash.stdout.contains(subcommand), "{subcommand}");
+    }
+    let zsh = ok("completions-zsh", &["completions", "zsh"]);
+    assert!(
+        zsh.stdout.starts_with("#compdef host-demo"),
+        "{}",
+        zsh.stdout
+    );
+    let man = ok("man", &["man"]);
+    assert!(man.stdout.contains(".TH host-demo 1"), "{}", man.stdout);
+    assert!(man.stdout.contains("completions"), "{}", man.stdout);
+}

@@ -163,26 +163,6 @@ fn collect_keys(
     }
 }
 
-/// Levenshtein distance, in chars.
-pub fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 /// The known key nearest to `key` (case-insensitive first), if it is near enough to be a typo.
 pub fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     if let Some(k) = known.iter().find(|k| k.eq_ignore_ascii_case(key)) {
@@ -191,7 +171,7 @@ pub fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     let lower = key.to_lowercase();
     known
         .iter()
-        .map(|k| (distance(&lower, &k.to_lowercase()), *k))
+        .map(|k| (strsim::levenshtein(&lower, &k.to_lowercase()), *k))
         .filter(|(d, k)| *d <= 2.max(k.chars().count() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)

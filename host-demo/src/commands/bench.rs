@@ -92,19 +92,24 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
     let request = ConverseRequest::user_text(&model, &prompt);
 
     let style = Style::stdout();
-    println!(
+    let say = |line: String| {
+        if !args.json {
+            println!("{line}");
+        }
+    };
+    say(format!(
         "{}",
         style.bold(&format!(
             "bench: {} deltas × {} chars ({} chars) per response, model {model}, {} runs per \
              path after 1 warm-up",
             args.deltas, args.delta_size, text_length, args.runs
         ))
-    );
-    println!(
+    ));
+    say(format!(
         "plugin load: {} · provider init: {}",
         millis(session.load_time),
         millis(session.init_time)
-    );
+    ));
 
     let expected = Expected {
         deltas: args.deltas as u64,
@@ -159,7 +164,6 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
         direct.row("direct SDK, task"),
         caller.row("direct SDK, block_on"),
     ];
-    crate::render::table(&mut std::io::stdout().lock(), style, &rows)?;
     let verdict = |ratio: f64| if ratio >= 0.95 { "met" } else { "NOT met" };
     let pairs = sorted(
         plugin_runs
@@ -168,6 +172,33 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
             .map(|(p, d)| p.deltas_per_sec() / d.deltas_per_sec())
             .collect(),
     );
+    if args.json {
+        let document = serde_json::json!({
+            "model": model,
+            "deltas": args.deltas,
+            "deltaSize": args.delta_size,
+            "runs": args.runs,
+            "debugBuild": cfg!(debug_assertions),
+            "pluginLoadMs": session.load_time.as_secs_f64() * 1e3,
+            "providerInitMs": session.init_time.as_secs_f64() * 1e3,
+            "paths": {
+                "plugin": plugin.json(),
+                "directTask": direct.json(),
+                "directBlockOn": caller.json(),
+            },
+            "goal": {
+                "figure": "median of the same-round plugin / direct SDK task deltas/s ratios",
+                "value": median(&pairs),
+                "atLeast": 0.95,
+                "met": median(&pairs) >= 0.95,
+            },
+            "cpuPerDeltaDirectTaskOverPlugin": direct.cpu_per_1k_median / plugin.cpu_per_1k_median,
+            "peakMemory": peak_memory(),
+        });
+        println!("{document:#}");
+        return Ok(());
+    }
+    crate::render::table(&mut std::io::stdout().lock(), style, &rows)?;
     println!(
         "ratio plugin / direct SDK task, deltas/s: median {:.3}, best {:.3}",
         plugin.median / direct.median,
@@ -330,6 +361,16 @@ struct Summary {
 }
 
 impl Summary {
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "deltasPerSecBest": self.best,
+            "deltasPerSecMedian": self.median,
+            "streamingDeltasPerSecMedian": self.streaming_median,
+            "firstEventMsMedian": self.first_median.as_secs_f64() * 1e3,
+            "cpuMsPer1kDeltasMedian": self.cpu_per_1k_median,
+        })
+    }
+
     fn of(runs: &[Run]) -> Self {
         let rates = sorted(runs.iter().map(Run::deltas_per_sec).collect());
         let streaming = sorted(runs.iter().map(Run::streaming_deltas_per_sec).collect());
