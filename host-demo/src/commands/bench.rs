@@ -97,14 +97,11 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
             println!("{line}");
         }
     };
-    say(format!(
-        "{}",
-        style.bold(&format!(
-            "bench: {} deltas × {} chars ({} chars) per response, model {model}, {} runs per \
-             path after 1 warm-up",
-            args.deltas, args.delta_size, text_length, args.runs
-        ))
-    ));
+    say(style.bold(&format!(
+        "bench: {} deltas × {} chars ({} chars) per response, model {model}, {} runs per \
+         path after 1 warm-up",
+        args.deltas, args.delta_size, text_length, args.runs
+    )));
     say(format!(
         "plugin load: {} · provider init: {}",
         millis(session.load_time),
