@@ -230,6 +230,11 @@ pub struct RequestArgs {
     #[arg(long, value_name = "FILE")]
     pub schema: Option<PathBuf>,
 
+    /// Attach FILE to the prompt (repeatable): images, videos, PDFs, office documents or
+    /// text, the kind read from the bytes; the model must take it.
+    #[arg(short = 'a', long = "attach", value_name = "FILE")]
+    pub attachments: Vec<PathBuf>,
+
     /// Send the request document in FILE (`-` for stdin) as is: the contract's
     /// ConverseRequest JSON, so any option can be tried. A prompt given too is added as a
     /// last user turn; the flags above override the file's fields.

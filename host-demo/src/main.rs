@@ -16,6 +16,7 @@
 //! account. Errors are one clear message and a non-zero exit code; logs go to stderr
 //! (`-v`, `RUST_LOG`), the plugin's own included (contract 1.4, see `session::forward_plugin_logs`).
 
+mod attachments;
 mod cli;
 mod commands;
 mod config_file;

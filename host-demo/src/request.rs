@@ -32,8 +32,20 @@ pub fn build(
         (None, false) => request.model,
         (model, _) => session.choose_model(model.as_deref())?,
     };
-    if let Some(prompt) = prompt {
-        request.messages.push(Message::user_text(prompt));
+    if prompt.is_some() || !args.attachments.is_empty() {
+        // Attachments go before the prompt that asks about them.
+        let mut content = args
+            .attachments
+            .iter()
+            .map(|path| crate::attachments::block(path))
+            .collect::<CliResult<Vec<_>>>()?;
+        if let Some(prompt) = prompt {
+            content.push(host_sdk::ContentBlock::Text { text: prompt });
+        }
+        request.messages.push(Message {
+            role: host_sdk::Role::User,
+            content,
+        });
     }
     if let Some(system) = system_prompt(args)? {
         request.system = vec![system];

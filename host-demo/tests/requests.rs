@@ -315,3 +315,78 @@ fn tokens_count_counts_what_the_model_would_be_charged() {
     );
     assert!(e.stderr.contains("cannot count tokens"), "{}", e.stderr);
 }
+
+/// Issue #13: `-a FILE` attaches files, each as what its bytes say it is, before the prompt;
+/// a model that cannot take one says so before any call.
+#[test]
+fn attachments_go_with_the_prompt_as_their_kind() {
+    let (home, emu) = setup("attach");
+    let png = home.join("dot.png");
+    // A 1x1 PNG.
+    std::fs::write(
+        &png,
+        [
+            0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0,
+            0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
+        ],
+    )
+    .unwrap();
+    let notes = home.join("notes.md");
+    std::fs::write(&notes, "# Notes\nThe launch is on Tuesday.\n").unwrap();
+    ok(
+        &home,
+        &[
+            "chat",
+            "-m",
+            SONNET,
+            "-a",
+            png.to_str().unwrap(),
+            "-a",
+            notes.to_str().unwrap(),
+            "What is in these?",
+        ],
+    );
+    let content = last_body(&emu)["messages"][0]["content"].clone();
+    assert_eq!(content[0]["image"]["format"], "png");
+    assert_eq!(content[1]["document"]["format"], "md");
+    assert_eq!(content[1]["document"]["name"], "notes");
+    assert_eq!(content[2]["text"], "What is in these?");
+
+    let before = emu.requests().len();
+    let e = fails(
+        &home,
+        &[
+            "chat",
+            "-m",
+            "amazon.nova-micro-v1:0",
+            "-a",
+            png.to_str().unwrap(),
+            "Describe",
+        ],
+    );
+    assert!(
+        e.stderr.contains("does not take image input"),
+        "{}",
+        e.stderr
+    );
+    assert_eq!(emu.requests().len(), before, "refused before any call");
+
+    let binary = home.join("blob.bin");
+    std::fs::write(&binary, [0u8, 159, 146, 150, 0, 1]).unwrap();
+    let e = fails(
+        &home,
+        &[
+            "chat",
+            "-m",
+            SONNET,
+            "-a",
+            binary.to_str().unwrap(),
+            "What?",
+        ],
+    );
+    assert!(
+        e.stderr.contains("neither a known media type nor text"),
+        "{}",
+        e.stderr
+    );
+}

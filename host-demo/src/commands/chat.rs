@@ -18,6 +18,11 @@ use crate::session::Session;
 pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
     let interactive = args.interactive
         || (args.prompt.is_none() && args.request.request.is_none() && io::stdin().is_terminal());
+    if interactive && !args.request.attachments.is_empty() {
+        return Err(CliError::new(
+            "-a attaches files to one prompt: give the prompt too (host-demo chat -a FILE \"question\")",
+        ));
+    }
     // The prompt: the argument with piped context, unless stdin is the request document; a
     // request document may also hold the whole conversation already.
     let prompt = if interactive || request::reads_stdin(&args.request) {

@@ -1,0 +1,92 @@
+//! `-a FILE`: files attached to the prompt, each as the content block its bytes say it is
+//! (images, videos and PDFs by their signature, with `infer`; office documents and text by
+//! their name).
+
+use std::path::Path;
+
+use host_sdk::ContentBlock;
+
+use crate::error::{CliError, CliResult};
+
+/// The attachment at `path` as a content block.
+pub fn block(path: &Path) -> CliResult<ContentBlock> {
+    let data = std::fs::read(path)
+        .map_err(|e| CliError::new(format!("cannot read attachment {}: {e}", path.display())))?;
+    if data.is_empty() {
+        return Err(CliError::new(format!(
+            "attachment {} is empty",
+            path.display()
+        )));
+    }
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let sniffed = infer::get(&data).map(|t| t.extension());
+    let image = |format: &str| ContentBlock::Image {
+        format: Some(format.into()),
+        data: data.clone(),
+        s3: None,
+    };
+    let video = |format: &str| ContentBlock::Video {
+        format: format.into(),
+        data: data.clone(),
+        s3: None,
+    };
+    Ok(match sniffed {
+        Some("png") => image("png"),
+        Some("jpg") => image("jpeg"),
+        Some("gif") => image("gif"),
+        Some("webp") => image("webp"),
+        Some("mp4") => video("mp4"),
+        Some("mov") => video("mov"),
+        Some("webm") => video("webm"),
+        Some("mkv") => video("mkv"),
+        Some("flv") => video("flv"),
+        Some("wmv") => video("wmv"),
+        Some("mpg") => video("mpeg"),
+        Some("3gp") => video("three_gp"),
+        Some("pdf") => document(path, "pdf", data),
+        // Office files are zip or OLE containers: their name says which.
+        Some("zip" | "docx" | "xlsx" | "doc" | "xls" | "msi")
+            if ["docx", "xlsx", "doc", "xls"].contains(&extension.as_str()) =>
+        {
+            document(path, &extension, data)
+        }
+        Some(other) => {
+            return Err(CliError::new(format!(
+                "attachment {} is a {other} file, which models cannot read: attach images (png, jpeg, gif, webp), videos (mp4, mov, webm, ...), PDFs, office documents or text",
+                path.display()
+            )))
+        }
+        None if std::str::from_utf8(&data).is_ok() => {
+            let format = match extension.as_str() {
+                "md" | "markdown" => "md",
+                "csv" => "csv",
+                "html" | "htm" => "html",
+                _ => "txt",
+            };
+            document(path, format, data)
+        }
+        None => {
+            return Err(CliError::new(format!(
+                "attachment {} is neither a known media type nor text",
+                path.display()
+            )))
+        }
+    })
+}
+
+fn document(path: &Path, format: &str, data: Vec<u8>) -> ContentBlock {
+    ContentBlock::Document {
+        format: format.into(),
+        name: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "attachment".into()),
+        data,
+        citations: false,
+        s3: None,
+    }
+}
