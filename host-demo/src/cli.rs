@@ -167,6 +167,16 @@ pub struct ChatArgs {
     #[command(flatten)]
     pub request: RequestArgs,
 
+    /// Keep the conversation as NAME: earlier turns saved under that name are sent first,
+    /// and each new turn is saved (as a request document, in $HOST_DEMO_DATA_DIR or the
+    /// platform data dir).
+    #[arg(long, short = 'c', value_name = "NAME")]
+    pub conversation: Option<String>,
+
+    /// Continue the most recently saved conversation.
+    #[arg(long = "continue", conflicts_with = "conversation")]
+    pub continue_last: bool,
+
     /// Print every stream event as one JSON line.
     #[arg(long)]
     pub json: bool,

@@ -20,6 +20,7 @@ mod attachments;
 mod cli;
 mod commands;
 mod config_file;
+mod conversations;
 mod disk_cache;
 mod embedded;
 mod error;

@@ -390,3 +390,52 @@ fn attachments_go_with_the_prompt_as_their_kind() {
         e.stderr
     );
 }
+
+/// Issue #13: conversations are kept by name and continued, as request documents on disk.
+#[test]
+fn conversations_are_saved_and_continued() {
+    let (home, emu) = setup("conversation");
+    let data = home.join("data");
+    let data_dir = data.to_str().unwrap();
+    let vars = [KEYS[0], KEYS[1], KEYS[2], ("HOST_DEMO_DATA_DIR", data_dir)];
+    let chat = |args: &[&str]| {
+        let ran = run_host_demo(&home, &vars, args);
+        assert_eq!(ran.status, 0, "{args:?}: {}", ran.all());
+        ran
+    };
+    chat(&[
+        "chat",
+        "-m",
+        SONNET,
+        "-s",
+        "Be brief.",
+        "-c",
+        "trip",
+        "My name is Ada.",
+    ]);
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(data.join("conversations/trip.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved["model"], SONNET);
+    assert_eq!(saved["messages"].as_array().unwrap().len(), 2);
+    // The same name sends the earlier turns first, with the saved model and system prompt.
+    chat(&["chat", "-c", "trip", "What is my name?"]);
+    let body = last_body(&emu);
+    let texts: Vec<&str> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"][0]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert_eq!(texts[0], "My name is Ada.");
+    assert_eq!(texts[2], "What is my name?");
+    assert_eq!(body["system"][0]["text"], "Be brief.");
+    // --continue takes the latest one.
+    chat(&["chat", "--continue", "Thanks."]);
+    assert_eq!(last_body(&emu)["messages"].as_array().unwrap().len(), 5);
+    let e = run_host_demo(&home, &vars, &["chat", "-c", "../escape", "hi"]);
+    assert_eq!(e.status, 1);
+    assert!(e.stderr.contains("--conversation"), "{}", e.stderr);
+}

@@ -10,6 +10,7 @@ use host_sdk::{
 };
 
 use crate::cli::ChatArgs;
+use crate::conversations;
 use crate::error::{CliError, CliResult};
 use crate::render::{summary_line, Style};
 use crate::request;
@@ -33,6 +34,27 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
         Some(prompt_with_piped_input(args.prompt.as_deref())?)
     };
     let mut request = request::build(session, &args.request, prompt)?;
+    let conversation = match (&args.conversation, args.continue_last) {
+        (Some(name), _) => Some(name.clone()),
+        (None, true) => Some(conversations::latest()?),
+        (None, false) => None,
+    };
+    let mut history = Vec::new();
+    if let Some(saved) = conversation
+        .as_deref()
+        .map(conversations::load)
+        .transpose()?
+        .flatten()
+    {
+        history = saved.messages;
+        // The saved model and system prompt carry on unless this run names others.
+        if args.request.model.is_none() && args.request.request.is_none() {
+            request.model = saved.model;
+        }
+        if request.system.is_empty() {
+            request.system = saved.system;
+        }
+    }
     let chat = Chat {
         session,
         request: ConverseRequest {
@@ -42,16 +64,20 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
         json: args.json,
         style: Style::stdout(),
         stream_slot: install_interrupt_handler()?,
+        conversation,
     };
     if interactive {
-        return chat.interactive();
+        return chat.interactive(history);
     }
     if request.messages.is_empty() {
         return Err(CliError::new(
             "nothing to send: the request document has no messages and no prompt was given",
         ));
     }
-    chat.turn(std::mem::take(&mut request.messages)).map(drop)
+    history.append(&mut request.messages);
+    let completion = chat.turn(history.clone())?;
+    history.push(completion.message);
+    chat.save(history)
 }
 
 /// The one prompt to send: the argument, with text piped to stdin before it as its context,
@@ -106,10 +132,26 @@ struct Chat<'a> {
     json: bool,
     style: Style,
     stream_slot: StreamSlot,
+    /// The saved conversation this chat continues and keeps, if any.
+    conversation: Option<String>,
 }
 
 impl Chat<'_> {
-    fn interactive(&self) -> CliResult {
+    /// Saves the conversation so far, when this chat keeps one.
+    fn save(&self, messages: Vec<Message>) -> CliResult {
+        let Some(name) = &self.conversation else {
+            return Ok(());
+        };
+        conversations::save(
+            name,
+            &ConverseRequest {
+                messages,
+                ..self.request.clone()
+            },
+        )
+    }
+
+    fn interactive(&self, mut history: Vec<Message>) -> CliResult {
         let stdin = io::stdin();
         let prompting = stdin.is_terminal();
         if prompting {
@@ -119,7 +161,6 @@ impl Chat<'_> {
                 self.request.model
             );
         }
-        let mut history: Vec<Message> = Vec::new();
         let mut last_failure = None;
         let mut line = String::new();
         loop {
@@ -144,6 +185,7 @@ impl Chat<'_> {
                 Ok(completion) => {
                     history.push(completion.message);
                     last_failure = None;
+                    self.save(history.clone())?;
                 }
                 Err(error) => {
                     // The turn did not happen: forget its prompt so the history stays a valid
