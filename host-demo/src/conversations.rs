@@ -71,6 +71,11 @@ pub fn save(name: &str, conversation: &ConverseRequest) -> CliResult {
         .map_err(|e| CliError::new(format!("cannot save {}: {e}", path.display())))
 }
 
+/// Where the interactive chat keeps its line history.
+pub fn history_file() -> Option<PathBuf> {
+    dir().ok()?.parent().map(|d| d.join("history.txt"))
+}
+
 /// The name of the most recently saved conversation.
 pub fn latest() -> CliResult<String> {
     let dir = dir()?;

@@ -439,3 +439,62 @@ fn conversations_are_saved_and_continued() {
     assert_eq!(e.status, 1);
     assert!(e.stderr.contains("--conversation"), "{}", e.stderr);
 }
+
+/// Issue #13: the interactive chat's `/` commands and continued lines (driven through a pipe
+/// with `-i`; on a terminal the same input gets line editing and history).
+#[test]
+fn interactive_commands_steer_the_session() {
+    let (home, emu) = setup("repl");
+    let notes = home.join("notes.md");
+    std::fs::write(&notes, "Launch on Tuesday.\n").unwrap();
+    let script = format!(
+        "/system Be brief.\n/attach {}\nWhat does it say?\n/model us.anthropic.claude-haiku-4-5-20251001-v1:0\nLine one \\\nline two\n/frobnicate\n/clear\nAfter clear\n/exit\nnever sent\n",
+        notes.display()
+    );
+    let mut cmd = host_demo(&home, &KEYS);
+    cmd.args(["chat", "-i", "-m", SONNET]);
+    let ran = run_with_stdin(cmd, &script);
+    assert_eq!(ran.status, 0, "{}", ran.all());
+    assert!(
+        ran.stderr.contains("unknown command /frobnicate"),
+        "{}",
+        ran.stderr
+    );
+    let bodies: Vec<(String, Value)> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.operation == "ConverseStream")
+        .map(|r| (r.path.clone(), r.body.unwrap()))
+        .collect();
+    assert_eq!(
+        bodies.len(),
+        3,
+        "{:?}",
+        bodies.iter().map(|b| &b.0).collect::<Vec<_>>()
+    );
+    let (first_path, first) = &bodies[0];
+    assert!(first_path.contains("sonnet-4-5"), "{first_path}");
+    assert_eq!(first["system"][0]["text"], "Be brief.");
+    assert_eq!(
+        first["messages"][0]["content"][0]["document"]["name"],
+        "notes"
+    );
+    assert_eq!(
+        first["messages"][0]["content"][1]["text"],
+        "What does it say?"
+    );
+    let (second_path, second) = &bodies[1];
+    assert!(second_path.contains("haiku-4-5"), "{second_path}");
+    assert_eq!(second["messages"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        second["messages"][2]["content"][0]["text"],
+        "Line one \nline two"
+    );
+    let (_, third) = &bodies[2];
+    assert_eq!(
+        third["messages"].as_array().unwrap().len(),
+        1,
+        "/clear forgot the turns"
+    );
+    assert_eq!(third["messages"][0]["content"][0]["text"], "After clear");
+}

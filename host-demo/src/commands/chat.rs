@@ -1,15 +1,16 @@
 //! `chat`: one prompt, or an interactive multi-turn session, streamed as it arrives.
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use host_sdk::contract::extension_kinds;
 use host_sdk::{
-    Canceller, Completion, ConverseRequest, ErrorKind, Event, Extension, Message, SinkFlow,
-    StreamError, StreamEvent, StreamHandler,
+    Canceller, Completion, ContentBlock, ConverseRequest, ErrorKind, Event, Extension, Message,
+    SinkFlow, StreamError, StreamEvent, StreamHandler,
 };
 
 use crate::cli::ChatArgs;
+use crate::commands::repl::{self, Command, Lines};
 use crate::conversations;
 use crate::error::{CliError, CliResult};
 use crate::render::{summary_line, Style};
@@ -55,7 +56,7 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
             request.system = saved.system;
         }
     }
-    let chat = Chat {
+    let mut chat = Chat {
         session,
         request: ConverseRequest {
             messages: Vec::new(),
@@ -151,36 +152,44 @@ impl Chat<'_> {
         )
     }
 
-    fn interactive(&self, mut history: Vec<Message>) -> CliResult {
-        let stdin = io::stdin();
-        let prompting = stdin.is_terminal();
+    fn interactive(&mut self, mut history: Vec<Message>) -> CliResult {
+        let mut lines = Lines::open()?;
+        let prompting = lines.is_terminal();
         if prompting {
             eprintln!(
-                "chatting with {}/{} — type /exit or press Ctrl-D to quit, Ctrl-C to stop an answer",
+                "chatting with {}/{} — /help for commands, /exit or Ctrl-D to quit, Ctrl-C to stop an answer",
                 self.session.provider_id(),
                 self.request.model
             );
         }
+        let prompt = format!("{}> {}", self.style.bold_on(), self.style.reset());
+        let mut attachments: Vec<ContentBlock> = Vec::new();
         let mut last_failure = None;
-        let mut line = String::new();
-        loop {
-            if prompting {
-                print!("{}> {}", self.style.bold_on(), self.style.reset());
-                io::stdout().flush()?;
-            }
-            line.clear();
-            let read = stdin
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| CliError::new(format!("cannot read standard input: {e}")))?;
-            let input = line.trim();
-            if read == 0 || input == "/exit" {
-                break;
-            }
+        while let Some(input) = lines.next(&prompt)? {
+            let input = input.trim();
             if input.is_empty() {
                 continue;
             }
-            history.push(Message::user_text(input));
+            if let Some(command) = repl::parse(input) {
+                match command {
+                    Ok(Command::Exit) => break,
+                    Ok(command) => {
+                        if let Err(e) = self.command(command, &mut history, &mut attachments) {
+                            eprintln!("{}", Style::stderr().dim(&format!("error: {e}")));
+                        }
+                    }
+                    Err(problem) => eprintln!("{}", Style::stderr().dim(&problem)),
+                }
+                continue;
+            }
+            let mut content = std::mem::take(&mut attachments);
+            content.push(ContentBlock::Text {
+                text: input.to_string(),
+            });
+            history.push(Message {
+                role: host_sdk::Role::User,
+                content,
+            });
             match self.turn(history.clone()) {
                 Ok(completion) => {
                     history.push(completion.message);
@@ -212,6 +221,42 @@ impl Chat<'_> {
             Some(error) if !prompting => Err(error),
             _ => Ok(()),
         }
+    }
+
+    /// Carries out a `/` command; what it changed is said on stderr.
+    fn command(
+        &mut self,
+        command: Command,
+        history: &mut Vec<Message>,
+        attachments: &mut Vec<ContentBlock>,
+    ) -> CliResult {
+        let note = match command {
+            Command::Exit => return Ok(()),
+            Command::Help => repl::HELP.to_string(),
+            Command::Clear => {
+                history.clear();
+                "(conversation cleared)".to_string()
+            }
+            Command::Model(id) => {
+                self.request.model = self.session.choose_model(Some(&id))?;
+                format!("(now talking to {})", self.request.model)
+            }
+            Command::System(text) => {
+                self.request.system = text.into_iter().collect();
+                "(system prompt set)".to_string()
+            }
+            Command::Attach(path) => {
+                attachments.push(crate::attachments::block(&path)?);
+                format!("(attached {} to the next prompt)", path.display())
+            }
+            Command::Save(name) => {
+                self.conversation = Some(name.clone());
+                self.save(history.clone())?;
+                format!("(saved as {name}; later turns are saved too)")
+            }
+        };
+        eprintln!("{}", Style::stderr().dim(&note));
+        Ok(())
     }
 
     fn stream_error(&self, error: &StreamError) -> CliError {

@@ -6,5 +6,6 @@ pub mod chat;
 pub mod config;
 pub mod info;
 pub mod models;
+pub mod repl;
 pub mod soak;
 pub mod tokens;
