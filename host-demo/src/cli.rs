@@ -177,6 +177,20 @@ pub struct ChatArgs {
     #[arg(long = "continue", conflicts_with = "conversation")]
     pub continue_last: bool,
 
+    /// Let the model call the tools declared in FILE (JSON5: a list of {name, description,
+    /// inputSchema, command: [program, args...]}); a call's input arrives as JSON on the
+    /// command's stdin and what it prints is the result.
+    #[arg(long, value_name = "FILE")]
+    pub tools: Option<PathBuf>,
+
+    /// Run tool calls without asking first.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// The most tool rounds (a call and its result) one answer may take.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub max_tool_rounds: u32,
+
     /// Print every stream event as one JSON line.
     #[arg(long)]
     pub json: bool,

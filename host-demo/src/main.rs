@@ -28,6 +28,7 @@ mod json5_edit;
 mod render;
 mod request;
 mod session;
+mod tool_runner;
 
 use std::process::ExitCode;
 

@@ -498,3 +498,66 @@ fn interactive_commands_steer_the_session() {
     );
     assert_eq!(third["messages"][0]["content"][0]["text"], "After clear");
 }
+
+/// Issue #13: a real tool loop: the model calls a tool from `--tools`, host-demo runs its
+/// command with the input on stdin, sends what it printed back, and the model answers.
+#[test]
+fn a_tools_file_runs_a_real_tool_loop() {
+    let (home, emu) = setup("tools");
+    let tools = home.join("tools.json5");
+    std::fs::write(
+        &tools,
+        r#"[{ name: "shout", description: "Upper-cases the input", inputSchema: { type: "object", properties: { text: { type: "string" } } }, command: ["sh", "-c", "tr a-z A-Z"] }]"#,
+    )
+    .unwrap();
+    let call = r#"EMULATOR_SCENARIO {"toolCalls":[{"name":"shout","input":{"text":"hello"}}]}"#;
+    let ran = ok(
+        &home,
+        &[
+            "chat",
+            "-m",
+            SONNET,
+            "--tools",
+            tools.to_str().unwrap(),
+            "--yes",
+            call,
+        ],
+    );
+    let bodies: Vec<Value> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.operation == "ConverseStream")
+        .map(|r| r.body.unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 2, "the call, then the answer to its result");
+    assert_eq!(
+        bodies[0]["toolConfig"]["tools"][0]["toolSpec"]["name"],
+        "shout"
+    );
+    let result = &bodies[1]["messages"][2]["content"][0]["toolResult"];
+    assert_eq!(result["status"], "success");
+    assert_eq!(
+        result["content"][0]["text"].as_str().unwrap().trim(),
+        r#"{"TEXT":"HELLO"}"#
+    );
+    assert!(ran.stdout.contains("[tool call] shout"), "{}", ran.stdout);
+    assert!(
+        ran.stderr.contains("running sh -c tr a-z A-Z"),
+        "{}",
+        ran.stderr
+    );
+
+    // Without --yes and no terminal to ask on, nothing runs.
+    let e = fails(
+        &home,
+        &[
+            "chat",
+            "-m",
+            SONNET,
+            "--tools",
+            tools.to_str().unwrap(),
+            call,
+        ],
+    );
+    assert!(e.stderr.contains("pass --yes"), "{}", e.stderr);
+}

@@ -16,6 +16,7 @@ use crate::error::{CliError, CliResult};
 use crate::render::{summary_line, Style};
 use crate::request;
 use crate::session::Session;
+use crate::tool_runner::Tools;
 
 pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
     let interactive = args.interactive
@@ -35,6 +36,14 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
         Some(prompt_with_piped_input(args.prompt.as_deref())?)
     };
     let mut request = request::build(session, &args.request, prompt)?;
+    let tools = args
+        .tools
+        .as_deref()
+        .map(|path| Tools::load(path, !args.yes))
+        .transpose()?;
+    if let Some(tools) = &tools {
+        request.tools.extend(tools.declarations());
+    }
     let conversation = match (&args.conversation, args.continue_last) {
         (Some(name), _) => Some(name.clone()),
         (None, true) => Some(conversations::latest()?),
@@ -66,6 +75,8 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
         style: Style::stdout(),
         stream_slot: install_interrupt_handler()?,
         conversation,
+        tools,
+        max_tool_rounds: args.max_tool_rounds,
     };
     if interactive {
         return chat.interactive(history);
@@ -76,8 +87,7 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
         ));
     }
     history.append(&mut request.messages);
-    let completion = chat.turn(history.clone())?;
-    history.push(completion.message);
+    chat.answer(&mut history)?;
     chat.save(history)
 }
 
@@ -135,6 +145,9 @@ struct Chat<'a> {
     stream_slot: StreamSlot,
     /// The saved conversation this chat continues and keeps, if any.
     conversation: Option<String>,
+    /// The user's tools (`--tools`), run when the model calls them.
+    tools: Option<Tools>,
+    max_tool_rounds: u32,
 }
 
 impl Chat<'_> {
@@ -190,9 +203,8 @@ impl Chat<'_> {
                 role: host_sdk::Role::User,
                 content,
             });
-            match self.turn(history.clone()) {
-                Ok(completion) => {
-                    history.push(completion.message);
+            match self.answer(&mut history) {
+                Ok(_) => {
                     last_failure = None;
                     self.save(history.clone())?;
                 }
@@ -220,6 +232,55 @@ impl Chat<'_> {
         match last_failure {
             Some(error) if !prompting => Err(error),
             _ => Ok(()),
+        }
+    }
+
+    /// Answers the last user turn of `history`, running the tools the model calls and
+    /// sending their results back until it answers without calling one (at most
+    /// `max_tool_rounds` rounds). The answer, and every call and result, join `history`;
+    /// on failure `history` is as it was.
+    fn answer(&self, history: &mut Vec<Message>) -> CliResult<Completion> {
+        let start = history.len();
+        let answered = self.answer_rounds(history);
+        if answered.is_err() {
+            history.truncate(start);
+        }
+        answered
+    }
+
+    fn answer_rounds(&self, history: &mut Vec<Message>) -> CliResult<Completion> {
+        let mut rounds = 0;
+        loop {
+            let completion = self.turn(history.clone())?;
+            history.push(completion.message.clone());
+            let calls: Vec<(&str, &str, &serde_json::Value)> = completion
+                .message
+                .content
+                .iter()
+                .filter_map(|b| match b {
+                    ContentBlock::ToolUse { id, name, input } => {
+                        Some((id.as_str(), name.as_str(), input))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let Some(tools) = self.tools.as_ref().filter(|_| !calls.is_empty()) else {
+                return Ok(completion);
+            };
+            if rounds == self.max_tool_rounds {
+                return Err(CliError::new(format!(
+                    "the model was still calling tools after {rounds} rounds: stopped (--max-tool-rounds)"
+                )));
+            }
+            rounds += 1;
+            let results = calls
+                .iter()
+                .map(|(id, name, input)| tools.call(id, name, input))
+                .collect::<CliResult<Vec<_>>>()?;
+            history.push(Message {
+                role: host_sdk::Role::User,
+                content: results,
+            });
         }
     }
 
