@@ -122,6 +122,7 @@ pub mod frames;
 pub mod guardrails;
 pub mod model_rules;
 pub mod pacing;
+pub mod process_env;
 pub mod prompt_cache;
 pub mod recorder;
 pub mod routes;

@@ -61,10 +61,12 @@ pub enum Command {
     },
     /// Compare streaming throughput through the plugin with the AWS SDK called directly
     /// (always uses the embedded emulator).
+    #[cfg(feature = "emulator")]
     Bench(BenchArgs),
     /// Soak test: many concurrent streams, some with random faults, through the plugin
     /// against the embedded emulator; counts lost deltas, misreported outcomes, hangs and
     /// double ends (exit 1 if any).
+    #[cfg(feature = "emulator")]
     Soak(SoakArgs),
     /// Read or edit the configuration file (comments and formatting are kept).
     Config {
@@ -266,6 +268,7 @@ pub struct RequestArgs {
     pub request: Option<PathBuf>,
 }
 
+#[cfg(feature = "emulator")]
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Text deltas per response.
@@ -289,6 +292,7 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
+#[cfg(feature = "emulator")]
 #[derive(Debug, Args)]
 pub struct SoakArgs {
     /// Streams in all.

@@ -36,7 +36,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use cli::{AuthCommand, Cli, Command, ConfigCommand, ModelsCommand, PluginCommand, TokensCommand};
-use emulator::pacing::Delivery;
+use embedded::Pace;
 use error::{CliError, CliResult};
 use render::Style;
 use session::Session;
@@ -72,12 +72,12 @@ fn run(cli: &Cli) -> CliResult {
         Command::Models {
             command: ModelsCommand::List { json, refresh },
         } => commands::models::list(
-            &Session::open(global, global.emulator.then(Delivery::default))?,
+            &Session::open(global, global.emulator.then_some(Pace::Paced))?,
             *json,
             *refresh,
         ),
         Command::Chat(args) => commands::chat::run(
-            &Session::open(global, global.emulator.then(Delivery::default))?,
+            &Session::open(global, global.emulator.then_some(Pace::Paced))?,
             args,
         ),
         Command::Tokens {
@@ -88,11 +88,12 @@ fn run(cli: &Cli) -> CliResult {
                     json,
                 },
         } => commands::tokens::count(
-            &Session::open(global, global.emulator.then(Delivery::default))?,
+            &Session::open(global, global.emulator.then_some(Pace::Paced))?,
             prompt.as_deref(),
             request,
             *json,
         ),
+        #[cfg(feature = "emulator")]
         Command::Bench(args) => commands::bench::run(global, args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -104,6 +105,7 @@ fn run(cli: &Cli) -> CliResult {
             clap_mangen::Man::new(command).render(&mut std::io::stdout())?;
             Ok(())
         }
+        #[cfg(feature = "emulator")]
         Command::Soak(args) => commands::soak::run(global, args),
         Command::Config { command } => match command {
             ConfigCommand::Get { key } => commands::config::get(global, key),
@@ -113,7 +115,7 @@ fn run(cli: &Cli) -> CliResult {
         Command::Auth {
             command: AuthCommand::Status { json },
         } => commands::auth::status(
-            &Session::open(global, global.emulator.then(Delivery::default))?,
+            &Session::open(global, global.emulator.then_some(Pace::Paced))?,
             *json,
         ),
     }

@@ -59,13 +59,9 @@ pub fn output_width() -> usize {
     if !std::io::stdout().is_terminal() {
         return NOT_A_TERMINAL;
     }
-    // SAFETY: TIOCGWINSZ fills a winsize struct we own; stdout is an open descriptor.
-    let mut size = unsafe { std::mem::zeroed::<libc::winsize>() };
-    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-    if ok && size.ws_col > 0 {
-        usize::from(size.ws_col)
-    } else {
-        NOT_A_TERMINAL
+    match terminal_size::terminal_size_of(std::io::stdout()) {
+        Some((terminal_size::Width(columns), _)) if columns > 0 => usize::from(columns),
+        _ => NOT_A_TERMINAL,
     }
 }
 

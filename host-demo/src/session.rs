@@ -3,12 +3,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use emulator::pacing::Delivery;
 use host_sdk::{ErrorKind, LogLevel, Plugin, Provider};
 
 use crate::cli::GlobalOpts;
 use crate::config_file::{model_id_for, ConfigFile};
-use crate::embedded::Embedded;
+use crate::embedded::{Embedded, Pace};
 use crate::error::{CliError, CliResult};
 
 /// The plugin library next to the running executable (`target/<profile>/` in a checkout).
@@ -95,7 +94,9 @@ pub struct Session {
     pub config: ConfigFile,
     /// Kept alive for as long as the provider may call it.
     pub emulator: Option<Embedded>,
+    #[cfg_attr(not(feature = "emulator"), allow(dead_code))]
     pub load_time: Duration,
+    #[cfg_attr(not(feature = "emulator"), allow(dead_code))]
     pub init_time: Duration,
 }
 
@@ -104,7 +105,7 @@ impl Session {
     /// the plugin and creates the provider.
     /// `emulator`: start the embedded emulator with this delivery (`None`: use the real
     /// endpoint the configuration names).
-    pub fn open(global: &GlobalOpts, emulator: Option<Delivery>) -> CliResult<Self> {
+    pub fn open(global: &GlobalOpts, emulator: Option<Pace>) -> CliResult<Self> {
         let with_emulator = emulator.is_some();
         let config = ConfigFile::load(global.config.as_deref())?;
         let emulator = if let Some(delivery) = emulator {

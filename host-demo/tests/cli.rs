@@ -720,3 +720,41 @@ fn completions_and_man_page_come_from_the_commands() {
     assert!(man.stdout.contains(".TH host-demo 1"), "{}", man.stdout);
     assert!(man.stdout.contains("completions"), "{}", man.stdout);
 }
+
+/// Issue #13: a generic host does not compile the AWS SDK: without the default `emulator`
+/// feature host-demo's dependencies hold no AWS SDK, emulator or async runtime (`.ci/run`
+/// builds that variant too).
+#[test]
+fn without_the_emulator_feature_no_aws_sdk_is_compiled_in() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "tree",
+            "-p",
+            "host-demo",
+            "--no-default-features",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(tree.contains("host-sdk"), "{tree}");
+    for absent in [
+        "aws-sdk-bedrockruntime",
+        "aws-config",
+        "emulator v",
+        "tokio v",
+        "hyper v",
+    ] {
+        assert!(!tree.contains(absent), "{absent} is compiled in:\n{tree}");
+    }
+}

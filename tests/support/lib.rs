@@ -63,16 +63,6 @@ pub const CONTRACT_1_4_LIB: &str = "contract_1_4_plugin";
 /// A host built against host-sdk as it was at 1.4.0 (tests/fixtures/contract-1-4-host).
 pub const CONTRACT_1_4_HOST: &str = "contract-1-4-host";
 
-/// Environment variables that would select another credential source, region or endpoint
-/// than the emulator's identity (`AWS_ENDPOINT_URL*` prefixes are removed separately).
-const FOREIGN_AWS_VARIABLES: &[&str] = &[
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_BEARER_TOKEN_BEDROCK",
-    "AWS_DEFAULT_REGION",
-];
-
 /// Prepares the process environment for the plugin. Call it first in every test.
 ///
 /// The plugin resolves credentials from the environment of the process that loaded it, so
@@ -81,19 +71,7 @@ const FOREIGN_AWS_VARIABLES: &[&str] = &[
 pub fn init() {
     static ENV: Once = Once::new();
     ENV.call_once(|| {
-        for name in FOREIGN_AWS_VARIABLES {
-            std::env::remove_var(name);
-        }
-        let endpoints: Vec<String> = std::env::vars_os()
-            .filter_map(|(name, _)| name.into_string().ok())
-            .filter(|name| name.starts_with("AWS_ENDPOINT_URL"))
-            .collect();
-        for name in endpoints {
-            std::env::remove_var(name);
-        }
-        std::env::set_var("AWS_ACCESS_KEY_ID", emulator::DEFAULT_ACCESS_KEY_ID);
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", emulator::DEFAULT_SECRET_ACCESS_KEY);
-        std::env::set_var("AWS_REGION", emulator::DEFAULT_REGION);
+        emulator::process_env::use_emulator_identity(&emulator::EmulatorConfig::default());
         quiet_deliberate_panics();
     });
 }

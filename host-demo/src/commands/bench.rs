@@ -66,7 +66,7 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
              target/release/host-demo bench"
         );
     }
-    let session = Session::open(global, Some(emulator::pacing::Delivery::Fast))?;
+    let session = Session::open(global, Some(crate::embedded::Pace::Fast))?;
     let emulator = session
         .emulator
         .as_ref()

@@ -128,7 +128,7 @@ pub fn run(global: &GlobalOpts, args: &SoakArgs) -> CliResult {
         ));
     }
     raise_open_file_limit();
-    let session = Session::open(global, Some(emulator::pacing::Delivery::default()))?;
+    let session = Session::open(global, Some(crate::embedded::Pace::Paced))?;
     let emulator = session.emulator.as_ref().expect("the emulator was started");
     let config = format!(
         "{{ models: {{ providers: {{ \"{}\": {{ baseUrl: \"{}\", {SOAK_SETTINGS} }} }} }} }}",
