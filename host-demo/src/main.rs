@@ -25,6 +25,7 @@ mod disk_cache;
 mod embedded;
 mod error;
 mod json5_edit;
+mod markdown;
 mod render;
 mod request;
 mod session;

@@ -202,9 +202,18 @@ impl Session {
     /// The provider's models, and whether the list is complete (the provider reported no
     /// problem while making it; its notices are printed as warnings).
     pub fn list_models_checked(&self) -> CliResult<(Vec<host_sdk::ModelInfo>, bool)> {
-        let models = self
-            .provider
-            .list_models()
+        // Discovery can take a moment: say so on a terminal.
+        let spinner = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.set_message("discovering models…");
+            spinner.enable_steady_tick(Duration::from_millis(100));
+            spinner
+        });
+        let models = self.provider.list_models();
+        if let Some(spinner) = spinner {
+            spinner.finish_and_clear();
+        }
+        let models = models
             .map_err(|e| CliError::provider("cannot list models", &e, self.emulator.is_some()))?;
         let notices = self.provider.take_notices();
         for notice in &notices {

@@ -758,3 +758,42 @@ fn without_the_emulator_feature_no_aws_sdk_is_compiled_in() {
         assert!(!tree.contains(absent), "{absent} is compiled in:\n{tree}");
     }
 }
+
+/// Issue #13: on a terminal the answer is rendered as Markdown (no `**` or fences left, ANSI
+/// styles instead); piped, it is the text as the model wrote it.
+#[test]
+fn answers_render_as_markdown_on_a_terminal_and_plain_when_piped() {
+    let answer = "# Plan\\n**Bold** step and `code`.\\n```\\nlet x = 1;\\n```\\nDone.";
+    let scenario = format!(r#"EMULATOR_SCENARIO {{"text":"{answer}"}}"#);
+    // Piped: the text as written.
+    let piped = ok("markdown-piped", &["--emulator", "chat", &scenario]);
+    assert!(piped.stdout.contains("**Bold** step"), "{}", piped.stdout);
+    // On a terminal (a pseudo-terminal from util-linux's `script`): rendered.
+    let home = scratch(GROUP, "markdown-tty");
+    let command = format!(
+        "{} --plugin {} --emulator chat '{}'",
+        env!("CARGO_BIN_EXE_host-demo"),
+        plugin_path().display(),
+        scenario
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env_remove("HOST_DEMO_CONFIG")
+        .env("TERM", "xterm-256color")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .output()
+        .expect("util-linux `script` runs the command on a pseudo-terminal");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("Bold") && shown.contains("let x = 1;"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("**Bold**") && !shown.contains("```"),
+        "{shown}"
+    );
+    assert!(shown.contains('\u{1b}'), "styled: {shown}");
+}

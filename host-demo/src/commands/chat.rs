@@ -13,6 +13,7 @@ use crate::cli::ChatArgs;
 use crate::commands::repl::{self, Command, Lines};
 use crate::conversations;
 use crate::error::{CliError, CliResult};
+use crate::markdown::Markdown;
 use crate::render::{summary_line, Style};
 use crate::request;
 use crate::session::Session;
@@ -394,10 +395,20 @@ struct Printer {
     at_line_start: bool,
     wrote_anything: bool,
     write_error: Option<io::Error>,
+    /// The answer rendered as Markdown (on a terminal with colour only).
+    markdown: Option<Markdown>,
+    /// Shown on a terminal until the first event arrives.
+    spinner: Option<indicatif::ProgressBar>,
 }
 
 impl Printer {
     fn new(json: bool, style: Style) -> Self {
+        let spinner = (!json && io::stderr().is_terminal()).then(|| {
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.set_message("waiting for the model…");
+            spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+            spinner
+        });
         Self {
             json,
             style,
@@ -405,10 +416,19 @@ impl Printer {
             at_line_start: true,
             wrote_anything: false,
             write_error: None,
+            markdown: (!json && style.color).then(Markdown::new),
+            spinner,
+        }
+    }
+
+    fn stop_spinner(&mut self) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.finish_and_clear();
         }
     }
 
     fn event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+        self.stop_spinner();
         let result = if self.json {
             write_json_line(&Event::from(event))
         } else {
@@ -425,6 +445,7 @@ impl Printer {
     }
 
     fn extension(&mut self, kind: &str, data_json: &str) -> SinkFlow {
+        self.stop_spinner();
         let data: serde_json::Value =
             serde_json::from_str(data_json).unwrap_or(serde_json::Value::Null);
         let result = if self.json {
@@ -479,7 +500,14 @@ impl Printer {
             }
             StreamEvent::TextDelta { text, .. } => {
                 self.end_reasoning(&mut out)?;
-                self.write_text(&mut out, text)?;
+                match self.markdown.as_mut() {
+                    Some(markdown) => {
+                        let rendered = markdown.push(text);
+                        self.write_text(&mut out, &rendered)?;
+                        self.wrote_anything = true;
+                    }
+                    None => self.write_text(&mut out, text)?,
+                }
             }
             StreamEvent::ToolUse {
                 name,
@@ -538,6 +566,13 @@ impl Printer {
     }
 
     fn new_line(&mut self, out: &mut impl Write) -> io::Result<()> {
+        // The answer's last Markdown line, held until now.
+        if let Some(rest) = self.markdown.as_mut().map(Markdown::finish) {
+            if !rest.is_empty() {
+                out.write_all(rest.as_bytes())?;
+                self.at_line_start = rest.ends_with('\n');
+            }
+        }
         if !self.at_line_start {
             writeln!(out)?;
             self.at_line_start = true;
@@ -547,6 +582,7 @@ impl Printer {
 
     /// Closes the answer: the final JSON event, or the summary line.
     fn finish(&mut self, model: &str, result: &Result<Completion, StreamError>) {
+        self.stop_spinner();
         if self.write_error.is_some() {
             return;
         }
