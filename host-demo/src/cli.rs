@@ -319,4 +319,8 @@ pub struct SoakArgs {
     /// Model id to request [default: the config's primary model or the first listed one].
     #[arg(long, short)]
     pub model: Option<String>,
+
+    /// Print the counts as one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -461,6 +461,26 @@ fn soak_reports_no_lost_delta_misreport_hang_or_double_end() {
         ran.stdout
     );
     assert!(ran.stdout.contains("peak RSS"), "{}", ran.stdout);
+    let report = ok(
+        "soak-json",
+        &[
+            "--emulator",
+            "soak",
+            "--json",
+            "--streams",
+            "50",
+            "--concurrency",
+            "25",
+        ],
+    )
+    .json();
+    assert_eq!(
+        report["succeeded"].as_u64().unwrap() + report["failed"].as_u64().unwrap(),
+        50
+    );
+    for count in ["lostDeltas", "misreported", "hangs", "doubleEnds"] {
+        assert_eq!(report[count], 0, "{report}");
+    }
 }
 
 #[test]

@@ -140,13 +140,15 @@ pub fn run(global: &GlobalOpts, args: &SoakArgs) -> CliResult {
         .new_provider(&config)
         .map_err(|e| CliError::new(format!("cannot configure the soak provider: {e}")))?;
     let model = session.choose_model(args.model.as_deref())?;
-    println!(
-        "soak: {} streams, {} at a time, {:.0}% with a fault, model {model}, seed {}",
-        args.streams,
-        args.concurrency,
-        args.fault_share * 100.0,
-        args.seed
-    );
+    if !args.json {
+        println!(
+            "soak: {} streams, {} at a time, {:.0}% with a fault, model {model}, seed {}",
+            args.streams,
+            args.concurrency,
+            args.fault_share * 100.0,
+            args.seed
+        );
+    }
 
     let mut rng = fastrand::Rng::with_seed(args.seed);
     let finished = Arc::new((Mutex::new(0usize), Condvar::new()));
@@ -247,27 +249,47 @@ pub fn run(global: &GlobalOpts, args: &SoakArgs) -> CliResult {
         }
         if outcome != *due {
             tally.misreported += 1;
-            if tally.misreported <= 5 {
+            if tally.misreported <= 5 && !args.json {
                 let why = error.map(|e| format!("{}: {}", e.code, e.message));
                 println!("misreported: due {due:?}, got {outcome:?} ({why:?})");
             }
         }
     }
-    println!(
-        "ended: {} succeeded, {} failed, in {:.1} s ({:.0} streams/s)",
-        tally.succeeded,
-        tally.failed,
-        elapsed.as_secs_f64(),
-        args.streams as f64 / elapsed.as_secs_f64()
-    );
-    println!(
-        "lost deltas / misreported outcomes / hangs / double ends: {}/{}/{}/{}",
-        tally.lost, tally.misreported, tally.hangs, tally.double_ends
-    );
-    println!(
-        "peak RSS {} MiB, peak threads {peak_threads}",
-        peak_rss_kib() / 1024
-    );
+    if args.json {
+        let report = serde_json::json!({
+            "model": model,
+            "streams": args.streams,
+            "concurrency": args.concurrency,
+            "faultShare": args.fault_share,
+            "seed": args.seed,
+            "succeeded": tally.succeeded,
+            "failed": tally.failed,
+            "seconds": elapsed.as_secs_f64(),
+            "lostDeltas": tally.lost,
+            "misreported": tally.misreported,
+            "hangs": tally.hangs,
+            "doubleEnds": tally.double_ends,
+            "peakRssKib": peak_rss_kib(),
+            "peakThreads": peak_threads,
+        });
+        println!("{report:#}");
+    } else {
+        println!(
+            "ended: {} succeeded, {} failed, in {:.1} s ({:.0} streams/s)",
+            tally.succeeded,
+            tally.failed,
+            elapsed.as_secs_f64(),
+            args.streams as f64 / elapsed.as_secs_f64()
+        );
+        println!(
+            "lost deltas / misreported outcomes / hangs / double ends: {}/{}/{}/{}",
+            tally.lost, tally.misreported, tally.hangs, tally.double_ends
+        );
+        println!(
+            "peak RSS {} MiB, peak threads {peak_threads}",
+            peak_rss_kib() / 1024
+        );
+    }
     drop(streams);
     if tally.lost + tally.misreported + tally.hangs + tally.double_ends > 0 {
         return Err(CliError::new(
