@@ -1,0 +1,120 @@
+"""The gateway against the official OpenAI Python client (pinned in requirements.txt).
+
+Driven by gateway/tests/openai_python.rs, which starts `gateway --emulator --port 0` with
+a client key and passes GATEWAY_URL and GATEWAY_KEY.
+"""
+
+import json
+import os
+
+import openai
+import pytest
+
+URL = os.environ["GATEWAY_URL"]
+KEY = os.environ["GATEWAY_KEY"]
+NOVA = "amazon-bedrock/amazon.nova-micro-v1:0"
+SONNET = "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+def client(key=KEY):
+    return openai.OpenAI(base_url=URL, api_key=key, max_retries=0)
+
+
+def scenario(script):
+    return "EMULATOR_SCENARIO " + json.dumps(script)
+
+
+def test_models_are_listed_as_provider_slash_model():
+    ids = [m.id for m in client().models.list()]
+    assert NOVA in ids and SONNET in ids
+
+
+def test_a_completion():
+    done = client().chat.completions.create(
+        model=NOVA, messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}]
+    )
+    assert "You said: Hello there." in done.choices[0].message.content
+    assert done.choices[0].finish_reason == "stop"
+    assert done.usage.completion_tokens > 0
+
+
+def test_a_streamed_completion_with_usage():
+    chunks = list(
+        client().chat.completions.create(
+            model=NOVA,
+            messages=[{"role": "user", "content": scenario({"text": "streamed words", "deltaSize": 3})}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "streamed words"
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].usage.total_tokens > 0
+
+
+def test_a_tool_round_trip():
+    tools = [{
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        },
+    }]
+    messages = [{"role": "user", "content": scenario({"toolCalls": [{"name": "get_weather", "input": {"city": "Oslo"}}]})}]
+    first = client().chat.completions.create(model=SONNET, messages=messages, tools=tools, tool_choice="auto")
+    call = first.choices[0].message.tool_calls[0]
+    assert first.choices[0].finish_reason == "tool_calls"
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "Oslo"}
+    messages.append(first.choices[0].message.model_dump(exclude_none=True))
+    messages.append({"role": "tool", "tool_call_id": call.id, "content": "Sunny, 18 C"})
+    second = client().chat.completions.create(model=SONNET, messages=messages, tools=tools)
+    assert second.choices[0].finish_reason == "stop"
+    assert second.choices[0].message.content
+
+
+def test_streamed_tool_calls_arrive_in_pieces():
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+    stream = client().chat.completions.create(
+        model=SONNET,
+        messages=[{"role": "user", "content": scenario({"toolCalls": [{"name": "lookup", "input": {"q": "rust"}, "fragmentSize": 3}]})}],
+        tools=tools,
+        stream=True,
+    )
+    arguments = ""
+    names = []
+    for chunk in stream:
+        for call in chunk.choices[0].delta.tool_calls or []:
+            if call.function.name:
+                names.append(call.function.name)
+            arguments += call.function.arguments or ""
+    assert names == ["lookup"]
+    assert json.loads(arguments) == {"q": "rust"}
+
+
+def test_structured_output_with_a_json_schema():
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+              "required": ["city", "population"], "additionalProperties": False}
+    done = client().chat.completions.create(
+        model=SONNET,
+        messages=[{"role": "user", "content": "A city, please"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "city", "schema": schema}},
+    )
+    answer = json.loads(done.choices[0].message.content)
+    assert isinstance(answer["population"], int)
+
+
+def test_errors_have_the_right_status():
+    with pytest.raises(openai.AuthenticationError):
+        client(key="wrong").models.list()
+    with pytest.raises(openai.NotFoundError):
+        client().chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(openai.BadRequestError):
+        client().chat.completions.create(model=NOVA, messages=[])
+    with pytest.raises(openai.RateLimitError) as throttled:
+        client().chat.completions.create(
+            model=NOVA,
+            messages=[{"role": "user", "content": scenario({"error": {"type": "ThrottlingException", "status": 429}})}],
+        )
+    assert throttled.value.response.headers.get("retry-after")

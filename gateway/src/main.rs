@@ -1,0 +1,152 @@
+//! `gateway`: any provider plugin behind an OpenAI-compatible HTTP API, so clients in any
+//! language (the official `openai` packages, curl, the seed's own gateway) use the plugins
+//! through the API they already know.
+//!
+//! It loads the plugins given (`--plugin`, repeatable: a file or a directory), configures
+//! each with the JSON5 document `--config` names (the same document `host-demo` reads), and
+//! serves `GET /v1/models`, `POST /v1/chat/completions` and `GET /healthz`. The first line on
+//! stdout is the base URL clients use (ending in `/v1`).
+
+mod errors;
+mod openai;
+mod registry;
+mod server;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gateway",
+    version,
+    about = "Serve provider plugins behind an OpenAI-compatible HTTP API."
+)]
+struct Cli {
+    /// A plugin file, or a directory of them (repeatable) [default: the bedrock_plugin
+    /// library next to this executable].
+    #[arg(long, value_name = "PATH")]
+    plugin: Vec<PathBuf>,
+
+    /// The JSON5 configuration document for the providers (the gateway's shape, as host-demo
+    /// reads it) [default: all defaults].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// The address to listen on (loopback unless told otherwise).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+
+    /// The port (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+
+    /// A client API key (repeatable); without any, no key is required.
+    #[arg(long = "api-key", value_name = "KEY", env = "GATEWAY_API_KEY")]
+    api_keys: Vec<String>,
+
+    /// Serve the embedded Bedrock emulator, for a demo without an AWS account.
+    #[cfg(feature = "emulator")]
+    #[arg(long)]
+    emulator: bool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "gateway=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
+    let mut config = match &cli.config {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read --config {}: {e}", path.display()))?,
+        None => String::new(),
+    };
+    // The emulator's identity goes into the environment before any thread exists.
+    #[cfg(feature = "emulator")]
+    let _emulator = if cli.emulator {
+        let emulator_config = emulator::EmulatorConfig::default();
+        emulator::process_env::use_emulator_identity(&emulator_config);
+        let running = emulator::Emulator::start_background(emulator_config)
+            .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
+        config = format!(
+            r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }} }}"#,
+            running.url()
+        );
+        eprintln!(
+            "note: serving the embedded Bedrock emulator at {} (no AWS account is used)",
+            running.url()
+        );
+        Some(running)
+    } else {
+        None
+    };
+    let plugins = if cli.plugin.is_empty() {
+        vec![default_plugin()?]
+    } else {
+        cli.plugin.clone()
+    };
+    let registry = registry::Registry::load(&plugins, &config)?;
+    let gateway = Arc::new(server::Gateway {
+        registry,
+        keys: cli.api_keys.clone(),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port))
+            .await
+            .map_err(|e| format!("cannot listen on {}:{}: {e}", cli.host, cli.port))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the address: {e}"))?;
+        println!("http://{address}/v1");
+        if !cli.host.is_loopback() && cli.api_keys.is_empty() {
+            tracing::warn!("listening on {address} without any client API key (--api-key)");
+        }
+        axum::serve(listener, server::router(gateway))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| format!("the server failed: {e}"))
+    })
+}
+
+/// The Bedrock plugin next to this executable (as `cargo build` places them).
+fn default_plugin() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = exe.parent().ok_or("the executable has no directory")?;
+    let file = format!(
+        "{}bedrock_plugin{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
+    let path = dir.join(&file);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "no plugin given and no {file} next to the gateway: pass --plugin PATH (cargo build -p bedrock-plugin builds it)"
+        ))
+    }
+}

@@ -1,0 +1,412 @@
+//! The OpenAI chat completions API: the request clients send, turned into the contract's
+//! request, and the contract's completion and events turned into OpenAI's response and
+//! stream chunks.
+
+use base64::Engine as _;
+use host_sdk::{
+    Completion, ContentBlock, ConverseRequest, InferenceConfig, Message, OutputFormat,
+    ReasoningConfig, Role, StopReason, TokenUsage, Tool, ToolChoice, ToolResultContent,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::errors::ApiError;
+
+/// `POST /v1/chat/completions`, as clients send it (fields the gateway does not use are
+/// ignored, as OpenAI's API ignores unknown ones).
+#[derive(Debug, Deserialize)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default)]
+    pub stream_options: Option<StreamOptions>,
+    #[serde(default)]
+    pub tools: Vec<ChatTool>,
+    #[serde(default)]
+    pub tool_choice: Option<Value>,
+    #[serde(default)]
+    pub response_format: Option<Value>,
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    #[serde(default)]
+    pub max_completion_tokens: Option<u32>,
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    #[serde(default)]
+    pub top_p: Option<f32>,
+    #[serde(default)]
+    pub stop: Option<Value>,
+    #[serde(default)]
+    pub reasoning_effort: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamOptions {
+    #[serde(default)]
+    pub include_usage: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChatMessage {
+    pub role: String,
+    #[serde(default)]
+    pub content: Option<Value>,
+    #[serde(default)]
+    pub tool_calls: Vec<ToolCall>,
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub function: FunctionCall,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FunctionCall {
+    pub name: String,
+    #[serde(default)]
+    pub arguments: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChatTool {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub function: FunctionSpec,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FunctionSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub parameters: Option<Value>,
+    #[serde(default)]
+    pub strict: Option<bool>,
+}
+
+/// Limits that keep one request from costing the gateway too much.
+pub const MAX_MESSAGES: usize = 1000;
+
+/// The contract's request for `chat`, to `model` (already resolved).
+pub fn to_converse(chat: &ChatRequest, model: String) -> Result<ConverseRequest, ApiError> {
+    if chat.messages.is_empty() {
+        return Err(ApiError::bad_request("messages must not be empty"));
+    }
+    if chat.messages.len() > MAX_MESSAGES {
+        return Err(ApiError::bad_request(format!(
+            "messages has {} entries; this gateway takes at most {MAX_MESSAGES}",
+            chat.messages.len()
+        )));
+    }
+    let mut request = ConverseRequest {
+        model,
+        ..ConverseRequest::default()
+    };
+    for (i, m) in chat.messages.iter().enumerate() {
+        let at = format!("messages[{i}]");
+        match m.role.as_str() {
+            "system" | "developer" => request.system.push(text_of(m.content.as_ref(), &at)?),
+            "user" => push(
+                &mut request.messages,
+                Role::User,
+                content_blocks(m.content.as_ref(), &at)?,
+            ),
+            "assistant" => {
+                let mut blocks = match &m.content {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(c) => content_blocks(Some(c), &at)?,
+                };
+                for call in &m.tool_calls {
+                    let input = if call.function.arguments.trim().is_empty() {
+                        json!({})
+                    } else {
+                        serde_json::from_str(&call.function.arguments).map_err(|e| {
+                            ApiError::bad_request(format!(
+                                "{at}.tool_calls: the arguments of {} are not JSON: {e}",
+                                call.function.name
+                            ))
+                        })?
+                    };
+                    blocks.push(ContentBlock::ToolUse {
+                        id: call.id.clone(),
+                        name: call.function.name.clone(),
+                        input,
+                    });
+                }
+                push(&mut request.messages, Role::Assistant, blocks);
+            }
+            "tool" => {
+                let id = m.tool_call_id.clone().ok_or_else(|| {
+                    ApiError::bad_request(format!("{at}: a tool message needs tool_call_id"))
+                })?;
+                let text = text_of(m.content.as_ref(), &at)?;
+                push(
+                    &mut request.messages,
+                    Role::User,
+                    vec![ContentBlock::ToolResult {
+                        tool_use_id: id,
+                        content: vec![ToolResultContent::Text { text }],
+                        is_error: false,
+                    }],
+                );
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "{at}: role must be system, developer, user, assistant or tool, not {other:?}"
+                )))
+            }
+        }
+    }
+    for (i, tool) in chat.tools.iter().enumerate() {
+        if tool.kind != "function" {
+            return Err(ApiError::bad_request(format!(
+                "tools[{i}]: only function tools are supported, not {:?}",
+                tool.kind
+            )));
+        }
+        request.tools.push(Tool {
+            strict: tool.function.strict.unwrap_or(false),
+            ..Tool::new(
+                &tool.function.name,
+                tool.function.description.as_deref().unwrap_or(""),
+                tool.function
+                    .parameters
+                    .clone()
+                    .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+            )
+        });
+    }
+    request.tool_choice = match &chat.tool_choice {
+        None => None,
+        Some(Value::String(s)) if s == "auto" => Some(ToolChoice::Auto),
+        Some(Value::String(s)) if s == "none" => Some(ToolChoice::None),
+        Some(Value::String(s)) if s == "required" => Some(ToolChoice::Any),
+        Some(v) => match v.pointer("/function/name").and_then(Value::as_str) {
+            Some(name) => Some(ToolChoice::Tool { name: name.into() }),
+            None => {
+                return Err(ApiError::bad_request(format!(
+                    "tool_choice must be auto, none, required or {{\"type\": \"function\", \"function\": {{\"name\": ...}}}}, not {v}"
+                )))
+            }
+        },
+    };
+    request.output_format = match &chat.response_format {
+        None => None,
+        Some(f) => match f.get("type").and_then(Value::as_str) {
+            Some("text") => None,
+            Some("json_object") => {
+                // Any JSON object: a schema that says just that.
+                Some(OutputFormat::JsonSchema {
+                    schema: json!({"type": "object"}),
+                    name: None,
+                    description: None,
+                })
+            }
+            Some("json_schema") => {
+                let spec = f.get("json_schema").ok_or_else(|| {
+                    ApiError::bad_request("response_format json_schema needs a json_schema object")
+                })?;
+                Some(OutputFormat::JsonSchema {
+                    schema: spec
+                        .get("schema")
+                        .cloned()
+                        .unwrap_or(json!({"type": "object"})),
+                    name: spec.get("name").and_then(Value::as_str).map(str::to_string),
+                    description: spec
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                })
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "response_format.type must be text, json_object or json_schema, not {other:?}"
+                )))
+            }
+        },
+    };
+    request.inference = InferenceConfig {
+        max_tokens: chat.max_completion_tokens.or(chat.max_tokens),
+        temperature: chat.temperature,
+        top_p: chat.top_p,
+        stop_sequences: match &chat.stop {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|s| {
+                    s.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| ApiError::bad_request("stop must be strings"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "stop must be a string or a list of strings",
+                ))
+            }
+        },
+    };
+    if let Some(effort) = &chat.reasoning_effort {
+        request.reasoning = Some(ReasoningConfig {
+            effort: Some(match effort.as_str() {
+                "minimal" => "low".to_string(),
+                other => other.to_string(),
+            }),
+            ..ReasoningConfig::default()
+        });
+    }
+    if let Some(user) = &chat.user {
+        request.metadata.push(("user".into(), user.clone()));
+    }
+    Ok(request)
+}
+
+/// Appends blocks to the history, merging consecutive turns of one role.
+fn push(messages: &mut Vec<Message>, role: Role, blocks: Vec<ContentBlock>) {
+    match messages.last_mut() {
+        Some(last) if last.role == role => last.content.extend(blocks),
+        _ => messages.push(Message {
+            role,
+            content: blocks,
+        }),
+    }
+}
+
+/// A message's text (a string, or text parts joined).
+fn text_of(content: Option<&Value>, at: &str) -> Result<String, ApiError> {
+    match content {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Array(parts)) => Ok(parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n")),
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "{at}.content must be a string or a list of parts, not {other}"
+        ))),
+    }
+}
+
+/// A user message's parts: text, and images as data URLs (http URLs are not fetched).
+fn content_blocks(content: Option<&Value>, at: &str) -> Result<Vec<ContentBlock>, ApiError> {
+    let parts = match content {
+        Some(Value::String(s)) => return Ok(vec![ContentBlock::Text { text: s.clone() }]),
+        Some(Value::Array(parts)) => parts,
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "{at}.content must be a string or a list of parts"
+            )))
+        }
+    };
+    parts
+        .iter()
+        .enumerate()
+        .map(|(j, part)| match part.get("type").and_then(Value::as_str) {
+            Some("text") => Ok(ContentBlock::Text {
+                text: part.get("text").and_then(Value::as_str).unwrap_or("").into(),
+            }),
+            Some("image_url") => {
+                let url = part
+                    .pointer("/image_url/url")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let Some((meta, data)) = url.strip_prefix("data:").and_then(|u| u.split_once(','))
+                else {
+                    return Err(ApiError::bad_request(format!(
+                        "{at}.content[{j}]: images must be data URLs (data:image/png;base64,...): this gateway does not fetch http URLs"
+                    )));
+                };
+                let data = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .map_err(|e| ApiError::bad_request(format!("{at}.content[{j}]: {e}")))?;
+                let format = meta
+                    .strip_prefix("image/")
+                    .and_then(|m| m.split(';').next())
+                    .map(str::to_string);
+                Ok(ContentBlock::Image {
+                    format,
+                    data,
+                    s3: None,
+                })
+            }
+            other => Err(ApiError::bad_request(format!(
+                "{at}.content[{j}]: part type {other:?} is not supported (text, image_url)"
+            ))),
+        })
+        .collect()
+}
+
+/// OpenAI's `finish_reason` for a stop reason.
+pub fn finish_reason(reason: Option<&StopReason>) -> &'static str {
+    match reason {
+        Some(StopReason::ToolUse) => "tool_calls",
+        Some(StopReason::MaxTokens | StopReason::ModelContextWindowExceeded) => "length",
+        Some(StopReason::GuardrailIntervened | StopReason::ContentFiltered) => "content_filter",
+        _ => "stop",
+    }
+}
+
+/// OpenAI's `usage` for the contract's.
+pub fn usage(u: &TokenUsage) -> Value {
+    let prompt = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
+    json!({
+        "prompt_tokens": prompt,
+        "completion_tokens": u.output_tokens,
+        "total_tokens": prompt + u.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": u.cache_read_tokens},
+    })
+}
+
+/// The non-streaming response for a completion.
+pub fn response(id: &str, created: u64, model: &str, c: &Completion) -> Value {
+    let text: String = c.message.text();
+    let reasoning: String = c
+        .message
+        .content
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::Reasoning { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let calls: Vec<Value> = c
+        .message
+        .content
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::ToolUse { id, name, input } => Some(json!({
+                "id": id, "type": "function",
+                "function": {"name": name, "arguments": input.to_string()}
+            })),
+            _ => None,
+        })
+        .collect();
+    let mut message = json!({"role": "assistant", "content": if text.is_empty() && !calls.is_empty() { Value::Null } else { Value::String(text) }});
+    if !calls.is_empty() {
+        message["tool_calls"] = Value::Array(calls);
+    }
+    if !reasoning.is_empty() {
+        message["reasoning_content"] = Value::String(reasoning);
+    }
+    let mut body = json!({
+        "id": id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(c.stop_reason.as_ref())}],
+    });
+    if let Some(u) = &c.usage {
+        body["usage"] = usage(u);
+    }
+    body
+}

@@ -1,0 +1,242 @@
+//! The HTTP surface: `GET /healthz`, `GET /v1/models`, `POST /v1/chat/completions` (JSON or
+//! server-sent events), behind client API keys compared in constant time.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::{Stream, StreamExt};
+use host_sdk::{Event, EventStream};
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+use crate::errors::ApiError;
+use crate::openai::{self, ChatRequest};
+use crate::registry::Registry;
+
+/// The largest request body accepted (images travel inline as data URLs).
+pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+
+pub struct Gateway {
+    pub registry: Registry,
+    /// Client API keys; empty means no key is required (loopback demos).
+    pub keys: Vec<String>,
+}
+
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/models", get(models))
+        .route("/v1/chat/completions", post(chat))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(gateway)
+}
+
+/// Checks the bearer key against every configured key, each in constant time.
+fn authorize(gateway: &Gateway, headers: &HeaderMap) -> Result<(), ApiError> {
+    if gateway.keys.is_empty() {
+        return Ok(());
+    }
+    let presented = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::unauthorized("missing API key: send `Authorization: Bearer <key>`")
+        })?;
+    let mut matched = subtle::Choice::from(0);
+    for key in &gateway.keys {
+        matched |= key.as_bytes().ct_eq(presented.as_bytes());
+    }
+    if bool::from(matched) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized("the API key is not valid"))
+    }
+}
+
+async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    if let Err(e) = authorize(&gateway, &headers) {
+        return e.into_response();
+    }
+    let data: Vec<Value> = gateway
+        .registry
+        .models()
+        .map(|(name, info)| {
+            json!({
+                "id": name,
+                "object": "model",
+                "created": 0,
+                "owned_by": name.split('/').next().unwrap_or(""),
+                "name": info.name.as_str(),
+                "context_window": info.context_window,
+            })
+        })
+        .collect();
+    Json(json!({"object": "list", "data": data})).into_response()
+}
+
+async fn chat(
+    State(gateway): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match chat_inner(&gateway, &headers, &body).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn chat_inner(
+    gateway: &Gateway,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    authorize(gateway, headers)?;
+    let chat: ChatRequest = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the request body is not a chat completion request: {e}"
+        ))
+    })?;
+    let (provider, model_id) = gateway
+        .registry
+        .resolve(&chat.model)
+        .map_err(ApiError::unknown_model)?;
+    let request = openai::to_converse(&chat, model_id)?;
+    let mut events = provider
+        .converse_stream(&request)
+        .map_err(|e| ApiError::from(&e))?;
+    let id = format!("chatcmpl-{:016x}", fastrand::u64(..));
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // The first event decides the status: a failure before anything was produced is an
+    // HTTP error, not a stream that fails.
+    let first = events.next().await;
+    if let Some(Event::Failed(e)) = &first {
+        return Err(ApiError::from(&e.error));
+    }
+    if !chat.stream {
+        let mut next = first;
+        loop {
+            match next {
+                Some(Event::Completed(c)) => {
+                    return Ok(Json(openai::response(&id, created, &chat.model, &c)).into_response())
+                }
+                Some(Event::Failed(e)) => return Err(ApiError::from(&e.error)),
+                None => {
+                    return Err(ApiError::from(&host_sdk::Error::new(
+                        host_sdk::ErrorKind::Internal,
+                        "the stream ended without a result",
+                    )))
+                }
+                Some(_) => next = events.next().await,
+            }
+        }
+    }
+    let include_usage = chat.stream_options.is_some_and(|o| o.include_usage);
+    let chunks = Chunks {
+        id,
+        created,
+        model: chat.model.clone(),
+        include_usage,
+        tool_calls: HashMap::new(),
+    };
+    let stream = sse(first, events, chunks);
+    Ok(Sse::new(stream).into_response())
+}
+
+/// Turns the contract's events into OpenAI stream chunks.
+struct Chunks {
+    id: String,
+    created: u64,
+    model: String,
+    include_usage: bool,
+    /// Tool calls by block index: their position among the answer's tool calls.
+    tool_calls: HashMap<u32, usize>,
+}
+
+impl Chunks {
+    fn chunk(&self, delta: Value, finish: Option<&str>) -> Value {
+        json!({
+            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
+            "model": self.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        })
+    }
+
+    /// The chunks one event becomes (`None`: the stream is over).
+    fn of(&mut self, event: Event) -> Option<Vec<Value>> {
+        Some(match event {
+            Event::MessageStart => {
+                vec![self.chunk(json!({"role": "assistant", "content": ""}), None)]
+            }
+            Event::TextDelta { text, .. } => vec![self.chunk(json!({"content": text}), None)],
+            Event::ReasoningDelta { text, .. } => {
+                vec![self.chunk(json!({"reasoning_content": text}), None)]
+            }
+            Event::ToolUseStart { index, id, name } => {
+                let position = self.tool_calls.len();
+                self.tool_calls.insert(index, position);
+                vec![self.chunk(
+                    json!({"tool_calls": [{"index": position, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]}),
+                    None,
+                )]
+            }
+            Event::ToolUseInputDelta { index, fragment } => {
+                let position = self.tool_calls.get(&index).copied().unwrap_or(0);
+                vec![self.chunk(
+                    json!({"tool_calls": [{"index": position, "function": {"arguments": fragment}}]}),
+                    None,
+                )]
+            }
+            Event::MessageStop { reason } => {
+                vec![self.chunk(json!({}), Some(openai::finish_reason(Some(&reason))))]
+            }
+            Event::Usage { usage, .. } if self.include_usage => vec![json!({
+                "id": self.id, "object": "chat.completion.chunk", "created": self.created,
+                "model": self.model, "choices": [], "usage": openai::usage(&usage),
+            })],
+            Event::Completed(_) => return None,
+            Event::Failed(e) => vec![ApiError::from(&e.error).body()],
+            _ => Vec::new(),
+        })
+    }
+}
+
+fn sse(
+    first: Option<Event>,
+    events: EventStream,
+    chunks: Chunks,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let rest = futures::stream::iter(first).chain(events);
+    futures::stream::unfold(
+        (rest, chunks, false),
+        |(mut rest, mut chunks, over)| async move {
+            if over {
+                return None;
+            }
+            let event = rest.next().await?;
+            let failed = matches!(event, Event::Failed(_));
+            // A failure after the first chunk ends the stream with an error event; the end
+            // of a successful one is `[DONE]`.
+            let (data, over) = match chunks.of(event) {
+                Some(batch) => (batch.iter().map(Value::to_string).collect(), failed),
+                None => (vec!["[DONE]".to_string()], true),
+            };
+            let items: Vec<Result<SseEvent, Infallible>> = data
+                .into_iter()
+                .map(|d: String| Ok(SseEvent::default().data(d)))
+                .collect();
+            Some((futures::stream::iter(items), (rest, chunks, over)))
+        },
+    )
+    .flatten()
+}
