@@ -118,3 +118,11 @@ def test_errors_have_the_right_status():
             messages=[{"role": "user", "content": scenario({"error": {"type": "ThrottlingException", "status": 429}})}],
         )
     assert throttled.value.response.headers.get("retry-after")
+
+
+def test_a_key_limited_to_some_models():
+    limited = client(key="limited-key")
+    done = limited.chat.completions.create(model=NOVA, messages=[{"role": "user", "content": "hi"}])
+    assert done.choices[0].message.content
+    with pytest.raises(openai.PermissionDeniedError):
+        limited.chat.completions.create(model=SONNET, messages=[{"role": "user", "content": "hi"}])

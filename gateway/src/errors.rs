@@ -45,6 +45,15 @@ impl ApiError {
         }
     }
 
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            kind: "permission_error",
+            code: "model_not_allowed".into(),
+            message: message.into(),
+        }
+    }
+
     /// The OpenAI error document.
     pub fn body(&self) -> serde_json::Value {
         json!({"error": {"message": self.message, "type": self.kind, "code": self.code, "param": null}})

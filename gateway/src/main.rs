@@ -8,6 +8,7 @@
 //! stdout is the base URL clients use (ending in `/v1`).
 
 mod errors;
+mod keys;
 mod openai;
 mod registry;
 mod server;
@@ -48,6 +49,10 @@ struct Cli {
     #[arg(long = "api-key", value_name = "KEY", env = "GATEWAY_API_KEY")]
     api_keys: Vec<String>,
 
+    /// On Ctrl-C or SIGTERM, how long streams in flight may take to finish, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    shutdown_grace: u64,
+
     /// Serve the embedded Bedrock emulator, for a demo without an AWS account.
     #[cfg(feature = "emulator")]
     #[arg(long)]
@@ -74,11 +79,12 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), String> {
     #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
-    let mut config = match &cli.config {
+    let config_text = match &cli.config {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read --config {}: {e}", path.display()))?,
         None => String::new(),
     };
+    let mut config = config_text.clone();
     // The emulator's identity goes into the environment before any thread exists.
     #[cfg(feature = "emulator")]
     let _emulator = if cli.emulator {
@@ -104,10 +110,8 @@ fn run(cli: Cli) -> Result<(), String> {
         cli.plugin.clone()
     };
     let registry = registry::Registry::load(&plugins, &config)?;
-    let gateway = Arc::new(server::Gateway {
-        registry,
-        keys: cli.api_keys.clone(),
-    });
+    let keys = keys::Keys::load(&cli.api_keys, &config_text)?;
+    let gateway = Arc::new(server::Gateway { registry, keys });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -120,16 +124,56 @@ fn run(cli: Cli) -> Result<(), String> {
             .local_addr()
             .map_err(|e| format!("cannot read the address: {e}"))?;
         println!("http://{address}/v1");
-        if !cli.host.is_loopback() && cli.api_keys.is_empty() {
+        if !cli.host.is_loopback() && gateway.keys.open() {
             tracing::warn!("listening on {address} without any client API key (--api-key)");
         }
-        axum::serve(listener, server::router(gateway))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stopping = stop.clone();
+        let serving = tokio::spawn(async move {
+            axum::serve(listener, server::router(gateway))
+                .with_graceful_shutdown(async move { stopping.notified().await })
+                .await
+        });
+        shutdown_signal().await;
+        tracing::info!(
+            "shutting down: new connections are refused, streams in flight have {} s to finish",
+            cli.shutdown_grace
+        );
+        stop.notify_one();
+        match tokio::time::timeout(std::time::Duration::from_secs(cli.shutdown_grace), serving)
             .await
-            .map_err(|e| format!("the server failed: {e}"))
+        {
+            Ok(Ok(served)) => served.map_err(|e| format!("the server failed: {e}")),
+            Ok(Err(e)) => Err(format!("the server task failed: {e}")),
+            Err(_) => {
+                tracing::warn!("streams still in flight after the grace period were cut");
+                Ok(())
+            }
+        }
     })
+}
+
+/// Ctrl-C, or SIGTERM (what a process manager or an orchestrator sends).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// The Bedrock plugin next to this executable (as `cargo build` places them).

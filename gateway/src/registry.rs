@@ -46,11 +46,15 @@ impl Registry {
         self.models.iter().map(|(name, (_, info))| (name, info))
     }
 
-    /// The provider and model id for `name` (`provider/model` or a bare, unambiguous model
-    /// id), or why there is none.
-    pub fn resolve(&self, name: &str) -> Result<(&Provider, String), String> {
+    /// The provider, the model id and the `provider/model` name for `name` (`provider/model`
+    /// or a bare, unambiguous model id), or why there is none.
+    pub fn resolve(&self, name: &str) -> Result<(&Provider, String, String), String> {
         if let Some((provider, info)) = self.models.get(name) {
-            return Ok((&self.providers[provider], info.id.to_string()));
+            return Ok((
+                &self.providers[provider],
+                info.id.to_string(),
+                name.to_string(),
+            ));
         }
         let bare: Vec<&(String, ModelInfo)> = self
             .models
@@ -58,13 +62,17 @@ impl Registry {
             .filter(|(_, info)| info.id.as_str() == name)
             .collect();
         match bare.as_slice() {
-            [(provider, info)] => Ok((&self.providers[provider], info.id.to_string())),
+            [(provider, info)] => Ok((
+                &self.providers[provider],
+                info.id.to_string(),
+                format!("{provider}/{}", info.id),
+            )),
             [] => {
                 // A provider prefix with a model it does not list still goes to it: the
                 // provider says whether the id is valid (an application profile ARN, say).
                 if let Some((provider, model)) = name.split_once('/') {
                     if let Some(p) = self.providers.get(provider) {
-                        return Ok((p, model.to_string()));
+                        return Ok((p, model.to_string(), name.to_string()));
                     }
                 }
                 Err(format!(

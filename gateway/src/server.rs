@@ -15,9 +15,9 @@ use axum::{Json, Router};
 use futures::{Stream, StreamExt};
 use host_sdk::{Event, EventStream};
 use serde_json::{json, Value};
-use subtle::ConstantTimeEq;
 
 use crate::errors::ApiError;
+use crate::keys::{Denied, Keys};
 use crate::openai::{self, ChatRequest};
 use crate::registry::Registry;
 
@@ -26,8 +26,8 @@ pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 
 pub struct Gateway {
     pub registry: Registry,
-    /// Client API keys; empty means no key is required (loopback demos).
-    pub keys: Vec<String>,
+    /// Client API keys; none means no key is required (loopback demos).
+    pub keys: Keys,
 }
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
@@ -36,34 +36,48 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(chat))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(access_log))
         .with_state(gateway)
 }
 
-/// Checks the bearer key against every configured key, each in constant time.
-fn authorize(gateway: &Gateway, headers: &HeaderMap) -> Result<(), ApiError> {
-    if gateway.keys.is_empty() {
-        return Ok(());
-    }
+/// One structured line per request (method, path, status, time to the response's start);
+/// never a header, so never a key.
+async fn access_log(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "gateway::access",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "request"
+    );
+    response
+}
+
+/// Checks the bearer key (and, for a model call, that the key may use `model`).
+fn authorize(gateway: &Gateway, headers: &HeaderMap, model: Option<&str>) -> Result<(), ApiError> {
     let presented = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ApiError::unauthorized("missing API key: send `Authorization: Bearer <key>`")
-        })?;
-    let mut matched = subtle::Choice::from(0);
-    for key in &gateway.keys {
-        matched |= key.as_bytes().ct_eq(presented.as_bytes());
-    }
-    if bool::from(matched) {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized("the API key is not valid"))
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match gateway.keys.check(presented, model) {
+        Ok(()) => Ok(()),
+        Err(Denied::Unknown) if presented.is_none() => Err(ApiError::unauthorized(
+            "missing API key: send `Authorization: Bearer <key>`",
+        )),
+        Err(Denied::Unknown) => Err(ApiError::unauthorized("the API key is not valid")),
+        Err(Denied::Model) => Err(ApiError::forbidden(format!(
+            "this API key may not use the model `{}`",
+            model.unwrap_or("")
+        ))),
     }
 }
 
 async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
-    if let Err(e) = authorize(&gateway, &headers) {
+    if let Err(e) = authorize(&gateway, &headers, None) {
         return e.into_response();
     }
     let data: Vec<Value> = gateway
@@ -99,16 +113,17 @@ async fn chat_inner(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    authorize(gateway, headers)?;
+    authorize(gateway, headers, None)?;
     let chat: ChatRequest = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(format!(
             "the request body is not a chat completion request: {e}"
         ))
     })?;
-    let (provider, model_id) = gateway
+    let (provider, model_id, name) = gateway
         .registry
         .resolve(&chat.model)
         .map_err(ApiError::unknown_model)?;
+    authorize(gateway, headers, Some(&name))?;
     let request = openai::to_converse(&chat, model_id)?;
     let mut events = provider
         .converse_stream(&request)

@@ -19,12 +19,13 @@ impl Drop for Running {
     }
 }
 
-fn start(key: &str) -> Running {
+fn start(key: &str, config: &Path) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
-        .args(["--emulator", "--port", "0", "--api-key", key])
+        .args(["--emulator", "--port", "0", "--api-key", key, "--config"])
+        .arg(config)
         .env_remove("GATEWAY_API_KEY")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::null())
         .spawn()
         .expect("the gateway starts");
     let mut first = String::new();
@@ -48,7 +49,14 @@ fn the_official_openai_python_client_works_against_the_gateway() {
         "{} is missing: run scripts/python-env (scripts/test does)",
         python.display()
     );
-    let gateway = start("conformance-key");
+    // A second key may use one model only.
+    let config = std::env::temp_dir().join(format!("gateway-keys-{}.json5", std::process::id()));
+    std::fs::write(
+        &config,
+        r#"{ gateway: { keys: [{ key: "limited-key", models: ["amazon-bedrock/amazon.nova-micro-v1:0"] }] } }"#,
+    )
+    .unwrap();
+    let gateway = start("conformance-key", &config);
     let out = Command::new(python)
         .args([
             "-m",
@@ -70,5 +78,5 @@ fn the_official_openai_python_client_works_against_the_gateway() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "pytest failed:\n{report}");
-    assert!(report.contains("7 passed"), "{report}");
+    assert!(report.contains("8 passed"), "{report}");
 }

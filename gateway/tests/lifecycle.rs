@@ -1,0 +1,76 @@
+//! Issue #14: the gateway's own behaviour around requests: the first line is the base URL,
+//! it answers health checks, a stream in flight finishes when it is told to stop (SIGTERM),
+//! and a client that goes away cancels its stream.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn start() -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["--emulator", "--port", "0", "--shutdown-grace", "20"])
+        .env_remove("GATEWAY_API_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the gateway starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let address = first
+        .trim()
+        .strip_prefix("http://")
+        .and_then(|a| a.strip_suffix("/v1"))
+        .unwrap_or_else(|| panic!("the first line is the base URL: {first:?}"))
+        .to_string();
+    (child, address)
+}
+
+/// Sends one HTTP/1.1 request and returns the connection, to read the answer as it comes.
+fn send(address: &str, method: &str, path: &str, body: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    stream
+}
+
+#[test]
+fn health_then_a_stream_in_flight_finishes_after_sigterm() {
+    let (mut child, address) = start();
+    let mut health = String::new();
+    send(&address, "GET", "/healthz", "")
+        .read_to_string(&mut health)
+        .unwrap();
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.ends_with("ok"),
+        "{health}"
+    );
+
+    // A slow stream (an event every 100 ms), then SIGTERM while it runs.
+    let body = r#"{"model":"amazon-bedrock/amazon.nova-micro-v1:0","stream":true,"messages":[{"role":"user","content":"EMULATOR_SCENARIO {\"text\":\"slow but complete\",\"deltaSize\":2,\"eventDelayMs\":100}"}]}"#;
+    let mut stream = send(&address, "POST", "/v1/chat/completions", body);
+    let mut first = [0u8; 64];
+    let n = stream.read(&mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    let started = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    stream.read_to_string(&mut rest).unwrap();
+    assert!(
+        rest.contains("[DONE]"),
+        "the stream finished after SIGTERM: {rest}"
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
