@@ -78,12 +78,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
     let config_text = match &cli.config {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read --config {}: {e}", path.display()))?,
         None => String::new(),
     };
+    #[cfg_attr(not(feature = "emulator"), allow(unused_mut))]
     let mut config = config_text.clone();
     // The emulator's identity goes into the environment before any thread exists.
     #[cfg(feature = "emulator")]
