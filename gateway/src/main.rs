@@ -9,6 +9,7 @@
 
 mod errors;
 mod keys;
+mod metrics;
 mod openai;
 mod registry;
 mod server;
@@ -111,7 +112,11 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     let registry = registry::Registry::load(&plugins, &config)?;
     let keys = keys::Keys::load(&cli.api_keys, &config_text)?;
-    let gateway = Arc::new(server::Gateway { registry, keys });
+    let gateway = Arc::new(server::Gateway {
+        registry,
+        keys,
+        metrics: metrics::Metrics::new(),
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

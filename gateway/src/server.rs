@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::errors::ApiError;
 use crate::keys::{Denied, Keys};
+use crate::metrics::{InFlight, Metrics};
 use crate::openai::{self, ChatRequest};
 use crate::registry::Registry;
 
@@ -28,12 +29,22 @@ pub struct Gateway {
     pub registry: Registry,
     /// Client API keys; none means no key is required (loopback demos).
     pub keys: Keys,
+    pub metrics: Metrics,
 }
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/models", get(models))
+        .route(
+            "/metrics",
+            get(|State(gateway): State<Arc<Gateway>>| async move {
+                (
+                    [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+                    gateway.metrics.render(),
+                )
+            }),
+        )
         .route("/v1/chat/completions", post(chat))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(access_log))
@@ -102,17 +113,24 @@ async fn chat(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match chat_inner(&gateway, &headers, &body).await {
+    let response = match chat_inner(&gateway, &headers, &body).await {
         Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
+        Err(e) => {
+            gateway.metrics.error(&e.code);
+            e.into_response()
+        }
+    };
+    gateway.metrics.request(response.status().as_u16());
+    response
 }
 
 async fn chat_inner(
-    gateway: &Gateway,
+    gateway: &Arc<Gateway>,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
+    let in_flight = gateway.metrics.in_flight();
     authorize(gateway, headers, None)?;
     let chat: ChatRequest = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(format!(
@@ -135,6 +153,7 @@ async fn chat_inner(
     // The first event decides the status: a failure before anything was produced is an
     // HTTP error, not a stream that fails.
     let first = events.next().await;
+    gateway.metrics.first_token(started.elapsed().as_secs_f64());
     if let Some(Event::Failed(e)) = &first {
         return Err(ApiError::from(&e.error));
     }
@@ -143,7 +162,12 @@ async fn chat_inner(
         loop {
             match next {
                 Some(Event::Completed(c)) => {
-                    return Ok(Json(openai::response(&id, created, &chat.model, &c)).into_response())
+                    if let Some(usage) = &c.usage {
+                        gateway.metrics.tokens(usage);
+                    }
+                    return Ok(
+                        Json(openai::response(&id, created, &chat.model, &c)).into_response()
+                    );
                 }
                 Some(Event::Failed(e)) => return Err(ApiError::from(&e.error)),
                 None => {
@@ -163,6 +187,8 @@ async fn chat_inner(
         model: chat.model.clone(),
         include_usage,
         tool_calls: HashMap::new(),
+        gateway: gateway.clone(),
+        _in_flight: in_flight,
     };
     let stream = sse(first, events, chunks);
     Ok(Sse::new(stream).into_response())
@@ -176,6 +202,9 @@ struct Chunks {
     include_usage: bool,
     /// Tool calls by block index: their position among the answer's tool calls.
     tool_calls: HashMap<u32, usize>,
+    gateway: Arc<Gateway>,
+    /// Counts the stream in flight until the client has it all (or goes away).
+    _in_flight: InFlight,
 }
 
 impl Chunks {
@@ -215,12 +244,23 @@ impl Chunks {
             Event::MessageStop { reason } => {
                 vec![self.chunk(json!({}), Some(openai::finish_reason(Some(&reason))))]
             }
-            Event::Usage { usage, .. } if self.include_usage => vec![json!({
-                "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                "model": self.model, "choices": [], "usage": openai::usage(&usage),
-            })],
+            Event::Usage { usage, .. } if self.include_usage => {
+                self.gateway.metrics.tokens(&usage);
+                vec![json!({
+                    "id": self.id, "object": "chat.completion.chunk", "created": self.created,
+                    "model": self.model, "choices": [], "usage": openai::usage(&usage),
+                })]
+            }
+            Event::Usage { usage, .. } => {
+                self.gateway.metrics.tokens(&usage);
+                Vec::new()
+            }
             Event::Completed(_) => return None,
-            Event::Failed(e) => vec![ApiError::from(&e.error).body()],
+            Event::Failed(e) => {
+                let error = ApiError::from(&e.error);
+                self.gateway.metrics.error(&error.code);
+                vec![error.body()]
+            }
             _ => Vec::new(),
         })
     }

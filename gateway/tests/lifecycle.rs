@@ -74,3 +74,39 @@ fn health_then_a_stream_in_flight_finishes_after_sigterm() {
     assert!(status.success(), "{status}");
     assert!(started.elapsed() < Duration::from_secs(15));
 }
+
+#[test]
+fn metrics_count_requests_errors_tokens_and_streams() {
+    let (mut child, address) = start();
+    let ok = r#"{"model":"amazon-bedrock/amazon.nova-micro-v1:0","messages":[{"role":"user","content":"hello"}]}"#;
+    let mut answer = String::new();
+    send(&address, "POST", "/v1/chat/completions", ok)
+        .read_to_string(&mut answer)
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let bad = r#"{"model":"no-such-model","messages":[{"role":"user","content":"hello"}]}"#;
+    let mut refused = String::new();
+    send(&address, "POST", "/v1/chat/completions", bad)
+        .read_to_string(&mut refused)
+        .unwrap();
+    assert!(refused.starts_with("HTTP/1.1 404"), "{refused}");
+    let mut metrics = String::new();
+    send(&address, "GET", "/metrics", "")
+        .read_to_string(&mut metrics)
+        .unwrap();
+    for line in [
+        "gateway_requests_total{status=\"200\"} 1",
+        "gateway_requests_total{status=\"404\"} 1",
+        "gateway_errors_total{kind=\"model_not_found\"} 1",
+        "gateway_streams_in_flight 0",
+        "gateway_time_to_first_token_seconds_count 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in:\n{metrics}");
+    }
+    assert!(
+        metrics.contains("gateway_tokens_total{direction=\"output\"}"),
+        "{metrics}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,122 @@
+//! Prometheus metrics at `/metrics`: requests by status, errors by kind, tokens by direction,
+//! time to first token, and streams in flight.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+type Labels = Vec<(String, String)>;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<Labels, Counter>,
+    errors: Family<Labels, Counter>,
+    tokens: Family<Labels, Counter>,
+    first_token: Histogram,
+    in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<Labels, Counter>::default();
+        let errors = Family::<Labels, Counter>::default();
+        let tokens = Family::<Labels, Counter>::default();
+        let first_token = Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]);
+        let in_flight = Gauge::<i64, std::sync::atomic::AtomicI64>::default();
+        registry.register(
+            "gateway_requests",
+            "Chat completion requests by HTTP status",
+            requests.clone(),
+        );
+        registry.register(
+            "gateway_errors",
+            "Failed requests by error kind",
+            errors.clone(),
+        );
+        registry.register(
+            "gateway_tokens",
+            "Tokens by direction (input, output, cache_read, cache_write)",
+            tokens.clone(),
+        );
+        registry.register(
+            "gateway_time_to_first_token_seconds",
+            "Time from request to the first model event",
+            first_token.clone(),
+        );
+        registry.register(
+            "gateway_streams_in_flight",
+            "Chat completions being answered now",
+            in_flight.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            errors,
+            tokens,
+            first_token,
+            in_flight,
+        }
+    }
+
+    pub fn request(&self, status: u16) {
+        self.requests
+            .get_or_create(&vec![("status".into(), status.to_string())])
+            .inc();
+    }
+
+    pub fn error(&self, kind: &str) {
+        self.errors
+            .get_or_create(&vec![("kind".into(), kind.to_string())])
+            .inc();
+    }
+
+    pub fn tokens(&self, usage: &host_sdk::TokenUsage) {
+        for (direction, n) in [
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+            ("cache_read", usage.cache_read_tokens),
+            ("cache_write", usage.cache_write_tokens),
+        ] {
+            self.tokens
+                .get_or_create(&vec![("direction".into(), direction.to_string())])
+                .inc_by(n);
+        }
+    }
+
+    pub fn first_token(&self, seconds: f64) {
+        self.first_token.observe(seconds);
+    }
+
+    /// Counts a stream in flight until the returned guard is dropped.
+    pub fn in_flight(&self) -> InFlight {
+        self.in_flight.inc();
+        InFlight(self.in_flight.clone())
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// One stream in flight; dropping it ends it (however the stream ends).
+pub struct InFlight(Gauge<i64, std::sync::atomic::AtomicI64>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
