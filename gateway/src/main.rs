@@ -110,10 +110,12 @@ fn run(cli: Cli) -> Result<(), String> {
     } else {
         cli.plugin.clone()
     };
-    let registry = registry::Registry::load(&plugins, &config)?;
+    let registry = registry::Registry::load(&plugins, &config, None)?;
     let keys = keys::Keys::load(&cli.api_keys, &config_text)?;
     let gateway = Arc::new(server::Gateway {
-        registry,
+        registry: std::sync::RwLock::new(Arc::new(registry)),
+        plugin_paths: plugins.clone(),
+        config: config.clone(),
         keys,
         metrics: metrics::Metrics::new(),
     });
@@ -132,6 +134,7 @@ fn run(cli: Cli) -> Result<(), String> {
         if !cli.host.is_loopback() && gateway.keys.open() {
             tracing::warn!("listening on {address} without any client API key (--api-key)");
         }
+        reload_on_sighup(gateway.clone());
         let stop = Arc::new(tokio::sync::Notify::new());
         let stopping = stop.clone();
         let serving = tokio::spawn(async move {
@@ -156,6 +159,29 @@ fn run(cli: Cli) -> Result<(), String> {
             }
         }
     })
+}
+
+/// SIGHUP reloads the plugins (a replaced file is picked up; streams in flight go on).
+fn reload_on_sighup(gateway: Arc<server::Gateway>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            // Loading and listing models block: off the async workers.
+            let gateway = gateway.clone();
+            let reloaded = tokio::task::spawn_blocking(move || gateway.reload()).await;
+            match reloaded {
+                Ok(Ok(())) => tracing::info!("plugins reloaded"),
+                Ok(Err(e)) => tracing::error!("reload failed, the plugins in use stay: {e}"),
+                Err(e) => tracing::error!("reload failed: {e}"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = gateway;
 }
 
 /// Ctrl-C, or SIGTERM (what a process manager or an orchestrator sends).

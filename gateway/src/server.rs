@@ -26,10 +26,36 @@ use crate::registry::Registry;
 pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 
 pub struct Gateway {
-    pub registry: Registry,
+    /// The registry new requests use; a request keeps the one it started with.
+    pub registry: std::sync::RwLock<Arc<Registry>>,
+    /// What a reload loads again.
+    pub plugin_paths: Vec<std::path::PathBuf>,
+    pub config: String,
     /// Client API keys; none means no key is required (loopback demos).
     pub keys: Keys,
     pub metrics: Metrics,
+}
+
+impl Gateway {
+    /// The registry as it is now.
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Loads the plugin files again (those that changed on disk from fresh copies); new
+    /// requests use the result, streams in flight keep theirs. On failure nothing changes.
+    pub fn reload(&self) -> Result<(), String> {
+        let current = self.registry();
+        let next = Registry::load(&self.plugin_paths, &self.config, Some(&current))?;
+        *self
+            .registry
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
+        Ok(())
+    }
 }
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
@@ -91,8 +117,8 @@ async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Resp
     if let Err(e) = authorize(&gateway, &headers, None) {
         return e.into_response();
     }
-    let data: Vec<Value> = gateway
-        .registry
+    let registry = gateway.registry();
+    let data: Vec<Value> = registry
         .models()
         .map(|(name, info)| {
             json!({
@@ -137,8 +163,8 @@ async fn chat_inner(
             "the request body is not a chat completion request: {e}"
         ))
     })?;
-    let (provider, model_id, name) = gateway
-        .registry
+    let registry = gateway.registry();
+    let (provider, model_id, name) = registry
         .resolve(&chat.model)
         .map_err(ApiError::unknown_model)?;
     authorize(gateway, headers, Some(&name))?;

@@ -110,3 +110,95 @@ fn metrics_count_requests_errors_tokens_and_streams() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A plugin file replaced on disk is picked up on SIGHUP: new requests see the new plugin.
+/// (Two fixture plugins built against older contracts stand in for two versions.)
+#[test]
+fn a_replaced_plugin_is_picked_up_on_sighup() {
+    let target = std::path::Path::new(env!("CARGO_BIN_EXE_gateway"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let library = |name: &str| {
+        let path = target.join(format!(
+            "{}{name}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ));
+        assert!(
+            path.is_file(),
+            "{} is missing: run scripts/test",
+            path.display()
+        );
+        path
+    };
+    let dir = std::env::temp_dir().join(format!("gateway-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let installed = dir.join(format!(
+        "{}provider{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    std::fs::copy(library("contract_1_4_plugin"), &installed).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["--port", "0", "--plugin"])
+        .arg(&installed)
+        .env_remove("GATEWAY_API_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let address = first
+        .trim()
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string();
+    let models = |address: &str| {
+        let mut answer = String::new();
+        send(address, "GET", "/v1/models", "")
+            .read_to_string(&mut answer)
+            .unwrap();
+        answer
+    };
+    assert!(models(&address).contains("contract-1-4-fixture/fixture.contract-1-4"));
+
+    // Replace the file (a new inode, as an upgrade would), then ask for a reload.
+    let incoming = dir.join("incoming");
+    std::fs::copy(library("contract_1_0_plugin"), &incoming).unwrap();
+    std::fs::rename(&incoming, &installed).unwrap();
+    assert!(Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed = models(&address);
+        if listed.contains("contract-1-0-fixture/fixture.contract-1-0") {
+            assert!(!listed.contains("contract-1-4-fixture"), "{listed}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new plugin was not picked up: {listed}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let chat = r#"{"model":"fixture.contract-1-0","messages":[{"role":"user","content":"hi"}]}"#;
+    let mut answer = String::new();
+    send(&address, "POST", "/v1/chat/completions", chat)
+        .read_to_string(&mut answer)
+        .unwrap();
+    assert!(
+        answer.contains("Hello from a plugin built against contract 1.0."),
+        "{answer}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
