@@ -148,6 +148,8 @@ fn run(cli: Cli) -> Result<(), String> {
             cli.shutdown_grace
         );
         stop.notify_one();
+        // The copies of reloaded plugins may go: a mapped library outlives its file.
+        let _ = std::fs::remove_dir_all(registry::staging_dir());
         match tokio::time::timeout(std::time::Duration::from_secs(cli.shutdown_grace), serving)
             .await
         {
