@@ -132,11 +132,7 @@ fn traced_answer(text: &str) -> RawResponse {
             }),
         ),
     ];
-    let body: Vec<u8> = emulator::events::encode_events(&events)
-        .into_iter()
-        .flat_map(|b| b.to_vec())
-        .collect();
-    RawResponse::event_stream(body)
+    e2e_tests::raw_stream(&events)
 }
 
 const TRACED_MODEL: &str = "amazon.nova-micro-v1:0";
@@ -293,17 +289,8 @@ fn the_1_4_snapshot_is_unedited() {
             "{}/fixtures/host-sdk-1-4/src/{file}",
             env!("CARGO_MANIFEST_DIR")
         );
-        let text = std::fs::read(&path).expect("the snapshot is readable");
-        let at = text
-            .windows(2)
-            .position(|w| w == b"\n\n")
-            .expect("the header ends with a blank line");
-        let body = &text[at + 2..];
-        let fnv = body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
         assert_eq!(
-            (body.len(), fnv),
+            e2e_tests::snapshot_digest(std::path::Path::new(&path)),
             (len, hash),
             "{path} was edited: restore it from git history"
         );

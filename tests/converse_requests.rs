@@ -2,9 +2,8 @@
 //! exact JSON the emulator received (what Bedrock would get) from the real plugin.
 
 use e2e_tests::{
-    b64, only_body, provider_for, run, scripted_request, start_emulator, stream_bodies,
+    b64, only_body, provider_for, run, scripted_request, start_emulator, stream_bodies, tiny_stream,
 };
-use emulator::RawResponse;
 use host_sdk::{
     CacheConfig, CacheRetention, ContentBlock, ConverseRequest, ErrorKind, InferenceConfig,
     Message, ReasoningConfig, Role, Tool, ToolChoice, ToolResultContent,
@@ -59,28 +58,6 @@ fn request(model: &str, messages: Vec<Message>) -> ConverseRequest {
         cache: no_cache(),
         ..ConverseRequest::default()
     }
-}
-
-/// A minimal, well-formed ConverseStream body, for models the emulator's catalogue lacks.
-fn tiny_stream() -> RawResponse {
-    let events = vec![
-        ("messageStart", json!({"role": "assistant"})),
-        (
-            "contentBlockDelta",
-            json!({"contentBlockIndex": 0, "delta": {"text": "ok"}}),
-        ),
-        ("contentBlockStop", json!({"contentBlockIndex": 0})),
-        ("messageStop", json!({"stopReason": "end_turn"})),
-        (
-            "metadata",
-            json!({"usage": {"inputTokens": 3, "outputTokens": 1, "totalTokens": 4}, "metrics": {"latencyMs": 5}}),
-        ),
-    ];
-    let body: Vec<u8> = emulator::events::encode_events(&events)
-        .into_iter()
-        .flat_map(|b| b.to_vec())
-        .collect();
-    RawResponse::event_stream(body)
 }
 
 #[test]

@@ -279,7 +279,7 @@ fn usage_latency_and_cost_from_the_configured_prices() {
     assert!((cost - table_cost).abs() < 1e-12, "{cost} {table_cost}");
 
     // A model nobody priced (a raw answer for an id the table does not know): no cost.
-    emu.set_raw_response("vendor.unpriced-v1:0", tiny_priced_stream());
+    emu.set_raw_response("vendor.unpriced-v1:0", e2e_tests::tiny_stream());
     let out = run(
         &p,
         &host_sdk::ConverseRequest::user_text("vendor.unpriced-v1:0", "hi"),
@@ -319,28 +319,6 @@ fn cache_writes_are_priced_by_their_ttl() {
         / 1e6;
     let cost = first.completion().cost_usd.unwrap();
     assert!((cost - expected).abs() < 1e-12, "{cost} {expected}");
-}
-
-/// A minimal ConverseStream body with usage, for a model id the emulator's catalogue lacks.
-fn tiny_priced_stream() -> emulator::RawResponse {
-    let events = vec![
-        ("messageStart", json!({"role": "assistant"})),
-        (
-            "contentBlockDelta",
-            json!({"contentBlockIndex": 0, "delta": {"text": "ok"}}),
-        ),
-        ("contentBlockStop", json!({"contentBlockIndex": 0})),
-        ("messageStop", json!({"stopReason": "end_turn"})),
-        (
-            "metadata",
-            json!({"usage": {"inputTokens": 3, "outputTokens": 1, "totalTokens": 4}, "metrics": {"latencyMs": 5}}),
-        ),
-    ];
-    let body: Vec<u8> = emulator::events::encode_events(&events)
-        .into_iter()
-        .flat_map(|b| b.to_vec())
-        .collect();
-    emulator::RawResponse::event_stream(body)
 }
 
 #[test]

@@ -219,17 +219,8 @@ fn the_1_0_contract_snapshot_is_unedited() {
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/contract-1-0-plugin/src/contract_1_0.rs"
     );
-    let text = std::fs::read(path).expect("the snapshot is readable");
-    let at = text
-        .windows(2)
-        .position(|w| w == b"\n\n")
-        .expect("the header ends with a blank line");
-    let body = &text[at + 2..];
-    let fnv = body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
     assert_eq!(
-        (body.len(), fnv),
+        e2e_tests::snapshot_digest(std::path::Path::new(path)),
         (10335, 0x12d7_680a_576f_7bc3),
         "{path} was edited: restore it from git history"
     );

@@ -274,3 +274,49 @@ pub fn expected_ids(geos: &[Geo]) -> BTreeSet<String> {
 pub fn ids(models: &[ModelInfo]) -> BTreeSet<String> {
     models.iter().map(|m| m.id.to_string()).collect()
 }
+
+/// A ConverseStream body of `events` (name and JSON payload each), encoded as Bedrock frames
+/// for a raw emulator response.
+pub fn raw_stream(events: &[(&'static str, serde_json::Value)]) -> emulator::RawResponse {
+    let body: Vec<u8> = emulator::events::encode_events(events)
+        .into_iter()
+        .flat_map(|b| b.to_vec())
+        .collect();
+    emulator::RawResponse::event_stream(body)
+}
+
+/// A minimal, well-formed ConverseStream body (the text "ok" with usage), for models the
+/// emulator's catalogue lacks.
+pub fn tiny_stream() -> emulator::RawResponse {
+    raw_stream(&[
+        ("messageStart", serde_json::json!({"role": "assistant"})),
+        (
+            "contentBlockDelta",
+            serde_json::json!({"contentBlockIndex": 0, "delta": {"text": "ok"}}),
+        ),
+        (
+            "contentBlockStop",
+            serde_json::json!({"contentBlockIndex": 0}),
+        ),
+        ("messageStop", serde_json::json!({"stopReason": "end_turn"})),
+        (
+            "metadata",
+            serde_json::json!({"usage": {"inputTokens": 3, "outputTokens": 1, "totalTokens": 4}, "metrics": {"latencyMs": 5}}),
+        ),
+    ])
+}
+
+/// The length and FNV-1a 64 of a frozen snapshot's body (below its header, which ends at the
+/// first blank line), to prove the snapshot unedited.
+pub fn snapshot_digest(path: &std::path::Path) -> (usize, u64) {
+    let text = std::fs::read(path).expect("the snapshot is readable");
+    let at = text
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .expect("the header ends with a blank line");
+    let body = &text[at + 2..];
+    let fnv = body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (body.len(), fnv)
+}
