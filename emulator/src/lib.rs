@@ -130,6 +130,7 @@ mod runtime;
 pub mod scenario;
 mod server;
 mod state;
+pub mod stream_ends;
 mod tls;
 pub mod validate;
 

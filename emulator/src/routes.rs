@@ -188,7 +188,14 @@ async fn dispatch(
         Operation::GetFoundationModel(id) => control::get_foundation_model(state, &id),
         Operation::CountTokens(id) => runtime::count_tokens(state, &id, body),
         Operation::Converse(id) => runtime::invoke(state, &id, body, false).await,
-        Operation::ConverseStream(id) => runtime::invoke(state, &id, body, true).await,
+        Operation::ConverseStream(id) => {
+            runtime::invoke(state, &id, body, true)
+                .await
+                .map(|response| {
+                    response
+                        .map(|body| crate::stream_ends::watched(body, state.stream_ends.clone()))
+                })
+        }
     };
     result.unwrap_or_else(|e| e.into_response(request_id))
 }

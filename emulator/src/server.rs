@@ -343,6 +343,11 @@ impl RunningEmulator {
         self.state.requests()
     }
 
+    /// How the event streams sent so far ended (to their end, or dropped by the client).
+    pub fn stream_ends(&self) -> &crate::stream_ends::StreamEnds {
+        &self.state.stream_ends
+    }
+
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
         self.state.clear_requests();

@@ -24,6 +24,8 @@ pub struct State {
     app_profiles: Mutex<Vec<crate::catalogue::ApplicationProfile>>,
     guardrails: Mutex<Vec<crate::guardrails::Guardrail>>,
     prompt_cache: Mutex<Vec<(u64, std::time::Instant)>>,
+    /// How the event streams sent so far ended.
+    pub stream_ends: std::sync::Arc<crate::stream_ends::StreamEnds>,
 }
 
 /// A poisoned lock only means another handler panicked; the data is still usable.
@@ -49,6 +51,7 @@ impl State {
             app_profiles: Mutex::default(),
             guardrails: Mutex::default(),
             prompt_cache: Mutex::default(),
+            stream_ends: std::sync::Arc::default(),
             instance,
         }
     }

@@ -54,6 +54,16 @@ impl ApiError {
         }
     }
 
+    /// The request ran past the gateway's `--request-timeout`.
+    pub fn timed_out() -> Self {
+        Self {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            kind: "api_error",
+            code: host_sdk::ErrorKind::Timeout.code().to_string(),
+            message: "the request took longer than the gateway allows (--request-timeout); it was cancelled".into(),
+        }
+    }
+
     /// The OpenAI error document.
     pub fn body(&self) -> serde_json::Value {
         json!({"error": {"message": self.message, "type": self.kind, "code": self.code, "param": null}})

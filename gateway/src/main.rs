@@ -50,6 +50,11 @@ struct Cli {
     #[arg(long = "api-key", value_name = "KEY", env = "GATEWAY_API_KEY")]
     api_keys: Vec<String>,
 
+    /// How long one request may take in all, in seconds; then it is cancelled and the client
+    /// gets a timeout (504, or an error event in a stream already started).
+    #[arg(long, default_value_t = 600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout: u64,
+
     /// On Ctrl-C or SIGTERM, how long streams in flight may take to finish, in seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     shutdown_grace: u64,
@@ -118,6 +123,7 @@ fn run(cli: Cli) -> Result<(), String> {
         config: config.clone(),
         keys,
         metrics: metrics::Metrics::new(),
+        request_timeout: std::time::Duration::from_secs(cli.request_timeout),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

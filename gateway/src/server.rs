@@ -34,6 +34,9 @@ pub struct Gateway {
     /// Client API keys; none means no key is required (loopback demos).
     pub keys: Keys,
     pub metrics: Metrics,
+    /// How long one request may take in all, first byte to last; then its stream is
+    /// cancelled in the plugin and the client gets a timeout (504, or an error event).
+    pub request_timeout: std::time::Duration,
 }
 
 impl Gateway {
@@ -156,6 +159,7 @@ async fn chat_inner(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
+    let deadline = tokio::time::Instant::now() + gateway.request_timeout;
     let in_flight = gateway.metrics.in_flight();
     authorize(gateway, headers, None)?;
     let chat: ChatRequest = serde_json::from_slice(body).map_err(|e| {
@@ -178,7 +182,7 @@ async fn chat_inner(
         .map_or(0, |d| d.as_secs());
     // The first event decides the status: a failure before anything was produced is an
     // HTTP error, not a stream that fails.
-    let first = events.next().await;
+    let first = next_before(deadline, &mut events).await?;
     gateway.metrics.first_token(started.elapsed().as_secs_f64());
     if let Some(Event::Failed(e)) = &first {
         return Err(ApiError::from(&e.error));
@@ -202,7 +206,7 @@ async fn chat_inner(
                         "the stream ended without a result",
                     )))
                 }
-                Some(_) => next = events.next().await,
+                Some(_) => next = next_before(deadline, &mut events).await?,
             }
         }
     }
@@ -216,8 +220,19 @@ async fn chat_inner(
         gateway: gateway.clone(),
         _in_flight: in_flight,
     };
-    let stream = sse(first, events, chunks);
+    let stream = sse(first, events, chunks, deadline);
     Ok(Sse::new(stream).into_response())
+}
+
+/// The stream's next event, unless `deadline` comes first: then the stream is dropped, which
+/// cancels it in the plugin.
+async fn next_before(
+    deadline: tokio::time::Instant,
+    events: &mut EventStream,
+) -> Result<Option<Event>, ApiError> {
+    tokio::time::timeout_at(deadline, events.next())
+        .await
+        .map_err(|_| ApiError::timed_out())
 }
 
 /// Turns the contract's events into OpenAI stream chunks.
@@ -292,19 +307,31 @@ impl Chunks {
     }
 }
 
+/// The SSE body: every chunk, then `[DONE]`; or an error event, when the stream fails or
+/// runs past `deadline`. A client that goes away drops it, and with it (cancelled) the
+/// plugin's stream.
 fn sse(
     first: Option<Event>,
     events: EventStream,
     chunks: Chunks,
+    deadline: tokio::time::Instant,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let rest = futures::stream::iter(first).chain(events);
     futures::stream::unfold(
         (rest, chunks, false),
-        |(mut rest, mut chunks, over)| async move {
+        move |(mut rest, mut chunks, over)| async move {
             if over {
                 return None;
             }
-            let event = rest.next().await?;
+            let event = match tokio::time::timeout_at(deadline, rest.next()).await {
+                Ok(event) => event?,
+                Err(_) => {
+                    let error = ApiError::timed_out();
+                    chunks.gateway.metrics.error(&error.code);
+                    let item = Ok(SseEvent::default().data(error.body().to_string()));
+                    return Some((futures::stream::iter(vec![item]), (rest, chunks, true)));
+                }
+            };
             let failed = matches!(event, Event::Failed(_));
             // A failure after the first chunk ends the stream with an error event; the end
             // of a successful one is `[DONE]`.

@@ -1,52 +1,19 @@
 //! Issue #14: the gateway's own behaviour around requests: the first line is the base URL,
 //! it answers health checks, a stream in flight finishes when it is told to stop (SIGTERM),
-//! and a client that goes away cancels its stream.
+//! a client that goes away cancels its stream in the plugin, and a request past
+//! `--request-timeout` is cancelled and answered with a timeout.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
+mod common;
+
+use std::io::Read;
 use std::time::{Duration, Instant};
 
-fn start() -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
-        .args(["--emulator", "--port", "0", "--shutdown-grace", "20"])
-        .env_remove("GATEWAY_API_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the gateway starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let address = first
-        .trim()
-        .strip_prefix("http://")
-        .and_then(|a| a.strip_suffix("/v1"))
-        .unwrap_or_else(|| panic!("the first line is the base URL: {first:?}"))
-        .to_string();
-    (child, address)
-}
-
-/// Sends one HTTP/1.1 request and returns the connection, to read the answer as it comes.
-fn send(address: &str, method: &str, path: &str, body: &str) -> TcpStream {
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    stream
-}
+use common::Gateway;
 
 #[test]
 fn health_then_a_stream_in_flight_finishes_after_sigterm() {
-    let (mut child, address) = start();
-    let mut health = String::new();
-    send(&address, "GET", "/healthz", "")
-        .read_to_string(&mut health)
-        .unwrap();
+    let mut gateway = Gateway::start(["--emulator", "--shutdown-grace", "20"], &[]);
+    let health = gateway.fetch("GET", "/healthz", "");
     assert!(
         health.starts_with("HTTP/1.1 200") && health.ends_with("ok"),
         "{health}"
@@ -54,46 +21,33 @@ fn health_then_a_stream_in_flight_finishes_after_sigterm() {
 
     // A slow stream (an event every 100 ms), then SIGTERM while it runs.
     let body = r#"{"model":"amazon-bedrock/amazon.nova-micro-v1:0","stream":true,"messages":[{"role":"user","content":"EMULATOR_SCENARIO {\"text\":\"slow but complete\",\"deltaSize\":2,\"eventDelayMs\":100}"}]}"#;
-    let mut stream = send(&address, "POST", "/v1/chat/completions", body);
+    let mut stream = gateway.send("POST", "/v1/chat/completions", body);
     let mut first = [0u8; 64];
     let n = stream.read(&mut first).unwrap();
     assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
     let started = Instant::now();
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    gateway.signal("TERM");
     let mut rest = String::new();
     stream.read_to_string(&mut rest).unwrap();
     assert!(
         rest.contains("[DONE]"),
         "the stream finished after SIGTERM: {rest}"
     );
-    let status = child.wait().unwrap();
+    let status = gateway.wait();
     assert!(status.success(), "{status}");
     assert!(started.elapsed() < Duration::from_secs(15));
 }
 
 #[test]
 fn metrics_count_requests_errors_tokens_and_streams() {
-    let (mut child, address) = start();
+    let gateway = Gateway::start(["--emulator"], &[]);
     let ok = r#"{"model":"amazon-bedrock/amazon.nova-micro-v1:0","messages":[{"role":"user","content":"hello"}]}"#;
-    let mut answer = String::new();
-    send(&address, "POST", "/v1/chat/completions", ok)
-        .read_to_string(&mut answer)
-        .unwrap();
+    let answer = gateway.fetch("POST", "/v1/chat/completions", ok);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let bad = r#"{"model":"no-such-model","messages":[{"role":"user","content":"hello"}]}"#;
-    let mut refused = String::new();
-    send(&address, "POST", "/v1/chat/completions", bad)
-        .read_to_string(&mut refused)
-        .unwrap();
+    let refused = gateway.fetch("POST", "/v1/chat/completions", bad);
     assert!(refused.starts_with("HTTP/1.1 404"), "{refused}");
-    let mut metrics = String::new();
-    send(&address, "GET", "/metrics", "")
-        .read_to_string(&mut metrics)
-        .unwrap();
+    let metrics = gateway.fetch("GET", "/metrics", "");
     for line in [
         "gateway_requests_total{status=\"200\"} 1",
         "gateway_requests_total{status=\"404\"} 1",
@@ -107,8 +61,6 @@ fn metrics_count_requests_errors_tokens_and_streams() {
         metrics.contains("gateway_tokens_total{direction=\"output\"}"),
         "{metrics}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// A plugin file replaced on disk is picked up on SIGHUP: new requests see the new plugin.
@@ -141,44 +93,18 @@ fn a_replaced_plugin_is_picked_up_on_sighup() {
     ));
     std::fs::copy(library("contract_1_4_plugin"), &installed).unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
-        .args(["--port", "0", "--plugin"])
-        .arg(&installed)
-        .env_remove("GATEWAY_API_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let address = first
-        .trim()
-        .trim_start_matches("http://")
-        .trim_end_matches("/v1")
-        .to_string();
-    let models = |address: &str| {
-        let mut answer = String::new();
-        send(address, "GET", "/v1/models", "")
-            .read_to_string(&mut answer)
-            .unwrap();
-        answer
-    };
-    assert!(models(&address).contains("contract-1-4-fixture/fixture.contract-1-4"));
+    let gateway = Gateway::start(["--plugin".as_ref(), installed.as_os_str()], &[]);
+    let models = || gateway.fetch("GET", "/v1/models", "");
+    assert!(models().contains("contract-1-4-fixture/fixture.contract-1-4"));
 
     // Replace the file (a new inode, as an upgrade would), then ask for a reload.
     let incoming = dir.join("incoming");
     std::fs::copy(library("contract_1_0_plugin"), &incoming).unwrap();
     std::fs::rename(&incoming, &installed).unwrap();
-    assert!(Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    gateway.signal("HUP");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let listed = models(&address);
+        let listed = models();
         if listed.contains("contract-1-0-fixture/fixture.contract-1-0") {
             assert!(!listed.contains("contract-1-4-fixture"), "{listed}");
             break;
@@ -190,15 +116,90 @@ fn a_replaced_plugin_is_picked_up_on_sighup() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let chat = r#"{"model":"fixture.contract-1-0","messages":[{"role":"user","content":"hi"}]}"#;
-    let mut answer = String::new();
-    send(&address, "POST", "/v1/chat/completions", chat)
-        .read_to_string(&mut answer)
-        .unwrap();
+    let answer = gateway.fetch("POST", "/v1/chat/completions", chat);
     assert!(
         answer.contains("Hello from a plugin built against contract 1.0."),
         "{answer}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(gateway);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A slow stream: `deltas` two-character deltas, one every `every_ms`.
+fn slow_stream_body(deltas: usize, every_ms: u64) -> String {
+    let scenario = serde_json::json!({
+        "text": "ab".repeat(deltas), "deltaSize": 2, "eventDelayMs": every_ms,
+    });
+    serde_json::json!({
+        "model": "amazon-bedrock/amazon.nova-micro-v1:0",
+        "stream": true,
+        "messages": [{"role": "user", "content": format!("EMULATOR_SCENARIO {scenario}")}],
+    })
+    .to_string()
+}
+
+/// Waits until the emulator has seen `abandoned` streams dropped before their end.
+fn wait_for_abandoned(emulator: &emulator::RunningEmulator, abandoned: u64, within: Duration) {
+    let deadline = Instant::now() + within;
+    while emulator.stream_ends().abandoned() < abandoned {
+        assert!(
+            Instant::now() < deadline,
+            "the plugin's stream to Bedrock was not cancelled (finished: {}, abandoned: {})",
+            emulator.stream_ends().finished(),
+            emulator.stream_ends().abandoned()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_client_that_goes_away_cancels_the_stream_in_the_plugin() {
+    let emulator = emulator::Emulator::start_background(Default::default()).unwrap();
+    let gateway = Gateway::in_front_of(&emulator, &[]);
+    // 100 deltas, one every 100 ms: ten seconds if nobody stopped it.
+    let mut stream = gateway.send("POST", "/v1/chat/completions", &slow_stream_body(100, 100));
+    let mut first = [0u8; 512];
+    let n = stream.read(&mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    let gone_at = Instant::now();
+    drop(stream);
+    // The gateway drops the plugin's stream, which closes its connection to Bedrock.
+    wait_for_abandoned(&emulator, 1, Duration::from_secs(3));
+    assert!(gone_at.elapsed() < Duration::from_secs(3));
+    assert_eq!(emulator.stream_ends().finished(), 0);
+    let metrics = gateway.fetch("GET", "/metrics", "");
+    assert!(metrics.contains("gateway_streams_in_flight 0"), "{metrics}");
+}
+
+#[test]
+fn a_request_past_the_timeout_is_cancelled_and_answered_with_a_timeout() {
+    let emulator = emulator::Emulator::start_background(Default::default()).unwrap();
+    let gateway = Gateway::in_front_of(&emulator, &["--request-timeout", "1"]);
+
+    // Nothing arrives in time: a 504 in OpenAI's error shape.
+    let silent = serde_json::json!({
+        "model": "amazon-bedrock/amazon.nova-micro-v1:0",
+        "messages": [{"role": "user", "content": "EMULATOR_SCENARIO {\"text\":\"late\",\"firstByteDelayMs\":4000}"}],
+    });
+    let started = Instant::now();
+    let answer = gateway.fetch("POST", "/v1/chat/completions", &silent.to_string());
+    assert!(answer.starts_with("HTTP/1.1 504"), "{answer}");
+    assert!(answer.contains(r#""code":"timeout""#), "{answer}");
+    assert!(answer.contains("--request-timeout"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // A stream that started but runs too long ends with an error event, and is cancelled.
+    let answer = gateway.fetch("POST", "/v1/chat/completions", &slow_stream_body(100, 100));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""content":"ab""#), "{answer}");
+    let last = answer
+        .lines()
+        .rfind(|line| line.starts_with("data: "))
+        .unwrap_or_default();
+    assert!(
+        last.starts_with("data: {\"error\"") && last.contains(r#""code":"timeout""#),
+        "the stream ends with the timeout: {last}"
+    );
+    assert!(!answer.contains("[DONE]"), "{answer}");
+    wait_for_abandoned(&emulator, 1, Duration::from_secs(3));
 }

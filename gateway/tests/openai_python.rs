@@ -2,43 +2,12 @@
 //! package (pinned in gateway/conformance/requirements.txt, installed by scripts/python-env):
 //! completions, streaming with usage, a tool round trip, structured output, errors.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-/// A running gateway with the embedded emulator; stopped when dropped.
-struct Running {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(key: &str, config: &Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
-        .args(["--emulator", "--port", "0", "--api-key", key, "--config"])
-        .arg(config)
-        .env_remove("GATEWAY_API_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the gateway starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .expect("the gateway prints its URL");
-    let url = first.trim().to_string();
-    assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with("/v1"),
-        "{url}"
-    );
-    Running { child, url }
-}
+use common::Gateway;
 
 #[test]
 fn the_official_openai_python_client_works_against_the_gateway() {
@@ -56,7 +25,16 @@ fn the_official_openai_python_client_works_against_the_gateway() {
         r#"{ gateway: { keys: [{ key: "limited-key", models: ["amazon-bedrock/amazon.nova-micro-v1:0"] }] } }"#,
     )
     .unwrap();
-    let gateway = start("conformance-key", &config);
+    let gateway = Gateway::start(
+        [
+            "--emulator".as_ref(),
+            "--api-key".as_ref(),
+            "conformance-key".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+        &[],
+    );
     let out = Command::new(python)
         .args([
             "-m",

@@ -1,0 +1,128 @@
+//! What the gateway's tests share: a gateway process started with the arguments a test
+//! gives (stopped when dropped), and raw HTTP/1.1 requests to it.
+
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+/// A running gateway; killed when dropped.
+pub struct Gateway {
+    child: Child,
+    /// The base URL it printed first (`http://127.0.0.1:PORT/v1`).
+    pub url: String,
+    /// `127.0.0.1:PORT`.
+    pub address: String,
+}
+
+impl Gateway {
+    /// Starts `gateway ARGS --port 0` with no client key and none of the developer's own AWS
+    /// setup from the environment, plus `envs`.
+    pub fn start<I, S>(args: I, envs: &[(&str, &str)]) -> Gateway
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gateway"));
+        command
+            .args(args)
+            .args(["--port", "0"])
+            .env_remove("GATEWAY_API_KEY");
+        for variable in emulator::process_env::COMPETING_VARIABLES {
+            command.env_remove(variable);
+        }
+        let mut child = command
+            .envs(envs.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the gateway starts");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .expect("the gateway prints its URL");
+        let url = first.trim().to_string();
+        let address = url
+            .strip_prefix("http://")
+            .and_then(|a| a.strip_suffix("/v1"))
+            .unwrap_or_else(|| panic!("the first line is the base URL: {first:?}"))
+            .to_string();
+        assert!(address.starts_with("127.0.0.1:"), "{url}");
+        Gateway {
+            child,
+            url,
+            address,
+        }
+    }
+
+    /// Starts a gateway in front of `emulator` (running in the test process, so a test sees
+    /// what reaches Bedrock), with the emulator's identity as its AWS credentials.
+    pub fn in_front_of(emulator: &emulator::RunningEmulator, args: &[&str]) -> Gateway {
+        let config = std::env::temp_dir().join(format!(
+            "gateway-emulator-{}-{}.json5",
+            std::process::id(),
+            emulator.addr().port()
+        ));
+        std::fs::write(
+            &config,
+            format!(
+                r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }} }}"#,
+                emulator.url()
+            ),
+        )
+        .unwrap();
+        let mut all: Vec<std::ffi::OsString> = vec!["--config".into(), config.clone().into()];
+        all.extend(args.iter().map(Into::into));
+        let envs = [
+            ("AWS_ACCESS_KEY_ID", emulator.access_key_id()),
+            ("AWS_SECRET_ACCESS_KEY", emulator.secret_access_key()),
+            ("AWS_REGION", emulator.region()),
+        ];
+        let gateway = Gateway::start(all, &envs);
+        let _ = std::fs::remove_file(config);
+        gateway
+    }
+
+    /// Sends `signal` (`TERM`, `HUP`) to the process.
+    pub fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the process to end by itself.
+    pub fn wait(&mut self) -> ExitStatus {
+        self.child.wait().unwrap()
+    }
+
+    /// Sends one HTTP/1.1 request and returns the connection, to read the answer as it comes.
+    pub fn send(&self, method: &str, path: &str, body: &str) -> TcpStream {
+        let mut stream = TcpStream::connect(&self.address).unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            self.address,
+            body.len()
+        )
+        .unwrap();
+        stream
+    }
+
+    /// The whole answer to one request (status line, headers and body).
+    pub fn fetch(&self, method: &str, path: &str, body: &str) -> String {
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut self.send(method, path, body), &mut answer).unwrap();
+        answer
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
