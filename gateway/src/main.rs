@@ -8,6 +8,7 @@
 //! stdout is the base URL clients use (ending in `/v1`).
 
 mod errors;
+mod image_urls;
 mod keys;
 mod metrics;
 mod openai;
@@ -54,6 +55,11 @@ struct Cli {
     /// gets a timeout (504, or an error event in a stream already started).
     #[arg(long, default_value_t = 600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
+
+    /// Fetch images that requests give by http(s) URL (off: only data URLs are taken). The
+    /// gateway then fetches whatever address a client names, internal ones included.
+    #[arg(long)]
+    allow_image_urls: bool,
 
     /// On Ctrl-C or SIGTERM, how long streams in flight may take to finish, in seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
@@ -124,6 +130,11 @@ fn run(cli: Cli) -> Result<(), String> {
         keys,
         metrics: metrics::Metrics::new(),
         request_timeout: std::time::Duration::from_secs(cli.request_timeout),
+        images: if cli.allow_image_urls {
+            Some(image_urls::ImageFetcher::new()?)
+        } else {
+            None
+        },
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

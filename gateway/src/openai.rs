@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::errors::ApiError;
+use crate::image_urls::{self, Fetched};
 
 /// `POST /v1/chat/completions`, as clients send it (fields the gateway does not use are
 /// ignored, as OpenAI's API ignores unknown ones).
@@ -95,8 +96,13 @@ pub struct FunctionSpec {
 /// Limits that keep one request from costing the gateway too much.
 pub const MAX_MESSAGES: usize = 1000;
 
-/// The contract's request for `chat`, to `model` (already resolved).
-pub fn to_converse(chat: &ChatRequest, model: String) -> Result<ConverseRequest, ApiError> {
+/// The contract's request for `chat`, to `model` (already resolved), with the images its
+/// http(s) URLs name already `fetched` (none unless the gateway fetches image URLs).
+pub fn to_converse(
+    chat: &ChatRequest,
+    model: String,
+    fetched: &Fetched,
+) -> Result<ConverseRequest, ApiError> {
     if chat.messages.is_empty() {
         return Err(ApiError::bad_request("messages must not be empty"));
     }
@@ -117,12 +123,12 @@ pub fn to_converse(chat: &ChatRequest, model: String) -> Result<ConverseRequest,
             "user" => push(
                 &mut request.messages,
                 Role::User,
-                content_blocks(m.content.as_ref(), &at)?,
+                content_blocks(m.content.as_ref(), &at, fetched)?,
             ),
             "assistant" => {
                 let mut blocks = match &m.content {
                     None | Some(Value::Null) => Vec::new(),
-                    Some(c) => content_blocks(Some(c), &at)?,
+                    Some(c) => content_blocks(Some(c), &at, fetched)?,
                 };
                 for call in &m.tool_calls {
                     let input = if call.function.arguments.trim().is_empty() {
@@ -297,8 +303,12 @@ fn text_of(content: Option<&Value>, at: &str) -> Result<String, ApiError> {
     }
 }
 
-/// A user message's parts: text, and images as data URLs (http URLs are not fetched).
-fn content_blocks(content: Option<&Value>, at: &str) -> Result<Vec<ContentBlock>, ApiError> {
+/// A message's parts: text, and images as data URLs or as URLs already `fetched`.
+fn content_blocks(
+    content: Option<&Value>,
+    at: &str,
+    fetched: &Fetched,
+) -> Result<Vec<ContentBlock>, ApiError> {
     let parts = match content {
         Some(Value::String(s)) => return Ok(vec![ContentBlock::Text { text: s.clone() }]),
         Some(Value::Array(parts)) => parts,
@@ -320,10 +330,22 @@ fn content_blocks(content: Option<&Value>, at: &str) -> Result<Vec<ContentBlock>
                     .pointer("/image_url/url")
                     .and_then(Value::as_str)
                     .unwrap_or("");
+                if image_urls::is_fetched(url) {
+                    return match fetched.get(url) {
+                        Some(image) => Ok(ContentBlock::Image {
+                            format: image.format.clone(),
+                            data: image.data.clone(),
+                            s3: None,
+                        }),
+                        None => Err(ApiError::bad_request(format!(
+                            "{at}.content[{j}]: this gateway does not fetch image URLs (its operator can allow them with --allow-image-urls): send the image as a data URL (data:image/png;base64,...)"
+                        ))),
+                    };
+                }
                 let Some((meta, data)) = url.strip_prefix("data:").and_then(|u| u.split_once(','))
                 else {
                     return Err(ApiError::bad_request(format!(
-                        "{at}.content[{j}]: images must be data URLs (data:image/png;base64,...): this gateway does not fetch http URLs"
+                        "{at}.content[{j}]: an image is a data URL (data:image/png;base64,...) or an http(s) URL"
                     )));
                 };
                 let data = base64::engine::general_purpose::STANDARD

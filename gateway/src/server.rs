@@ -17,6 +17,7 @@ use host_sdk::{Event, EventStream};
 use serde_json::{json, Value};
 
 use crate::errors::ApiError;
+use crate::image_urls::{Fetched, ImageFetcher};
 use crate::keys::{Denied, Keys};
 use crate::metrics::{InFlight, Metrics};
 use crate::openai::{self, ChatRequest};
@@ -37,6 +38,8 @@ pub struct Gateway {
     /// How long one request may take in all, first byte to last; then its stream is
     /// cancelled in the plugin and the client gets a timeout (504, or an error event).
     pub request_timeout: std::time::Duration,
+    /// Fetches images given by URL (`--allow-image-urls`); none refuses them.
+    pub images: Option<ImageFetcher>,
 }
 
 impl Gateway {
@@ -172,7 +175,11 @@ async fn chat_inner(
         .resolve(&chat.model)
         .map_err(ApiError::unknown_model)?;
     authorize(gateway, headers, Some(&name))?;
-    let request = openai::to_converse(&chat, model_id)?;
+    let fetched = match &gateway.images {
+        Some(images) => images.fetch_all(&chat).await?,
+        None => Fetched::new(),
+    };
+    let request = openai::to_converse(&chat, model_id, &fetched)?;
     let mut events = provider
         .converse_stream(&request)
         .map_err(|e| ApiError::from(&e))?;
