@@ -154,6 +154,11 @@ fn run(cli: Cli) -> Result<(), String> {
         reload_on_sighup(gateway.clone());
         let stop = Arc::new(tokio::sync::Notify::new());
         let stopping = stop.clone();
+        // Chunks leave as soon as they are written: Nagle's algorithm would hold a small
+        // one back until the previous one is acknowledged.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let serving = tokio::spawn(async move {
             axum::serve(listener, server::router(gateway))
                 .with_graceful_shutdown(async move { stopping.notified().await })

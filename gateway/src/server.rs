@@ -219,6 +219,7 @@ async fn chat_inner(
     }
     let include_usage = chat.stream_options.is_some_and(|o| o.include_usage);
     let chunks = Chunks {
+        head: chunk_head(&id, created, &chat.model),
         id,
         created,
         model: chat.model.clone(),
@@ -244,6 +245,9 @@ async fn next_before(
 
 /// Turns the contract's events into OpenAI stream chunks.
 struct Chunks {
+    /// The start every chunk of this answer shares, serialised once: a stream may have
+    /// tens of thousands of chunks.
+    head: String,
     id: String,
     created: u64,
     model: String,
@@ -255,49 +259,82 @@ struct Chunks {
     _in_flight: InFlight,
 }
 
+/// `{"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":[{"index":0,"delta":`
+fn chunk_head(id: &str, created: u64, model: &str) -> String {
+    let mut head =
+        json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model})
+            .to_string();
+    head.pop(); // the closing brace
+    head.push_str(r#","choices":[{"index":0,"delta":"#);
+    head
+}
+
+/// The delta of a text chunk.
+#[derive(serde::Serialize)]
+struct ContentDelta<'a> {
+    content: &'a str,
+}
+
+/// The delta of a reasoning chunk, named as DeepSeek-style clients expect.
+#[derive(serde::Serialize)]
+struct ReasoningContentDelta<'a> {
+    reasoning_content: &'a str,
+}
+
 impl Chunks {
-    fn chunk(&self, delta: Value, finish: Option<&str>) -> Value {
-        json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        })
+    /// One `chat.completion.chunk` carrying `delta`.
+    fn chunk(&self, delta: &impl serde::Serialize, finish: Option<&str>) -> String {
+        let delta = serde_json::to_string(delta).unwrap_or_else(|_| "{}".into());
+        let finish = serde_json::to_string(&finish).unwrap_or_else(|_| "null".into());
+        let mut chunk = String::with_capacity(self.head.len() + delta.len() + 40);
+        chunk.push_str(&self.head);
+        chunk.push_str(&delta);
+        chunk.push_str(r#","finish_reason":"#);
+        chunk.push_str(&finish);
+        chunk.push_str("}]}");
+        chunk
     }
 
     /// The chunks one event becomes (`None`: the stream is over).
-    fn of(&mut self, event: Event) -> Option<Vec<Value>> {
+    fn of(&mut self, event: Event) -> Option<Vec<String>> {
         Some(match event {
             Event::MessageStart => {
-                vec![self.chunk(json!({"role": "assistant", "content": ""}), None)]
+                vec![self.chunk(&json!({"role": "assistant", "content": ""}), None)]
             }
-            Event::TextDelta { text, .. } => vec![self.chunk(json!({"content": text}), None)],
-            Event::ReasoningDelta { text, .. } => {
-                vec![self.chunk(json!({"reasoning_content": text}), None)]
+            Event::TextDelta { text, .. } => {
+                vec![self.chunk(&ContentDelta { content: &text }, None)]
             }
+            Event::ReasoningDelta { text, .. } => vec![self.chunk(
+                &ReasoningContentDelta {
+                    reasoning_content: &text,
+                },
+                None,
+            )],
             Event::ToolUseStart { index, id, name } => {
                 let position = self.tool_calls.len();
                 self.tool_calls.insert(index, position);
                 vec![self.chunk(
-                    json!({"tool_calls": [{"index": position, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]}),
+                    &json!({"tool_calls": [{"index": position, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]}),
                     None,
                 )]
             }
             Event::ToolUseInputDelta { index, fragment } => {
                 let position = self.tool_calls.get(&index).copied().unwrap_or(0);
                 vec![self.chunk(
-                    json!({"tool_calls": [{"index": position, "function": {"arguments": fragment}}]}),
+                    &json!({"tool_calls": [{"index": position, "function": {"arguments": fragment}}]}),
                     None,
                 )]
             }
             Event::MessageStop { reason } => {
-                vec![self.chunk(json!({}), Some(openai::finish_reason(Some(&reason))))]
+                vec![self.chunk(&json!({}), Some(openai::finish_reason(Some(&reason))))]
             }
             Event::Usage { usage, .. } if self.include_usage => {
                 self.gateway.metrics.tokens(&usage);
                 vec![json!({
                     "id": self.id, "object": "chat.completion.chunk", "created": self.created,
                     "model": self.model, "choices": [], "usage": openai::usage(&usage),
-                })]
+                })
+                .to_string()]
             }
             Event::Usage { usage, .. } => {
                 self.gateway.metrics.tokens(&usage);
@@ -307,10 +344,31 @@ impl Chunks {
             Event::Failed(e) => {
                 let error = ApiError::from(&e.error);
                 self.gateway.metrics.error(&error.code);
-                vec![error.body()]
+                vec![error.body().to_string()]
             }
             _ => Vec::new(),
         })
+    }
+}
+
+/// hyper gathers the chunks that are ready into one write of up to about 400 KB, so a burst
+/// of deltas would wait for that much to pile up. Giving way lets it write what it has: after
+/// each of the first two chunks (the role, then the first delta: the time to first token),
+/// then every [`FLUSH_BYTES`].
+struct Written {
+    steps: usize,
+    unflushed: usize,
+}
+
+const FLUSH_BYTES: usize = 16 * 1024;
+
+impl Written {
+    async fn let_hyper_write(&mut self) {
+        if (1..=2).contains(&self.steps) || self.unflushed >= FLUSH_BYTES {
+            tokio::task::yield_now().await;
+            self.unflushed = 0;
+        }
+        self.steps += 1;
     }
 }
 
@@ -324,33 +382,48 @@ fn sse(
     deadline: tokio::time::Instant,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let rest = futures::stream::iter(first).chain(events);
+    // One timer for the whole stream, not one per event.
+    let timer = Box::pin(tokio::time::sleep_until(deadline));
+    let state = Written {
+        steps: 0,
+        unflushed: 0,
+    };
     futures::stream::unfold(
-        (rest, chunks, false),
-        move |(mut rest, mut chunks, over)| async move {
+        (rest, chunks, timer, state, false),
+        |(mut rest, mut chunks, mut timer, mut written, over)| async move {
             if over {
                 return None;
             }
-            let event = match tokio::time::timeout_at(deadline, rest.next()).await {
-                Ok(event) => event?,
-                Err(_) => {
+            written.let_hyper_write().await;
+            let event = tokio::select! {
+                biased;
+                event = rest.next() => event?,
+                () = &mut timer => {
                     let error = ApiError::timed_out();
                     chunks.gateway.metrics.error(&error.code);
                     let item = Ok(SseEvent::default().data(error.body().to_string()));
-                    return Some((futures::stream::iter(vec![item]), (rest, chunks, true)));
+                    return Some((
+                        futures::stream::iter(vec![item]),
+                        (rest, chunks, timer, written, true),
+                    ));
                 }
             };
             let failed = matches!(event, Event::Failed(_));
             // A failure after the first chunk ends the stream with an error event; the end
             // of a successful one is `[DONE]`.
             let (data, over) = match chunks.of(event) {
-                Some(batch) => (batch.iter().map(Value::to_string).collect(), failed),
+                Some(batch) => (batch, failed),
                 None => (vec!["[DONE]".to_string()], true),
             };
+            written.unflushed += data.iter().map(String::len).sum::<usize>();
             let items: Vec<Result<SseEvent, Infallible>> = data
                 .into_iter()
-                .map(|d: String| Ok(SseEvent::default().data(d)))
+                .map(|d| Ok(SseEvent::default().data(d)))
                 .collect();
-            Some((futures::stream::iter(items), (rest, chunks, over)))
+            Some((
+                futures::stream::iter(items),
+                (rest, chunks, timer, written, over),
+            ))
         },
     )
     .flatten()

@@ -1,0 +1,56 @@
+//! Issue #14: the benchmark program runs end to end (small numbers, a debug build): it
+//! starts the emulator and the gateway, streams through a direct host and through the
+//! gateway, holds concurrent streams, and reports every delta delivered. What it measures is
+//! not asserted: figures come from release builds (README, "Performance").
+
+use std::process::Command;
+
+#[test]
+fn the_benchmark_program_runs_and_accounts_for_every_delta() {
+    let dir = std::path::Path::new(env!("CARGO_BIN_EXE_gateway-bench"))
+        .parent()
+        .unwrap();
+    let emulator = dir.join("emulator");
+    assert!(
+        emulator.is_file(),
+        "{} is missing: run scripts/test (it builds -p emulator)",
+        emulator.display()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_gateway-bench"))
+        .args([
+            "--deltas",
+            "300",
+            "--runs",
+            "1",
+            "--streams",
+            "150",
+            "--stream-deltas",
+            "5",
+            "--event-delay-ms",
+            "20",
+            "--json",
+        ])
+        .output()
+        .expect("gateway-bench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    for path in ["direct host", "gateway"] {
+        assert_eq!(report["overhead"][path]["runs"], 1, "{report}");
+        assert!(
+            report["overhead"][path]["cpu_per_1k_deltas_ms"].as_f64() > Some(0.0),
+            "{report}"
+        );
+    }
+    assert!(report["gateway_cpu_ratio"].as_f64().is_some(), "{report}");
+    let load = &report["load"];
+    assert_eq!(load["complete"], 150, "{report}");
+    assert_eq!(load["failed"], 0, "{report}");
+    assert_eq!(load["deltas"], load["expected_deltas"], "{report}");
+    assert!(load["gateway_peak_rss_kib"].as_u64() > Some(0), "{report}");
+    assert!(load["gateway_max_threads"].as_u64() > Some(0), "{report}");
+}
