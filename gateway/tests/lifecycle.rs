@@ -203,3 +203,46 @@ fn a_request_past_the_timeout_is_cancelled_and_answered_with_a_timeout() {
     assert!(!answer.contains("[DONE]"), "{answer}");
     wait_for_abandoned(&emulator, 1, Duration::from_secs(3));
 }
+
+/// Client keys never show: not in the log (even at debug level), not in an error, whether
+/// the key was right or wrong.
+#[test]
+fn client_keys_never_appear_in_logs_or_errors() {
+    let log = std::env::temp_dir().join(format!("gateway-secrets-{}.log", std::process::id()));
+    let gateway = Gateway::start_logging_to(
+        ["--emulator", "--api-key", "sk-right-key-0123456789"],
+        &[("RUST_LOG", "debug")],
+        std::fs::File::create(&log).unwrap().into(),
+    );
+    let chat = r#"{"model":"amazon-bedrock/amazon.nova-micro-v1:0","messages":[{"role":"user","content":"hi"}]}"#;
+    let with_key = |key: &str| {
+        let mut stream = std::net::TcpStream::connect(&gateway.address).unwrap();
+        std::io::Write::write_all(
+            &mut stream,
+            format!(
+                "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {key}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{chat}",
+                chat.len()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let refused = with_key("sk-wrong-key-9876543210");
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    assert!(!refused.contains("sk-wrong-key"), "{refused}");
+    let answered = with_key("sk-right-key-0123456789");
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+    drop(gateway);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(
+        logged.contains("request"),
+        "the access log was written: {logged}"
+    );
+    for secret in ["sk-right-key", "sk-wrong-key"] {
+        assert!(!logged.contains(secret), "{secret} in the log:\n{logged}");
+    }
+}

@@ -25,6 +25,15 @@ impl Gateway {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        Gateway::start_logging_to(args, envs, Stdio::null())
+    }
+
+    /// [`Gateway::start`], its log (stderr) going to `log`.
+    pub fn start_logging_to<I, S>(args: I, envs: &[(&str, &str)], log: Stdio) -> Gateway
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let mut command = Command::new(env!("CARGO_BIN_EXE_gateway"));
         command
             .args(args)
@@ -36,7 +45,7 @@ impl Gateway {
         let mut child = command
             .envs(envs.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("the gateway starts");
         let mut first = String::new();
