@@ -126,3 +126,30 @@ def test_a_key_limited_to_some_models():
     assert done.choices[0].message.content
     with pytest.raises(openai.PermissionDeniedError):
         limited.chat.completions.create(model=SONNET, messages=[{"role": "user", "content": "hi"}])
+
+
+def test_a_failure_mid_stream_ends_it_with_an_error_the_client_raises():
+    received = []
+    with pytest.raises(openai.APIError) as failed:
+        for chunk in client().chat.completions.create(
+            model=NOVA,
+            messages=[{"role": "user", "content": scenario({
+                "text": "abcdefghij", "deltaSize": 2,
+                "fault": {"kind": "exception", "afterEvents": 4, "exception": "modelStreamErrorException"},
+            })}],
+            stream=True,
+        ):
+            if chunk.choices and chunk.choices[0].delta.content:
+                received.append(chunk.choices[0].delta.content)
+    assert "".join(received) == "abcdef", "the deltas before the failure arrive"
+    assert failed.value.body["code"] == "service_error", failed.value.body
+    assert "modelStreamErrorException" in failed.value.body["message"]
+
+
+def test_an_unavailable_service_is_a_503():
+    with pytest.raises(openai.InternalServerError) as unavailable:
+        client().chat.completions.create(
+            model=NOVA,
+            messages=[{"role": "user", "content": scenario({"error": {"type": "ServiceUnavailableException", "status": 503}})}],
+        )
+    assert unavailable.value.status_code == 503
