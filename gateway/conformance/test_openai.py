@@ -93,6 +93,36 @@ def test_streamed_tool_calls_arrive_in_pieces():
     assert json.loads(arguments) == {"q": "rust"}
 
 
+def test_parallel_tool_calls_and_their_results():
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    two_calls = scenario({"toolCalls": [
+        {"name": "get_weather", "input": {"city": "Oslo"}},
+        {"name": "get_weather", "input": {"city": "Lima"}, "fragmentSize": 4},
+    ]})
+    messages = [{"role": "user", "content": two_calls}]
+    first = client().chat.completions.create(model=SONNET, messages=messages, tools=tools)
+    calls = first.choices[0].message.tool_calls
+    assert [json.loads(c.function.arguments)["city"] for c in calls] == ["Oslo", "Lima"]
+    assert len({c.id for c in calls}) == 2
+
+    # Streamed, each call's pieces carry its own index.
+    streamed = {}
+    for chunk in client().chat.completions.create(model=SONNET, messages=messages, tools=tools, stream=True):
+        for call in (chunk.choices[0].delta.tool_calls if chunk.choices else None) or []:
+            entry = streamed.setdefault(call.index, {"id": None, "arguments": ""})
+            entry["id"] = entry["id"] or call.id
+            entry["arguments"] += call.function.arguments or ""
+    assert sorted(streamed) == [0, 1]
+    assert [json.loads(streamed[i]["arguments"])["city"] for i in (0, 1)] == ["Oslo", "Lima"]
+
+    # Both results go back in one turn, as Bedrock requires.
+    messages.append(first.choices[0].message.model_dump(exclude_none=True))
+    for call, weather in zip(calls, ["Rain, 9 C", "Cloudy, 17 C"]):
+        messages.append({"role": "tool", "tool_call_id": call.id, "content": weather})
+    second = client().chat.completions.create(model=SONNET, messages=messages, tools=tools)
+    assert second.choices[0].finish_reason == "stop"
+
+
 def test_structured_output_with_a_json_schema():
     schema = {"type": "object", "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
               "required": ["city", "population"], "additionalProperties": False}
