@@ -356,7 +356,7 @@ impl Chunks {
 /// each of the first two chunks (the role, then the first delta: the time to first token),
 /// then every [`FLUSH_BYTES`].
 struct Written {
-    steps: usize,
+    chunks: usize,
     unflushed: usize,
 }
 
@@ -364,11 +364,15 @@ const FLUSH_BYTES: usize = 16 * 1024;
 
 impl Written {
     async fn let_hyper_write(&mut self) {
-        if (1..=2).contains(&self.steps) || self.unflushed >= FLUSH_BYTES {
+        if self.unflushed > 0 && (self.chunks <= 2 || self.unflushed >= FLUSH_BYTES) {
             tokio::task::yield_now().await;
             self.unflushed = 0;
         }
-        self.steps += 1;
+    }
+
+    fn add(&mut self, chunks: &[String]) {
+        self.chunks += chunks.len();
+        self.unflushed += chunks.iter().map(String::len).sum::<usize>();
     }
 }
 
@@ -385,7 +389,7 @@ fn sse(
     // One timer for the whole stream, not one per event.
     let timer = Box::pin(tokio::time::sleep_until(deadline));
     let state = Written {
-        steps: 0,
+        chunks: 0,
         unflushed: 0,
     };
     futures::stream::unfold(
@@ -415,7 +419,7 @@ fn sse(
                 Some(batch) => (batch, failed),
                 None => (vec!["[DONE]".to_string()], true),
             };
-            written.unflushed += data.iter().map(String::len).sum::<usize>();
+            written.add(&data);
             let items: Vec<Result<SseEvent, Infallible>> = data
                 .into_iter()
                 .map(|d| Ok(SseEvent::default().data(d)))
