@@ -29,6 +29,16 @@ def test_models_are_listed_as_provider_slash_model():
     assert NOVA in ids and SONNET in ids
 
 
+def test_a_model_is_retrieved_by_its_name():
+    model = client().models.retrieve(NOVA)
+    assert model.id == NOVA and model.owned_by == "amazon-bedrock"
+    assert client().models.retrieve("amazon.nova-micro-v1:0").id == NOVA, "a bare id names it too"
+    with pytest.raises(openai.NotFoundError):
+        client().models.retrieve("amazon-bedrock/no-such-model")
+    with pytest.raises(openai.PermissionDeniedError):
+        client(key="limited-key").models.retrieve(SONNET)
+
+
 def test_a_completion():
     done = client().chat.completions.create(
         model=NOVA, messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}]

@@ -4,7 +4,7 @@
 //!
 //! It loads the plugins given (`--plugin`, repeatable: a file or a directory), configures
 //! each with the JSON5 document `--config` names (the same document `host-demo` reads), and
-//! serves `GET /v1/models`, `POST /v1/chat/completions` and `GET /healthz`. The first line on
+//! serves `GET /v1/models` (and one by name), `POST /v1/chat/completions` and `GET /healthz`. The first line on
 //! stdout is the base URL clients use (ending in `/v1`).
 
 mod errors;

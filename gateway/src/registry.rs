@@ -143,6 +143,11 @@ impl Registry {
         self.models.iter().map(|(name, (_, info))| (name, info))
     }
 
+    /// The model listed as `name` (`provider/model`).
+    pub fn model(&self, name: &str) -> Option<&ModelInfo> {
+        self.models.get(name).map(|(_, info)| info)
+    }
+
     /// The provider, the model id and the `provider/model` name for `name` (`provider/model`
     /// or a bare, unambiguous model id), or why there is none.
     pub fn resolve(&self, name: &str) -> Result<(&Provider, String, String), String> {

@@ -1,4 +1,4 @@
-//! The HTTP surface: `GET /healthz`, `GET /v1/models`, `POST /v1/chat/completions` (JSON or
+//! The HTTP surface: `GET /healthz`, `GET /v1/models` (and one by name), `POST /v1/chat/completions` (JSON or
 //! server-sent events), behind client API keys compared in constant time.
 
 use std::collections::HashMap;
@@ -68,6 +68,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/models", get(models))
+        .route("/v1/models/{*name}", get(model))
         .route(
             "/metrics",
             get(|State(gateway): State<Arc<Gateway>>| async move {
@@ -126,18 +127,45 @@ async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Resp
     let registry = gateway.registry();
     let data: Vec<Value> = registry
         .models()
-        .map(|(name, info)| {
-            json!({
-                "id": name,
-                "object": "model",
-                "created": 0,
-                "owned_by": name.split('/').next().unwrap_or(""),
-                "name": info.name.as_str(),
-                "context_window": info.context_window,
-            })
-        })
+        .map(|(name, info)| model_json(name, info))
         .collect();
     Json(json!({"object": "list", "data": data})).into_response()
+}
+
+/// `GET /v1/models/{provider/model}` (or a bare, unambiguous model id).
+async fn model(
+    State(gateway): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    let found = || {
+        authorize(&gateway, &headers, None)?;
+        let registry = gateway.registry();
+        let (_, _, full) = registry.resolve(&name).map_err(ApiError::unknown_model)?;
+        let info = registry.model(&full).ok_or_else(|| {
+            ApiError::unknown_model(format!(
+                "no provider lists the model `{name}`: GET /v1/models lists them"
+            ))
+        })?;
+        authorize(&gateway, &headers, Some(&full))?;
+        Ok::<_, ApiError>(model_json(&full, info))
+    };
+    match found() {
+        Ok(model) => Json(model).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A model as OpenAI's API lists it, with its name and context window besides.
+fn model_json(name: &str, info: &host_sdk::ModelInfo) -> Value {
+    json!({
+        "id": name,
+        "object": "model",
+        "created": 0,
+        "owned_by": name.split('/').next().unwrap_or(""),
+        "name": info.name.as_str(),
+        "context_window": info.context_window,
+    })
 }
 
 async fn chat(

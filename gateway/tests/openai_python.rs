@@ -56,5 +56,5 @@ fn the_official_openai_python_client_works_against_the_gateway() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "pytest failed:\n{report}");
-    assert!(report.contains("11 passed"), "{report}");
+    assert!(report.contains("12 passed"), "{report}");
 }
