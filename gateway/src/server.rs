@@ -1,5 +1,6 @@
-//! The HTTP surface: `GET /healthz`, `GET /v1/models` (and one by name), `POST /v1/chat/completions` (JSON or
-//! server-sent events), behind client API keys compared in constant time.
+//! The HTTP surface: `GET /healthz`, `GET /v1/models` (and one by name), `POST
+//! /v1/chat/completions` (JSON or server-sent events), behind client API keys compared in
+//! constant time.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
