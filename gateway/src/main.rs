@@ -4,8 +4,8 @@
 //!
 //! It loads the plugins given (`--plugin`, repeatable: a file or a directory), configures
 //! each with the JSON5 document `--config` names (the same document `host-demo` reads), and
-//! serves `GET /v1/models` (and one by name), `POST /v1/chat/completions` and `GET /healthz`. The first line on
-//! stdout is the base URL clients use (ending in `/v1`).
+//! serves `GET /v1/models` (and one by name), `POST /v1/chat/completions` and
+//! `GET /healthz`. The first line on stdout is the base URL clients use (ending in `/v1`).
 
 mod errors;
 mod image_urls;
