@@ -152,6 +152,12 @@ def test_errors_have_the_right_status():
         client().chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "x"}])
     with pytest.raises(openai.BadRequestError):
         client().chat.completions.create(model=NOVA, messages=[])
+    # What would change the answer's shape is refused, not ignored.
+    hello = [{"role": "user", "content": "hello"}]
+    with pytest.raises(openai.BadRequestError, match="one choice"):
+        client().chat.completions.create(model=NOVA, messages=hello, n=2)
+    with pytest.raises(openai.BadRequestError, match="log probabilities"):
+        client().chat.completions.create(model=NOVA, messages=hello, logprobs=True)
     with pytest.raises(openai.RateLimitError) as throttled:
         client().chat.completions.create(
             model=NOVA,

@@ -43,6 +43,12 @@ pub struct ChatRequest {
     pub reasoning_effort: Option<String>,
     #[serde(default)]
     pub user: Option<String>,
+    /// Refused above 1: the Converse API answers once per request.
+    #[serde(default)]
+    pub n: Option<u32>,
+    /// Refused when asked for: the Converse API returns no log probabilities.
+    #[serde(default)]
+    pub logprobs: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +111,18 @@ pub fn to_converse(
 ) -> Result<ConverseRequest, ApiError> {
     if chat.messages.is_empty() {
         return Err(ApiError::bad_request("messages must not be empty"));
+    }
+    // Options that would change the answer's shape are refused rather than ignored: a client
+    // asking for three choices must not get one silently.
+    if chat.n.is_some_and(|n| n != 1) {
+        return Err(ApiError::bad_request(
+            "n: this gateway returns one choice per request (n = 1); send several requests for several answers",
+        ));
+    }
+    if chat.logprobs == Some(true) {
+        return Err(ApiError::bad_request(
+            "logprobs: the provider's API returns no log probabilities",
+        ));
     }
     if chat.messages.len() > MAX_MESSAGES {
         return Err(ApiError::bad_request(format!(
