@@ -168,6 +168,7 @@ def test_errors_have_the_right_status():
 
 def test_a_key_limited_to_some_models():
     limited = client(key="limited-key")
+    assert [m.id for m in limited.models.list()] == [NOVA], "it lists what it may use"
     done = limited.chat.completions.create(model=NOVA, messages=[{"role": "user", "content": "hi"}])
     assert done.choices[0].message.content
     with pytest.raises(openai.PermissionDeniedError):

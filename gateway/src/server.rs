@@ -126,8 +126,10 @@ async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Resp
         return e.into_response();
     }
     let registry = gateway.registry();
+    // A key limited to some models sees those.
     let data: Vec<Value> = registry
         .models()
+        .filter(|(name, _)| authorize(&gateway, &headers, Some(name)).is_ok())
         .map(|(name, info)| model_json(name, info))
         .collect();
     Json(json!({"object": "list", "data": data})).into_response()
