@@ -25,13 +25,13 @@ struct Args {
     #[arg(long, env = "EMULATOR_ACCESS_KEY_ID", default_value = DEFAULT_ACCESS_KEY_ID)]
     access_key_id: String,
     /// Secret access key used to verify SigV4 signatures.
-    #[arg(long, env = "EMULATOR_SECRET_ACCESS_KEY", default_value = DEFAULT_SECRET_ACCESS_KEY)]
+    #[arg(long, env = "EMULATOR_SECRET_ACCESS_KEY", default_value = DEFAULT_SECRET_ACCESS_KEY, hide_env_values = true)]
     secret_access_key: String,
     /// Session token SigV4 requests must carry (none by default).
-    #[arg(long, env = "EMULATOR_SESSION_TOKEN")]
+    #[arg(long, env = "EMULATOR_SESSION_TOKEN", hide_env_values = true)]
     session_token: Option<String>,
     /// Bedrock API key accepted as `Authorization: Bearer <key>`.
-    #[arg(long, env = "EMULATOR_API_KEY", default_value = DEFAULT_API_KEY)]
+    #[arg(long, env = "EMULATOR_API_KEY", default_value = DEFAULT_API_KEY, hide_env_values = true)]
     api_key: String,
     /// Account id used in inference-profile ARNs.
     #[arg(long, env = "EMULATOR_ACCOUNT_ID", default_value = DEFAULT_ACCOUNT_ID)]

@@ -48,7 +48,12 @@ struct Cli {
     port: u16,
 
     /// A client API key (repeatable); without any, no key is required.
-    #[arg(long = "api-key", value_name = "KEY", env = "GATEWAY_API_KEY")]
+    #[arg(
+        long = "api-key",
+        value_name = "KEY",
+        env = "GATEWAY_API_KEY",
+        hide_env_values = true
+    )]
     api_keys: Vec<String>,
 
     /// How long one request may take in all, in seconds; then it is cancelled and the client

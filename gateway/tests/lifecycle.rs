@@ -205,9 +205,18 @@ fn a_request_past_the_timeout_is_cancelled_and_answered_with_a_timeout() {
 }
 
 /// Client keys never show: not in the log (even at debug level), not in an error, whether
-/// the key was right or wrong.
+/// the key was right or wrong, not in `--help` when the environment sets one.
 #[test]
 fn client_keys_never_appear_in_logs_or_errors() {
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .arg("--help")
+        .env("GATEWAY_API_KEY", "sk-from-the-environment")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("GATEWAY_API_KEY"), "{help}");
+    assert!(!help.contains("sk-from-the-environment"), "{help}");
+
     let log = std::env::temp_dir().join(format!("gateway-secrets-{}.log", std::process::id()));
     let gateway = Gateway::start_logging_to(
         ["--emulator", "--api-key", "sk-right-key-0123456789"],
