@@ -54,6 +54,108 @@ impl ApiError {
         }
     }
 
+    /// A refusal at the door, before any model is involved: `status`, OpenAI's error `kind`
+    /// and `code`.
+    fn refused(status: StatusCode, kind: &'static str, code: &str, message: String) -> Self {
+        Self {
+            status,
+            kind,
+            code: code.into(),
+            message,
+        }
+    }
+
+    /// No route at this path.
+    pub fn no_route(method: &str, path: &str) -> Self {
+        Self::refused(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "unknown_url",
+            format!("unknown request URL: {method} {path} (this gateway serves GET /v1/models, POST /v1/chat/completions, GET /healthz)"),
+        )
+    }
+
+    /// A route that exists, with another method.
+    pub fn wrong_method(method: &str, path: &str) -> Self {
+        Self::refused(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request_error",
+            "method_not_allowed",
+            format!("{path} does not take {method}"),
+        )
+    }
+
+    /// A body larger than the gateway takes.
+    pub fn too_large(limit: usize) -> Self {
+        Self::refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "request_too_large",
+            format!("the request body is larger than this gateway takes ({limit} bytes; --max-body-bytes)"),
+        )
+    }
+
+    /// A body that is not declared as JSON.
+    pub fn not_json(found: Option<&str>) -> Self {
+        Self::refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request_error",
+            "unsupported_media_type",
+            match found {
+                Some(found) => {
+                    format!("the body must be JSON (content-type: application/json), not {found:?}")
+                }
+                None => "the body must be JSON: send content-type: application/json".into(),
+            },
+        )
+    }
+
+    /// A body that did not arrive in time.
+    pub fn body_too_slow(timeout: std::time::Duration) -> Self {
+        Self::refused(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            "request_timeout",
+            format!(
+                "the request body did not arrive within {} s (--body-timeout)",
+                timeout.as_secs()
+            ),
+        )
+    }
+
+    /// A `Host` this gateway does not answer to (DNS rebinding).
+    pub fn wrong_host(host: &str) -> Self {
+        Self::refused(
+            StatusCode::FORBIDDEN,
+            "invalid_request_error",
+            "host_not_allowed",
+            format!("this gateway does not answer to the host {host:?} (its operator can allow it with --allowed-host)"),
+        )
+    }
+
+    /// The gateway is at capacity.
+    pub fn overloaded(message: String) -> Self {
+        Self::refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "api_error",
+            "overloaded",
+            message,
+        )
+    }
+
+    /// No model output arrived within `--first-byte-timeout`.
+    pub fn no_first_byte(timeout: std::time::Duration) -> Self {
+        Self {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            kind: "api_error",
+            code: host_sdk::ErrorKind::Timeout.code().to_string(),
+            message: format!(
+                "the model sent nothing within {} s (--first-byte-timeout); the request was cancelled",
+                timeout.as_secs()
+            ),
+        }
+    }
+
     /// The request ran past the gateway's `--request-timeout`.
     pub fn timed_out() -> Self {
         Self {
@@ -103,9 +205,13 @@ impl From<&Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let throttled = self.status == StatusCode::TOO_MANY_REQUESTS;
+        // Throttled or unavailable: the client may come back, and is told when.
+        let retry = matches!(
+            self.status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        );
         let mut response = (self.status, axum::Json(self.body())).into_response();
-        if throttled {
+        if retry {
             response
                 .headers_mut()
                 .insert("retry-after", HeaderValue::from_static("1"));

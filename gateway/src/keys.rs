@@ -46,6 +46,7 @@ pub enum Denied {
 
 impl Keys {
     /// Keys from the command line (any model) and the configuration's `gateway.keys`.
+    /// `cli_keys` holds `--api-key` values and the lines of `--api-key-file`.
     pub fn load(cli_keys: &[String], config: &str) -> Result<Self, String> {
         let mut keys: Vec<ClientKey> = cli_keys
             .iter()
@@ -72,6 +73,11 @@ impl Keys {
         Ok(Self(keys))
     }
 
+    /// Whether `expected` and `presented` are the same key, compared in constant time.
+    pub fn same(expected: &str, presented: &str) -> bool {
+        bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+    }
+
     /// No key configured: every request goes (a loopback demo).
     pub fn open(&self) -> bool {
         self.0.is_empty()
@@ -87,7 +93,7 @@ impl Keys {
         // Every key is compared, so the time taken says nothing about which one matched.
         let mut found = None;
         for key in &self.0 {
-            if bool::from(key.key.as_bytes().ct_eq(presented.as_bytes())) {
+            if Self::same(&key.key, presented) {
                 found = Some(key);
             }
         }

@@ -6,19 +6,26 @@
 //! each with the JSON5 document `--config` names (the same document `host-demo` reads), and
 //! serves `GET /v1/models` (and one by name), `POST /v1/chat/completions` and
 //! `GET /healthz`. The first line on stdout is the base URL clients use (ending in `/v1`).
+//!
+//! It fails closed: an unknown configuration key, a key file without keys, or a network
+//! address without client keys (unless `--no-auth`) stops it before it listens.
 
+mod config;
 mod errors;
+mod front_door;
 mod image_urls;
 mod keys;
 mod metrics;
 mod openai;
 mod registry;
+mod serve;
 mod server;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -47,7 +54,14 @@ struct Cli {
     #[arg(long, default_value_t = 8080)]
     port: u16,
 
-    /// A client API key (repeatable); without any, no key is required.
+    /// Start even when a plugin warns about its configuration (an unknown key, a near
+    /// miss): the warnings are logged. Without it they stop the start.
+    #[arg(long)]
+    lenient_config: bool,
+
+    /// A client API key (repeatable). Prefer --api-key-file: a value given here shows in
+    /// `ps`. Without any key, no key is required, which only a loopback address allows
+    /// (or --no-auth).
     #[arg(
         long = "api-key",
         value_name = "KEY",
@@ -56,13 +70,73 @@ struct Cli {
     )]
     api_keys: Vec<String>,
 
+    /// A file of client API keys, one per line (`#` starts a comment line).
+    #[arg(long, value_name = "FILE")]
+    api_key_file: Option<PathBuf>,
+
+    /// Serve a non-loopback address without any client key (anyone who reaches it spends
+    /// your AWS account).
+    #[arg(long)]
+    no_auth: bool,
+
+    /// A `Host` name clients may use besides the loopback names (repeatable). On a loopback
+    /// address only loopback names are answered (a defence against DNS rebinding); on
+    /// another address, any name unless this is given.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    allowed_hosts: Vec<String>,
+
+    /// An origin whose web pages may call the gateway (repeatable, e.g.
+    /// `https://app.example`); without it, no CORS headers are sent and browsers keep other
+    /// sites' pages out.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+
     /// How long one request may take in all, in seconds; then it is cancelled and the client
     /// gets a timeout (504, or an error event in a stream already started).
     #[arg(long, default_value_t = 600, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
 
-    /// Fetch images that requests give by http(s) URL (off: only data URLs are taken). The
-    /// gateway then fetches whatever address a client names, internal ones included.
+    /// How long the model may take to send its first output, retries included, in seconds;
+    /// then the request is cancelled and answered 504. Until then no status is sent, so a
+    /// failure before any output gets its own status (429, 503, ...).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    first_byte_timeout: u64,
+
+    /// How long a client may take to send a request's head, in seconds (an HTTP/1.1
+    /// connection waiting for its next request waits for a head too).
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+
+    /// How long a client may take to send a request's body, in seconds (408 after it).
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
+
+    /// How long a connection may stay open with no request in flight and no byte moving,
+    /// in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+
+    /// The most connections open at once; a client past it gets a 503 at once.
+    #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+
+    /// The largest request body, in bytes (413 above it); images travel inline.
+    #[arg(long, default_value_t = 20 * 1024 * 1024, value_name = "BYTES")]
+    max_body_bytes: usize,
+
+    /// Serve `/metrics` on this address (e.g. 127.0.0.1:9090) instead of the main one, open
+    /// to whoever reaches that address.
+    #[arg(long, value_name = "ADDRESS")]
+    metrics_listen: Option<SocketAddr>,
+
+    /// A file holding the key `/metrics` asks for on the main address (otherwise any client
+    /// key reads it).
+    #[arg(long, value_name = "FILE")]
+    metrics_key_file: Option<PathBuf>,
+
+    /// Fetch images that requests give by http(s) URL (off: only data URLs are taken). Only
+    /// public addresses are fetched: loopback, private, link-local and metadata addresses are
+    /// refused, after resolution and on every redirect.
     #[arg(long)]
     allow_image_urls: bool,
 
@@ -126,21 +200,71 @@ fn run(cli: Cli) -> Result<(), String> {
     } else {
         cli.plugin.clone()
     };
-    let registry = registry::Registry::load(&plugins, &config, None)?;
-    let keys = keys::Keys::load(&cli.api_keys, &config_text)?;
+    config::check_top_level(&config_text)?;
+    let mut cli_keys = cli.api_keys.clone();
+    if let Some(file) = &cli.api_key_file {
+        cli_keys.extend(config::read_key_file(file)?);
+    }
+    let keys = keys::Keys::load(&cli_keys, &config_text)?;
+    if keys.open() && !cli.host.is_loopback() && !cli.no_auth {
+        return Err(format!(
+            "refusing to serve {} without a client key: give --api-key-file (or gateway.keys in the configuration), or --no-auth to serve it open",
+            cli.host
+        ));
+    }
+    let metrics_access = match (&cli.metrics_listen, &cli.metrics_key_file) {
+        (Some(_), _) => server::MetricsAccess::Elsewhere,
+        (None, Some(file)) => {
+            let mut keys = config::read_key_file(file)
+                .map_err(|e| e.replace("--api-key-file", "--metrics-key-file"))?;
+            server::MetricsAccess::Key(keys.swap_remove(0))
+        }
+        (None, None) => server::MetricsAccess::ClientKeys,
+    };
+    let cors_origins = cli
+        .cors_origins
+        .iter()
+        .map(|origin| {
+            origin
+                .parse::<axum::http::HeaderValue>()
+                .map_err(|_| format!("--cors-origin {origin:?} is not a valid origin"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let registry = registry::Registry::load(&plugins, &config, cli.lenient_config)?;
+    let metrics = Arc::new(metrics::Metrics::new());
     let gateway = Arc::new(server::Gateway {
         registry: std::sync::RwLock::new(Arc::new(registry)),
         plugin_paths: plugins.clone(),
         config: config.clone(),
+        lenient_config: cli.lenient_config,
         keys,
-        metrics: metrics::Metrics::new(),
-        request_timeout: std::time::Duration::from_secs(cli.request_timeout),
+        metrics: metrics.clone(),
+        limits: server::RequestLimits {
+            body: front_door::BodyLimits {
+                max_bytes: cli.max_body_bytes,
+                timeout: Duration::from_secs(cli.body_timeout),
+            },
+            first_byte_timeout: Duration::from_secs(cli.first_byte_timeout),
+            request_timeout: Duration::from_secs(cli.request_timeout),
+        },
+        metrics_access,
+        allowed_hosts: Arc::new(front_door::AllowedHosts::for_listener(
+            cli.host,
+            cli.allowed_hosts.clone(),
+        )),
+        cors_origins,
         images: if cli.allow_image_urls {
             Some(image_urls::ImageFetcher::new()?)
         } else {
             None
         },
     });
+    let limits = serve::ConnectionLimits {
+        max_connections: cli.max_connections as usize,
+        header_timeout: Duration::from_secs(cli.header_timeout),
+        idle_timeout: Duration::from_secs(cli.idle_timeout),
+        max_streams_per_connection: 256,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -152,35 +276,44 @@ fn run(cli: Cli) -> Result<(), String> {
         let address = listener
             .local_addr()
             .map_err(|e| format!("cannot read the address: {e}"))?;
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let metrics_server = match cli.metrics_listen {
+            Some(at) => {
+                let listener = tokio::net::TcpListener::bind(at)
+                    .await
+                    .map_err(|e| format!("cannot listen on --metrics-listen {at}: {e}"))?;
+                let router = server::metrics_router(metrics.clone());
+                Some(tokio::spawn(serve::serve(
+                    listener,
+                    router,
+                    limits,
+                    metrics.clone(),
+                    stopping.clone(),
+                )))
+            }
+            None => None,
+        };
         println!("http://{address}/v1");
-        if !cli.host.is_loopback() && gateway.keys.open() {
-            tracing::warn!("listening on {address} without any client API key (--api-key)");
-        }
         reload_on_sighup(gateway.clone());
-        let stop = Arc::new(tokio::sync::Notify::new());
-        let stopping = stop.clone();
-        // Chunks leave as soon as they are written: Nagle's algorithm would hold a small
-        // one back until the previous one is acknowledged.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let serving = tokio::spawn(async move {
-            axum::serve(listener, server::router(gateway))
-                .with_graceful_shutdown(async move { stopping.notified().await })
-                .await
-        });
+        let serving = tokio::spawn(serve::serve(
+            listener,
+            server::router(gateway),
+            limits,
+            metrics,
+            stopping,
+        ));
         shutdown_signal().await;
         tracing::info!(
             "shutting down: new connections are refused, streams in flight have {} s to finish",
             cli.shutdown_grace
         );
-        stop.notify_one();
-        // The copies of reloaded plugins may go: a mapped library outlives its file.
-        let _ = std::fs::remove_dir_all(registry::staging_dir());
-        match tokio::time::timeout(std::time::Duration::from_secs(cli.shutdown_grace), serving)
-            .await
-        {
-            Ok(Ok(served)) => served.map_err(|e| format!("the server failed: {e}")),
+        let _ = stop.send(true);
+        let grace = Duration::from_secs(cli.shutdown_grace);
+        if let Some(metrics_server) = metrics_server {
+            metrics_server.abort();
+        }
+        match tokio::time::timeout(grace, serving).await {
+            Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(format!("the server task failed: {e}")),
             Err(_) => {
                 tracing::warn!("streams still in flight after the grace period were cut");

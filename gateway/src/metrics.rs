@@ -17,6 +17,7 @@ pub struct Metrics {
     tokens: Family<Labels, Counter>,
     first_token: Histogram,
     in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
+    connections: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -35,7 +36,7 @@ impl Metrics {
         let in_flight = Gauge::<i64, std::sync::atomic::AtomicI64>::default();
         registry.register(
             "gateway_requests",
-            "Chat completion requests by HTTP status",
+            "Requests by HTTP status (every route, refusals included)",
             requests.clone(),
         );
         registry.register(
@@ -58,7 +59,14 @@ impl Metrics {
             "Chat completions being answered now",
             in_flight.clone(),
         );
+        let connections = Family::<Labels, Counter>::default();
+        registry.register(
+            "gateway_connections_refused",
+            "Connections turned away (reason: capacity, accept_error)",
+            connections.clone(),
+        );
         Self {
+            connections,
             registry,
             requests,
             errors,
@@ -91,6 +99,20 @@ impl Metrics {
                 .get_or_create(&vec![("direction".into(), direction.to_string())])
                 .inc_by(n);
         }
+    }
+
+    /// A client turned away at the connection cap.
+    pub fn connection_refused(&self) {
+        self.connections
+            .get_or_create(&vec![("reason".into(), "capacity".into())])
+            .inc();
+    }
+
+    /// A failed accept (out of file descriptors, say).
+    pub fn accept_error(&self) {
+        self.connections
+            .get_or_create(&vec![("reason".into(), "accept_error".into())])
+            .inc();
     }
 
     pub fn first_token(&self, seconds: f64) {

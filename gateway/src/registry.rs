@@ -2,36 +2,22 @@
 //! `provider/model`, or by the bare model id when only one provider lists it.
 //!
 //! A plugin file replaced on disk is picked up on reload (SIGHUP) without dropping streams in
-//! flight: requests hold the registry they started with, new ones get the new one. The
-//! system loader hands back the library already mapped for a path it has seen, so a changed
-//! file is loaded from a fresh copy of it (plugins are never unloaded, `abi_stable`'s rule).
+//! flight: requests hold the registry they started with, new ones get the new one. host-sdk's
+//! loader maps a private copy of each file, so writing over a loaded file harms nothing, and
+//! it hands back the library already mapped when the bytes are the same. A replaced plugin's
+//! providers go with the last request that holds them (the library's code stays mapped:
+//! plugins are never unloaded, `abi_stable`'s rule).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::path::PathBuf;
 
 use host_sdk::{ModelInfo, Plugin, Provider};
 
-/// One plugin file as loaded: where it is, what it looked like, and the plugin.
-struct Loaded {
-    path: PathBuf,
-    stamp: (u64, Option<SystemTime>),
-    plugin: Plugin,
-}
-
 /// Loaded providers and their models.
 pub struct Registry {
-    loaded: Vec<Loaded>,
     providers: BTreeMap<String, Provider>,
     /// Every model, by its `provider/model` name.
     models: BTreeMap<String, (String, ModelInfo)>,
-}
-
-/// The size and modification time of a file, to tell whether it changed.
-fn stamp(path: &Path) -> Result<(u64, Option<SystemTime>), String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok((meta.len(), meta.modified().ok()))
 }
 
 /// The plugin files `paths` name: files as given, directories by their shared libraries.
@@ -62,61 +48,32 @@ fn plugin_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// Where this process keeps the copies of changed plugins it loaded.
-pub fn staging_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("gateway-plugins-{}", std::process::id()))
-}
-
-/// A private copy of `path` to load a changed plugin from.
-fn stage(path: &Path) -> Result<PathBuf, String> {
-    let dir = staging_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "plugin".into());
-    let copy = dir.join(format!("{}-{name}", fastrand::u64(..)));
-    std::fs::copy(path, &copy)
-        .map_err(|e| format!("cannot copy {} to {}: {e}", path.display(), copy.display()))?;
-    Ok(copy)
-}
-
 impl Registry {
     /// Loads each plugin (a file or a directory of them), configures it with `config` and
-    /// lists its models. With `previous`, a file unchanged since then keeps its plugin and a
-    /// changed one is loaded anew. Errors name the plugin and what to fix.
-    pub fn load(
-        paths: &[PathBuf],
-        config: &str,
-        previous: Option<&Registry>,
-    ) -> Result<Self, String> {
-        let mut loaded = Vec::new();
+    /// lists its models. A file whose bytes did not change since an earlier load gets the
+    /// library already mapped; a changed one is mapped anew. Errors name the plugin and what
+    /// to fix; a configuration the plugin warns about (an unknown key, a near miss) is an
+    /// error too, since a gateway must not run on a configuration it misread, unless
+    /// `lenient` (then the warnings are logged).
+    pub fn load(paths: &[PathBuf], config: &str, lenient: bool) -> Result<Self, String> {
         let mut providers = BTreeMap::new();
         let mut models = BTreeMap::new();
         for path in plugin_files(paths)? {
-            let now = stamp(&path)?;
-            let kept = previous
-                .and_then(|r| r.loaded.iter().find(|l| l.path == path))
-                .filter(|l| l.stamp == now)
-                .map(|l| l.plugin.clone());
-            let plugin = match kept {
-                Some(plugin) => plugin,
-                None => {
-                    let from = if previous.is_some() {
-                        stage(&path)?
-                    } else {
-                        path.clone()
-                    };
-                    Plugin::load(&from)
-                        .map_err(|e| format!("cannot load {}: {e}", path.display()))?
-                }
-            };
+            let plugin =
+                Plugin::load(&path).map_err(|e| format!("cannot load {}: {e}", path.display()))?;
             let id = plugin.metadata().provider_id.to_string();
             let provider = plugin
                 .new_provider(config)
                 .map_err(|e| format!("cannot configure {id}: {e}"))?;
-            for warning in provider.config_warnings() {
+            let warnings = provider.config_warnings();
+            for warning in warnings.iter().filter(|_| lenient) {
                 tracing::warn!("{id}: {warning}");
+            }
+            if !warnings.is_empty() && !lenient {
+                return Err(format!(
+                    "the configuration for {id} is not what it reads: {} (fix it, or start with --lenient-config to run anyway)",
+                    warnings.join("; ")
+                ));
             }
             let listed = provider
                 .list_models()
@@ -124,18 +81,13 @@ impl Registry {
             for model in listed {
                 models.insert(format!("{id}/{}", model.id), (id.clone(), model));
             }
-            providers.insert(id, provider);
-            loaded.push(Loaded {
-                path,
-                stamp: now,
-                plugin,
-            });
+            if providers.insert(id.clone(), provider).is_some() {
+                return Err(format!(
+                    "two plugins are the provider {id}: give each provider one plugin"
+                ));
+            }
         }
-        Ok(Self {
-            loaded,
-            providers,
-            models,
-        })
+        Ok(Self { providers, models })
     }
 
     /// Every model, by its `provider/model` name.

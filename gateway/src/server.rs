@@ -1,14 +1,15 @@
 //! The HTTP surface: `GET /healthz`, `GET /v1/models` (and one by name), `POST
-//! /v1/chat/completions` (JSON or server-sent events), behind client API keys compared in
-//! constant time.
+//! /v1/chat/completions` (JSON or server-sent events) and `GET /metrics`, behind client API
+//! keys compared in constant time (see `front_door` for what every request passes first).
+//! Every refusal, an unknown route included, is an OpenAI error document.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::sse::{Event as SseEvent, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,14 +19,34 @@ use host_sdk::{Event, EventStream};
 use serde_json::{json, Value};
 
 use crate::errors::ApiError;
+use crate::front_door::{authorize, read_json_body, AllowedHosts, BodyLimits};
 use crate::image_urls::{Fetched, ImageFetcher};
-use crate::keys::{Denied, Keys};
+use crate::keys::Keys;
 use crate::metrics::{InFlight, Metrics};
 use crate::openai::{self, ChatRequest};
 use crate::registry::Registry;
 
-/// The largest request body accepted (images travel inline as data URLs).
-pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+/// Who may read `/metrics`.
+#[derive(Clone, Debug)]
+pub enum MetricsAccess {
+    /// Whoever may use the gateway (any client key; everyone on a gateway without keys).
+    ClientKeys,
+    /// Only requests with this key (`--metrics-key-file`).
+    Key(String),
+    /// Not on this listener: `--metrics-listen` serves it on its own address.
+    Elsewhere,
+}
+
+/// The limits one request is held to.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestLimits {
+    pub body: BodyLimits,
+    /// How long the model may take to send its first output; until then the HTTP status is
+    /// not committed, so a failure before any output is a proper HTTP error.
+    pub first_byte_timeout: std::time::Duration,
+    /// How long one request may take in all.
+    pub request_timeout: std::time::Duration,
+}
 
 pub struct Gateway {
     /// The registry new requests use; a request keeps the one it started with.
@@ -33,12 +54,17 @@ pub struct Gateway {
     /// What a reload loads again.
     pub plugin_paths: Vec<std::path::PathBuf>,
     pub config: String,
+    /// Plugins' configuration warnings are logged rather than fatal (`--lenient-config`).
+    pub lenient_config: bool,
     /// Client API keys; none means no key is required (loopback demos).
     pub keys: Keys,
-    pub metrics: Metrics,
-    /// How long one request may take in all, first byte to last; then its stream is
-    /// cancelled in the plugin and the client gets a timeout (504, or an error event).
-    pub request_timeout: std::time::Duration,
+    pub metrics: Arc<Metrics>,
+    pub limits: RequestLimits,
+    pub metrics_access: MetricsAccess,
+    /// The `Host` names requests may give.
+    pub allowed_hosts: Arc<AllowedHosts>,
+    /// Origins whose pages may call the gateway (`--cors-origin`); none: no CORS at all.
+    pub cors_origins: Vec<axum::http::HeaderValue>,
     /// Fetches images given by URL (`--allow-image-urls`); none refuses them.
     pub images: Option<ImageFetcher>,
 }
@@ -55,8 +81,7 @@ impl Gateway {
     /// Loads the plugin files again (those that changed on disk from fresh copies); new
     /// requests use the result, streams in flight keep theirs. On failure nothing changes.
     pub fn reload(&self) -> Result<(), String> {
-        let current = self.registry();
-        let next = Registry::load(&self.plugin_paths, &self.config, Some(&current))?;
+        let next = Registry::load(&self.plugin_paths, &self.config, self.lenient_config)?;
         *self
             .registry
             .write()
@@ -66,70 +91,109 @@ impl Gateway {
 }
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/models", get(models))
         .route("/v1/models/{*name}", get(model))
-        .route(
-            "/metrics",
-            get(|State(gateway): State<Arc<Gateway>>| async move {
-                (
-                    [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
-                    gateway.metrics.render(),
-                )
-            }),
-        )
-        .route("/v1/chat/completions", post(chat))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(access_log))
-        .with_state(gateway)
+        .route("/v1/chat/completions", post(chat));
+    if !matches!(gateway.metrics_access, MetricsAccess::Elsewhere) {
+        router = router.route("/metrics", get(metrics));
+    }
+    let mut router = router
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(axum::middleware::from_fn_with_state(
+            gateway.clone(),
+            count_and_log,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            gateway.allowed_hosts.clone(),
+            crate::front_door::check_host,
+        ));
+    if !gateway.cors_origins.is_empty() {
+        router = router.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(gateway.cors_origins.clone())
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::CONTENT_TYPE,
+                ]),
+        );
+    }
+    router.with_state(gateway)
 }
 
-/// One structured line per request (method, path, status, time to the response's start);
-/// never a header, so never a key.
-async fn access_log(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// `/metrics` alone, for `--metrics-listen`.
+pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || async move { metrics_text(&metrics) }),
+    )
+}
+
+fn metrics_text(metrics: &Metrics) -> Response {
+    (
+        [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+        metrics.render(),
+    )
+        .into_response()
+}
+
+async fn metrics(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    let allowed = match &gateway.metrics_access {
+        MetricsAccess::Key(key) => crate::front_door::presented_key(&headers)
+            .is_some_and(|presented| Keys::same(key, presented)),
+        _ => authorize(&gateway.keys, &headers, None).is_ok(),
+    };
+    if allowed {
+        metrics_text(&gateway.metrics)
+    } else {
+        ApiError::unauthorized("/metrics needs the metrics key (or a client key)").into_response()
+    }
+}
+
+async fn no_route(method: Method, uri: Uri) -> Response {
+    ApiError::no_route(method.as_str(), uri.path()).into_response()
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> Response {
+    ApiError::wrong_method(method.as_str(), uri.path()).into_response()
+}
+
+/// Counts every answer by status (refusals at the door included) and writes one structured
+/// line per request (method, path, status, time to the response's start); never a header,
+/// so never a key.
+async fn count_and_log(
+    State(gateway): State<Arc<Gateway>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let started = std::time::Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
     let response = next.run(request).await;
+    let status = response.status().as_u16();
+    gateway.metrics.request(status);
     tracing::info!(
         target: "gateway::access",
         %method,
         path,
-        status = response.status().as_u16(),
+        status,
         ms = started.elapsed().as_secs_f64() * 1e3,
         "request"
     );
     response
 }
 
-/// Checks the bearer key (and, for a model call, that the key may use `model`).
-fn authorize(gateway: &Gateway, headers: &HeaderMap, model: Option<&str>) -> Result<(), ApiError> {
-    let presented = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match gateway.keys.check(presented, model) {
-        Ok(()) => Ok(()),
-        Err(Denied::Unknown) if presented.is_none() => Err(ApiError::unauthorized(
-            "missing API key: send `Authorization: Bearer <key>`",
-        )),
-        Err(Denied::Unknown) => Err(ApiError::unauthorized("the API key is not valid")),
-        Err(Denied::Model) => Err(ApiError::forbidden(format!(
-            "this API key may not use the model `{}`",
-            model.unwrap_or("")
-        ))),
-    }
-}
-
 async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
-    if let Err(e) = authorize(&gateway, &headers, None) {
+    if let Err(e) = authorize(&gateway.keys, &headers, None) {
         return e.into_response();
     }
     let registry = gateway.registry();
     // A key limited to some models sees those.
     let data: Vec<Value> = registry
         .models()
-        .filter(|(name, _)| authorize(&gateway, &headers, Some(name)).is_ok())
+        .filter(|(name, _)| authorize(&gateway.keys, &headers, Some(name)).is_ok())
         .map(|(name, info)| model_json(name, info))
         .collect();
     Json(json!({"object": "list", "data": data})).into_response()
@@ -142,7 +206,7 @@ async fn model(
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Response {
     let found = || {
-        authorize(&gateway, &headers, None)?;
+        authorize(&gateway.keys, &headers, None)?;
         let registry = gateway.registry();
         let (_, _, full) = registry.resolve(&name).map_err(ApiError::unknown_model)?;
         let info = registry.model(&full).ok_or_else(|| {
@@ -150,7 +214,7 @@ async fn model(
                 "no provider lists the model `{name}`: GET /v1/models lists them"
             ))
         })?;
-        authorize(&gateway, &headers, Some(&full))?;
+        authorize(&gateway.keys, &headers, Some(&full))?;
         Ok::<_, ApiError>(model_json(&full, info))
     };
     match found() {
@@ -171,62 +235,62 @@ fn model_json(name: &str, info: &host_sdk::ModelInfo) -> Value {
     })
 }
 
-async fn chat(
-    State(gateway): State<Arc<Gateway>>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let response = match chat_inner(&gateway, &headers, &body).await {
+async fn chat(State(gateway): State<Arc<Gateway>>, request: axum::extract::Request) -> Response {
+    match chat_inner(&gateway, request).await {
         Ok(response) => response,
         Err(e) => {
             gateway.metrics.error(&e.code);
             e.into_response()
         }
-    };
-    gateway.metrics.request(response.status().as_u16());
-    response
+    }
 }
 
 async fn chat_inner(
     gateway: &Arc<Gateway>,
-    headers: &HeaderMap,
-    body: &[u8],
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
-    let deadline = tokio::time::Instant::now() + gateway.request_timeout;
+    let deadline = tokio::time::Instant::now() + gateway.limits.request_timeout;
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    // The key before the body: a client without one costs no memory.
+    authorize(&gateway.keys, headers, None)?;
+    let body = read_json_body(headers, body, gateway.limits.body).await?;
     let in_flight = gateway.metrics.in_flight();
-    authorize(gateway, headers, None)?;
-    let chat: ChatRequest = serde_json::from_slice(body).map_err(|e| {
+    let chat: ChatRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "the request body is not a chat completion request: {e}"
         ))
     })?;
+    drop(body);
     let registry = gateway.registry();
     let (provider, model_id, name) = registry
         .resolve(&chat.model)
         .map_err(ApiError::unknown_model)?;
-    authorize(gateway, headers, Some(&name))?;
+    authorize(&gateway.keys, headers, Some(&name))?;
     let fetched = match &gateway.images {
         Some(images) => images.fetch_all(&chat).await?,
         None => Fetched::new(),
     };
     let request = openai::to_converse(&chat, model_id, &fetched)?;
+    drop(fetched);
     let mut events = provider
         .converse_stream(&request)
         .map_err(|e| ApiError::from(&e))?;
+    drop(request);
     let id = format!("chatcmpl-{:016x}", fastrand::u64(..));
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    // The first event decides the status: a failure before anything was produced is an
-    // HTTP error, not a stream that fails.
-    let first = next_before(deadline, &mut events).await?;
+    // The status waits for the model's first output (or its failure): a failure before any
+    // output, retries included, is an HTTP error with its own status, not a 200 stream.
+    let (before, first) = first_output(gateway, deadline, &mut events).await?;
     gateway.metrics.first_token(started.elapsed().as_secs_f64());
-    if let Some(Event::Failed(e)) = &first {
+    if let Event::Failed(e) = &first {
         return Err(ApiError::from(&e.error));
     }
     if !chat.stream {
-        let mut next = first;
+        let mut next = Some(first);
         loop {
             match next {
                 Some(Event::Completed(c)) => {
@@ -259,8 +323,40 @@ async fn chat_inner(
         gateway: gateway.clone(),
         _in_flight: in_flight,
     };
-    let stream = sse(first, events, chunks, deadline);
+    let stream = sse(before.into_iter().chain([first]), events, chunks, deadline);
     Ok(Sse::new(stream).into_response())
+}
+
+/// The events up to and including the first that carries output or ends the stream, waiting
+/// at most `--first-byte-timeout` (and never past `deadline`).
+async fn first_output(
+    gateway: &Gateway,
+    deadline: tokio::time::Instant,
+    events: &mut EventStream,
+) -> Result<(Vec<Event>, Event), ApiError> {
+    let first_byte = tokio::time::Instant::now() + gateway.limits.first_byte_timeout;
+    let mut before = Vec::new();
+    loop {
+        let event = match tokio::time::timeout_at(first_byte.min(deadline), events.next()).await {
+            Ok(event) => event,
+            Err(_) if first_byte < deadline => {
+                return Err(ApiError::no_first_byte(gateway.limits.first_byte_timeout))
+            }
+            Err(_) => return Err(ApiError::timed_out()),
+        };
+        match event {
+            // Nothing a client would see yet: the start, a retry, timing.
+            Some(e @ (Event::MessageStart | Event::Metrics { .. })) => before.push(e),
+            Some(Event::Retry { .. }) => {}
+            Some(e) => return Ok((before, e)),
+            None => {
+                return Err(ApiError::from(&host_sdk::Error::new(
+                    host_sdk::ErrorKind::Internal,
+                    "the stream ended without a result",
+                )))
+            }
+        }
+    }
 }
 
 /// The stream's next event, unless `deadline` comes first: then the stream is dropped, which
@@ -411,7 +507,7 @@ impl Written {
 /// runs past `deadline`. A client that goes away drops it, and with it (cancelled) the
 /// plugin's stream.
 fn sse(
-    first: Option<Event>,
+    first: impl Iterator<Item = Event> + Send + 'static,
     events: EventStream,
     chunks: Chunks,
     deadline: tokio::time::Instant,

@@ -93,7 +93,15 @@ fn a_replaced_plugin_is_picked_up_on_sighup() {
     ));
     std::fs::copy(library("contract_1_4_plugin"), &installed).unwrap();
 
-    let gateway = Gateway::start(["--plugin".as_ref(), installed.as_os_str()], &[]);
+    // The fixtures warn about any configuration, on purpose.
+    let gateway = Gateway::start(
+        [
+            "--lenient-config".as_ref(),
+            "--plugin".as_ref(),
+            installed.as_os_str(),
+        ],
+        &[],
+    );
     let models = || gateway.fetch("GET", "/v1/models", "");
     assert!(models().contains("contract-1-4-fixture/fixture.contract-1-4"));
 
@@ -229,7 +237,7 @@ fn client_keys_never_appear_in_logs_or_errors() {
         std::io::Write::write_all(
             &mut stream,
             format!(
-                "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {key}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{chat}",
+                "POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer {key}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{chat}",
                 chat.len()
             )
             .as_bytes(),

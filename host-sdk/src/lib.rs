@@ -34,6 +34,7 @@ mod file_check;
 pub mod host;
 pub mod loader;
 pub mod plugin;
+mod private_copy;
 pub mod request;
 
 pub use contract::{

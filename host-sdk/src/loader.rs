@@ -21,6 +21,7 @@ use crate::contract::{
 use crate::error::{Error, LoadError};
 use crate::file_check::{check_object_file, FileProblem};
 use crate::host::Provider;
+use crate::private_copy;
 
 /// A loaded provider plugin. Cheap to clone; the library stays loaded for the process lifetime.
 #[derive(Clone)]
@@ -96,30 +97,28 @@ impl Plugin {
     }
 
     fn load_file(path: &Path) -> Result<Plugin, LoadError> {
-        // The system loader searches its library path for a name without a slash: hand it
-        // the absolute path of exactly the file that is checked here.
+        // The system loader searches its library path for a name without a slash: the path
+        // is made absolute, and errors name exactly the file that was read.
         let path = &std::path::absolute(path).map_err(|e| LoadError::NotAPlugin {
             path: path.to_owned(),
             reason: format!("its absolute path cannot be formed ({e})"),
         })?;
-        check_object_file(path).map_err(|problem| match problem {
-            FileProblem::NotALibrary(reason) => LoadError::NotAPlugin {
-                path: path.clone(),
-                reason,
-            },
-            FileProblem::Truncated(reason) => LoadError::Damaged {
-                path: path.clone(),
-                reason,
-            },
+        let read = private_copy::read(path).map_err(|e| LoadError::NotAPlugin {
+            path: path.clone(),
+            reason: format!("it cannot be read ({e})"),
         })?;
-        let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
-        let module = match header.init_root_module::<ProviderModuleRef>() {
-            Ok(module) => module,
-            Err(LibraryError::AbiInstability(report)) => match init_older_minor(header) {
-                Some(loaded) => loaded.map_err(|e| classify(path, e))?,
-                None => return Err(classify(path, LibraryError::AbiInstability(report))),
-            },
-            Err(e) => return Err(classify(path, e)),
+        // One lock for the whole load: two threads loading the same bytes get one library.
+        let mut mapped = MAPPED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mapped = mapped.get_or_insert_with(Default::default);
+        let module = match mapped.get(&read.contents) {
+            Some(module) => *module,
+            None => {
+                let module = map_private_copy(path, &read)?;
+                mapped.insert(read.contents, module);
+                module
+            }
         };
         let metadata = (module.metadata())();
         Ok(Plugin {
@@ -187,6 +186,46 @@ impl Plugin {
     pub fn supports_log_sink(&self) -> bool {
         self.module.set_log_sink().is_some()
     }
+}
+
+/// The libraries this process mapped, by the contents they were mapped from.
+static MAPPED: std::sync::Mutex<
+    Option<std::collections::HashMap<private_copy::Contents, ProviderModuleRef>>,
+> = std::sync::Mutex::new(None);
+
+/// Maps a private copy of `read` (the bytes of `path`) and initialises its root module. The
+/// checks run on the copy, so what is checked is what is mapped.
+fn map_private_copy(
+    path: &Path,
+    read: &private_copy::Read,
+) -> Result<ProviderModuleRef, LoadError> {
+    let copy = private_copy::write(read, path).map_err(|e| LoadError::NotAPlugin {
+        path: path.to_owned(),
+        reason: format!(
+            "a private copy to load cannot be written under {} ({e}); set TMPDIR to a writable directory",
+            std::env::temp_dir().display()
+        ),
+    })?;
+    check_object_file(copy.path()).map_err(|problem| match problem {
+        FileProblem::NotALibrary(reason) => LoadError::NotAPlugin {
+            path: path.to_owned(),
+            reason,
+        },
+        FileProblem::Truncated(reason) => LoadError::Damaged {
+            path: path.to_owned(),
+            reason,
+        },
+    })?;
+    let header = lib_header_from_path(copy.path()).map_err(|e| classify(path, e))?;
+    match header.init_root_module::<ProviderModuleRef>() {
+        Ok(module) => Ok(module),
+        Err(LibraryError::AbiInstability(report)) => match init_older_minor(header) {
+            Some(loaded) => loaded.map_err(|e| classify(path, e)),
+            None => Err(classify(path, LibraryError::AbiInstability(report))),
+        },
+        Err(e) => Err(classify(path, e)),
+    }
+    // `copy` goes here: the mapping keeps the library, and nothing stays on disk.
 }
 
 /// Adapts host closures to the ABI log sink; a panic must never unwind into the plugin.

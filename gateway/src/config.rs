@@ -1,0 +1,87 @@
+//! The configuration document as the gateway reads it before anything starts: a key it
+//! does not know fails the start, naming the nearest known one. A gateway that misread its
+//! configuration (`gatway: { keys: [...] }` would otherwise mean "no keys") must not serve.
+//!
+//! The gateway reads the `gateway` section (`keys`); the plugins read `models` and warn
+//! about keys they do not know inside it, which the registry also treats as fatal.
+
+/// The top-level keys a configuration document may have.
+pub const TOP_LEVEL_KEYS: &[&str] = &["models", "gateway"];
+
+/// Refuses a document whose top level has a key nobody reads.
+pub fn check_top_level(text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    let document: serde_json::Value =
+        json5::from_str(text).map_err(|e| format!("the configuration is not JSON5: {e}"))?;
+    let Some(object) = document.as_object() else {
+        return Err("the configuration must be an object ({ models: ..., gateway: ... })".into());
+    };
+    for key in object.keys() {
+        if TOP_LEVEL_KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        let nearest = TOP_LEVEL_KEYS
+            .iter()
+            .min_by_key(|known| strsim::levenshtein(known, key))
+            .copied()
+            .unwrap_or("gateway");
+        return Err(format!(
+            "the configuration has an unknown top-level key `{key}`: did you mean `{nearest}`? (known: {})",
+            TOP_LEVEL_KEYS.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// The client keys in an `--api-key-file`: one per line; blank lines and lines starting
+/// with `#` are skipped. A file without any key is an error, never "no keys".
+pub fn read_key_file(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read --api-key-file {}: {e}", path.display()))?;
+    let keys: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    if keys.is_empty() {
+        return Err(format!(
+            "--api-key-file {} holds no key (one key per line)",
+            path.display()
+        ));
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_top_level_key_fails_naming_the_nearest() {
+        let e = check_top_level(r#"{ gatway: { keys: [{ key: "k" }] } }"#).unwrap_err();
+        assert!(
+            e.contains("`gatway`") && e.contains("did you mean `gateway`"),
+            "{e}"
+        );
+        let e = check_top_level("{ model: {} }").unwrap_err();
+        assert!(e.contains("did you mean `models`"), "{e}");
+        assert!(check_top_level("{ models: {}, gateway: {} }").is_ok());
+        assert!(check_top_level("").is_ok());
+        assert!(check_top_level("[1]").is_err());
+    }
+
+    #[test]
+    fn a_key_file_has_keys_or_fails() {
+        let dir = std::env::temp_dir().join(format!("gateway-key-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("keys");
+        std::fs::write(&file, "# team keys\n\n  sk-one  \nsk-two\n").unwrap();
+        assert_eq!(read_key_file(&file).unwrap(), ["sk-one", "sk-two"]);
+        std::fs::write(&file, "# nothing\n\n").unwrap();
+        assert!(read_key_file(&file).unwrap_err().contains("holds no key"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
