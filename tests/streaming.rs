@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use e2e_tests::{
-    chunks, init, provider_for, recorded, run, scripted_request, start_emulator, text_deltas,
-    DELIBERATE_PANIC, MODEL,
+    chunks, init, provider_for, recorded, run, scripted_request, start_emulator,
+    start_emulator_with, text_deltas, DELIBERATE_PANIC, MODEL,
 };
+use emulator::EmulatorConfig;
 use futures::StreamExt;
 use host_sdk::{ErrorKind, Event, SinkFlow, StopReason, StreamEvent};
 use serde_json::json;
@@ -349,4 +350,45 @@ fn a_throttled_request_is_retried_and_the_host_is_told() {
         other => panic!("the first event announces the retry: {other:?}"),
     }
     assert_eq!(recorded(&emu, "ConverseStream").len(), 2);
+}
+
+/// Contract 1.6 backpressure: an async host that stops reading slows the plugin's reading
+/// from Bedrock instead of piling events up: while the host reads nothing, no more than
+/// about 256 KiB wait for it, although Bedrock has the whole 4 MB answer ready; once it
+/// reads again, every delta arrives, in order.
+#[test]
+fn an_async_host_that_stops_reading_pauses_the_plugin() {
+    init();
+    let emu = start_emulator_with(EmulatorConfig {
+        delivery: emulator::pacing::Delivery::Fast,
+        ..EmulatorConfig::default()
+    });
+    let provider = provider_for(&emu);
+    let text: String = (0..4_000).map(|i| format!("{:0999}\n", i)).collect();
+    let request = scripted_request(
+        MODEL,
+        "All of it.",
+        json!({"text": text, "deltaSize": 1000}),
+    );
+    let mut stream = provider.converse_stream(&request).unwrap();
+    // The first event (the message's start), then nothing read for a while.
+    let first = futures::executor::block_on(stream.next());
+    assert_eq!(first, Some(Event::MessageStart));
+    let mut peak = 0;
+    for _ in 0..30 {
+        std::thread::sleep(Duration::from_millis(50));
+        peak = peak.max(stream.backlog_bytes());
+    }
+    assert!(
+        peak > 64 * 1024 && peak < 512 * 1024,
+        "the plugin paused near 256 KiB waiting, not at {peak} bytes"
+    );
+    let events: Vec<Event> = futures::executor::block_on(stream.collect());
+    let deltas: String = text_deltas(&events).concat();
+    assert!(deltas == text, "every delta arrives, in order");
+    assert!(
+        matches!(events.last(), Some(Event::Completed(_))),
+        "{:?}",
+        events.last()
+    );
 }

@@ -140,6 +140,15 @@ struct Cli {
     #[arg(long)]
     allow_image_urls: bool,
 
+    /// A network the gateway may fetch images from although it is not public (repeatable,
+    /// e.g. 10.20.0.0/16 for an internal image store), with --allow-image-urls.
+    #[arg(
+        long = "allow-image-network",
+        value_name = "CIDR",
+        requires = "allow_image_urls"
+    )]
+    allow_image_networks: Vec<ipnet::IpNet>,
+
     /// On Ctrl-C or SIGTERM, how long streams in flight may take to finish, in seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     shutdown_grace: u64,
@@ -254,7 +263,9 @@ fn run(cli: Cli) -> Result<(), String> {
         )),
         cors_origins,
         images: if cli.allow_image_urls {
-            Some(image_urls::ImageFetcher::new()?)
+            Some(image_urls::ImageFetcher::new(
+                cli.allow_image_networks.clone(),
+            )?)
         } else {
             None
         },

@@ -33,7 +33,9 @@
 //! [`ProviderModule::set_log_sink`] (`#[sabi(missing_field(option))]`: `None` in a plugin built
 //! before 1.4) and the [`LogSink`] trait it takes; 1.5 the extension events
 //! ([`EventSink::on_extension`], [`extension_kinds`]), [`Provider::count_tokens`] with the
-//! [`TokenCountReply`] trait it takes, and unknown JSON variants kept as data.
+//! [`TokenCountReply`] trait it takes, and unknown JSON variants kept as data; 1.6
+//! backpressure: [`EventSink::set_waker`] and [`EventSink::ready`], with the [`StreamWaker`]
+//! trait the first takes.
 //!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of
@@ -490,7 +492,36 @@ pub trait EventSink: Send {
         let _ = (kind, data_json);
         SinkFlow::Continue
     }
+
+    /// Since 1.6: the plugin hands the sink, once, before the first event, the waker that
+    /// resumes the stream after [`EventSink::ready`] said no. A host built before 1.6 has no
+    /// such method: the default body drops the waker.
+    fn set_waker(&mut self, waker: StreamWakerBox) {
+        drop(waker);
+    }
+
+    /// Since 1.6: backpressure. The plugin asks after delivering events whether the host
+    /// takes more now; on `false` it stops reading from the service (so the service's flow
+    /// control slows it) until the host calls the waker from [`EventSink::set_waker`], then
+    /// asks again. A host that queues events for another thread says `false` while its queue
+    /// is long. A host built before 1.6 has no such method: the default body always takes
+    /// more, as every stream did before.
+    fn ready(&mut self) -> bool {
+        true
+    }
 }
+
+/// Since 1.6: resumes a stream the host paused (see [`EventSink::ready`]). Callable from any
+/// thread, any number of times; a call while the stream is not paused is remembered for its
+/// next pause.
+#[sabi_trait]
+pub trait StreamWaker: Send + Sync {
+    /// The host takes events again.
+    #[sabi(last_prefix_field)]
+    fn wake(&self);
+}
+/// A boxed [`StreamWaker`], as the contract passes it.
+pub type StreamWakerBox = StreamWaker_TO<'static, RBox<()>>;
 /// A boxed [`EventSink`], as the contract passes it.
 pub type EventSinkBox = EventSink_TO<'static, RBox<()>>;
 

@@ -8,6 +8,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll};
 
@@ -19,7 +20,7 @@ use serde::Serialize;
 use crate::contract::{
     AuthStatus, AuthStatusReply, AuthStatusReply_TO, EventSink, EventSinkBox, EventSink_TO,
     ModelInfo, ModelsReply, ModelsReply_TO, ProviderBox, ProviderError, ProviderMetadata, SinkFlow,
-    StreamControlBox, StreamEnd, StreamEvent, TokenCountReply, TokenCountReply_TO,
+    StreamControlBox, StreamEnd, StreamEvent, StreamWakerBox, TokenCountReply, TokenCountReply_TO,
 };
 use crate::error::{Error, ErrorKind, StreamError};
 use crate::request::{Completion, ConverseRequest, Extension, StopReason, TokenUsage};
@@ -242,6 +243,7 @@ impl Provider {
                 let _ = tx.send(end);
             },
             panic: None,
+            backlog: None,
         };
         let control = self.start_raw(request, sink)?;
         Ok(RunningStream {
@@ -283,18 +285,24 @@ impl Provider {
     pub fn converse_stream(&self, request: &ConverseRequest) -> Result<EventStream, Error> {
         let (tx, rx) = async_mpsc::unbounded();
         let end_tx = tx.clone();
+        let backlog = Arc::new(Backlog::default());
         let sink = GuardedSink {
-            handler: Forward(tx),
+            handler: Forward {
+                events: tx,
+                backlog: backlog.clone(),
+            },
             on_end: move |end| {
                 let _ = end_tx.unbounded_send(Event::from_end(end));
             },
             panic: None,
+            backlog: Some(backlog.clone()),
         };
         let control = self.start_raw(request, sink)?;
         Ok(EventStream {
             control: Canceller(Arc::new(control)),
             events: rx,
             finished: false,
+            backlog,
         })
     }
 
@@ -312,12 +320,78 @@ impl Provider {
     }
 }
 
+/// Backpressure for an async [`EventStream`]: the events queued for the host, by size. A
+/// plugin from contract 1.6 on pauses while more than [`Backlog::HIGH`] bytes wait, and
+/// resumes when the host has read the queue down to [`Backlog::LOW`]. A plugin built before
+/// cannot pause: its stream is stopped once more than [`Backlog::LIMIT`] bytes wait, so a host
+/// that stops reading never holds more than that.
+#[derive(Default)]
+struct Backlog {
+    bytes: AtomicUsize,
+    paused: AtomicBool,
+    overflowed: AtomicBool,
+    waker: std::sync::Mutex<Option<StreamWakerBox>>,
+}
+
+impl Backlog {
+    /// The plugin pauses above this many bytes waiting.
+    const HIGH: usize = 256 * 1024;
+    /// and resumes at this many.
+    const LOW: usize = 64 * 1024;
+    /// A plugin that cannot pause is stopped above this many.
+    const LIMIT: usize = 16 * 1024 * 1024;
+
+    /// Counts an event queued; `false` when it would pass [`Backlog::LIMIT`] (an event alone
+    /// never does: a large delta still goes through to a host that keeps up).
+    fn queue(&self, weight: usize) -> bool {
+        let before = self.bytes.fetch_add(weight, Ordering::AcqRel);
+        if before > 0 && before + weight > Self::LIMIT {
+            self.bytes.fetch_sub(weight, Ordering::AcqRel);
+            self.overflowed.store(true, Ordering::Release);
+            return false;
+        }
+        true
+    }
+
+    /// Counts an event taken by the host, waking a paused plugin once the queue is short.
+    fn taken(&self, weight: usize) {
+        let left = self.bytes.fetch_sub(weight, Ordering::AcqRel) - weight;
+        if left <= Self::LOW && self.paused.swap(false, Ordering::AcqRel) {
+            if let Some(waker) = &*self.waker.lock().unwrap_or_else(|p| p.into_inner()) {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Whether the plugin may go on; marks it paused when not.
+    fn ready(&self) -> bool {
+        if self.bytes.load(Ordering::Acquire) <= Self::HIGH {
+            return true;
+        }
+        self.paused.store(true, Ordering::Release);
+        // The host may have read the queue down between the load and the store: look again,
+        // so that no wake-up is lost.
+        if self.bytes.load(Ordering::Acquire) <= Self::LOW {
+            self.paused.store(false, Ordering::Release);
+            return true;
+        }
+        false
+    }
+}
+
 /// Sends owned events to an async [`EventStream`].
-struct Forward(async_mpsc::UnboundedSender<Event>);
+struct Forward {
+    events: async_mpsc::UnboundedSender<Event>,
+    backlog: Arc<Backlog>,
+}
 
 impl Forward {
     fn send(&self, event: Event) -> SinkFlow {
-        match self.0.unbounded_send(event) {
+        if !self.backlog.queue(event.weight()) {
+            // The host stopped reading and the plugin cannot pause: end the stream here.
+            return SinkFlow::Stop;
+        }
+        match self.events.unbounded_send(event) {
             Ok(()) => SinkFlow::Continue,
             // The host dropped the stream: nobody is listening any more.
             Err(_) => SinkFlow::Stop,
@@ -545,6 +619,24 @@ pub enum Event {
 }
 
 impl Event {
+    /// About how many bytes the event holds, for backpressure: its text, plus a fixed
+    /// overhead. The end of a stream weighs nothing (it is not queued by the sink).
+    fn weight(&self) -> usize {
+        const OVERHEAD: usize = 64;
+        OVERHEAD
+            + match self {
+                Event::TextDelta { text, .. } | Event::ReasoningDelta { text, .. } => text.len(),
+                Event::ReasoningSignature { signature, .. } => signature.len(),
+                Event::RedactedReasoning { data, .. } => data.len(),
+                Event::ToolUseStart { id, name, .. } => id.len() + name.len(),
+                Event::ToolUseInputDelta { fragment, .. } => fragment.len(),
+                Event::ToolUse { input, .. } => input.to_string().len(),
+                Event::Extension(extension) => extension.data.to_string().len(),
+                Event::Completed(_) | Event::Failed(_) => return 0,
+                _ => 0,
+            }
+    }
+
     fn from_end(end: StreamEnd) -> Self {
         match end_to_result(end) {
             Ok(c) => Event::Completed(c),
@@ -637,12 +729,21 @@ pub struct EventStream {
     control: Canceller,
     events: async_mpsc::UnboundedReceiver<Event>,
     finished: bool,
+    backlog: Arc<Backlog>,
 }
 
 impl EventStream {
     /// A handle that cancels this stream from any thread.
     pub fn canceller(&self) -> Canceller {
         self.control.clone()
+    }
+
+    /// The bytes of events that arrived and wait to be read. A plugin built against
+    /// contract 1.6 or later pauses while this is over 256 KiB, so a host that reads slowly
+    /// slows the plugin's reading from the service instead of piling events up; an older
+    /// plugin is stopped past 16 MiB.
+    pub fn backlog_bytes(&self) -> usize {
+        self.backlog.bytes.load(Ordering::Acquire)
     }
 }
 
@@ -654,7 +755,19 @@ impl futures::Stream for EventStream {
             return Poll::Ready(None);
         }
         match Pin::new(&mut self.events).poll_next(cx) {
-            Poll::Ready(Some(event)) => {
+            Poll::Ready(Some(mut event)) => {
+                self.backlog.taken(event.weight());
+                if let Event::Failed(failed) = &mut event {
+                    if self.backlog.overflowed.load(Ordering::Acquire) {
+                        failed.error = Error::new(
+                            ErrorKind::Cancelled,
+                            format!(
+                                "the host read this stream too slowly: more than {} MiB of events waited, and the plugin (built before contract 1.6) cannot be slowed down",
+                                Backlog::LIMIT / (1024 * 1024)
+                            ),
+                        );
+                    }
+                }
                 if matches!(event, Event::Completed(_) | Event::Failed(_)) {
                     self.finished = true;
                 }
@@ -686,6 +799,9 @@ struct GuardedSink<H, E> {
     handler: H,
     on_end: E,
     panic: Option<String>,
+    /// The queue an async stream's events wait in (blocking handlers have none: they run
+    /// the plugin's thread themselves).
+    backlog: Option<Arc<Backlog>>,
 }
 
 impl<H, E> GuardedSink<H, E> {
@@ -718,6 +834,16 @@ where
         data_json: abi_stable::std_types::RStr<'_>,
     ) -> SinkFlow {
         self.guard(|handler| handler.on_extension(kind.as_str(), data_json.as_str()))
+    }
+
+    fn set_waker(&mut self, waker: StreamWakerBox) {
+        if let Some(backlog) = &self.backlog {
+            *backlog.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker);
+        }
+    }
+
+    fn ready(&mut self) -> bool {
+        self.backlog.as_ref().is_none_or(|backlog| backlog.ready())
     }
 
     fn on_end(&mut self, mut end: StreamEnd) {
@@ -779,4 +905,56 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic payload".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{StreamWaker, StreamWaker_TO};
+
+    struct CountWakes(Arc<AtomicUsize>);
+
+    impl StreamWaker for CountWakes {
+        fn wake(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn the_backlog_pauses_above_high_wakes_at_low_and_stops_past_the_limit() {
+        let backlog = Backlog::default();
+        let wakes = Arc::new(AtomicUsize::new(0));
+        *backlog.waker.lock().unwrap() = Some(StreamWaker_TO::from_value(
+            CountWakes(wakes.clone()),
+            TD_Opaque,
+        ));
+        assert!(backlog.queue(Backlog::HIGH));
+        assert!(backlog.ready(), "at the mark, still ready");
+        assert!(backlog.queue(1));
+        assert!(!backlog.ready(), "past it, paused");
+        backlog.taken(Backlog::HIGH - Backlog::LOW);
+        assert_eq!(
+            wakes.load(Ordering::SeqCst),
+            0,
+            "not yet down to the low mark"
+        );
+        backlog.taken(2);
+        assert_eq!(
+            wakes.load(Ordering::SeqCst),
+            1,
+            "woken once at the low mark"
+        );
+        backlog.taken(Backlog::LOW - 1);
+        assert_eq!(wakes.load(Ordering::SeqCst), 1, "and only once");
+        // A plugin that never pauses is stopped past the limit; one event alone always goes.
+        assert!(
+            backlog.queue(Backlog::LIMIT + 1),
+            "a single large event goes through"
+        );
+        assert!(
+            !backlog.queue(1),
+            "anything more past the limit stops the stream"
+        );
+        assert!(backlog.overflowed.load(Ordering::SeqCst));
+    }
 }

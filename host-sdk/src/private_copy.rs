@@ -59,9 +59,11 @@ impl Copy {
 /// Writes `read` into a new private directory under the system's temporary directory, keeping
 /// the original's file name (some loaders and debuggers show it).
 pub(crate) fn write(read: &Read, original: &Path) -> std::io::Result<Copy> {
-    let dir = tempfile::Builder::new()
-        .prefix("host-sdk-plugin-")
-        .tempdir()?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("host-sdk-plugin-");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    let dir = builder.tempdir()?;
     let name = original
         .file_name()
         .map(|n| n.to_os_string())

@@ -128,6 +128,7 @@ impl Inner {
             settings: self.settings,
             sink,
             cancel,
+            resume: Default::default(),
         };
         stream::run(job).await;
     }

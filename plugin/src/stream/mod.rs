@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use futures::FutureExt;
-use host_sdk::contract::{EventSinkBox, StreamEnd};
+use host_sdk::contract::{EventSinkBox, StreamEnd, StreamWaker, StreamWaker_TO};
 use host_sdk::{ErrorKind, ProviderError, SinkFlow, StreamEvent};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -31,11 +31,27 @@ pub struct StreamJob {
     pub cost: Option<crate::pricing::Pricing>,
     pub sink: EventSinkBox,
     pub cancel: CancelSignal,
+    /// Woken by the host when it takes events again after a pause (contract 1.6).
+    pub resume: Arc<tokio::sync::Notify>,
+}
+
+/// The waker the host calls to resume a paused stream.
+struct Resume(Arc<tokio::sync::Notify>);
+
+impl StreamWaker for Resume {
+    fn wake(&self) {
+        // A permit is kept when the stream is not waiting yet, so no wake-up is lost.
+        self.0.notify_one();
+    }
 }
 
 /// Runs the stream to its end and reports it to the sink exactly once, whatever happens,
 /// panics included.
 pub async fn run(mut job: StreamJob) {
+    job.sink.set_waker(StreamWaker_TO::from_value(
+        Resume(job.resume.clone()),
+        abi_stable::sabi_trait::TD_Opaque,
+    ));
     let mut assembler = Assembler::default();
     let outcome = std::panic::AssertUnwindSafe(drive(&mut job, &mut assembler))
         .catch_unwind()
@@ -175,6 +191,26 @@ async fn attempt_once(
                     }
                     if job.cancel.is_cancelled() {
                         return Err(cancelled("the host cancelled the stream").into());
+                    }
+                    if !job.sink.ready() {
+                        // The host is behind: read nothing more from Bedrock until it catches
+                        // up, so the connection's flow control slows the service instead of
+                        // events piling up in the host.
+                        loop {
+                            let resumed = job.resume.notified();
+                            if job.sink.ready() {
+                                break;
+                            }
+                            tokio::select! {
+                                () = resumed => {}
+                                _ = &mut cancelled_wait => return Err(cancelled("the host cancelled the stream").into()),
+                            }
+                        }
+                        // Time spent paused is not the service's silence.
+                        if idle_armed {
+                            bytes_at_arm = progress.bytes();
+                            deadline.as_mut().reset(Instant::now() + idle);
+                        }
                     }
                     // Once events flow, the (usually shorter) idle limit applies.
                     if !idle_armed && asm.delivered > 0 {
