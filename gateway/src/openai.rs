@@ -49,6 +49,26 @@ pub struct ChatRequest {
     /// Refused when asked for: the Converse API returns no log probabilities.
     #[serde(default)]
     pub logprobs: Option<bool>,
+    /// Refused: the Converse API takes no seed, so answers cannot be made repeatable.
+    #[serde(default)]
+    pub seed: Option<i64>,
+    /// Refused unless 0: the Converse API has no frequency or presence penalty.
+    #[serde(default)]
+    pub frequency_penalty: Option<f32>,
+    #[serde(default)]
+    pub presence_penalty: Option<f32>,
+    /// `false` is refused: the Converse API cannot be told to call one tool at a time.
+    #[serde(default)]
+    pub parallel_tool_calls: Option<bool>,
+    /// Only text is answered.
+    #[serde(default)]
+    pub modalities: Option<Vec<String>>,
+    /// Refused: audio output.
+    #[serde(default)]
+    pub audio: Option<Value>,
+    /// OpenAI's tier, mapped to Bedrock's (`auto` is the provider's default).
+    #[serde(default)]
+    pub service_tier: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +144,7 @@ pub fn to_converse(
             "logprobs: the provider's API returns no log probabilities",
         ));
     }
+    refuse_unsupported(chat)?;
     if chat.messages.len() > MAX_MESSAGES {
         return Err(ApiError::bad_request(format!(
             "messages has {} entries; this gateway takes at most {MAX_MESSAGES}",
@@ -291,7 +312,56 @@ pub fn to_converse(
     if let Some(user) = &chat.user {
         request.metadata.push(("user".into(), user.clone()));
     }
+    request.service_tier = service_tier(chat.service_tier.as_deref())?;
     Ok(request)
+}
+
+/// Parameters that would change the answer but that the provider's API cannot honour: a
+/// 400 naming the parameter, never silence.
+fn refuse_unsupported(chat: &ChatRequest) -> Result<(), ApiError> {
+    let refuse = |message: &str| Err(ApiError::bad_request(message.to_string()));
+    if chat.seed.is_some() {
+        return refuse("seed: the provider's API takes no seed, so answers cannot be made repeatable; remove it");
+    }
+    if chat.frequency_penalty.is_some_and(|p| p != 0.0) {
+        return refuse(
+            "frequency_penalty: the provider's API has no frequency penalty; remove it (or send 0)",
+        );
+    }
+    if chat.presence_penalty.is_some_and(|p| p != 0.0) {
+        return refuse(
+            "presence_penalty: the provider's API has no presence penalty; remove it (or send 0)",
+        );
+    }
+    if chat.parallel_tool_calls == Some(false) && !chat.tools.is_empty() {
+        return refuse("parallel_tool_calls: the provider's API cannot be told to call one tool at a time; remove it and run the calls it returns in order if you must");
+    }
+    if let Some(other) = chat
+        .modalities
+        .iter()
+        .flatten()
+        .find(|m| m.as_str() != "text")
+    {
+        return Err(ApiError::bad_request(format!(
+            "modalities: this gateway answers with text only, not {other:?}"
+        )));
+    }
+    if chat.audio.is_some() {
+        return refuse("audio: this gateway answers with text only");
+    }
+    Ok(())
+}
+
+/// Bedrock's service tier for OpenAI's `service_tier`: `auto` (or none) leaves the
+/// provider's default; `default`, `flex` and `priority` are Bedrock's tiers of those names.
+fn service_tier(tier: Option<&str>) -> Result<Option<String>, ApiError> {
+    match tier {
+        None | Some("auto") => Ok(None),
+        Some(tier @ ("default" | "flex" | "priority")) => Ok(Some(tier.to_string())),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "service_tier: {other:?} is not a tier here: use auto, default, flex or priority"
+        ))),
+    }
 }
 
 /// Appends blocks to the history, merging consecutive turns of one role.
@@ -368,7 +438,11 @@ fn content_blocks(
                 };
                 let data = base64::engine::general_purpose::STANDARD
                     .decode(data)
-                    .map_err(|e| ApiError::bad_request(format!("{at}.content[{j}]: {e}")))?;
+                    .map_err(|_| {
+                        ApiError::bad_request(format!(
+                            "{at}.content[{j}]: the image's data URL does not hold valid base64 after the comma"
+                        ))
+                    })?;
                 let format = meta
                     .strip_prefix("image/")
                     .and_then(|m| m.split(';').next())
@@ -379,8 +453,11 @@ fn content_blocks(
                     s3: None,
                 })
             }
-            other => Err(ApiError::bad_request(format!(
-                "{at}.content[{j}]: part type {other:?} is not supported (text, image_url)"
+            Some(other) => Err(ApiError::bad_request(format!(
+                "{at}.content[{j}]: parts of type \"{other}\" are not supported here: send text and image_url parts"
+            ))),
+            None => Err(ApiError::bad_request(format!(
+                "{at}.content[{j}]: a part needs a type (text or image_url)"
             ))),
         })
         .collect()

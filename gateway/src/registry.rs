@@ -129,6 +129,28 @@ impl Registry {
                         return Ok((p, model.to_string(), name.to_string()));
                     }
                 }
+                // A base model id that answers only through inference profiles (`us.`,
+                // `global.`, ...): name the profiles that are listed.
+                let profiles: Vec<&String> = self
+                    .models
+                    .keys()
+                    .filter(|listed| {
+                        listed
+                            .split_once('/')
+                            .and_then(|(_, id)| id.split_once('.'))
+                            .is_some_and(|(_, base)| base == name)
+                    })
+                    .collect();
+                if !profiles.is_empty() {
+                    return Err(format!(
+                        "the model `{name}` is called through an inference profile: use {}",
+                        profiles
+                            .iter()
+                            .map(|p| format!("`{p}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ));
+                }
                 Err(format!(
                     "the model `{name}` does not exist: GET /v1/models lists the models (as provider/model)"
                 ))

@@ -48,6 +48,7 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let open = Arc::new(Semaphore::new(limits.max_connections));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_IN_FLIGHT));
     let started = Instant::now();
     loop {
         let accepted = tokio::select! {
@@ -66,7 +67,7 @@ pub async fn serve(
         };
         let Ok(permit) = open.clone().try_acquire_owned() else {
             metrics.connection_refused();
-            refuse_over_capacity(tcp, limits.max_connections);
+            refuse_over_capacity(tcp, limits.max_connections, &refusals);
             continue;
         };
         // Chunks leave as soon as they are written: Nagle's algorithm would hold a small one
@@ -84,8 +85,16 @@ pub async fn serve(
     let _ = open.acquire_many(limits.max_connections as u32).await;
 }
 
-/// Answers a client past the connection cap with a 503 and closes; never waits on it.
-fn refuse_over_capacity(tcp: TcpStream, max: usize) {
+/// Refusals being written at once: past this, a client over the cap is simply closed.
+const REFUSALS_IN_FLIGHT: usize = 256;
+
+/// Answers a client past the connection cap with a 503 and closes. The answer is written,
+/// then what the client sent is read and dropped for a moment: closing a socket with unread
+/// data resets it, which would destroy the answer on its way.
+fn refuse_over_capacity(tcp: TcpStream, max: usize, refusals: &Arc<Semaphore>) {
+    let Ok(permit) = refusals.clone().try_acquire_owned() else {
+        return;
+    };
     let body = ApiError::overloaded(format!(
         "the gateway has its maximum of {max} connections open (--max-connections); retry shortly"
     ))
@@ -95,9 +104,19 @@ fn refuse_over_capacity(tcp: TcpStream, max: usize) {
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
-    // A fresh socket's send buffer takes this at once; if not, the client gets a reset,
-    // which also says "not now".
-    let _ = tcp.try_write(answer.as_bytes());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tcp;
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            tcp.write_all(answer.as_bytes()).await?;
+            tcp.shutdown().await?;
+            let mut sink = [0u8; 4096];
+            while tcp.read(&mut sink).await? > 0 {}
+            Ok::<(), io::Error>(())
+        })
+        .await;
+        drop(permit);
+    });
 }
 
 /// One connection, until the client closes it, a timeout closes it, or shutdown finishes it.

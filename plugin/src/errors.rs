@@ -335,7 +335,7 @@ pub fn from_service_error(code: &str, message: &str, ctx: &CallContext<'_>) -> P
                 (
                     ErrorKind::ModelNotFound,
                     format!(
-                        "{} is not a model id Bedrock knows in {}: check it with `models list`. Service said: {message}",
+                        "{} is not a model id Bedrock knows in {}: the provider's model list shows the ids invocable there. Service said: {message}",
                         ctx.model_id.map(|m| format!("`{m}`")).unwrap_or_else(|| "the model".into()),
                         ctx.region
                     ),
@@ -429,7 +429,7 @@ pub fn needs_profile_message(
     } else if confirmed {
         format!("use {ids} instead")
     } else {
-        format!("use its inference profile id instead (in {region} that would be {ids}; `models list` shows the ids that exist)")
+        format!("use its inference profile id instead (in {region} that would be {ids}; the provider's model list shows the ids that exist)")
     };
     format!(
         "model `{model_id}` cannot be invoked on demand in {region}, only through an inference profile: {how}. Service said: {service_message}"

@@ -135,3 +135,52 @@ impl Drop for Gateway {
         let _ = self.child.wait();
     }
 }
+
+/// Runs `gateway ARGS --port 0` expecting it to refuse to start: its exit status and what it
+/// said on stderr (a gateway that starts after all is killed, and the test sees its URL).
+pub fn refused_start(args: &[&str], envs: &[(&str, &str)]) -> (ExitStatus, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gateway"));
+    command
+        .args(args)
+        .args(["--port", "0"])
+        .env_remove("GATEWAY_API_KEY");
+    for variable in emulator::process_env::COMPETING_VARIABLES {
+        command.env_remove(variable);
+    }
+    let mut child = command
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the gateway runs");
+    let mut first = String::new();
+    let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut first);
+    if !first.is_empty() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the gateway started ({first}) with {args:?}");
+    }
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said).unwrap();
+    (child.wait().unwrap(), said)
+}
+
+/// The answer to `head` (a request's whole head, blank line included) and `body` sent as
+/// given on a fresh connection.
+pub fn exchange(address: &str, head: &str, body: &[u8]) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.write_all(body);
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+    answer
+}
+
+/// The JSON body of an HTTP answer.
+pub fn body_json(answer: &str) -> serde_json::Value {
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not a JSON body ({e}): {answer}"))
+}

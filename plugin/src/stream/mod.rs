@@ -307,7 +307,7 @@ async fn suggest_model(clients: &Clients, model_id: &str, mut e: ProviderError) 
     }
     if let Some(nearest) = crate::config_keys::nearest(model_id, &ids) {
         e.message = format!(
-            "{} Did you mean `{nearest}`? (`models list` shows the ids invocable here.)",
+            "{} Did you mean `{nearest}`? (the provider's model list shows the ids invocable here.)",
             e.message
         )
         .into();

@@ -83,7 +83,7 @@ pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, Prov
     let model_id = req.model.trim();
     if model_id.is_empty() {
         return Err(invalid_request(
-            "the request has no model id: set `model` to an id from `models list`",
+            "the request has no model id: set `model` to an id from the provider's model list",
         ));
     }
     if model_id.len() > MAX_MODEL_ID_LEN {
