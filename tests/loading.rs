@@ -224,3 +224,41 @@ fn two_providers_from_one_plugin_work_side_by_side() {
     let again = Plugin::load(plugin().path()).expect("the plugin loads twice");
     assert_eq!(again.metadata(), plugin().metadata());
 }
+
+/// Issue #18: any host may have its plugin file written over in place (`cp new.so
+/// loaded.so`); the loader maps a private copy, so the loaded plugin goes on working, nothing
+/// is left on disk, and loading the file again gives what it now holds. Loading the same
+/// bytes twice gives the same library.
+#[test]
+fn a_plugin_file_written_over_in_place_keeps_the_loaded_plugin_working() {
+    init();
+    let dir = TempDir::new("in-place");
+    let file = dir.0.join(library_file_name("provider"));
+    std::fs::copy(artifact(PLUGIN_LIB), &file).unwrap();
+    let loaded = Plugin::load(&file).unwrap();
+    assert_eq!(loaded.path(), file.as_path());
+    let again = Plugin::load(&file).unwrap();
+    assert_eq!(
+        loaded.metadata(),
+        again.metadata(),
+        "the same bytes are the same library"
+    );
+    let emu = start_emulator();
+    let provider = loaded
+        .new_provider(&e2e_tests::config_for(&emu.url()))
+        .unwrap();
+
+    // Written over in place: the same inode, other bytes.
+    std::fs::copy(artifact(e2e_tests::CONTRACT_1_4_LIB), &file).unwrap();
+    let request = scripted_request(MODEL, "Still there?", json!({"text": "Yes, still here."}));
+    let done = provider
+        .converse(&request, |_| SinkFlow::Continue)
+        .expect("the loaded plugin still answers");
+    assert_eq!(done.message.text(), "Yes, still here.");
+    let replaced = Plugin::load(&file).unwrap();
+    assert_eq!(
+        replaced.metadata().provider_id.as_str(),
+        "contract-1-4-fixture",
+        "loading again gives what the file holds now"
+    );
+}

@@ -24,7 +24,7 @@ use crate::config::{PluginConfig, StreamSettings};
 use crate::credentials::{process_env, CredentialSource};
 use crate::discovery::{self, DiscoveryCache};
 use crate::errors::{error, from_sdk_error, invalid_request, CallContext};
-use crate::runtime::spawn;
+use crate::runtime::RuntimeLease;
 use crate::stream::{self, StreamJob};
 use crate::translate;
 
@@ -43,6 +43,8 @@ struct Inner {
     /// The foundation model behind each application inference profile seen so far (from
     /// discovery or GetInferenceProfile), by ARN.
     bases: Mutex<HashMap<String, String>>,
+    /// Keeps the plugin's runtime running while this provider, or a task of it, lives.
+    runtime: RuntimeLease,
 }
 
 /// The marker of an application inference profile's ARN: its id says nothing of the model.
@@ -68,6 +70,7 @@ impl BedrockProvider {
                 clients: OnceCell::new(),
                 notices: Mutex::default(),
                 bases: Mutex::default(),
+                runtime: RuntimeLease::acquire(),
             }),
         })
     }
@@ -87,7 +90,7 @@ impl BedrockProvider {
             // An application profile nobody has described yet: GetInferenceProfile says which
             // model it runs, then the request is checked for that model (still before any
             // ConverseStream call).
-            spawn(async move {
+            self.inner.runtime.spawn(async move {
                 let prepared = match inner.resolve_base(&request.model).await {
                     Ok(base) => translate::prepare(&request, &base),
                     Err(e) => Err(e),
@@ -100,7 +103,9 @@ impl BedrockProvider {
             return Ok(control);
         };
         let prepared = translate::prepare(&request, &base)?;
-        spawn(async move { inner.run_stream(prepared, sink, cancel).await });
+        self.inner
+            .runtime
+            .spawn(async move { inner.run_stream(prepared, sink, cancel).await });
         Ok(control)
     }
 }
@@ -411,7 +416,7 @@ impl Provider for BedrockProvider {
 
     fn list_models(&self, reply: ModelsReplyBox) {
         let inner = self.inner.clone();
-        spawn(async move {
+        self.inner.runtime.spawn(async move {
             let result = AssertUnwindSafe(inner.models())
                 .catch_unwind()
                 .await
@@ -422,7 +427,7 @@ impl Provider for BedrockProvider {
 
     fn auth_status(&self, reply: AuthStatusReplyBox) {
         let inner = self.inner.clone();
-        spawn(async move {
+        self.inner.runtime.spawn(async move {
             let result = AssertUnwindSafe(inner.auth_status())
                 .catch_unwind()
                 .await
@@ -465,7 +470,7 @@ impl Provider for BedrockProvider {
                 return reply.reply(RResult::RErr(e));
             }
         }
-        spawn(async move {
+        self.inner.runtime.spawn(async move {
             let counted = async {
                 let base = inner.resolve_base(&request.model).await?;
                 inner

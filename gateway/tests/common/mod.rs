@@ -103,6 +103,11 @@ impl Gateway {
         assert!(sent.success());
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the process to end by itself.
     pub fn wait(&mut self) -> ExitStatus {
         self.child.wait().unwrap()
