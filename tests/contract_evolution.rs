@@ -138,6 +138,9 @@ fn traced_answer(text: &str) -> RawResponse {
 const TRACED_MODEL: &str = "amazon.nova-micro-v1:0";
 const TRACED_TEXT: &str = "Routed and assessed.";
 
+/// This plugin calls what later minors appended to the host's sink (1.5's `on_extension`,
+/// 1.6's `set_waker` and `ready` for backpressure); in a host built against 1.4 those calls
+/// run the contract's default bodies, and the stream goes on as it always did.
 #[test]
 fn this_plugin_works_in_a_host_built_against_1_4() {
     init();

@@ -120,6 +120,11 @@ struct Cli {
     #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
 
+    /// The kernel's send buffer per connection, in bytes (0: the kernel's autotuning, up to
+    /// megabytes per slow reader).
+    #[arg(long, default_value_t = 256 * 1024, value_name = "BYTES")]
+    send_buffer_bytes: usize,
+
     /// The largest request body, in bytes (413 above it); images travel inline.
     #[arg(long, default_value_t = 20 * 1024 * 1024, value_name = "BYTES")]
     max_body_bytes: usize,
@@ -275,6 +280,7 @@ fn run(cli: Cli) -> Result<(), String> {
         header_timeout: Duration::from_secs(cli.header_timeout),
         idle_timeout: Duration::from_secs(cli.idle_timeout),
         max_streams_per_connection: 256,
+        send_buffer_bytes: (cli.send_buffer_bytes > 0).then_some(cli.send_buffer_bytes),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

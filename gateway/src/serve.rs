@@ -8,6 +8,8 @@
 //! - A connection with no request in flight and no byte moving for `idle_timeout` is closed.
 //! - Accept errors (such as running out of file descriptors) are logged, and the loop backs
 //!   off briefly instead of spinning.
+//! - A connection's kernel send buffer is bounded, so a client that reads slowly holds that
+//!   much in the kernel, and then slows the plugin (backpressure), not megabytes per socket.
 //! - On shutdown, new connections are refused and those open finish their requests.
 
 use std::future::Future;
@@ -36,6 +38,9 @@ pub struct ConnectionLimits {
     pub idle_timeout: Duration,
     /// Concurrent HTTP/2 streams on one connection.
     pub max_streams_per_connection: u32,
+    /// The kernel's send buffer per connection (`None`: the kernel's own autotuning, which
+    /// lets one slow reader's socket hold megabytes).
+    pub send_buffer_bytes: Option<usize>,
 }
 
 /// Serves `router` on `listener` until `stop` turns true, then lets open connections finish
@@ -73,6 +78,11 @@ pub async fn serve(
         // Chunks leave as soon as they are written: Nagle's algorithm would hold a small one
         // back until the previous one is acknowledged.
         let _ = tcp.set_nodelay(true);
+        // What a slow reader's socket may hold: past it, writes wait, the stream's queue
+        // fills, and the plugin pauses reading from the provider.
+        if let Some(bytes) = limits.send_buffer_bytes {
+            let _ = socket2::SockRef::from(&tcp).set_send_buffer_size(bytes);
+        }
         let router = router.clone();
         let stop = stop.clone();
         tokio::spawn(async move {

@@ -253,6 +253,9 @@ fn run(args: &Args) -> Result<Value, String> {
         .arg(&plugin_path)
         .arg("--config")
         .arg(&config_file)
+        // Room for every concurrent stream the load phase opens, and the bench's own.
+        .arg("--max-connections")
+        .arg((args.streams + 64).to_string())
         .env("RUST_LOG", "gateway=warn")
         .env_remove("GATEWAY_API_KEY");
     let gateway = Server::start(gateway, "the gateway")?;
