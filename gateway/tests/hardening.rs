@@ -556,3 +556,100 @@ fn messages_name_what_to_fix_without_internals() {
     );
     assert!(!message.contains("models list"), "{message}");
 }
+
+/// Request smuggling: a body framed two ways (`Content-Length` and chunked) is refused and
+/// the connection closed, so a request hidden in the body is never answered; so are two
+/// different lengths.
+#[test]
+fn a_request_framed_two_ways_is_refused_and_nothing_hidden_is_answered() {
+    let gateway = Gateway::start(["--emulator"], &[]);
+    let hidden = "GET /v1/models HTTP/1.1\r\nhost: localhost\r\n\r\n";
+    for framing in [
+        format!("content-length: 4\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n{hidden}"),
+        format!("content-length: 2\r\ncontent-length: 40\r\n\r\n{{}}{hidden}"),
+    ] {
+        let answer = exchange(
+            &gateway.address,
+            &format!("POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n{framing}"),
+            b"",
+        );
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert_eq!(
+            answer.matches("HTTP/1.1 ").count(),
+            1,
+            "one answer, the hidden request never: {answer}"
+        );
+    }
+}
+
+/// HTTP/2 "rapid reset" (CVE-2023-44487): a client that sends whole chat requests and cancels
+/// each at once, as fast as it can, costs the gateway no work that piles up: a cancelled
+/// request is dropped (its model call with it), at most 256 run at once per connection, and
+/// other clients are answered throughout; afterwards nothing is left in flight.
+#[test]
+fn an_http2_rapid_reset_flood_leaves_no_work_behind() {
+    let gateway = Gateway::start(["--emulator"], &[]);
+    let address = gateway.address.clone();
+    let body = bytes::Bytes::from(chat(
+        "EMULATOR_SCENARIO {\"text\": \"slow\", \"firstByteDelayMs\": 10000}",
+    ));
+    let flooding = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let tcp = tokio::net::TcpStream::connect(&address).await.unwrap();
+            let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+            tokio::spawn(connection);
+            let mut sent = 0;
+            for _ in 0..5_000 {
+                let request = http::Request::post(format!("http://{address}/v1/chat/completions"))
+                    .header("content-type", "application/json")
+                    .body(())
+                    .unwrap();
+                let Ok(Ok(mut ready)) =
+                    tokio::time::timeout(Duration::from_secs(5), client.clone().ready()).await
+                else {
+                    break;
+                };
+                let Ok((response, mut stream)) = ready.send_request(request, false) else {
+                    break;
+                };
+                let _ = stream.send_data(body.clone(), true);
+                stream.send_reset(h2::Reason::CANCEL);
+                drop(response);
+                sent += 1;
+            }
+            sent
+        })
+    });
+    // Others are served while it floods.
+    let mut slowest = Duration::ZERO;
+    while !flooding.is_finished() {
+        let started = Instant::now();
+        let health = gateway.fetch("GET", "/healthz", "");
+        assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+        slowest = slowest.max(started.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = flooding.join().unwrap();
+    assert!(sent > 0);
+    assert!(
+        slowest < Duration::from_secs(1),
+        "a health check took {slowest:?} during the flood"
+    );
+    // Each request asked for an answer 10 s away: only cancelled work ends sooner.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let metrics = gateway.fetch("GET", "/metrics", "");
+        if metrics.contains("gateway_streams_in_flight 0") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cancelled requests still in flight after {sent} resets: {metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
