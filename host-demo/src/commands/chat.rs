@@ -66,6 +66,14 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
             request.system = saved.system;
         }
     }
+    // The line editor first: creating it installs rustyline's own SIGINT handler for as long
+    // as it lives, so the handler that stops an answer must be installed after it (during a
+    // prompt the terminal is raw, and the editor reads Ctrl-C as a key).
+    let lines = if interactive {
+        Some(Lines::open()?)
+    } else {
+        None
+    };
     let mut chat = Chat {
         session,
         request: ConverseRequest {
@@ -79,8 +87,8 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
         tools,
         max_tool_rounds: args.max_tool_rounds,
     };
-    if interactive {
-        return chat.interactive(history);
+    if let Some(lines) = lines {
+        return chat.interactive(lines, history);
     }
     if request.messages.is_empty() {
         return Err(CliError::new(
@@ -166,8 +174,7 @@ impl Chat<'_> {
         )
     }
 
-    fn interactive(&mut self, mut history: Vec<Message>) -> CliResult {
-        let mut lines = Lines::open()?;
+    fn interactive(&mut self, mut lines: Lines, mut history: Vec<Message>) -> CliResult {
         let prompting = lines.is_terminal();
         if prompting {
             eprintln!(
@@ -416,7 +423,7 @@ impl Printer {
             at_line_start: true,
             wrote_anything: false,
             write_error: None,
-            markdown: (!json && style.color).then(Markdown::new),
+            markdown: (!json && style.color).then(|| Markdown::new(crate::render::output_width())),
             spinner,
         }
     }
