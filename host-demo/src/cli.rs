@@ -261,6 +261,16 @@ pub struct RequestArgs {
     #[arg(short = 'a', long = "attach", value_name = "FILE")]
     pub attachments: Vec<PathBuf>,
 
+    /// Let the model cite the attached documents: its answer then shows numbered references,
+    /// listed with their sources under it (on models that can cite).
+    #[arg(long, requires = "attachments")]
+    pub citations: bool,
+
+    /// A tool the provider runs itself (repeatable), e.g. `nova_code_interpreter` or
+    /// `nova_grounding` on Bedrock's Nova 2 models; what it ran and its result are shown.
+    #[arg(long = "server-tool", value_name = "NAME")]
+    pub server_tools: Vec<String>,
+
     /// Send the request document in FILE (`-` for stdin) as is: the contract's
     /// ConverseRequest JSON, so any option can be tried. A prompt given too is added as a
     /// last user turn; the flags above override the file's fields.

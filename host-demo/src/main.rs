@@ -26,6 +26,7 @@ mod embedded;
 mod error;
 mod json5_edit;
 mod markdown;
+mod printer;
 mod render;
 mod request;
 mod session;

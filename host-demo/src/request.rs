@@ -39,6 +39,9 @@ pub fn build(
             .iter()
             .map(|path| crate::attachments::block(path))
             .collect::<CliResult<Vec<_>>>()?;
+        if args.citations {
+            cite_documents(&mut content)?;
+        }
         if let Some(prompt) = prompt {
             content.push(host_sdk::ContentBlock::Text { text: prompt });
         }
@@ -63,6 +66,11 @@ pub fn build(
             effort: args.reasoning_effort.clone(),
             ..ReasoningConfig::default()
         });
+    }
+    for tool in &args.server_tools {
+        if !request.server_tools.contains(tool) {
+            request.server_tools.push(tool.clone());
+        }
     }
     if let Some(tier) = &args.service_tier {
         request.service_tier = Some(tier.clone());
@@ -162,4 +170,22 @@ fn read_document(path: &Path) -> CliResult<ConverseRequest> {
             path.display()
         ))
     })
+}
+
+/// `--citations`: the attached documents may be cited; at least one must be a document.
+fn cite_documents(content: &mut [host_sdk::ContentBlock]) -> CliResult {
+    let mut any = false;
+    for block in content.iter_mut() {
+        if let host_sdk::ContentBlock::Document { citations, .. } = block {
+            *citations = true;
+            any = true;
+        }
+    }
+    if any {
+        Ok(())
+    } else {
+        Err(crate::error::CliError::new(
+            "--citations: no attachment is a document (PDF, text, office file) the model could cite",
+        ))
+    }
 }

@@ -121,13 +121,15 @@ fn chat_streams_the_answer_then_the_stop_reason_and_usage() {
         "the emulator's echo: {}",
         ran.stdout
     );
+    // Piped, stdout is the answer alone; the summary line goes to stderr.
     assert!(
-        ran.stdout.contains("stop reason: end_turn"),
+        ran.stderr.contains("stop reason: end_turn"),
         "{}",
-        ran.stdout
+        ran.stderr
     );
-    assert!(ran.stdout.contains("usage: "), "{}", ran.stdout);
-    assert!(ran.stdout.contains("tokens"), "{}", ran.stdout);
+    assert!(ran.stderr.contains("usage: "), "{}", ran.stderr);
+    assert!(ran.stderr.contains("tokens"), "{}", ran.stderr);
+    assert!(!ran.stdout.contains("stop reason"), "{}", ran.stdout);
 }
 
 #[test]
@@ -162,9 +164,9 @@ fn chat_shows_reasoning_tool_calls_and_retries() {
         ran.stdout
     );
     assert!(
-        ran.stdout.contains("stop reason: tool_use"),
+        ran.stderr.contains("stop reason: tool_use"),
         "{}",
-        ran.stdout
+        ran.stderr
     );
     assert!(ran.stderr.contains("retrying"), "{}", ran.stderr);
     // NO_COLOR and a pipe: no escape codes, and the reasoning is labelled as such.
@@ -238,9 +240,9 @@ fn chat_uses_the_primary_model_from_the_config() {
     let config = config.to_str().unwrap();
     let ran = ok("primary", &["--emulator", "--config", config, "chat", "hi"]);
     assert!(
-        ran.stdout.contains("model: amazon.nova-pro-v1:0"),
+        ran.stderr.contains("model: amazon.nova-pro-v1:0"),
         "{}",
-        ran.stdout
+        ran.stderr
     );
     // --model wins over the config.
     let ran = ok(
@@ -256,9 +258,9 @@ fn chat_uses_the_primary_model_from_the_config() {
         ],
     );
     assert!(
-        ran.stdout.contains("model: amazon.nova-lite-v1:0"),
+        ran.stderr.contains("model: amazon.nova-lite-v1:0"),
         "{}",
-        ran.stdout
+        ran.stderr
     );
 }
 
@@ -816,4 +818,55 @@ fn answers_render_as_markdown_on_a_terminal_and_plain_when_piped() {
         "{shown}"
     );
     assert!(shown.contains('\u{1b}'), "styled: {shown}");
+}
+
+/// Issue #23: what the provider's own tools ran and answered, and the citations backing an
+/// answer, are shown as a person wants them, turned on with flags (no request file).
+#[test]
+fn server_tools_and_citations_are_shown_from_flags() {
+    let scenario = r#"EMULATOR_SCENARIO {"serverToolCalls": [{"name": "nova_code_interpreter", "input": {"snippet": "1234 * 5678"}, "result": {"stdOut": "7006652", "exitCode": 0}}], "text": "It is 7006652."}"#;
+    let ran = ok(
+        "server-tool",
+        &[
+            "--emulator",
+            "chat",
+            "-m",
+            "us.amazon.nova-2-lite-v1:0",
+            "--server-tool",
+            "nova_code_interpreter",
+            scenario,
+        ],
+    );
+    assert!(
+        ran.stdout
+            .contains("[nova_code_interpreter ran:]\n  1234 * 5678\n"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("  7006652\n"), "{}", ran.stdout);
+    assert!(!ran.stdout.contains("event]"), "{}", ran.stdout);
+
+    let home = scratch(GROUP, "citations-doc");
+    let document = home.join("policy.txt");
+    std::fs::write(&document, "Refunds are paid within 14 days of a return.").unwrap();
+    let ran = ok(
+        "citations",
+        &[
+            "--emulator",
+            "chat",
+            "-m",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "-a",
+            document.to_str().unwrap(),
+            "--citations",
+            "When are refunds paid?",
+        ],
+    );
+    assert!(ran.stdout.contains("[1]"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("Refunds are paid within 14 days"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("citation event"), "{}", ran.stdout);
 }

@@ -138,9 +138,9 @@ fn a_guardrail_shows_its_assessment_and_the_stop_reason() {
         ran.stdout
     );
     assert!(
-        ran.stdout.contains("stop reason: guardrail_intervened"),
+        ran.stderr.contains("stop reason: guardrail_intervened"),
         "{}",
-        ran.stdout
+        ran.stderr
     );
     let sent = &last_body(&emu)["guardrailConfig"];
     assert_eq!(sent["guardrailIdentifier"], id.as_str());
@@ -198,7 +198,13 @@ fn a_schema_constrains_the_answer_and_the_summary_says_it_matched() {
     let answer = ran.stdout.lines().next().unwrap();
     let parsed: Value = serde_json::from_str(answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
     assert!(parsed["population"].is_i64(), "{parsed}");
-    assert!(ran.stdout.contains("schema: matched"), "{}", ran.stdout);
+    // Piped, stdout is the JSON alone; the summary is on stderr.
+    assert!(
+        parsed.is_object() && ran.stdout.trim() == answer,
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stderr.contains("schema: matched"), "{}", ran.stderr);
 }
 
 #[test]

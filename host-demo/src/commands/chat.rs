@@ -1,20 +1,18 @@
 //! `chat`: one prompt, or an interactive multi-turn session, streamed as it arrives.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use host_sdk::contract::extension_kinds;
 use host_sdk::{
-    Canceller, Completion, ContentBlock, ConverseRequest, ErrorKind, Event, Extension, Message,
-    SinkFlow, StreamError, StreamEvent, StreamHandler,
+    Canceller, Completion, ContentBlock, ConverseRequest, ErrorKind, Message, StreamError,
 };
 
 use crate::cli::ChatArgs;
 use crate::commands::repl::{self, Command, Lines};
 use crate::conversations;
 use crate::error::{CliError, CliResult};
-use crate::markdown::Markdown;
-use crate::render::{summary_line, Style};
+use crate::printer::{Output, Printer, SharedPrinter};
+use crate::render::Style;
 use crate::request;
 use crate::session::Session;
 use crate::tool_runner::Tools;
@@ -345,7 +343,11 @@ impl Chat<'_> {
             messages,
             ..self.request.clone()
         };
-        let printer = Arc::new(Mutex::new(Printer::new(self.json, self.style)));
+        let printer = Arc::new(Mutex::new(Printer::new(
+            self.json,
+            self.style,
+            Output::standard(),
+        )));
         let running = self
             .session
             .provider
@@ -372,269 +374,4 @@ impl Chat<'_> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// The printer as the stream's handler (it is read again when the stream ends).
-struct SharedPrinter(Arc<Mutex<Printer>>);
-
-impl SharedPrinter {
-    fn printer(&self) -> std::sync::MutexGuard<'_, Printer> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl StreamHandler for SharedPrinter {
-    fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
-        self.printer().event(event)
-    }
-
-    fn on_extension(&mut self, kind: &str, data_json: &str) -> SinkFlow {
-        self.printer().extension(kind, data_json)
-    }
-}
-
-/// Renders stream events to stdout: text as it arrives, reasoning dimmed, tool calls on their
-/// own lines, provider extension events as notes; or one JSON [`Event`] per line.
-struct Printer {
-    json: bool,
-    style: Style,
-    in_reasoning: bool,
-    at_line_start: bool,
-    wrote_anything: bool,
-    write_error: Option<io::Error>,
-    /// The answer rendered as Markdown (on a terminal with colour only).
-    markdown: Option<Markdown>,
-    /// Shown on a terminal until the first event arrives.
-    spinner: Option<indicatif::ProgressBar>,
-}
-
-impl Printer {
-    fn new(json: bool, style: Style) -> Self {
-        let spinner = (!json && io::stderr().is_terminal()).then(|| {
-            let spinner = indicatif::ProgressBar::new_spinner();
-            spinner.set_message("waiting for the model…");
-            spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-            spinner
-        });
-        Self {
-            json,
-            style,
-            in_reasoning: false,
-            at_line_start: true,
-            wrote_anything: false,
-            write_error: None,
-            markdown: (!json && style.color).then(|| Markdown::new(crate::render::output_width())),
-            spinner,
-        }
-    }
-
-    fn stop_spinner(&mut self) {
-        if let Some(spinner) = self.spinner.take() {
-            spinner.finish_and_clear();
-        }
-    }
-
-    fn event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
-        self.stop_spinner();
-        let result = if self.json {
-            write_json_line(&Event::from(event))
-        } else {
-            self.render(event)
-        };
-        match result {
-            Ok(()) => SinkFlow::Continue,
-            // Nobody is reading any more (closed pipe): stop the model too.
-            Err(e) => {
-                self.write_error = Some(e);
-                SinkFlow::Stop
-            }
-        }
-    }
-
-    fn extension(&mut self, kind: &str, data_json: &str) -> SinkFlow {
-        self.stop_spinner();
-        let data: serde_json::Value =
-            serde_json::from_str(data_json).unwrap_or(serde_json::Value::Null);
-        let result = if self.json {
-            write_json_line(&Event::Extension(Extension {
-                kind: kind.into(),
-                data,
-            }))
-        } else {
-            self.note(&extension_note(kind, &data))
-        };
-        match result {
-            Ok(()) => SinkFlow::Continue,
-            Err(e) => {
-                self.write_error = Some(e);
-                SinkFlow::Stop
-            }
-        }
-    }
-
-    /// A dim note on a line of its own.
-    fn note(&mut self, note: &str) -> io::Result<()> {
-        let mut out = io::stdout().lock();
-        self.end_reasoning(&mut out)?;
-        self.new_line(&mut out)?;
-        writeln!(out, "{}", self.style.dim(&format!("[{note}]")))?;
-        self.at_line_start = true;
-        out.flush()
-    }
-
-    fn render(&mut self, event: &StreamEvent<'_>) -> io::Result<()> {
-        let mut out = io::stdout().lock();
-        match event {
-            StreamEvent::ReasoningDelta { text, .. } => {
-                if !self.in_reasoning {
-                    self.in_reasoning = true;
-                    // Without colour (NO_COLOR, a pipe) dim text would read as the answer.
-                    if self.style.color {
-                        write!(out, "{}", self.style.dim_on())?;
-                    } else {
-                        self.new_line(&mut out)?;
-                        writeln!(out, "[reasoning]")?;
-                    }
-                }
-                self.write_text(&mut out, text)?;
-            }
-            StreamEvent::RedactedReasoning { data, .. } => {
-                self.end_reasoning(&mut out)?;
-                self.new_line(&mut out)?;
-                let note = format!("[redacted reasoning: {} bytes]", data.len());
-                writeln!(out, "{}", self.style.dim(&note))?;
-                self.at_line_start = true;
-            }
-            StreamEvent::TextDelta { text, .. } => {
-                self.end_reasoning(&mut out)?;
-                match self.markdown.as_mut() {
-                    Some(markdown) => {
-                        let rendered = markdown.push(text);
-                        self.write_text(&mut out, &rendered)?;
-                        self.wrote_anything = true;
-                    }
-                    None => self.write_text(&mut out, text)?,
-                }
-            }
-            StreamEvent::ToolUse {
-                name,
-                input_json,
-                error,
-                ..
-            } => {
-                self.end_reasoning(&mut out)?;
-                self.new_line(&mut out)?;
-                let call = format!("[tool call] {name} {input_json}");
-                writeln!(out, "{}", self.style.bold(&call))?;
-                if let Some(error) = error.as_ref().into_option() {
-                    writeln!(out, "  (its input is not valid JSON: {error})")?;
-                }
-                self.at_line_start = true;
-                self.wrote_anything = true;
-            }
-            StreamEvent::Retry {
-                attempt,
-                delay_ms,
-                error,
-            } => {
-                let note = format!(
-                    "retrying in {delay_ms} ms (attempt {attempt}) after: {}",
-                    host_sdk::Error::from(*error)
-                );
-                eprintln!("{}", Style::stderr().dim(&note));
-            }
-            _ => return Ok(()),
-        }
-        out.flush()
-    }
-
-    fn write_text(&mut self, out: &mut impl Write, text: &str) -> io::Result<()> {
-        if text.is_empty() {
-            return Ok(());
-        }
-        out.write_all(text.as_bytes())?;
-        self.at_line_start = text.ends_with('\n');
-        self.wrote_anything = true;
-        Ok(())
-    }
-
-    fn end_reasoning(&mut self, out: &mut impl Write) -> io::Result<()> {
-        if self.in_reasoning {
-            self.in_reasoning = false;
-            write!(out, "{}", self.style.reset())?;
-            self.new_line(out)?;
-            if !self.style.color {
-                writeln!(out, "[answer]")?;
-            } else {
-                writeln!(out)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn new_line(&mut self, out: &mut impl Write) -> io::Result<()> {
-        // The answer's last Markdown line, held until now.
-        if let Some(rest) = self.markdown.as_mut().map(Markdown::finish) {
-            if !rest.is_empty() {
-                out.write_all(rest.as_bytes())?;
-                self.at_line_start = rest.ends_with('\n');
-            }
-        }
-        if !self.at_line_start {
-            writeln!(out)?;
-            self.at_line_start = true;
-        }
-        Ok(())
-    }
-
-    /// Closes the answer: the final JSON event, or the summary line.
-    fn finish(&mut self, model: &str, result: &Result<Completion, StreamError>) {
-        self.stop_spinner();
-        if self.write_error.is_some() {
-            return;
-        }
-        let written = if self.json {
-            write_json_line(&match result {
-                Ok(c) => Event::Completed(c.clone()),
-                Err(e) => Event::Failed(e.clone()),
-            })
-        } else {
-            let mut out = io::stdout().lock();
-            (|| {
-                self.end_reasoning(&mut out)?;
-                self.new_line(&mut out)?;
-                if let Ok(completion) = result {
-                    let summary = summary_line(model, completion);
-                    writeln!(out, "{}", self.style.dim(&format!("[{summary}]")))?;
-                } else if self.wrote_anything {
-                    writeln!(out, "{}", self.style.dim("[incomplete answer]"))?;
-                }
-                out.flush()
-            })()
-        };
-        if let Err(e) = written {
-            self.write_error = Some(e);
-        }
-    }
-}
-
-/// One line saying what an extension event means for the user.
-fn extension_note(kind: &str, data: &serde_json::Value) -> String {
-    match kind {
-        extension_kinds::GUARDRAIL if data["intervened"] == true => "guardrail: intervened".into(),
-        extension_kinds::GUARDRAIL => "guardrail: assessed, no action".into(),
-        extension_kinds::MODEL_ROUTED => format!(
-            "routed to {}",
-            data["model"].as_str().unwrap_or("(unknown model)")
-        ),
-        other => format!("{other} event"),
-    }
-}
-
-fn write_json_line(event: &Event) -> io::Result<()> {
-    let mut line = serde_json::to_string(event).map_err(io::Error::other)?;
-    line.push('\n');
-    let mut out = io::stdout().lock();
-    out.write_all(line.as_bytes())?;
-    out.flush()
 }
