@@ -15,6 +15,11 @@ const GROUP: &str = "terminal";
 
 /// Runs host-demo `args` on a pseudo-terminal through `steps`; the driver's report.
 fn on_a_terminal(name: &str, args: &[&str], steps: Value) -> Value {
+    on_a_terminal_of(100, name, args, steps)
+}
+
+/// [`on_a_terminal`] on a terminal `columns` wide.
+fn on_a_terminal_of(columns: usize, name: &str, args: &[&str], steps: Value) -> Value {
     let home = scratch(GROUP, name);
     let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/terminal/pty_session.py");
     let out = Command::new("python3")
@@ -31,7 +36,7 @@ fn on_a_terminal(name: &str, args: &[&str], steps: Value) -> Value {
         .env("HOST_DEMO_CACHE_DIR", home.join("cache"))
         .env("XDG_CONFIG_HOME", home.join("xdg-config"))
         .env("TERM", "xterm-256color")
-        .env("COLUMNS", "100")
+        .env("COLUMNS", columns.to_string())
         .env("LINES", "30")
         .output()
         .expect("python3 runs the terminal driver");
@@ -108,4 +113,51 @@ fn ctrl_c_stops_an_answer_in_the_interactive_chat() {
         "stopped long before its end: {stopped}"
     );
     assert_eq!(report["exit"], 0, "{}", report["output"]);
+}
+
+/// `models list` fits an 80-column terminal (no line wraps); piped, it keeps every column, so
+/// `grep image` finds the models that take images.
+#[test]
+fn models_list_fits_80_columns_and_keeps_its_columns_when_piped() {
+    let report = on_a_terminal_of(
+        80,
+        "models-80",
+        &["--emulator", "models", "list"],
+        json!([]),
+    );
+    let output = report["output"].as_str().unwrap();
+    // The table, from its header on (the spinner before it redraws itself in place).
+    let output = &output[output.find("ID   ").expect("the table's header")..];
+    let widest = output.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 80, "{widest} columns:\n{output}");
+    assert!(
+        output.contains("us.anthropic.claude-opus-4-6-v1"),
+        "{output}"
+    );
+
+    let home = scratch(GROUP, "models-piped");
+    let piped = Command::new(env!("CARGO_BIN_EXE_host-demo"))
+        .args([
+            "--plugin",
+            plugin_path().to_str().unwrap(),
+            "--emulator",
+            "models",
+            "list",
+        ])
+        .env_clear()
+        .env("HOME", &home)
+        .env("HOST_DEMO_CACHE_DIR", home.join("cache"))
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&piped.stdout);
+    let header = table.lines().next().unwrap_or("");
+    for column in ["ID", "NAME", "SOURCE", "INPUT", "CTX", "OUT"] {
+        assert!(header.contains(column), "{column} in {header}");
+    }
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("image") && l.contains("nova-pro")),
+        "{table}"
+    );
 }

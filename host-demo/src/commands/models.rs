@@ -1,6 +1,6 @@
 //! `models list`: configured and discovered models, as a table or JSON.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use host_sdk::{ModelInfo, ModelSource};
 
@@ -32,9 +32,15 @@ pub fn list(session: &Session, json: bool, refresh: bool) -> CliResult {
     .map(String::from)
     .to_vec()];
     rows.extend(models.iter().map(row));
-    // Fit the terminal: shorten names first, then leave out the source, the names and the
-    // input kinds (the id is what a request needs; --json has everything).
-    let rows = crate::render::fit(rows, crate::render::output_width(), 1, 12, &[2, 1, 4]);
+    // On a terminal, fit its width: shorten names first, then leave out the source, the
+    // names, the input kinds, the output limit and the reasoning column (the id is what a
+    // request needs; --json has everything). Piped, every column stays, so that
+    // `models list | grep image` finds what the table says.
+    let rows = if std::io::stdout().is_terminal() {
+        crate::render::fit(rows, crate::render::output_width(), 1, 12, &[2, 1, 4, 6, 3])
+    } else {
+        rows
+    };
     table(&mut out, Style::stdout(), &rows)?;
     writeln!(out, "{} models", models.len())?;
     Ok(())

@@ -15,13 +15,16 @@ Then it waits for the command to end (15 s at most) and prints one JSON document
 TEXT is the output with escape codes removed; RAW keeps them. Like a terminal, it answers
 the cursor-position question line editors ask.
 """
+import fcntl
 import json
 import os
 import pty
 import re
 import select
 import signal
+import struct
 import sys
+import termios
 import time
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
@@ -32,6 +35,10 @@ def main():
     command = sys.argv[sys.argv.index("--") + 1:]
     pid, master = pty.fork()
     if pid == 0:
+        # The window's size, as a terminal emulator sets it (COLUMNS x LINES, else 100 x 30).
+        size = struct.pack("HHHH", int(os.environ.get("LINES", "30")),
+                           int(os.environ.get("COLUMNS", "100")), 0, 0)
+        fcntl.ioctl(0, termios.TIOCSWINSZ, size)
         os.execvp(command[0], command)
     raw = b""
 
