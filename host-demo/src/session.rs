@@ -191,7 +191,7 @@ impl Session {
             return model_id_for(&primary, &provider_id, &source);
         }
         let models = self.list_models()?;
-        models.first().map(|m| m.id.to_string()).ok_or_else(|| {
+        default_model(&provider_id, &models).ok_or_else(|| {
             CliError::new(format!("the {provider_id} provider lists no models")).with_hint(
                 "pass --model ID, declare models under models.providers in the config, or \
                      enable discovery (models.bedrockDiscovery.enabled)",
@@ -225,4 +225,32 @@ impl Session {
     pub fn list_models(&self) -> CliResult<Vec<host_sdk::ModelInfo>> {
         self.list_models_checked().map(|(models, _)| models)
     }
+}
+
+/// The model host-demo talks to when neither `--model` nor the configuration names one, per
+/// provider, by the foundation model (the listed id may be any profile of it): a current
+/// model that reasons, reads images and documents and answers in a schema, so that every
+/// flag of `chat` works with it.
+const DEFAULT_MODELS: &[(&str, &str)] = &[(
+    "amazon-bedrock",
+    "anthropic.claude-sonnet-4-5-20250929-v1:0",
+)];
+
+/// The listed model to use by default: this provider's default (its US profile first, then
+/// any other listed id of it), else the first listed.
+fn default_model(provider_id: &str, models: &[host_sdk::ModelInfo]) -> Option<String> {
+    let preferred = DEFAULT_MODELS
+        .iter()
+        .find(|(provider, _)| *provider == provider_id)
+        .map(|(_, base)| *base);
+    let of_preferred = |m: &&host_sdk::ModelInfo| {
+        preferred.is_some_and(|base| m.id.as_str() == base || m.base_model_id.as_str() == base)
+    };
+    let candidates: Vec<&host_sdk::ModelInfo> = models.iter().filter(of_preferred).collect();
+    candidates
+        .iter()
+        .find(|m| m.id.starts_with("us."))
+        .or(candidates.first())
+        .or(models.first().as_ref())
+        .map(|m| m.id.to_string())
 }

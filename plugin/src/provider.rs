@@ -96,13 +96,21 @@ impl BedrockProvider {
                     Err(e) => Err(e),
                 };
                 match prepared {
-                    Ok(prepared) => inner.run_stream(prepared, sink, cancel).await,
+                    Ok(prepared) => {
+                        for notice in &prepared.notices {
+                            inner.notice(notice.clone());
+                        }
+                        inner.run_stream(prepared, sink, cancel).await
+                    }
                     Err(e) => stream::refuse(sink, e),
                 }
             });
             return Ok(control);
         };
         let prepared = translate::prepare(&request, &base)?;
+        for notice in &prepared.notices {
+            inner.notice(notice.clone());
+        }
         self.inner
             .runtime
             .spawn(async move { inner.run_stream(prepared, sink, cancel).await });

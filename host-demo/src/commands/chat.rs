@@ -358,6 +358,10 @@ impl Chat<'_> {
                     partial: Completion::empty(),
                 })
             })?;
+        // What the provider could not send as asked (settings a reasoning model ignores).
+        for notice in self.session.provider.take_notices() {
+            eprintln!("{}", Style::stderr().dim(&format!("note: {notice}")));
+        }
         *self.slot() = Some(running.canceller());
         let result = running.wait();
         self.slot().take();

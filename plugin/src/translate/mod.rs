@@ -49,6 +49,8 @@ pub struct Prepared {
     pub options: Options,
     /// The schema the answer must match (structured output), to check the answer against.
     pub output_schema: Option<Value>,
+    /// What of the request could not be sent as asked, for the host's notices.
+    pub notices: Vec<String>,
 }
 
 impl Prepared {
@@ -137,17 +139,17 @@ pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, Prov
     }
 
     let options = options::options(req)?;
-    let (inference, additional_fields) =
-        inference_and_reasoning(req, family, &options.model_request_fields)?;
+    let sampling = inference_and_reasoning(req, family, &options.model_request_fields)?;
     Ok(Prepared {
         model_id: model_id.to_string(),
         base_model: model_facts::base_model_id(base_model).to_string(),
         host_minor: req.host_minor(),
         system,
         messages,
-        inference,
+        inference: sampling.inference,
         tool_config,
-        additional_fields,
+        additional_fields: sampling.extra,
+        notices: sampling.notices,
         output_schema: req.output_format.as_ref().map(|f| match f {
             host_sdk::OutputFormat::JsonSchema { schema, .. } => schema.clone(),
             _ => Value::Null,

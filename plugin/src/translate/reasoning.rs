@@ -13,11 +13,19 @@ use crate::model_facts::{Family, ReasoningStyle};
 /// Answer room left above a thinking budget when the caller's maxTokens would not leave any.
 pub const THINKING_ANSWER_ROOM: u32 = 4096;
 
+/// The request's inference configuration and model fields, and what of the host's settings
+/// could not be sent (for the host to be told).
+pub(super) struct InferenceAndReasoning {
+    pub inference: Option<InferenceConfiguration>,
+    pub extra: Option<Document>,
+    pub notices: Vec<String>,
+}
+
 pub(super) fn inference_and_reasoning(
     req: &ConverseRequest,
     family: Option<&Family>,
     option_fields: &serde_json::Map<String, Value>,
-) -> Result<(Option<InferenceConfiguration>, Option<Document>), ProviderError> {
+) -> Result<InferenceAndReasoning, ProviderError> {
     let inf = &req.inference;
     if let Some(t) = inf.temperature {
         if !(0.0..=1.0).contains(&t) {
@@ -178,6 +186,26 @@ pub(super) fn inference_and_reasoning(
         }
     }
 
+    // Sampling settings the reasoning style leaves out: said, never silently dropped.
+    let dropped: Vec<&str> = [
+        (
+            inf.temperature.is_some() && temperature.is_none(),
+            "inference.temperature",
+        ),
+        (inf.top_p.is_some() && top_p.is_none(), "inference.topP"),
+    ]
+    .into_iter()
+    .filter_map(|(dropped, name)| dropped.then_some(name))
+    .collect();
+    let notices = if dropped.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{} not sent: {} reasons with its default sampling, which takes no other value",
+            dropped.join(" and "),
+            req.model
+        )]
+    };
     let inference = InferenceConfiguration::builder()
         .set_max_tokens(max_tokens.map(|n| n.min(i32::MAX as u32) as i32))
         .set_temperature(temperature)
@@ -186,7 +214,11 @@ pub(super) fn inference_and_reasoning(
         .build();
     let inference = (inference != InferenceConfiguration::builder().build()).then_some(inference);
     let extra = (!extra.is_empty()).then(|| to_document(&Value::Object(extra)));
-    Ok((inference, extra))
+    Ok(InferenceAndReasoning {
+        inference,
+        extra,
+        notices,
+    })
 }
 
 /// The beta that lets Claude 4 models think between tool calls.
