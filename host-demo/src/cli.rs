@@ -92,7 +92,12 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Print the value at KEY (a dotted path: models.bedrockDiscovery.region,
     /// models.providers."amazon-bedrock".models[0].id).
-    Get { key: String },
+    Get {
+        key: String,
+        /// Print `{"key", "file", "value"}` as JSON (the value as stored).
+        #[arg(long)]
+        json: bool,
+    },
     /// Set KEY to VALUE (parsed as JSON5 when it parses, e.g. true, 3600, ["anthropic"];
     /// otherwise taken as a string), creating missing parent objects.
     Set {
@@ -100,9 +105,17 @@ pub enum ConfigCommand {
         /// Negative numbers are values here, not options: `config set KEY -5`.
         #[arg(allow_hyphen_values = true)]
         value: String,
+        /// Print `{"key", "file", "value"}` as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove KEY.
-    Unset { key: String },
+    Unset {
+        key: String,
+        /// Print `{"key", "file", "removed"}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

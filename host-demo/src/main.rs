@@ -110,9 +110,11 @@ fn run(cli: &Cli) -> CliResult {
         #[cfg(feature = "emulator")]
         Command::Soak(args) => commands::soak::run(global, args),
         Command::Config { command } => match command {
-            ConfigCommand::Get { key } => commands::config::get(global, key),
-            ConfigCommand::Set { key, value } => commands::config::set(global, key, value),
-            ConfigCommand::Unset { key } => commands::config::unset(global, key),
+            ConfigCommand::Get { key, json } => commands::config::get(global, key, *json),
+            ConfigCommand::Set { key, value, json } => {
+                commands::config::set(global, key, value, *json)
+            }
+            ConfigCommand::Unset { key, json } => commands::config::unset(global, key, *json),
         },
         Command::Auth {
             command: AuthCommand::Status { json },

@@ -222,6 +222,27 @@ impl Session {
         Ok((models, notices.is_empty()))
     }
 
+    /// Refuses a model the provider does not list, naming the nearest listed id, when the
+    /// list is complete (a provider that could not discover its models may still know it).
+    pub fn check_listed(&self, model: &str) -> CliResult {
+        let (models, complete) = self.list_models_checked()?;
+        if !complete || models.iter().any(|m| m.id.as_str() == model) {
+            return Ok(());
+        }
+        let ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
+        let nearest = ids
+            .iter()
+            .min_by_key(|id| strsim::levenshtein(id, model))
+            .copied();
+        let guess = nearest
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        Err(CliError::new(format!(
+            "the {} provider does not list the model `{model}`{guess} (`models list` shows them all)",
+            self.provider_id()
+        )))
+    }
+
     pub fn list_models(&self) -> CliResult<Vec<host_sdk::ModelInfo>> {
         self.list_models_checked().map(|(models, _)| models)
     }

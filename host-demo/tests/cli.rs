@@ -906,3 +906,67 @@ fn the_default_model_is_current_and_dropped_settings_are_said() {
         ran.stderr
     );
 }
+
+/// Issue #23: in the interactive chat, `/system` alone says it removed the prompt and a
+/// mistyped `/model` is refused at once with the nearest id; `config get/set/unset` speak
+/// JSON with `--json`, like every other command.
+#[test]
+fn chat_commands_say_what_they_did_and_config_speaks_json() {
+    let ran = host_demo_run(
+        "repl-commands",
+        &["--emulator", "chat", "-i"],
+        "/system Be brief.\n/system\n/model amazon.nova-micro-v1:O\n/model amazon.nova-micro-v1:0\n/exit\n",
+    );
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+    assert!(ran.stderr.contains("(system prompt set)"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("(system prompt removed)"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .contains("does not list the model `amazon.nova-micro-v1:O`"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("did you mean `amazon.nova-micro-v1:0`"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .contains("(now talking to amazon.nova-micro-v1:0)"),
+        "{}",
+        ran.stderr
+    );
+
+    let config = write_config("config-json", "{}\n");
+    let config = config.to_str().unwrap();
+    let key = "models.bedrockDiscovery.region";
+    let set = ok(
+        "config-json-set",
+        &[
+            "--config",
+            config,
+            "config",
+            "set",
+            key,
+            "eu-west-1",
+            "--json",
+        ],
+    );
+    assert_eq!(set.json()["value"], "eu-west-1", "{}", set.stdout);
+    assert_eq!(set.json()["key"], key);
+    let got = ok(
+        "config-json-get",
+        &["--config", config, "config", "get", key, "--json"],
+    );
+    assert_eq!(got.json()["value"], "eu-west-1", "{}", got.stdout);
+    let unset = ok(
+        "config-json-unset",
+        &["--config", config, "config", "unset", key, "--json"],
+    );
+    assert_eq!(unset.json()["removed"], true, "{}", unset.stdout);
+}

@@ -305,11 +305,17 @@ impl Chat<'_> {
                 "(conversation cleared)".to_string()
             }
             Command::Model(id) => {
-                self.request.model = self.session.choose_model(Some(&id))?;
+                let model = self.session.choose_model(Some(&id))?;
+                self.session.check_listed(&model)?;
+                self.request.model = model;
                 format!("(now talking to {})", self.request.model)
             }
-            Command::System(text) => {
-                self.request.system = text.into_iter().collect();
+            Command::System(None) => {
+                self.request.system.clear();
+                "(system prompt removed)".to_string()
+            }
+            Command::System(Some(text)) => {
+                self.request.system = vec![text];
                 "(system prompt set)".to_string()
             }
             Command::Attach(path) => {

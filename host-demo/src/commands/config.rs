@@ -54,13 +54,32 @@ fn invalid(path: &Path, e: String) -> CliError {
     CliError::new(format!("{} is not valid JSON5: {e}", path.display()))
 }
 
-pub fn get(global: &GlobalOpts, key: &str) -> CliResult {
+/// What `--json` prints for `key` in `path`: the key, the file and `fields`.
+fn json_report(segs: &[json5_edit::Seg], path: &Path, fields: Value) -> CliResult {
+    let mut report = serde_json::json!({
+        "key": PathDisplay(segs).to_string(),
+        "file": path.display().to_string(),
+    });
+    if let (Some(report), Value::Object(fields)) = (report.as_object_mut(), fields) {
+        report.extend(fields);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    Ok(())
+}
+
+pub fn get(global: &GlobalOpts, key: &str, json: bool) -> CliResult {
     let path = config_path(global)?;
     let text = read(&path)?;
     let segs = key_path(key)?;
     let mut value = json5_edit::get(&text, &segs).map_err(|e| invalid(&path, e))?;
     if let Some(v) = &mut value {
         mask_url_passwords(v);
+    }
+    if json {
+        if let Some(value) = value {
+            return json_report(&segs, &path, serde_json::json!({ "value": value }));
+        }
     }
     let mut out = std::io::stdout().lock();
     match value {
@@ -117,7 +136,7 @@ pub fn parse_value(text: &str) -> Value {
     json5::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
-pub fn set(global: &GlobalOpts, key: &str, value: &str) -> CliResult {
+pub fn set(global: &GlobalOpts, key: &str, value: &str, json: bool) -> CliResult {
     let path = config_path(global)?;
     let text = read(&path)?;
     let segs = key_path(key)?;
@@ -142,6 +161,9 @@ pub fn set(global: &GlobalOpts, key: &str, value: &str) -> CliResult {
     }
     check_with_plugin(global, &path, &text, &new_text)?;
     write_atomically(&path, &new_text)?;
+    if json {
+        return json_report(&segs, &path, serde_json::json!({ "value": value }));
+    }
     eprintln!(
         "set {} = {} in {}",
         PathDisplay(&segs),
@@ -151,7 +173,7 @@ pub fn set(global: &GlobalOpts, key: &str, value: &str) -> CliResult {
     Ok(())
 }
 
-pub fn unset(global: &GlobalOpts, key: &str) -> CliResult {
+pub fn unset(global: &GlobalOpts, key: &str, json: bool) -> CliResult {
     let path = config_path(global)?;
     let text = read(&path)?;
     let segs = key_path(key)?;
@@ -163,6 +185,7 @@ pub fn unset(global: &GlobalOpts, key: &str) -> CliResult {
         ))
     })?;
     match edited {
+        None if json => json_report(&segs, &path, serde_json::json!({ "removed": false })),
         None => {
             eprintln!(
                 "`{}` was not set in {}; nothing changed",
@@ -174,6 +197,9 @@ pub fn unset(global: &GlobalOpts, key: &str) -> CliResult {
         Some(new_text) => {
             check_with_plugin(global, &path, &text, &new_text)?;
             write_atomically(&path, &new_text)?;
+            if json {
+                return json_report(&segs, &path, serde_json::json!({ "removed": true }));
+            }
             eprintln!("unset {} in {}", PathDisplay(&segs), path.display());
             Ok(())
         }
