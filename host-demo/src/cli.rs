@@ -84,8 +84,16 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff): `host-demo man | man -l -`.
-    Man,
+    /// Print the manual page (roff): `host-demo man | man -l -`; `host-demo man chat` for a
+    /// command's own page; `--out-dir DIR` writes every page (host-demo.1,
+    /// host-demo-chat.1, ...) for `man -M` or a package.
+    Man {
+        /// The command whose page to print (`chat`, `models`, `config set`, ...).
+        command: Vec<String>,
+        /// Write every page into DIR instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        out_dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

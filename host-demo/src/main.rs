@@ -99,14 +99,15 @@ fn run(cli: &Cli) -> CliResult {
         Command::Bench(args) => commands::bench::run(global, args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(*shell, &mut command, "host-demo", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "host-demo", &mut script);
+            if *shell == clap_complete::Shell::Bash {
+                script = fix_hyphenated_bash_labels(&script);
+            }
+            std::io::Write::write_all(&mut std::io::stdout(), &script)?;
             Ok(())
         }
-        Command::Man => {
-            let command = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(command).render(&mut std::io::stdout())?;
-            Ok(())
-        }
+        Command::Man { command, out_dir } => man_pages(command, out_dir.as_deref()),
         #[cfg(feature = "emulator")]
         Command::Soak(args) => commands::soak::run(global, args),
         Command::Config { command } => match command {
@@ -154,4 +155,42 @@ fn init_logging(verbose: u8) {
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_target(verbose >= 2)
         .init();
+}
+
+/// clap_complete's bash script spells the state of a subcommand of a hyphenated program two
+/// ways (`host__demo__subcmd__chat` where it is set, `host__subcmd__demo__subcmd__chat` where
+/// it is matched), so nothing completes after the subcommand (clap-rs/clap#6421). The labels
+/// are spelled as the state is set.
+fn fix_hyphenated_bash_labels(script: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(script)
+        .replace("host__subcmd__demo", "host__demo")
+        .into_bytes()
+}
+
+/// `man`: the page of the program or of one command, or every page into a directory.
+fn man_pages(command: &[String], out_dir: Option<&std::path::Path>) -> error::CliResult {
+    let mut root = <Cli as clap::CommandFactory>::command();
+    if let Some(dir) = out_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| error::CliError::new(format!("cannot create {}: {e}", dir.display())))?;
+        clap_mangen::generate_to(root, dir).map_err(|e| {
+            error::CliError::new(format!(
+                "cannot write the pages into {}: {e}",
+                dir.display()
+            ))
+        })?;
+        eprintln!("wrote the manual pages into {}", dir.display());
+        return Ok(());
+    }
+    // Built, so that each subcommand knows its full name (`host-demo-chat`).
+    root.build();
+    let mut page = root;
+    for name in command {
+        page = page.find_subcommand(name).cloned().ok_or_else(|| {
+            error::CliError::new(format!("`{name}` is not a host-demo command"))
+                .with_hint("`host-demo --help` lists them")
+        })?;
+    }
+    clap_mangen::Man::new(page).render(&mut std::io::stdout())?;
+    Ok(())
 }

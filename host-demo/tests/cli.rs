@@ -970,3 +970,56 @@ fn chat_commands_say_what_they_did_and_config_speaks_json() {
     );
     assert_eq!(unset.json()["removed"], true, "{}", unset.stdout);
 }
+
+/// Issue #23: bash completes a subcommand's options (clap_complete's labels for a hyphenated
+/// program are repaired), and every manual page a page refers to is generated.
+#[test]
+fn completions_work_after_the_subcommand_and_every_man_page_exists() {
+    let script = ok("completions-bash", &["completions", "bash"]).stdout;
+    let file = scratch(GROUP, "completions-bash-file").join("host-demo.bash");
+    std::fs::write(&file, script).unwrap();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(host-demo chat --m); COMP_CWORD=2; _host__demo host-demo --m chat; echo \"${{COMPREPLY[*]}}\"",
+            file.display()
+        ))
+        .output()
+        .unwrap();
+    let completed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        completed.contains("--model") && completed.contains("--max-tokens"),
+        "host-demo chat --m<TAB>: {completed:?} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let dir = scratch(GROUP, "man-pages");
+    ok("man-pages", &["man", "--out-dir", dir.to_str().unwrap()]);
+    let pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(pages.contains(&"host-demo.1".to_string()), "{pages:?}");
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        for (at, _) in text.match_indices("(1)") {
+            let name: String = text[..at]
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '\\')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let name = name.replace('\\', "");
+            if name.starts_with("host-demo") {
+                assert!(
+                    pages.contains(&format!("{name}.1")),
+                    "{page} refers to {name}(1), which was not generated: {pages:?}"
+                );
+            }
+        }
+    }
+    let chat = ok("man-chat", &["man", "chat"]).stdout;
+    assert!(chat.contains(".TH host-demo-chat 1"), "{chat}");
+}
