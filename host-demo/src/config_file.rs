@@ -44,6 +44,81 @@ pub fn check_depth(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses a configuration document that does not parse, in one wording for every command:
+/// `FILE:LINE:COLUMN: what`. A document that ends inside an object or array is reported where
+/// it ends, naming where that object opened (the parser alone would point at the opening).
+pub fn check_syntax(path: &Path, text: &str) -> CliResult<()> {
+    use jsonc_parser::tokens::Token;
+    let at = |offset: usize| {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .chars()
+            .count()
+            + 1;
+        (line, column)
+    };
+    let fail = |(line, column): (usize, usize), what: String| {
+        Err(CliError::new(format!(
+            "{}:{line}:{column}: {what}",
+            path.display()
+        )))
+    };
+    if let Err(why) = check_depth(text) {
+        return fail((1, 1), format!("the configuration {why}"));
+    }
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    // Unclosed objects and arrays, from the tokens (strings and comments skipped as such).
+    let mut scanner = jsonc_parser::Scanner::new(text, &jsonc_parser::ScannerOptions::default());
+    let mut open: Vec<(bool, usize)> = Vec::new();
+    let mut scanned_to_end = true;
+    loop {
+        match scanner.scan() {
+            Ok(Some(Token::OpenBrace)) => open.push((true, scanner.token_start())),
+            Ok(Some(Token::OpenBracket)) => open.push((false, scanner.token_start())),
+            Ok(Some(Token::CloseBrace | Token::CloseBracket)) => {
+                open.pop();
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => {
+                scanned_to_end = false;
+                break;
+            }
+        }
+    }
+    if let (true, Some(&(object, opened))) = (scanned_to_end, open.last()) {
+        let (line, column) = at(opened);
+        let (kind, close) = if object {
+            ("object", '}')
+        } else {
+            ("array", ']')
+        };
+        return fail(
+            at(text.trim_end().len()),
+            format!(
+                "the file ends inside the {kind} opened at line {line}, column {column}: close it with `{close}`"
+            ),
+        );
+    }
+    match json5::from_str::<Value>(text) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let position = e
+                .position()
+                .map(|p| (p.line + 1, p.column + 1))
+                .unwrap_or((1, 1));
+            let what = e
+                .code()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| e.to_string());
+            fail(position, format!("not valid JSON5: {what}"))
+        }
+    }
+}
+
 /// `<platform config dir>/host-demo/config.json5`.
 pub fn default_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("host-demo").join("config.json5"))
@@ -53,6 +128,14 @@ impl ConfigFile {
     /// Reads `explicit` (from `--config` or `$HOST_DEMO_CONFIG`), which must exist, else the
     /// default file if there is one.
     pub fn load(explicit: Option<&Path>) -> CliResult<Self> {
+        let loaded = Self::read_file(explicit)?;
+        if let Some(path) = &loaded.path {
+            check_syntax(path, &loaded.text)?;
+        }
+        Ok(loaded)
+    }
+
+    fn read_file(explicit: Option<&Path>) -> CliResult<Self> {
         if let Some(path) = explicit {
             return Self::read(path).map_err(|e| {
                 CliError::new(format!(
@@ -75,7 +158,6 @@ impl ConfigFile {
 
     fn read(path: &Path) -> std::io::Result<Self> {
         let text = std::fs::read_to_string(path)?;
-        check_depth(&text).map_err(std::io::Error::other)?;
         Ok(Self {
             path: Some(path.to_owned()),
             text,

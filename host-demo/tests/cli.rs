@@ -1023,3 +1023,26 @@ fn completions_work_after_the_subcommand_and_every_man_page_exists() {
     let chat = ok("man-chat", &["man", "chat"]).stdout;
     assert!(chat.contains(".TH host-demo-chat 1"), "{chat}");
 }
+
+/// Issue #23: a configuration that does not parse gets one message from every command, and
+/// an object left open is reported where the file ends, naming where it opened.
+#[test]
+fn a_broken_configuration_gets_one_message_from_every_command() {
+    let config = write_config(
+        "unclosed",
+        "{\n  models: {\n    bedrockDiscovery: { enabled: true },\n",
+    );
+    let config = config.to_str().unwrap();
+    let expected = format!(
+        "{config}:3:41: the file ends inside the object opened at line 2, column 11: close it with `}}`"
+    );
+    for args in [
+        vec!["--emulator", "--config", config, "chat", "hi"],
+        vec!["--config", config, "config", "get", "models"],
+        vec!["--config", config, "config", "set", "models.x", "1"],
+        vec!["--emulator", "--config", config, "models", "list"],
+    ] {
+        let ran = fails("unclosed-run", &args);
+        assert!(ran.stderr.contains(&expected), "{args:?}: {}", ran.stderr);
+    }
+}

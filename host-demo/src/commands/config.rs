@@ -30,9 +30,7 @@ fn config_path(global: &GlobalOpts) -> CliResult<PathBuf> {
 
 fn read(path: &Path) -> CliResult<String> {
     match std::fs::read_to_string(path) {
-        Ok(text) => crate::config_file::check_depth(&text)
-            .map(|()| text)
-            .map_err(|why| CliError::new(format!("cannot use {}: {why}", path.display()))),
+        Ok(text) => crate::config_file::check_syntax(path, &text).map(|()| text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
         Err(e) => Err(CliError::new(format!(
             "cannot read {}: {e}",
