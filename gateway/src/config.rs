@@ -2,8 +2,71 @@
 //! does not know fails the start, naming the nearest known one. A gateway that misread its
 //! configuration (`gatway: { keys: [...] }` would otherwise mean "no keys") must not serve.
 //!
-//! The gateway reads the `gateway` section (`keys`); the plugins read `models` and warn
-//! about keys they do not know inside it, which the registry also treats as fatal.
+//! The gateway reads the `gateway` section (`keys`, `aliases`); the plugins read `models` and
+//! warn about keys they do not know inside it, which the registry also treats as fatal.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::keys::ClientKey;
+
+/// The `gateway` section of the configuration document.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    #[serde(default)]
+    pub keys: Vec<ClientKey>,
+    /// Short names clients may use for models: `{fast: "provider/model"}`, or a list of
+    /// models (the first is used; the others are its fallbacks to come).
+    #[serde(default)]
+    pub aliases: BTreeMap<String, AliasTargets>,
+}
+
+/// What an alias names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum AliasTargets {
+    One(String),
+    Several(Vec<String>),
+}
+
+impl AliasTargets {
+    /// The models, in the order they are tried.
+    pub fn models(&self) -> Vec<String> {
+        match self {
+            Self::One(model) => vec![model.clone()],
+            Self::Several(models) => models.clone(),
+        }
+    }
+}
+
+/// The `gateway` section of `text` (empty when there is none).
+pub fn gateway_section(text: &str) -> Result<GatewaySection, String> {
+    if text.trim().is_empty() {
+        return Ok(GatewaySection::default());
+    }
+    let document: serde_json::Value =
+        json5::from_str(text).map_err(|e| format!("the configuration is not JSON5: {e}"))?;
+    let Some(section) = document.get("gateway") else {
+        return Ok(GatewaySection::default());
+    };
+    let section: GatewaySection = serde_json::from_value(section.clone()).map_err(|e| {
+        format!(
+            "gateway in the configuration: {e} (it takes keys: [{{key, models?: [\"provider/model\", ...]}}] and aliases: {{name: \"provider/model\" or [...]}})"
+        )
+    })?;
+    if let Some((alias, _)) = section
+        .aliases
+        .iter()
+        .find(|(_, targets)| targets.models().is_empty())
+    {
+        return Err(format!(
+            "gateway.aliases.{alias} names no model: give it \"provider/model\" or a list of them"
+        ));
+    }
+    Ok(section)
+}
 
 /// The top-level keys a configuration document may have.
 pub const TOP_LEVEL_KEYS: &[&str] = &["models", "gateway"];
@@ -58,6 +121,17 @@ pub fn read_key_file(path: &std::path::Path) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_name_one_model_or_several() {
+        let section =
+            gateway_section(r#"{ gateway: { aliases: { fast: ["p/a", "p/b"], one: "p/c" } } }"#)
+                .unwrap();
+        assert_eq!(section.aliases["fast"].models(), ["p/a", "p/b"]);
+        assert_eq!(section.aliases["one"].models(), ["p/c"]);
+        assert!(gateway_section(r#"{ gateway: { aliases: { none: [] } } }"#).is_err());
+        assert!(gateway_section(r#"{ gateway: { alias: {} } }"#).is_err());
+    }
 
     #[test]
     fn an_unknown_top_level_key_fails_naming_the_nearest() {

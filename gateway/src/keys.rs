@@ -24,14 +24,6 @@ impl std::fmt::Debug for ClientKey {
     }
 }
 
-/// The section of the configuration document the gateway reads.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Section {
-    #[serde(default)]
-    keys: Vec<ClientKey>,
-}
-
 /// Every accepted key.
 #[derive(Debug, Default)]
 pub struct Keys(Vec<ClientKey>);
@@ -45,9 +37,9 @@ pub enum Denied {
 }
 
 impl Keys {
-    /// Keys from the command line (any model) and the configuration's `gateway.keys`.
-    /// `cli_keys` holds `--api-key` values and the lines of `--api-key-file`.
-    pub fn load(cli_keys: &[String], config: &str) -> Result<Self, String> {
+    /// Keys from the command line (any model; `--api-key` values and the lines of
+    /// `--api-key-file`) and the configuration's `gateway.keys`.
+    pub fn load(cli_keys: &[String], configured: Vec<ClientKey>) -> Result<Self, String> {
         let mut keys: Vec<ClientKey> = cli_keys
             .iter()
             .map(|key| ClientKey {
@@ -55,18 +47,7 @@ impl Keys {
                 models: None,
             })
             .collect();
-        if !config.trim().is_empty() {
-            let document: serde_json::Value = json5::from_str(config)
-                .map_err(|e| format!("the configuration is not JSON5: {e}"))?;
-            if let Some(section) = document.get("gateway") {
-                let section: Section = serde_json::from_value(section.clone()).map_err(|e| {
-                    format!(
-                        "gateway in the configuration: {e} (it takes keys: [{{key, models?: [\"provider/model\", ...]}}])"
-                    )
-                })?;
-                keys.extend(section.keys);
-            }
-        }
+        keys.extend(configured);
         if let Some(empty) = keys.iter().position(|k| k.key.trim().is_empty()) {
             return Err(format!("client key {empty} is empty"));
         }
@@ -113,11 +94,11 @@ mod tests {
 
     #[test]
     fn keys_and_their_models() {
-        let keys = Keys::load(
-            &["cli-key".into()],
+        let section = crate::config::gateway_section(
             r#"{ gateway: { keys: [{ key: "team-a", models: ["p/m1"] }] } }"#,
         )
         .unwrap();
+        let keys = Keys::load(&["cli-key".into()], section.keys).unwrap();
         assert!(keys.check(Some("cli-key"), Some("p/m2")).is_ok());
         assert!(keys.check(Some("team-a"), Some("p/m1")).is_ok());
         assert!(matches!(
@@ -131,6 +112,8 @@ mod tests {
         ));
         assert!(matches!(keys.check(None, None), Err(Denied::Unknown)));
         assert!(!format!("{:?}", keys).contains("team-a"));
-        assert!(Keys::load(&[], r#"{ gateway: { keys: [{ kee: "x" }] } }"#).is_err());
+        assert!(
+            crate::config::gateway_section(r#"{ gateway: { keys: [{ kee: "x" }] } }"#).is_err()
+        );
     }
 }

@@ -219,7 +219,8 @@ fn run(cli: Cli) -> Result<(), String> {
     if let Some(file) = &cli.api_key_file {
         cli_keys.extend(config::read_key_file(file)?);
     }
-    let keys = keys::Keys::load(&cli_keys, &config_text)?;
+    let section = config::gateway_section(&config_text)?;
+    let keys = keys::Keys::load(&cli_keys, section.keys)?;
     if keys.open() && !cli.host.is_loopback() && !cli.no_auth {
         return Err(format!(
             "refusing to serve {} without a client key: give --api-key-file (or gateway.keys in the configuration), or --no-auth to serve it open",
@@ -244,13 +245,20 @@ fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|_| format!("--cors-origin {origin:?} is not a valid origin"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let registry = registry::Registry::load(&plugins, &config, cli.lenient_config)?;
+    let aliases: std::collections::BTreeMap<String, Vec<String>> = section
+        .aliases
+        .iter()
+        .map(|(alias, targets)| (alias.clone(), targets.models()))
+        .collect();
+    let registry = registry::Registry::load(&plugins, &config, cli.lenient_config)?
+        .with_aliases(aliases.clone())?;
     let metrics = Arc::new(metrics::Metrics::new());
     let gateway = Arc::new(server::Gateway {
         registry: std::sync::RwLock::new(Arc::new(registry)),
         plugin_paths: plugins.clone(),
         config: config.clone(),
         lenient_config: cli.lenient_config,
+        aliases,
         keys,
         metrics: metrics.clone(),
         limits: server::RequestLimits {

@@ -15,6 +15,8 @@ use host_sdk::{ModelInfo, Plugin, Provider};
 
 /// Loaded providers and their models.
 pub struct Registry {
+    /// Short names for models (`gateway.aliases`), each to its models in order.
+    aliases: BTreeMap<String, Vec<String>>,
     providers: BTreeMap<String, Provider>,
     /// Every model, by its `provider/model` name.
     models: BTreeMap<String, (String, ModelInfo)>,
@@ -87,7 +89,29 @@ impl Registry {
                 ));
             }
         }
-        Ok(Self { providers, models })
+        Ok(Self {
+            aliases: BTreeMap::new(),
+            providers,
+            models,
+        })
+    }
+
+    /// The registry with `aliases`; an alias whose first model no provider serves is an
+    /// error (a typo there would only show when a client uses it).
+    pub fn with_aliases(mut self, aliases: BTreeMap<String, Vec<String>>) -> Result<Self, String> {
+        for (alias, models) in &aliases {
+            let first = models.first().map(String::as_str).unwrap_or("");
+            let (_, _, full) = self
+                .resolve_model(first)
+                .map_err(|why| format!("gateway.aliases.{alias}: {why}"))?;
+            if !self.models.contains_key(&full) {
+                return Err(format!(
+                    "gateway.aliases.{alias}: no provider lists the model `{first}` (GET /v1/models lists them)"
+                ));
+            }
+        }
+        self.aliases = aliases;
+        Ok(self)
     }
 
     /// Every model, by its `provider/model` name.
@@ -103,6 +127,15 @@ impl Registry {
     /// The provider, the model id and the `provider/model` name for `name` (`provider/model`
     /// or a bare, unambiguous model id), or why there is none.
     pub fn resolve(&self, name: &str) -> Result<(&Provider, String, String), String> {
+        // An alias is its first model (the ones after it are for fallbacks).
+        if let Some(first) = self.aliases.get(name).and_then(|models| models.first()) {
+            return self.resolve_model(first);
+        }
+        self.resolve_model(name)
+    }
+
+    /// [`Registry::resolve`] for a name that is not an alias.
+    fn resolve_model(&self, name: &str) -> Result<(&Provider, String, String), String> {
         if let Some((provider, info)) = self.models.get(name) {
             return Ok((
                 &self.providers[provider],

@@ -56,6 +56,8 @@ pub struct Gateway {
     pub config: String,
     /// Plugins' configuration warnings are logged rather than fatal (`--lenient-config`).
     pub lenient_config: bool,
+    /// `gateway.aliases`: short names for models.
+    pub aliases: std::collections::BTreeMap<String, Vec<String>>,
     /// Client API keys; none means no key is required (loopback demos).
     pub keys: Keys,
     pub metrics: Arc<Metrics>,
@@ -81,7 +83,8 @@ impl Gateway {
     /// Loads the plugin files again (those that changed on disk from fresh copies); new
     /// requests use the result, streams in flight keep theirs. On failure nothing changes.
     pub fn reload(&self) -> Result<(), String> {
-        let next = Registry::load(&self.plugin_paths, &self.config, self.lenient_config)?;
+        let next = Registry::load(&self.plugin_paths, &self.config, self.lenient_config)?
+            .with_aliases(self.aliases.clone())?;
         *self
             .registry
             .write()

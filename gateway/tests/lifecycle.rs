@@ -263,3 +263,43 @@ fn client_keys_never_appear_in_logs_or_errors() {
         assert!(!logged.contains(secret), "{secret} in the log:\n{logged}");
     }
 }
+
+/// An alias from the configuration (`gateway.aliases`) is a model name clients may send; an
+/// alias whose model no provider serves stops the start.
+#[test]
+fn aliases_from_the_configuration_name_models() {
+    let dir = std::env::temp_dir().join(format!("gateway-aliases-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.json5");
+    std::fs::write(
+        &config,
+        r#"{ gateway: { aliases: { fast: ["amazon-bedrock/amazon.nova-micro-v1:0", "amazon-bedrock/amazon.nova-lite-v1:0"] } } }"#,
+    )
+    .unwrap();
+    let gateway = Gateway::start(
+        [
+            "--emulator".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+        &[],
+    );
+    let answer = gateway.fetch(
+        "POST",
+        "/v1/chat/completions",
+        r#"{"model":"fast","messages":[{"role":"user","content":"hi"}]}"#,
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""model":"fast""#), "{answer}");
+
+    std::fs::write(
+        &config,
+        r#"{ gateway: { aliases: { fast: "amazon-bedrock/no-such-model" } } }"#,
+    )
+    .unwrap();
+    let (status, said) =
+        common::refused_start(&["--emulator", "--config", config.to_str().unwrap()], &[]);
+    assert!(!status.success());
+    assert!(said.contains("gateway.aliases.fast"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -54,6 +54,11 @@ pub enum Command {
     },
     /// Chat with a model: one prompt, or an interactive session when PROMPT is omitted.
     Chat(ChatArgs),
+    /// The saved conversations (`chat -c NAME`): list, show or search them.
+    Logs {
+        #[command(subcommand)]
+        command: LogsCommand,
+    },
     /// Token counting.
     Tokens {
         #[command(subcommand)]
@@ -121,6 +126,27 @@ pub enum ConfigCommand {
     Unset {
         key: String,
         /// Print `{"key", "file", "removed"}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogsCommand {
+    /// Every saved conversation, newest first: name, when, model, turns, first prompt.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One conversation, turn by turn.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The turns of any conversation that hold TEXT (case-insensitive).
+    Search {
+        text: String,
         #[arg(long)]
         json: bool,
     },

@@ -242,6 +242,27 @@ impl ConfigFile {
     }
 
     /// `agents.defaults.model.primary` (or `agents.defaults.model` as a plain string).
+    /// The model an alias names (`gateway.aliases`, the gateway's own: `{fast:
+    /// ["amazon-bedrock/...", ...]}` or `{fast: "amazon-bedrock/..."}`): its first model,
+    /// which is the one the gateway tries first. `None` when `name` is no alias.
+    pub fn alias(&self, name: &str) -> CliResult<Option<String>> {
+        let doc = self.parse()?;
+        let Some(target) = doc.pointer("/gateway/aliases").and_then(|a| a.get(name)) else {
+            return Ok(None);
+        };
+        let first = match target {
+            Value::String(model) => Some(model.clone()),
+            Value::Array(models) => models.first().and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        };
+        first.map(Some).ok_or_else(|| {
+            CliError::new(format!(
+                "{}: gateway.aliases.{name} must be a model (\"provider/model\") or a list of them",
+                self.describe()
+            ))
+        })
+    }
+
     pub fn primary_model(&self) -> CliResult<Option<String>> {
         let doc = self.parse()?;
         let model = doc.pointer("/agents/defaults/model");
@@ -365,6 +386,18 @@ mod tests {
             "us.anthropic.claude-opus-4-6-v1:0"
         );
         assert_eq!(file("{}").primary_model().unwrap(), None);
+        let aliased = file(
+            "{gateway:{aliases:{fast:['amazon-bedrock/amazon.nova-micro-v1:0','amazon-bedrock/x'],one:'amazon-bedrock/y'}}}",
+        );
+        assert_eq!(
+            aliased.alias("fast").unwrap().as_deref(),
+            Some("amazon-bedrock/amazon.nova-micro-v1:0")
+        );
+        assert_eq!(
+            aliased.alias("one").unwrap().as_deref(),
+            Some("amazon-bedrock/y")
+        );
+        assert_eq!(aliased.alias("slow").unwrap(), None);
         assert!(model_id_for("openai/gpt-5", "amazon-bedrock", "x").is_err());
         let arn = "arn:aws:bedrock:us-east-1:1:inference-profile/us.amazon.nova-pro-v1:0";
         assert_eq!(model_id_for(arn, "amazon-bedrock", "x").unwrap(), arn);

@@ -76,18 +76,32 @@ pub fn history_file() -> Option<PathBuf> {
     dir().ok()?.parent().map(|d| d.join("history.txt"))
 }
 
-/// The name of the most recently saved conversation.
-pub fn latest() -> CliResult<String> {
-    let dir = dir()?;
-    let newest = std::fs::read_dir(&dir)
+/// Every saved conversation's name and when it was last saved, newest first.
+pub fn saved() -> CliResult<Vec<(String, std::time::SystemTime)>> {
+    let mut found: Vec<(String, std::time::SystemTime)> = std::fs::read_dir(dir()?)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .max_by_key(|(modified, _)| *modified);
-    newest
-        .and_then(|(_, p)| Some(p.file_stem()?.to_string_lossy().into_owned()))
+        .filter_map(|e| {
+            let modified = e.metadata().ok()?.modified().ok()?;
+            Some((
+                e.path().file_stem()?.to_string_lossy().into_owned(),
+                modified,
+            ))
+        })
+        .collect();
+    found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(found)
+}
+
+/// The name of the most recently saved conversation.
+pub fn latest() -> CliResult<String> {
+    let dir = dir()?;
+    saved()?
+        .into_iter()
+        .next()
+        .map(|(name, _)| name)
         .ok_or_else(|| {
             CliError::new(format!(
                 "no saved conversation to continue in {}: start one with --conversation NAME",

@@ -37,7 +37,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{AuthCommand, Cli, Command, ConfigCommand, ModelsCommand, PluginCommand, TokensCommand};
+use cli::{
+    AuthCommand, Cli, Command, ConfigCommand, LogsCommand, ModelsCommand, PluginCommand,
+    TokensCommand,
+};
 use embedded::Pace;
 use error::{CliError, CliResult};
 use render::Style;
@@ -82,6 +85,11 @@ fn run(cli: &Cli) -> CliResult {
             &Session::open(global, global.emulator.then_some(Pace::Paced))?,
             args,
         ),
+        Command::Logs { command } => match command {
+            LogsCommand::List { json } => commands::logs::list(*json),
+            LogsCommand::Show { name, json } => commands::logs::show(name, *json),
+            LogsCommand::Search { text, json } => commands::logs::search(text, *json),
+        },
         Command::Tokens {
             command:
                 TokensCommand::Count {

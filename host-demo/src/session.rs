@@ -177,6 +177,9 @@ impl Session {
     pub fn choose_model(&self, requested: Option<&str>) -> CliResult<String> {
         let provider_id = self.provider_id();
         if let Some(model) = requested {
+            if let Some(aliased) = self.config.alias(model)? {
+                return model_id_for(&aliased, &provider_id, &format!("the alias {model:?}"));
+            }
             return model_id_for(model, &provider_id, "--model");
         }
         if let Some(primary) = self.config.primary_model()? {

@@ -1046,3 +1046,94 @@ fn a_broken_configuration_gets_one_message_from_every_command() {
         assert!(ran.stderr.contains(&expected), "{args:?}: {}", ran.stderr);
     }
 }
+
+/// Runs host-demo with its data (saved conversations) in `data`.
+fn with_data(test: &str, data: &std::path::Path, args: &[&str]) -> Run {
+    let mut cmd = host_demo(test);
+    cmd.env("HOST_DEMO_DATA_DIR", data).args(args);
+    run(cmd)
+}
+
+/// Issue #23: saved conversations read as a history (`logs list/show/search`, like `llm
+/// logs`), a web address given to `-a` is refused saying what to do, and a model alias from
+/// the configuration (the gateway's `gateway.aliases`) is a model name.
+#[test]
+fn logs_url_attachments_and_aliases() {
+    let data = scratch(GROUP, "logs-data");
+    let data = data.as_path();
+    let saved = with_data(
+        "logs-save",
+        data,
+        &[
+            "--emulator",
+            "chat",
+            "-c",
+            "lisbon-trip",
+            "Plan a day in Lisbon",
+        ],
+    );
+    assert_eq!(saved.status, 0, "{}", saved.stderr);
+    let listed = with_data("logs-list", data, &["logs", "list", "--json"]);
+    let listed: Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(listed[0]["name"], "lisbon-trip", "{listed}");
+    assert_eq!(listed[0]["turns"], 2);
+    assert_eq!(listed[0]["firstPrompt"], "Plan a day in Lisbon");
+    let shown = with_data("logs-show", data, &["logs", "show", "lisbon-trip"]);
+    assert!(
+        shown.stdout.contains("user: Plan a day in Lisbon"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.contains("assistant: You said: Plan a day"),
+        "{}",
+        shown.stdout
+    );
+    let found = with_data("logs-search", data, &["logs", "search", "LISBON"]);
+    assert!(
+        found.stdout.contains("lisbon-trip #0 user:"),
+        "{}",
+        found.stdout
+    );
+    let missing = with_data("logs-search-none", data, &["logs", "search", "Oslo"]);
+    assert_ne!(missing.status, 0);
+    assert!(missing.stderr.contains("no saved conversation mentions"));
+
+    let url = fails(
+        "url-attachment",
+        &[
+            "--emulator",
+            "chat",
+            "-a",
+            "https://example.com/cat.png",
+            "What is it?",
+        ],
+    );
+    assert!(
+        url.stderr.contains("attachments are local files") && url.stderr.contains("curl -LO"),
+        "{}",
+        url.stderr
+    );
+
+    let config = write_config(
+        "aliases",
+        "{ gateway: { aliases: { fast: ['amazon-bedrock/amazon.nova-micro-v1:0', 'amazon-bedrock/amazon.nova-lite-v1:0'] } } }",
+    );
+    let ran = ok(
+        "alias",
+        &[
+            "--emulator",
+            "--config",
+            config.to_str().unwrap(),
+            "chat",
+            "-m",
+            "fast",
+            "hi",
+        ],
+    );
+    assert!(
+        ran.stderr.contains("model: amazon.nova-micro-v1:0"),
+        "{}",
+        ran.stderr
+    );
+}

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod chat;
 pub mod config;
 pub mod info;
+pub mod logs;
 pub mod models;
 pub mod repl;
 #[cfg(feature = "emulator")]
