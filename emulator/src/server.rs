@@ -383,14 +383,26 @@ impl RunningEmulator {
         blocked_message: &str,
     ) -> (String, String) {
         let id = random_id();
+        self.define_guardrail(&id, "1", blocked_words, blocked_message);
+        (id, "1".into())
+    }
+
+    /// [`RunningEmulator::create_guardrail`] with the identifier and version given (a demo
+    /// guardrail documented by its id, say).
+    pub fn define_guardrail(
+        &self,
+        id: &str,
+        version: &str,
+        blocked_words: &[&str],
+        blocked_message: &str,
+    ) {
         self.state.add_guardrail(crate::guardrails::Guardrail {
-            id: id.clone(),
-            version: "1".into(),
+            id: id.to_string(),
+            version: version.to_string(),
             blocked_words: blocked_words.iter().map(|w| w.to_string()).collect(),
             blocked_input_message: blocked_message.to_string(),
             blocked_output_message: blocked_message.to_string(),
         });
-        (id, "1".into())
     }
 
     /// Creates an application inference profile named `name` in front of `source` (a

@@ -31,8 +31,9 @@ pub struct GlobalOpts {
     pub config: Option<PathBuf>,
 
     /// Start the local Bedrock emulator in-process and point the provider at it (no AWS account
-    /// needed).
-    #[arg(long, global = true)]
+    /// needed; `HOST_DEMO_EMULATOR=1` does it for every command of a shell). It knows a demo
+    /// guardrail, `abc123xyz:1`, which blocks talk of dragons.
+    #[arg(long, global = true, env = "HOST_DEMO_EMULATOR", value_parser = clap::builder::BoolishValueParser::new())]
     pub emulator: bool,
 
     /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG takes precedence.

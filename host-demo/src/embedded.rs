@@ -56,6 +56,8 @@ mod with_emulator {
         /// any thread (the emulator's included) exists, so no concurrent `getenv` can race it.
         /// `region`: the region it serves (default: the emulator's, us-east-1).
         pub fn start(pace: Pace, region: Option<String>) -> CliResult<Self> {
+            /// The demo guardrail: identifier and version.
+            const DEMO_GUARDRAIL: (&str, &str) = ("abc123xyz", "1");
             let default = EmulatorConfig::default();
             let config = EmulatorConfig {
                 delivery: match pace {
@@ -68,6 +70,14 @@ mod with_emulator {
             emulator::process_env::use_emulator_identity(&config);
             let running = Emulator::start_background(config.clone())
                 .map_err(|e| CliError::new(format!("cannot start the embedded emulator: {e}")))?;
+            // The guardrail the README's example names (`--guardrail abc123xyz:1`), so that
+            // it shows what a guardrail does without an AWS account.
+            running.define_guardrail(
+                DEMO_GUARDRAIL.0,
+                DEMO_GUARDRAIL.1,
+                &["dragons"],
+                "Sorry, I cannot talk about that.",
+            );
             let url = running.url();
             tracing::info!(%url, "embedded emulator started");
             Ok(Self {
