@@ -189,3 +189,55 @@ fn cite_documents(content: &mut [host_sdk::ContentBlock]) -> CliResult {
         ))
     }
 }
+
+/// The flags given and the request fields they set, as `--flag (field)`: what a refusal that
+/// names a field refers to in the user's own terms.
+pub fn flags_and_fields(args: &RequestArgs) -> Vec<String> {
+    let given = [
+        (
+            args.max_tokens.is_some(),
+            "--max-tokens",
+            "inference.maxTokens",
+        ),
+        (
+            args.temperature.is_some(),
+            "--temperature",
+            "inference.temperature",
+        ),
+        (args.top_p.is_some(), "--top-p", "inference.topP"),
+        (
+            !args.stop_sequences.is_empty(),
+            "--stop",
+            "inference.stopSequences",
+        ),
+        (
+            args.reasoning_effort.is_some(),
+            "--reasoning-effort",
+            "reasoning.effort",
+        ),
+        (
+            args.reasoning_budget.is_some(),
+            "--reasoning-budget",
+            "reasoning.budgetTokens",
+        ),
+        (args.service_tier.is_some(), "--service-tier", "serviceTier"),
+        (
+            args.latency.is_some(),
+            "--latency",
+            "performanceConfig.latency",
+        ),
+        (args.guardrail.is_some(), "--guardrail", "guardrailConfig"),
+        (args.schema.is_some(), "--schema", "outputFormat"),
+        (
+            !args.server_tools.is_empty(),
+            "--server-tool",
+            "serverTools",
+        ),
+        (args.citations, "--citations", "document citations"),
+    ];
+    given
+        .iter()
+        .filter(|(set, _, _)| *set)
+        .map(|(_, flag, field)| format!("{flag} ({field})"))
+        .collect()
+}

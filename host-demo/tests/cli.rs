@@ -1137,3 +1137,18 @@ fn logs_url_attachments_and_aliases() {
         ran.stderr
     );
 }
+
+/// Issue #23: a refusal that names a request field is put in the terms the user typed: the
+/// flags given and the fields they set.
+#[test]
+fn refusals_name_the_flags_the_user_typed() {
+    let ran = fails(
+        "refusal-flags",
+        &["--emulator", "chat", "--temperature", "3", "hi"],
+    );
+    assert!(
+        ran.stderr.contains("--temperature (inference.temperature)"),
+        "{}",
+        ran.stderr
+    );
+}

@@ -84,6 +84,7 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
         conversation,
         tools,
         max_tool_rounds: args.max_tool_rounds,
+        flags: request::flags_and_fields(&args.request),
     };
     if let Some(lines) = lines {
         return chat.interactive(lines, history);
@@ -155,6 +156,8 @@ struct Chat<'a> {
     /// The user's tools (`--tools`), run when the model calls them.
     tools: Option<Tools>,
     max_tool_rounds: u32,
+    /// The flags given, with the request fields they set (for refusals that name a field).
+    flags: Vec<String>,
 }
 
 impl Chat<'_> {
@@ -336,11 +339,22 @@ impl Chat<'_> {
         if error.kind() == &ErrorKind::Cancelled {
             return CliError::new("the answer was cancelled").with_exit_code(130);
         }
-        CliError::stream(
+        let failed = CliError::stream(
             "the model call failed",
             error,
             self.session.emulator.is_some(),
-        )
+        );
+        let refused = matches!(
+            error.kind(),
+            ErrorKind::InvalidRequest | ErrorKind::Validation
+        );
+        if refused && !self.flags.is_empty() {
+            return failed.with_hint(format!(
+                "the flags given set these request fields: {}",
+                self.flags.join(", ")
+            ));
+        }
+        failed
     }
 
     /// Streams one answer to `messages`, printing as events arrive.
