@@ -10,7 +10,7 @@
 //! - a failure is one neutral message (what answered where is logged at debug level only),
 //!   so the errors cannot map what the gateway's network holds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,10 +24,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use ipnet::IpNet;
-use serde_json::Value;
 
 use crate::errors::ApiError;
-use crate::openai::ChatRequest;
 
 /// One fetched image.
 pub struct Image {
@@ -175,8 +173,9 @@ impl ImageFetcher {
     }
 
     /// Fetches every http(s) image URL in `chat`'s messages, at once.
-    pub async fn fetch_all(&self, chat: &ChatRequest) -> Result<Fetched, ApiError> {
-        let urls = image_urls(chat);
+    /// Fetches every image of `urls` (where each appears in the request, and its URL), at
+    /// once.
+    pub async fn fetch_all(&self, urls: Vec<(String, String)>) -> Result<Fetched, ApiError> {
         if urls.len() > MAX_IMAGES {
             return Err(ApiError::bad_request(format!(
                 "the messages name {} image URLs; this gateway fetches at most {MAX_IMAGES} per request",
@@ -294,26 +293,6 @@ fn redirect_target(from: &Uri, location: &str) -> Result<Uri, String> {
     } else {
         Err("a redirect to something other than http(s)".into())
     }
-}
-
-/// Each distinct http(s) image URL in the messages, with where it first appears.
-fn image_urls(chat: &ChatRequest) -> Vec<(String, String)> {
-    let mut seen = HashSet::new();
-    let mut urls = Vec::new();
-    for (i, message) in chat.messages.iter().enumerate() {
-        let Some(Value::Array(parts)) = &message.content else {
-            continue;
-        };
-        for (j, part) in parts.iter().enumerate() {
-            let Some(url) = part.pointer("/image_url/url").and_then(Value::as_str) else {
-                continue;
-            };
-            if is_fetched(url) && seen.insert(url) {
-                urls.push((format!("messages[{i}].content[{j}]"), url.to_string()));
-            }
-        }
-    }
-    urls
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! request, and the contract's completion and events turned into OpenAI's response and
 //! stream chunks.
 
+use std::collections::HashSet;
+
 use base64::Engine as _;
 use host_sdk::{
     Completion, ContentBlock, ConverseRequest, InferenceConfig, Message, OutputFormat,
@@ -526,4 +528,24 @@ pub fn response(id: &str, created: u64, model: &str, c: &Completion) -> Value {
         body["usage"] = usage(u);
     }
     body
+}
+
+/// Each distinct http(s) image URL in the messages, with where it first appears.
+pub fn image_urls(chat: &ChatRequest) -> Vec<(String, String)> {
+    let mut seen = HashSet::new();
+    let mut urls = Vec::new();
+    for (i, message) in chat.messages.iter().enumerate() {
+        let Some(Value::Array(parts)) = &message.content else {
+            continue;
+        };
+        for (j, part) in parts.iter().enumerate() {
+            let Some(url) = part.pointer("/image_url/url").and_then(Value::as_str) else {
+                continue;
+            };
+            if image_urls::is_fetched(url) && seen.insert(url) {
+                urls.push((format!("messages[{i}].content[{j}]"), url.to_string()));
+            }
+        }
+    }
+    urls
 }

@@ -272,7 +272,7 @@ async fn chat_inner(
         .map_err(ApiError::unknown_model)?;
     authorize(&gateway.keys, headers, Some(&name))?;
     let fetched = match &gateway.images {
-        Some(images) => images.fetch_all(&chat).await?,
+        Some(images) => images.fetch_all(openai::image_urls(&chat)).await?,
         None => Fetched::new(),
     };
     let request = openai::to_converse(&chat, model_id, &fetched)?;
