@@ -284,7 +284,7 @@ fn run(cli: Cli) -> Result<(), String> {
         },
     });
     let limits = serve::ConnectionLimits {
-        max_connections: cli.max_connections as usize,
+        max_connections: serve::fit_to_descriptor_limit(cli.max_connections as usize),
         header_timeout: Duration::from_secs(cli.header_timeout),
         idle_timeout: Duration::from_secs(cli.idle_timeout),
         max_streams_per_connection: 256,

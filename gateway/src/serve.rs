@@ -4,7 +4,8 @@
 //! - At most `max_connections` are open at once; a client past the cap gets a 503 with
 //!   `Retry-After` at once (never a hang), and the connection is closed.
 //! - A request head must arrive within `header_timeout` of the connection being ready for
-//!   one (an HTTP/1.1 connection waiting for its next request waits for a head too).
+//!   one: of connecting (a client that never speaks is closed then), and on HTTP/1.1 of the
+//!   previous answer (waiting for the next request is waiting for a head too).
 //! - A connection with no request in flight and no byte moving for `idle_timeout` is closed.
 //! - Accept errors (such as running out of file descriptors) are logged, and the loop backs
 //!   off briefly instead of spinning.
@@ -95,6 +96,34 @@ pub async fn serve(
     let _ = open.acquire_many(limits.max_connections as u32).await;
 }
 
+/// File descriptors kept for everything but client connections (the plugins' files, logs,
+/// the provider's other connections).
+const DESCRIPTORS_KEPT: u64 = 64;
+
+/// The connection cap the process can hold: each open stream takes its client's connection
+/// and one to the provider, so `requested` connections need twice as many descriptors. The
+/// soft limit is raised towards the hard one first; if that is still too low, the cap is
+/// lowered (and said), so that a client past it gets a 503 rather than an accept that fails
+/// for every client.
+pub fn fit_to_descriptor_limit(requested: usize) -> usize {
+    let needed = requested as u64 * 2 + DESCRIPTORS_KEPT;
+    let soft = match rlimit::increase_nofile_limit(needed) {
+        Ok(soft) => soft,
+        Err(_) => match rlimit::getrlimit(rlimit::Resource::NOFILE) {
+            Ok((soft, _)) => soft,
+            Err(_) => return requested,
+        },
+    };
+    if soft >= needed {
+        return requested;
+    }
+    let fits = (soft.saturating_sub(DESCRIPTORS_KEPT) / 2).max(1) as usize;
+    tracing::warn!(
+        "the file-descriptor limit ({soft}, ulimit -n) holds {fits} connections, not {requested} (--max-connections): raise the limit to serve more"
+    );
+    fits
+}
+
 /// Refusals being written at once: past this, a client over the cap is simply closed.
 const REFUSALS_IN_FLIGHT: usize = 256;
 
@@ -141,7 +170,9 @@ async fn serve_connection(
         epoch,
         last: AtomicU64::new(0),
         requests: AtomicUsize::new(0),
+        served: AtomicUsize::new(0),
     });
+    let connected = Instant::now();
     activity.touch();
     let io = TokioIo::new(Watched {
         inner: tcp,
@@ -165,7 +196,8 @@ async fn serve_connection(
     let mut closing = false;
     loop {
         let idle_check = tokio::time::sleep(Duration::from_millis(
-            (limits.idle_timeout.as_millis() as u64 / 4).clamp(50, 5_000),
+            (limits.idle_timeout.min(limits.header_timeout).as_millis() as u64 / 4)
+                .clamp(50, 5_000),
         ));
         tokio::select! {
             result = connection.as_mut() => {
@@ -179,6 +211,13 @@ async fn serve_connection(
                 connection.as_mut().graceful_shutdown();
             }
             () = idle_check, if !closing => {
+                // No request head within the header timeout of connecting: a client that
+                // says nothing (hyper's own timer starts only once it knows the protocol).
+                if activity.served.load(Ordering::Relaxed) == 0
+                    && connected.elapsed() >= limits.header_timeout
+                {
+                    return;
+                }
                 if activity.idle_for() >= limits.idle_timeout {
                     closing = true;
                     connection.as_mut().graceful_shutdown();
@@ -194,6 +233,8 @@ struct Activity {
     /// Milliseconds since `epoch`.
     last: AtomicU64,
     requests: AtomicUsize,
+    /// Requests begun on the connection so far.
+    served: AtomicUsize,
 }
 
 impl Activity {
@@ -314,6 +355,7 @@ struct InFlightRequest(Arc<Activity>);
 impl InFlightRequest {
     fn new(activity: Arc<Activity>) -> Self {
         activity.requests.fetch_add(1, Ordering::Relaxed);
+        activity.served.fetch_add(1, Ordering::Relaxed);
         Self(activity)
     }
 }

@@ -653,3 +653,66 @@ fn an_http2_rapid_reset_flood_leaves_no_work_behind() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// At the file-descriptor limit: the connection cap is lowered to what the limit holds (and
+/// said), so silent clients past it get a 503 at once instead of an accept that fails for
+/// everybody; once the header timeout closes the silent ones, a real client is served.
+#[test]
+fn at_the_descriptor_limit_silent_clients_cannot_lock_out_real_ones() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new("bash")
+        .args([
+            "-c",
+            "ulimit -n 256 && exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_gateway"),
+            "--emulator",
+            "--header-timeout",
+            "1",
+            "--port",
+            "0",
+        ])
+        .env_remove("GATEWAY_API_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let address = first
+        .trim()
+        .strip_prefix("http://")
+        .and_then(|a| a.strip_suffix("/v1"))
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    let silent: Vec<TcpStream> = (0..200)
+        .filter_map(|_| TcpStream::connect(&address).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let refused = exchange(
+        &address,
+        "GET /healthz HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+        b"",
+    );
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let answer = exchange(
+            &address,
+            "GET /healthz HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+            b"",
+        );
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still locked out: {answer}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(silent);
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(log.contains("file-descriptor limit (256"), "{log}");
+}
