@@ -120,6 +120,16 @@ struct Cli {
     #[arg(long, default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
 
+    /// The most model calls (requests being answered) in flight at once; past it a request
+    /// waits up to --queue-timeout for room, then gets a 503 with Retry-After.
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_in_flight: u64,
+
+    /// How long a request may wait for room when --max-in-flight calls are running, in
+    /// milliseconds.
+    #[arg(long, default_value_t = 100, value_name = "MS")]
+    queue_timeout: u64,
+
     /// The kernel's send buffer per connection, in bytes (0: the kernel's autotuning, up to
     /// megabytes per slow reader).
     #[arg(long, default_value_t = 256 * 1024, value_name = "BYTES")]
@@ -268,7 +278,10 @@ fn run(cli: Cli) -> Result<(), String> {
             },
             first_byte_timeout: Duration::from_secs(cli.first_byte_timeout),
             request_timeout: Duration::from_secs(cli.request_timeout),
+            queue_timeout: Duration::from_millis(cli.queue_timeout),
         },
+        admission: Arc::new(tokio::sync::Semaphore::new(cli.max_in_flight as usize)),
+        max_in_flight: cli.max_in_flight as usize,
         metrics_access,
         allowed_hosts: Arc::new(front_door::AllowedHosts::for_listener(
             cli.host,

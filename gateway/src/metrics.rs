@@ -18,6 +18,7 @@ pub struct Metrics {
     first_token: Histogram,
     in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
     connections: Family<Labels, Counter>,
+    shed: Counter,
 }
 
 impl Default for Metrics {
@@ -65,7 +66,14 @@ impl Metrics {
             "Connections turned away (reason: capacity, accept_error)",
             connections.clone(),
         );
+        let shed = Counter::default();
+        registry.register(
+            "gateway_requests_shed",
+            "Requests refused with a 503 because the most model calls were in flight",
+            shed.clone(),
+        );
         Self {
+            shed,
             connections,
             registry,
             requests,
@@ -99,6 +107,11 @@ impl Metrics {
                 .get_or_create(&vec![("direction".into(), direction.to_string())])
                 .inc_by(n);
         }
+    }
+
+    /// A request shed at the in-flight limit.
+    pub fn shed(&self) {
+        self.shed.inc();
     }
 
     /// A client turned away at the connection cap.

@@ -46,6 +46,9 @@ pub struct RequestLimits {
     pub first_byte_timeout: std::time::Duration,
     /// How long one request may take in all.
     pub request_timeout: std::time::Duration,
+    /// How long a request may wait for room when the most model calls are in flight; then
+    /// it is shed with a 503.
+    pub queue_timeout: std::time::Duration,
 }
 
 pub struct Gateway {
@@ -63,6 +66,10 @@ pub struct Gateway {
     pub metrics: Arc<Metrics>,
     pub limits: RequestLimits,
     pub metrics_access: MetricsAccess,
+    /// Room for model calls in flight (`--max-in-flight`): past it, requests wait briefly,
+    /// then are shed, so the ones accepted keep their latency.
+    pub admission: Arc<tokio::sync::Semaphore>,
+    pub max_in_flight: usize,
     /// The `Host` names requests may give.
     pub allowed_hosts: Arc<AllowedHosts>,
     /// Origins whose pages may call the gateway (`--cors-origin`); none: no CORS at all.
@@ -258,6 +265,8 @@ async fn chat_inner(
     let headers = &parts.headers;
     // The key before the body: a client without one costs no memory.
     authorize(&gateway.keys, headers, None)?;
+    // Room first, then the body: a shed request costs no memory either.
+    let admitted = admit(gateway).await?;
     let body = read_json_body(headers, body, gateway.limits.body).await?;
     let in_flight = gateway.metrics.in_flight();
     let chat: ChatRequest = serde_json::from_slice(&body).map_err(|e| {
@@ -325,9 +334,33 @@ async fn chat_inner(
         tool_calls: HashMap::new(),
         gateway: gateway.clone(),
         _in_flight: in_flight,
+        _admitted: admitted,
     };
     let stream = sse(before.into_iter().chain([first]), events, chunks, deadline);
     Ok(Sse::new(stream).into_response())
+}
+
+/// Room for one more model call, waiting at most the queue timeout; else the request is
+/// shed with a 503 and `Retry-After`.
+async fn admit(gateway: &Gateway) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    if let Ok(permit) = gateway.admission.clone().try_acquire_owned() {
+        return Ok(permit);
+    }
+    match tokio::time::timeout(
+        gateway.limits.queue_timeout,
+        gateway.admission.clone().acquire_owned(),
+    )
+    .await
+    {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => {
+            gateway.metrics.shed();
+            Err(ApiError::overloaded(format!(
+                "the gateway has its most model calls in flight ({}, --max-in-flight); retry shortly",
+                gateway.max_in_flight
+            )))
+        }
+    }
 }
 
 /// The events up to and including the first that carries output or ends the stream, waiting
@@ -387,6 +420,8 @@ struct Chunks {
     gateway: Arc<Gateway>,
     /// Counts the stream in flight until the client has it all (or goes away).
     _in_flight: InFlight,
+    /// Its room among the model calls in flight, given back when the stream ends.
+    _admitted: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// `{"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":[{"index":0,"delta":`

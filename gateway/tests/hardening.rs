@@ -716,3 +716,71 @@ fn at_the_descriptor_limit_silent_clients_cannot_lock_out_real_ones() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
     assert!(log.contains("file-descriptor limit (256"), "{log}");
 }
+
+/// Past its capacity the gateway sheds load instead of collapsing: with room for four model
+/// calls, sixteen at once get four answers, on time, and twelve quick 503s with
+/// `Retry-After`; then there is room again.
+#[test]
+fn past_its_capacity_the_gateway_sheds_load_quickly() {
+    let gateway = Gateway::start(
+        [
+            "--emulator",
+            "--max-in-flight",
+            "4",
+            "--queue-timeout",
+            "50",
+        ],
+        &[],
+    );
+    // Each answer takes about a second.
+    let slow = chat(&format!(
+        "EMULATOR_SCENARIO {}",
+        json!({"text": "ab".repeat(10), "deltaSize": 2, "eventDelayMs": 100})
+    ));
+    let address = gateway.address.clone();
+    let answers: Vec<(String, Duration)> = std::thread::scope(|scope| {
+        let asking: Vec<_> = (0..16)
+            .map(|_| {
+                let (address, slow) = (address.clone(), slow.clone());
+                scope.spawn(move || {
+                    let started = Instant::now();
+                    let answer = exchange(
+                        &address,
+                        &post_head(&address, "content-type: application/json\r\n", slow.len()),
+                        slow.as_bytes(),
+                    );
+                    (answer, started.elapsed())
+                })
+            })
+            .collect();
+        asking.into_iter().map(|a| a.join().unwrap()).collect()
+    });
+    let answered: Vec<&(String, Duration)> = answers
+        .iter()
+        .filter(|(a, _)| a.starts_with("HTTP/1.1 200"))
+        .collect();
+    let shed: Vec<&(String, Duration)> = answers
+        .iter()
+        .filter(|(a, _)| a.starts_with("HTTP/1.1 503"))
+        .collect();
+    assert_eq!(answered.len(), 4, "{answers:?}");
+    assert_eq!(shed.len(), 12, "{answers:?}");
+    for (answer, took) in &shed {
+        assert!(answer.contains("retry-after: 1"), "{answer}");
+        assert!(answer.contains("--max-in-flight"), "{answer}");
+        assert!(*took < Duration::from_millis(800), "shed after {took:?}");
+    }
+    for (_, took) in &answered {
+        assert!(
+            *took < Duration::from_secs(4),
+            "an accepted answer took {took:?}"
+        );
+    }
+    let again = gateway.fetch("POST", "/v1/chat/completions", &chat("hi"));
+    assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+    let metrics = gateway.fetch("GET", "/metrics", "");
+    assert!(
+        metrics.contains("gateway_requests_shed_total 12"),
+        "{metrics}"
+    );
+}

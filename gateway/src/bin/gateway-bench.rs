@@ -256,6 +256,8 @@ fn run(args: &Args) -> Result<Value, String> {
         // Room for every concurrent stream the load phase opens, and the bench's own.
         .arg("--max-connections")
         .arg((args.streams + 64).to_string())
+        .arg("--max-in-flight")
+        .arg((args.streams + 64).to_string())
         .env("RUST_LOG", "gateway=warn")
         .env_remove("GATEWAY_API_KEY");
     let gateway = Server::start(gateway, "the gateway")?;
