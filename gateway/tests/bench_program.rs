@@ -54,3 +54,39 @@ fn the_benchmark_program_runs_and_accounts_for_every_delta() {
     assert!(load["gateway_peak_rss_kib"].as_u64() > Some(0), "{report}");
     assert!(load["gateway_max_threads"].as_u64() > Some(0), "{report}");
 }
+
+/// Issue #25: the fixed-rate benchmark runs end to end (a low rate, a debug build): every
+/// request of both paths, whole and streamed, is answered, and the report has the added
+/// latency per percentile, the gateway's CPU per request and its memory.
+#[test]
+fn the_fixed_rate_benchmark_runs_and_answers_every_request() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gateway-rate"))
+        .args(["--rates", "20,40", "--seconds", "1", "--json"])
+        .output()
+        .expect("gateway-rate runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let rows = report["rates"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "two rates, whole and streamed: {report}");
+    for row in rows {
+        assert_eq!(row["gateway_errors"], 0, "{row}");
+        assert_eq!(row["direct_errors"], 0, "{row}");
+        for p in ["p50", "p90", "p99"] {
+            assert!(row["gateway_ms"][p].as_f64() > Some(0.0), "{row}");
+            assert!(row["added_ms"][p].as_f64().is_some(), "{row}");
+        }
+        assert!(
+            row["gateway_cpu_us_per_request"].as_f64() > Some(0.0),
+            "{row}"
+        );
+    }
+    assert!(
+        report["gateway_peak_rss_kib"].as_u64() > Some(0),
+        "{report}"
+    );
+}

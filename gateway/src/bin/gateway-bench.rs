@@ -18,7 +18,6 @@
 //! target/release/gateway-bench                 # --deltas, --runs, --streams, --litellm
 //! ```
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -33,6 +32,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
+
+#[path = "support/processes.rs"]
+mod processes;
+use processes::{cpu_ns, median, sibling, status_field, Server};
 
 /// The identity the emulator is started with and every client signs with.
 const ACCESS_KEY_ID: &str = "AKIABENCH00000000000";
@@ -102,65 +105,6 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// A child process that printed its base URL first; killed when dropped.
-struct Server {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Server {
-    fn start(mut command: Command, what: &str) -> Result<Server, String> {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start {what}: {e}"))?;
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().ok_or("no stdout")?)
-            .read_line(&mut first)
-            .map_err(|e| format!("{what} printed nothing: {e}"))?;
-        if first.trim().is_empty() {
-            let _ = child.kill();
-            return Err(format!("{what} exited before printing its URL"));
-        }
-        Ok(Server {
-            child,
-            url: first.trim().to_string(),
-        })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// CPU time of every thread of a process, in nanoseconds (the scheduler's own account,
-/// finer than the clock ticks of `/proc/PID/stat`).
-fn cpu_ns(pid: u32) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0;
-    };
-    tasks
-        .flatten()
-        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
-}
-
-/// A `/proc/PID/status` field in its own unit (kB for memory).
-fn status_field(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// One streamed answer, as the receiving side saw it.
 #[derive(Debug, Clone, Copy)]
 struct Run {
@@ -179,19 +123,6 @@ impl Run {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
 /// The medians of a path's runs.
 fn summary(runs: &[Run]) -> Value {
     json!({
@@ -200,19 +131,6 @@ fn summary(runs: &[Run]) -> Value {
         "first_delta_ms": median(runs.iter().map(|r| r.first_delta.as_secs_f64() * 1e3).collect()),
         "deltas_per_sec": median(runs.iter().map(|r| r.deltas as f64 / r.total.as_secs_f64()).collect()),
     })
-}
-
-fn sibling(name: &str) -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let path = exe.parent().ok_or("no directory")?.join(name);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "{} is missing: cargo build --release -p bedrock-plugin -p gateway -p emulator",
-            path.display()
-        ))
-    }
 }
 
 fn run(args: &Args) -> Result<Value, String> {
@@ -677,8 +595,5 @@ fn start_litellm(executable: &Path, emulator: &str) -> Result<Server, String> {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    Ok(Server {
-        child,
-        url: format!("http://127.0.0.1:{port}/v1"),
-    })
+    Ok(Server::adopt(child, format!("http://127.0.0.1:{port}/v1")))
 }

@@ -1,0 +1,328 @@
+//! `gateway-rate`: the latency the gateway adds to each request at a fixed request rate, the
+//! way published gateway comparisons measure it (issue #25, item 1). A benchmark program, not
+//! a test: it prints what it measured.
+//!
+//! The emulator (`--fast`, the mock provider) and the gateway run as child processes from the
+//! same build. At each rate, short chat requests go out open-loop (each at its scheduled
+//! time, whatever the answers before it did) to the gateway and, interleaved, the same request
+//! straight to the emulator (Converse with a Bedrock API key) as the baseline. Latency counts
+//! from the scheduled send time, so a stalled server cannot hide its delay behind a client
+//! that waits for it. Reported per rate: p50/p90/p99 of each path and the difference (what the
+//! gateway adds), errors, the gateway's CPU per request and its memory; and the highest rate
+//! whose added p99 stayed under 1 ms without errors.
+//!
+//! ```sh
+//! cargo build --release -p bedrock-plugin -p gateway -p emulator
+//! target/release/gateway-rate                  # --rates 250,500,1000,2000 --seconds 5
+//! ```
+
+#[path = "support/processes.rs"]
+mod processes;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::Parser;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use processes::{cpu_ns, sibling, status_field, Server};
+use serde_json::{json, Value};
+
+const ACCESS_KEY_ID: &str = "AKIARATEBENCH0000000";
+const SECRET_ACCESS_KEY: &str = "rateBenchSecretAccessKey000000000000000";
+const API_KEY: &str = "bedrock-api-key-rate-bench";
+const REGION: &str = "us-east-1";
+const MODEL: &str = "amazon.nova-micro-v1:0";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gateway-rate",
+    about = "The latency the gateway adds at fixed request rates."
+)]
+struct Args {
+    /// Request rates to try, per second (each path gets this rate).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "250,500,1000,2000,3000,4000"
+    )]
+    rates: Vec<u32>,
+    /// Seconds at each rate.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Which requests: whole answers, streamed answers, or both.
+    #[arg(long, value_parser = ["whole", "stream", "both"], default_value = "both")]
+    kind: String,
+    /// Print the results as one JSON document.
+    #[arg(long)]
+    json: bool,
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// One request to send: where, with which headers and body.
+#[derive(Clone)]
+struct Target {
+    url: hyper::Uri,
+    authorization: String,
+    body: Bytes,
+}
+
+/// What one request did: microseconds from its scheduled time to its last byte, or `None`
+/// when it failed.
+type Outcome = Option<u64>;
+
+async fn send(client: &HttpClient, target: &Target) -> bool {
+    let request = hyper::Request::post(target.url.clone())
+        .header("content-type", "application/json")
+        .header("authorization", &target.authorization)
+        .body(Full::new(target.body.clone()));
+    let Ok(request) = request else {
+        return false;
+    };
+    match client.request(request).await {
+        Ok(response) => {
+            let ok = response.status().is_success();
+            ok && response.into_body().collect().await.is_ok()
+        }
+        Err(_) => false,
+    }
+}
+
+/// Runs `targets[k % 2]` for slot `k` at `2 * rate` slots per second for `seconds`; the
+/// outcomes per target.
+async fn open_loop(
+    client: &HttpClient,
+    targets: [Target; 2],
+    rate: u32,
+    seconds: u64,
+) -> [Vec<Outcome>; 2] {
+    let slots = (rate as u64 * 2 * seconds) as usize;
+    let interval = Duration::from_secs_f64(1.0 / (rate as f64 * 2.0));
+    let start = tokio::time::Instant::now() + Duration::from_millis(50);
+    let targets = Arc::new(targets);
+    let mut tasks = Vec::with_capacity(slots);
+    for k in 0..slots {
+        let scheduled = start + interval * k as u32;
+        let (client, targets) = (client.clone(), targets.clone());
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep_until(scheduled).await;
+            let ok = send(&client, &targets[k % 2]).await;
+            (k % 2, ok.then(|| scheduled.elapsed().as_micros() as u64))
+        }));
+    }
+    let mut outcomes = [Vec::new(), Vec::new()];
+    for task in tasks {
+        if let Ok((which, outcome)) = task.await {
+            outcomes[which].push(outcome);
+        }
+    }
+    outcomes
+}
+
+/// The `p`-th percentile of sorted microseconds, in milliseconds.
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[at] as f64 / 1e3
+}
+
+fn latencies(outcomes: &[Outcome]) -> (Vec<u64>, usize) {
+    let mut ok: Vec<u64> = outcomes.iter().flatten().copied().collect();
+    ok.sort_unstable();
+    let failed = outcomes.len() - ok.len();
+    (ok, failed)
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(report) => {
+            if args.json {
+                println!("{report:#}");
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("gateway-rate: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<Value, String> {
+    if args.rates.is_empty() || args.rates.contains(&0) || args.seconds == 0 {
+        return Err("--rates must be positive and --seconds at least 1".into());
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("warning: a debug build says little about release performance: cargo build --release -p bedrock-plugin -p gateway -p emulator");
+    }
+    let plugin_path = sibling(&format!(
+        "{}bedrock_plugin{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ))?;
+    let mut emulator = Command::new(sibling("emulator")?);
+    emulator.args([
+        "--fast",
+        "--port",
+        "0",
+        "--access-key-id",
+        ACCESS_KEY_ID,
+        "--secret-access-key",
+        SECRET_ACCESS_KEY,
+        "--api-key",
+        API_KEY,
+        "--region",
+        REGION,
+    ]);
+    let emulator = Server::start(emulator, "the emulator")?;
+    let config_file =
+        std::env::temp_dir().join(format!("gateway-rate-{}.json5", std::process::id()));
+    std::fs::write(
+        &config_file,
+        format!(
+            r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }} }}"#,
+            emulator.url
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut gateway = Command::new(sibling("gateway")?);
+    gateway
+        .args(["--port", "0", "--plugin"])
+        .arg(&plugin_path)
+        .arg("--config")
+        .arg(&config_file)
+        .env("RUST_LOG", "gateway=warn")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_REGION", REGION)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_BEARER_TOKEN_BEDROCK")
+        .env_remove("GATEWAY_API_KEY");
+    let gateway = Server::start(gateway, "the gateway")?;
+    let _ = std::fs::remove_file(&config_file);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let client: HttpClient = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(4096)
+        .build_http();
+    let kinds: &[bool] = match args.kind.as_str() {
+        "whole" => &[false],
+        "stream" => &[true],
+        _ => &[false, true],
+    };
+    let mut rows = Vec::new();
+    let mut held: Vec<(bool, u32)> = Vec::new();
+    for &stream in kinds {
+        let through_gateway = Target {
+            url: format!("{}/chat/completions", gateway.url)
+                .parse()
+                .map_err(|e| format!("{e}"))?,
+            authorization: "Bearer none".into(),
+            body: Bytes::from(
+                json!({"model": format!("amazon-bedrock/{MODEL}"), "stream": stream,
+                    "messages": [{"role": "user", "content": "Hello"}]})
+                .to_string(),
+            ),
+        };
+        let direct = Target {
+            url: format!(
+                "{}/model/{MODEL}/{}",
+                emulator.url,
+                if stream {
+                    "converse-stream"
+                } else {
+                    "converse"
+                }
+            )
+            .parse()
+            .map_err(|e| format!("{e}"))?,
+            authorization: format!("Bearer {API_KEY}"),
+            body: Bytes::from(
+                json!({"messages": [{"role": "user", "content": [{"text": "Hello"}]}]}).to_string(),
+            ),
+        };
+        // Warm both paths (connections, the plugin's clients).
+        runtime.block_on(open_loop(
+            &client,
+            [through_gateway.clone(), direct.clone()],
+            100,
+            1,
+        ));
+        for &rate in &args.rates {
+            let cpu_before = cpu_ns(gateway.pid());
+            let [via_gateway, straight] = runtime.block_on(open_loop(
+                &client,
+                [through_gateway.clone(), direct.clone()],
+                rate,
+                args.seconds,
+            ));
+            let cpu = cpu_ns(gateway.pid()).saturating_sub(cpu_before);
+            let (g, g_failed) = latencies(&via_gateway);
+            let (d, d_failed) = latencies(&straight);
+            let added = |p: f64| percentile(&g, p) - percentile(&d, p);
+            let row = json!({
+                "kind": if stream { "stream" } else { "whole" },
+                "rate": rate,
+                "gateway_ms": {"p50": percentile(&g, 0.5), "p90": percentile(&g, 0.9), "p99": percentile(&g, 0.99)},
+                "direct_ms": {"p50": percentile(&d, 0.5), "p90": percentile(&d, 0.9), "p99": percentile(&d, 0.99)},
+                "added_ms": {"p50": added(0.5), "p90": added(0.9), "p99": added(0.99)},
+                "gateway_errors": g_failed,
+                "direct_errors": d_failed,
+                "gateway_cpu_us_per_request": cpu as f64 / 1e3 / via_gateway.len().max(1) as f64,
+                "gateway_rss_kib": status_field(gateway.pid(), "VmRSS:"),
+            });
+            if !args.json {
+                println!(
+                    "{:>6} {:>5}/s  added p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms  (gateway p99 {:>8.3}, direct {:>8.3})  errors {}/{}  cpu {:>6.0} us/req  rss {} KiB",
+                    row["kind"].as_str().unwrap_or(""),
+                    rate,
+                    added(0.5),
+                    added(0.9),
+                    added(0.99),
+                    percentile(&g, 0.99),
+                    percentile(&d, 0.99),
+                    g_failed,
+                    d_failed,
+                    row["gateway_cpu_us_per_request"].as_f64().unwrap_or(0.0),
+                    row["gateway_rss_kib"],
+                );
+            }
+            if g_failed == 0 && d_failed == 0 && added(0.99) < 1.0 {
+                held.push((stream, rate));
+            }
+            rows.push(row);
+        }
+    }
+    let highest = |stream: bool| {
+        held.iter()
+            .filter(|(s, _)| *s == stream)
+            .map(|(_, r)| *r)
+            .max()
+    };
+    let report = json!({
+        "rates": rows,
+        "highest_rate_with_p99_added_under_1ms": {"whole": highest(false), "stream": highest(true)},
+        "gateway_peak_rss_kib": status_field(gateway.pid(), "VmHWM:"),
+    });
+    if !args.json {
+        println!(
+            "highest rate with p99 added under 1 ms and no errors: whole {:?}, streamed {:?}; gateway peak RSS {:?} KiB",
+            highest(false),
+            highest(true),
+            report["gateway_peak_rss_kib"]
+        );
+    }
+    Ok(report)
+}

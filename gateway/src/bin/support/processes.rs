@@ -1,0 +1,101 @@
+//! What the gateway's benchmark programs share: the emulator and the gateway run as child
+//! processes from the same build, and what `/proc` says of a process.
+
+// Each program uses its part.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// A child process that printed its base URL first; killed when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(mut command: Command, what: &str) -> Result<Server, String> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {what}: {e}"))?;
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().ok_or("no stdout")?)
+            .read_line(&mut first)
+            .map_err(|e| format!("{what} printed nothing: {e}"))?;
+        if first.trim().is_empty() {
+            let _ = child.kill();
+            return Err(format!("{what} exited before printing its URL"));
+        }
+        Ok(Server {
+            child,
+            url: first.trim().to_string(),
+        })
+    }
+
+    /// A child started otherwise, serving at `url`.
+    pub fn adopt(child: std::process::Child, url: String) -> Server {
+        Server { child, url }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU time of every thread of a process, in nanoseconds (the scheduler's own account,
+/// finer than the clock ticks of `/proc/PID/stat`).
+pub fn cpu_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// A `/proc/PID/status` field in its own unit (kB for memory).
+pub fn status_field(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The median of `values` (NaN for none).
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// An executable next to this one (as `cargo build` places them).
+pub fn sibling(name: &str) -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let path = exe.parent().ok_or("no directory")?.join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} is missing: cargo build --release -p bedrock-plugin -p gateway -p emulator",
+            path.display()
+        ))
+    }
+}
