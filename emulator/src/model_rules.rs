@@ -50,21 +50,17 @@ pub struct ModelRules {
 /// The system tools Bedrock runs itself.
 pub const SYSTEM_TOOLS: &[&str] = &["nova_code_interpreter", "nova_grounding"];
 
-const fn rules(
-    max_output_tokens: u32,
-    tools: bool,
-    forced_tool_choice: bool,
-    cache_points: bool,
-    reasoning: Reasoning,
-    anthropic: bool,
-) -> ModelRules {
+/// A model that takes up to `max_output_tokens` and nothing else: the facts it has are
+/// added by name (`limit(64_000).tools().cache_points()`), so each row reads as a list of
+/// named facts rather than positional booleans.
+const fn limit(max_output_tokens: u32) -> ModelRules {
     ModelRules {
         max_output_tokens,
-        tools,
-        forced_tool_choice,
-        cache_points,
-        reasoning,
-        anthropic,
+        tools: false,
+        forced_tool_choice: false,
+        cache_points: false,
+        reasoning: Reasoning::None,
+        anthropic: false,
         system_tools: false,
         citations: false,
         structured_output: false,
@@ -72,21 +68,53 @@ const fn rules(
 }
 
 impl ModelRules {
-    const fn with_system_tools(self) -> Self {
+    const fn tools(self) -> Self {
+        Self {
+            tools: true,
+            ..self
+        }
+    }
+
+    const fn forced_tool_choice(self) -> Self {
+        Self {
+            forced_tool_choice: true,
+            ..self
+        }
+    }
+
+    const fn cache_points(self) -> Self {
+        Self {
+            cache_points: true,
+            ..self
+        }
+    }
+
+    const fn reasons(self, reasoning: Reasoning) -> Self {
+        Self { reasoning, ..self }
+    }
+
+    const fn anthropic_fields(self) -> Self {
+        Self {
+            anthropic: true,
+            ..self
+        }
+    }
+
+    const fn system_tools(self) -> Self {
         Self {
             system_tools: true,
             ..self
         }
     }
 
-    const fn with_citations(self) -> Self {
+    const fn citations(self) -> Self {
         Self {
             citations: true,
             ..self
         }
     }
 
-    const fn with_structured_output(self) -> Self {
+    const fn structured_output(self) -> Self {
         Self {
             structured_output: true,
             ..self
@@ -99,46 +127,46 @@ use Reasoning::*;
 /// By model-id prefix, most specific first; the first match wins.
 #[rustfmt::skip]
 const TABLE: &[(&str, ModelRules)] = &[
-    ("anthropic.claude-opus-4-7", rules(128_000, true, true, true, AnthropicAdaptive, true).with_citations().with_structured_output()),
-    ("anthropic.claude-opus-4-6", rules(128_000, true, true, true, AnthropicAdaptive, true).with_citations().with_structured_output()),
-    ("anthropic.claude-sonnet-4-6", rules(64_000, true, true, true, AnthropicAdaptive, true).with_citations().with_structured_output()),
-    ("anthropic.claude-opus-4-5", rules(64_000, true, true, true, AnthropicBudget, true).with_citations().with_structured_output()),
-    ("anthropic.claude-opus-4", rules(32_000, true, true, true, AnthropicBudget, true).with_citations()),
-    ("anthropic.claude-sonnet-4-5", rules(64_000, true, true, true, AnthropicBudget, true).with_citations().with_structured_output()),
-    ("anthropic.claude-sonnet-4", rules(64_000, true, true, true, AnthropicBudget, true).with_citations()),
-    ("anthropic.claude-haiku-4-5", rules(64_000, true, true, true, AnthropicBudget, true).with_citations().with_structured_output()),
-    ("anthropic.claude-3-7-sonnet", rules(64_000, true, true, true, AnthropicBudget, true).with_citations()),
-    ("anthropic.claude-3-5-haiku", rules(8_192, true, true, true, None, true)),
-    ("anthropic.claude-3-5-sonnet", rules(8_192, true, true, false, None, true).with_citations()),
-    ("anthropic.claude-3", rules(4_096, true, true, false, None, true)),
-    ("amazon.nova-2", rules(65_536, true, true, true, NovaEffort, false).with_system_tools()),
-    ("amazon.nova-premier", rules(32_000, true, true, true, None, false)),
-    ("amazon.nova", rules(10_000, true, true, true, None, false)),
-    ("amazon.titan", rules(8_192, false, false, false, None, false)),
-    ("meta.llama4", rules(16_384, true, false, false, None, false)),
-    ("meta.llama3-1", rules(8_192, true, false, false, None, false)),
-    ("meta.llama3-2-11b", rules(8_192, true, false, false, None, false)),
-    ("meta.llama3-2-90b", rules(8_192, true, false, false, None, false)),
-    ("meta.llama3-3", rules(8_192, true, false, false, None, false)),
-    ("meta.llama", rules(2_048, false, false, false, None, false)),
-    ("mistral.mistral-large-2402", rules(8_192, true, true, false, None, false)),
-    ("mistral.mistral-7b", rules(8_192, false, false, false, None, false)),
-    ("mistral.", rules(16_384, true, false, false, None, false).with_structured_output()),
-    ("deepseek.r1", rules(32_768, false, false, false, Always, false)),
-    ("deepseek.", rules(81_920, true, false, false, None, false).with_structured_output()),
-    ("openai.", rules(128_000, true, false, false, OpenAiEffort, false)),
-    ("qwen.", rules(131_072, true, false, false, None, false).with_structured_output()),
-    ("google.gemma", rules(8_192, false, false, false, None, false).with_structured_output()),
-    ("minimax.", rules(131_072, true, false, false, Always, false).with_structured_output()),
-    ("moonshot.kimi-k2-thinking", rules(256_000, true, false, false, Always, false).with_structured_output()),
-    ("moonshotai.", rules(256_000, true, false, false, None, false).with_structured_output()),
-    ("nvidia.", rules(32_768, true, false, false, None, false).with_structured_output()),
-    ("writer.", rules(8_192, true, false, false, None, false)),
-    ("zai.", rules(131_072, true, false, false, Always, false)),
+    ("anthropic.claude-opus-4-7", limit(128_000).tools().forced_tool_choice().cache_points().reasons(AnthropicAdaptive).anthropic_fields().citations().structured_output()),
+    ("anthropic.claude-opus-4-6", limit(128_000).tools().forced_tool_choice().cache_points().reasons(AnthropicAdaptive).anthropic_fields().citations().structured_output()),
+    ("anthropic.claude-sonnet-4-6", limit(64_000).tools().forced_tool_choice().cache_points().reasons(AnthropicAdaptive).anthropic_fields().citations().structured_output()),
+    ("anthropic.claude-opus-4-5", limit(64_000).tools().forced_tool_choice().cache_points().reasons(AnthropicBudget).anthropic_fields().citations().structured_output()),
+    ("anthropic.claude-opus-4", limit(32_000).tools().forced_tool_choice().cache_points().reasons(AnthropicBudget).anthropic_fields().citations()),
+    ("anthropic.claude-sonnet-4-5", limit(64_000).tools().forced_tool_choice().cache_points().reasons(AnthropicBudget).anthropic_fields().citations().structured_output()),
+    ("anthropic.claude-sonnet-4", limit(64_000).tools().forced_tool_choice().cache_points().reasons(AnthropicBudget).anthropic_fields().citations()),
+    ("anthropic.claude-haiku-4-5", limit(64_000).tools().forced_tool_choice().cache_points().reasons(AnthropicBudget).anthropic_fields().citations().structured_output()),
+    ("anthropic.claude-3-7-sonnet", limit(64_000).tools().forced_tool_choice().cache_points().reasons(AnthropicBudget).anthropic_fields().citations()),
+    ("anthropic.claude-3-5-haiku", limit(8_192).tools().forced_tool_choice().cache_points().anthropic_fields()),
+    ("anthropic.claude-3-5-sonnet", limit(8_192).tools().forced_tool_choice().anthropic_fields().citations()),
+    ("anthropic.claude-3", limit(4_096).tools().forced_tool_choice().anthropic_fields()),
+    ("amazon.nova-2", limit(65_536).tools().forced_tool_choice().cache_points().reasons(NovaEffort).system_tools()),
+    ("amazon.nova-premier", limit(32_000).tools().forced_tool_choice().cache_points()),
+    ("amazon.nova", limit(10_000).tools().forced_tool_choice().cache_points()),
+    ("amazon.titan", limit(8_192)),
+    ("meta.llama4", limit(16_384).tools()),
+    ("meta.llama3-1", limit(8_192).tools()),
+    ("meta.llama3-2-11b", limit(8_192).tools()),
+    ("meta.llama3-2-90b", limit(8_192).tools()),
+    ("meta.llama3-3", limit(8_192).tools()),
+    ("meta.llama", limit(2_048)),
+    ("mistral.mistral-large-2402", limit(8_192).tools().forced_tool_choice()),
+    ("mistral.mistral-7b", limit(8_192)),
+    ("mistral.", limit(16_384).tools().structured_output()),
+    ("deepseek.r1", limit(32_768).reasons(Always)),
+    ("deepseek.", limit(81_920).tools().structured_output()),
+    ("openai.", limit(128_000).tools().reasons(OpenAiEffort)),
+    ("qwen.", limit(131_072).tools().structured_output()),
+    ("google.gemma", limit(8_192).structured_output()),
+    ("minimax.", limit(131_072).tools().reasons(Always).structured_output()),
+    ("moonshot.kimi-k2-thinking", limit(256_000).tools().reasons(Always).structured_output()),
+    ("moonshotai.", limit(256_000).tools().structured_output()),
+    ("nvidia.", limit(32_768).tools().structured_output()),
+    ("writer.", limit(8_192).tools()),
+    ("zai.", limit(131_072).tools().reasons(Always)),
 ];
 
 /// Rules for a model with no row: text only, no tools, no caching, 4,096 output tokens.
-pub const DEFAULT: ModelRules = rules(4_096, false, false, false, None, false);
+pub const DEFAULT: ModelRules = limit(4_096);
 
 /// The rules of a base model id.
 pub fn for_model(model_id: &str) -> ModelRules {
