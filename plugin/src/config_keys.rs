@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::config;
+
 use jsonc_parser::ast::Value;
 use jsonc_parser::common::Ranged;
 use jsonc_parser::tokens::Token;
@@ -177,44 +179,28 @@ pub fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
         .map(|(_, k)| k)
 }
 
-pub const DISCOVERY_KEYS: &[&str] = &[
-    "enabled",
-    "region",
-    "providerFilter",
-    "refreshInterval",
-    "defaultContextWindow",
-    "defaultMaxTokens",
-    "baseUrl",
-];
-pub const PROVIDER_KEYS: &[&str] = &[
-    "baseUrl", "api", "auth", "models", "timeouts", "retry", "caBundle",
-];
-pub const MODEL_KEYS: &[&str] = &[
-    "id",
-    "name",
-    "reasoning",
-    "input",
-    "cost",
-    "contextWindow",
-    "maxTokens",
-    "baseModel",
-];
-pub const COST_KEYS: &[&str] = &["input", "output", "cacheRead", "cacheWrite"];
-pub const TIMEOUT_KEYS: &[&str] = &["connectMs", "firstByteMs", "idleMs"];
-pub const RETRY_KEYS: &[&str] = &["maxAttempts", "baseDelayMs", "maxDelayMs"];
+/// The keys of a configuration object, as its serde type reads them: the type is the one
+/// list, so a field added to it is known here too.
+fn keys_of<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str] {
+    serde_aux::serde_introspection::serde_introspect::<T>()
+}
 
 /// The known keys of the object at `parent`, when it is one of the plugin's objects.
 fn known_keys(parent: &[Seg], provider_id: &str) -> Option<&'static [&'static str]> {
     let key = |s: &Seg, k: &str| matches!(s, Seg::Key(x) if x == k);
     match parent {
-        [m, d] if key(m, "models") && key(d, "bedrockDiscovery") => Some(DISCOVERY_KEYS),
+        [m, d] if key(m, "models") && key(d, "bedrockDiscovery") => {
+            Some(keys_of::<config::DiscoveryConfig>())
+        }
         [m, p, b, rest @ ..] if key(m, "models") && key(p, "providers") && key(b, provider_id) => {
             match rest {
-                [] => Some(PROVIDER_KEYS),
-                [t] if key(t, "timeouts") => Some(TIMEOUT_KEYS),
-                [r] if key(r, "retry") => Some(RETRY_KEYS),
-                [ms, Seg::Index(_)] if key(ms, "models") => Some(MODEL_KEYS),
-                [ms, Seg::Index(_), c] if key(ms, "models") && key(c, "cost") => Some(COST_KEYS),
+                [] => Some(keys_of::<config::ProviderEntry>()),
+                [t] if key(t, "timeouts") => Some(keys_of::<config::TimeoutsEntry>()),
+                [r] if key(r, "retry") => Some(keys_of::<config::RetryEntry>()),
+                [ms, Seg::Index(_)] if key(ms, "models") => Some(keys_of::<config::ModelEntry>()),
+                [ms, Seg::Index(_), c] if key(ms, "models") && key(c, "cost") => {
+                    Some(keys_of::<config::CostEntry>())
+                }
                 _ => None,
             }
         }
@@ -267,6 +253,14 @@ pub fn unknown_key_warnings(text: &str, provider_id: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_known_keys_are_the_types_own() {
+        assert!(keys_of::<config::ProviderEntry>().contains(&"caBundle"));
+        assert!(keys_of::<config::DiscoveryConfig>().contains(&"refreshInterval"));
+        assert!(keys_of::<config::TimeoutsEntry>().contains(&"firstByteMs"));
+        assert!(keys_of::<config::CostEntry>().contains(&"cacheWrite"));
+    }
 
     #[test]
     fn positions_and_paths() {
@@ -331,16 +325,25 @@ mod tests {
     #[test]
     fn nearest_known_key() {
         assert_eq!(
-            nearest("refreshIntervall", DISCOVERY_KEYS),
+            nearest("refreshIntervall", keys_of::<config::DiscoveryConfig>()),
             Some("refreshInterval")
         );
-        assert_eq!(nearest("regoin", DISCOVERY_KEYS), Some("region"));
         assert_eq!(
-            nearest("ProviderFilter", DISCOVERY_KEYS),
+            nearest("regoin", keys_of::<config::DiscoveryConfig>()),
+            Some("region")
+        );
+        assert_eq!(
+            nearest("ProviderFilter", keys_of::<config::DiscoveryConfig>()),
             Some("providerFilter")
         );
-        assert_eq!(nearest("contextWindow", MODEL_KEYS), Some("contextWindow"));
-        assert_eq!(nearest("banana", DISCOVERY_KEYS), None);
+        assert_eq!(
+            nearest("contextWindow", keys_of::<config::ModelEntry>()),
+            Some("contextWindow")
+        );
+        assert_eq!(
+            nearest("banana", keys_of::<config::DiscoveryConfig>()),
+            None
+        );
     }
 
     #[test]
