@@ -21,24 +21,24 @@ use host_sdk::contract::{
 use host_sdk::plugin::{guard, GuardedProvider};
 use host_sdk::{ProviderError, CONTRACT_VERSION};
 
-pub mod body_watch;
-pub mod citations;
-pub mod clients;
-pub mod config;
-pub mod config_keys;
-pub mod credentials;
-pub mod discovery;
-pub mod document;
-pub mod errors;
-pub mod logging;
-pub mod model_facts;
-pub mod pricing;
-pub mod profiles;
-pub mod provider;
-pub mod runtime;
-pub mod stream;
-pub mod translate;
-pub mod trust;
+pub(crate) mod body_watch;
+pub(crate) mod citations;
+pub(crate) mod clients;
+pub(crate) mod config;
+pub(crate) mod config_keys;
+pub(crate) mod credentials;
+pub(crate) mod discovery;
+pub(crate) mod document;
+pub(crate) mod errors;
+pub(crate) mod logging;
+pub(crate) mod model_facts;
+pub(crate) mod pricing;
+pub(crate) mod profiles;
+pub(crate) mod provider;
+pub(crate) mod runtime;
+pub(crate) mod stream;
+pub(crate) mod translate;
+pub(crate) mod trust;
 
 /// The plugin's root module, checked by the host's loader for version and layout.
 #[export_root_module]

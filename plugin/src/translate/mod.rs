@@ -25,10 +25,12 @@ use crate::errors::invalid_request;
 use crate::model_facts::{self, Caching};
 use caching::{add_cache_point_to_last_user_message, cache_point, cache_ttl};
 use content::{guard_content, translate_messages, unsupported_block};
-pub use media::{sniff_image, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES};
-pub use options::{Options, MAX_METADATA_PAIRS, SERVICE_TIERS};
+#[cfg(test)]
+pub(crate) use media::sniff_image;
+pub use options::Options;
 use reasoning::inference_and_reasoning;
-pub use reasoning::{ADAPTIVE_DEFAULT_MAX_TOKENS, EFFORTS, THINKING_ANSWER_ROOM};
+#[cfg(test)]
+pub(crate) use reasoning::ADAPTIVE_DEFAULT_MAX_TOKENS;
 pub use tools::normalise_tool_id;
 use tools::{history_uses_tools, tool_config, tool_config_from_history};
 
