@@ -572,3 +572,169 @@ fn check_output(text: &str, schema: &Value) -> OutputCheck {
         Some(problem) => invalid(problem),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abi_stable::sabi_trait::TD_Opaque;
+    use aws_sdk_bedrockruntime::types::{
+        ContentBlockDelta, ContentBlockDeltaEvent, ContentBlockStartEvent, ContentBlockStopEvent,
+        MessageStartEvent, MessageStopEvent, StopReason, ToolUseBlockDelta, ToolUseBlockStart,
+    };
+    use host_sdk::contract::{EventSink, EventSink_TO, StreamEnd};
+    use std::sync::{Arc, Mutex};
+
+    /// A sink that keeps what it was given, as owned events.
+    #[derive(Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<host_sdk::Event>>>);
+
+    impl EventSink for Seen {
+        fn on_event(&mut self, event: &StreamEvent<'_>) -> SinkFlow {
+            self.0.lock().unwrap().push(host_sdk::Event::from(event));
+            SinkFlow::Continue
+        }
+        fn on_end(&mut self, _: StreamEnd) {}
+    }
+
+    fn feed(events: Vec<ConverseStreamOutput>) -> (Assembler, Vec<host_sdk::Event>) {
+        let seen = Seen::default();
+        let mut sink: EventSinkBox = EventSink_TO::from_value(seen.clone(), TD_Opaque);
+        let mut assembler = Assembler::default();
+        for event in &events {
+            assert_eq!(assembler.handle(event, &mut sink, None), SinkFlow::Continue);
+        }
+        let events = seen.0.lock().unwrap().clone();
+        (assembler, events)
+    }
+
+    fn text(index: i32, text: &str) -> ConverseStreamOutput {
+        ConverseStreamOutput::ContentBlockDelta(
+            ContentBlockDeltaEvent::builder()
+                .content_block_index(index)
+                .delta(ContentBlockDelta::Text(text.into()))
+                .build()
+                .unwrap(),
+        )
+    }
+
+    fn start() -> ConverseStreamOutput {
+        ConverseStreamOutput::MessageStart(
+            MessageStartEvent::builder()
+                .role(aws_sdk_bedrockruntime::types::ConversationRole::Assistant)
+                .build()
+                .unwrap(),
+        )
+    }
+
+    fn stop(reason: StopReason) -> ConverseStreamOutput {
+        ConverseStreamOutput::MessageStop(
+            MessageStopEvent::builder()
+                .stop_reason(reason)
+                .build()
+                .unwrap(),
+        )
+    }
+
+    fn block_stop(index: i32) -> ConverseStreamOutput {
+        ConverseStreamOutput::ContentBlockStop(
+            ContentBlockStopEvent::builder()
+                .content_block_index(index)
+                .build()
+                .unwrap(),
+        )
+    }
+
+    fn completion(assembler: &Assembler) -> host_sdk::Completion {
+        serde_json::from_str(&assembler.completion_json(None, None, 6)).unwrap()
+    }
+
+    #[test]
+    fn text_deltas_reach_the_sink_in_order_and_make_the_answer() {
+        let (assembler, events) = feed(vec![
+            start(),
+            text(0, "Hello"),
+            text(0, ", world"),
+            block_stop(0),
+            stop(StopReason::EndTurn),
+        ]);
+        let deltas: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                host_sdk::Event::TextDelta { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deltas, ["Hello", ", world"]);
+        assert_eq!(events.first(), Some(&host_sdk::Event::MessageStart));
+        assert_eq!(assembler.delivered, events.len());
+        let done = completion(&assembler);
+        assert_eq!(done.message.text(), "Hello, world");
+        assert_eq!(done.stop_reason, Some(host_sdk::StopReason::EndTurn));
+    }
+
+    #[test]
+    fn a_tool_call_arrives_in_fragments_and_completes_as_parsed_json() {
+        let tool_start = ConverseStreamOutput::ContentBlockStart(
+            ContentBlockStartEvent::builder()
+                .content_block_index(1)
+                .start(ContentBlockStart::ToolUse(
+                    ToolUseBlockStart::builder()
+                        .tool_use_id("t1")
+                        .name("get_weather")
+                        .build()
+                        .unwrap(),
+                ))
+                .build()
+                .unwrap(),
+        );
+        let fragment = |part: &str| {
+            ConverseStreamOutput::ContentBlockDelta(
+                ContentBlockDeltaEvent::builder()
+                    .content_block_index(1)
+                    .delta(ContentBlockDelta::ToolUse(
+                        ToolUseBlockDelta::builder().input(part).build().unwrap(),
+                    ))
+                    .build()
+                    .unwrap(),
+            )
+        };
+        let (assembler, events) = feed(vec![
+            start(),
+            tool_start,
+            fragment(r#"{"city": "#),
+            fragment(r#""Paris"}"#),
+            block_stop(1),
+            stop(StopReason::ToolUse),
+        ]);
+        assert!(events.iter().any(|e| matches!(
+            e,
+            host_sdk::Event::ToolUseStart { id, name, .. } if id == "t1" && name == "get_weather"
+        )));
+        let fragments: String = events
+            .iter()
+            .filter_map(|e| match e {
+                host_sdk::Event::ToolUseInputDelta { fragment, .. } => Some(fragment.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(fragments, r#"{"city": "Paris"}"#);
+        assert!(events.iter().any(|e| matches!(
+            e,
+            host_sdk::Event::ToolUse { input, .. } if input["city"] == "Paris"
+        )));
+        let done = completion(&assembler);
+        assert!(done.message.content.iter().any(|b| matches!(
+            b,
+            host_sdk::ContentBlock::ToolUse { name, input, .. }
+                if name == "get_weather" && input["city"] == "Paris"
+        )));
+        assert_eq!(done.stop_reason, Some(host_sdk::StopReason::ToolUse));
+    }
+
+    #[test]
+    fn a_stream_cut_short_keeps_its_partial_answer() {
+        let (assembler, _) = feed(vec![start(), text(0, "Half an ans")]);
+        assert!(assembler.stop_reason.is_none());
+        assert_eq!(completion(&assembler).message.text(), "Half an ans");
+    }
+}
