@@ -390,31 +390,13 @@ fn keys_from_a_file_and_metrics_behind_a_key() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A config whose provider retries quickly, in front of an emulator in this process.
+/// A gateway in front of `emulator` whose provider retries quickly.
 fn quick_retry_gateway(emulator: &emulator::RunningEmulator, args: &[&str]) -> Gateway {
-    let config = std::env::temp_dir().join(format!(
-        "gateway-quick-retry-{}-{}.json5",
-        std::process::id(),
-        emulator.addr().port()
-    ));
-    std::fs::write(
-        &config,
-        format!(
-            r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}", retry: {{ maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 }} }} }} }} }}"#,
-            emulator.url()
-        ),
+    Gateway::in_front_of_with(
+        emulator,
+        "retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },",
+        args,
     )
-    .unwrap();
-    let mut all = vec!["--config", config.to_str().unwrap()];
-    all.extend_from_slice(args);
-    let envs = [
-        ("AWS_ACCESS_KEY_ID", emulator.access_key_id()),
-        ("AWS_SECRET_ACCESS_KEY", emulator.secret_access_key()),
-        ("AWS_REGION", emulator.region()),
-    ];
-    let gateway = Gateway::start(all, &envs);
-    let _ = std::fs::remove_file(config);
-    gateway
 }
 
 /// A stream that fails before any output (after the plugin's retries) gets the status the

@@ -67,23 +67,7 @@ fn metrics_count_requests_errors_tokens_and_streams() {
 /// (Two fixture plugins built against older contracts stand in for two versions.)
 #[test]
 fn a_replaced_plugin_is_picked_up_on_sighup() {
-    let target = std::path::Path::new(env!("CARGO_BIN_EXE_gateway"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let library = |name: &str| {
-        let path = target.join(format!(
-            "{}{name}{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_SUFFIX
-        ));
-        assert!(
-            path.is_file(),
-            "{} is missing: run scripts/test",
-            path.display()
-        );
-        path
-    };
+    let library = common::built_library;
     let dir = std::env::temp_dir().join(format!("gateway-reload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let installed = dir.join(format!(

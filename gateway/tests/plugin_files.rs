@@ -5,27 +5,10 @@
 mod common;
 
 use std::io::{BufRead, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::Gateway;
-
-fn built(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_BIN_EXE_gateway"))
-        .parent()
-        .unwrap()
-        .join(format!(
-            "{}{name}{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_SUFFIX
-        ));
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/test",
-        path.display()
-    );
-    path
-}
+use common::{built_library, Gateway};
 
 /// A fresh directory, removed when dropped.
 struct Scratch(PathBuf);
@@ -58,7 +41,7 @@ fn writing_over_the_loaded_plugin_in_place_harms_nothing() {
     let installed_dir = Scratch::new("in-place");
     let tmp = Scratch::new("in-place-tmp");
     let installed = installed_dir.0.join("libbedrock_plugin.so");
-    std::fs::copy(built("bedrock_plugin"), &installed).unwrap();
+    std::fs::copy(built_library("bedrock_plugin"), &installed).unwrap();
     let tmp_path = tmp.0.to_string_lossy().into_owned();
     let gateway = Gateway::start(
         [
@@ -85,8 +68,8 @@ fn writing_over_the_loaded_plugin_in_place_harms_nothing() {
     let mut first = [0u8; 64];
     let n = stream.read(&mut first).unwrap();
     assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
-    std::fs::copy(built("bedrock_plugin"), &installed).unwrap();
-    std::fs::copy(built("contract_1_4_plugin"), &installed).unwrap();
+    std::fs::copy(built_library("bedrock_plugin"), &installed).unwrap();
+    std::fs::copy(built_library("contract_1_4_plugin"), &installed).unwrap();
     let mut rest = String::new();
     stream.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("[DONE]"), "the stream finished: {rest}");
@@ -115,7 +98,7 @@ fn reloads_leave_no_copies_on_disk_and_no_threads_of_old_builds() {
     let installed_dir = Scratch::new("reloads");
     let tmp = Scratch::new("reloads-tmp");
     let installed = installed_dir.0.join("libbedrock_plugin.so");
-    let mut bytes = std::fs::read(built("bedrock_plugin")).unwrap();
+    let mut bytes = std::fs::read(built_library("bedrock_plugin")).unwrap();
     std::fs::write(&installed, &bytes).unwrap();
     let log = installed_dir.0.join("gateway.log");
     let tmp_path = tmp.0.to_string_lossy().into_owned();

@@ -35,13 +35,10 @@ use serde_json::{json, Value};
 
 #[path = "support/processes.rs"]
 mod processes;
-use processes::{cpu_ns, median, sibling, status_field, Server};
-
-/// The identity the emulator is started with and every client signs with.
-const ACCESS_KEY_ID: &str = "AKIABENCH00000000000";
-const SECRET_ACCESS_KEY: &str = "benchSecretAccessKey00000000000000000000";
-const REGION: &str = "us-east-1";
-const MODEL: &str = "amazon.nova-micro-v1:0";
+use processes::{
+    cpu_ns, median, start_stack, status_field, Server, ACCESS_KEY_ID, MODEL, REGION,
+    SECRET_ACCESS_KEY,
+};
 /// The client key sent to the OpenAI-compatible servers (LiteLLM refuses to start without one).
 const CLIENT_KEY: &str = "sk-gateway-bench-0123456789abcdef";
 
@@ -137,48 +134,15 @@ fn run(args: &Args) -> Result<Value, String> {
     if args.deltas == 0 || args.delta_size == 0 || args.runs == 0 {
         return Err("--deltas, --delta-size and --runs must all be at least 1".into());
     }
-    if cfg!(debug_assertions) {
-        eprintln!("warning: a debug build says little about release performance: cargo build --release -p bedrock-plugin -p gateway -p emulator");
-    }
-    let plugin_path = sibling(&format!(
-        "{}bedrock_plugin{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ))?;
-    let mut emulator = Command::new(sibling("emulator")?);
-    emulator.args([
-        "--fast",
-        "--port",
-        "0",
-        "--access-key-id",
-        ACCESS_KEY_ID,
-        "--secret-access-key",
-        SECRET_ACCESS_KEY,
-        "--region",
-        REGION,
-    ]);
-    let emulator = Server::start(emulator, "the emulator")?;
-    let config = format!(
-        r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }} }}"#,
-        emulator.url
-    );
-    let config_file =
-        std::env::temp_dir().join(format!("gateway-bench-{}.json5", std::process::id()));
-    std::fs::write(&config_file, &config).map_err(|e| e.to_string())?;
-    let mut gateway = Command::new(sibling("gateway")?);
-    gateway
-        .args(["--port", "0", "--plugin"])
-        .arg(&plugin_path)
-        .arg("--config")
-        .arg(&config_file)
-        // Room for every concurrent stream the load phase opens, and the bench's own.
-        .arg("--max-connections")
-        .arg((args.streams + 64).to_string())
-        .arg("--max-in-flight")
-        .arg((args.streams + 64).to_string())
-        .env("RUST_LOG", "gateway=warn")
-        .env_remove("GATEWAY_API_KEY");
-    let gateway = Server::start(gateway, "the gateway")?;
+    // Room for every concurrent stream the load phase opens, and the bench's own.
+    let room = (args.streams + 64).to_string();
+    let stack = start_stack(&[
+        "--max-connections".into(),
+        room.clone(),
+        "--max-in-flight".into(),
+        room,
+    ])?;
+    let (emulator, gateway, plugin_path) = (&stack.emulator, &stack.gateway, &stack.plugin_path);
     let litellm = match &args.litellm {
         Some(path) => Some(start_litellm(path, &emulator.url)?),
         None => None,
@@ -188,7 +152,12 @@ fn run(args: &Args) -> Result<Value, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let plugin = host_sdk::Plugin::load(&plugin_path).map_err(|e| e.to_string())?;
+    let plugin = host_sdk::Plugin::load(plugin_path).map_err(|e| e.to_string())?;
+    // The direct host talks to the same emulator.
+    let config = format!(
+        r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }} }}"#,
+        emulator.url
+    );
     let provider = plugin.new_provider(&config).map_err(|e| e.to_string())?;
     let mut http = HttpConnector::new();
     http.set_nodelay(true);
@@ -305,7 +274,6 @@ fn run(args: &Args) -> Result<Value, String> {
         }
         report["load"] = load;
     }
-    let _ = std::fs::remove_file(&config_file);
     Ok(report)
 }
 

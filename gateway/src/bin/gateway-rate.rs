@@ -19,7 +19,6 @@
 #[path = "support/processes.rs"]
 mod processes;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,14 +28,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use processes::{cpu_ns, sibling, status_field, Server};
+use processes::{cpu_ns, start_stack, status_field, API_KEY, MODEL};
 use serde_json::{json, Value};
-
-const ACCESS_KEY_ID: &str = "AKIARATEBENCH0000000";
-const SECRET_ACCESS_KEY: &str = "rateBenchSecretAccessKey000000000000000";
-const API_KEY: &str = "bedrock-api-key-rate-bench";
-const REGION: &str = "us-east-1";
-const MODEL: &str = "amazon.nova-micro-v1:0";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -160,55 +153,8 @@ fn run(args: &Args) -> Result<Value, String> {
     if args.rates.is_empty() || args.rates.contains(&0) || args.seconds == 0 {
         return Err("--rates must be positive and --seconds at least 1".into());
     }
-    if cfg!(debug_assertions) {
-        eprintln!("warning: a debug build says little about release performance: cargo build --release -p bedrock-plugin -p gateway -p emulator");
-    }
-    let plugin_path = sibling(&format!(
-        "{}bedrock_plugin{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ))?;
-    let mut emulator = Command::new(sibling("emulator")?);
-    emulator.args([
-        "--fast",
-        "--port",
-        "0",
-        "--access-key-id",
-        ACCESS_KEY_ID,
-        "--secret-access-key",
-        SECRET_ACCESS_KEY,
-        "--api-key",
-        API_KEY,
-        "--region",
-        REGION,
-    ]);
-    let emulator = Server::start(emulator, "the emulator")?;
-    let config_file =
-        std::env::temp_dir().join(format!("gateway-rate-{}.json5", std::process::id()));
-    std::fs::write(
-        &config_file,
-        format!(
-            r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }} }}"#,
-            emulator.url
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    let mut gateway = Command::new(sibling("gateway")?);
-    gateway
-        .args(["--port", "0", "--plugin"])
-        .arg(&plugin_path)
-        .arg("--config")
-        .arg(&config_file)
-        .env("RUST_LOG", "gateway=warn")
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-        .env("AWS_REGION", REGION)
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_BEARER_TOKEN_BEDROCK")
-        .env_remove("GATEWAY_API_KEY");
-    let gateway = Server::start(gateway, "the gateway")?;
-    let _ = std::fs::remove_file(&config_file);
+    let stack = start_stack(&[])?;
+    let (emulator, gateway) = (&stack.emulator, &stack.gateway);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -69,6 +69,16 @@ impl Gateway {
     /// Starts a gateway in front of `emulator` (running in the test process, so a test sees
     /// what reaches Bedrock), with the emulator's identity as its AWS credentials.
     pub fn in_front_of(emulator: &emulator::RunningEmulator, args: &[&str]) -> Gateway {
+        Gateway::in_front_of_with(emulator, "", args)
+    }
+
+    /// [`Gateway::in_front_of`] with `provider_keys` (JSON5 members, each followed by a
+    /// comma) added to the provider's configuration, such as a quick `retry`.
+    pub fn in_front_of_with(
+        emulator: &emulator::RunningEmulator,
+        provider_keys: &str,
+        args: &[&str],
+    ) -> Gateway {
         let config = std::env::temp_dir().join(format!(
             "gateway-emulator-{}-{}.json5",
             std::process::id(),
@@ -77,7 +87,7 @@ impl Gateway {
         std::fs::write(
             &config,
             format!(
-                r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }} }}"#,
+                r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ {provider_keys} baseUrl: "{}" }} }} }} }}"#,
                 emulator.url()
             ),
         )
@@ -139,6 +149,25 @@ impl Drop for Gateway {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A library built next to the gateway (`bedrock_plugin`, a fixture plugin), which must
+/// exist.
+pub fn built_library(name: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_BIN_EXE_gateway"))
+        .parent()
+        .unwrap()
+        .join(format!(
+            "{}{name}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ));
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/test",
+        path.display()
+    );
+    path
 }
 
 /// Runs `gateway ARGS --port 0` expecting it to refuse to start: its exit status and what it

@@ -8,6 +8,82 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+/// The identity the emulator is started with and every client signs with.
+pub const ACCESS_KEY_ID: &str = "AKIABENCH00000000000";
+pub const SECRET_ACCESS_KEY: &str = "benchSecretAccessKey00000000000000000000";
+/// The Bedrock API key the emulator takes (`Authorization: Bearer`).
+pub const API_KEY: &str = "bedrock-api-key-bench";
+pub const REGION: &str = "us-east-1";
+pub const MODEL: &str = "amazon.nova-micro-v1:0";
+
+/// The mock provider (`emulator --fast`) and the gateway in front of it.
+pub struct Stack {
+    pub emulator: Server,
+    pub gateway: Server,
+    /// The Bedrock plugin the gateway loaded (a direct host may load it too).
+    pub plugin_path: PathBuf,
+}
+
+/// Starts the emulator, then the gateway with `gateway_args` in front of it, both from this
+/// build; warns when the build is a debug one.
+pub fn start_stack(gateway_args: &[String]) -> Result<Stack, String> {
+    if cfg!(debug_assertions) {
+        eprintln!("warning: a debug build says little about release performance: cargo build --release -p bedrock-plugin -p gateway -p emulator");
+    }
+    let plugin_path = sibling(&format!(
+        "{}bedrock_plugin{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ))?;
+    let mut emulator = Command::new(sibling("emulator")?);
+    emulator.args([
+        "--fast",
+        "--port",
+        "0",
+        "--access-key-id",
+        ACCESS_KEY_ID,
+        "--secret-access-key",
+        SECRET_ACCESS_KEY,
+        "--api-key",
+        API_KEY,
+        "--region",
+        REGION,
+    ]);
+    let emulator = Server::start(emulator, "the emulator")?;
+    let config_file =
+        std::env::temp_dir().join(format!("gateway-bench-{}.json5", std::process::id()));
+    std::fs::write(
+        &config_file,
+        format!(
+            r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }} }}"#,
+            emulator.url
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut gateway = Command::new(sibling("gateway")?);
+    gateway
+        .args(["--port", "0", "--plugin"])
+        .arg(&plugin_path)
+        .arg("--config")
+        .arg(&config_file)
+        .args(gateway_args)
+        .env("RUST_LOG", "gateway=warn")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_REGION", REGION)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_BEARER_TOKEN_BEDROCK")
+        .env_remove("GATEWAY_API_KEY");
+    let gateway = Server::start(gateway, "the gateway");
+    let _ = std::fs::remove_file(&config_file);
+    Ok(Stack {
+        emulator,
+        gateway: gateway?,
+        plugin_path,
+    })
+}
+
 /// A child process that printed its base URL first; killed when dropped.
 pub struct Server {
     child: std::process::Child,
