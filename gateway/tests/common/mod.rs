@@ -34,17 +34,7 @@ impl Gateway {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gateway"));
-        command
-            .args(args)
-            .args(["--port", "0"])
-            .env_remove("GATEWAY_API_KEY");
-        for variable in emulator::process_env::COMPETING_VARIABLES {
-            command.env_remove(variable);
-        }
-        let mut child = command
-            .envs(envs.iter().copied())
-            .stdout(Stdio::piped())
+        let mut child = gateway_command(args, envs)
             .stderr(log)
             .spawn()
             .expect("the gateway starts");
@@ -151,6 +141,25 @@ impl Drop for Gateway {
     }
 }
 
+/// `gateway ARGS --port 0` with no client key and none of the developer's own AWS setup from
+/// the environment, plus `envs`; its stdout piped (the first line is the URL).
+fn gateway_command<I, S>(args: I, envs: &[(&str, &str)]) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gateway"));
+    command
+        .args(args)
+        .args(["--port", "0"])
+        .env_remove("GATEWAY_API_KEY");
+    for variable in emulator::process_env::COMPETING_VARIABLES {
+        command.env_remove(variable);
+    }
+    command.envs(envs.iter().copied()).stdout(Stdio::piped());
+    command
+}
+
 /// A library built next to the gateway (`bedrock_plugin`, a fixture plugin), which must
 /// exist.
 pub fn built_library(name: &str) -> std::path::PathBuf {
@@ -173,17 +182,7 @@ pub fn built_library(name: &str) -> std::path::PathBuf {
 /// Runs `gateway ARGS --port 0` expecting it to refuse to start: its exit status and what it
 /// said on stderr (a gateway that starts after all is killed, and the test sees its URL).
 pub fn refused_start(args: &[&str], envs: &[(&str, &str)]) -> (ExitStatus, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_gateway"));
-    command
-        .args(args)
-        .args(["--port", "0"])
-        .env_remove("GATEWAY_API_KEY");
-    for variable in emulator::process_env::COMPETING_VARIABLES {
-        command.env_remove(variable);
-    }
-    let mut child = command
-        .envs(envs.iter().copied())
-        .stdout(Stdio::piped())
+    let mut child = gateway_command(args, envs)
         .stderr(Stdio::piped())
         .spawn()
         .expect("the gateway runs");
