@@ -41,13 +41,15 @@ impl AliasTargets {
     }
 }
 
-/// The `gateway` section of `text` (empty when there is none).
+/// The `gateway` section of `text` (empty when there is none), once the document's top level
+/// has no key nobody reads.
 pub fn gateway_section(text: &str) -> Result<GatewaySection, String> {
     if text.trim().is_empty() {
         return Ok(GatewaySection::default());
     }
     let document: serde_json::Value =
         json5::from_str(text).map_err(|e| format!("the configuration is not JSON5: {e}"))?;
+    check_top_level(&document)?;
     let Some(section) = document.get("gateway") else {
         return Ok(GatewaySection::default());
     };
@@ -72,12 +74,7 @@ pub fn gateway_section(text: &str) -> Result<GatewaySection, String> {
 pub const TOP_LEVEL_KEYS: &[&str] = &["models", "gateway"];
 
 /// Refuses a document whose top level has a key nobody reads.
-pub fn check_top_level(text: &str) -> Result<(), String> {
-    if text.trim().is_empty() {
-        return Ok(());
-    }
-    let document: serde_json::Value =
-        json5::from_str(text).map_err(|e| format!("the configuration is not JSON5: {e}"))?;
+fn check_top_level(document: &serde_json::Value) -> Result<(), String> {
     let Some(object) = document.as_object() else {
         return Err("the configuration must be an object ({ models: ..., gateway: ... })".into());
     };
@@ -135,16 +132,16 @@ mod tests {
 
     #[test]
     fn an_unknown_top_level_key_fails_naming_the_nearest() {
-        let e = check_top_level(r#"{ gatway: { keys: [{ key: "k" }] } }"#).unwrap_err();
+        let e = gateway_section(r#"{ gatway: { keys: [{ key: "k" }] } }"#).unwrap_err();
         assert!(
             e.contains("`gatway`") && e.contains("did you mean `gateway`"),
             "{e}"
         );
-        let e = check_top_level("{ model: {} }").unwrap_err();
+        let e = gateway_section("{ model: {} }").unwrap_err();
         assert!(e.contains("did you mean `models`"), "{e}");
-        assert!(check_top_level("{ models: {}, gateway: {} }").is_ok());
-        assert!(check_top_level("").is_ok());
-        assert!(check_top_level("[1]").is_err());
+        assert!(gateway_section("{ models: {}, gateway: {} }").is_ok());
+        assert!(gateway_section("").is_ok());
+        assert!(gateway_section("[1]").is_err());
     }
 
     #[test]

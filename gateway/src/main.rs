@@ -224,7 +224,6 @@ fn run(cli: Cli) -> Result<(), String> {
     } else {
         cli.plugin.clone()
     };
-    config::check_top_level(&config_text)?;
     let mut cli_keys = cli.api_keys.clone();
     if let Some(file) = &cli.api_key_file {
         cli_keys.extend(config::read_key_file(file)?);

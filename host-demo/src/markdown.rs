@@ -258,16 +258,12 @@ impl Markdown {
             if c == ')' {
                 let url = self.inline.url.take().unwrap_or_default();
                 let text = self.inline.link_text.take().unwrap_or_default();
-                self.styled_word(
-                    &format!("{UNDERLINE}{text}{RESET}"),
-                    text.chars().count(),
-                    out,
-                );
+                self.styled_word(&format!("{UNDERLINE}{text}{RESET}"), text.chars().count());
                 self.restyle_into_word();
                 if !url.is_empty() {
                     self.flush_word(out);
                     let shown = format!(" ({url})");
-                    self.styled_word(&format!("{DIM}{shown}{RESET}"), shown.chars().count(), out);
+                    self.styled_word(&format!("{DIM}{shown}{RESET}"), shown.chars().count());
                     self.restyle_into_word();
                 }
             } else {
@@ -336,8 +332,7 @@ impl Markdown {
     }
 
     /// Adds already styled text of `width` columns to the current word.
-    fn styled_word(&mut self, styled: &str, width: usize, out: &mut String) {
-        let _ = out;
+    fn styled_word(&mut self, styled: &str, width: usize) {
         self.word.push_str(styled);
         self.word_width += width;
     }
@@ -419,7 +414,9 @@ impl Markdown {
         self.close_inline(out);
         self.flush_word(out);
         let blank = self.column == 0 && self.line != Line::Code;
-        if self.line != Line::Undecided && self.line != Line::Text || self.column > 0 {
+        // A heading or code line is styled from its start; a text line once it has text.
+        let styled = matches!(self.line, Line::Heading | Line::Code) || self.column > 0;
+        if styled {
             out.push_str(RESET);
         }
         // One blank line between blocks, as the answer wrote it.

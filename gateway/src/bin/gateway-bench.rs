@@ -88,18 +88,7 @@ fn main() -> std::process::ExitCode {
     ] {
         std::env::remove_var(variable);
     }
-    match run(&args) {
-        Ok(report) => {
-            if args.json {
-                println!("{report:#}");
-            }
-            std::process::ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("gateway-bench: {message}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    processes::finish("gateway-bench", args.json, run(&args))
 }
 
 /// One streamed answer, as the receiving side saw it.

@@ -135,18 +135,7 @@ fn latencies(outcomes: &[Outcome]) -> (Vec<u64>, usize) {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(report) => {
-            if args.json {
-                println!("{report:#}");
-            }
-            std::process::ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("gateway-rate: {message}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    processes::finish("gateway-rate", args.json, run(&args))
 }
 
 fn run(args: &Args) -> Result<Value, String> {

@@ -16,6 +16,26 @@ pub const API_KEY: &str = "bedrock-api-key-bench";
 pub const REGION: &str = "us-east-1";
 pub const MODEL: &str = "amazon.nova-micro-v1:0";
 
+/// How a benchmark program ends: its report as JSON when asked (`json`), or why it failed.
+pub fn finish(
+    program: &str,
+    json: bool,
+    report: Result<serde_json::Value, String>,
+) -> std::process::ExitCode {
+    match report {
+        Ok(report) => {
+            if json {
+                println!("{report:#}");
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{program}: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// The mock provider (`emulator --fast`) and the gateway in front of it.
 pub struct Stack {
     pub emulator: Server,
