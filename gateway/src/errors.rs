@@ -71,7 +71,7 @@ impl ApiError {
             StatusCode::NOT_FOUND,
             "invalid_request_error",
             "unknown_url",
-            format!("unknown request URL: {method} {path} (this gateway serves GET /v1/models, POST /v1/chat/completions, GET /healthz)"),
+            format!("unknown request URL: {method} {path} (this gateway serves GET /v1/models, POST /v1/chat/completions, POST /v1/responses, POST /v1/messages, POST /v1/messages/count_tokens, GET /healthz)"),
         )
     }
 

@@ -11,12 +11,14 @@
 //! address without client keys (unless `--no-auth`) stops it before it listens.
 
 mod config;
+mod dialects;
 mod errors;
 mod front_door;
 mod image_urls;
 mod keys;
 mod metrics;
-mod openai;
+mod model_call;
+mod model_list;
 mod registry;
 mod serve;
 mod server;

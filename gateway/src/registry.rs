@@ -114,6 +114,19 @@ impl Registry {
         Ok(self)
     }
 
+    /// Each alias with the `provider/model` name of the model it calls.
+    pub fn aliases(&self) -> impl Iterator<Item = (&String, String)> {
+        self.aliases.iter().filter_map(|(alias, _)| {
+            let (_, _, target) = self.resolve(alias).ok()?;
+            Some((alias, target))
+        })
+    }
+
+    /// Whether `name` is an alias.
+    pub fn is_alias(&self, name: &str) -> bool {
+        self.aliases.contains_key(name)
+    }
+
     /// Every model, by its `provider/model` name.
     pub fn models(&self) -> impl Iterator<Item = (&String, &ModelInfo)> {
         self.models.iter().map(|(name, (_, info))| (name, info))

@@ -1,128 +1,17 @@
-//! The OpenAI chat completions API: the request clients send, turned into the contract's
-//! request, and the contract's completion and events turned into OpenAI's response and
-//! stream chunks.
+//! A Chat Completions request turned into the contract's request.
 
-use std::collections::HashSet;
-
-use base64::Engine as _;
 use host_sdk::{
-    Completion, ContentBlock, ConverseRequest, InferenceConfig, Message, OutputFormat,
-    ReasoningConfig, Role, StopReason, TokenUsage, Tool, ToolChoice, ToolResultContent,
+    ContentBlock, ConverseRequest, InferenceConfig, OutputFormat, ReasoningConfig, Role, Tool,
+    ToolChoice, ToolResultContent,
 };
-use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::wire::ChatRequest;
+use crate::dialects::{
+    distinct_image_urls, image_from_url, openai_service_tier, push, tool_input, MAX_MESSAGES,
+};
 use crate::errors::ApiError;
-use crate::image_urls::{self, Fetched};
-
-/// `POST /v1/chat/completions`, as clients send it (fields the gateway does not use are
-/// ignored, as OpenAI's API ignores unknown ones).
-#[derive(Debug, Deserialize)]
-pub struct ChatRequest {
-    pub model: String,
-    pub messages: Vec<ChatMessage>,
-    #[serde(default)]
-    pub stream: bool,
-    #[serde(default)]
-    pub stream_options: Option<StreamOptions>,
-    #[serde(default)]
-    pub tools: Vec<ChatTool>,
-    #[serde(default)]
-    pub tool_choice: Option<Value>,
-    #[serde(default)]
-    pub response_format: Option<Value>,
-    #[serde(default)]
-    pub max_tokens: Option<u32>,
-    #[serde(default)]
-    pub max_completion_tokens: Option<u32>,
-    #[serde(default)]
-    pub temperature: Option<f32>,
-    #[serde(default)]
-    pub top_p: Option<f32>,
-    #[serde(default)]
-    pub stop: Option<Value>,
-    #[serde(default)]
-    pub reasoning_effort: Option<String>,
-    #[serde(default)]
-    pub user: Option<String>,
-    /// Refused above 1: the Converse API answers once per request.
-    #[serde(default)]
-    pub n: Option<u32>,
-    /// Refused when asked for: the Converse API returns no log probabilities.
-    #[serde(default)]
-    pub logprobs: Option<bool>,
-    /// Refused: the Converse API takes no seed, so answers cannot be made repeatable.
-    #[serde(default)]
-    pub seed: Option<i64>,
-    /// Refused unless 0: the Converse API has no frequency or presence penalty.
-    #[serde(default)]
-    pub frequency_penalty: Option<f32>,
-    #[serde(default)]
-    pub presence_penalty: Option<f32>,
-    /// `false` is refused: the Converse API cannot be told to call one tool at a time.
-    #[serde(default)]
-    pub parallel_tool_calls: Option<bool>,
-    /// Only text is answered.
-    #[serde(default)]
-    pub modalities: Option<Vec<String>>,
-    /// Refused: audio output.
-    #[serde(default)]
-    pub audio: Option<Value>,
-    /// OpenAI's tier, mapped to Bedrock's (`auto` is the provider's default).
-    #[serde(default)]
-    pub service_tier: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StreamOptions {
-    #[serde(default)]
-    pub include_usage: bool,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ChatMessage {
-    pub role: String,
-    #[serde(default)]
-    pub content: Option<Value>,
-    #[serde(default)]
-    pub tool_calls: Vec<ToolCall>,
-    #[serde(default)]
-    pub tool_call_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ToolCall {
-    pub id: String,
-    pub function: FunctionCall,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct FunctionCall {
-    pub name: String,
-    #[serde(default)]
-    pub arguments: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ChatTool {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub function: FunctionSpec,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct FunctionSpec {
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub parameters: Option<Value>,
-    #[serde(default)]
-    pub strict: Option<bool>,
-}
-
-/// Limits that keep one request from costing the gateway too much.
-pub const MAX_MESSAGES: usize = 1000;
+use crate::image_urls::Fetched;
 
 /// The contract's request for `chat`, to `model` (already resolved), with the images its
 /// http(s) URLs name already `fetched` (none unless the gateway fetches image URLs).
@@ -172,20 +61,14 @@ pub fn to_converse(
                     Some(c) => content_blocks(Some(c), &at, fetched)?,
                 };
                 for call in &m.tool_calls {
-                    let input = if call.function.arguments.trim().is_empty() {
-                        json!({})
-                    } else {
-                        serde_json::from_str(&call.function.arguments).map_err(|e| {
-                            ApiError::bad_request(format!(
-                                "{at}.tool_calls: the arguments of {} are not JSON: {e}",
-                                call.function.name
-                            ))
-                        })?
-                    };
                     blocks.push(ContentBlock::ToolUse {
                         id: call.id.clone(),
                         name: call.function.name.clone(),
-                        input,
+                        input: tool_input(
+                            &call.function.arguments,
+                            &format!("{at}.tool_calls"),
+                            &call.function.name,
+                        )?,
                     });
                 }
                 push(&mut request.messages, Role::Assistant, blocks);
@@ -314,7 +197,7 @@ pub fn to_converse(
     if let Some(user) = &chat.user {
         request.metadata.push(("user".into(), user.clone()));
     }
-    request.service_tier = service_tier(chat.service_tier.as_deref())?;
+    request.service_tier = openai_service_tier(chat.service_tier.as_deref())?;
     Ok(request)
 }
 
@@ -352,29 +235,6 @@ fn refuse_unsupported(chat: &ChatRequest) -> Result<(), ApiError> {
         return refuse("audio: this gateway answers with text only");
     }
     Ok(())
-}
-
-/// Bedrock's service tier for OpenAI's `service_tier`: `auto` (or none) leaves the
-/// provider's default; `default`, `flex` and `priority` are Bedrock's tiers of those names.
-fn service_tier(tier: Option<&str>) -> Result<Option<String>, ApiError> {
-    match tier {
-        None | Some("auto") => Ok(None),
-        Some(tier @ ("default" | "flex" | "priority")) => Ok(Some(tier.to_string())),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "service_tier: {other:?} is not a tier here: use auto, default, flex or priority"
-        ))),
-    }
-}
-
-/// Appends blocks to the history, merging consecutive turns of one role.
-fn push(messages: &mut Vec<Message>, role: Role, blocks: Vec<ContentBlock>) {
-    match messages.last_mut() {
-        Some(last) if last.role == role => last.content.extend(blocks),
-        _ => messages.push(Message {
-            role,
-            content: blocks,
-        }),
-    }
 }
 
 /// A message's text (a string, or text parts joined).
@@ -420,40 +280,7 @@ fn content_blocks(
                     .pointer("/image_url/url")
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                if image_urls::is_fetched(url) {
-                    return match fetched.get(url) {
-                        Some(image) => Ok(ContentBlock::Image {
-                            format: image.format.clone(),
-                            data: image.data.clone(),
-                            s3: None,
-                        }),
-                        None => Err(ApiError::bad_request(format!(
-                            "{at}.content[{j}]: this gateway does not fetch image URLs (its operator can allow them with --allow-image-urls): send the image as a data URL (data:image/png;base64,...)"
-                        ))),
-                    };
-                }
-                let Some((meta, data)) = url.strip_prefix("data:").and_then(|u| u.split_once(','))
-                else {
-                    return Err(ApiError::bad_request(format!(
-                        "{at}.content[{j}]: an image is a data URL (data:image/png;base64,...) or an http(s) URL"
-                    )));
-                };
-                let data = base64::engine::general_purpose::STANDARD
-                    .decode(data)
-                    .map_err(|_| {
-                        ApiError::bad_request(format!(
-                            "{at}.content[{j}]: the image's data URL does not hold valid base64 after the comma"
-                        ))
-                    })?;
-                let format = meta
-                    .strip_prefix("image/")
-                    .and_then(|m| m.split(';').next())
-                    .map(str::to_string);
-                Ok(ContentBlock::Image {
-                    format,
-                    data,
-                    s3: None,
-                })
+                image_from_url(url, fetched, &format!("{at}.content[{j}]")).map(ContentBlock::from)
             }
             Some(other) => Err(ApiError::bad_request(format!(
                 "{at}.content[{j}]: parts of type \"{other}\" are not supported here: send text and image_url parts"
@@ -465,87 +292,16 @@ fn content_blocks(
         .collect()
 }
 
-/// OpenAI's `finish_reason` for a stop reason.
-pub fn finish_reason(reason: Option<&StopReason>) -> &'static str {
-    match reason {
-        Some(StopReason::ToolUse) => "tool_calls",
-        Some(StopReason::MaxTokens | StopReason::ModelContextWindowExceeded) => "length",
-        Some(StopReason::GuardrailIntervened | StopReason::ContentFiltered) => "content_filter",
-        _ => "stop",
-    }
-}
-
-/// OpenAI's `usage` for the contract's.
-pub fn usage(u: &TokenUsage) -> Value {
-    let prompt = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
-    json!({
-        "prompt_tokens": prompt,
-        "completion_tokens": u.output_tokens,
-        "total_tokens": prompt + u.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": u.cache_read_tokens},
-    })
-}
-
-/// The non-streaming response for a completion.
-pub fn response(id: &str, created: u64, model: &str, c: &Completion) -> Value {
-    let text: String = c.message.text();
-    let reasoning: String = c
-        .message
-        .content
-        .iter()
-        .filter_map(|b| match b {
-            ContentBlock::Reasoning { text, .. } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
-    let calls: Vec<Value> = c
-        .message
-        .content
-        .iter()
-        .filter_map(|b| match b {
-            ContentBlock::ToolUse { id, name, input } => Some(json!({
-                "id": id, "type": "function",
-                "function": {"name": name, "arguments": input.to_string()}
-            })),
-            _ => None,
-        })
-        .collect();
-    let mut message = json!({"role": "assistant", "content": if text.is_empty() && !calls.is_empty() { Value::Null } else { Value::String(text) }});
-    if !calls.is_empty() {
-        message["tool_calls"] = Value::Array(calls);
-    }
-    if !reasoning.is_empty() {
-        message["reasoning_content"] = Value::String(reasoning);
-    }
-    let mut body = json!({
-        "id": id,
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(c.stop_reason.as_ref())}],
-    });
-    if let Some(u) = &c.usage {
-        body["usage"] = usage(u);
-    }
-    body
-}
-
 /// Each distinct http(s) image URL in the messages, with where it first appears.
 pub fn image_urls(chat: &ChatRequest) -> Vec<(String, String)> {
-    let mut seen = HashSet::new();
-    let mut urls = Vec::new();
-    for (i, message) in chat.messages.iter().enumerate() {
-        let Some(Value::Array(parts)) = &message.content else {
-            continue;
+    distinct_image_urls(chat.messages.iter().enumerate().flat_map(|(i, message)| {
+        let parts = match &message.content {
+            Some(Value::Array(parts)) => parts.as_slice(),
+            _ => &[],
         };
-        for (j, part) in parts.iter().enumerate() {
-            let Some(url) = part.pointer("/image_url/url").and_then(Value::as_str) else {
-                continue;
-            };
-            if image_urls::is_fetched(url) && seen.insert(url) {
-                urls.push((format!("messages[{i}].content[{j}]"), url.to_string()));
-            }
-        }
-    }
-    urls
+        parts.iter().enumerate().filter_map(move |(j, part)| {
+            let url = part.pointer("/image_url/url").and_then(Value::as_str)?;
+            Some((format!("messages[{i}].content[{j}]"), url))
+        })
+    }))
 }

@@ -1,0 +1,128 @@
+//! Anthropic Messages: `POST /v1/messages` (whole or streamed) and
+//! `POST /v1/messages/count_tokens`, what Claude Code and Anthropic's SDKs speak. The key
+//! may come as `x-api-key` or `Authorization: Bearer`; `anthropic-version` is accepted as
+//! sent; `anthropic-beta` is read by `betas`.
+
+mod betas;
+mod errors;
+mod reply;
+mod request;
+mod wire;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+pub use errors::error_response;
+
+use crate::errors::ApiError;
+use crate::image_urls::Fetched;
+use crate::model_call::{self, Dialect, Target};
+use crate::server::Gateway;
+use request::Purpose;
+use wire::MessagesRequest;
+
+/// The Messages dialect (a model call).
+struct Messages;
+
+impl Dialect for Messages {
+    type Request = MessagesRequest;
+    const REQUEST: &'static str = "a Messages API request";
+
+    fn model(request: &MessagesRequest) -> &str {
+        &request.model
+    }
+
+    fn image_urls(request: &MessagesRequest) -> Vec<(String, String)> {
+        request::image_urls(request)
+    }
+
+    fn to_converse(
+        request: &MessagesRequest,
+        target: Target,
+        fetched: &Fetched,
+        headers: &HeaderMap,
+    ) -> Result<host_sdk::ConverseRequest, ApiError> {
+        let betas = betas::Betas::of(headers);
+        request::to_converse(request, target, fetched, &betas, Purpose::Answer)
+    }
+}
+
+/// The Messages dialect counting tokens (`max_tokens` is not needed).
+struct CountTokens;
+
+impl Dialect for CountTokens {
+    type Request = MessagesRequest;
+    const REQUEST: &'static str = "a count_tokens request";
+
+    fn model(request: &MessagesRequest) -> &str {
+        &request.model
+    }
+
+    fn image_urls(request: &MessagesRequest) -> Vec<(String, String)> {
+        request::image_urls(request)
+    }
+
+    fn to_converse(
+        request: &MessagesRequest,
+        target: Target,
+        fetched: &Fetched,
+        headers: &HeaderMap,
+    ) -> Result<host_sdk::ConverseRequest, ApiError> {
+        let betas = betas::Betas::of(headers);
+        request::to_converse(request, target, fetched, &betas, Purpose::CountTokens)
+    }
+}
+
+/// `POST /v1/messages`.
+pub async fn handle(
+    State(gateway): State<Arc<Gateway>>,
+    request: axum::extract::Request,
+) -> Response {
+    answered(&gateway, answer(&gateway, request).await)
+}
+
+/// `POST /v1/messages/count_tokens`.
+pub async fn count_tokens(
+    State(gateway): State<Arc<Gateway>>,
+    request: axum::extract::Request,
+) -> Response {
+    let counted = async {
+        let tokens = model_call::prepare::<CountTokens>(&gateway, request)
+            .await?
+            .count_tokens()
+            .await?;
+        Ok(Json(serde_json::json!({"input_tokens": tokens})).into_response())
+    };
+    answered(&gateway, counted.await)
+}
+
+fn answered(gateway: &Gateway, result: Result<Response, ApiError>) -> Response {
+    match result {
+        Ok(response) => response,
+        Err(e) => {
+            gateway.metrics.error(&e.code);
+            error_response(e)
+        }
+    }
+}
+
+async fn answer(
+    gateway: &Arc<Gateway>,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let call = model_call::prepare::<Messages>(gateway, request)
+        .await?
+        .call(gateway)
+        .await?;
+    let id = format!("msg_gw{:016x}{:08x}", fastrand::u64(..), fastrand::u32(..));
+    let model = call.request.model.clone();
+    if !call.request.stream {
+        let completion = call.whole().await?;
+        return Ok(Json(reply::message(&id, &model, &completion)).into_response());
+    }
+    Ok(call.sse(reply::Stream::new(id, model)))
+}

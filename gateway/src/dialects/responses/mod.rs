@@ -1,0 +1,75 @@
+//! OpenAI Responses: `POST /v1/responses`, whole or streamed, what Codex CLI and the OpenAI
+//! Agents SDK speak. Stateless: the client sends the whole conversation each time
+//! (`store: false`), reasoning included as `encrypted_content` (see `carried_reasoning`).
+
+mod carried_reasoning;
+mod reply;
+mod request;
+mod wire;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::errors::ApiError;
+use crate::image_urls::Fetched;
+use crate::model_call::{self, Dialect, Target};
+use crate::server::Gateway;
+use wire::ResponsesRequest;
+
+/// The Responses dialect.
+struct Responses;
+
+impl Dialect for Responses {
+    type Request = ResponsesRequest;
+    const REQUEST: &'static str = "a Responses API request";
+
+    fn model(request: &ResponsesRequest) -> &str {
+        &request.model
+    }
+
+    fn image_urls(request: &ResponsesRequest) -> Vec<(String, String)> {
+        request::image_urls(request)
+    }
+
+    fn to_converse(
+        request: &ResponsesRequest,
+        target: Target,
+        fetched: &Fetched,
+        _headers: &axum::http::HeaderMap,
+    ) -> Result<host_sdk::ConverseRequest, ApiError> {
+        request::to_converse(request, target.id, fetched)
+    }
+}
+
+/// `POST /v1/responses`.
+pub async fn handle(
+    State(gateway): State<Arc<Gateway>>,
+    request: axum::extract::Request,
+) -> Response {
+    match answer(&gateway, request).await {
+        Ok(response) => response,
+        Err(e) => {
+            gateway.metrics.error(&e.code);
+            e.into_response()
+        }
+    }
+}
+
+async fn answer(
+    gateway: &Arc<Gateway>,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let call = model_call::prepare::<Responses>(gateway, request)
+        .await?
+        .call(gateway)
+        .await?;
+    let settings = reply::Settings::of(&call.request, request::custom_tool_names(&call.request));
+    if !call.request.stream {
+        let completion = call.whole().await?;
+        return Ok(Json(reply::response(settings, &completion)).into_response());
+    }
+    Ok(call.sse(reply::Stream::new(settings)))
+}

@@ -1,0 +1,139 @@
+//! Server-sent events from a model call: the pump every streaming dialect shares. A dialect
+//! renders the contract's events as its own frames ([`Frames`]); the pump feeds it, counts
+//! tokens and failures, holds the request's deadline with one timer, and lets hyper write
+//! early enough that the first token is not held back. A client that goes away drops the
+//! body, and with it (cancelled) the plugin's stream.
+
+use std::convert::Infallible;
+
+use axum::response::sse::{Event as SseEvent, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt};
+use host_sdk::Event;
+
+use super::Call;
+use crate::errors::ApiError;
+
+/// A dialect's stream: the frames each contract event becomes.
+pub trait Frames: Send + 'static {
+    /// Appends the frames `event` becomes to `out`. The stream's end
+    /// ([`Event::Completed`]) comes here too, for the dialect's closing frames; a failure
+    /// goes to [`Frames::failed`] instead.
+    fn push(&mut self, event: Event, out: &mut Vec<SseEvent>);
+
+    /// Appends the frames that end a stream that failed after its first output (or ran
+    /// past the request's deadline).
+    fn failed(&mut self, error: &ApiError, out: &mut Vec<SseEvent>);
+}
+
+/// A frame of `data` alone (OpenAI Chat Completions' chunks).
+pub fn data(data: impl AsRef<str>) -> SseEvent {
+    SseEvent::default().data(data)
+}
+
+/// A named frame (`event: name`, `data: {...}`), as the Responses and Messages APIs send.
+pub fn named(name: &str, data: &serde_json::Value) -> SseEvent {
+    SseEvent::default().event(name).data(data.to_string())
+}
+
+/// hyper gathers the frames that are ready into one write of up to about 400 KB, so a burst
+/// of deltas would wait for that much to pile up. Giving way lets it write what it has: after
+/// the frames of each of the first two events (the start, then the first delta: the time to
+/// first token), then every [`FLUSH_FRAMES`] frames.
+struct Written {
+    events: usize,
+    unflushed: usize,
+}
+
+/// Frames between two chances for hyper to write (about 16 KiB of text deltas).
+const FLUSH_FRAMES: usize = 128;
+
+impl Written {
+    async fn let_hyper_write(&mut self) {
+        if self.unflushed > 0 && (self.events <= 2 || self.unflushed >= FLUSH_FRAMES) {
+            tokio::task::yield_now().await;
+            self.unflushed = 0;
+        }
+    }
+
+    fn add(&mut self, frames: usize) {
+        self.events += 1;
+        self.unflushed += frames;
+    }
+}
+
+impl<R> Call<R> {
+    /// The answer as server-sent events, each contract event rendered by `frames`.
+    pub fn sse(self, frames: impl Frames) -> Response {
+        let Call {
+            first,
+            events,
+            deadline,
+            gateway,
+            guards,
+            request,
+        } = self;
+        drop(request);
+        Sse::new(pump(first, events, deadline, gateway, guards, frames)).into_response()
+    }
+}
+
+fn pump(
+    first: Vec<Event>,
+    events: host_sdk::EventStream,
+    deadline: tokio::time::Instant,
+    gateway: std::sync::Arc<crate::server::Gateway>,
+    guards: super::Guards,
+    frames: impl Frames,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let rest = futures::stream::iter(first).chain(events);
+    // One timer for the whole stream, not one per event.
+    let timer = Box::pin(tokio::time::sleep_until(deadline));
+    let written = Written {
+        events: 0,
+        unflushed: 0,
+    };
+    let state = (rest, frames, timer, written, false, guards);
+    futures::stream::unfold(
+        state,
+        move |(mut rest, mut frames, mut timer, mut written, over, guards)| {
+            let gateway = gateway.clone();
+            async move {
+                if over {
+                    return None;
+                }
+                written.let_hyper_write().await;
+                let mut out = Vec::new();
+                let over = tokio::select! {
+                    biased;
+                    event = rest.next() => match event? {
+                        Event::Failed(e) => {
+                            let error = ApiError::from(&e.error);
+                            gateway.metrics.error(&error.code);
+                            frames.failed(&error, &mut out);
+                            true
+                        }
+                        event => {
+                            let over = matches!(event, Event::Completed(_));
+                            if let Event::Usage { usage, .. } = &event {
+                                gateway.metrics.tokens(usage);
+                            }
+                            frames.push(event, &mut out);
+                            over
+                        }
+                    },
+                    () = &mut timer => {
+                        let error = ApiError::timed_out();
+                        gateway.metrics.error(&error.code);
+                        frames.failed(&error, &mut out);
+                        true
+                    }
+                };
+                written.add(out.len());
+                let items = futures::stream::iter(out.into_iter().map(Ok));
+                Some((items, (rest, frames, timer, written, over, guards)))
+            }
+        },
+    )
+    .flatten()
+}
