@@ -218,6 +218,29 @@ fn tokens_for(chars: usize) -> u64 {
     (chars as u64).div_ceil(4).max(1)
 }
 
+/// What the emulator's signatures of reasoning start with (base64-decoded).
+const SIGNATURE_PREFIX: &str = "emulator-signature:";
+
+/// The signature the emulator gives reasoning `text`: a digest of the text, so reasoning
+/// sent back changed is caught, as Bedrock catches it.
+pub fn reasoning_signature(text: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    base64::engine::general_purpose::STANDARD.encode(format!("{SIGNATURE_PREFIX}{hex}"))
+}
+
+/// Whether `signature` is one the emulator made, for other `text` than it signed.
+/// Signatures from elsewhere (recorded streams, scenarios) are not the emulator's to judge.
+pub fn signature_mismatch(text: &str, signature: &str) -> bool {
+    use base64::Engine as _;
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(signature) else {
+        return false;
+    };
+    decoded.starts_with(SIGNATURE_PREFIX.as_bytes()) && signature != reasoning_signature(text)
+}
+
 /// The prompt text that makes Anthropic's models answer with redacted thinking (as in the
 /// recorded redacted-thinking streams), so clients can test that path.
 pub const REDACTED_THINKING_TRIGGER: &str = "ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING_46C9A13E193C177646C7398A98432ECCCE4C1253D5E2D82641AC0E52CC2876CB";
@@ -265,7 +288,7 @@ fn requested_reasoning(request: &Value, style: Reasoning, delta_size: usize) -> 
                     Block::Redacted(b64.encode("emulator-redacted-2")),
                 ];
             }
-            let signature = b64.encode(format!("emulator-signature:{}", text.len()));
+            let signature = reasoning_signature(&text);
             vec![Block::Reasoning {
                 text,
                 signature: Some(signature),

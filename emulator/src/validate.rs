@@ -111,6 +111,15 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
                     )));
                 }
             }
+            if let Some(reasoning) = block.pointer("/reasoningContent/reasoningText") {
+                let text = reasoning.get("text").and_then(Value::as_str).unwrap_or("");
+                let signature = reasoning.get("signature").and_then(Value::as_str);
+                if signature.is_some_and(|s| crate::answer::signature_mismatch(text, s)) {
+                    return Err(ApiError::validation(format!(
+                        "messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
+                    )));
+                }
+            }
             if let Some(tool_use) = block.get("toolUse") {
                 if !has_tool_config {
                     return Err(tool_config_required());
@@ -721,5 +730,29 @@ mod tests {
         let mut wrong = tool_history.clone();
         wrong[2]["content"][0]["toolResult"]["toolUseId"] = json!("t2");
         assert!(msg(json!({"messages": wrong, "toolConfig": cfg})).is_err());
+    }
+
+    #[test]
+    fn reasoning_sent_back_changed_is_refused_as_bedrock_refuses_it() {
+        let turn = |text: &str, signature: &str| {
+            json!({"messages": [
+                {"role":"user","content":[{"text":"x"}]},
+                {"role":"assistant","content":[
+                    {"reasoningContent":{"reasoningText":{"text": text, "signature": signature}}},
+                    {"text":"answer"}
+                ]},
+                {"role":"user","content":[{"text":"y"}]}
+            ]})
+        };
+        let signed = crate::answer::reasoning_signature("I thought.");
+        assert!(msg(turn("I thought.", &signed)).is_ok());
+        let error = msg(turn("I thought otherwise.", &signed)).unwrap_err();
+        assert!(
+            error.message.contains("Invalid `signature`"),
+            "{}",
+            error.message
+        );
+        // A signature the emulator did not make (a recording's) is not its to judge.
+        assert!(msg(turn("I thought otherwise.", "EqQBCkgIBxABGAIq==")).is_ok());
     }
 }

@@ -116,7 +116,7 @@ impl Registry {
 
     /// Each alias with the `provider/model` name of the model it calls.
     pub fn aliases(&self) -> impl Iterator<Item = (&String, String)> {
-        self.aliases.iter().filter_map(|(alias, _)| {
+        self.aliases.keys().filter_map(|alias| {
             let (_, _, target) = self.resolve(alias).ok()?;
             Some((alias, target))
         })

@@ -89,3 +89,52 @@ test("errors have their status", async () => {
     (e) => e.status === 429,
   );
 });
+
+test("responses: whole, and streamed with OpenAI's events in order", async () => {
+  const done = await client().responses.create({ model: NOVA, input: "Hello there", store: false });
+  assert.match(done.output_text, /You said: Hello there\./);
+  const stream = await client().responses.create({
+    model: SONNET,
+    input: scenario({ text: "in pieces", deltaSize: 2 }),
+    stream: true,
+  });
+  const kinds = [];
+  let text = "";
+  let final = null;
+  for await (const event of stream) {
+    kinds.push(event.type);
+    if (event.type === "response.output_text.delta") text += event.delta;
+    if (event.type === "response.completed") final = event.response;
+  }
+  assert.equal(text, "in pieces");
+  assert.equal(kinds[0], "response.created");
+  assert.equal(final.output_text ?? final.output[0].content[0].text, "in pieces");
+});
+
+test("responses: a function call round trip", async () => {
+  const tools = [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }];
+  const first = await client().responses.create({
+    model: SONNET,
+    input: scenario({ toolCalls: [{ name: "get_weather", input: { city: "Oslo" } }] }),
+    tools,
+  });
+  const call = first.output.find((item) => item.type === "function_call");
+  assert.deepEqual(JSON.parse(call.arguments), { city: "Oslo" });
+  const second = await client().responses.create({
+    model: SONNET,
+    tools,
+    input: [
+      { role: "user", content: "weather?" },
+      { type: "function_call", call_id: call.call_id, name: call.name, arguments: call.arguments },
+      { type: "function_call_output", call_id: call.call_id, output: "Sunny" },
+    ],
+  });
+  assert.equal(second.status, "completed");
+});
+
+test("responses: stateless refusals are the SDK's BadRequestError", async () => {
+  await assert.rejects(
+    client().responses.create({ model: NOVA, input: "hi", previous_response_id: "resp_1" }),
+    (e) => e instanceof OpenAI.BadRequestError && /whole conversation/.test(e.message),
+  );
+});

@@ -217,3 +217,72 @@ pub fn body_json(answer: &str) -> serde_json::Value {
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or("");
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not a JSON body ({e}): {answer}"))
 }
+
+/// The configuration the conformance tests run the gateway with: a second key limited to
+/// one model, and an alias as agents name models (`claude-sonnet-4-5`). Written to a file
+/// of the test's own (`name`).
+pub fn conformance_config(name: &str) -> std::path::PathBuf {
+    let config = std::env::temp_dir().join(format!(
+        "gateway-conformance-{name}-{}.json5",
+        std::process::id()
+    ));
+    std::fs::write(
+        &config,
+        r#"{ gateway: {
+            keys: [{ key: "limited-key", models: ["amazon-bedrock/amazon.nova-micro-v1:0"] }],
+            aliases: { "claude-sonnet-4-5": "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0" },
+        } }"#,
+    )
+    .unwrap();
+    config
+}
+
+/// Runs pytest on `tests` (a path in the repository) in the project's venv with `envs`;
+/// fails the test when pytest fails, else returns its report.
+pub fn run_pytest(repo: &std::path::Path, tests: &str, envs: &[(&str, &str)]) -> String {
+    let python = repo.join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/python-env (scripts/test does)",
+        python.display()
+    );
+    let out = std::process::Command::new(python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", tests])
+        .current_dir(repo)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .envs(envs.iter().copied())
+        .output()
+        .expect("pytest runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "pytest failed:\n{report}");
+    report
+}
+
+/// Runs `node --test FILE` in gateway/conformance/js with `envs`; fails the test when a
+/// test fails, else returns the report.
+pub fn run_node_tests(file: &str, envs: &[(&str, &str)]) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/js");
+    assert!(
+        dir.join("node_modules/openai").is_dir()
+            && dir.join("node_modules/@anthropic-ai/sdk").is_dir(),
+        "{} has no node_modules: run scripts/node-env (scripts/test does)",
+        dir.display()
+    );
+    let out = std::process::Command::new("node")
+        .args(["--test", file])
+        .current_dir(&dir)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("node runs");
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "node --test failed:\n{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    report
+}

@@ -236,7 +236,7 @@ fn add_item(
                 );
             }
         }
-        Item::ItemReference { id } => {
+        Item::Reference { id } => {
             return Err(ApiError::bad_request(format!(
                 "{at}: item_reference {id:?}: {SEND_THE_WHOLE_INPUT}"
             )))

@@ -117,7 +117,9 @@ pub enum Item {
         #[serde(default)]
         encrypted_content: Option<String>,
     },
-    ItemReference {
+    /// A reference to a stored item (refused: nothing is stored).
+    #[serde(rename = "item_reference")]
+    Reference {
         id: String,
     },
 }
