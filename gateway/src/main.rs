@@ -1,10 +1,12 @@
-//! `gateway`: any provider plugin behind an OpenAI-compatible HTTP API, so clients in any
-//! language (the official `openai` packages, curl, the seed's own gateway) use the plugins
-//! through the API they already know.
+//! `gateway`: any provider plugin behind the HTTP APIs clients already speak (OpenAI Chat
+//! Completions and Responses, Anthropic Messages), so clients in any language (the official
+//! `openai` and `anthropic` packages, Codex CLI, Claude Code, curl) use the plugins through
+//! the API they know.
 //!
 //! It loads the plugins given (`--plugin`, repeatable: a file or a directory), configures
 //! each with the JSON5 document `--config` names (the same document `host-demo` reads), and
-//! serves `GET /v1/models` (and one by name), `POST /v1/chat/completions` and
+//! serves `GET /v1/models` (and one by name), `POST /v1/chat/completions`,
+//! `POST /v1/responses`, `POST /v1/messages` (and `/v1/messages/count_tokens`) and
 //! `GET /healthz`. The first line on stdout is the base URL clients use (ending in `/v1`).
 //!
 //! It fails closed: an unknown configuration key, a key file without keys, or a network
@@ -35,7 +37,7 @@ use clap::Parser;
 #[command(
     name = "gateway",
     version,
-    about = "Serve provider plugins behind an OpenAI-compatible HTTP API."
+    about = "Serve provider plugins behind the OpenAI (Chat Completions, Responses) and Anthropic (Messages) HTTP APIs."
 )]
 struct Cli {
     /// A plugin file, or a directory of them (repeatable) [default: the bedrock_plugin

@@ -140,7 +140,7 @@ pub fn to_converse(
         retention: cache.retention(),
     });
     if let Some(user) = req.metadata.as_ref().and_then(|m| m.user_id.as_ref()) {
-        request.metadata.push(("user".into(), user.clone()));
+        request.metadata.push(("user".into(), opaque_user(user)));
     }
     request.service_tier = match req.service_tier.as_deref() {
         None | Some("auto") => None,
@@ -152,6 +152,15 @@ pub fn to_converse(
         }
     };
     Ok(request)
+}
+
+/// Anthropic's `user_id` is an opaque id for abuse detection, in any form (Claude Code sends
+/// a JSON document); the provider gets a digest of it: as opaque, the same for the same
+/// user, and in the letters any provider's request metadata takes.
+fn opaque_user(user_id: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(user_id.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The prompt caching a request asks for: Anthropic's `cache_control` marks, wherever they

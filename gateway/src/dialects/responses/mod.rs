@@ -66,7 +66,7 @@ async fn answer(
         .await?
         .call(gateway)
         .await?;
-    let settings = reply::Settings::of(&call.request, request::custom_tool_names(&call.request));
+    let settings = reply::Settings::of(&call.request, request::tool_kinds(&call.request));
     if !call.request.stream {
         let completion = call.whole().await?;
         return Ok(Json(reply::response(settings, &completion)).into_response());

@@ -5,7 +5,7 @@
 //! `response.reasoning_summary_*`, then `response.completed`, `response.incomplete` or
 //! `response.failed`), each event with its `sequence_number`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::response::sse::Event as SseEvent;
@@ -13,7 +13,7 @@ use host_sdk::{Completion, ContentBlock, Event, StopReason, TokenUsage};
 use serde_json::{json, Value};
 
 use super::carried_reasoning;
-use super::request::CUSTOM_INPUT;
+use super::request::{ToolKinds, CUSTOM_INPUT};
 use super::wire::ResponsesRequest;
 use crate::errors::ApiError;
 use crate::model_call::sse::{self, Frames};
@@ -29,13 +29,13 @@ pub struct Settings {
     /// `include: ["reasoning.encrypted_content"]`: reasoning items carry what the provider
     /// needs to take them back.
     encrypted_reasoning: bool,
-    custom_tools: HashSet<String>,
+    tools: ToolKinds,
     /// Item ids are the response's id and a counter.
     next_item: usize,
 }
 
 impl Settings {
-    pub fn of(req: &ResponsesRequest, custom_tools: HashSet<String>) -> Self {
+    pub fn of(req: &ResponsesRequest, tools: ToolKinds) -> Self {
         let reasoning = req.reasoning.as_ref();
         let format = req
             .text
@@ -73,7 +73,7 @@ impl Settings {
                 .include
                 .iter()
                 .any(|i| i == "reasoning.encrypted_content"),
-            custom_tools,
+            tools,
             next_item: 0,
         }
     }
@@ -189,20 +189,32 @@ impl Item {
                 name,
                 arguments,
                 custom: false,
-            } => json!({
-                "type": "function_call", "id": id, "call_id": call_id, "name": name,
-                "arguments": arguments, "status": status,
-            }),
+            } => {
+                let mut call = json!({
+                    "type": "function_call", "id": id, "call_id": call_id, "name": name,
+                    "arguments": arguments, "status": status,
+                });
+                if let Some(namespace) = settings.tools.namespace_of.get(name) {
+                    call["namespace"] = json!(namespace);
+                }
+                call
+            }
             Item::Call {
                 id,
                 call_id,
                 name,
                 custom: true,
                 ..
-            } => json!({
-                "type": "custom_tool_call", "id": id, "call_id": call_id, "name": name,
-                "input": self.custom_input(), "status": status,
-            }),
+            } => {
+                let mut call = json!({
+                    "type": "custom_tool_call", "id": id, "call_id": call_id, "name": name,
+                    "input": self.custom_input(), "status": status,
+                });
+                if let Some(namespace) = settings.tools.namespace_of.get(name) {
+                    call["namespace"] = json!(namespace);
+                }
+                call
+            }
         }
     }
 
@@ -251,7 +263,7 @@ fn items_of(completion: &Completion, settings: &mut Settings) -> Vec<Item> {
                 redacted: Some(data.clone()),
             }),
             ContentBlock::ToolUse { id, name, input } => {
-                let custom = settings.custom_tools.contains(name);
+                let custom = settings.tools.custom.contains(name);
                 items.push(Item::Call {
                     id: settings.item_id(if custom { "ctc" } else { "fc" }),
                     call_id: id.clone(),
@@ -500,7 +512,7 @@ impl Frames for Stream {
                 }
             }
             Event::ToolUseStart { index, id, name } => {
-                let custom = self.settings.custom_tools.contains(&name);
+                let custom = self.settings.tools.custom.contains(&name);
                 self.item(
                     index,
                     |s| Item::Call {

@@ -2,7 +2,7 @@
 //! everything the model needs is in the request (`previous_response_id`, `store: true`,
 //! `conversation` and item references are refused, saying how to send the whole input).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use host_sdk::{
     CacheConfig, CacheRetention, ContentBlock, ConverseRequest, InferenceConfig, OutputFormat,
@@ -66,9 +66,7 @@ pub fn to_converse(
             )))
         }
     }
-    for (i, tool) in req.tools.iter().enumerate() {
-        request.tools.push(tool_of(tool, i)?);
-    }
+    request.tools = tools(req)?;
     request.tool_choice = tool_choice(req.tool_choice.as_ref())?;
     request.reasoning = reasoning(req)?;
     request.output_format = output_format(req)?;
@@ -400,16 +398,50 @@ fn tool_output(
         .collect()
 }
 
+/// What the answer needs to know of the request's tools: which are custom (their calls go
+/// back as `custom_tool_call`s) and which sit in a namespace (their calls name it).
+#[derive(Default)]
+pub struct ToolKinds {
+    pub custom: HashSet<String>,
+    pub namespace_of: HashMap<String, String>,
+}
+
+/// The request's tools, flattened (a namespace's tools are tools of their own names).
+fn tools(req: &ResponsesRequest) -> Result<Vec<Tool>, ApiError> {
+    let mut tools = Vec::new();
+    for (i, tool) in req.tools.iter().enumerate() {
+        let at = format!("tools[{i}]");
+        match tool["type"].as_str() {
+            Some("namespace") => {
+                let inner = tool["tools"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+                for (j, tool) in inner.iter().enumerate() {
+                    tools.extend(tool_of(tool, &format!("{at}.tools[{j}]"))?);
+                }
+            }
+            _ => tools.extend(tool_of(tool, &at)?),
+        }
+    }
+    let mut names = HashSet::new();
+    if let Some(twice) = tools.iter().find(|t| !names.insert(t.name.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "tools: two tools are named {:?} (namespaces included); the provider needs distinct names",
+            twice.name
+        )));
+    }
+    Ok(tools)
+}
+
 /// A tool: function tools as they are; custom tools (free-text input, as Codex's
-/// `apply_patch`) as a function of one string, their grammar in the description; tools
-/// OpenAI's platform runs itself are refused by name.
-fn tool_of(tool: &Value, i: usize) -> Result<Tool, ApiError> {
-    let at = format!("tools[{i}]");
+/// `apply_patch`) as a function of one string, their grammar in the description. Of the
+/// tools OpenAI's platform runs itself, `web_search` without live access (what Codex CLI
+/// sends by default) is left out, since the model can answer without it; the others, and
+/// live web search, are refused by name.
+fn tool_of(tool: &Value, at: &str) -> Result<Option<Tool>, ApiError> {
     let parse_error = |e: serde_json::Error| ApiError::bad_request(format!("{at}: {e}"));
     match tool.get("type").and_then(Value::as_str) {
         Some("function") => {
             let f: FunctionTool = serde_json::from_value(tool.clone()).map_err(parse_error)?;
-            Ok(Tool {
+            Ok(Some(Tool {
                 strict: f.strict.unwrap_or(false),
                 ..Tool::new(
                     &f.name,
@@ -417,7 +449,7 @@ fn tool_of(tool: &Value, i: usize) -> Result<Tool, ApiError> {
                     f.parameters
                         .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
                 )
-            })
+            }))
         }
         Some("custom") => {
             let c: CustomTool = serde_json::from_value(tool.clone()).map_err(parse_error)?;
@@ -429,7 +461,7 @@ fn tool_of(tool: &Value, i: usize) -> Result<Tool, ApiError> {
                     grammar["definition"].as_str().unwrap_or("")
                 ));
             }
-            Ok(Tool::new(
+            Ok(Some(Tool::new(
                 &c.name,
                 &description,
                 json!({
@@ -437,22 +469,37 @@ fn tool_of(tool: &Value, i: usize) -> Result<Tool, ApiError> {
                     "properties": {CUSTOM_INPUT: {"type": "string", "description": "The tool's input, as free text."}},
                     "required": [CUSTOM_INPUT],
                 }),
-            ))
+            )))
         }
+        Some("web_search") if tool["external_web_access"] == json!(false) => Ok(None),
         Some(kind) => Err(ApiError::bad_request(format!(
-            "{at}: the tool type {kind:?} runs on OpenAI's own platform, not on Bedrock through this gateway; give it as a function tool your client runs"
+            "{at}: the tool type {kind:?} runs on OpenAI's own platform, not on Bedrock through this gateway; give it as a function tool your client runs (Codex CLI: web_search = \"disabled\" or \"cached\")"
         ))),
         None => Err(ApiError::bad_request(format!("{at}: a tool needs a type"))),
     }
 }
 
-/// The names of the request's custom tools: their calls go back as `custom_tool_call`s.
-pub fn custom_tool_names(req: &ResponsesRequest) -> HashSet<String> {
-    req.tools
-        .iter()
-        .filter(|t| t["type"] == "custom")
-        .filter_map(|t| t["name"].as_str().map(str::to_string))
-        .collect()
+/// The kinds of the request's tools (see [`ToolKinds`]).
+pub fn tool_kinds(req: &ResponsesRequest) -> ToolKinds {
+    let mut kinds = ToolKinds::default();
+    let named = |t: &Value| t["name"].as_str().map(str::to_string);
+    for tool in &req.tools {
+        match tool["type"].as_str() {
+            Some("custom") => kinds.custom.extend(named(tool)),
+            Some("namespace") => {
+                for inner in tool["tools"].as_array().into_iter().flatten() {
+                    if let (Some(name), Some(namespace)) = (named(inner), named(tool)) {
+                        if inner["type"] == "custom" {
+                            kinds.custom.insert(name.clone());
+                        }
+                        kinds.namespace_of.insert(name, namespace);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    kinds
 }
 
 fn tool_choice(choice: Option<&Value>) -> Result<Option<ToolChoice>, ApiError> {
