@@ -39,14 +39,25 @@ fn the_benchmark_program_runs_and_accounts_for_every_delta() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
-    for path in ["direct host", "gateway"] {
+    for path in [
+        "direct host",
+        "gateway",
+        "gateway (responses)",
+        "gateway (messages)",
+    ] {
         assert_eq!(report["overhead"][path]["runs"], 1, "{report}");
         assert!(
             report["overhead"][path]["cpu_per_1k_deltas_ms"].as_f64() > Some(0.0),
             "{report}"
         );
     }
-    assert!(report["gateway_cpu_ratio"].as_f64().is_some(), "{report}");
+    for ratio in [
+        "gateway_cpu_ratio",
+        "responses_cpu_ratio",
+        "messages_cpu_ratio",
+    ] {
+        assert!(report[ratio].as_f64().is_some(), "{report}");
+    }
     let load = &report["load"];
     assert_eq!(load["complete"], 150, "{report}");
     assert_eq!(load["failed"], 0, "{report}");
@@ -56,7 +67,7 @@ fn the_benchmark_program_runs_and_accounts_for_every_delta() {
 }
 
 /// Issue #25: the fixed-rate benchmark runs end to end (a low rate, a debug build): every
-/// request of both paths, whole and streamed, is answered, and the report has the added
+/// request of both paths, whole and streamed, in every dialect, is answered, and the report has the added
 /// latency per percentile, the gateway's CPU per request and its memory.
 #[test]
 fn the_fixed_rate_benchmark_runs_and_answers_every_request() {
@@ -72,7 +83,18 @@ fn the_fixed_rate_benchmark_runs_and_answers_every_request() {
     );
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
     let rows = report["rates"].as_array().unwrap();
-    assert_eq!(rows.len(), 4, "two rates, whole and streamed: {report}");
+    assert_eq!(
+        rows.len(),
+        12,
+        "two rates, whole and streamed, in three dialects: {report}"
+    );
+    for dialect in ["chat", "responses", "messages"] {
+        assert_eq!(
+            rows.iter().filter(|r| r["dialect"] == dialect).count(),
+            4,
+            "{report}"
+        );
+    }
     for row in rows {
         assert_eq!(row["gateway_errors"], 0, "{row}");
         assert_eq!(row["direct_errors"], 0, "{row}");

@@ -5,9 +5,10 @@
 //! It runs the emulator (`--fast`) and the gateway as separate processes from the same
 //! build, so each side's CPU time is its own:
 //! - overhead: the same N-delta answer streamed by a host calling the plugin in this process
-//!   (`host-sdk`'s async `EventStream`) and through the gateway as server-sent events, in
-//!   alternating order; compared are the CPU per delta of the direct host (this process)
-//!   and of the gateway process, and the time to the first delta;
+//!   (`host-sdk`'s async `EventStream`) and through the gateway as server-sent events in each
+//!   dialect (Chat Completions, Responses, Messages), in alternating order; compared are the
+//!   CPU per delta of the direct host (this process) and of the gateway process, and the
+//!   time to the first delta;
 //! - load: thousands of concurrent SSE streams through the gateway, every delta counted,
 //!   with the gateway's peak resident memory and thread count;
 //! - with `--litellm`, the same overhead runs through LiteLLM's proxy in front of the same
@@ -33,8 +34,11 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 
+#[path = "support/dialects.rs"]
+mod dialects;
 #[path = "support/processes.rs"]
 mod processes;
+use dialects::Dialect;
 use processes::{
     cpu_ns, median, start_stack, status_field, Server, ACCESS_KEY_ID, MODEL, REGION,
     SECRET_ACCESS_KEY,
@@ -167,9 +171,17 @@ fn run(args: &Args) -> Result<Value, String> {
         args.deltas, args.delta_size, args.runs
     ));
     let request = host_sdk::ConverseRequest::user_text(MODEL, &prompt);
-    let through_gateway = chat_body(&format!("amazon-bedrock/{MODEL}"), &prompt);
-    let through_litellm = chat_body("bedrock-nova-micro", &prompt);
-    let mut paths: Vec<(&str, Vec<Run>)> = vec![("direct host", vec![]), ("gateway", vec![])];
+    let gateway_model = format!("amazon-bedrock/{MODEL}");
+    let body =
+        |dialect: Dialect, model: &str| Bytes::from(dialect.body(model, &prompt, true).to_string());
+    let through_gateway = Dialect::ALL.map(|dialect| body(dialect, &gateway_model));
+    let through_litellm = body(Dialect::Chat, "bedrock-nova-micro");
+    let mut paths: Vec<(&str, Vec<Run>)> = vec![
+        ("direct host", vec![]),
+        ("gateway", vec![]),
+        ("gateway (responses)", vec![]),
+        ("gateway (messages)", vec![]),
+    ];
     if litellm.is_some() {
         paths.push(("litellm proxy", vec![]));
     }
@@ -180,10 +192,14 @@ fn run(args: &Args) -> Result<Value, String> {
             let run = runtime.block_on(async {
                 match path {
                     0 => direct_run(&provider, &request).await,
-                    1 => sse_run(&client, &gateway.url, &through_gateway, gateway.pid()).await,
+                    1..=3 => {
+                        let dialect = Dialect::ALL[path - 1];
+                        let body = &through_gateway[path - 1];
+                        sse_run(&client, &gateway.url, dialect, body, gateway.pid()).await
+                    }
                     _ => {
-                        let l = litellm.as_ref().expect("a third path means LiteLLM runs");
-                        sse_run(&client, &l.url, &through_litellm, l.pid()).await
+                        let l = litellm.as_ref().expect("a fifth path means LiteLLM runs");
+                        sse_run(&client, &l.url, Dialect::Chat, &through_litellm, l.pid()).await
                     }
                 }
             })?;
@@ -232,6 +248,15 @@ fn run(args: &Args) -> Result<Value, String> {
         "gateway_cpu_ratio": cpu_ratio,
         "gateway_first_delta_extra_ms": first_extra,
     });
+    for dialect in [Dialect::Responses, Dialect::Messages] {
+        let name = format!("gateway ({})", dialect.name());
+        let (cpu_ratio, first_extra) = ratio(&name);
+        say(format!(
+            "  {name} / direct: CPU per delta {cpu_ratio:.2}x, first delta {first_extra:+.3} ms"
+        ));
+        report[format!("{}_cpu_ratio", dialect.name())] = json!(cpu_ratio);
+        report[format!("{}_first_delta_extra_ms", dialect.name())] = json!(first_extra);
+    }
     if litellm.is_some() {
         let (cpu_ratio, first_extra) = ratio("litellm proxy");
         say(format!(
@@ -264,16 +289,6 @@ fn run(args: &Args) -> Result<Value, String> {
         report["load"] = load;
     }
     Ok(report)
-}
-
-fn chat_body(model: &str, prompt: &str) -> Bytes {
-    Bytes::from(
-        json!({
-            "model": model, "stream": true,
-            "messages": [{"role": "user", "content": prompt}],
-        })
-        .to_string(),
-    )
 }
 
 /// The direct host: the plugin in this process, its events read as an async stream (as the
@@ -320,15 +335,16 @@ struct SseCount {
     error: Option<String>,
 }
 
-/// Reads an OpenAI SSE answer to its end, counting the content deltas.
+/// Reads an SSE answer in `dialect` to its end, counting the text deltas.
 async fn read_sse(
     client: &Client<HttpConnector, Full<Bytes>>,
     base: &str,
+    dialect: Dialect,
     body: Bytes,
     started: Instant,
     on_first: impl FnOnce(),
 ) -> Result<SseCount, String> {
-    let request = hyper::Request::post(format!("{base}/chat/completions"))
+    let request = hyper::Request::post(format!("{base}/{}", dialect.path()))
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {CLIENT_KEY}"))
         .body(Full::new(body))
@@ -369,13 +385,11 @@ async fn read_sse(
                 continue;
             }
             let chunk: Value = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
-            if let Some(error) = chunk.get("error") {
-                count.error = Some(error.to_string());
+            if let Some(error) = dialect.error(&chunk) {
+                count.error = Some(error);
             }
-            if let Some(text) = chunk
-                .pointer("/choices/0/delta/content")
-                .and_then(Value::as_str)
-            {
+            count.done |= dialect.ends(&chunk);
+            if let Some(text) = dialect.text_delta(&chunk) {
                 if !text.is_empty() {
                     if count.first.is_none() {
                         count.first = Some(started.elapsed());
@@ -393,17 +407,18 @@ async fn read_sse(
     Ok(count)
 }
 
-/// One answer through an OpenAI-compatible server (the gateway, or LiteLLM), the CPU time
-/// being that of the server's process `pid`.
+/// One answer through a server (the gateway in `dialect`, or LiteLLM), the CPU time being
+/// that of the server's process `pid`.
 async fn sse_run(
     client: &Client<HttpConnector, Full<Bytes>>,
     base: &str,
+    dialect: Dialect,
     body: &Bytes,
     pid: u32,
 ) -> Result<Run, String> {
     let cpu = cpu_ns(pid);
     let started = Instant::now();
-    let count = read_sse(client, base, body.clone(), started, || ()).await?;
+    let count = read_sse(client, base, dialect, body.clone(), started, || ()).await?;
     if let Some(error) = count.error {
         return Err(format!("{base}: {error}"));
     }
@@ -427,9 +442,14 @@ async fn load_run(
     let scenario = json!({
         "text": "ab".repeat(args.stream_deltas), "deltaSize": 2, "eventDelayMs": args.event_delay_ms,
     });
-    let body = chat_body(
-        &format!("amazon-bedrock/{MODEL}"),
-        &format!("EMULATOR_SCENARIO {scenario}"),
+    let body = Bytes::from(
+        Dialect::Chat
+            .body(
+                &format!("amazon-bedrock/{MODEL}"),
+                &format!("EMULATOR_SCENARIO {scenario}"),
+                true,
+            )
+            .to_string(),
     );
     let open = Arc::new(AtomicUsize::new(0));
     let peak_open = Arc::new(AtomicUsize::new(0));
@@ -453,7 +473,7 @@ async fn load_run(
             let (client, base, body) = (client.clone(), base.to_string(), body.clone());
             let (open, peak_open) = (open.clone(), peak_open.clone());
             tokio::spawn(async move {
-                let counted = read_sse(&client, &base, body, Instant::now(), || {
+                let counted = read_sse(&client, &base, Dialect::Chat, body, Instant::now(), || {
                     let now = open.fetch_add(1, Ordering::SeqCst) + 1;
                     peak_open.fetch_max(now, Ordering::SeqCst);
                 })

@@ -5,7 +5,8 @@
 //! The emulator (`--fast`, the mock provider) and the gateway run as child processes from the
 //! same build. At each rate, short chat requests go out open-loop (each at its scheduled
 //! time, whatever the answers before it did) to the gateway and, interleaved, the same request
-//! straight to the emulator (Converse with a Bedrock API key) as the baseline. Latency counts
+//! straight to the emulator (Converse with a Bedrock API key) as the baseline, in each of the
+//! gateway's dialects (Chat Completions, Responses, Messages). Latency counts
 //! from the scheduled send time, so a stalled server cannot hide its delay behind a client
 //! that waits for it. Reported per rate: p50/p90/p99 of each path and the difference (what the
 //! gateway adds), errors, the gateway's CPU per request and its memory; and the highest rate
@@ -16,6 +17,10 @@
 //! target/release/gateway-rate                  # --rates 250,500,1000,2000 --seconds 5
 //! ```
 
+// This program times the answers without reading them, so the readers go unused here.
+#[allow(dead_code)]
+#[path = "support/dialects.rs"]
+mod dialects;
 #[path = "support/processes.rs"]
 mod processes;
 
@@ -24,6 +29,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use clap::Parser;
+use dialects::Dialect;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -50,6 +56,9 @@ struct Args {
     /// Which requests: whole answers, streamed answers, or both.
     #[arg(long, value_parser = ["whole", "stream", "both"], default_value = "both")]
     kind: String,
+    /// The gateway's dialects to send the requests in.
+    #[arg(long, value_delimiter = ',', default_value = "chat,responses,messages")]
+    dialects: Vec<Dialect>,
     /// Print the results as one JSON document.
     #[arg(long)]
     json: bool,
@@ -158,17 +167,21 @@ fn run(args: &Args) -> Result<Value, String> {
         _ => &[false, true],
     };
     let mut rows = Vec::new();
-    let mut held: Vec<(bool, u32)> = Vec::new();
-    for &stream in kinds {
+    let mut held: Vec<(Dialect, bool, u32)> = Vec::new();
+    let runs = args
+        .dialects
+        .iter()
+        .flat_map(|&dialect| kinds.iter().map(move |&stream| (dialect, stream)));
+    for (dialect, stream) in runs {
         let through_gateway = Target {
-            url: format!("{}/chat/completions", gateway.url)
+            url: format!("{}/{}", gateway.url, dialect.path())
                 .parse()
                 .map_err(|e| format!("{e}"))?,
             authorization: "Bearer none".into(),
             body: Bytes::from(
-                json!({"model": format!("amazon-bedrock/{MODEL}"), "stream": stream,
-                    "messages": [{"role": "user", "content": "Hello"}]})
-                .to_string(),
+                dialect
+                    .body(&format!("amazon-bedrock/{MODEL}"), "Hello", stream)
+                    .to_string(),
             ),
         };
         let direct = Target {
@@ -208,6 +221,7 @@ fn run(args: &Args) -> Result<Value, String> {
             let (d, d_failed) = latencies(&straight);
             let added = |p: f64| percentile(&g, p) - percentile(&d, p);
             let row = json!({
+                "dialect": dialect.name(),
                 "kind": if stream { "stream" } else { "whole" },
                 "rate": rate,
                 "gateway_ms": {"p50": percentile(&g, 0.5), "p90": percentile(&g, 0.9), "p99": percentile(&g, 0.99)},
@@ -220,7 +234,8 @@ fn run(args: &Args) -> Result<Value, String> {
             });
             if !args.json {
                 println!(
-                    "{:>6} {:>5}/s  added p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms  (gateway p99 {:>8.3}, direct {:>8.3})  errors {}/{}  cpu {:>6.0} us/req  rss {} KiB",
+                    "{:>9} {:>6} {:>5}/s  added p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms  (gateway p99 {:>8.3}, direct {:>8.3})  errors {}/{}  cpu {:>6.0} us/req  rss {} KiB",
+                    dialect.name(),
                     row["kind"].as_str().unwrap_or(""),
                     rate,
                     added(0.5),
@@ -235,29 +250,39 @@ fn run(args: &Args) -> Result<Value, String> {
                 );
             }
             if g_failed == 0 && d_failed == 0 && added(0.99) < 1.0 {
-                held.push((stream, rate));
+                held.push((dialect, stream, rate));
             }
             rows.push(row);
         }
     }
-    let highest = |stream: bool| {
+    let highest = |dialect: Dialect, stream: bool| {
         held.iter()
-            .filter(|(s, _)| *s == stream)
-            .map(|(_, r)| *r)
+            .filter(|(d, s, _)| *d == dialect && *s == stream)
+            .map(|(_, _, r)| *r)
             .max()
     };
+    let mut held_rates = serde_json::Map::new();
+    for &dialect in &args.dialects {
+        held_rates.insert(
+            dialect.name().into(),
+            json!({"whole": highest(dialect, false), "stream": highest(dialect, true)}),
+        );
+        if !args.json {
+            println!(
+                "{}: highest rate with p99 added under 1 ms and no errors: whole {:?}, streamed {:?}",
+                dialect.name(),
+                highest(dialect, false),
+                highest(dialect, true),
+            );
+        }
+    }
     let report = json!({
         "rates": rows,
-        "highest_rate_with_p99_added_under_1ms": {"whole": highest(false), "stream": highest(true)},
+        "highest_rate_with_p99_added_under_1ms": held_rates,
         "gateway_peak_rss_kib": status_field(gateway.pid(), "VmHWM:"),
     });
     if !args.json {
-        println!(
-            "highest rate with p99 added under 1 ms and no errors: whole {:?}, streamed {:?}; gateway peak RSS {:?} KiB",
-            highest(false),
-            highest(true),
-            report["gateway_peak_rss_kib"]
-        );
+        println!("gateway peak RSS {:?} KiB", report["gateway_peak_rss_kib"]);
     }
     Ok(report)
 }

@@ -52,3 +52,30 @@ pub fn error_response(error: ApiError) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_failure_gets_anthropics_status_and_type() {
+        let cases = [
+            (ApiError::bad_request("x"), 400, "invalid_request_error"),
+            (ApiError::unauthorized("x"), 401, "authentication_error"),
+            (ApiError::forbidden("x"), 403, "permission_error"),
+            (ApiError::unknown_model("x"), 404, "not_found_error"),
+            (ApiError::too_large(1), 413, "request_too_large"),
+            (ApiError::overloaded("x".into()), 529, "overloaded_error"),
+            (ApiError::timed_out(), 504, "timeout_error"),
+        ];
+        for (error, status, kind) in cases {
+            assert_eq!(error_body(&error)["error"]["type"], kind);
+            let response = error_response(error);
+            assert_eq!(response.status().as_u16(), status);
+            assert_eq!(
+                response.headers().contains_key("retry-after"),
+                status == 529
+            );
+        }
+    }
+}

@@ -532,3 +532,139 @@ pub fn image_urls(req: &MessagesRequest) -> Vec<(String, String)> {
     }
     distinct_image_urls(found.into_iter())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn converse(body: Value, betas: &Betas) -> Result<ConverseRequest, ApiError> {
+        let request: MessagesRequest = serde_json::from_value(body).unwrap();
+        let target = Target {
+            id: "claude".into(),
+            vendor: "Anthropic".into(),
+        };
+        to_converse(&request, target, &Fetched::new(), betas, Purpose::Answer)
+    }
+
+    fn with(extra: Value) -> Value {
+        let mut body = json!({"model": "m", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    }
+
+    #[test]
+    fn cache_control_marks_become_the_cache_retention() {
+        let retention = |extra: Value| {
+            converse(with(extra), &Betas::default())
+                .unwrap()
+                .cache
+                .unwrap()
+                .retention
+        };
+        assert_eq!(
+            retention(json!({})),
+            CacheRetention::None,
+            "no mark, no caching"
+        );
+        assert_eq!(
+            retention(
+                json!({"system": [{"type": "text", "text": "s", "cache_control": {"type": "ephemeral"}}]})
+            ),
+            CacheRetention::Short
+        );
+        assert_eq!(
+            retention(json!({"cache_control": {"type": "ephemeral", "ttl": "5m"},
+                "tools": [{"name": "t", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral", "ttl": "1h"}}]})),
+            CacheRetention::Long
+        );
+        let unknown = converse(
+            with(json!({"cache_control": {"type": "ephemeral", "ttl": "2h"}})),
+            &Betas::default(),
+        );
+        assert!(unknown.unwrap_err().message.contains("5m or 1h"));
+    }
+
+    #[test]
+    fn betas_and_claude_only_fields_reach_claude_models_only() {
+        let betas = Betas {
+            interleaved_thinking: true,
+            for_claude: vec!["context-1m-2025-08-07".into()],
+        };
+        let body =
+            with(json!({"thinking": {"type": "enabled", "budget_tokens": 2048}, "top_k": 5}));
+        let claude = converse(body.clone(), &betas).unwrap();
+        assert_eq!(claude.reasoning.as_ref().unwrap().interleaved, Some(true));
+        assert_eq!(claude.reasoning.as_ref().unwrap().budget_tokens, Some(2048));
+        assert_eq!(
+            claude.extra,
+            Some(json!({"top_k": 5, "anthropic_beta": ["context-1m-2025-08-07"]}))
+        );
+        let request: MessagesRequest = serde_json::from_value(body).unwrap();
+        let nova = Target {
+            id: "nova".into(),
+            vendor: "Amazon".into(),
+        };
+        let nova = to_converse(&request, nova, &Fetched::new(), &betas, Purpose::Answer).unwrap();
+        assert_eq!(
+            nova.extra,
+            Some(json!({"top_k": 5})),
+            "no betas for other vendors"
+        );
+    }
+
+    #[test]
+    fn what_bedrock_cannot_do_is_refused_by_name() {
+        let refused = |extra: Value, says: &str| {
+            let error = converse(with(extra), &Betas::default()).unwrap_err();
+            assert!(error.message.contains(says), "{}", error.message);
+        };
+        refused(
+            json!({"tools": [{"type": "web_search_20250305", "name": "web_search"}]}),
+            "web_search_20250305",
+        );
+        refused(
+            json!({"tool_choice": {"type": "any", "disable_parallel_tool_use": true}}),
+            "disable_parallel_tool_use",
+        );
+        refused(json!({"mcp_servers": []}), "mcp_servers");
+        refused(json!({"service_tier": "premium"}), "service_tier");
+        refused(
+            json!({"messages": [{"role": "user", "content": [{"type": "image", "source": {"type": "file", "file_id": "f"}}]}]}),
+            "messages[0].content[0]",
+        );
+        let no_max = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+        assert!(converse(no_max, &Betas::default())
+            .unwrap_err()
+            .message
+            .contains("max_tokens"));
+    }
+
+    #[test]
+    fn thinking_blocks_go_back_as_they_came() {
+        let body = with(json!({"messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "I think.", "signature": "c2ln"},
+                {"type": "redacted_thinking", "data": "AAEC"},
+                {"type": "text", "text": "Hello"}
+            ]},
+            {"role": "user", "content": "and?"}
+        ]}));
+        let request = converse(body, &Betas::default()).unwrap();
+        assert_eq!(
+            request.messages[1].content[..2],
+            [
+                ContentBlock::Reasoning {
+                    text: "I think.".into(),
+                    signature: Some("c2ln".into())
+                },
+                ContentBlock::RedactedReasoning {
+                    data: vec![0, 1, 2]
+                },
+            ]
+        );
+        assert_eq!(opaque_user("u").len(), 32);
+    }
+}

@@ -588,3 +588,90 @@ pub fn image_urls(req: &ResponsesRequest) -> Vec<(String, String)> {
     }
     distinct_image_urls(found.into_iter())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn converse(body: Value) -> Result<ConverseRequest, ApiError> {
+        let request: ResponsesRequest = serde_json::from_value(body).unwrap();
+        to_converse(&request, "m".into(), &Fetched::new())
+    }
+
+    #[test]
+    fn codex_tools_are_flattened_and_its_cached_web_search_left_out() {
+        let body = json!({"model": "m", "input": "hi", "tools": [
+            {"type": "function", "name": "exec_command", "parameters": {"type": "object"}},
+            {"type": "namespace", "name": "agents", "tools": [
+                {"type": "function", "name": "spawn_agent", "parameters": {"type": "object"}}
+            ]},
+            {"type": "custom", "name": "apply_patch", "format": {"type": "grammar", "syntax": "lark", "definition": "start: /x/"}},
+            {"type": "web_search", "external_web_access": false}
+        ]});
+        let request = converse(body.clone()).unwrap();
+        let names: Vec<&str> = request.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["exec_command", "spawn_agent", "apply_patch"]);
+        assert!(request.tools[2].description.contains("start: /x/"));
+        let kinds = tool_kinds(&serde_json::from_value(body).unwrap());
+        assert!(kinds.custom.contains("apply_patch"));
+        assert_eq!(kinds.namespace_of["spawn_agent"], "agents");
+        let live = json!({"model": "m", "input": "hi", "tools": [{"type": "web_search"}]});
+        assert!(converse(live).unwrap_err().message.contains("web_search"));
+        let twice = json!({"model": "m", "input": "hi", "tools": [
+            {"type": "function", "name": "f"},
+            {"type": "namespace", "name": "n", "tools": [{"type": "function", "name": "f"}]}
+        ]});
+        assert!(converse(twice).unwrap_err().message.contains("two tools"));
+    }
+
+    #[test]
+    fn state_the_gateway_does_not_keep_is_refused_with_what_to_send() {
+        for extra in [
+            json!({"previous_response_id": "resp_1"}),
+            json!({"store": true}),
+            json!({"conversation": "conv_1"}),
+            json!({"input": [{"type": "item_reference", "id": "msg_1"}]}),
+        ] {
+            let mut body = json!({"model": "m", "input": "hi"});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let error = converse(body).unwrap_err();
+            assert!(
+                error.message.contains("send the whole conversation"),
+                "{}",
+                error.message
+            );
+        }
+        assert!(converse(json!({"model": "m", "input": "hi", "store": false})).is_ok());
+    }
+
+    #[test]
+    fn items_become_turns_in_order() {
+        let request = converse(json!({"model": "m", "instructions": "Be brief.", "input": [
+            {"role": "developer", "content": "Use tools."},
+            {"role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+            {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{\"a\":1}"},
+            {"type": "custom_tool_call", "call_id": "c2", "name": "apply_patch", "input": "*** Begin"},
+            {"type": "function_call_output", "call_id": "c1", "output": "one"},
+            {"type": "custom_tool_call_output", "call_id": "c2", "output": "two"},
+            {"type": "reasoning", "summary": []}
+        ]}))
+        .unwrap();
+        assert_eq!(request.system, ["Be brief.", "Use tools."]);
+        assert_eq!(request.messages.len(), 3);
+        assert_eq!(
+            request.messages[1].content[1],
+            ContentBlock::ToolUse {
+                id: "c2".into(),
+                name: "apply_patch".into(),
+                input: json!({"input": "*** Begin"})
+            }
+        );
+        assert_eq!(
+            request.messages[2].content.len(),
+            2,
+            "both results in one turn"
+        );
+    }
+}

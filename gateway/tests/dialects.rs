@@ -1,0 +1,196 @@
+//! Issue #19: the Responses and Messages dialects tried as an attacker and an overloaded
+//! operator would, over raw HTTP: every model route checks the key before reading a body;
+//! the door's refusals and the shed load come in each dialect's own shape and status; and a
+//! stream in each dialect keeps the order its clients rely on. The official clients' view is
+//! in the conformance tests (`openai_*`, `anthropic_*`) and the agents' in `agents.rs`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{body_json, Gateway};
+use serde_json::{json, Value};
+
+const SONNET: &str = "amazon-bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+/// The data of each server-sent event of an answer, in order.
+fn events(answer: &str) -> Vec<Value> {
+    answer
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str(data).ok())
+        .collect()
+}
+
+#[test]
+fn every_model_route_checks_the_key_before_reading_a_body() {
+    let gateway = Gateway::start(["--emulator", "--api-key", "sk-the-key"], &[]);
+    for path in ["/v1/responses", "/v1/messages", "/v1/messages/count_tokens"] {
+        let mut stream = TcpStream::connect(&gateway.address).unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: 20000000\r\n\r\n",
+            gateway.address
+        )
+        .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut answer = [0u8; 1024];
+        let n = stream.read(&mut answer).expect("answered without the body");
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 401"), "{path}: {answer}");
+        let shape = if path.starts_with("/v1/messages") {
+            r#""type":"authentication_error""#
+        } else {
+            r#""code":"invalid_api_key""#
+        };
+        assert!(answer.contains(shape), "{path}: {answer}");
+    }
+}
+
+#[test]
+fn refusals_on_the_messages_routes_are_anthropic_errors() {
+    let gateway = Gateway::start(["--emulator", "--max-body-bytes", "2000"], &[]);
+    let cases = [
+        ("POST", "/v1/messages", "{not json", "400", "invalid_request_error"),
+        ("GET", "/v1/messages", "", "405", "invalid_request_error"),
+        ("POST", "/v1/messages/batches", "{}", "404", "not_found_error"),
+        (
+            "POST",
+            "/v1/messages",
+            &json!({"model": SONNET, "max_tokens": 10, "messages": [{"role": "user", "content": "x".repeat(3000)}]}).to_string(),
+            "413",
+            "request_too_large",
+        ),
+        (
+            "POST",
+            "/v1/messages",
+            &json!({"model": "no-such-model", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}]}).to_string(),
+            "404",
+            "not_found_error",
+        ),
+    ];
+    for (method, path, body, status, kind) in cases {
+        let answer = gateway.fetch(method, path, body);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{answer}"
+        );
+        let error = body_json(&answer);
+        assert_eq!(error["type"], "error", "{answer}");
+        assert_eq!(error["error"]["type"], kind, "{answer}");
+    }
+}
+
+/// Past capacity, a Messages client gets Anthropic's 529 `overloaded_error` (which its SDKs
+/// retry) with `Retry-After`, at once; a Responses client OpenAI's 503.
+#[test]
+fn shed_load_is_each_dialects_overloaded_answer() {
+    let gateway = Gateway::start(
+        [
+            "--emulator",
+            "--max-in-flight",
+            "1",
+            "--queue-timeout",
+            "20",
+        ],
+        &[],
+    );
+    let slow = format!(
+        "EMULATOR_SCENARIO {}",
+        json!({"text": "ab".repeat(10), "deltaSize": 2, "eventDelayMs": 100})
+    );
+    let holding = gateway.send(
+        "POST",
+        "/v1/messages",
+        &json!({"model": SONNET, "max_tokens": 100, "messages": [{"role": "user", "content": slow}]})
+            .to_string(),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let messages = gateway.fetch(
+        "POST",
+        "/v1/messages",
+        &json!({"model": SONNET, "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]})
+            .to_string(),
+    );
+    let responses = gateway.fetch(
+        "POST",
+        "/v1/responses",
+        &json!({"model": SONNET, "input": "hi"}).to_string(),
+    );
+    assert!(started.elapsed() < Duration::from_millis(800));
+    assert!(messages.starts_with("HTTP/1.1 529"), "{messages}");
+    assert!(messages.contains("retry-after: 1"), "{messages}");
+    assert_eq!(body_json(&messages)["error"]["type"], "overloaded_error");
+    assert!(responses.starts_with("HTTP/1.1 503"), "{responses}");
+    drop(holding);
+}
+
+/// A Messages stream with thinking, text and a tool call: blocks numbered from 0 without
+/// gaps, each started, given its deltas and stopped before the next starts, then
+/// `message_delta` with the stop reason and the usage, then `message_stop`.
+#[test]
+fn a_messages_stream_keeps_anthropics_order() {
+    let gateway = Gateway::start(["--emulator"], &[]);
+    let prompt = format!(
+        "EMULATOR_SCENARIO {}",
+        json!({"reasoning": {"text": "Let me look.", "signature": "c2ln"}, "text": "Looking.",
+            "toolCalls": [{"name": "lookup", "input": {"q": "rust"}, "fragmentSize": 3}]})
+    );
+    let answer = gateway.fetch(
+        "POST",
+        "/v1/messages",
+        &json!({"model": SONNET, "max_tokens": 2000, "stream": true,
+            "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "tools": [{"name": "lookup", "input_schema": {"type": "object"}}],
+            "messages": [{"role": "user", "content": prompt}]})
+        .to_string(),
+    );
+    let events = events(&answer);
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds[..2], ["message_start", "ping"], "{answer}");
+    assert_eq!(kinds[kinds.len() - 2..], ["message_delta", "message_stop"]);
+    let mut open: Option<u64> = None;
+    let mut started = Vec::new();
+    for event in &events {
+        let index = event["index"].as_u64();
+        match event["type"].as_str() {
+            Some("content_block_start") => {
+                assert_eq!(open, None, "a block started inside another: {answer}");
+                open = index;
+                started.push(event["content_block"]["type"].as_str().unwrap().to_string());
+                assert_eq!(index, Some(started.len() as u64 - 1), "{answer}");
+            }
+            Some("content_block_delta") => assert_eq!(index, open, "{answer}"),
+            Some("content_block_stop") => {
+                assert_eq!(index, open, "{answer}");
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(started, ["thinking", "text", "tool_use"]);
+    let signature: String = events
+        .iter()
+        .filter_map(|e| e.pointer("/delta/signature").and_then(Value::as_str))
+        .collect();
+    assert_eq!(signature, "c2ln");
+    let input: String = events
+        .iter()
+        .filter_map(|e| e.pointer("/delta/partial_json").and_then(Value::as_str))
+        .collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&input).unwrap(),
+        json!({"q": "rust"})
+    );
+    let delta = &events[events.len() - 2];
+    assert_eq!(delta["delta"]["stop_reason"], "tool_use");
+    assert!(
+        delta["usage"]["output_tokens"].as_u64() > Some(0),
+        "{delta}"
+    );
+}
