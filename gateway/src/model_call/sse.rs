@@ -36,6 +36,15 @@ pub fn named(name: &str, data: &serde_json::Value) -> SseEvent {
     SseEvent::default().event(name).data(data.to_string())
 }
 
+/// Appends `text` to `out` as a JSON string literal (quoted and escaped): deltas, the most
+/// frequent frames, are written around their text without building a JSON value.
+pub fn push_json_str(out: &mut String, text: &str) {
+    match serde_json::to_string(text) {
+        Ok(literal) => out.push_str(&literal),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
 /// hyper gathers the frames that are ready into one write of up to about 400 KB, so a burst
 /// of deltas would wait for that much to pile up. Giving way lets it write what it has: after
 /// the frames of each of the first two events (the start, then the first delta: the time to

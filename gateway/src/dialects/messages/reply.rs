@@ -4,6 +4,7 @@
 //! them, so a client sends them back unchanged.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use axum::response::sse::Event as SseEvent;
 use base64::Engine as _;
@@ -143,11 +144,21 @@ impl Stream {
         position
     }
 
-    fn delta(position: usize, delta: Value, out: &mut Vec<SseEvent>) {
-        out.push(sse::named(
-            "content_block_delta",
-            &json!({"type": "content_block_delta", "index": position, "delta": delta}),
-        ));
+    /// A `content_block_delta` of `kind` carrying `text` in `field`, written directly: a
+    /// stream is mostly these.
+    fn delta(position: usize, kind: &str, field: &str, text: &str, out: &mut Vec<SseEvent>) {
+        let mut data = String::with_capacity(text.len() + 96);
+        let _ = write!(
+            data,
+            r#"{{"type":"content_block_delta","index":{position},"delta":{{"type":""#
+        );
+        data.push_str(kind);
+        data.push_str(r#"",""#);
+        data.push_str(field);
+        data.push_str(r#"":"#);
+        sse::push_json_str(&mut data, text);
+        data.push_str("}}");
+        out.push(SseEvent::default().event("content_block_delta").data(data));
     }
 
     fn stop(&mut self, index: u32, out: &mut Vec<SseEvent>) {
@@ -178,23 +189,15 @@ impl Frames for Stream {
             }
             Event::TextDelta { index, text } => {
                 let position = self.block(index, Start::Text, out);
-                Self::delta(position, json!({"type": "text_delta", "text": text}), out);
+                Self::delta(position, "text_delta", "text", &text, out);
             }
             Event::ReasoningDelta { index, text } => {
                 let position = self.block(index, Start::Thinking, out);
-                Self::delta(
-                    position,
-                    json!({"type": "thinking_delta", "thinking": text}),
-                    out,
-                );
+                Self::delta(position, "thinking_delta", "thinking", &text, out);
             }
             Event::ReasoningSignature { index, signature } => {
                 let position = self.block(index, Start::Thinking, out);
-                Self::delta(
-                    position,
-                    json!({"type": "signature_delta", "signature": signature}),
-                    out,
-                );
+                Self::delta(position, "signature_delta", "signature", &signature, out);
             }
             Event::RedactedReasoning { index, data } => {
                 self.block(index, Start::RedactedThinking(&data), out);
@@ -211,11 +214,7 @@ impl Frames for Stream {
             }
             Event::ToolUseInputDelta { index, fragment } => {
                 if let Some(position) = self.open.get(&index).copied() {
-                    Self::delta(
-                        position,
-                        json!({"type": "input_json_delta", "partial_json": fragment}),
-                        out,
-                    );
+                    Self::delta(position, "input_json_delta", "partial_json", &fragment, out);
                 }
             }
             Event::BlockStop { index } => self.stop(index, out),

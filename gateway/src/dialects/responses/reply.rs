@@ -6,6 +6,7 @@
 //! `response.failed`), each event with its `sequence_number`.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::response::sse::Event as SseEvent;
@@ -30,7 +31,7 @@ pub struct Settings {
     /// needs to take them back.
     encrypted_reasoning: bool,
     tools: ToolKinds,
-    /// Item ids are the response's id and a counter.
+    /// Items so far (their ids count them).
     next_item: usize,
 }
 
@@ -78,10 +79,11 @@ impl Settings {
         }
     }
 
+    /// A new item's id: short, since every delta event repeats it; the response's own
+    /// random part and the item's number make it unique.
     fn item_id(&mut self, prefix: &str) -> String {
         self.next_item += 1;
-        // `resp_<hex>` to `<prefix>_<hex>_<n>`.
-        format!("{prefix}_{}_{}", &self.id[5..], self.next_item)
+        format!("{prefix}_{}{}", &self.id[5..17], self.next_item)
     }
 
     /// The `response` object with `status`, `output` and `usage`.
@@ -302,6 +304,9 @@ pub struct Stream {
     items: Vec<Item>,
     done: Vec<Value>,
     open: HashMap<u32, usize>,
+    /// Per item, what its delta events say after their sequence number
+    /// (`,"item_id":"…","output_index":N,`), written once.
+    delta_heads: Vec<String>,
     stop_reason: Option<StopReason>,
     usage: Option<TokenUsage>,
 }
@@ -314,9 +319,37 @@ impl Stream {
             items: Vec::new(),
             done: Vec::new(),
             open: HashMap::new(),
+            delta_heads: Vec::new(),
             stop_reason: None,
             usage: None,
         }
+    }
+
+    /// A delta event (`kind`) of the item at `output_index`, written directly: a stream is
+    /// mostly these. `part` is the content or summary index, by its field name.
+    fn emit_delta(
+        &mut self,
+        kind: &str,
+        position: usize,
+        part: Option<&str>,
+        text: &str,
+        out: &mut Vec<SseEvent>,
+    ) {
+        let mut data = String::with_capacity(text.len() + 160);
+        let sequence = self.sequence;
+        self.sequence += 1;
+        let _ = write!(data, r#"{{"type":"{kind}","sequence_number":{sequence}"#);
+        data.push_str(&self.delta_heads[position]);
+        if let Some(part) = part {
+            let _ = write!(data, r#""{part}":0,"#);
+        }
+        data.push_str(r#""delta":"#);
+        sse::push_json_str(&mut data, text);
+        if kind == "response.output_text.delta" {
+            data.push_str(r#","logprobs":[]"#);
+        }
+        data.push('}');
+        out.push(SseEvent::default().event(kind).data(data));
     }
 
     fn emit(&mut self, kind: &str, mut data: Value, out: &mut Vec<SseEvent>) {
@@ -339,6 +372,10 @@ impl Stream {
         let item = new(&mut self.settings);
         let position = self.items.len();
         let added = item.json("in_progress", &self.settings);
+        let mut head = String::from(r#","item_id":"#);
+        sse::push_json_str(&mut head, item_id(&item));
+        let _ = write!(head, r#","output_index":{position},"#);
+        self.delta_heads.push(head);
         self.items.push(item);
         self.open.insert(index, position);
         self.emit(
@@ -475,25 +512,27 @@ impl Frames for Stream {
                     },
                     out,
                 );
-                if let Item::Message { text: all, id } = &mut self.items[position] {
+                if let Item::Message { text: all, .. } = &mut self.items[position] {
                     all.push_str(&text);
-                    let id = id.clone();
-                    self.emit(
+                    self.emit_delta(
                         "response.output_text.delta",
-                        json!({"item_id": id, "output_index": position, "content_index": 0, "delta": text, "logprobs": []}),
+                        position,
+                        Some("content_index"),
+                        &text,
                         out,
                     );
                 }
             }
             Event::ReasoningDelta { index, text } => {
                 let position = self.item(index, new_reasoning, out);
-                if let Item::Reasoning { text: all, id, .. } = &mut self.items[position] {
+                if let Item::Reasoning { text: all, .. } = &mut self.items[position] {
                     all.push_str(&text);
-                    let id = id.clone();
                     if self.settings.summaries {
-                        self.emit(
+                        self.emit_delta(
                             "response.reasoning_summary_text.delta",
-                            json!({"item_id": id, "output_index": position, "summary_index": 0, "delta": text}),
+                            position,
+                            Some("summary_index"),
+                            &text,
                             out,
                         );
                     }
@@ -530,18 +569,16 @@ impl Frames for Stream {
                     return;
                 };
                 if let Item::Call {
-                    arguments,
-                    custom,
-                    id,
-                    ..
+                    arguments, custom, ..
                 } = &mut self.items[position]
                 {
                     arguments.push_str(&fragment);
                     if !*custom {
-                        let id = id.clone();
-                        self.emit(
+                        self.emit_delta(
                             "response.function_call_arguments.delta",
-                            json!({"item_id": id, "output_index": position, "delta": fragment}),
+                            position,
+                            None,
+                            &fragment,
                             out,
                         );
                     }
