@@ -13,23 +13,7 @@ use common::Gateway;
 
 /// The fenced blocks of `language` in the README's "Coding agents" section.
 fn readme_blocks(language: &str) -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-            .expect("the README");
-    let section = readme
-        .split("### Coding agents: Codex CLI and Claude Code")
-        .nth(1)
-        .expect("the README's coding agents section")
-        .split("\n## ")
-        .next()
-        .unwrap()
-        .to_string();
-    let fence = format!("```{language}\n");
-    section
-        .split(&fence)
-        .skip(1)
-        .map(|rest| rest.split("```").next().unwrap_or("").to_string())
-        .collect()
+    common::readme_blocks("### Coding agents: Codex CLI and Claude Code", language)
 }
 
 /// A fresh, empty directory of this test's own.

@@ -7,24 +7,14 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+mod common;
+
 /// The fenced blocks of `language` in the README's gateway section.
 fn blocks(language: &str) -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-            .expect("the README");
-    let section = readme
-        .split("## The gateway: any plugin behind an OpenAI-compatible API")
-        .nth(1)
-        .expect("the gateway section")
-        .split("\n## ")
-        .next()
-        .unwrap();
-    let fence = format!("```{language}\n");
-    section
-        .split(&fence)
-        .skip(1)
-        .map(|rest| rest.split("```").next().unwrap_or("").to_string())
-        .collect()
+    common::readme_blocks(
+        "## The gateway: any plugin behind the APIs clients already speak",
+        language,
+    )
 }
 
 #[test]

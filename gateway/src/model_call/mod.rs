@@ -56,6 +56,22 @@ pub struct Target {
     pub vendor: String,
 }
 
+/// The response to a model call: the answer, or its failure counted in the metrics and sent
+/// in the dialect's error shape (`error_response`).
+pub fn answered(
+    gateway: &Gateway,
+    result: Result<axum::response::Response, ApiError>,
+    error_response: fn(ApiError) -> axum::response::Response,
+) -> axum::response::Response {
+    match result {
+        Ok(response) => response,
+        Err(e) => {
+            gateway.metrics.error(&e.code);
+            error_response(e)
+        }
+    }
+}
+
 /// A request past every check, with the contract's request built and room held for it.
 pub struct Prepared<R> {
     /// The dialect's request, as the client sent it.

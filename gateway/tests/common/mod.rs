@@ -286,3 +286,26 @@ pub fn run_node_tests(file: &str, envs: &[(&str, &str)]) -> String {
     );
     report
 }
+
+/// The fenced blocks of `language` in the README's section headed `heading` (up to the next
+/// `## ` heading), as written.
+pub fn readme_blocks(heading: &str, language: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .expect("the README");
+    let section = readme
+        .split(heading)
+        .nth(1)
+        .unwrap_or_else(|| panic!("the README has no section {heading:?}"))
+        .split("\n## ")
+        .next()
+        .unwrap()
+        .to_string();
+    let fence = format!("```{language}\n");
+    section
+        .split(&fence)
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap_or("").to_string())
+        .collect()
+}

@@ -48,13 +48,8 @@ pub async fn handle(
     State(gateway): State<Arc<Gateway>>,
     request: axum::extract::Request,
 ) -> Response {
-    match answer(&gateway, request).await {
-        Ok(response) => response,
-        Err(e) => {
-            gateway.metrics.error(&e.code);
-            e.into_response()
-        }
-    }
+    let result = answer(&gateway, request).await;
+    model_call::answered(&gateway, result, ApiError::into_response)
 }
 
 async fn answer(

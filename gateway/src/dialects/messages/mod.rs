@@ -25,10 +25,11 @@ use crate::server::Gateway;
 use request::Purpose;
 use wire::MessagesRequest;
 
-/// The Messages dialect (a model call).
-struct Messages;
+/// The Messages dialect: a model call (`COUNT_TOKENS` false), or a token count (true:
+/// `max_tokens` is not needed).
+struct Messages<const COUNT_TOKENS: bool>;
 
-impl Dialect for Messages {
+impl<const COUNT_TOKENS: bool> Dialect for Messages<COUNT_TOKENS> {
     type Request = MessagesRequest;
     const REQUEST: &'static str = "a Messages API request";
 
@@ -47,33 +48,12 @@ impl Dialect for Messages {
         headers: &HeaderMap,
     ) -> Result<host_sdk::ConverseRequest, ApiError> {
         let betas = betas::Betas::of(headers);
-        request::to_converse(request, target, fetched, &betas, Purpose::Answer)
-    }
-}
-
-/// The Messages dialect counting tokens (`max_tokens` is not needed).
-struct CountTokens;
-
-impl Dialect for CountTokens {
-    type Request = MessagesRequest;
-    const REQUEST: &'static str = "a count_tokens request";
-
-    fn model(request: &MessagesRequest) -> &str {
-        &request.model
-    }
-
-    fn image_urls(request: &MessagesRequest) -> Vec<(String, String)> {
-        request::image_urls(request)
-    }
-
-    fn to_converse(
-        request: &MessagesRequest,
-        target: Target,
-        fetched: &Fetched,
-        headers: &HeaderMap,
-    ) -> Result<host_sdk::ConverseRequest, ApiError> {
-        let betas = betas::Betas::of(headers);
-        request::to_converse(request, target, fetched, &betas, Purpose::CountTokens)
+        let purpose = if COUNT_TOKENS {
+            Purpose::CountTokens
+        } else {
+            Purpose::Answer
+        };
+        request::to_converse(request, target, fetched, &betas, purpose)
     }
 }
 
@@ -82,7 +62,8 @@ pub async fn handle(
     State(gateway): State<Arc<Gateway>>,
     request: axum::extract::Request,
 ) -> Response {
-    answered(&gateway, answer(&gateway, request).await)
+    let result = answer(&gateway, request).await;
+    model_call::answered(&gateway, result, error_response)
 }
 
 /// `POST /v1/messages/count_tokens`.
@@ -91,30 +72,20 @@ pub async fn count_tokens(
     request: axum::extract::Request,
 ) -> Response {
     let counted = async {
-        let tokens = model_call::prepare::<CountTokens>(&gateway, request)
+        let tokens = model_call::prepare::<Messages<true>>(&gateway, request)
             .await?
             .count_tokens()
             .await?;
         Ok(Json(serde_json::json!({"input_tokens": tokens})).into_response())
     };
-    answered(&gateway, counted.await)
-}
-
-fn answered(gateway: &Gateway, result: Result<Response, ApiError>) -> Response {
-    match result {
-        Ok(response) => response,
-        Err(e) => {
-            gateway.metrics.error(&e.code);
-            error_response(e)
-        }
-    }
+    model_call::answered(&gateway, counted.await, error_response)
 }
 
 async fn answer(
     gateway: &Arc<Gateway>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let call = model_call::prepare::<Messages>(gateway, request)
+    let call = model_call::prepare::<Messages<false>>(gateway, request)
         .await?
         .call(gateway)
         .await?;
