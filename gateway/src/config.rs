@@ -21,6 +21,10 @@ pub struct GatewaySection {
     /// models (the first is used; the others are its fallbacks to come).
     #[serde(default)]
     pub aliases: BTreeMap<String, AliasTargets>,
+    /// Where keys' counters live: `redis://host:port` (shared by replicas); absent: in this
+    /// process.
+    #[serde(default)]
+    pub store: Option<String>,
 }
 
 /// What an alias names.
@@ -55,7 +59,7 @@ pub fn gateway_section(text: &str) -> Result<GatewaySection, String> {
     };
     let section: GatewaySection = serde_json::from_value(section.clone()).map_err(|e| {
         format!(
-            "gateway in the configuration: {e} (it takes keys: [{{key, models?: [\"provider/model\", ...]}}] and aliases: {{name: \"provider/model\" or [...]}})"
+            "gateway in the configuration: {e} (it takes keys: [{{key, name?, models?: [\"provider/model\", ...], limits?: {{requestsPerMinute?, tokensPerMinute?}}, budget?: {{usd, period: \"day\" or \"month\"}}}}], aliases: {{name: \"provider/model\" or [...]}} and store: \"redis://...\")"
         )
     })?;
     if let Some((alias, _)) = section

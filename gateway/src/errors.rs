@@ -15,6 +15,9 @@ pub struct ApiError {
     pub kind: &'static str,
     pub code: String,
     pub message: String,
+    /// Headers the answer carries besides (`Retry-After` when it is not 1 s,
+    /// `x-ratelimit-*`).
+    pub headers: Vec<(String, String)>,
 }
 
 impl ApiError {
@@ -24,6 +27,7 @@ impl ApiError {
             kind: "invalid_request_error",
             code: "invalid_request".into(),
             message: message.into(),
+            headers: Vec::new(),
         }
     }
 
@@ -33,6 +37,7 @@ impl ApiError {
             kind: "invalid_request_error",
             code: "model_not_found".into(),
             message: message.into(),
+            headers: Vec::new(),
         }
     }
 
@@ -42,6 +47,7 @@ impl ApiError {
             kind: "authentication_error",
             code: "invalid_api_key".into(),
             message: message.into(),
+            headers: Vec::new(),
         }
     }
 
@@ -51,6 +57,7 @@ impl ApiError {
             kind: "permission_error",
             code: "model_not_allowed".into(),
             message: message.into(),
+            headers: Vec::new(),
         }
     }
 
@@ -62,6 +69,68 @@ impl ApiError {
             kind,
             code: code.into(),
             message,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A key past its rate limit (`kind`: requests or tokens, as OpenAI names the error's
+    /// type), for `reset` seconds.
+    pub fn rate_limited(
+        kind: &'static str,
+        message: String,
+        reset: u64,
+        mut headers: Vec<(String, String)>,
+    ) -> Self {
+        headers.push(("retry-after".into(), reset.max(1).to_string()));
+        Self {
+            headers,
+            ..Self::refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                kind,
+                "rate_limit_exceeded",
+                message,
+            )
+        }
+    }
+
+    /// A key that spent its budget, until its period renews in `renews` seconds.
+    pub fn budget_spent(message: String, renews: u64) -> Self {
+        Self {
+            headers: vec![("retry-after".into(), renews.max(1).to_string())],
+            ..Self::refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                "insufficient_quota",
+                "insufficient_quota",
+                message,
+            )
+        }
+    }
+
+    /// The shared store did not answer, so a counted key's limits cannot be checked.
+    pub fn store_unavailable() -> Self {
+        Self::refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "api_error",
+            "store_unavailable",
+            "the gateway cannot reach its shared store, so this key's limits and budget cannot be checked; retry shortly".into(),
+        )
+    }
+
+    /// Puts the error's own headers on `response`; `Retry-After: 1` where the client may come
+    /// back and the error says no other time.
+    pub fn add_headers(headers: Vec<(String, String)>, response: &mut Response) {
+        let retry = matches!(response.status().as_u16(), 429 | 503 | 529);
+        let map = response.headers_mut();
+        for (name, value) in headers {
+            if let (Ok(name), Ok(value)) = (
+                axum::http::HeaderName::try_from(name),
+                HeaderValue::try_from(value),
+            ) {
+                map.insert(name, value);
+            }
+        }
+        if retry && !map.contains_key("retry-after") {
+            map.insert("retry-after", HeaderValue::from_static("1"));
         }
     }
 
@@ -153,6 +222,7 @@ impl ApiError {
                 "the model sent nothing within {} s (--first-byte-timeout); the request was cancelled",
                 timeout.as_secs()
             ),
+            headers: Vec::new(),
         }
     }
 
@@ -163,6 +233,7 @@ impl ApiError {
             kind: "api_error",
             code: host_sdk::ErrorKind::Timeout.code().to_string(),
             message: "the request took longer than the gateway allows (--request-timeout); it was cancelled".into(),
+            headers: Vec::new(),
         }
     }
 
@@ -199,23 +270,16 @@ impl From<&Error> for ApiError {
             kind,
             code: e.kind.code().to_string(),
             message: e.message.clone(),
+            headers: Vec::new(),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        // Throttled or unavailable: the client may come back, and is told when.
-        let retry = matches!(
-            self.status,
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-        );
         let mut response = (self.status, axum::Json(self.body())).into_response();
-        if retry {
-            response
-                .headers_mut()
-                .insert("retry-after", HeaderValue::from_static("1"));
-        }
+        // Throttled or unavailable: the client may come back, and is told when.
+        Self::add_headers(self.headers, &mut response);
         response
     }
 }

@@ -1,6 +1,7 @@
 //! Client API keys: from `--api-key`/`GATEWAY_API_KEY` (any model), and from the
-//! configuration document's `gateway.keys` (each with the models it may use). Keys are
-//! compared in constant time and never logged.
+//! configuration document's `gateway.keys` (each with the models it may use, its rate limits
+//! and its budget). Keys are compared in constant time and never logged: logs, metrics and
+//! the shared store name a key by its id (its `name`, or a digest of it).
 
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -10,16 +11,88 @@ use subtle::ConstantTimeEq;
 #[serde(deny_unknown_fields)]
 pub struct ClientKey {
     key: String,
+    /// What logs, metrics and the admin endpoint call the key [default: `key-` and the
+    /// first hex digits of its SHA-256].
+    #[serde(default)]
+    name: Option<String>,
     /// The models (`provider/model`) this key may use; absent: every model.
     #[serde(default)]
     models: Option<Vec<String>>,
+    #[serde(default)]
+    limits: Option<Limits>,
+    #[serde(default)]
+    budget: Option<Budget>,
+}
+
+/// Requests and tokens a key may use per minute.
+#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Limits {
+    #[serde(default)]
+    pub requests_per_minute: Option<u64>,
+    #[serde(default)]
+    pub tokens_per_minute: Option<u64>,
+}
+
+/// What a key may spend per period, in US dollars (from the provider's price of each answer).
+#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    pub usd: f64,
+    pub period: Period,
+}
+
+/// A budget's period, in UTC: it rolls over at midnight, or on the first of the month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Day,
+    Month,
+}
+
+/// What the gateway holds a key to, by its id: never the key itself.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct KeyPolicy {
+    pub id: String,
+    pub models: Option<Vec<String>>,
+    pub limits: Option<Limits>,
+    pub budget: Option<Budget>,
+}
+
+impl KeyPolicy {
+    /// Whether anything about this key is counted (and so needs the store).
+    pub fn counted(&self) -> bool {
+        self.limits.is_some() || self.budget.is_some()
+    }
+}
+
+impl ClientKey {
+    fn policy(&self) -> KeyPolicy {
+        KeyPolicy {
+            id: self.name.clone().unwrap_or_else(|| key_id(&self.key)),
+            models: self.models.clone(),
+            limits: self.limits,
+            budget: self.budget,
+        }
+    }
+}
+
+/// A key's id when it has no name: a digest short enough to read, too short to find the key.
+fn key_id(key: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("key-{hex}")
 }
 
 impl std::fmt::Debug for ClientKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientKey")
             .field("key", &"****")
+            .field("name", &self.name)
             .field("models", &self.models)
+            .field("limits", &self.limits)
+            .field("budget", &self.budget)
             .finish()
     }
 }
@@ -44,14 +117,58 @@ impl Keys {
             .iter()
             .map(|key| ClientKey {
                 key: key.clone(),
+                name: None,
                 models: None,
+                limits: None,
+                budget: None,
             })
             .collect();
         keys.extend(configured);
         if let Some(empty) = keys.iter().position(|k| k.key.trim().is_empty()) {
             return Err(format!("client key {empty} is empty"));
         }
+        for key in &keys {
+            if let Some(budget) = key.budget.filter(|b| !(b.usd.is_finite() && b.usd >= 0.0)) {
+                return Err(format!(
+                    "gateway.keys: the budget of {} is {} USD: give a positive amount",
+                    key.policy().id,
+                    budget.usd
+                ));
+            }
+        }
+        let mut ids = std::collections::HashSet::new();
+        if let Some(twice) = keys
+            .iter()
+            .map(|k| k.policy().id)
+            .find(|id| !ids.insert(id.clone()))
+        {
+            return Err(format!(
+                "gateway.keys: two keys are named {twice}: give each its own name (limits and spend are kept by name)"
+            ));
+        }
         Ok(Self(keys))
+    }
+
+    /// The policies of every key, for the admin endpoint.
+    pub fn policies(&self) -> Vec<KeyPolicy> {
+        self.0.iter().map(ClientKey::policy).collect()
+    }
+
+    /// The policy of the key `presented` is, if it is one (compared in constant time).
+    pub fn policy_of(&self, presented: Option<&str>) -> Option<KeyPolicy> {
+        self.matching(presented?).map(ClientKey::policy)
+    }
+
+    /// The key `presented` is, every key compared so that the time taken says nothing about
+    /// which one matched.
+    fn matching(&self, presented: &str) -> Option<&ClientKey> {
+        let mut found = None;
+        for key in &self.0 {
+            if Self::same(&key.key, presented) {
+                found = Some(key);
+            }
+        }
+        found
     }
 
     /// Whether `expected` and `presented` are the same key, compared in constant time.
@@ -71,14 +188,7 @@ impl Keys {
             return Ok(());
         }
         let presented = presented.ok_or(Denied::Unknown)?;
-        // Every key is compared, so the time taken says nothing about which one matched.
-        let mut found = None;
-        for key in &self.0 {
-            if Self::same(&key.key, presented) {
-                found = Some(key);
-            }
-        }
-        let key = found.ok_or(Denied::Unknown)?;
+        let key = self.matching(presented).ok_or(Denied::Unknown)?;
         match (&key.models, model) {
             (Some(allowed), Some(model)) if !allowed.iter().any(|m| m == model) => {
                 Err(Denied::Model)

@@ -18,12 +18,14 @@ mod errors;
 mod front_door;
 mod image_urls;
 mod keys;
+mod ledger;
 mod metrics;
 mod model_call;
 mod model_list;
 mod registry;
 mod serve;
 mod server;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -153,6 +155,16 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     metrics_key_file: Option<PathBuf>,
 
+    /// A file holding the key `GET /admin/keys` asks for (keys' limits, budgets and spend);
+    /// without it there is no admin endpoint.
+    #[arg(long, value_name = "FILE")]
+    admin_key_file: Option<PathBuf>,
+
+    /// How log lines are written: text for people, or json (one JSON object per line, for
+    /// log pipelines; the access lines are target `gateway::access`).
+    #[arg(long, value_parser = ["text", "json"], default_value = "text")]
+    log_format: String,
+
     /// Fetch images that requests give by http(s) URL (off: only data URLs are taken). Only
     /// public addresses are fetched: loopback, private, link-local and metadata addresses are
     /// refused, after resolution and on every redirect.
@@ -179,15 +191,20 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "gateway=info".into()),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match run(Cli::parse()) {
+        .with_writer(std::io::stderr);
+    if cli.log_format == "json" {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
@@ -266,6 +283,24 @@ fn run(cli: Cli) -> Result<(), String> {
     let registry = registry::Registry::load(&plugins, &config, cli.lenient_config)?
         .with_aliases(aliases.clone())?;
     let metrics = Arc::new(metrics::Metrics::new());
+    let admin_key = match &cli.admin_key_file {
+        Some(file) => Some(
+            config::read_key_file(file)
+                .map_err(|e| e.replace("--api-key-file", "--admin-key-file"))?
+                .swap_remove(0),
+        ),
+        None => None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    // The store's connection lives on the runtime.
+    let store = {
+        let _entered = runtime.enter();
+        store::Store::open(section.store.as_deref())?
+    };
+    let ledger = Arc::new(ledger::Ledger::new(store, metrics.clone()));
     let gateway = Arc::new(server::Gateway {
         registry: std::sync::RwLock::new(Arc::new(registry)),
         plugin_paths: plugins.clone(),
@@ -298,6 +333,8 @@ fn run(cli: Cli) -> Result<(), String> {
         } else {
             None
         },
+        ledger,
+        admin_key,
     });
     let limits = serve::ConnectionLimits {
         max_connections: serve::fit_to_descriptor_limit(cli.max_connections as usize),
@@ -306,10 +343,6 @@ fn run(cli: Cli) -> Result<(), String> {
         max_streams_per_connection: 256,
         send_buffer_bytes: (cli.send_buffer_bytes > 0).then_some(cli.send_buffer_bytes),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port))
             .await

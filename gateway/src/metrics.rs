@@ -19,6 +19,9 @@ pub struct Metrics {
     in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
     connections: Family<Labels, Counter>,
     shed: Counter,
+    rate_limited: Family<Labels, Counter>,
+    spend: Family<Labels, Counter<f64, std::sync::atomic::AtomicU64>>,
+    fallbacks: Counter,
 }
 
 impl Default for Metrics {
@@ -72,7 +75,28 @@ impl Metrics {
             "Requests refused with a 503 because the most model calls were in flight",
             shed.clone(),
         );
+        let rate_limited = Family::<Labels, Counter>::default();
+        registry.register(
+            "gateway_rate_limited",
+            "Requests refused by a key's limits (limit: requests, tokens, budget)",
+            rate_limited.clone(),
+        );
+        let spend = Family::<Labels, Counter<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "gateway_spend_usd",
+            "What each key's answers cost, in US dollars (key: its name or id)",
+            spend.clone(),
+        );
+        let fallbacks = Counter::default();
+        registry.register(
+            "gateway_fallbacks",
+            "Model calls moved to an alias's next model after the one before failed before its first output",
+            fallbacks.clone(),
+        );
         Self {
+            rate_limited,
+            spend,
+            fallbacks,
             shed,
             connections,
             registry,
@@ -110,6 +134,22 @@ impl Metrics {
     }
 
     /// A request shed at the in-flight limit.
+    pub fn rate_limited(&self, limit: &str) {
+        self.rate_limited
+            .get_or_create(&vec![("limit".into(), limit.to_string())])
+            .inc();
+    }
+
+    pub fn spend(&self, key: &str, usd: f64) {
+        self.spend
+            .get_or_create(&vec![("key".into(), key.to_string())])
+            .inc_by(usd);
+    }
+
+    pub fn fallback(&self) {
+        self.fallbacks.inc();
+    }
+
     pub fn shed(&self) {
         self.shed.inc();
     }

@@ -96,22 +96,33 @@ impl Registry {
         })
     }
 
-    /// The registry with `aliases`; an alias whose first model no provider serves is an
-    /// error (a typo there would only show when a client uses it).
+    /// The registry with `aliases`; an alias naming a model no provider serves is an error
+    /// (a typo there would only show when a client uses it, or when its fallback is needed).
     pub fn with_aliases(mut self, aliases: BTreeMap<String, Vec<String>>) -> Result<Self, String> {
         for (alias, models) in &aliases {
-            let first = models.first().map(String::as_str).unwrap_or("");
-            let (_, _, full) = self
-                .resolve_model(first)
-                .map_err(|why| format!("gateway.aliases.{alias}: {why}"))?;
-            if !self.models.contains_key(&full) {
-                return Err(format!(
-                    "gateway.aliases.{alias}: no provider lists the model `{first}` (GET /v1/models lists them)"
-                ));
+            for model in models {
+                let (_, _, full) = self
+                    .resolve_model(model)
+                    .map_err(|why| format!("gateway.aliases.{alias}: {why}"))?;
+                if !self.models.contains_key(&full) {
+                    return Err(format!(
+                        "gateway.aliases.{alias}: no provider lists the model `{model}` (GET /v1/models lists them)"
+                    ));
+                }
             }
         }
         self.aliases = aliases;
         Ok(self)
+    }
+
+    /// The models a request for `name` may be served by, in the order they are tried: an
+    /// alias's models (the ones after the first are its fallbacks), or the one model `name`
+    /// is (see [`Registry::resolve`]).
+    pub fn candidates(&self, name: &str) -> Result<Vec<(&Provider, String, String)>, String> {
+        match self.aliases.get(name) {
+            Some(models) => models.iter().map(|m| self.resolve_model(m)).collect(),
+            None => Ok(vec![self.resolve_model(name)?]),
+        }
     }
 
     /// Each alias with the `provider/model` name of the model it calls.

@@ -72,6 +72,10 @@ pub struct Gateway {
     pub cors_origins: Vec<axum::http::HeaderValue>,
     /// Fetches images given by URL (`--allow-image-urls`); none refuses them.
     pub images: Option<ImageFetcher>,
+    /// Keys' rate limits, budgets and spend, in this process's store or the shared one.
+    pub ledger: Arc<crate::ledger::Ledger>,
+    /// The key `GET /admin/keys` asks for (`--admin-key-file`); none: no admin endpoint.
+    pub admin_key: Option<String>,
 }
 
 impl Gateway {
@@ -107,6 +111,9 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/messages/count_tokens", post(messages::count_tokens));
     if !matches!(gateway.metrics_access, MetricsAccess::Elsewhere) {
         router = router.route("/metrics", get(metrics));
+    }
+    if gateway.admin_key.is_some() {
+        router = router.route("/admin/keys", get(admin_keys));
     }
     let mut router = router
         .fallback(no_route)
@@ -171,6 +178,35 @@ fn refusal(path: &str, error: ApiError) -> Response {
     }
 }
 
+/// `GET /admin/keys`, with the admin key only: every client key by its id (never the key),
+/// its models, limits and budget, and what it used this minute and spent this period.
+async fn admin_keys(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    let allowed = gateway.admin_key.as_deref().is_some_and(|key| {
+        crate::front_door::presented_key(&headers)
+            .is_some_and(|presented| Keys::same(key, presented))
+    });
+    if !allowed {
+        return ApiError::unauthorized("/admin/keys needs the admin key (--admin-key-file)")
+            .into_response();
+    }
+    let mut keys = Vec::new();
+    for policy in gateway.keys.policies() {
+        let usage = if policy.counted() {
+            gateway.ledger.usage(&policy).await
+        } else {
+            None
+        };
+        let mut entry = serde_json::to_value(&policy).unwrap_or_default();
+        entry["usage"] = usage.unwrap_or(serde_json::Value::Null);
+        keys.push(entry);
+    }
+    axum::Json(serde_json::json!({
+        "store": if gateway.ledger.shared() { "redis" } else { "process" },
+        "keys": keys,
+    }))
+    .into_response()
+}
+
 async fn no_route(method: Method, uri: Uri) -> Response {
     refusal(uri.path(), ApiError::no_route(method.as_str(), uri.path()))
 }
@@ -183,8 +219,9 @@ async fn wrong_method(method: Method, uri: Uri) -> Response {
 }
 
 /// Counts every answer by status (refusals at the door included) and writes one structured
-/// line per request (method, path, status, time to the response's start); never a header,
-/// so never a key.
+/// line per request (method, path, status, the key's id, time to the response's start),
+/// unless the model call writes its own when its answer ends (`LoggedAtEnd`, with tokens,
+/// cost and models); never a header, so never a key.
 async fn count_and_log(
     State(gateway): State<Arc<Gateway>>,
     request: axum::extract::Request,
@@ -192,16 +229,27 @@ async fn count_and_log(
 ) -> Response {
     let started = std::time::Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let key = gateway
+        .keys
+        .policy_of(crate::front_door::presented_key(request.headers()))
+        .map(|policy| policy.id);
     let response = next.run(request).await;
     let status = response.status().as_u16();
     gateway.metrics.request(status);
-    tracing::info!(
-        target: "gateway::access",
-        %method,
-        path,
-        status,
-        ms = started.elapsed().as_secs_f64() * 1e3,
-        "request"
-    );
+    if response
+        .extensions()
+        .get::<crate::model_call::LoggedAtEnd>()
+        .is_none()
+    {
+        tracing::info!(
+            target: "gateway::access",
+            %method,
+            path,
+            status,
+            key = key.as_deref().unwrap_or("-"),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "request"
+        );
+    }
     response
 }

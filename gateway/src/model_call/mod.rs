@@ -1,23 +1,25 @@
 //! The shared core of every dialect's model call: what a request passes before the model is
 //! called (the key, room among the calls in flight, the body, the model's name and the key's
-//! right to it, fetched images), the call itself, and the wait for its first output, which
-//! decides the HTTP status. A dialect supplies its request type and its mapping to the
-//! contract ([`Dialect`]); what it sends back is its own (a whole answer from
-//! [`Call::whole`], or server-sent events through [`sse::Frames`]).
+//! right to it, its limits and budget, fetched images), the call itself with its fallbacks,
+//! and the wait for its first output, which decides the HTTP status. A dialect supplies its
+//! request type and its mapping to the contract ([`Dialect`]); what it sends back is its own
+//! (a whole answer from [`Call::whole`], or server-sent events through [`sse::Frames`]).
+//! Each call ends with one access line and its charge to the key (see [`record`]).
 
+mod record;
 pub mod sse;
 
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use futures::StreamExt;
-use host_sdk::{Completion, ConverseRequest, Event, EventStream, Provider};
+use host_sdk::{Completion, ConverseRequest, ErrorKind, Event, EventStream, Provider};
 
 use crate::errors::ApiError;
-use crate::front_door::{authorize, read_json_body};
+use crate::front_door::{authorize, presented_key, read_json_body};
 use crate::image_urls::Fetched;
-use crate::metrics::InFlight;
 use crate::server::Gateway;
+pub use record::{LoggedAtEnd, Record};
 
 /// One HTTP dialect's request, as far as the shared core needs to know it.
 pub trait Dialect {
@@ -56,15 +58,37 @@ pub struct Target {
     pub vendor: String,
 }
 
-/// The response to a model call: the answer, or its failure counted in the metrics and sent
-/// in the dialect's error shape (`error_response`).
+/// A model that may serve the request: an alias's models are tried in order.
+struct Candidate {
+    provider: Provider,
+    id: String,
+    vendor: String,
+    /// Its `provider/model` name.
+    name: String,
+}
+
+impl Candidate {
+    fn target(&self) -> Target {
+        Target {
+            id: self.id.clone(),
+            vendor: self.vendor.clone(),
+        }
+    }
+}
+
+/// The response to a model call: the answer (whose access line is written when it ends), or
+/// its failure counted in the metrics and sent in the dialect's error shape
+/// (`error_response`).
 pub fn answered(
     gateway: &Gateway,
     result: Result<axum::response::Response, ApiError>,
     error_response: fn(ApiError) -> axum::response::Response,
 ) -> axum::response::Response {
     match result {
-        Ok(response) => response,
+        Ok(mut response) => {
+            response.extensions_mut().insert(LoggedAtEnd);
+            response
+        }
         Err(e) => {
             gateway.metrics.error(&e.code);
             error_response(e)
@@ -72,76 +96,106 @@ pub fn answered(
     }
 }
 
-/// A request past every check, with the contract's request built and room held for it.
-pub struct Prepared<R> {
-    /// The dialect's request, as the client sent it.
-    pub request: R,
-    pub converse: ConverseRequest,
-    pub provider: Provider,
-    /// When the request started, for the time to the first output.
-    started: std::time::Instant,
-    /// When the whole request must be over (`--request-timeout`).
-    deadline: tokio::time::Instant,
-    guards: Guards,
+/// `response`, naming the model that served it (`x-gateway-model: provider/model`), which
+/// differs from the one asked for when an alias fell back.
+pub fn naming_served(
+    mut response: axum::response::Response,
+    served: &str,
+) -> axum::response::Response {
+    if let Ok(value) = axum::http::HeaderValue::try_from(served) {
+        response.headers_mut().insert("x-gateway-model", value);
+    }
+    response
 }
 
-/// What a request holds until the client has its answer (or goes away).
-struct Guards {
-    /// Counts the request in flight.
-    _in_flight: InFlight,
-    /// Its room among the model calls in flight.
-    _admitted: tokio::sync::OwnedSemaphorePermit,
+/// A request past every check, with the contract's request built for its first model and
+/// room held for it.
+pub struct Prepared<D: Dialect> {
+    /// The dialect's request, as the client sent it.
+    pub request: D::Request,
+    converse: ConverseRequest,
+    candidates: Vec<Candidate>,
+    headers: HeaderMap,
+    fetched: Fetched,
+    /// When the whole request must be over (`--request-timeout`).
+    deadline: tokio::time::Instant,
+    record: Record,
 }
 
 /// Every check a model call passes, in the order that costs an unwelcome client least: the
 /// key before the body, room before the body, the body within its limits, then the
-/// dialect's request, the model and the key's right to it, and the images it names.
+/// dialect's request, the models and the key's right to them, its limits and budget, and
+/// the images it names.
 pub async fn prepare<D: Dialect>(
     gateway: &Arc<Gateway>,
     request: axum::extract::Request,
-) -> Result<Prepared<D::Request>, ApiError> {
+    path: &'static str,
+) -> Result<Prepared<D>, ApiError> {
     let started = std::time::Instant::now();
     let deadline = tokio::time::Instant::now() + gateway.limits.request_timeout;
     let (parts, body) = request.into_parts();
-    let headers = &parts.headers;
+    let headers = parts.headers;
     // The key before the body: a client without one costs no memory.
-    authorize(&gateway.keys, headers, None)?;
+    authorize(&gateway.keys, &headers, None)?;
     // Room first, then the body: a shed request costs no memory either.
     let admitted = admit(gateway).await?;
-    let body = read_json_body(headers, body, gateway.limits.body).await?;
-    let in_flight = gateway.metrics.in_flight();
+    let body = read_json_body(&headers, body, gateway.limits.body).await?;
     let request: D::Request = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!("the request body is not {}: {e}", D::REQUEST))
     })?;
     drop(body);
     let registry = gateway.registry();
-    let (provider, model_id, name) = registry
-        .resolve(D::model(&request))
+    let asked = D::model(&request);
+    let resolved = registry
+        .candidates(asked)
         .map_err(ApiError::unknown_model)?;
-    authorize(&gateway.keys, headers, Some(&name))?;
-    let provider = provider.clone();
-    let target = Target {
-        vendor: registry
-            .model(&name)
-            .map(|info| info.vendor.to_string())
-            .unwrap_or_default(),
-        id: model_id,
+    // The models this key may use, in order; none: the first one's refusal.
+    let mut refusal = None;
+    let mut candidates = Vec::new();
+    for (provider, id, name) in resolved {
+        match authorize(&gateway.keys, &headers, Some(&name)) {
+            Ok(()) => candidates.push(Candidate {
+                provider: provider.clone(),
+                vendor: registry
+                    .model(&name)
+                    .map(|info| info.vendor.to_string())
+                    .unwrap_or_default(),
+                id,
+                name,
+            }),
+            Err(e) => {
+                refusal.get_or_insert(e);
+            }
+        }
+    }
+    let Some(first) = candidates.first() else {
+        return Err(refusal.unwrap_or_else(|| ApiError::unknown_model(asked.to_string())));
     };
+    let policy = gateway.keys.policy_of(presented_key(&headers));
+    let key_id = policy.as_ref().map(|p| p.id.clone());
+    let account = gateway.ledger.admit(policy).await?;
     let fetched = match &gateway.images {
         Some(images) => images.fetch_all(D::image_urls(&request)).await?,
         None => Fetched::new(),
     };
-    let converse = D::to_converse(&request, target, &fetched, headers)?;
+    let converse = D::to_converse(&request, first.target(), &fetched, &headers)?;
+    let record = Record::new(
+        gateway,
+        path,
+        key_id,
+        asked.to_string(),
+        started,
+        admitted,
+        account,
+    );
     Ok(Prepared {
         request,
         converse,
-        provider,
-        started,
+        candidates,
+        headers,
+        fetched,
         deadline,
-        guards: Guards {
-            _in_flight: in_flight,
-            _admitted: admitted,
-        },
+        record,
     })
 }
 
@@ -172,56 +226,116 @@ async fn admit(gateway: &Gateway) -> Result<tokio::sync::OwnedSemaphorePermit, A
 pub struct Call<R> {
     /// The dialect's request, as the client sent it.
     pub request: R,
+    /// The `provider/model` that is answering (an alias's fallback, maybe).
+    pub served: String,
     /// The events up to and including the first output, not yet sent.
     first: Vec<Event>,
     events: EventStream,
     deadline: tokio::time::Instant,
     gateway: Arc<Gateway>,
-    guards: Guards,
+    record: Record,
 }
 
-impl<R> Prepared<R> {
-    /// Calls the model and waits for its first output: a failure before it, retries
-    /// included, is an HTTP error with its own status, not a 200 stream.
-    pub async fn call(self, gateway: &Arc<Gateway>) -> Result<Call<R>, ApiError> {
+/// Whether a failure before any output lets an alias's next model try: the model was busy,
+/// unavailable or too slow, never the request's own fault.
+fn falls_back(kind: &ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Throttled | ErrorKind::ServiceUnavailable | ErrorKind::Timeout
+    )
+}
+
+impl<D: Dialect> Prepared<D> {
+    /// Calls the first model and waits for its first output; when it fails before any
+    /// output in a way another model may not (throttled, unavailable, too slow), the next of
+    /// an alias's models is tried. A failure before output is an HTTP error with its own
+    /// status, not a 200 stream.
+    pub async fn call(self, gateway: &Arc<Gateway>) -> Result<Call<D::Request>, ApiError> {
         let Prepared {
             request,
             converse,
-            provider,
-            started,
+            candidates,
+            headers,
+            fetched,
             deadline,
-            guards,
+            mut record,
         } = self;
-        let mut events = provider
-            .converse_stream(&converse)
-            .map_err(|e| ApiError::from(&e))?;
-        drop(converse);
-        let first = first_output(gateway, deadline, &mut events).await?;
-        gateway.metrics.first_token(started.elapsed().as_secs_f64());
-        if let Some(Event::Failed(e)) = first.last() {
-            return Err(ApiError::from(&e.error));
+        let mut converse = Some(converse);
+        let mut last_error = None;
+        let count = candidates.len();
+        for (i, candidate) in candidates.into_iter().enumerate() {
+            if i > 0 {
+                gateway.metrics.fallback();
+                record.fallback();
+            }
+            let this = match converse.take() {
+                Some(first) => first,
+                None => match D::to_converse(&request, candidate.target(), &fetched, &headers) {
+                    Ok(converse) => converse,
+                    Err(e) => {
+                        last_error = Some(e);
+                        continue;
+                    }
+                },
+            };
+            let more = i + 1 < count;
+            let attempt = attempt(gateway, &candidate.provider, &this, deadline).await;
+            match attempt {
+                Ok((first, events)) => {
+                    record.first_output(&candidate.name);
+                    return Ok(Call {
+                        request,
+                        served: candidate.name,
+                        first,
+                        events,
+                        deadline,
+                        gateway: gateway.clone(),
+                        record,
+                    });
+                }
+                Err((kind, error)) if more && kind.as_ref().is_some_and(falls_back) => {
+                    tracing::info!(model = %candidate.name, error = %error.message, "falling back to the alias's next model");
+                    last_error = Some(error);
+                }
+                Err((_, error)) => return Err(error),
+            }
         }
-        Ok(Call {
-            request,
-            first,
-            events,
-            deadline,
-            gateway: gateway.clone(),
-            guards,
-        })
+        Err(last_error.unwrap_or_else(ended_without_result))
     }
 
-    /// How many input tokens the request would cost, counted by the provider without
-    /// running the model.
-    pub async fn count_tokens(self) -> Result<u64, ApiError> {
+    /// How many input tokens the request would cost its first model, counted by the
+    /// provider without running the model.
+    pub async fn count_tokens(mut self) -> Result<u64, ApiError> {
+        let first = &self.candidates[0];
         let counted = tokio::time::timeout_at(
             self.deadline,
-            self.provider.count_tokens_async(&self.converse),
+            first.provider.count_tokens_async(&self.converse),
         )
         .await
-        .map_err(|_| ApiError::timed_out())?;
-        counted.map_err(|e| ApiError::from(&e))
+        .map_err(|_| ApiError::timed_out())?
+        .map_err(|e| ApiError::from(&e))?;
+        self.record.first_output(&first.name);
+        self.record.answered();
+        Ok(counted)
     }
+}
+
+/// One model's call up to its first output; on failure, the error and its kind (none for
+/// the gateway's own first-byte timeout, which counts as a timeout).
+async fn attempt(
+    gateway: &Gateway,
+    provider: &Provider,
+    converse: &ConverseRequest,
+    deadline: tokio::time::Instant,
+) -> Result<(Vec<Event>, EventStream), (Option<ErrorKind>, ApiError)> {
+    let mut events = provider
+        .converse_stream(converse)
+        .map_err(|e| (Some(e.kind.clone()), ApiError::from(&e)))?;
+    let first = first_output(gateway, deadline, &mut events).await?;
+    if let Some(Event::Failed(e)) = first.last() {
+        return Err((Some(e.error.kind.clone()), ApiError::from(&e.error)));
+    }
+    Ok((first, events))
 }
 
 impl<R> Call<R> {
@@ -239,10 +353,16 @@ impl<R> Call<R> {
                 Some(Event::Completed(c)) => {
                     if let Some(usage) = &c.usage {
                         self.gateway.metrics.tokens(usage);
+                        self.record.usage(usage, c.cost_usd);
                     }
+                    self.record.answered();
                     return Ok(c);
                 }
-                Some(Event::Failed(e)) => return Err(ApiError::from(&e.error)),
+                Some(Event::Failed(e)) => {
+                    let error = ApiError::from(&e.error);
+                    self.record.failed(&error);
+                    return Err(error);
+                }
                 None => return Err(ended_without_result()),
                 Some(_) => {}
             }
@@ -263,16 +383,19 @@ async fn first_output(
     gateway: &Gateway,
     deadline: tokio::time::Instant,
     events: &mut EventStream,
-) -> Result<Vec<Event>, ApiError> {
+) -> Result<Vec<Event>, (Option<ErrorKind>, ApiError)> {
     let first_byte = tokio::time::Instant::now() + gateway.limits.first_byte_timeout;
     let mut before = Vec::new();
     loop {
         let event = match tokio::time::timeout_at(first_byte.min(deadline), events.next()).await {
             Ok(event) => event,
             Err(_) if first_byte < deadline => {
-                return Err(ApiError::no_first_byte(gateway.limits.first_byte_timeout))
+                return Err((
+                    Some(ErrorKind::Timeout),
+                    ApiError::no_first_byte(gateway.limits.first_byte_timeout),
+                ))
             }
-            Err(_) => return Err(ApiError::timed_out()),
+            Err(_) => return Err((None, ApiError::timed_out())),
         };
         match event {
             // Nothing a client would see yet: the start, a retry, timing.
@@ -282,7 +405,7 @@ async fn first_output(
                 before.push(e);
                 return Ok(before);
             }
-            None => return Err(ended_without_result()),
+            None => return Err((None, ended_without_result())),
         }
     }
 }

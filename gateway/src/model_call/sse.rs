@@ -79,11 +79,12 @@ impl<R> Call<R> {
             events,
             deadline,
             gateway,
-            guards,
+            record,
             request,
+            served: _,
         } = self;
         drop(request);
-        Sse::new(pump(first, events, deadline, gateway, guards, frames)).into_response()
+        Sse::new(pump(first, events, deadline, gateway, record, frames)).into_response()
     }
 }
 
@@ -92,7 +93,7 @@ fn pump(
     events: host_sdk::EventStream,
     deadline: tokio::time::Instant,
     gateway: std::sync::Arc<crate::server::Gateway>,
-    guards: super::Guards,
+    record: super::Record,
     frames: impl Frames,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let rest = futures::stream::iter(first).chain(events);
@@ -102,10 +103,10 @@ fn pump(
         events: 0,
         unflushed: 0,
     };
-    let state = (rest, frames, timer, written, false, guards);
+    let state = (rest, frames, timer, written, false, record);
     futures::stream::unfold(
         state,
-        move |(mut rest, mut frames, mut timer, mut written, over, guards)| {
+        move |(mut rest, mut frames, mut timer, mut written, over, mut record)| {
             let gateway = gateway.clone();
             async move {
                 if over {
@@ -119,13 +120,18 @@ fn pump(
                         Event::Failed(e) => {
                             let error = ApiError::from(&e.error);
                             gateway.metrics.error(&error.code);
+                            record.failed(&error);
                             frames.failed(&error, &mut out);
                             true
                         }
                         event => {
                             let over = matches!(event, Event::Completed(_));
-                            if let Event::Usage { usage, .. } = &event {
+                            if let Event::Usage { usage, cost_usd } = &event {
                                 gateway.metrics.tokens(usage);
+                                record.usage(usage, *cost_usd);
+                            }
+                            if over {
+                                record.answered();
                             }
                             frames.push(event, &mut out);
                             over
@@ -134,13 +140,14 @@ fn pump(
                     () = &mut timer => {
                         let error = ApiError::timed_out();
                         gateway.metrics.error(&error.code);
+                        record.failed(&error);
                         frames.failed(&error, &mut out);
                         true
                     }
                 };
                 written.add(out.len());
                 let items = futures::stream::iter(out.into_iter().map(Ok));
-                Some((items, (rest, frames, timer, written, over, guards)))
+                Some((items, (rest, frames, timer, written, over, record)))
             }
         },
     )

@@ -69,15 +69,27 @@ impl Gateway {
         provider_keys: &str,
         args: &[&str],
     ) -> Gateway {
+        Gateway::in_front_of_configured(emulator, provider_keys, "", args)
+    }
+
+    /// [`Gateway::in_front_of_with`] with `gateway_section` (the JSON5 members of the
+    /// document's `gateway` section: keys, aliases, store).
+    pub fn in_front_of_configured(
+        emulator: &emulator::RunningEmulator,
+        provider_keys: &str,
+        gateway_section: &str,
+        args: &[&str],
+    ) -> Gateway {
         let config = std::env::temp_dir().join(format!(
-            "gateway-emulator-{}-{}.json5",
+            "gateway-emulator-{}-{}-{}.json5",
             std::process::id(),
-            emulator.addr().port()
+            emulator.addr().port(),
+            fastrand::u32(..)
         ));
         std::fs::write(
             &config,
             format!(
-                r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ {provider_keys} baseUrl: "{}" }} }} }} }}"#,
+                r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ {provider_keys} baseUrl: "{}" }} }} }}, gateway: {{ {gateway_section} }} }}"#,
                 emulator.url()
             ),
         )

@@ -56,7 +56,7 @@ async fn answer(
     gateway: &Arc<Gateway>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let call = model_call::prepare::<Chat>(gateway, request)
+    let call = model_call::prepare::<Chat>(gateway, request, "/v1/chat/completions")
         .await?
         .call(gateway)
         .await?;
@@ -65,15 +65,17 @@ async fn answer(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let chat = &call.request;
+    let served = call.served.clone();
     if !chat.stream {
         let model = chat.model.clone();
         let completion = call.whole().await?;
-        return Ok(Json(reply::response(&id, created, &model, &completion)).into_response());
+        let response = Json(reply::response(&id, created, &model, &completion)).into_response();
+        return Ok(model_call::naming_served(response, &served));
     }
     let include_usage = chat
         .stream_options
         .as_ref()
         .is_some_and(|o| o.include_usage);
     let chunks = reply::Chunks::new(id, created, chat.model.clone(), include_usage);
-    Ok(call.sse(chunks))
+    Ok(model_call::naming_served(call.sse(chunks), &served))
 }

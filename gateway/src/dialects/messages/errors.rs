@@ -5,7 +5,7 @@
 //! and 529 `overloaded_error` where the gateway or the provider is at capacity (a 503
 //! elsewhere).
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
@@ -13,6 +13,14 @@ use crate::errors::ApiError;
 
 /// Anthropic's status for a capacity refusal.
 const OVERLOADED: u16 = 529;
+
+/// Whether `error` says that the gateway or the provider is at capacity (Anthropic's 529),
+/// rather than some other unavailability (the shared store's, a plain 503).
+fn overloaded(error: &ApiError) -> bool {
+    error.status == StatusCode::SERVICE_UNAVAILABLE
+        && ["overloaded", host_sdk::ErrorKind::ServiceUnavailable.code()]
+            .contains(&error.code.as_str())
+}
 
 /// The status and Anthropic's error type for `error`.
 fn status_and_type(error: &ApiError) -> (StatusCode, &'static str) {
@@ -24,10 +32,10 @@ fn status_and_type(error: &ApiError) -> (StatusCode, &'static str) {
         408 | 504 => "timeout_error",
         413 => "request_too_large",
         429 => "rate_limit_error",
-        503 => "overloaded_error",
+        503 if overloaded(error) => "overloaded_error",
         _ => "api_error",
     };
-    let status = if error.status == StatusCode::SERVICE_UNAVAILABLE {
+    let status = if overloaded(error) {
         StatusCode::from_u16(OVERLOADED).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
     } else {
         error.status
@@ -45,11 +53,7 @@ pub fn error_body(error: &ApiError) -> Value {
 pub fn error_response(error: ApiError) -> Response {
     let (status, _) = status_and_type(&error);
     let mut response = (status, axum::Json(error_body(&error))).into_response();
-    if matches!(status.as_u16(), 429 | OVERLOADED) {
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from_static("1"));
-    }
+    ApiError::add_headers(error.headers, &mut response);
     response
 }
 

@@ -72,10 +72,11 @@ pub async fn count_tokens(
     request: axum::extract::Request,
 ) -> Response {
     let counted = async {
-        let tokens = model_call::prepare::<Messages<true>>(&gateway, request)
-            .await?
-            .count_tokens()
-            .await?;
+        let tokens =
+            model_call::prepare::<Messages<true>>(&gateway, request, "/v1/messages/count_tokens")
+                .await?
+                .count_tokens()
+                .await?;
         Ok(Json(serde_json::json!({"input_tokens": tokens})).into_response())
     };
     model_call::answered(&gateway, counted.await, error_response)
@@ -85,15 +86,20 @@ async fn answer(
     gateway: &Arc<Gateway>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let call = model_call::prepare::<Messages<false>>(gateway, request)
+    let call = model_call::prepare::<Messages<false>>(gateway, request, "/v1/messages")
         .await?
         .call(gateway)
         .await?;
     let id = format!("msg_gw{:016x}{:08x}", fastrand::u64(..), fastrand::u32(..));
     let model = call.request.model.clone();
+    let served = call.served.clone();
     if !call.request.stream {
         let completion = call.whole().await?;
-        return Ok(Json(reply::message(&id, &model, &completion)).into_response());
+        let response = Json(reply::message(&id, &model, &completion)).into_response();
+        return Ok(model_call::naming_served(response, &served));
     }
-    Ok(call.sse(reply::Stream::new(id, model)))
+    Ok(model_call::naming_served(
+        call.sse(reply::Stream::new(id, model)),
+        &served,
+    ))
 }

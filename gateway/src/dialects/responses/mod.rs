@@ -57,14 +57,19 @@ async fn answer(
     gateway: &Arc<Gateway>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let call = model_call::prepare::<Responses>(gateway, request)
+    let call = model_call::prepare::<Responses>(gateway, request, "/v1/responses")
         .await?
         .call(gateway)
         .await?;
     let settings = reply::Settings::of(&call.request, request::tool_kinds(&call.request));
+    let served = call.served.clone();
     if !call.request.stream {
         let completion = call.whole().await?;
-        return Ok(Json(reply::response(settings, &completion)).into_response());
+        let response = Json(reply::response(settings, &completion)).into_response();
+        return Ok(model_call::naming_served(response, &served));
     }
-    Ok(call.sse(reply::Stream::new(settings)))
+    Ok(model_call::naming_served(
+        call.sse(reply::Stream::new(settings)),
+        &served,
+    ))
 }

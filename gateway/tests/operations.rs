@@ -1,0 +1,432 @@
+//! Issue #22: the gateway as a team's operator runs it: per-key rate limits and budgets
+//! (in-process, and shared by two gateways through a real `redis-server`, which fails closed
+//! while Redis is down and recovers when it returns), an alias's fallbacks, the admin
+//! endpoint, and JSON access lines. `redis-server` comes from scripts/redis-env (scripts/test
+//! runs it); each test starts its own on a free port.
+
+mod common;
+
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{body_json, exchange, Gateway};
+use serde_json::json;
+
+const NOVA: &str = "amazon-bedrock/amazon.nova-micro-v1:0";
+const LITE: &str = "amazon-bedrock/amazon.nova-lite-v1:0";
+
+/// POSTs `body` to `path` with `key` (none: no key); the whole answer.
+fn post(gateway: &Gateway, path: &str, key: Option<&str>, body: &serde_json::Value) -> String {
+    let body = body.to_string();
+    let auth = key.map_or(String::new(), |k| format!("authorization: Bearer {k}\r\n"));
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\nconnection: close\r\n\r\n",
+        gateway.address,
+        body.len()
+    );
+    exchange(&gateway.address, &head, body.as_bytes())
+}
+
+fn get(gateway: &Gateway, path: &str, key: &str) -> String {
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {key}\r\nconnection: close\r\n\r\n",
+        gateway.address
+    );
+    exchange(&gateway.address, &head, b"")
+}
+
+fn chat(model: &str, content: &str) -> serde_json::Value {
+    json!({"model": model, "messages": [{"role": "user", "content": content}]})
+}
+
+fn status(answer: &str) -> &str {
+    answer.split(' ').nth(1).unwrap_or("")
+}
+
+fn header<'a>(answer: &'a str, name: &str) -> Option<&'a str> {
+    answer.split("\r\n\r\n").next()?.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// A `redis-server` of this test's own, on a free port, keeping nothing on disk.
+struct Redis {
+    port: u16,
+    child: Child,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Redis::on(port)
+    }
+
+    fn on(port: u16) -> Redis {
+        let server = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (scripts/redis-env installs it; scripts/test runs that)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis {
+            port,
+            child: server,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn emulator() -> emulator::RunningEmulator {
+    emulator::Emulator::start_background(Default::default()).unwrap()
+}
+
+/// The JSON5 `keys` and `store` members of a team's gateway section.
+fn team(store: Option<&str>) -> String {
+    let store = store.map_or(String::new(), |url| format!("store: {url:?},"));
+    format!(
+        r#"keys: [
+            {{ key: "sk-limited", name: "team-a", limits: {{ requestsPerMinute: 3 }} }},
+            {{ key: "sk-tokens", name: "team-t", limits: {{ tokensPerMinute: 5 }} }},
+            {{ key: "sk-budget", name: "team-b", budget: {{ usd: 0.000001, period: "day" }} }},
+            {{ key: "sk-free", name: "free" }},
+        ], {store}"#
+    )
+}
+
+#[test]
+fn a_key_past_its_request_limit_is_refused_with_when_to_come_back() {
+    let emulator = emulator();
+    let gateway = Gateway::in_front_of_configured(&emulator, "", &team(None), &[]);
+    for _ in 0..3 {
+        let answer = post(
+            &gateway,
+            "/v1/chat/completions",
+            Some("sk-limited"),
+            &chat(NOVA, "hi"),
+        );
+        assert_eq!(status(&answer), "200", "{answer}");
+    }
+    let refused = post(
+        &gateway,
+        "/v1/chat/completions",
+        Some("sk-limited"),
+        &chat(NOVA, "hi"),
+    );
+    assert_eq!(status(&refused), "429", "{refused}");
+    assert_eq!(body_json(&refused)["error"]["code"], "rate_limit_exceeded");
+    assert_eq!(header(&refused, "x-ratelimit-limit-requests"), Some("3"));
+    assert_eq!(
+        header(&refused, "x-ratelimit-remaining-requests"),
+        Some("0")
+    );
+    let retry: u64 = header(&refused, "retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{refused}");
+    // The same refusal in Anthropic's dialect is its rate_limit_error.
+    let messages = post(
+        &gateway,
+        "/v1/messages",
+        Some("sk-limited"),
+        &json!({"model": NOVA, "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}),
+    );
+    assert_eq!(status(&messages), "429", "{messages}");
+    assert_eq!(body_json(&messages)["error"]["type"], "rate_limit_error");
+    // Other keys are not limited by it.
+    let free = post(
+        &gateway,
+        "/v1/chat/completions",
+        Some("sk-free"),
+        &chat(NOVA, "hi"),
+    );
+    assert_eq!(status(&free), "200", "{free}");
+}
+
+#[test]
+fn token_limits_and_budgets_count_what_answers_used() {
+    let emulator = emulator();
+    let gateway = Gateway::in_front_of_configured(
+        &emulator,
+        "",
+        &team(None),
+        &["--admin-key-file", &admin_key_file()],
+    );
+    // One answer uses more than the 5 tokens a minute; the next is refused.
+    let first = post(
+        &gateway,
+        "/v1/chat/completions",
+        Some("sk-tokens"),
+        &chat(NOVA, "hello there"),
+    );
+    assert_eq!(status(&first), "200", "{first}");
+    let refused = wait_for_status(
+        || {
+            post(
+                &gateway,
+                "/v1/chat/completions",
+                Some("sk-tokens"),
+                &chat(NOVA, "hi"),
+            )
+        },
+        "429",
+    );
+    assert_eq!(body_json(&refused)["error"]["type"], "tokens", "{refused}");
+    assert_eq!(header(&refused, "x-ratelimit-limit-tokens"), Some("5"));
+    // The budget: one answer spends more than a millionth of a dollar.
+    let spent = post(
+        &gateway,
+        "/v1/chat/completions",
+        Some("sk-budget"),
+        &chat(NOVA, "hello there"),
+    );
+    assert_eq!(status(&spent), "200", "{spent}");
+    let broke = wait_for_status(
+        || {
+            post(
+                &gateway,
+                "/v1/chat/completions",
+                Some("sk-budget"),
+                &chat(NOVA, "hi"),
+            )
+        },
+        "429",
+    );
+    let error = &body_json(&broke)["error"];
+    assert_eq!(error["type"], "insufficient_quota", "{broke}");
+    assert!(
+        error["message"].as_str().unwrap().contains("team-b"),
+        "{broke}"
+    );
+    assert!(!broke.contains("sk-budget"), "the key never shows: {broke}");
+    // The admin endpoint lists keys by name with what they used, never the keys.
+    let admin = get(&gateway, "/admin/keys", "sk-admin");
+    assert_eq!(status(&admin), "200", "{admin}");
+    assert!(
+        !admin.contains("sk-budget") && !admin.contains("sk-tokens"),
+        "{admin}"
+    );
+    let keys = body_json(&admin)["keys"].as_array().unwrap().clone();
+    let budget = keys.iter().find(|k| k["id"] == "team-b").unwrap();
+    assert!(
+        budget["usage"]["spend_usd_this_period"].as_f64() > Some(0.000001),
+        "{admin}"
+    );
+    assert_eq!(budget["budget"]["period"], "day");
+    let tokens = keys.iter().find(|k| k["id"] == "team-t").unwrap();
+    assert!(
+        tokens["usage"]["tokens_this_minute"].as_u64() > Some(5),
+        "{admin}"
+    );
+    assert_eq!(status(&get(&gateway, "/admin/keys", "sk-free")), "401");
+    // Spend per key in the metrics.
+    let metrics = get(&gateway, "/metrics", "sk-free");
+    assert!(
+        metrics.contains("gateway_spend_usd_total{key=\"team-b\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gateway_rate_limited_total{limit=\"budget\"}"),
+        "{metrics}"
+    );
+}
+
+/// Charges are written after the answer, off its path: the refusal comes within a moment.
+fn wait_for_status(mut ask: impl FnMut() -> String, wanted: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let answer = ask();
+        if status(&answer) == wanted || Instant::now() > deadline {
+            assert_eq!(status(&answer), wanted, "{answer}");
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn admin_key_file() -> String {
+    let file = std::env::temp_dir().join(format!("gateway-admin-key-{}", std::process::id()));
+    std::fs::write(&file, "sk-admin\n").unwrap();
+    file.display().to_string()
+}
+
+#[test]
+fn two_gateways_share_one_limit_through_redis_and_fail_closed_while_it_is_down() {
+    let emulator = emulator();
+    let redis = Redis::start();
+    let section = team(Some(&redis.url()));
+    let one = Gateway::in_front_of_configured(&emulator, "", &section, &[]);
+    let two = Gateway::in_front_of_configured(&emulator, "", &section, &[]);
+    // Three requests a minute for team-a, across both gateways.
+    for gateway in [&one, &two, &one] {
+        let answer = post(
+            gateway,
+            "/v1/chat/completions",
+            Some("sk-limited"),
+            &chat(NOVA, "hi"),
+        );
+        assert_eq!(status(&answer), "200", "{answer}");
+    }
+    let refused = post(
+        &two,
+        "/v1/chat/completions",
+        Some("sk-limited"),
+        &chat(NOVA, "hi"),
+    );
+    assert_eq!(
+        status(&refused),
+        "429",
+        "the fourth, on the other gateway: {refused}"
+    );
+    // Redis goes away: a counted key is refused with a clear 503, an uncounted one is served.
+    let port = redis.port;
+    drop(redis);
+    let down = post(
+        &one,
+        "/v1/chat/completions",
+        Some("sk-budget"),
+        &chat(NOVA, "hi"),
+    );
+    assert_eq!(status(&down), "503", "{down}");
+    assert_eq!(
+        body_json(&down)["error"]["code"],
+        "store_unavailable",
+        "{down}"
+    );
+    let free = post(
+        &one,
+        "/v1/chat/completions",
+        Some("sk-free"),
+        &chat(NOVA, "hi"),
+    );
+    assert_eq!(status(&free), "200", "{free}");
+    // Redis returns (empty: a new process): the gateways count again.
+    let _back = Redis::on(port);
+    let recovered = wait_for_status(
+        || {
+            post(
+                &two,
+                "/v1/chat/completions",
+                Some("sk-budget"),
+                &chat(NOVA, "hi"),
+            )
+        },
+        "200",
+    );
+    assert_eq!(status(&recovered), "200");
+}
+
+/// An alias's next model answers when the one before is throttled before its first output;
+/// the answer names the model that served it; a client error is never retried elsewhere.
+#[test]
+fn an_alias_falls_back_when_its_model_is_throttled() {
+    let emulator = emulator();
+    let gateway = Gateway::in_front_of_configured(
+        &emulator,
+        "retry: { maxAttempts: 1 },",
+        &format!("aliases: {{ fast: [{NOVA:?}, {LITE:?}] }},"),
+        &[],
+    );
+    let throttled_once = format!(
+        "EMULATOR_SCENARIO {}",
+        json!({"throttleFirst": 1, "text": "served"})
+    );
+    let answer = post(
+        &gateway,
+        "/v1/chat/completions",
+        None,
+        &chat("fast", &throttled_once),
+    );
+    assert_eq!(status(&answer), "200", "{answer}");
+    assert_eq!(header(&answer, "x-gateway-model"), Some(LITE), "{answer}");
+    assert_eq!(
+        body_json(&answer)["choices"][0]["message"]["content"],
+        "served"
+    );
+    let plain = post(&gateway, "/v1/chat/completions", None, &chat("fast", "hi"));
+    assert_eq!(header(&plain, "x-gateway-model"), Some(NOVA), "{plain}");
+    // A request the provider refuses as invalid goes to no other model.
+    let invalid = format!(
+        "EMULATOR_SCENARIO {}",
+        json!({"error": {"type": "ValidationException", "status": 400}})
+    );
+    let refused = post(
+        &gateway,
+        "/v1/chat/completions",
+        None,
+        &chat("fast", &invalid),
+    );
+    assert_eq!(status(&refused), "400", "{refused}");
+    let metrics = gateway.fetch("GET", "/metrics", "");
+    assert!(metrics.contains("gateway_fallbacks_total 1"), "{metrics}");
+}
+
+/// Access lines are JSON, one per request: the key's name (never the key), the model asked
+/// and the one that served, status, tokens, cost, latency and time to the first output.
+#[test]
+fn access_lines_are_json_with_what_each_request_cost() {
+    let log = std::env::temp_dir().join(format!("gateway-access-{}.log", std::process::id()));
+    let gateway = Gateway::start_logging_to(
+        ["--emulator", "--api-key", "sk-cli", "--log-format", "json"],
+        &[],
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+    );
+    let answer = post(
+        &gateway,
+        "/v1/chat/completions",
+        Some("sk-cli"),
+        &chat(NOVA, "hello there"),
+    );
+    assert_eq!(status(&answer), "200", "{answer}");
+    let refused = post(
+        &gateway,
+        "/v1/chat/completions",
+        Some("sk-wrong"),
+        &chat(NOVA, "hi"),
+    );
+    assert_eq!(status(&refused), "401");
+    drop(gateway);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(
+        !text.contains("sk-cli") && !text.contains("sk-wrong"),
+        "{text}"
+    );
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .filter(|line: &serde_json::Value| line["target"] == "gateway::access")
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    let served = &lines[0];
+    assert_eq!(served["status"], 200, "{served}");
+    assert!(
+        served["key"].as_str().unwrap().starts_with("key-"),
+        "{served}"
+    );
+    assert_eq!(served["model"], NOVA);
+    assert_eq!(served["served_model"], NOVA);
+    assert!(served["output_tokens"].as_u64() > Some(0), "{served}");
+    assert!(served["cost_usd"].as_f64() > Some(0.0), "{served}");
+    assert!(served["first_output_ms"].as_f64() > Some(0.0), "{served}");
+    assert_eq!(lines[1]["status"], 401, "{}", lines[1]);
+}
