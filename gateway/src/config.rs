@@ -25,6 +25,9 @@ pub struct GatewaySection {
     /// process.
     #[serde(default)]
     pub store: Option<String>,
+    /// Traces to an OpenTelemetry collector.
+    #[serde(default)]
+    pub telemetry: Option<crate::telemetry::TelemetryConfig>,
 }
 
 /// What an alias names.
@@ -59,7 +62,7 @@ pub fn gateway_section(text: &str) -> Result<GatewaySection, String> {
     };
     let section: GatewaySection = serde_json::from_value(section.clone()).map_err(|e| {
         format!(
-            "gateway in the configuration: {e} (it takes keys: [{{key, name?, models?: [\"provider/model\", ...], limits?: {{requestsPerMinute?, tokensPerMinute?}}, budget?: {{usd, period: \"day\" or \"month\"}}}}], aliases: {{name: \"provider/model\" or [...]}} and store: \"redis://...\")"
+            "gateway in the configuration: {e} (it takes keys: [{{key, name?, models?: [\"provider/model\", ...], limits?: {{requestsPerMinute?, tokensPerMinute?}}, budget?: {{usd, period: \"day\" or \"month\"}}}}], aliases: {{name: \"provider/model\" or [...]}}, store: \"redis://...\" and telemetry: {{otlpEndpoint}})"
         )
     })?;
     if let Some((alias, _)) = section

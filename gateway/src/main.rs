@@ -26,6 +26,7 @@ mod registry;
 mod serve;
 mod server;
 mod store;
+mod telemetry;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -301,6 +302,11 @@ fn run(cli: Cli) -> Result<(), String> {
         store::Store::open(section.store.as_deref())?
     };
     let ledger = Arc::new(ledger::Ledger::new(store, metrics.clone()));
+    let telemetry = section
+        .telemetry
+        .as_ref()
+        .map(telemetry::Telemetry::start)
+        .transpose()?;
     let gateway = Arc::new(server::Gateway {
         registry: std::sync::RwLock::new(Arc::new(registry)),
         plugin_paths: plugins.clone(),
@@ -335,6 +341,7 @@ fn run(cli: Cli) -> Result<(), String> {
         },
         ledger,
         admin_key,
+        telemetry,
     });
     let limits = serve::ConnectionLimits {
         max_connections: serve::fit_to_descriptor_limit(cli.max_connections as usize),
@@ -343,7 +350,8 @@ fn run(cli: Cli) -> Result<(), String> {
         max_streams_per_connection: 256,
         send_buffer_bytes: (cli.send_buffer_bytes > 0).then_some(cli.send_buffer_bytes),
     };
-    runtime.block_on(async {
+    let traced = gateway.clone();
+    let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port))
             .await
             .map_err(|e| format!("cannot listen on {}:{}: {e}", cli.host, cli.port))?;
@@ -394,7 +402,12 @@ fn run(cli: Cli) -> Result<(), String> {
                 Ok(())
             }
         }
-    })
+    });
+    // The spans still queued go out before the process ends.
+    if let Some(telemetry) = &traced.telemetry {
+        telemetry.flush();
+    }
+    served
 }
 
 /// SIGHUP reloads the plugins (a replaced file is picked up; streams in flight go on).

@@ -76,6 +76,8 @@ pub struct Gateway {
     pub ledger: Arc<crate::ledger::Ledger>,
     /// The key `GET /admin/keys` asks for (`--admin-key-file`); none: no admin endpoint.
     pub admin_key: Option<String>,
+    /// Traces of model calls (`gateway.telemetry`).
+    pub telemetry: Option<crate::telemetry::Telemetry>,
 }
 
 impl Gateway {

@@ -430,3 +430,169 @@ fn access_lines_are_json_with_what_each_request_cost() {
     assert!(served["first_output_ms"].as_f64() > Some(0.0), "{served}");
     assert_eq!(lines[1]["status"], 401, "{}", lines[1]);
 }
+
+/// An OTLP/HTTP collector of this test's own: it keeps the JSON bodies of what it receives.
+struct Collector {
+    url: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Collector {
+    fn start() -> Collector {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let keep = keep.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    loop {
+                        let mut length = 0usize;
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        loop {
+                            line.clear();
+                            reader.read_line(&mut line).unwrap();
+                            if line.trim().is_empty() {
+                                break;
+                            }
+                            if let Some((name, value)) = line.split_once(':') {
+                                if name.eq_ignore_ascii_case("content-length") {
+                                    length = value.trim().parse().unwrap_or(0);
+                                }
+                            }
+                        }
+                        let mut body = vec![0u8; length];
+                        reader.read_exact(&mut body).unwrap();
+                        keep.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&body).into_owned());
+                        let _ = writer.write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+                        );
+                    }
+                });
+            }
+        });
+        Collector { url, received }
+    }
+
+    /// The spans received so far: (name, attributes by key as JSON values).
+    fn spans(&self) -> Vec<(String, serde_json::Map<String, serde_json::Value>)> {
+        let mut spans = Vec::new();
+        for body in self.received.lock().unwrap().iter() {
+            let Ok(document) = serde_json::from_str::<serde_json::Value>(body) else {
+                continue;
+            };
+            let all = document["resourceSpans"].as_array().into_iter().flatten();
+            for scope in all.flat_map(|r| r["scopeSpans"].as_array().into_iter().flatten()) {
+                for span in scope["spans"].as_array().into_iter().flatten() {
+                    let mut attributes = serde_json::Map::new();
+                    for attribute in span["attributes"].as_array().into_iter().flatten() {
+                        let value = attribute["value"]
+                            .as_object()
+                            .and_then(|v| v.values().next().cloned());
+                        attributes.insert(
+                            attribute["key"].as_str().unwrap_or("").to_string(),
+                            value.unwrap_or_default(),
+                        );
+                    }
+                    spans.push((span["name"].as_str().unwrap_or("").to_string(), attributes));
+                }
+            }
+        }
+        spans
+    }
+}
+
+/// A number in OTLP's JSON, which writes 64-bit integers as strings.
+fn number(value: Option<&serde_json::Value>) -> f64 {
+    match value {
+        Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0.0),
+        Some(v) => v.as_f64().unwrap_or(0.0),
+        None => 0.0,
+    }
+}
+
+/// Model calls are traced over OTLP/HTTP with the GenAI conventions, batched off the
+/// request's path; neither the prompt nor the key is in them.
+#[test]
+fn model_calls_are_traced_over_otlp_with_the_genai_conventions() {
+    let collector = Collector::start();
+    let config = std::env::temp_dir().join(format!("gateway-otlp-{}.json5", std::process::id()));
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{ gateway: {{ keys: [{{ key: "sk-traced", name: "team-o" }}], telemetry: {{ otlpEndpoint: "{}" }} }} }}"#,
+            collector.url
+        ),
+    )
+    .unwrap();
+    let gateway = Gateway::start(
+        [
+            "--emulator".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+        &[],
+    );
+    let answer = post(
+        &gateway,
+        "/v1/chat/completions",
+        Some("sk-traced"),
+        &chat(NOVA, "secret prompt words"),
+    );
+    assert_eq!(status(&answer), "200", "{answer}");
+    let invalid = format!(
+        "EMULATOR_SCENARIO {}",
+        json!({"error": {"type": "ValidationException", "status": 400}})
+    );
+    let refused = post(
+        &gateway,
+        "/v1/messages",
+        Some("sk-traced"),
+        &json!({"model": NOVA, "max_tokens": 10, "messages": [{"role": "user", "content": invalid}]}),
+    );
+    assert_eq!(status(&refused), "400", "{refused}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let spans = loop {
+        let spans = collector.spans();
+        if spans.len() >= 2 || Instant::now() > deadline {
+            break spans;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    let (name, ok) = &spans
+        .iter()
+        .find(|(_, a)| !a.contains_key("error.type"))
+        .unwrap();
+    assert_eq!(name, &format!("chat {NOVA}"));
+    assert_eq!(ok["gen_ai.operation.name"], "chat");
+    assert_eq!(ok["gen_ai.request.model"], NOVA);
+    assert_eq!(ok["gen_ai.response.model"], NOVA);
+    assert!(number(ok.get("gen_ai.usage.input_tokens")) > 0.0, "{ok:?}");
+    assert!(number(ok.get("gen_ai.usage.output_tokens")) > 0.0, "{ok:?}");
+    assert!(
+        number(ok.get("gen_ai.server.time_to_first_token")) > 0.0,
+        "{ok:?}"
+    );
+    assert_eq!(ok["gateway.key"], "team-o");
+    let (_, failed) = &spans
+        .iter()
+        .find(|(_, a)| a.contains_key("error.type"))
+        .unwrap();
+    assert_eq!(failed["http.route"], "/v1/messages");
+    let everything = collector.received.lock().unwrap().join("\n");
+    assert!(!everything.contains("sk-traced"), "the key is never traced");
+    assert!(
+        !everything.contains("secret prompt words"),
+        "the prompt is never traced"
+    );
+}

@@ -297,10 +297,15 @@ impl<D: Dialect> Prepared<D> {
                     tracing::info!(model = %candidate.name, error = %error.message, "falling back to the alias's next model");
                     last_error = Some(error);
                 }
-                Err((_, error)) => return Err(error),
+                Err((_, error)) => {
+                    record.failed(&error);
+                    return Err(error);
+                }
             }
         }
-        Err(last_error.unwrap_or_else(ended_without_result))
+        let error = last_error.unwrap_or_else(ended_without_result);
+        record.failed(&error);
+        Err(error)
     }
 
     /// How many input tokens the request would cost its first model, counted by the

@@ -34,6 +34,8 @@ pub struct Record {
     /// How the answer ended: none while it runs (a record dropped then lost its client).
     outcome: Option<Result<(), String>>,
     account: Option<Account>,
+    /// The call's trace span, with telemetry on.
+    span: Option<crate::telemetry::Span>,
     /// Counts the request in flight.
     _in_flight: InFlight,
     /// Its room among the model calls in flight.
@@ -50,7 +52,21 @@ impl Record {
         admitted: tokio::sync::OwnedSemaphorePermit,
         account: Option<Account>,
     ) -> Self {
+        let span = gateway.telemetry.as_ref().map(|telemetry| {
+            let operation = if path.ends_with("count_tokens") {
+                "count_tokens"
+            } else {
+                "chat"
+            };
+            let began = std::time::SystemTime::now() - started.elapsed();
+            let mut span = telemetry.span(operation, &asked, path, began);
+            if let Some(key) = &key {
+                span.set("gateway.key", key.clone());
+            }
+            span
+        });
         Self {
+            span,
             gateway: gateway.clone(),
             path,
             key,
@@ -104,14 +120,36 @@ impl Record {
 
 impl Drop for Record {
     fn drop(&mut self) {
-        let Some(served) = &self.served else {
-            return;
-        };
         let usage = self.usage.unwrap_or_default();
         let error = match &self.outcome {
             Some(Ok(())) => None,
             Some(Err(code)) => Some(code.as_str()),
             None => Some("client_gone"),
+        };
+        if let Some(mut span) = self.span.take() {
+            if let Some(served) = &self.served {
+                span.set("gen_ai.response.model", served.clone());
+            }
+            if let Some(first) = self.first_output {
+                span.set("gen_ai.server.time_to_first_token", first.as_secs_f64());
+            }
+            if self.usage.is_some() {
+                let input = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens;
+                span.set("gen_ai.usage.input_tokens", input as i64);
+                span.set("gen_ai.usage.output_tokens", usage.output_tokens as i64);
+            }
+            if let Some(cost) = self.cost_usd {
+                span.set("gateway.cost_usd", cost);
+            }
+            span.set("gateway.fallbacks", i64::from(self.fallbacks));
+            if let Some(error) = error {
+                span.fail(error);
+            }
+            span.end();
+        }
+        // A call refused before any output: the router's access line covers it.
+        let Some(served) = &self.served else {
+            return;
         };
         tracing::info!(
             target: "gateway::access",
