@@ -596,3 +596,54 @@ fn model_calls_are_traced_over_otlp_with_the_genai_conventions() {
         "the prompt is never traced"
     );
 }
+
+/// The README's team configuration, as written (its Redis and collector addresses made this
+/// test's own), serves its key through the alias, counts it in Redis and traces it.
+#[test]
+fn the_readme_team_configuration_runs_as_written() {
+    let redis = Redis::start();
+    let collector = Collector::start();
+    let block = common::readme_blocks(
+        "### A team's gateway: limits, budgets, fallbacks, traces",
+        "json5",
+    )
+    .remove(0)
+    .replace("redis://127.0.0.1:6379", &redis.url())
+    .replace("http://127.0.0.1:4318", &collector.url);
+    let config = std::env::temp_dir().join(format!("gateway-team-{}.json5", std::process::id()));
+    std::fs::write(&config, block).unwrap();
+    let gateway = Gateway::start(
+        [
+            "--emulator".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+        &[],
+    );
+    let answer = post(
+        &gateway,
+        "/v1/chat/completions",
+        Some("sk-team-a"),
+        &chat("fast", "hi"),
+    );
+    assert_eq!(status(&answer), "200", "{answer}");
+    assert!(header(&answer, "x-gateway-model")
+        .unwrap()
+        .contains("claude-haiku-4-5"));
+    let forbidden = post(
+        &gateway,
+        "/v1/chat/completions",
+        Some("sk-team-a"),
+        &chat(NOVA, "hi"),
+    );
+    assert_eq!(
+        status(&forbidden),
+        "403",
+        "the key's models only: {forbidden}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while collector.spans().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(collector.spans()[0].1["gateway.key"], "team-a");
+}
