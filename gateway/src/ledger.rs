@@ -4,7 +4,9 @@
 //! against tokens per minute, the spend of this period against the budget; past any of them
 //! the request is refused with a 429 (with `Retry-After` and OpenAI's `x-ratelimit-*`
 //! headers; a spent budget is OpenAI's `insufficient_quota`). After the answer: its tokens
-//! and its cost (the provider's price) are added. Keys without limits or budget never touch
+//! and its cost (the provider's price) are added, in batches every 50 ms (one round trip for
+//! all answers since the last, off their path; kept for the next batch if the store is
+//! down). Keys without limits or budget never touch
 //! the store; for the others an unreachable store is a 503: limits that cannot be checked are
 //! not waived.
 
@@ -19,7 +21,15 @@ use crate::store::{Op, Store};
 pub struct Ledger {
     store: Store,
     metrics: Arc<Metrics>,
+    /// Charges not yet in the store: each counter's key, what to add and its lifetime.
+    /// They go in batches every [`CHARGE_EVERY`] (one round trip for all of them, off every
+    /// request's path).
+    pending: std::sync::Mutex<std::collections::HashMap<String, (f64, Duration)>>,
+    flusher: std::sync::Once,
 }
+
+/// How often charges reach the store: limits and budgets lag the answers by at most this.
+const CHARGE_EVERY: Duration = Duration::from_millis(50);
 
 /// The counters of one key, now.
 struct Counters {
@@ -116,7 +126,72 @@ pub struct Account {
 
 impl Ledger {
     pub fn new(store: Store, metrics: Arc<Metrics>) -> Self {
-        Self { store, metrics }
+        Self {
+            store,
+            metrics,
+            pending: Default::default(),
+            flusher: std::sync::Once::new(),
+        }
+    }
+
+    /// Adds `by` to the counter `key` (living `ttl`) with the next batch.
+    fn add_later(self: &Arc<Self>, key: String, by: f64, ttl: Duration) {
+        {
+            let mut pending = self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let entry = pending.entry(key).or_insert((0.0, ttl));
+            entry.0 += by;
+        }
+        // The batches start with the first charge (on the runtime) and run as long as the
+        // ledger lives.
+        self.flusher.call_once(|| {
+            let ledger = Arc::downgrade(self);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(CHARGE_EVERY);
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    every.tick().await;
+                    let Some(ledger) = ledger.upgrade() else {
+                        return;
+                    };
+                    ledger.flush().await;
+                }
+            });
+        });
+    }
+
+    /// Sends the pending charges in one batch; on failure they are kept for the next.
+    async fn flush(&self) {
+        let batch: Vec<(String, (f64, Duration))> = {
+            let mut pending = self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            pending.drain().collect()
+        };
+        if batch.is_empty() {
+            return;
+        }
+        let ops: Vec<Op> = batch
+            .iter()
+            .map(|(key, (by, ttl))| Op::Add {
+                key,
+                by: *by,
+                ttl: *ttl,
+            })
+            .collect();
+        if let Err(why) = self.store.apply(&ops).await {
+            tracing::warn!(why = %why.0, "charges kept for the next batch: the store is unreachable");
+            let mut pending = self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (key, (by, ttl)) in batch {
+                pending.entry(key).or_insert((0.0, ttl)).0 += by;
+            }
+        }
     }
 
     pub fn shared(&self) -> bool {
@@ -239,35 +314,20 @@ impl Ledger {
 }
 
 impl Account {
-    /// Charges the answer's tokens and cost, in the background (the client does not wait for
-    /// the store).
+    /// Charges the answer's tokens and cost, with the next batch (the client does not wait
+    /// for the store).
     pub fn charge(&self, tokens: u64, cost_usd: Option<f64>) {
-        let ledger = self.ledger.clone();
-        let id = self.policy.id.clone();
-        let tokens_key = self.counters.tokens_key.clone();
-        let spend = self.counters.spend.clone();
         let cost = cost_usd.unwrap_or(0.0);
         if cost > 0.0 {
-            ledger.metrics.spend(&id, cost);
+            self.ledger.metrics.spend(&self.policy.id, cost);
         }
-        tokio::spawn(async move {
-            let mut ops = vec![Op::Add {
-                key: &tokens_key,
-                by: tokens as f64,
-                ttl: WINDOW_TTL,
-            }];
-            if let Some((spend_key, left)) = &spend {
-                ops.push(Op::Add {
-                    key: spend_key,
-                    by: cost,
-                    // The period, and a day for clocks apart.
-                    ttl: *left + Duration::from_secs(86_400),
-                });
-            }
-            if let Err(why) = ledger.store.apply(&ops).await {
-                tracing::warn!(key = %id, why = %why.0, "tokens and spend not recorded: the store is unreachable");
-            }
-        });
+        self.ledger
+            .add_later(self.counters.tokens_key.clone(), tokens as f64, WINDOW_TTL);
+        if let Some((spend_key, left)) = &self.counters.spend {
+            // The period, and a day for clocks apart.
+            let ttl = *left + Duration::from_secs(86_400);
+            self.ledger.add_later(spend_key.clone(), cost, ttl);
+        }
     }
 }
 

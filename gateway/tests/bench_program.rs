@@ -112,3 +112,40 @@ fn the_fixed_rate_benchmark_runs_and_answers_every_request() {
         "{report}"
     );
 }
+
+/// Issue #22: with `--operations`, the fixed-rate benchmark also sends every request through
+/// a gateway with a counted key in a real Redis and traces to a collector, and reports what
+/// that adds; every such request is answered.
+#[test]
+fn the_fixed_rate_benchmark_measures_what_operations_add() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gateway-rate"))
+        .args([
+            "--rates",
+            "20",
+            "--seconds",
+            "1",
+            "--dialects",
+            "chat",
+            "--kind",
+            "whole",
+            "--operations",
+            "--json",
+        ])
+        .output()
+        .expect("gateway-rate runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let row = &report["rates"][0];
+    assert_eq!(row["operations"]["errors"], 0, "{report}");
+    assert!(
+        row["operations"]["added_over_gateway_ms"]["p50"]
+            .as_f64()
+            .is_some(),
+        "{report}"
+    );
+}

@@ -34,7 +34,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use processes::{cpu_ns, start_stack, status_field, API_KEY, MODEL};
+use processes::{cpu_ns, start_gateway, start_stack, status_field, Server, API_KEY, MODEL};
 use serde_json::{json, Value};
 
 #[derive(Debug, Parser)]
@@ -59,6 +59,12 @@ struct Args {
     /// The gateway's dialects to send the requests in.
     #[arg(long, value_delimiter = ',', default_value = "chat,responses,messages")]
     dialects: Vec<Dialect>,
+    /// Also send every request through a second gateway with a team's operations on: a key
+    /// with rate limits and a budget counted in Redis (a `redis-server` this program starts),
+    /// and traces sent to an OTLP collector (a sink this program runs). Reports what they
+    /// add over the plain gateway.
+    #[arg(long)]
+    operations: bool,
     /// Print the results as one JSON document.
     #[arg(long)]
     json: bool,
@@ -95,16 +101,17 @@ async fn send(client: &HttpClient, target: &Target) -> bool {
     }
 }
 
-/// Runs `targets[k % 2]` for slot `k` at `2 * rate` slots per second for `seconds`; the
+/// Runs `targets[k % n]` for slot `k` at `n * rate` slots per second for `seconds`; the
 /// outcomes per target.
 async fn open_loop(
     client: &HttpClient,
-    targets: [Target; 2],
+    targets: Vec<Target>,
     rate: u32,
     seconds: u64,
-) -> [Vec<Outcome>; 2] {
-    let slots = (rate as u64 * 2 * seconds) as usize;
-    let interval = Duration::from_secs_f64(1.0 / (rate as f64 * 2.0));
+) -> Vec<Vec<Outcome>> {
+    let n = targets.len();
+    let slots = (rate as u64 * n as u64 * seconds) as usize;
+    let interval = Duration::from_secs_f64(1.0 / (rate as f64 * n as f64));
     let start = tokio::time::Instant::now() + Duration::from_millis(50);
     let targets = Arc::new(targets);
     let mut tasks = Vec::with_capacity(slots);
@@ -113,11 +120,11 @@ async fn open_loop(
         let (client, targets) = (client.clone(), targets.clone());
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep_until(scheduled).await;
-            let ok = send(&client, &targets[k % 2]).await;
-            (k % 2, ok.then(|| scheduled.elapsed().as_micros() as u64))
+            let ok = send(&client, &targets[k % n]).await;
+            (k % n, ok.then(|| scheduled.elapsed().as_micros() as u64))
         }));
     }
-    let mut outcomes = [Vec::new(), Vec::new()];
+    let mut outcomes = vec![Vec::new(); n];
     for task in tasks {
         if let Ok((which, outcome)) = task.await {
             outcomes[which].push(outcome);
@@ -153,6 +160,24 @@ fn run(args: &Args) -> Result<Value, String> {
     }
     let stack = start_stack(&[])?;
     let (emulator, gateway) = (&stack.emulator, &stack.gateway);
+    // With --operations: Redis, a collector, and a gateway with a counted key using both.
+    let operated = if args.operations {
+        let redis = start_redis()?;
+        let collector = start_otlp_sink()?;
+        let section = format!(
+            r#"keys: [{{ key: "sk-bench", name: "bench",
+                limits: {{ requestsPerMinute: 1000000000, tokensPerMinute: 1000000000000 }},
+                budget: {{ usd: 1000000000, period: "month" }} }}],
+               store: "redis://127.0.0.1:{}", telemetry: {{ otlpEndpoint: "{collector}" }},"#,
+            redis.1
+        );
+        Some((
+            start_gateway(emulator, &stack.plugin_path, &section, &[])?,
+            redis.0,
+        ))
+    } else {
+        None
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -201,25 +226,32 @@ fn run(args: &Args) -> Result<Value, String> {
                 json!({"messages": [{"role": "user", "content": [{"text": "Hello"}]}]}).to_string(),
             ),
         };
-        // Warm both paths (connections, the plugin's clients).
-        runtime.block_on(open_loop(
-            &client,
-            [through_gateway.clone(), direct.clone()],
-            100,
-            1,
-        ));
+        let mut targets = vec![through_gateway.clone(), direct.clone()];
+        if let Some((operated, _)) = &operated {
+            targets.push(Target {
+                url: format!("{}/{}", operated.url, dialect.path())
+                    .parse()
+                    .map_err(|e| format!("{e}"))?,
+                authorization: "Bearer sk-bench".into(),
+                body: through_gateway.body.clone(),
+            });
+        }
+        // Warm every path (connections, the plugin's clients).
+        runtime.block_on(open_loop(&client, targets.clone(), 100, 1));
         for &rate in &args.rates {
             let cpu_before = cpu_ns(gateway.pid());
-            let [via_gateway, straight] = runtime.block_on(open_loop(
-                &client,
-                [through_gateway.clone(), direct.clone()],
-                rate,
-                args.seconds,
-            ));
+            let outcomes =
+                runtime.block_on(open_loop(&client, targets.clone(), rate, args.seconds));
             let cpu = cpu_ns(gateway.pid()).saturating_sub(cpu_before);
-            let (g, g_failed) = latencies(&via_gateway);
-            let (d, d_failed) = latencies(&straight);
+            let (g, g_failed) = latencies(&outcomes[0]);
+            let (d, d_failed) = latencies(&outcomes[1]);
+            let via_gateway = &outcomes[0];
             let added = |p: f64| percentile(&g, p) - percentile(&d, p);
+            let operations = outcomes.get(2).map(|o| {
+                let (ops, failed) = latencies(o);
+                let extra = |p: f64| percentile(&ops, p) - percentile(&g, p);
+                json!({"added_over_gateway_ms": {"p50": extra(0.5), "p90": extra(0.9), "p99": extra(0.99)}, "errors": failed})
+            });
             let row = json!({
                 "dialect": dialect.name(),
                 "kind": if stream { "stream" } else { "whole" },
@@ -231,6 +263,7 @@ fn run(args: &Args) -> Result<Value, String> {
                 "direct_errors": d_failed,
                 "gateway_cpu_us_per_request": cpu as f64 / 1e3 / via_gateway.len().max(1) as f64,
                 "gateway_rss_kib": status_field(gateway.pid(), "VmRSS:"),
+                "operations": operations,
             });
             if !args.json {
                 println!(
@@ -248,6 +281,16 @@ fn run(args: &Args) -> Result<Value, String> {
                     row["gateway_cpu_us_per_request"].as_f64().unwrap_or(0.0),
                     row["gateway_rss_kib"],
                 );
+            }
+            if let Some(ops) = &row["operations"].as_object() {
+                if !args.json {
+                    println!(
+                        "          operations on (limits, budget, Redis, traces): p50 {:+.3} ms, p99 {:+.3} ms over the plain gateway, errors {}",
+                        ops["added_over_gateway_ms"]["p50"].as_f64().unwrap_or(f64::NAN),
+                        ops["added_over_gateway_ms"]["p99"].as_f64().unwrap_or(f64::NAN),
+                        ops["errors"],
+                    );
+                }
             }
             if g_failed == 0 && d_failed == 0 && added(0.99) < 1.0 {
                 held.push((dialect, stream, rate));
@@ -285,4 +328,86 @@ fn run(args: &Args) -> Result<Value, String> {
         println!("gateway peak RSS {:?} KiB", report["gateway_peak_rss_kib"]);
     }
     Ok(report)
+}
+
+/// A `redis-server` on a free port (from the PATH: scripts/redis-env installs it), and the
+/// port.
+fn start_redis() -> Result<(Server, u16), String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let child = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start redis-server (scripts/redis-env installs it): {e}"))?;
+    let server = Server::adopt(child, format!("redis://127.0.0.1:{port}"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if std::time::Instant::now() > deadline {
+            return Err("redis-server did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok((server, port))
+}
+
+/// An OTLP/HTTP collector that takes every export and keeps nothing; its URL.
+fn start_otlp_sink() -> Result<String, String> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let url = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let Ok(clone) = stream.try_clone() else {
+                    return;
+                };
+                let (mut reader, mut writer) = (BufReader::new(clone), stream);
+                loop {
+                    let (mut line, mut length) = (String::new(), 0usize);
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line.trim().is_empty() {
+                            break;
+                        }
+                        if let Some((name, value)) = line.split_once(':') {
+                            if name.eq_ignore_ascii_case("content-length") {
+                                length = value.trim().parse().unwrap_or(0);
+                            }
+                        }
+                    }
+                    let mut body = vec![0u8; length];
+                    if reader.read_exact(&mut body).is_err()
+                        || writer
+                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+                            .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(url)
 }

@@ -70,12 +70,32 @@ pub fn start_stack(gateway_args: &[String]) -> Result<Stack, String> {
         REGION,
     ]);
     let emulator = Server::start(emulator, "the emulator")?;
-    let config_file =
-        std::env::temp_dir().join(format!("gateway-bench-{}.json5", std::process::id()));
+    let gateway = start_gateway(&emulator, &plugin_path, "", gateway_args);
+    Ok(Stack {
+        emulator,
+        gateway: gateway?,
+        plugin_path,
+    })
+}
+
+/// A gateway in front of `emulator` loading `plugin_path`, with `gateway_section` (the
+/// JSON5 members of the configuration's `gateway` section: keys, store, telemetry) and
+/// `gateway_args`.
+pub fn start_gateway(
+    emulator: &Server,
+    plugin_path: &std::path::Path,
+    gateway_section: &str,
+    gateway_args: &[String],
+) -> Result<Server, String> {
+    let config_file = std::env::temp_dir().join(format!(
+        "gateway-bench-{}-{}.json5",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
     std::fs::write(
         &config_file,
         format!(
-            r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }} }}"#,
+            r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }}, gateway: {{ {gateway_section} }} }}"#,
             emulator.url
         ),
     )
@@ -83,7 +103,7 @@ pub fn start_stack(gateway_args: &[String]) -> Result<Stack, String> {
     let mut gateway = Command::new(sibling("gateway")?);
     gateway
         .args(["--port", "0", "--plugin"])
-        .arg(&plugin_path)
+        .arg(plugin_path)
         .arg("--config")
         .arg(&config_file)
         .args(gateway_args)
@@ -97,11 +117,7 @@ pub fn start_stack(gateway_args: &[String]) -> Result<Stack, String> {
         .env_remove("GATEWAY_API_KEY");
     let gateway = Server::start(gateway, "the gateway");
     let _ = std::fs::remove_file(&config_file);
-    Ok(Stack {
-        emulator,
-        gateway: gateway?,
-        plugin_path,
-    })
+    gateway
 }
 
 /// A child process that printed its base URL first; killed when dropped.
