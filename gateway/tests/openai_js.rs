@@ -13,5 +13,5 @@ fn the_official_openai_js_client_works_against_the_gateway() {
         "openai.test.mjs",
         &[("GATEWAY_URL", &gateway.url), ("GATEWAY_KEY", "js-key")],
     );
-    assert!(report.contains("# pass 8"), "{report}");
+    assert!(report.contains("# pass 9"), "{report}");
 }

@@ -138,3 +138,22 @@ test("responses: stateless refusals are the SDK's BadRequestError", async () => 
     (e) => e instanceof OpenAI.BadRequestError && /whole conversation/.test(e.message),
   );
 });
+
+test("responses: structured output, and reasoning carried to the next turn", async () => {
+  const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false };
+  const structured = await client().responses.create({
+    model: SONNET,
+    input: "Where is it warm?",
+    text: { format: { type: "json_schema", name: "place", schema, strict: true } },
+  });
+  assert.equal(typeof JSON.parse(structured.output_text).city, "string");
+  const asked = { model: SONNET, reasoning: { effort: "low", summary: "auto" }, include: ["reasoning.encrypted_content"], store: false };
+  const first = await client().responses.create({ ...asked, input: "Think first" });
+  const reasoning = first.output.find((item) => item.type === "reasoning");
+  assert.ok(reasoning.summary[0].text && reasoning.encrypted_content);
+  const again = await client().responses.create({
+    ...asked,
+    input: [{ role: "user", content: "Think first" }, ...first.output, { role: "user", content: "And now?" }],
+  });
+  assert.equal(again.status, "completed");
+});
