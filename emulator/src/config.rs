@@ -92,7 +92,7 @@ impl EmulatorConfig {
     /// required session token), as handed out by [`crate::credential_endpoints`].
     pub fn with_credentials(
         mut self,
-        credentials: &crate::credential_endpoints::TemporaryCredentials,
+        credentials: &crate::temporary_credentials::TemporaryCredentials,
     ) -> Self {
         self.access_key_id = credentials.access_key_id.clone();
         self.secret_access_key = credentials.secret_access_key.clone();

@@ -3,7 +3,7 @@
 
 use crate::catalogue::{self, ModelFilter};
 use crate::error::ApiError;
-use crate::routes::{decode_segment, json_response};
+use crate::json_http::{decode_segment, json_response};
 use crate::state::State;
 use axum::body::Body;
 use axum::http::Response;

@@ -54,6 +54,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub use crate::temporary_credentials::{TemporaryCredentials, DEFAULT_EXPIRATION};
+
 /// IMDSv2 session token path.
 pub const IMDS_TOKEN_PATH: &str = "/latest/api/token";
 /// IMDS path listing the instance role (GET it for the role name; append the name for its
@@ -67,8 +69,6 @@ pub const DEFAULT_ROLE_NAME: &str = "emulator-instance-role";
 pub const DEFAULT_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/emulator-web-identity";
 /// Default web identity token STS accepts (shaped like a JWT; never checked as one).
 pub const DEFAULT_WEB_IDENTITY_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.ZW11bGF0b3I.c2lnbmF0dXJl";
-/// Default expiration of the temporary credentials.
-pub const DEFAULT_EXPIRATION: &str = "2099-01-01T00:00:00Z";
 /// The STS API version the query protocol must name.
 pub const STS_VERSION: &str = "2011-06-15";
 
@@ -78,32 +78,7 @@ const MAX_TTL_SECS: u64 = 21_600;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 const REDACTED: &str = "<redacted>";
 
-/// Temporary credentials as IMDS, the container endpoint and STS hand them out. `Debug`
-/// leaves the secrets out.
-#[derive(Clone, PartialEq, Eq)]
-pub struct TemporaryCredentials {
-    /// `ASIA…` access key id.
-    pub access_key_id: String,
-    /// Secret access key.
-    pub secret_access_key: String,
-    /// Session token (sent by clients as `x-amz-security-token`).
-    pub session_token: String,
-    /// ISO-8601 expiration, e.g. `2099-01-01T00:00:00Z`.
-    pub expiration: String,
-}
-
 impl TemporaryCredentials {
-    /// Deterministic credentials named after `tag`: access key id `ASIA<tag>000…` (20
-    /// characters), secret and session token containing the tag, expiring in 2099.
-    pub fn new(tag: &str) -> Self {
-        TemporaryCredentials {
-            access_key_id: format!("ASIA{tag:0<16}").chars().take(20).collect(),
-            secret_access_key: format!("roleSecret{tag}0000000000000000000000000"),
-            session_token: format!("roleSessionToken{tag}xyz"),
-            expiration: DEFAULT_EXPIRATION.to_string(),
-        }
-    }
-
     /// The JSON document IMDS serves for a role.
     fn imds_json(&self) -> String {
         serde_json::json!({
@@ -134,17 +109,6 @@ impl TemporaryCredentials {
 impl Default for TemporaryCredentials {
     fn default() -> Self {
         TemporaryCredentials::new("EMULATOR")
-    }
-}
-
-impl std::fmt::Debug for TemporaryCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TemporaryCredentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &REDACTED)
-            .field("session_token", &REDACTED)
-            .field("expiration", &self.expiration)
-            .finish()
     }
 }
 

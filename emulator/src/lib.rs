@@ -120,6 +120,7 @@ pub mod error;
 pub mod events;
 pub mod frames;
 pub mod guardrails;
+mod json_http;
 pub mod model_rules;
 pub mod pacing;
 pub mod process_env;
@@ -131,6 +132,7 @@ pub mod scenario;
 mod server;
 mod state;
 pub mod stream_ends;
+mod temporary_credentials;
 mod tls;
 pub mod validate;
 

@@ -5,6 +5,7 @@
 use crate::auth;
 use crate::config::MAX_BODY_BYTES;
 use crate::error::ApiError;
+use crate::json_http::decode_segment;
 use crate::recorder::{redacted_headers, RecordedRequest};
 use crate::state::State;
 use crate::{control, runtime};
@@ -82,14 +83,6 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
         return Err(unknown());
     }
     Ok(op)
-}
-
-/// Percent-decodes a path segment (model ids arrive as `...v1%3A0`).
-pub fn decode_segment(raw: &str) -> Option<String> {
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .ok()
-        .map(|s| s.into_owned())
 }
 
 /// Handles any request.
@@ -198,12 +191,4 @@ async fn dispatch(
         }
     };
     result.unwrap_or_else(|e| e.into_response(request_id))
-}
-
-/// A JSON 200 response.
-pub fn json_response(body: String) -> Response<Body> {
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut()
-        .insert("content-type", HeaderValue::from_static("application/json"));
-    resp
 }

@@ -5,9 +5,9 @@ use crate::catalogue::{self, FoundationModel};
 use crate::error::{status_for_error_type, ApiError};
 use crate::events;
 use crate::frames;
+use crate::json_http::{decode_segment, json_response};
 use crate::pacing::{self, Delivery};
 use crate::recorder::RawResponse;
-use crate::routes::{decode_segment, json_response};
 use crate::scenario::{self, Fault, FoundScenario, Scenario};
 use crate::state::State;
 use axum::body::Body;
@@ -200,7 +200,7 @@ pub fn count_tokens(
     });
     crate::validate::for_model(&checked, model)?;
     let tokens = answer::input_tokens(converse);
-    Ok(crate::routes::json_response(
+    Ok(json_response(
         serde_json::json!({ "inputTokens": tokens }).to_string(),
     ))
 }

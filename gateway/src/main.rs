@@ -25,6 +25,7 @@ mod model_list;
 mod registry;
 mod serve;
 mod server;
+mod state;
 mod store;
 mod telemetry;
 
@@ -259,13 +260,13 @@ fn run(cli: Cli) -> Result<(), String> {
         ));
     }
     let metrics_access = match (&cli.metrics_listen, &cli.metrics_key_file) {
-        (Some(_), _) => server::MetricsAccess::Elsewhere,
+        (Some(_), _) => state::MetricsAccess::Elsewhere,
         (None, Some(file)) => {
             let mut keys = config::read_key_file(file)
                 .map_err(|e| e.replace("--api-key-file", "--metrics-key-file"))?;
-            server::MetricsAccess::Key(keys.swap_remove(0))
+            state::MetricsAccess::Key(keys.swap_remove(0))
         }
-        (None, None) => server::MetricsAccess::ClientKeys,
+        (None, None) => state::MetricsAccess::ClientKeys,
     };
     let cors_origins = cli
         .cors_origins
@@ -307,7 +308,7 @@ fn run(cli: Cli) -> Result<(), String> {
         .as_ref()
         .map(telemetry::Telemetry::start)
         .transpose()?;
-    let gateway = Arc::new(server::Gateway {
+    let gateway = Arc::new(state::Gateway {
         registry: std::sync::RwLock::new(Arc::new(registry)),
         plugin_paths: plugins.clone(),
         config: config.clone(),
@@ -315,7 +316,7 @@ fn run(cli: Cli) -> Result<(), String> {
         aliases,
         keys,
         metrics: metrics.clone(),
-        limits: server::RequestLimits {
+        limits: state::RequestLimits {
             body: front_door::BodyLimits {
                 max_bytes: cli.max_body_bytes,
                 timeout: Duration::from_secs(cli.body_timeout),
@@ -411,7 +412,7 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 /// SIGHUP reloads the plugins (a replaced file is picked up; streams in flight go on).
-fn reload_on_sighup(gateway: Arc<server::Gateway>) {
+fn reload_on_sighup(gateway: Arc<state::Gateway>) {
     #[cfg(unix)]
     tokio::spawn(async move {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::dialects::messages;
 use crate::errors::ApiError;
 use crate::front_door::authorize;
-use crate::server::Gateway;
+use crate::state::Gateway;
 
 /// One entry of the list: a model by its `provider/model` name, or an alias of one.
 struct Listed<'a> {

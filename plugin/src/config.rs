@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config_keys::{scan_keys, too_deep, PathDisplay, Seg, MAX_CONFIG_DEPTH};
+use crate::config_keys::{keys_of, scan_keys, too_deep, PathDisplay, Seg, MAX_CONFIG_DEPTH};
 use crate::errors::config_error;
 use host_sdk::ProviderError;
 use serde_path_to_error::Segment;
@@ -307,7 +307,7 @@ impl PluginConfig {
         let config = Self {
             provider: doc.models.providers.bedrock,
             discovery: doc.models.bedrock_discovery,
-            warnings: crate::config_keys::unknown_key_warnings(text, PROVIDER_ID),
+            warnings: crate::config_keys::unknown_key_warnings(text, PROVIDER_ID, known_keys),
         };
         config.validate().map_err(|(path, message)| {
             let at = scan_keys(text)
@@ -510,6 +510,30 @@ fn has_user_info(url: &str) -> bool {
     authority.contains('@')
 }
 
+/// The known keys of the object at `parent`, when it is one of the plugin's objects: the
+/// configuration's schema for its warnings, read off the serde types.
+fn known_keys(parent: &[Seg], provider_id: &str) -> Option<&'static [&'static str]> {
+    let key = |s: &Seg, k: &str| matches!(s, Seg::Key(x) if x == k);
+    match parent {
+        [m, d] if key(m, "models") && key(d, "bedrockDiscovery") => {
+            Some(keys_of::<DiscoveryConfig>())
+        }
+        [m, p, b, rest @ ..] if key(m, "models") && key(p, "providers") && key(b, provider_id) => {
+            match rest {
+                [] => Some(keys_of::<ProviderEntry>()),
+                [t] if key(t, "timeouts") => Some(keys_of::<TimeoutsEntry>()),
+                [r] if key(r, "retry") => Some(keys_of::<RetryEntry>()),
+                [ms, Seg::Index(_)] if key(ms, "models") => Some(keys_of::<ModelEntry>()),
+                [ms, Seg::Index(_), c] if key(ms, "models") && key(c, "cost") => {
+                    Some(keys_of::<CostEntry>())
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,5 +672,82 @@ mod tests {
         assert_eq!(c.discovery.refresh_interval, 3600);
         assert_eq!(c.warnings.len(), 1);
         assert!(c.warnings[0].ends_with("did you mean `refreshInterval`?"));
+    }
+    #[test]
+    fn the_known_keys_are_the_types_own() {
+        assert!(keys_of::<ProviderEntry>().contains(&"caBundle"));
+        assert!(keys_of::<DiscoveryConfig>().contains(&"refreshInterval"));
+        assert!(keys_of::<TimeoutsEntry>().contains(&"firstByteMs"));
+        assert!(keys_of::<CostEntry>().contains(&"cacheWrite"));
+    }
+
+    #[test]
+    fn nearest_known_key() {
+        assert_eq!(
+            crate::config_keys::nearest("refreshIntervall", keys_of::<DiscoveryConfig>()),
+            Some("refreshInterval")
+        );
+        assert_eq!(
+            crate::config_keys::nearest("regoin", keys_of::<DiscoveryConfig>()),
+            Some("region")
+        );
+        assert_eq!(
+            crate::config_keys::nearest("ProviderFilter", keys_of::<DiscoveryConfig>()),
+            Some("providerFilter")
+        );
+        assert_eq!(
+            crate::config_keys::nearest("contextWindow", keys_of::<ModelEntry>()),
+            Some("contextWindow")
+        );
+        assert_eq!(
+            crate::config_keys::nearest("banana", keys_of::<DiscoveryConfig>()),
+            None
+        );
+    }
+
+    #[test]
+    fn warns_in_our_sections_only() {
+        let text = r#"{
+  models: {
+    mode: "merge",
+    bedrockDiscovery: { refreshIntervall: 60 },
+    providers: {
+      openai: { whatever: 1 },
+      "amazon-bedrock": { baseURL: "x", models: [{ id: "m", contxtWindow: 1, cost: { inptu: 1 } }] },
+    },
+  },
+}"#;
+        let w = crate::config_keys::unknown_key_warnings(text, "amazon-bedrock", known_keys);
+        assert_eq!(w.len(), 4, "{w:#?}");
+        assert_eq!(
+            w[0],
+            "`models.bedrockDiscovery.refreshIntervall` (line 4, column 25) is not a known key and is ignored; did you mean `refreshInterval`?"
+        );
+        assert!(
+            w[1].contains("`models.providers.\"amazon-bedrock\".baseURL`")
+                && w[1].ends_with("did you mean `baseUrl`?")
+        );
+        assert!(w[2].contains("models[0].contxtWindow") && w[2].ends_with("`contextWindow`?"));
+        assert!(w[3].contains("models[0].cost.inptu") && w[3].ends_with("`input`?"));
+    }
+
+    #[test]
+    fn misspelt_sections() {
+        let w = crate::config_keys::unknown_key_warnings(
+            "{models:{bedrockDiscover:{}, providers:{'amazon_bedrock':{}}}}",
+            "amazon-bedrock",
+            known_keys,
+        );
+        assert_eq!(w.len(), 2, "{w:#?}");
+        assert!(w[0].ends_with("did you mean `bedrockDiscovery`?"));
+        assert!(w[1].ends_with("did you mean `amazon-bedrock`?"));
+        let w = crate::config_keys::unknown_key_warnings(
+            "{ modles: {}, models: { provders: {} } }",
+            "amazon-bedrock",
+            known_keys,
+        );
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].ends_with("did you mean `models`?"), "{w:?}");
+        assert!(w[1].ends_with("did you mean `providers`?"), "{w:?}");
     }
 }

@@ -7,8 +7,6 @@
 
 use std::fmt;
 
-use crate::config;
-
 use jsonc_parser::ast::Value;
 use jsonc_parser::common::Ranged;
 use jsonc_parser::tokens::Token;
@@ -181,36 +179,17 @@ pub fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
 
 /// The keys of a configuration object, as its serde type reads them: the type is the one
 /// list, so a field added to it is known here too.
-fn keys_of<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str] {
+pub fn keys_of<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str] {
     serde_aux::serde_introspection::serde_introspect::<T>()
 }
 
-/// The known keys of the object at `parent`, when it is one of the plugin's objects.
-fn known_keys(parent: &[Seg], provider_id: &str) -> Option<&'static [&'static str]> {
-    let key = |s: &Seg, k: &str| matches!(s, Seg::Key(x) if x == k);
-    match parent {
-        [m, d] if key(m, "models") && key(d, "bedrockDiscovery") => {
-            Some(keys_of::<config::DiscoveryConfig>())
-        }
-        [m, p, b, rest @ ..] if key(m, "models") && key(p, "providers") && key(b, provider_id) => {
-            match rest {
-                [] => Some(keys_of::<config::ProviderEntry>()),
-                [t] if key(t, "timeouts") => Some(keys_of::<config::TimeoutsEntry>()),
-                [r] if key(r, "retry") => Some(keys_of::<config::RetryEntry>()),
-                [ms, Seg::Index(_)] if key(ms, "models") => Some(keys_of::<config::ModelEntry>()),
-                [ms, Seg::Index(_), c] if key(ms, "models") && key(c, "cost") => {
-                    Some(keys_of::<config::CostEntry>())
-                }
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
+/// The schema warnings are checked against: the known keys of the object at a path (its
+/// parent segments), for the provider id given; none where the object is not the plugin's.
+pub type KnownKeys = fn(&[Seg], &str) -> Option<&'static [&'static str]>;
 
 /// Warnings for unknown keys in the plugin's sections, and for section names that look like
 /// misspellings of ours (`models.bedrockDiscover`, `models.providers."amazon_bedrock"`).
-pub fn unknown_key_warnings(text: &str, provider_id: &str) -> Vec<String> {
+pub fn unknown_key_warnings(text: &str, provider_id: &str, known_keys: KnownKeys) -> Vec<String> {
     let mut warnings = Vec::new();
     for k in scan_keys(text) {
         let Some((Seg::Key(name), parent)) = k.path.split_last() else {
@@ -255,14 +234,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_known_keys_are_the_types_own() {
-        assert!(keys_of::<config::ProviderEntry>().contains(&"caBundle"));
-        assert!(keys_of::<config::DiscoveryConfig>().contains(&"refreshInterval"));
-        assert!(keys_of::<config::TimeoutsEntry>().contains(&"firstByteMs"));
-        assert!(keys_of::<config::CostEntry>().contains(&"cacheWrite"));
-    }
-
-    #[test]
     fn positions_and_paths() {
         let text = "{\n  // c\n  models: { 'bedrockDiscovery': { region: \"a,b}\" /* } */, x: [1, {y: 2}] } },\n}";
         let keys: Vec<(String, usize, usize)> = scan_keys(text)
@@ -303,7 +274,6 @@ mod tests {
         let escaped_key = "{models: {bedrockDiscovery: {\\u0072egion: 'x', typo: 1}}}";
         assert!(json5::from_str::<serde::de::IgnoredAny>(escaped_key).is_ok());
         assert!(scan_keys(escaped_key).is_empty());
-        assert!(unknown_key_warnings(escaped_key, "amazon-bedrock").is_empty());
     }
 
     #[test]
@@ -320,70 +290,5 @@ mod tests {
             PathDisplay(&p).to_string(),
             "models.providers.\"amazon-bedrock\".models[2].id"
         );
-    }
-
-    #[test]
-    fn nearest_known_key() {
-        assert_eq!(
-            nearest("refreshIntervall", keys_of::<config::DiscoveryConfig>()),
-            Some("refreshInterval")
-        );
-        assert_eq!(
-            nearest("regoin", keys_of::<config::DiscoveryConfig>()),
-            Some("region")
-        );
-        assert_eq!(
-            nearest("ProviderFilter", keys_of::<config::DiscoveryConfig>()),
-            Some("providerFilter")
-        );
-        assert_eq!(
-            nearest("contextWindow", keys_of::<config::ModelEntry>()),
-            Some("contextWindow")
-        );
-        assert_eq!(
-            nearest("banana", keys_of::<config::DiscoveryConfig>()),
-            None
-        );
-    }
-
-    #[test]
-    fn warns_in_our_sections_only() {
-        let text = r#"{
-  models: {
-    mode: "merge",
-    bedrockDiscovery: { refreshIntervall: 60 },
-    providers: {
-      openai: { whatever: 1 },
-      "amazon-bedrock": { baseURL: "x", models: [{ id: "m", contxtWindow: 1, cost: { inptu: 1 } }] },
-    },
-  },
-}"#;
-        let w = unknown_key_warnings(text, "amazon-bedrock");
-        assert_eq!(w.len(), 4, "{w:#?}");
-        assert_eq!(
-            w[0],
-            "`models.bedrockDiscovery.refreshIntervall` (line 4, column 25) is not a known key and is ignored; did you mean `refreshInterval`?"
-        );
-        assert!(
-            w[1].contains("`models.providers.\"amazon-bedrock\".baseURL`")
-                && w[1].ends_with("did you mean `baseUrl`?")
-        );
-        assert!(w[2].contains("models[0].contxtWindow") && w[2].ends_with("`contextWindow`?"));
-        assert!(w[3].contains("models[0].cost.inptu") && w[3].ends_with("`input`?"));
-    }
-
-    #[test]
-    fn misspelt_sections() {
-        let w = unknown_key_warnings(
-            "{models:{bedrockDiscover:{}, providers:{'amazon_bedrock':{}}}}",
-            "amazon-bedrock",
-        );
-        assert_eq!(w.len(), 2, "{w:#?}");
-        assert!(w[0].ends_with("did you mean `bedrockDiscovery`?"));
-        assert!(w[1].ends_with("did you mean `amazon-bedrock`?"));
-        let w = unknown_key_warnings("{ modles: {}, models: { provders: {} } }", "amazon-bedrock");
-        assert_eq!(w.len(), 2, "{w:?}");
-        assert!(w[0].ends_with("did you mean `models`?"), "{w:?}");
-        assert!(w[1].ends_with("did you mean `providers`?"), "{w:?}");
     }
 }

@@ -18,7 +18,7 @@ use host_sdk::{Completion, ConverseRequest, ErrorKind, Event, EventStream, Provi
 use crate::errors::ApiError;
 use crate::front_door::{authorize, presented_key, read_json_body};
 use crate::image_urls::Fetched;
-use crate::server::Gateway;
+use crate::state::Gateway;
 pub use record::{LoggedAtEnd, Record};
 
 /// One HTTP dialect's request, as far as the shared core needs to know it.

@@ -13,7 +13,7 @@ use host_sdk::TokenUsage;
 use crate::errors::ApiError;
 use crate::ledger::Account;
 use crate::metrics::InFlight;
-use crate::server::Gateway;
+use crate::state::Gateway;
 
 /// Marks a response whose access line the call's [`Record`] writes, when the answer ends.
 #[derive(Clone, Copy)]

@@ -92,7 +92,7 @@ fn pump(
     first: Vec<Event>,
     events: host_sdk::EventStream,
     deadline: tokio::time::Instant,
-    gateway: std::sync::Arc<crate::server::Gateway>,
+    gateway: std::sync::Arc<crate::state::Gateway>,
     record: super::Record,
     frames: impl Frames,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {

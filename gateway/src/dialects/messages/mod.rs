@@ -21,7 +21,7 @@ pub use errors::error_response;
 use crate::errors::ApiError;
 use crate::image_urls::Fetched;
 use crate::model_call::{self, Dialect, Target};
-use crate::server::Gateway;
+use crate::state::Gateway;
 use request::Purpose;
 use wire::MessagesRequest;
 

@@ -16,7 +16,7 @@ use axum::Json;
 use crate::errors::ApiError;
 use crate::image_urls::Fetched;
 use crate::model_call::{self, Dialect, Target};
-use crate::server::Gateway;
+use crate::state::Gateway;
 use wire::ResponsesRequest;
 
 /// The Responses dialect.
