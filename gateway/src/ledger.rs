@@ -174,7 +174,7 @@ impl Ledger {
         if batch.is_empty() {
             return;
         }
-        let ops: Vec<Op> = batch
+        let ops: Vec<Op<'_>> = batch
             .iter()
             .map(|(key, (by, ttl))| Op::Add {
                 key,

@@ -42,7 +42,7 @@ impl Shape {
         }
     }
 
-    fn entry(self, listed: &Listed) -> Value {
+    fn entry(self, listed: &Listed<'_>) -> Value {
         match self {
             Self::OpenAi => {
                 let mut entry = json!({

@@ -133,7 +133,7 @@ pub fn scan_keys(text: &str) -> Vec<KeyAt> {
 }
 
 fn collect_keys(
-    value: &Value,
+    value: &Value<'_>,
     path: &mut Vec<Seg>,
     position: &impl Fn(usize) -> (usize, usize),
     out: &mut Vec<KeyAt>,

@@ -120,7 +120,7 @@ impl Stream {
     }
 
     /// The block at the contract's `index`, started (with `start`) when it is new.
-    fn block(&mut self, index: u32, start: Start, out: &mut Vec<SseEvent>) -> usize {
+    fn block(&mut self, index: u32, start: Start<'_>, out: &mut Vec<SseEvent>) -> usize {
         if let Some(position) = self.open.get(&index) {
             return *position;
         }
