@@ -50,69 +50,47 @@ pub struct ProviderEntry {
 
 /// `timeouts`: how long a stream may wait (milliseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct TimeoutsEntry {
     /// Establishing the TCP/TLS connection.
-    #[serde(default = "default_connect_ms")]
     pub connect_ms: u64,
     /// From sending the request to the first response event.
-    #[serde(default = "default_first_byte_ms")]
     pub first_byte_ms: u64,
     /// Between two events of a stream.
-    #[serde(default = "default_idle_ms")]
     pub idle_ms: u64,
 }
 
+/// A field the document leaves out takes its value from here (`#[serde(default)]` on the
+/// struct): the defaults are written once.
 impl Default for TimeoutsEntry {
     fn default() -> Self {
         Self {
-            connect_ms: default_connect_ms(),
-            first_byte_ms: default_first_byte_ms(),
-            idle_ms: default_idle_ms(),
+            connect_ms: 5_000,
+            first_byte_ms: 60_000,
+            idle_ms: 30_000,
         }
     }
-}
-
-fn default_connect_ms() -> u64 {
-    5_000
-}
-fn default_first_byte_ms() -> u64 {
-    60_000
-}
-fn default_idle_ms() -> u64 {
-    30_000
 }
 
 /// `retry`: the retry budget for throttling and transient service errors.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct RetryEntry {
-    #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
-    #[serde(default = "default_base_delay_ms")]
     pub base_delay_ms: u64,
-    #[serde(default = "default_max_delay_ms")]
     pub max_delay_ms: u64,
 }
 
+/// A field the document leaves out takes its value from here (`#[serde(default)]` on the
+/// struct).
 impl Default for RetryEntry {
     fn default() -> Self {
         Self {
-            max_attempts: default_max_attempts(),
-            base_delay_ms: default_base_delay_ms(),
-            max_delay_ms: default_max_delay_ms(),
+            max_attempts: 4,
+            base_delay_ms: 500,
+            max_delay_ms: 20_000,
         }
     }
-}
-
-fn default_max_attempts() -> u32 {
-    4
-}
-fn default_base_delay_ms() -> u64 {
-    500
-}
-fn default_max_delay_ms() -> u64 {
-    20_000
 }
 
 /// The stream driver's settings, from `timeouts` and `retry`.
@@ -191,19 +169,17 @@ impl CostEntry {
     }
 }
 
+/// `models.bedrockDiscovery`; a field the document leaves out takes its value from
+/// `Default` (`#[serde(default)]` on the struct).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct DiscoveryConfig {
     /// Unset means: enabled when credentials are present.
     pub enabled: Option<bool>,
     pub region: Option<String>,
-    #[serde(default)]
     pub provider_filter: Vec<String>,
-    #[serde(default = "default_refresh")]
     pub refresh_interval: u64,
-    #[serde(default = "default_context_window")]
     pub default_context_window: u64,
-    #[serde(default = "default_max_tokens")]
     pub default_max_tokens: u64,
     /// The control-plane endpoint; derived from `baseUrl` when unset.
     pub base_url: Option<String>,
@@ -221,16 +197,6 @@ impl Default for DiscoveryConfig {
             base_url: None,
         }
     }
-}
-
-fn default_refresh() -> u64 {
-    DEFAULT_REFRESH_INTERVAL_SECS
-}
-fn default_context_window() -> u64 {
-    DEFAULT_CONTEXT_WINDOW
-}
-fn default_max_tokens() -> u64 {
-    DEFAULT_MAX_TOKENS
 }
 
 // The document's skeleton down to our keys; everything else is skipped unparsed.
