@@ -27,145 +27,33 @@ pub(super) fn inference_and_reasoning(
     option_fields: &serde_json::Map<String, Value>,
 ) -> Result<InferenceAndReasoning, ProviderError> {
     let inf = &req.inference;
-    if let Some(t) = inf.temperature {
-        if !(0.0..=1.0).contains(&t) {
-            return Err(invalid_request(format!(
-                "inference.temperature must be between 0 and 1, got {t}"
-            )));
-        }
-    }
-    if let Some(p) = inf.top_p {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(invalid_request(format!(
-                "inference.topP must be between 0 and 1, got {p}"
-            )));
-        }
-    }
-    if inf.max_tokens == Some(0) {
-        return Err(invalid_request(
-            "inference.maxTokens must be greater than 0",
-        ));
-    }
-    let mut max_tokens = inf.max_tokens;
-    let mut temperature = inf.temperature;
-    let mut top_p = inf.top_p;
-    let mut extra = match &req.extra {
-        None => serde_json::Map::new(),
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => {
-            return Err(invalid_request(
-                "`extra` must be a JSON object (it becomes additionalModelRequestFields)",
-            ))
-        }
+    check_sampling(inf)?;
+    let mut sampling = Sampling {
+        max_tokens: inf.max_tokens,
+        temperature: inf.temperature,
+        top_p: inf.top_p,
     };
-    for (key, value) in option_fields {
-        if extra.contains_key(key) {
-            return Err(invalid_request(format!(
-                "additionalModelRequestFields.{key} is set both in `extra` and in providerOptions[\"amazon-bedrock\"]: keep one"
-            )));
-        }
-        extra.insert(key.clone(), value.clone());
-    }
-
+    let mut extra = model_fields(req, option_fields)?;
     if let Some(reasoning) = &req.reasoning {
         let style = family.map(|f| f.reasoning).unwrap_or(ReasoningStyle::None);
         let limit = family.map(|f| f.max_tokens as u32).unwrap_or(u32::MAX);
-        if let Some(effort) = &reasoning.effort {
-            if !EFFORTS.contains(&effort.as_str()) {
-                return Err(invalid_request(format!(
-                    "reasoning.effort must be one of {}, got \"{effort}\"",
-                    EFFORTS.join(", ")
-                )));
-            }
-        }
-        if matches!(
-            style,
-            ReasoningStyle::AnthropicBudget { .. } | ReasoningStyle::AnthropicAdaptive { .. }
-        ) && matches!(
-            req.tool_choice,
-            Some(ToolChoice::Any | ToolChoice::Tool { .. })
-        ) && !req.tools.is_empty()
-        {
-            return Err(invalid_request(format!(
-                "model `{}` cannot be forced to call a tool while it reasons: use toolChoice auto (or none), or remove `reasoning`",
-                req.model
-            )));
-        }
+        check_reasoning(req, reasoning, style)?;
         match style {
-            ReasoningStyle::AnthropicBudget { interleaved } => {
-                let budget = reasoning.budget_tokens.unwrap_or_else(|| {
-                    // An effort level stands for a budget that still leaves answer room.
-                    budget_for_effort(reasoning.effort.as_deref())
-                        .min(limit.saturating_sub(THINKING_ANSWER_ROOM))
-                        .max(1024)
-                });
-                if budget < 1024 {
-                    return Err(invalid_request(format!(
-                        "reasoning.budgetTokens must be at least 1024, got {budget}"
-                    )));
-                }
-                if budget >= limit {
-                    return Err(invalid_request(format!(
-                        "reasoning.budgetTokens ({budget}) must be below the model's output limit of {limit} tokens"
-                    )));
-                }
-                // The budget counts against maxTokens: raise maxTokens to leave room for the
-                // answer (the caller's maxTokens, or a default answer room, above the budget).
-                let answer = max_tokens.unwrap_or(THINKING_ANSWER_ROOM);
-                let needed = if answer <= budget {
-                    budget.saturating_add(answer.max(THINKING_ANSWER_ROOM))
-                } else {
-                    answer
-                };
-                max_tokens = Some(needed.min(limit).max(budget + 1));
-                with_host_fields(
-                    &mut extra,
-                    "thinking",
-                    serde_json::json!({"type": "enabled", "budget_tokens": budget}),
-                );
-                // Thinking between tool calls, as pi-ai does by default: an agent loop gets a
-                // model that reasons about each tool result. The host may turn it off.
-                if interleaved && reasoning.interleaved != Some(false) {
-                    add_beta(&mut extra, INTERLEAVED_THINKING_BETA)?;
-                }
-                // Thinking requires the default sampling settings.
-                temperature = None;
-                top_p = None;
-            }
+            ReasoningStyle::AnthropicBudget { interleaved } => anthropic_budget(
+                reasoning,
+                interleaved,
+                limit,
+                &mut sampling,
+                &mut extra,
+            )?,
             ReasoningStyle::AnthropicAdaptive { summarize } => {
-                // Adaptive thinking takes no budget; a budget-only request asks for the effort
-                // that budget stands for.
-                let effort = reasoning
-                    .effort
-                    .clone()
-                    .or_else(|| reasoning.budget_tokens.map(effort_for_budget));
-                let mut thinking = serde_json::json!({"type": "adaptive"});
-                if summarize {
-                    thinking["display"] = "summarized".into();
-                }
-                // The host's own settings (`display: "omitted"`, say) win over ours.
-                with_host_fields(&mut extra, "thinking", thinking);
-                if let Some(effort) = effort {
-                    let mut output_config = match extra.remove("output_config") {
-                        Some(Value::Object(o)) => o,
-                        _ => serde_json::Map::new(),
-                    };
-                    output_config.insert("effort".into(), Value::String(effort));
-                    extra.insert("output_config".into(), Value::Object(output_config));
-                }
-                // maxTokens caps thinking and answer together: leave room for both.
-                if max_tokens.is_none() {
-                    max_tokens = Some(ADAPTIVE_DEFAULT_MAX_TOKENS.min(limit));
-                }
-                temperature = None;
-                top_p = None;
+                anthropic_adaptive(reasoning, summarize, limit, &mut sampling, &mut extra)
             }
             ReasoningStyle::NovaEffort => {
-                let effort = three_level_effort(reasoning);
                 with_host_fields(
                     &mut extra,
                     "reasoningConfig",
-                    serde_json::json!({"type": "enabled", "maxReasoningEffort": effort}),
+                    serde_json::json!({"type": "enabled", "maxReasoningEffort": three_level_effort(reasoning)}),
                 );
             }
             ReasoningStyle::OpenAiEffort => {
@@ -185,31 +73,11 @@ pub(super) fn inference_and_reasoning(
             }
         }
     }
-
-    // Sampling settings the reasoning style leaves out: said, never silently dropped.
-    let dropped: Vec<&str> = [
-        (
-            inf.temperature.is_some() && temperature.is_none(),
-            "inference.temperature",
-        ),
-        (inf.top_p.is_some() && top_p.is_none(), "inference.topP"),
-    ]
-    .into_iter()
-    .filter_map(|(dropped, name)| dropped.then_some(name))
-    .collect();
-    let notices = if dropped.is_empty() {
-        Vec::new()
-    } else {
-        vec![format!(
-            "{} not sent: {} reasons with its default sampling, which takes no other value",
-            dropped.join(" and "),
-            req.model
-        )]
-    };
+    let notices = dropped_sampling(inf, &sampling, &req.model);
     let inference = InferenceConfiguration::builder()
-        .set_max_tokens(max_tokens.map(|n| n.min(i32::MAX as u32) as i32))
-        .set_temperature(temperature)
-        .set_top_p(top_p)
+        .set_max_tokens(sampling.max_tokens.map(|n| n.min(i32::MAX as u32) as i32))
+        .set_temperature(sampling.temperature)
+        .set_top_p(sampling.top_p)
         .set_stop_sequences((!inf.stop_sequences.is_empty()).then(|| inf.stop_sequences.clone()))
         .build();
     let inference = (inference != InferenceConfiguration::builder().build()).then_some(inference);
@@ -219,6 +87,205 @@ pub(super) fn inference_and_reasoning(
         extra,
         notices,
     })
+}
+
+/// The sampling and length settings as they will be sent (a reasoning style may change
+/// them).
+struct Sampling {
+    max_tokens: Option<u32>,
+    temperature: Option<f32>,
+    top_p: Option<f32>,
+}
+
+/// The host's sampling settings, within the ranges every model takes.
+fn check_sampling(inf: &host_sdk::InferenceConfig) -> Result<(), ProviderError> {
+    if let Some(t) = inf.temperature.filter(|t| !(0.0..=1.0).contains(t)) {
+        return Err(invalid_request(format!(
+            "inference.temperature must be between 0 and 1, got {t}"
+        )));
+    }
+    if let Some(p) = inf.top_p.filter(|p| !(0.0..=1.0).contains(p)) {
+        return Err(invalid_request(format!(
+            "inference.topP must be between 0 and 1, got {p}"
+        )));
+    }
+    if inf.max_tokens == Some(0) {
+        return Err(invalid_request(
+            "inference.maxTokens must be greater than 0",
+        ));
+    }
+    Ok(())
+}
+
+/// `additionalModelRequestFields`: the host's `extra` and its provider options' fields, which
+/// may not both set one field.
+fn model_fields(
+    req: &ConverseRequest,
+    option_fields: &serde_json::Map<String, Value>,
+) -> Result<serde_json::Map<String, Value>, ProviderError> {
+    let mut extra = match &req.extra {
+        None => serde_json::Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(_) => {
+            return Err(invalid_request(
+                "`extra` must be a JSON object (it becomes additionalModelRequestFields)",
+            ))
+        }
+    };
+    for (key, value) in option_fields {
+        if extra.contains_key(key) {
+            return Err(invalid_request(format!(
+                "additionalModelRequestFields.{key} is set both in `extra` and in providerOptions[\"amazon-bedrock\"]: keep one"
+            )));
+        }
+        extra.insert(key.clone(), value.clone());
+    }
+    Ok(extra)
+}
+
+/// What every reasoning request must be: a known effort, and (Anthropic's models) no tool
+/// forced while the model reasons.
+fn check_reasoning(
+    req: &ConverseRequest,
+    reasoning: &host_sdk::ReasoningConfig,
+    style: ReasoningStyle,
+) -> Result<(), ProviderError> {
+    if let Some(effort) = reasoning
+        .effort
+        .as_ref()
+        .filter(|e| !EFFORTS.contains(&e.as_str()))
+    {
+        return Err(invalid_request(format!(
+            "reasoning.effort must be one of {}, got \"{effort}\"",
+            EFFORTS.join(", ")
+        )));
+    }
+    let anthropic = matches!(
+        style,
+        ReasoningStyle::AnthropicBudget { .. } | ReasoningStyle::AnthropicAdaptive { .. }
+    );
+    let forced = matches!(
+        req.tool_choice,
+        Some(ToolChoice::Any | ToolChoice::Tool { .. })
+    );
+    if anthropic && forced && !req.tools.is_empty() {
+        return Err(invalid_request(format!(
+            "model `{}` cannot be forced to call a tool while it reasons: use toolChoice auto (or none), or remove `reasoning`",
+            req.model
+        )));
+    }
+    Ok(())
+}
+
+/// Anthropic's budget thinking: `thinking: {type: enabled, budget_tokens}`, maxTokens raised
+/// to leave the answer room, interleaved thinking where the model can, default sampling.
+fn anthropic_budget(
+    reasoning: &host_sdk::ReasoningConfig,
+    interleaved: bool,
+    limit: u32,
+    sampling: &mut Sampling,
+    extra: &mut serde_json::Map<String, Value>,
+) -> Result<(), ProviderError> {
+    let budget = reasoning.budget_tokens.unwrap_or_else(|| {
+        // An effort level stands for a budget that still leaves answer room.
+        budget_for_effort(reasoning.effort.as_deref())
+            .min(limit.saturating_sub(THINKING_ANSWER_ROOM))
+            .max(1024)
+    });
+    if budget < 1024 {
+        return Err(invalid_request(format!(
+            "reasoning.budgetTokens must be at least 1024, got {budget}"
+        )));
+    }
+    if budget >= limit {
+        return Err(invalid_request(format!(
+            "reasoning.budgetTokens ({budget}) must be below the model's output limit of {limit} tokens"
+        )));
+    }
+    // The budget counts against maxTokens: raise maxTokens to leave room for the answer (the
+    // caller's maxTokens, or a default answer room, above the budget).
+    let answer = sampling.max_tokens.unwrap_or(THINKING_ANSWER_ROOM);
+    let needed = if answer <= budget {
+        budget.saturating_add(answer.max(THINKING_ANSWER_ROOM))
+    } else {
+        answer
+    };
+    sampling.max_tokens = Some(needed.min(limit).max(budget + 1));
+    with_host_fields(
+        extra,
+        "thinking",
+        serde_json::json!({"type": "enabled", "budget_tokens": budget}),
+    );
+    // Thinking between tool calls, as pi-ai does by default: an agent loop gets a model that
+    // reasons about each tool result. The host may turn it off.
+    if interleaved && reasoning.interleaved != Some(false) {
+        add_beta(extra, INTERLEAVED_THINKING_BETA)?;
+    }
+    // Thinking requires the default sampling settings.
+    sampling.temperature = None;
+    sampling.top_p = None;
+    Ok(())
+}
+
+/// Anthropic's adaptive thinking: `thinking: {type: adaptive}` with `output_config.effort`,
+/// room for thinking and answer, default sampling.
+fn anthropic_adaptive(
+    reasoning: &host_sdk::ReasoningConfig,
+    summarize: bool,
+    limit: u32,
+    sampling: &mut Sampling,
+    extra: &mut serde_json::Map<String, Value>,
+) {
+    // Adaptive thinking takes no budget; a budget-only request asks for the effort that
+    // budget stands for.
+    let effort = reasoning
+        .effort
+        .clone()
+        .or_else(|| reasoning.budget_tokens.map(effort_for_budget));
+    let mut thinking = serde_json::json!({"type": "adaptive"});
+    if summarize {
+        thinking["display"] = "summarized".into();
+    }
+    // The host's own settings (`display: "omitted"`, say) win over ours.
+    with_host_fields(extra, "thinking", thinking);
+    if let Some(effort) = effort {
+        let mut output_config = match extra.remove("output_config") {
+            Some(Value::Object(o)) => o,
+            _ => serde_json::Map::new(),
+        };
+        output_config.insert("effort".into(), Value::String(effort));
+        extra.insert("output_config".into(), Value::Object(output_config));
+    }
+    // maxTokens caps thinking and answer together: leave room for both.
+    if sampling.max_tokens.is_none() {
+        sampling.max_tokens = Some(ADAPTIVE_DEFAULT_MAX_TOKENS.min(limit));
+    }
+    sampling.temperature = None;
+    sampling.top_p = None;
+}
+
+/// Sampling settings the reasoning style leaves out: said, never silently dropped.
+fn dropped_sampling(inf: &host_sdk::InferenceConfig, sent: &Sampling, model: &str) -> Vec<String> {
+    let dropped: Vec<&str> = [
+        (
+            inf.temperature.is_some() && sent.temperature.is_none(),
+            "inference.temperature",
+        ),
+        (
+            inf.top_p.is_some() && sent.top_p.is_none(),
+            "inference.topP",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(dropped, name)| dropped.then_some(name))
+    .collect();
+    if dropped.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "{} not sent: {model} reasons with its default sampling, which takes no other value",
+        dropped.join(" and ")
+    )]
 }
 
 /// The beta that lets Claude 4 models think between tool calls.
