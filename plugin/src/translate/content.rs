@@ -56,30 +56,72 @@ pub(super) fn translate_messages(
         .collect()
 }
 
+/// Appends the Converse block for `block` (`at` names it in errors) to `out`; for a model
+/// that takes no tools (`tools_as_text`), tool calls and results are told as text.
 pub(super) fn translate_block(
     block: &ContentBlock,
     at: &str,
     tools_as_text: bool,
     out: &mut Vec<bt::ContentBlock>,
 ) -> Result<(), ProviderError> {
-    match block {
-        ContentBlock::Text { text } => {
-            if !text.trim().is_empty() {
-                out.push(bt::ContentBlock::Text(text.clone()));
-            }
+    let described = tools_as_text.then(|| tool_as_text(block)).flatten();
+    let translated = match described {
+        Some(text) => Some(bt::ContentBlock::Text(text)),
+        None => converse_block(block, at)?,
+    };
+    out.extend(translated);
+    Ok(())
+}
+
+/// A tool call or result told as text, for a model that takes no tools (see
+/// [`translate_block`]); none for other blocks.
+fn tool_as_text(block: &ContentBlock) -> Option<String> {
+    let results = |content: &[host_sdk::ToolResultContent]| {
+        content
+            .iter()
+            .map(result_text)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Some(match block {
+        ContentBlock::ToolUse { name, input, .. } => format!("[called tool {name} with {input}]"),
+        ContentBlock::ToolResult {
+            content, is_error, ..
+        } => {
+            let label = if *is_error {
+                "tool error"
+            } else {
+                "tool result"
+            };
+            format!("[{label}: {}]", results(content))
         }
-        ContentBlock::Image { format, data, s3 } => out.push(bt::ContentBlock::Image(image_block(
-            format.as_deref(),
-            data,
-            s3.as_ref(),
-            at,
-        )?)),
-        ContentBlock::Video { format, data, s3 } => out.push(bt::ContentBlock::Video(video_block(
-            format,
-            data,
-            s3.as_ref(),
-            at,
-        )?)),
+        ContentBlock::ServerToolUse { name, input, .. } => {
+            format!("[the service ran {name} with {input}]")
+        }
+        ContentBlock::ServerToolResult { content, .. } => {
+            format!("[server tool result: {}]", results(content))
+        }
+        _ => return None,
+    })
+}
+
+/// The Converse block for `block`; none for what is not sent (blank text, reasoning without a
+/// signature).
+fn converse_block(
+    block: &ContentBlock,
+    at: &str,
+) -> Result<Option<bt::ContentBlock>, ProviderError> {
+    let at_error =
+        |e: aws_smithy_types::error::operation::BuildError| invalid_request(format!("{at}: {e}"));
+    Ok(Some(match block {
+        ContentBlock::Text { text } if text.trim().is_empty() => return Ok(None),
+        ContentBlock::Text { text } => bt::ContentBlock::Text(text.clone()),
+        ContentBlock::Image { format, data, s3 } => {
+            bt::ContentBlock::Image(image_block(format.as_deref(), data, s3.as_ref(), at)?)
+        }
+        ContentBlock::Video { format, data, s3 } => {
+            bt::ContentBlock::Video(video_block(format, data, s3.as_ref(), at)?)
+        }
         ContentBlock::Document {
             format,
             name,
@@ -91,36 +133,16 @@ pub(super) fn translate_block(
             if *citations {
                 document.citations = Some(citations_on());
             }
-            out.push(bt::ContentBlock::Document(document))
+            bt::ContentBlock::Document(document)
         }
         ContentBlock::SearchResult {
             source,
             title,
             content,
             citations,
-        } => out.push(bt::ContentBlock::SearchResult(search_result(
-            source, title, content, *citations, at,
-        )?)),
-        ContentBlock::CitedText { text, .. } if text.trim().is_empty() => {}
-        ContentBlock::CitedText { text, citations } => {
-            let citations = citations
-                .iter()
-                .enumerate()
-                .map(|(k, c)| {
-                    crate::citations::from_json(c)
-                        .map_err(|e| invalid_request(format!("{at}.citations[{k}]: {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            out.push(bt::ContentBlock::CitationsContent(
-                CitationsContentBlock::builder()
-                    .content(CitationGeneratedContent::Text(text.clone()))
-                    .set_citations(Some(citations))
-                    .build(),
-            ))
-        }
-        ContentBlock::ToolUse { id, name, input } if tools_as_text => out.push(
-            bt::ContentBlock::Text(format!("[called tool {name} with {input}]")),
-        ),
+        } => bt::ContentBlock::SearchResult(search_result(source, title, content, *citations, at)?),
+        ContentBlock::CitedText { text, .. } if text.trim().is_empty() => return Ok(None),
+        ContentBlock::CitedText { text, citations } => cited_text(text, citations, at)?,
         ContentBlock::ToolUse { id, name, input } => {
             if name.trim().is_empty() {
                 return Err(invalid_request(format!(
@@ -132,28 +154,14 @@ pub(super) fn translate_block(
             } else {
                 input.clone()
             };
-            out.push(bt::ContentBlock::ToolUse(
+            bt::ContentBlock::ToolUse(
                 ToolUseBlock::builder()
                     .tool_use_id(normalise_tool_id(id))
                     .name(name)
                     .input(to_document(&input))
                     .build()
-                    .map_err(|e| invalid_request(format!("{at}: {e}")))?,
-            ))
-        }
-        ContentBlock::ToolResult {
-            content, is_error, ..
-        } if tools_as_text => {
-            let text: Vec<String> = content.iter().map(result_text).collect();
-            let label = if *is_error {
-                "tool error"
-            } else {
-                "tool result"
-            };
-            out.push(bt::ContentBlock::Text(format!(
-                "[{label}: {}]",
-                text.join("\n")
-            )));
+                    .map_err(at_error)?,
+            )
         }
         ContentBlock::ToolResult {
             tool_use_id,
@@ -167,85 +175,91 @@ pub(super) fn translate_block(
                     if *is_error { "error" } else { "(no output)" }.into(),
                 ));
             }
-            out.push(bt::ContentBlock::ToolResult(
+            bt::ContentBlock::ToolResult(
                 ToolResultBlock::builder()
                     .tool_use_id(normalise_tool_id(tool_use_id))
                     .set_content(Some(blocks))
-                    .status(if *is_error {
-                        ToolResultStatus::Error
-                    } else {
-                        ToolResultStatus::Success
-                    })
+                    .status(result_status(*is_error))
                     .build()
-                    .map_err(|e| invalid_request(format!("{at}: {e}")))?,
-            ))
+                    .map_err(at_error)?,
+            )
         }
         ContentBlock::Reasoning {
             text,
             signature: Some(signature),
-        } => out.push(bt::ContentBlock::ReasoningContent(
-            ReasoningContentBlock::ReasoningText(
-                ReasoningTextBlock::builder()
-                    .text(text)
-                    .signature(signature)
-                    .build()
-                    .map_err(|e| invalid_request(format!("{at}: {e}")))?,
-            ),
+        } => bt::ContentBlock::ReasoningContent(ReasoningContentBlock::ReasoningText(
+            ReasoningTextBlock::builder()
+                .text(text)
+                .signature(signature)
+                .build()
+                .map_err(at_error)?,
         )),
         // Unsigned reasoning cannot be verified by the service, so it is not replayed.
         ContentBlock::Reasoning {
             signature: None, ..
-        } => {}
-        ContentBlock::RedactedReasoning { data } => out.push(bt::ContentBlock::ReasoningContent(
+        } => return Ok(None),
+        ContentBlock::RedactedReasoning { data } => bt::ContentBlock::ReasoningContent(
             ReasoningContentBlock::RedactedContent(Blob::new(data.clone())),
-        )),
-        ContentBlock::ServerToolUse { name, input, .. } if tools_as_text => out.push(
-            bt::ContentBlock::Text(format!("[the service ran {name} with {input}]")),
         ),
-        ContentBlock::ServerToolUse { id, name, input } => out.push(bt::ContentBlock::ToolUse(
+        ContentBlock::ServerToolUse { id, name, input } => bt::ContentBlock::ToolUse(
             ToolUseBlock::builder()
                 .tool_use_id(id)
                 .name(name)
                 .input(to_document(input))
                 .r#type(ToolUseType::ServerToolUse)
                 .build()
-                .map_err(|e| invalid_request(format!("{at}: {e}")))?,
-        )),
-        ContentBlock::ServerToolResult { content, .. } if tools_as_text => {
-            let parts: Vec<String> = content.iter().map(result_text).collect();
-            out.push(bt::ContentBlock::Text(format!(
-                "[server tool result: {}]",
-                parts.join("\n")
-            )))
-        }
+                .map_err(at_error)?,
+        ),
         ContentBlock::ServerToolResult {
             tool_use_id,
             kind,
             is_error,
             content,
         } => {
-            let mut b = ToolResultBlock::builder()
+            let mut result = ToolResultBlock::builder()
                 .tool_use_id(tool_use_id)
                 .set_content(Some(result_blocks(content, at)?))
-                .status(if *is_error {
-                    ToolResultStatus::Error
-                } else {
-                    ToolResultStatus::Success
-                });
+                .status(result_status(*is_error));
             if !kind.is_empty() {
-                b = b.r#type(kind);
+                result = result.r#type(kind);
             }
-            out.push(bt::ContentBlock::ToolResult(
-                b.build()
-                    .map_err(|e| invalid_request(format!("{at}: {e}")))?,
-            ))
+            bt::ContentBlock::ToolResult(result.build().map_err(at_error)?)
         }
-        ContentBlock::GuardedText { text, qualifiers } => out.push(bt::ContentBlock::GuardContent(
-            guard_content(text, qualifiers, at)?,
-        )),
+        ContentBlock::GuardedText { text, qualifiers } => {
+            bt::ContentBlock::GuardContent(guard_content(text, qualifiers, at)?)
+        }
         other => return Err(unsupported_block(other, at)),
+    }))
+}
+
+fn result_status(is_error: bool) -> ToolResultStatus {
+    if is_error {
+        ToolResultStatus::Error
+    } else {
+        ToolResultStatus::Success
     }
-    Ok(())
+}
+
+/// Answer text backed by citations, replayed as the service gave it.
+fn cited_text(
+    text: &str,
+    citations: &[Value],
+    at: &str,
+) -> Result<bt::ContentBlock, ProviderError> {
+    let citations = citations
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            crate::citations::from_json(c)
+                .map_err(|e| invalid_request(format!("{at}.citations[{k}]: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(bt::ContentBlock::CitationsContent(
+        CitationsContentBlock::builder()
+            .content(CitationGeneratedContent::Text(text.to_string()))
+            .set_citations(Some(citations))
+            .build(),
+    ))
 }
 
 /// Citations turned on, for a document or a search result.
