@@ -152,6 +152,8 @@ impl Assembler {
         SinkFlow::Continue
     }
 
+    /// Forwards one event of the service's stream to the sink (as the contract's events) and
+    /// keeps what the completion needs; a function per kind of event.
     pub(super) fn handle(
         &mut self,
         event: &ConverseStreamOutput,
@@ -160,164 +162,16 @@ impl Assembler {
     ) -> SinkFlow {
         match event {
             ConverseStreamOutput::MessageStart(_) => self.emit(sink, StreamEvent::MessageStart),
-            ConverseStreamOutput::ContentBlockStart(start) => match start.start() {
-                // A call the service runs itself: its own block, announced when complete.
-                Some(ContentBlockStart::ToolUse(t))
-                    if t.r#type() == Some(&ToolUseType::ServerToolUse) =>
-                {
-                    self.blocks.insert(
-                        start.content_block_index(),
-                        Block::ServerToolUse {
-                            id: t.tool_use_id().into(),
-                            name: t.name().into(),
-                            input: String::new(),
-                        },
-                    );
-                    SinkFlow::Continue
-                }
-                Some(ContentBlockStart::ToolResult(r)) => {
-                    self.blocks.insert(
-                        start.content_block_index(),
-                        Block::ServerToolResult {
-                            tool_use_id: r.tool_use_id().into(),
-                            kind: r.r#type().unwrap_or_default().into(),
-                            is_error: r.status() == Some(&ToolResultStatus::Error),
-                            content: Vec::new(),
-                        },
-                    );
-                    SinkFlow::Continue
-                }
-                Some(ContentBlockStart::ToolUse(t)) => {
-                    let index = start.content_block_index();
-                    self.blocks.insert(
-                        index,
-                        Block::ToolUse {
-                            id: t.tool_use_id().into(),
-                            name: t.name().into(),
-                            input: String::new(),
-                            done: None,
-                        },
-                    );
-                    self.emit(
-                        sink,
-                        StreamEvent::ToolUseStart {
-                            index: index as u32,
-                            id: t.tool_use_id().into(),
-                            name: t.name().into(),
-                        },
-                    )
-                }
-                _ => SinkFlow::Continue,
+            ConverseStreamOutput::ContentBlockStart(start) => self.block_start(start, sink),
+            ConverseStreamOutput::ContentBlockDelta(d) => match d.delta() {
+                Some(delta) => self.delta(d.content_block_index(), delta, sink),
+                None => SinkFlow::Continue,
             },
-            ConverseStreamOutput::ContentBlockDelta(d) => {
-                let index = d.content_block_index();
-                match d.delta() {
-                    Some(delta) => self.delta(index, delta, sink),
-                    None => SinkFlow::Continue,
-                }
-            }
             ConverseStreamOutput::ContentBlockStop(stop) => {
-                let index = stop.content_block_index();
-                if let Some(server) = self.blocks.get(&index).and_then(Block::server_event) {
-                    let (kind, mut data) = server;
-                    data["index"] = index.into();
-                    return self.emit_extension(sink, kind, data);
-                }
-                if let Some(Block::ToolUse {
-                    id,
-                    name,
-                    input,
-                    done,
-                }) = self.blocks.get_mut(&index)
-                {
-                    // An empty input means "no arguments".
-                    let raw = if input.trim().is_empty() {
-                        "{}"
-                    } else {
-                        input.as_str()
-                    };
-                    let parsed = serde_json::from_str::<serde_json::Value>(raw);
-                    let err = parsed
-                        .as_ref()
-                        .err()
-                        .map(|e| format!("the tool input is not valid JSON: {e}"));
-                    *done = parsed.ok();
-                    let (id, name, raw) = (id.clone(), name.clone(), raw.to_string());
-                    let flow = self.emit(
-                        sink,
-                        StreamEvent::ToolUse {
-                            index: index as u32,
-                            id: id.as_str().into(),
-                            name: name.as_str().into(),
-                            input_json: raw.as_str().into(),
-                            error: err.as_deref().map(RStr::from).into(),
-                        },
-                    );
-                    if flow == SinkFlow::Stop {
-                        return flow;
-                    }
-                }
-                self.emit(
-                    sink,
-                    StreamEvent::BlockStop {
-                        index: index as u32,
-                    },
-                )
+                self.block_stop(stop.content_block_index(), sink)
             }
-            ConverseStreamOutput::MessageStop(stop) => {
-                let reason = stop.stop_reason().as_str().to_string();
-                let flow = self.emit(
-                    sink,
-                    StreamEvent::MessageStop {
-                        reason: reason.as_str().into(),
-                    },
-                );
-                self.stop_reason = Some(reason);
-                match stop.additional_model_response_fields() {
-                    Some(fields) if flow == SinkFlow::Continue => {
-                        let data = serde_json::json!({ "fields": from_document(fields) });
-                        self.emit_extension(sink, extension_kinds::MODEL_RESPONSE_FIELDS, data)
-                    }
-                    _ => flow,
-                }
-            }
-            ConverseStreamOutput::Metadata(meta) => {
-                let mut flow = self.traces(meta, sink);
-                if flow == SinkFlow::Stop {
-                    return flow;
-                }
-                if let Some(u) = meta.usage().filter(|_| flow == SinkFlow::Continue) {
-                    self.cache_write_1h = u
-                        .cache_details()
-                        .iter()
-                        .filter(|d| d.ttl() == &CacheTtl::OneHour)
-                        .map(|d| d.input_tokens().max(0) as u64)
-                        .sum();
-                    let usage = Usage {
-                        input_tokens: u.input_tokens().max(0) as u64,
-                        output_tokens: u.output_tokens().max(0) as u64,
-                        total_tokens: u.total_tokens().max(0) as u64,
-                        cache_read_tokens: u.cache_read_input_tokens().unwrap_or(0).max(0) as u64,
-                        cache_write_tokens: u.cache_write_input_tokens().unwrap_or(0).max(0) as u64,
-                    };
-                    self.usage = Some(usage);
-                    flow = self.emit(
-                        sink,
-                        StreamEvent::Usage {
-                            usage,
-                            cost_usd: cost.map(|p| p.cost_usd(&usage, self.cache_write_1h)).into(),
-                        },
-                    );
-                }
-                if let Some(m) = meta.metrics() {
-                    let latency_ms = m.latency_ms().max(0) as u64;
-                    self.latency_ms = Some(latency_ms);
-                    if flow == SinkFlow::Continue {
-                        flow = self.emit(sink, StreamEvent::Metrics { latency_ms });
-                    }
-                }
-                flow
-            }
+            ConverseStreamOutput::MessageStop(stop) => self.message_stop(stop, sink),
+            ConverseStreamOutput::Metadata(meta) => self.metadata(meta, sink, cost),
             other => {
                 tracing::debug!(
                     "ignoring a stream event this plugin version does not map: {other:?}"
@@ -325,6 +179,180 @@ impl Assembler {
                 SinkFlow::Continue
             }
         }
+    }
+
+    /// A block begins: a tool call is announced; a server tool's call or result is kept
+    /// until complete; text and reasoning begin with their first delta.
+    fn block_start(
+        &mut self,
+        start: &aws_sdk_bedrockruntime::types::ContentBlockStartEvent,
+        sink: &mut EventSinkBox,
+    ) -> SinkFlow {
+        let index = start.content_block_index();
+        match start.start() {
+            // A call the service runs itself: its own block, announced when complete.
+            Some(ContentBlockStart::ToolUse(t))
+                if t.r#type() == Some(&ToolUseType::ServerToolUse) =>
+            {
+                self.blocks.insert(
+                    index,
+                    Block::ServerToolUse {
+                        id: t.tool_use_id().into(),
+                        name: t.name().into(),
+                        input: String::new(),
+                    },
+                );
+                SinkFlow::Continue
+            }
+            Some(ContentBlockStart::ToolResult(r)) => {
+                self.blocks.insert(
+                    index,
+                    Block::ServerToolResult {
+                        tool_use_id: r.tool_use_id().into(),
+                        kind: r.r#type().unwrap_or_default().into(),
+                        is_error: r.status() == Some(&ToolResultStatus::Error),
+                        content: Vec::new(),
+                    },
+                );
+                SinkFlow::Continue
+            }
+            Some(ContentBlockStart::ToolUse(t)) => {
+                self.blocks.insert(
+                    index,
+                    Block::ToolUse {
+                        id: t.tool_use_id().into(),
+                        name: t.name().into(),
+                        input: String::new(),
+                        done: None,
+                    },
+                );
+                self.emit(
+                    sink,
+                    StreamEvent::ToolUseStart {
+                        index: index as u32,
+                        id: t.tool_use_id().into(),
+                        name: t.name().into(),
+                    },
+                )
+            }
+            _ => SinkFlow::Continue,
+        }
+    }
+
+    /// A block ends: a server tool's block becomes its extension event; a tool call's input
+    /// is parsed (or its error said) and the whole call sent; then the block's stop.
+    fn block_stop(&mut self, index: i32, sink: &mut EventSinkBox) -> SinkFlow {
+        if let Some((kind, mut data)) = self.blocks.get(&index).and_then(Block::server_event) {
+            data["index"] = index.into();
+            return self.emit_extension(sink, kind, data);
+        }
+        if let Some(Block::ToolUse {
+            id,
+            name,
+            input,
+            done,
+        }) = self.blocks.get_mut(&index)
+        {
+            // An empty input means "no arguments".
+            let raw = if input.trim().is_empty() {
+                "{}"
+            } else {
+                input.as_str()
+            };
+            let parsed = serde_json::from_str::<serde_json::Value>(raw);
+            let err = parsed
+                .as_ref()
+                .err()
+                .map(|e| format!("the tool input is not valid JSON: {e}"));
+            *done = parsed.ok();
+            let (id, name, raw) = (id.clone(), name.clone(), raw.to_string());
+            let flow = self.emit(
+                sink,
+                StreamEvent::ToolUse {
+                    index: index as u32,
+                    id: id.as_str().into(),
+                    name: name.as_str().into(),
+                    input_json: raw.as_str().into(),
+                    error: err.as_deref().map(RStr::from).into(),
+                },
+            );
+            if flow == SinkFlow::Stop {
+                return flow;
+            }
+        }
+        self.emit(
+            sink,
+            StreamEvent::BlockStop {
+                index: index as u32,
+            },
+        )
+    }
+
+    /// The model stopped: its reason, then the model's own response fields when asked for.
+    fn message_stop(
+        &mut self,
+        stop: &aws_sdk_bedrockruntime::types::MessageStopEvent,
+        sink: &mut EventSinkBox,
+    ) -> SinkFlow {
+        let reason = stop.stop_reason().as_str().to_string();
+        let flow = self.emit(
+            sink,
+            StreamEvent::MessageStop {
+                reason: reason.as_str().into(),
+            },
+        );
+        self.stop_reason = Some(reason);
+        match stop.additional_model_response_fields() {
+            Some(fields) if flow == SinkFlow::Continue => {
+                let data = serde_json::json!({ "fields": from_document(fields) });
+                self.emit_extension(sink, extension_kinds::MODEL_RESPONSE_FIELDS, data)
+            }
+            _ => flow,
+        }
+    }
+
+    /// The stream's metadata: traces (as extension events), usage with its cost, latency.
+    fn metadata(
+        &mut self,
+        meta: &ConverseStreamMetadataEvent,
+        sink: &mut EventSinkBox,
+        cost: Option<Pricing>,
+    ) -> SinkFlow {
+        let mut flow = self.traces(meta, sink);
+        if flow == SinkFlow::Stop {
+            return flow;
+        }
+        if let Some(u) = meta.usage() {
+            self.cache_write_1h = u
+                .cache_details()
+                .iter()
+                .filter(|d| d.ttl() == &CacheTtl::OneHour)
+                .map(|d| d.input_tokens().max(0) as u64)
+                .sum();
+            let usage = Usage {
+                input_tokens: u.input_tokens().max(0) as u64,
+                output_tokens: u.output_tokens().max(0) as u64,
+                total_tokens: u.total_tokens().max(0) as u64,
+                cache_read_tokens: u.cache_read_input_tokens().unwrap_or(0).max(0) as u64,
+                cache_write_tokens: u.cache_write_input_tokens().unwrap_or(0).max(0) as u64,
+            };
+            self.usage = Some(usage);
+            flow = self.emit(
+                sink,
+                StreamEvent::Usage {
+                    usage,
+                    cost_usd: cost.map(|p| p.cost_usd(&usage, self.cache_write_1h)).into(),
+                },
+            );
+        }
+        if let Some(m) = meta.metrics() {
+            let latency_ms = m.latency_ms().max(0) as u64;
+            self.latency_ms = Some(latency_ms);
+            if flow == SinkFlow::Continue {
+                flow = self.emit(sink, StreamEvent::Metrics { latency_ms });
+            }
+        }
+        flow
     }
 
     fn delta(
