@@ -36,6 +36,11 @@ fn get(gateway: &Gateway, path: &str, key: &str) -> String {
     exchange(&gateway.address, &head, b"")
 }
 
+/// A Chat Completions request to `model` with `key`; the whole answer.
+fn chat_as(gateway: &Gateway, key: Option<&str>, model: &str, content: &str) -> String {
+    post(gateway, "/v1/chat/completions", key, &chat(model, content))
+}
+
 fn chat(model: &str, content: &str) -> serde_json::Value {
     json!({"model": model, "messages": [{"role": "user", "content": content}]})
 }
@@ -120,20 +125,10 @@ fn a_key_past_its_request_limit_is_refused_with_when_to_come_back() {
     let emulator = emulator();
     let gateway = Gateway::in_front_of_configured(&emulator, "", &team(None), &[]);
     for _ in 0..3 {
-        let answer = post(
-            &gateway,
-            "/v1/chat/completions",
-            Some("sk-limited"),
-            &chat(NOVA, "hi"),
-        );
+        let answer = chat_as(&gateway, Some("sk-limited"), NOVA, "hi");
         assert_eq!(status(&answer), "200", "{answer}");
     }
-    let refused = post(
-        &gateway,
-        "/v1/chat/completions",
-        Some("sk-limited"),
-        &chat(NOVA, "hi"),
-    );
+    let refused = chat_as(&gateway, Some("sk-limited"), NOVA, "hi");
     assert_eq!(status(&refused), "429", "{refused}");
     assert_eq!(body_json(&refused)["error"]["code"], "rate_limit_exceeded");
     assert_eq!(header(&refused, "x-ratelimit-limit-requests"), Some("3"));
@@ -153,12 +148,7 @@ fn a_key_past_its_request_limit_is_refused_with_when_to_come_back() {
     assert_eq!(status(&messages), "429", "{messages}");
     assert_eq!(body_json(&messages)["error"]["type"], "rate_limit_error");
     // Other keys are not limited by it.
-    let free = post(
-        &gateway,
-        "/v1/chat/completions",
-        Some("sk-free"),
-        &chat(NOVA, "hi"),
-    );
+    let free = chat_as(&gateway, Some("sk-free"), NOVA, "hi");
     assert_eq!(status(&free), "200", "{free}");
 }
 
@@ -172,45 +162,15 @@ fn token_limits_and_budgets_count_what_answers_used() {
         &["--admin-key-file", &admin_key_file()],
     );
     // One answer uses more than the 5 tokens a minute; the next is refused.
-    let first = post(
-        &gateway,
-        "/v1/chat/completions",
-        Some("sk-tokens"),
-        &chat(NOVA, "hello there"),
-    );
+    let first = chat_as(&gateway, Some("sk-tokens"), NOVA, "hello there");
     assert_eq!(status(&first), "200", "{first}");
-    let refused = wait_for_status(
-        || {
-            post(
-                &gateway,
-                "/v1/chat/completions",
-                Some("sk-tokens"),
-                &chat(NOVA, "hi"),
-            )
-        },
-        "429",
-    );
+    let refused = wait_for_status(|| chat_as(&gateway, Some("sk-tokens"), NOVA, "hi"), "429");
     assert_eq!(body_json(&refused)["error"]["type"], "tokens", "{refused}");
     assert_eq!(header(&refused, "x-ratelimit-limit-tokens"), Some("5"));
     // The budget: one answer spends more than a millionth of a dollar.
-    let spent = post(
-        &gateway,
-        "/v1/chat/completions",
-        Some("sk-budget"),
-        &chat(NOVA, "hello there"),
-    );
+    let spent = chat_as(&gateway, Some("sk-budget"), NOVA, "hello there");
     assert_eq!(status(&spent), "200", "{spent}");
-    let broke = wait_for_status(
-        || {
-            post(
-                &gateway,
-                "/v1/chat/completions",
-                Some("sk-budget"),
-                &chat(NOVA, "hi"),
-            )
-        },
-        "429",
-    );
+    let broke = wait_for_status(|| chat_as(&gateway, Some("sk-budget"), NOVA, "hi"), "429");
     let error = &body_json(&broke)["error"];
     assert_eq!(error["type"], "insufficient_quota", "{broke}");
     assert!(
@@ -278,20 +238,10 @@ fn two_gateways_share_one_limit_through_redis_and_fail_closed_while_it_is_down()
     let two = Gateway::in_front_of_configured(&emulator, "", &section, &[]);
     // Three requests a minute for team-a, across both gateways.
     for gateway in [&one, &two, &one] {
-        let answer = post(
-            gateway,
-            "/v1/chat/completions",
-            Some("sk-limited"),
-            &chat(NOVA, "hi"),
-        );
+        let answer = chat_as(gateway, Some("sk-limited"), NOVA, "hi");
         assert_eq!(status(&answer), "200", "{answer}");
     }
-    let refused = post(
-        &two,
-        "/v1/chat/completions",
-        Some("sk-limited"),
-        &chat(NOVA, "hi"),
-    );
+    let refused = chat_as(&two, Some("sk-limited"), NOVA, "hi");
     assert_eq!(
         status(&refused),
         "429",
@@ -300,38 +250,18 @@ fn two_gateways_share_one_limit_through_redis_and_fail_closed_while_it_is_down()
     // Redis goes away: a counted key is refused with a clear 503, an uncounted one is served.
     let port = redis.port;
     drop(redis);
-    let down = post(
-        &one,
-        "/v1/chat/completions",
-        Some("sk-budget"),
-        &chat(NOVA, "hi"),
-    );
+    let down = chat_as(&one, Some("sk-budget"), NOVA, "hi");
     assert_eq!(status(&down), "503", "{down}");
     assert_eq!(
         body_json(&down)["error"]["code"],
         "store_unavailable",
         "{down}"
     );
-    let free = post(
-        &one,
-        "/v1/chat/completions",
-        Some("sk-free"),
-        &chat(NOVA, "hi"),
-    );
+    let free = chat_as(&one, Some("sk-free"), NOVA, "hi");
     assert_eq!(status(&free), "200", "{free}");
     // Redis returns (empty: a new process): the gateways count again.
     let _back = Redis::on(port);
-    let recovered = wait_for_status(
-        || {
-            post(
-                &two,
-                "/v1/chat/completions",
-                Some("sk-budget"),
-                &chat(NOVA, "hi"),
-            )
-        },
-        "200",
-    );
+    let recovered = wait_for_status(|| chat_as(&two, Some("sk-budget"), NOVA, "hi"), "200");
     assert_eq!(status(&recovered), "200");
 }
 
@@ -350,31 +280,21 @@ fn an_alias_falls_back_when_its_model_is_throttled() {
         "EMULATOR_SCENARIO {}",
         json!({"throttleFirst": 1, "text": "served"})
     );
-    let answer = post(
-        &gateway,
-        "/v1/chat/completions",
-        None,
-        &chat("fast", &throttled_once),
-    );
+    let answer = chat_as(&gateway, None, "fast", &throttled_once);
     assert_eq!(status(&answer), "200", "{answer}");
     assert_eq!(header(&answer, "x-gateway-model"), Some(LITE), "{answer}");
     assert_eq!(
         body_json(&answer)["choices"][0]["message"]["content"],
         "served"
     );
-    let plain = post(&gateway, "/v1/chat/completions", None, &chat("fast", "hi"));
+    let plain = chat_as(&gateway, None, "fast", "hi");
     assert_eq!(header(&plain, "x-gateway-model"), Some(NOVA), "{plain}");
     // A request the provider refuses as invalid goes to no other model.
     let invalid = format!(
         "EMULATOR_SCENARIO {}",
         json!({"error": {"type": "ValidationException", "status": 400}})
     );
-    let refused = post(
-        &gateway,
-        "/v1/chat/completions",
-        None,
-        &chat("fast", &invalid),
-    );
+    let refused = chat_as(&gateway, None, "fast", &invalid);
     assert_eq!(status(&refused), "400", "{refused}");
     let metrics = gateway.fetch("GET", "/metrics", "");
     assert!(metrics.contains("gateway_fallbacks_total 1"), "{metrics}");
@@ -390,19 +310,9 @@ fn access_lines_are_json_with_what_each_request_cost() {
         &[],
         Stdio::from(std::fs::File::create(&log).unwrap()),
     );
-    let answer = post(
-        &gateway,
-        "/v1/chat/completions",
-        Some("sk-cli"),
-        &chat(NOVA, "hello there"),
-    );
+    let answer = chat_as(&gateway, Some("sk-cli"), NOVA, "hello there");
     assert_eq!(status(&answer), "200", "{answer}");
-    let refused = post(
-        &gateway,
-        "/v1/chat/completions",
-        Some("sk-wrong"),
-        &chat(NOVA, "hi"),
-    );
+    let refused = chat_as(&gateway, Some("sk-wrong"), NOVA, "hi");
     assert_eq!(status(&refused), "401");
     drop(gateway);
     let text = std::fs::read_to_string(&log).unwrap();
@@ -431,55 +341,19 @@ fn access_lines_are_json_with_what_each_request_cost() {
     assert_eq!(lines[1]["status"], 401, "{}", lines[1]);
 }
 
+#[path = "../src/bin/support/otlp_sink.rs"]
+mod otlp_sink;
+
 /// An OTLP/HTTP collector of this test's own: it keeps the JSON bodies of what it receives.
 struct Collector {
     url: String,
-    received: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    received: otlp_sink::Received,
 }
 
 impl Collector {
     fn start() -> Collector {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let keep = received.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let keep = keep.clone();
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut writer = stream;
-                    loop {
-                        let mut length = 0usize;
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        loop {
-                            line.clear();
-                            reader.read_line(&mut line).unwrap();
-                            if line.trim().is_empty() {
-                                break;
-                            }
-                            if let Some((name, value)) = line.split_once(':') {
-                                if name.eq_ignore_ascii_case("content-length") {
-                                    length = value.trim().parse().unwrap_or(0);
-                                }
-                            }
-                        }
-                        let mut body = vec![0u8; length];
-                        reader.read_exact(&mut body).unwrap();
-                        keep.lock()
-                            .unwrap()
-                            .push(String::from_utf8_lossy(&body).into_owned());
-                        let _ = writer.write_all(
-                            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
-                        );
-                    }
-                });
-            }
-        });
+        let received = otlp_sink::Received::default();
+        let url = otlp_sink::start(Some(received.clone())).expect("the collector listens");
         Collector { url, received }
     }
 
@@ -542,12 +416,7 @@ fn model_calls_are_traced_over_otlp_with_the_genai_conventions() {
         ],
         &[],
     );
-    let answer = post(
-        &gateway,
-        "/v1/chat/completions",
-        Some("sk-traced"),
-        &chat(NOVA, "secret prompt words"),
-    );
+    let answer = chat_as(&gateway, Some("sk-traced"), NOVA, "secret prompt words");
     assert_eq!(status(&answer), "200", "{answer}");
     let invalid = format!(
         "EMULATOR_SCENARIO {}",
@@ -620,22 +489,12 @@ fn the_readme_team_configuration_runs_as_written() {
         ],
         &[],
     );
-    let answer = post(
-        &gateway,
-        "/v1/chat/completions",
-        Some("sk-team-a"),
-        &chat("fast", "hi"),
-    );
+    let answer = chat_as(&gateway, Some("sk-team-a"), "fast", "hi");
     assert_eq!(status(&answer), "200", "{answer}");
     assert!(header(&answer, "x-gateway-model")
         .unwrap()
         .contains("claude-haiku-4-5"));
-    let forbidden = post(
-        &gateway,
-        "/v1/chat/completions",
-        Some("sk-team-a"),
-        &chat(NOVA, "hi"),
-    );
+    let forbidden = chat_as(&gateway, Some("sk-team-a"), NOVA, "hi");
     assert_eq!(
         status(&forbidden),
         "403",

@@ -21,6 +21,8 @@
 #[allow(dead_code)]
 #[path = "support/dialects.rs"]
 mod dialects;
+#[path = "support/otlp_sink.rs"]
+mod otlp_sink;
 #[path = "support/processes.rs"]
 mod processes;
 
@@ -163,7 +165,7 @@ fn run(args: &Args) -> Result<Value, String> {
     // With --operations: Redis, a collector, and a gateway with a counted key using both.
     let operated = if args.operations {
         let redis = start_redis()?;
-        let collector = start_otlp_sink()?;
+        let collector = otlp_sink::start(None)?;
         let section = format!(
             r#"keys: [{{ key: "sk-bench", name: "bench",
                 limits: {{ requestsPerMinute: 1000000000, tokensPerMinute: 1000000000000 }},
@@ -361,53 +363,4 @@ fn start_redis() -> Result<(Server, u16), String> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok((server, port))
-}
-
-/// An OTLP/HTTP collector that takes every export and keeps nothing; its URL.
-fn start_otlp_sink() -> Result<String, String> {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let url = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let Ok(clone) = stream.try_clone() else {
-                    return;
-                };
-                let (mut reader, mut writer) = (BufReader::new(clone), stream);
-                loop {
-                    let (mut line, mut length) = (String::new(), 0usize);
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    loop {
-                        line.clear();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line.trim().is_empty() {
-                            break;
-                        }
-                        if let Some((name, value)) = line.split_once(':') {
-                            if name.eq_ignore_ascii_case("content-length") {
-                                length = value.trim().parse().unwrap_or(0);
-                            }
-                        }
-                    }
-                    let mut body = vec![0u8; length];
-                    if reader.read_exact(&mut body).is_err()
-                        || writer
-                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
-                            .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Ok(url)
 }
