@@ -157,7 +157,7 @@ impl Provider {
     }
 
     fn start_auth_status(&self, done: impl FnOnce(Result<AuthStatus, Error>) + Send + 'static) {
-        let reply = AuthStatusReply_TO::from_value(OnceAuthReply(Some(Box::new(done))), TD_Opaque);
+        let reply = AuthStatusReply_TO::from_value(OnceReply::new(done), TD_Opaque);
         self.inner.auth_status(reply);
     }
 
@@ -209,13 +209,13 @@ impl Provider {
         done: impl FnOnce(Result<u64, Error>) + Send + 'static,
     ) -> Result<(), Error> {
         let json = request_json(request)?;
-        let reply = TokenCountReply_TO::from_value(OnceCountReply(Some(Box::new(done))), TD_Opaque);
+        let reply = TokenCountReply_TO::from_value(OnceReply::new(done), TD_Opaque);
         self.inner.count_tokens(json.as_str().into(), reply);
         Ok(())
     }
 
     fn start_list_models(&self, done: impl FnOnce(Result<Vec<ModelInfo>, Error>) + Send + 'static) {
-        let reply = ModelsReply_TO::from_value(OnceReply(Some(Box::new(done))), TD_Opaque);
+        let reply = ModelsReply_TO::from_value(OnceReply::new(done), TD_Opaque);
         self.inner.list_models(reply);
     }
 
@@ -858,43 +858,42 @@ where
     }
 }
 
-/// Delivers a model list to a host closure exactly once.
-type ModelsDone = Box<dyn FnOnce(Result<Vec<ModelInfo>, Error>) + Send>;
-struct OnceReply(Option<ModelsDone>);
+/// Delivers a plugin's reply (a model list, a token count, an auth status) to a host closure
+/// exactly once; a panic in the closure stays on the host's side. One adapter for every
+/// reply trait of the contract.
+struct OnceReply<T>(Option<Done<T>>);
 
-impl ModelsReply for OnceReply {
-    fn reply(mut self, result: RResult<RVec<ModelInfo>, ProviderError>) {
+/// The host's closure a reply goes to.
+type Done<T> = Box<dyn FnOnce(Result<T, Error>) + Send>;
+
+impl<T> OnceReply<T> {
+    fn new(done: impl FnOnce(Result<T, Error>) + Send + 'static) -> Self {
+        Self(Some(Box::new(done)))
+    }
+
+    fn deliver(mut self, result: Result<T, ProviderError>) {
         if let Some(done) = self.0.take() {
-            let result = result
-                .into_result()
-                .map(RVec::into_vec)
-                .map_err(Error::from);
+            let result = result.map_err(Error::from);
             let _ = catch_unwind(AssertUnwindSafe(|| done(result)));
         }
     }
 }
 
-type CountDone = Box<dyn FnOnce(Result<u64, Error>) + Send>;
-struct OnceCountReply(Option<CountDone>);
-
-impl TokenCountReply for OnceCountReply {
-    fn reply(mut self, result: RResult<u64, ProviderError>) {
-        if let Some(done) = self.0.take() {
-            let result = result.into_result().map_err(Error::from);
-            let _ = catch_unwind(AssertUnwindSafe(|| done(result)));
-        }
+impl ModelsReply for OnceReply<Vec<ModelInfo>> {
+    fn reply(self, result: RResult<RVec<ModelInfo>, ProviderError>) {
+        self.deliver(result.into_result().map(RVec::into_vec));
     }
 }
 
-type AuthDone = Box<dyn FnOnce(Result<AuthStatus, Error>) + Send>;
-struct OnceAuthReply(Option<AuthDone>);
+impl TokenCountReply for OnceReply<u64> {
+    fn reply(self, result: RResult<u64, ProviderError>) {
+        self.deliver(result.into_result());
+    }
+}
 
-impl AuthStatusReply for OnceAuthReply {
-    fn reply(mut self, result: RResult<AuthStatus, ProviderError>) {
-        if let Some(done) = self.0.take() {
-            let result = result.into_result().map_err(Error::from);
-            let _ = catch_unwind(AssertUnwindSafe(|| done(result)));
-        }
+impl AuthStatusReply for OnceReply<AuthStatus> {
+    fn reply(self, result: RResult<AuthStatus, ProviderError>) {
+        self.deliver(result.into_result());
     }
 }
 
