@@ -3,6 +3,8 @@
 //! and its budget). Keys are compared in constant time and never logged: logs, metrics and
 //! the shared store name a key by its id (its `name`, or a digest of it).
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -97,9 +99,17 @@ impl std::fmt::Debug for ClientKey {
     }
 }
 
-/// Every accepted key.
-#[derive(Debug, Default)]
-pub struct Keys(Vec<ClientKey>);
+/// Every accepted key, with its policy (its id digested once, at start).
+#[derive(Default)]
+pub struct Keys(Vec<(String, Arc<KeyPolicy>)>);
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(_, policy)| policy))
+            .finish()
+    }
+}
 
 /// Why a request may not go on.
 pub enum Denied {
@@ -136,36 +146,40 @@ impl Keys {
                 ));
             }
         }
+        let keys: Vec<(String, Arc<KeyPolicy>)> = keys
+            .into_iter()
+            .map(|k| {
+                let policy = Arc::new(k.policy());
+                (k.key, policy)
+            })
+            .collect();
         let mut ids = std::collections::HashSet::new();
-        if let Some(twice) = keys
-            .iter()
-            .map(|k| k.policy().id)
-            .find(|id| !ids.insert(id.clone()))
-        {
+        if let Some((_, twice)) = keys.iter().find(|(_, p)| !ids.insert(p.id.as_str())) {
             return Err(format!(
-                "gateway.keys: two keys are named {twice}: give each its own name (limits and spend are kept by name)"
+                "gateway.keys: two keys are named {}: give each its own name (limits and spend are kept by name)",
+                twice.id
             ));
         }
         Ok(Self(keys))
     }
 
     /// The policies of every key, for the admin endpoint.
-    pub fn policies(&self) -> Vec<KeyPolicy> {
-        self.0.iter().map(ClientKey::policy).collect()
+    pub fn policies(&self) -> impl Iterator<Item = &KeyPolicy> {
+        self.0.iter().map(|(_, policy)| policy.as_ref())
     }
 
     /// The policy of the key `presented` is, if it is one (compared in constant time).
-    pub fn policy_of(&self, presented: Option<&str>) -> Option<KeyPolicy> {
-        self.matching(presented?).map(ClientKey::policy)
+    pub fn policy_of(&self, presented: Option<&str>) -> Option<Arc<KeyPolicy>> {
+        self.matching(presented?).cloned()
     }
 
-    /// The key `presented` is, every key compared so that the time taken says nothing about
-    /// which one matched.
-    fn matching(&self, presented: &str) -> Option<&ClientKey> {
+    /// The policy of the key `presented` is, every key compared so that the time taken says
+    /// nothing about which one matched.
+    fn matching(&self, presented: &str) -> Option<&Arc<KeyPolicy>> {
         let mut found = None;
-        for key in &self.0 {
-            if Self::same(&key.key, presented) {
-                found = Some(key);
+        for (key, policy) in &self.0 {
+            if Self::same(key, presented) {
+                found = Some(policy);
             }
         }
         found
@@ -188,8 +202,8 @@ impl Keys {
             return Ok(());
         }
         let presented = presented.ok_or(Denied::Unknown)?;
-        let key = self.matching(presented).ok_or(Denied::Unknown)?;
-        match (&key.models, model) {
+        let policy = self.matching(presented).ok_or(Denied::Unknown)?;
+        match (&policy.models, model) {
             (Some(allowed), Some(model)) if !allowed.iter().any(|m| m == model) => {
                 Err(Denied::Model)
             }

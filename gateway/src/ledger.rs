@@ -119,7 +119,7 @@ fn days_from_civil(year: i64, month: u32, date: u32) -> i64 {
 
 /// What a request admitted under a counted key owes once answered.
 pub struct Account {
-    policy: KeyPolicy,
+    policy: Arc<KeyPolicy>,
     counters: Counters,
     ledger: Arc<Ledger>,
 }
@@ -202,9 +202,9 @@ impl Ledger {
     /// limits and budget; the account to charge once answered.
     pub async fn admit(
         self: &Arc<Self>,
-        policy: Option<KeyPolicy>,
+        policy: Option<Arc<KeyPolicy>>,
     ) -> Result<Option<Account>, ApiError> {
-        let Some(policy) = policy.filter(KeyPolicy::counted) else {
+        let Some(policy) = policy.filter(|p| p.counted()) else {
             return Ok(None);
         };
         let counters = Counters::of(&policy, unix_now());

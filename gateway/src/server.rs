@@ -113,11 +113,11 @@ async fn admin_keys(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> 
     let mut keys = Vec::new();
     for policy in gateway.keys.policies() {
         let usage = if policy.counted() {
-            gateway.ledger.usage(&policy).await
+            gateway.ledger.usage(policy).await
         } else {
             None
         };
-        let mut entry = serde_json::to_value(&policy).unwrap_or_default();
+        let mut entry = serde_json::to_value(policy).unwrap_or_default();
         entry["usage"] = usage.unwrap_or(serde_json::Value::Null);
         keys.push(entry);
     }
@@ -150,10 +150,7 @@ async fn count_and_log(
 ) -> Response {
     let started = std::time::Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
-    let key = gateway
-        .keys
-        .policy_of(crate::front_door::presented_key(request.headers()))
-        .map(|policy| policy.id);
+    let presented = crate::front_door::presented_key(request.headers()).map(str::to_string);
     let response = next.run(request).await;
     let status = response.status().as_u16();
     gateway.metrics.request(status);
@@ -162,6 +159,11 @@ async fn count_and_log(
         .get::<crate::model_call::LoggedAtEnd>()
         .is_none()
     {
+        // The key's id only for the lines written here: a model call's own line has it.
+        let key = gateway
+            .keys
+            .policy_of(presented.as_deref())
+            .map(|policy| policy.id.clone());
         tracing::info!(
             target: "gateway::access",
             %method,
