@@ -37,8 +37,9 @@ fn agent(name: &str) -> PathBuf {
 }
 
 /// The gateway with the README's configuration and key, and its address (`127.0.0.1:PORT`).
-fn gateway_as_the_readme_configures_it() -> (Gateway, String) {
-    let config = scratch("config").join("gateway.json5");
+/// Each agent's test has its own configuration folder: the tests run in parallel.
+fn gateway_as_the_readme_configures_it(agent: &str) -> (Gateway, String) {
+    let config = scratch(&format!("{agent}-config")).join("gateway.json5");
     std::fs::write(&config, &readme_blocks("json5")[0]).unwrap();
     let gateway = Gateway::start(
         [
@@ -68,7 +69,7 @@ fn assert_answered(said: &str, agent: &str) {
 
 #[test]
 fn codex_cli_works_through_the_responses_api() {
-    let (gateway, address) = gateway_as_the_readme_configures_it();
+    let (gateway, address) = gateway_as_the_readme_configures_it("codex");
     let home = scratch("codex-home");
     let config = readme_blocks("toml")[0].replace("127.0.0.1:8080", &address);
     std::fs::write(home.join("config.toml"), config).unwrap();
@@ -92,7 +93,7 @@ fn codex_cli_works_through_the_responses_api() {
 
 #[test]
 fn claude_code_works_through_the_messages_api() {
-    let (gateway, address) = gateway_as_the_readme_configures_it();
+    let (gateway, address) = gateway_as_the_readme_configures_it("claude");
     let mut command = Command::new(agent("claude"));
     command
         .args(["-p", "Hello there"])
