@@ -22,6 +22,7 @@ pub struct Metrics {
     rate_limited: Family<Labels, Counter>,
     spend: Family<Labels, Counter<f64, std::sync::atomic::AtomicU64>>,
     fallbacks: Counter,
+    admissions: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -93,7 +94,14 @@ impl Metrics {
             "Model calls moved to an alias's next model after the one before failed before its first output",
             fallbacks.clone(),
         );
+        let admissions = Family::<Labels, Counter>::default();
+        registry.register(
+            "gateway_admissions",
+            "Requests of counted keys admitted, by who decided (by: store, the shared store's round trip; slot, a slot this replica reserved)",
+            admissions.clone(),
+        );
         Self {
+            admissions,
             rate_limited,
             spend,
             fallbacks,
@@ -133,7 +141,7 @@ impl Metrics {
         }
     }
 
-    /// A request shed at the in-flight limit.
+    /// A request refused by one of its key's limits.
     pub fn rate_limited(&self, limit: &str) {
         self.rate_limited
             .get_or_create(&vec![("limit".into(), limit.to_string())])
@@ -144,6 +152,13 @@ impl Metrics {
         self.spend
             .get_or_create(&vec![("key".into(), key.to_string())])
             .inc_by(usd);
+    }
+
+    /// A request of a counted key admitted, by the store or on a reserved slot.
+    pub fn admitted(&self, by: &'static str) {
+        self.admissions
+            .get_or_create(&vec![("by".into(), by.into())])
+            .inc();
     }
 
     pub fn fallback(&self) {

@@ -265,6 +265,86 @@ fn two_gateways_share_one_limit_through_redis_and_fail_closed_while_it_is_down()
     assert_eq!(status(&recovered), "200");
 }
 
+/// Two busy gateways admit most requests of a key on slots they reserved in Redis (no
+/// round trip on the request's path), and together still exactly the key's limit.
+#[test]
+fn two_busy_gateways_reserve_slots_and_together_admit_exactly_the_limit() {
+    const LIMIT: usize = 150;
+    let emulator = emulator();
+    let redis = Redis::start();
+    let section = format!(
+        r#"keys: [
+             {{ key: "sk-busy", name: "busy", limits: {{ requestsPerMinute: {LIMIT} }} }},
+             {{ key: "sk-roomy", name: "roomy", limits: {{ requestsPerMinute: 100000 }} }},
+           ],
+           store: {:?},"#,
+        redis.url()
+    );
+    let one = Gateway::in_front_of_configured(&emulator, "", &section, &[]);
+    let two = Gateway::in_front_of_configured(&emulator, "", &section, &[]);
+    // Eight clients at once, each alternating between the gateways: 240 requests; their
+    // statuses.
+    let burst = |key: &str| -> Vec<String> {
+        std::thread::scope(|scope| {
+            let clients: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        (0..30)
+                            .map(|i| {
+                                let gateway = if i % 2 == 0 { &one } else { &two };
+                                status(&chat_as(gateway, Some(key), NOVA, "hi")).to_string()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            clients
+                .into_iter()
+                .flat_map(|client| client.join().unwrap())
+                .collect()
+        })
+    };
+    let on_slots = || -> usize {
+        [&one, &two]
+            .iter()
+            .map(|gateway| {
+                get(gateway, "/metrics", "sk-roomy")
+                    .lines()
+                    .find_map(|line| line.strip_prefix(r#"gateway_admissions_total{by="slot"} "#))
+                    .map_or(0, |n| n.trim().parse().unwrap())
+            })
+            .sum()
+    };
+    // Far from its limit, most of a busy key's requests need no round trip.
+    let roomy = burst("sk-roomy");
+    assert!(roomy.iter().all(|s| s == "200"), "{roomy:?}");
+    let roomy_on_slots = on_slots();
+    assert!(
+        roomy_on_slots >= 240 / 2,
+        "most admissions should need no round trip: {roomy_on_slots} of 240"
+    );
+    // The limit is per minute of the clock: the limited burst within one.
+    let into_minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 60;
+    if into_minute > 40 {
+        std::thread::sleep(Duration::from_secs(61 - into_minute));
+    }
+    let statuses = burst("sk-busy");
+    let served = statuses.iter().filter(|s| *s == "200").count();
+    let refused = statuses.iter().filter(|s| *s == "429").count();
+    assert_eq!(served + refused, 240, "{statuses:?}");
+    assert!(served <= LIMIT, "{served} served past the limit of {LIMIT}");
+    // Slots a gateway still held when the others were refused are all it may leave unused.
+    assert!(served >= LIMIT - 16, "only {served} of {LIMIT} served");
+    assert!(
+        on_slots() > roomy_on_slots,
+        "the limited key used slots too"
+    );
+}
+
 /// An alias's next model answers when the one before is throttled before its first output;
 /// the answer names the model that served it; a client error is never retried elsewhere.
 #[test]

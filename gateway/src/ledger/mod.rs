@@ -6,17 +6,26 @@
 //! headers; a spent budget is OpenAI's `insufficient_quota`). After the answer: its tokens
 //! and its cost (the provider's price) are added, in batches every 50 ms (one round trip for
 //! all answers since the last, off their path; kept for the next batch if the store is
-//! down). Keys without limits or budget never touch
-//! the store; for the others an unreachable store is a 503: limits that cannot be checked are
-//! not waived.
+//! down). Keys without limits or budget never touch the store; for the others an
+//! unreachable store is a 503: limits that cannot be checked are not waived.
+//!
+//! With a shared store, a replica admits most requests of a busy key without a round trip,
+//! from its view of the key's shared counters and a lease of what remains ([`view`]); the
+//! store decides whenever the view cannot.
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod calendar;
+mod view;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::errors::ApiError;
 use crate::keys::{KeyPolicy, Period};
 use crate::metrics::Metrics;
 use crate::store::{Op, Store};
+use calendar::{period, unix_now};
+use view::{KeyView, Shared};
 
 pub struct Ledger {
     store: Store,
@@ -24,7 +33,9 @@ pub struct Ledger {
     /// Charges not yet in the store: each counter's key, what to add and its lifetime.
     /// They go in batches every [`CHARGE_EVERY`] (one round trip for all of them, off every
     /// request's path).
-    pending: std::sync::Mutex<std::collections::HashMap<String, (f64, Duration)>>,
+    pending: Mutex<HashMap<String, (f64, Duration)>>,
+    /// With a shared store: each key's view of its shared counters, by key id.
+    views: Mutex<HashMap<String, KeyView>>,
     flusher: std::sync::Once,
 }
 
@@ -32,7 +43,7 @@ pub struct Ledger {
 const CHARGE_EVERY: Duration = Duration::from_millis(50);
 
 /// The counters of one key, now.
-struct Counters {
+pub(crate) struct Counters {
     requests_key: String,
     tokens_key: String,
     /// With a budget: the period's spend counter and when the period ends.
@@ -60,68 +71,33 @@ impl Counters {
     }
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// The name of the budget period `now` (UTC seconds) falls in (`2026-12-03`, `2026-12`), and
-/// the time left in it.
-fn period(period: Period, now: u64) -> (String, Duration) {
-    let day = now / 86_400;
-    let (year, month, date) = civil_from_days(day as i64);
-    match period {
-        Period::Day => (
-            format!("{year:04}-{month:02}-{date:02}"),
-            Duration::from_secs(86_400 - now % 86_400),
-        ),
-        Period::Month => {
-            let (next_year, next_month) = if month == 12 {
-                (year + 1, 1)
-            } else {
-                (year, month + 1)
-            };
-            let next = days_from_civil(next_year, next_month, 1) as u64 * 86_400;
-            (
-                format!("{year:04}-{month:02}"),
-                Duration::from_secs(next.saturating_sub(now)),
-            )
-        }
-    }
-}
-
-/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
-/// algorithm, public domain).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let date = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, date)
-}
-
-/// The day counted from 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: u32, date: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let month = i64::from(month);
-    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(date) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// What a request admitted under a counted key owes once answered.
 pub struct Account {
     policy: Arc<KeyPolicy>,
     counters: Counters,
     ledger: Arc<Ledger>,
+}
+
+/// What a batch adds to a key's shared request counter, to settle when it answers.
+struct Settling {
+    id: String,
+    requests_key: String,
+    tokens_key: String,
+    spend_key: Option<String>,
+    change: i64,
+}
+
+impl Settling {
+    /// The view this batch settles, unless a new window replaced it meanwhile.
+    fn view_in<'a>(&self, views: &'a mut HashMap<String, KeyView>) -> Option<&'a mut KeyView> {
+        views
+            .get_mut(&self.id)
+            .filter(|view| view.requests_key == self.requests_key)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Ledger {
@@ -130,22 +106,20 @@ impl Ledger {
             store,
             metrics,
             pending: Default::default(),
+            views: Default::default(),
             flusher: std::sync::Once::new(),
         }
     }
 
     /// Adds `by` to the counter `key` (living `ttl`) with the next batch.
     fn add_later(self: &Arc<Self>, key: String, by: f64, ttl: Duration) {
-        {
-            let mut pending = self
-                .pending
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let entry = pending.entry(key).or_insert((0.0, ttl));
-            entry.0 += by;
-        }
-        // The batches start with the first charge (on the runtime) and run as long as the
-        // ledger lives.
+        lock(&self.pending).entry(key).or_insert((0.0, ttl)).0 += by;
+        self.start_batches();
+    }
+
+    /// The batches start with the first charge or locally admitted request (on the
+    /// runtime) and run as long as the ledger lives.
+    fn start_batches(self: &Arc<Self>) {
         self.flusher.call_once(|| {
             let ledger = Arc::downgrade(self);
             tokio::spawn(async move {
@@ -162,19 +136,31 @@ impl Ledger {
         });
     }
 
-    /// Sends the pending charges in one batch; on failure they are kept for the next.
+    /// Sends the pending charges and each busy key's reservation of request slots in one
+    /// batch, reading back those keys' shared counters; on failure the charges are kept
+    /// for the next.
     async fn flush(&self) {
-        let batch: Vec<(String, (f64, Duration))> = {
-            let mut pending = self
-                .pending
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            pending.drain().collect()
+        let charges: Vec<(String, (f64, Duration))> = lock(&self.pending).drain().collect();
+        let settling: Vec<Settling> = {
+            let mut views = lock(&self.views);
+            let now = Instant::now();
+            views.retain(|_, view| !view.idle_for(WINDOW_TTL, now));
+            views
+                .iter_mut()
+                .filter(|(_, view)| view.active())
+                .map(|(id, view)| Settling {
+                    id: id.clone(),
+                    requests_key: view.requests_key.clone(),
+                    tokens_key: view.tokens_key.clone(),
+                    spend_key: view.spend_key.clone(),
+                    change: view.plan(),
+                })
+                .collect()
         };
-        if batch.is_empty() {
+        if charges.is_empty() && settling.is_empty() {
             return;
         }
-        let ops: Vec<Op<'_>> = batch
+        let mut ops: Vec<Op<'_>> = charges
             .iter()
             .map(|(key, (by, ttl))| Op::Add {
                 key,
@@ -182,14 +168,52 @@ impl Ledger {
                 ttl: *ttl,
             })
             .collect();
-        if let Err(why) = self.store.apply(&ops).await {
-            tracing::warn!(why = %why.0, "charges kept for the next batch: the store is unreachable");
-            let mut pending = self
-                .pending
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (key, (by, ttl)) in batch {
-                pending.entry(key).or_insert((0.0, ttl)).0 += by;
+        for key in &settling {
+            ops.push(Op::Add {
+                key: &key.requests_key,
+                by: key.change as f64,
+                ttl: WINDOW_TTL,
+            });
+            ops.push(Op::Get {
+                key: &key.tokens_key,
+            });
+            if let Some(spend_key) = &key.spend_key {
+                ops.push(Op::Get { key: spend_key });
+            }
+        }
+        let answer = self.store.apply(&ops).await;
+        let mut views = lock(&self.views);
+        match answer {
+            Ok(values) => {
+                let now = Instant::now();
+                let mut read = values[charges.len()..].iter().copied();
+                for key in &settling {
+                    let shared = Shared {
+                        requests: read.next().unwrap_or_default() as u64,
+                        tokens: read.next().unwrap_or_default() as u64,
+                        spend: if key.spend_key.is_some() {
+                            read.next().unwrap_or_default()
+                        } else {
+                            0.0
+                        },
+                    };
+                    if let Some(view) = key.view_in(&mut views) {
+                        view.settled(key.change, shared, now);
+                    }
+                }
+            }
+            Err(why) => {
+                tracing::warn!(why = %why.0, "charges kept for the next batch: the store is unreachable");
+                for key in &settling {
+                    if let Some(view) = key.view_in(&mut views) {
+                        view.not_settled(key.change);
+                    }
+                }
+                drop(views);
+                let mut pending = lock(&self.pending);
+                for (key, (by, ttl)) in charges {
+                    pending.entry(key).or_insert((0.0, ttl)).0 += by;
+                }
             }
         }
     }
@@ -208,6 +232,34 @@ impl Ledger {
             return Ok(None);
         };
         let counters = Counters::of(&policy, unix_now());
+        if self.store.shared() && self.admit_locally(&policy, &counters) {
+            self.metrics.admitted("slot");
+        } else {
+            self.admit_in_store(&policy, &counters).await?;
+            self.metrics.admitted("store");
+        }
+        Ok(Some(Account {
+            policy,
+            counters,
+            ledger: self.clone(),
+        }))
+    }
+
+    /// Whether this replica's view of the key admits the request without the store.
+    fn admit_locally(&self, policy: &KeyPolicy, counters: &Counters) -> bool {
+        lock(&self.views)
+            .get_mut(&policy.id)
+            .filter(|view| view.is_of(counters))
+            .is_some_and(|view| view.admit_locally(policy, Instant::now()))
+    }
+
+    /// Counts the request in the store and checks the key's limits and budget against
+    /// what all replicas counted.
+    async fn admit_in_store(
+        self: &Arc<Self>,
+        policy: &KeyPolicy,
+        counters: &Counters,
+    ) -> Result<(), ApiError> {
         let mut ops = vec![
             Op::Add {
                 key: &counters.requests_key,
@@ -225,7 +277,42 @@ impl Ledger {
             tracing::warn!(key = %policy.id, why = %why.0, "the store is unreachable: a counted key is refused");
             ApiError::store_unavailable()
         })?;
-        let (requests, tokens) = (values[0] as u64, values[1] as u64);
+        let shared = Shared {
+            requests: values[0] as u64,
+            tokens: values[1] as u64,
+            spend: values.get(2).copied().unwrap_or_default(),
+        };
+        if self.store.shared() {
+            let now = Instant::now();
+            let mut views = lock(&self.views);
+            match views.get_mut(&policy.id) {
+                Some(view) if view.is_of(counters) => view.asked(shared, now),
+                _ => {
+                    views.insert(
+                        policy.id.clone(),
+                        KeyView::new(policy, counters, shared, now),
+                    );
+                }
+            }
+            drop(views);
+            // The next batch reserves slots for this key.
+            self.start_batches();
+        }
+        self.check(policy, counters, shared)
+    }
+
+    /// Refuses a request whose key is past a limit or its budget, by the shared counters.
+    fn check(
+        &self,
+        policy: &KeyPolicy,
+        counters: &Counters,
+        shared: Shared,
+    ) -> Result<(), ApiError> {
+        let Shared {
+            requests,
+            tokens,
+            spend,
+        } = shared;
         if let Some(limits) = policy.limits {
             let reset = counters.minute_left;
             let headers = |kind: &str, limit: u64, used: u64| {
@@ -264,12 +351,11 @@ impl Ledger {
             }
         }
         if let (Some(budget), Some((_, left))) = (policy.budget, &counters.spend) {
-            let spent = values[2];
-            if spent >= budget.usd {
+            if spend >= budget.usd {
                 self.metrics.rate_limited("budget");
                 return Err(ApiError::budget_spent(
                     format!(
-                        "{} has spent its budget of ${:.2} for this {} (${spent:.4}); it renews in {}s",
+                        "{} has spent its budget of ${:.2} for this {} (${spend:.4}); it renews in {}s",
                         policy.id,
                         budget.usd,
                         match budget.period {
@@ -282,11 +368,7 @@ impl Ledger {
                 ));
             }
         }
-        Ok(Some(Account {
-            policy,
-            counters,
-            ledger: self.clone(),
-        }))
+        Ok(())
     }
 
     /// The spend, tokens and requests of each key now (for the admin endpoint); `None` where
@@ -328,25 +410,5 @@ impl Account {
             let ttl = *left + Duration::from_secs(86_400);
             self.ledger.add_later(spend_key.clone(), cost, ttl);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn budget_periods_roll_over_in_utc() {
-        // 2026-12-03T19:00:00Z
-        let now = 1_796_324_400;
-        assert_eq!(period(Period::Day, now).0, "2026-12-03");
-        assert_eq!(period(Period::Day, now).1, Duration::from_secs(5 * 3600));
-        let (month, left) = period(Period::Month, now);
-        assert_eq!(month, "2026-12");
-        // To 2027-01-01T00:00:00Z: 28 days and 5 hours.
-        assert_eq!(left, Duration::from_secs(28 * 86_400 + 5 * 3600));
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(days_from_civil(2024, 2, 29), 19_782);
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
     }
 }
