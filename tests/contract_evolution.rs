@@ -101,6 +101,22 @@ fn a_plugin_built_against_1_4_works_in_this_host() {
     assert_eq!(e.kind, ErrorKind::Other("unsupported".into()));
     assert!(e.message.contains("before contract 1.5"), "{e}");
     assert!(!e.retryable);
+
+    // Added in 1.7 (issue #21): embeddings answer `unsupported`, and nothing crashes.
+    let embed = host_sdk::EmbeddingRequest::texts("amazon.titan-embed-text-v2:0", ["x"]);
+    let e = provider.embed(&embed).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Other("unsupported".into()));
+    assert!(e.message.contains("before contract 1.7"), "{e}");
+    let e = provider.list_embedding_models().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Other("unsupported".into()));
+    // Chat still works after them.
+    let again = provider
+        .converse_with(
+            &ConverseRequest::user_text("fixture.contract-1-4", "hi"),
+            |_: &StreamEvent<'_>| SinkFlow::Continue,
+        )
+        .unwrap();
+    assert_eq!(again.message.text(), FIXTURE_ANSWER);
 }
 
 /// A ConverseStream answer whose metadata carries a guardrail trace and a prompt router's

@@ -116,6 +116,7 @@ pub mod catalogue;
 pub mod config;
 mod control;
 pub mod credential_endpoints;
+mod embeddings;
 pub mod error;
 pub mod events;
 pub mod frames;

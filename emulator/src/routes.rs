@@ -32,6 +32,8 @@ pub enum Operation {
     Converse(String),
     /// POST /model/{id}/converse-stream (raw id)
     ConverseStream(String),
+    /// POST /model/{id}/invoke (raw id): embedding models' native bodies
+    InvokeModel(String),
 }
 
 impl Operation {
@@ -45,6 +47,7 @@ impl Operation {
             Operation::CountTokens(_) => "CountTokens",
             Operation::Converse(_) => "Converse",
             Operation::ConverseStream(_) => "ConverseStream",
+            Operation::InvokeModel(_) => "InvokeModel",
         }
     }
 }
@@ -69,6 +72,8 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
             Operation::CountTokens(id.to_string())
         } else if let Some(id) = rest.strip_suffix("/converse") {
             Operation::Converse(id.to_string())
+        } else if let Some(id) = rest.strip_suffix("/invoke") {
+            Operation::InvokeModel(id.to_string())
         } else {
             return Err(unknown());
         }
@@ -76,7 +81,10 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
         return Err(unknown());
     };
     let expected = match op {
-        Operation::Converse(_) | Operation::ConverseStream(_) | Operation::CountTokens(_) => "POST",
+        Operation::Converse(_)
+        | Operation::ConverseStream(_)
+        | Operation::CountTokens(_)
+        | Operation::InvokeModel(_) => "POST",
         _ => "GET",
     };
     if method != expected {
@@ -99,7 +107,9 @@ pub async fn handle(state: Arc<State>, request: Request) -> Response<Body> {
         .unwrap_or_else(|| path.clone());
     let operation = route(&method, &path);
     let model_id = match &operation {
-        Ok(Operation::Converse(id)) | Ok(Operation::ConverseStream(id)) => decode_segment(id),
+        Ok(Operation::Converse(id))
+        | Ok(Operation::ConverseStream(id))
+        | Ok(Operation::InvokeModel(id)) => decode_segment(id),
         _ => None,
     };
     let mut record = RecordedRequest {
@@ -181,6 +191,7 @@ async fn dispatch(
         Operation::GetFoundationModel(id) => control::get_foundation_model(state, &id),
         Operation::CountTokens(id) => runtime::count_tokens(state, &id, body),
         Operation::Converse(id) => runtime::invoke(state, &id, body, false).await,
+        Operation::InvokeModel(id) => crate::embeddings::invoke(state, &id, body),
         Operation::ConverseStream(id) => {
             runtime::invoke(state, &id, body, true)
                 .await

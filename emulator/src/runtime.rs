@@ -18,10 +18,15 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-const INVALID_MODEL: &str = "The provided model identifier is invalid.";
+pub const INVALID_MODEL: &str = "The provided model identifier is invalid.";
 
 /// Resolves the model id from the path (plain id, profile id, or either kind of ARN).
 pub fn resolve_model(state: &State, id: &str) -> Result<&'static FoundationModel, ApiError> {
+    resolve_any_model(state, id).and_then(conversational)
+}
+
+/// The model `id` invokes (a base id, a profile id or an ARN of either), whatever it outputs.
+pub fn resolve_any_model(state: &State, id: &str) -> Result<&'static FoundationModel, ApiError> {
     let invalid = || ApiError::validation(INVALID_MODEL);
     let region = &state.config.region;
     let (id, via_arn_profile) = if let Some(rest) = id.strip_prefix("arn:") {
@@ -36,7 +41,7 @@ pub fn resolve_model(state: &State, id: &str) -> Result<&'static FoundationModel
             "inference-profile" if parts[3] == state.config.account_id => (resource, true),
             "application-inference-profile" if parts[3] == state.config.account_id => {
                 let profile = state.app_profile(resource).ok_or_else(invalid)?;
-                return conversational(profile.model);
+                return Ok(profile.model);
             }
             _ => return Err(invalid()),
         }
@@ -44,7 +49,7 @@ pub fn resolve_model(state: &State, id: &str) -> Result<&'static FoundationModel
         (id, false)
     };
     if let Some(profile) = catalogue::profile(id, region) {
-        return conversational(profile.model);
+        return Ok(profile.model);
     }
     if via_arn_profile {
         return Err(invalid());
@@ -56,7 +61,7 @@ pub fn resolve_model(state: &State, id: &str) -> Result<&'static FoundationModel
             model.id
         )));
     }
-    conversational(model)
+    Ok(model)
 }
 
 /// A default prompt router's choice for this request: the model and the ARN of the profile

@@ -1,7 +1,8 @@
 //! `GET /v1/models` and `GET /v1/models/{name}`: the models the providers list and the
 //! aliases the configuration gives (`gateway.aliases`), in the shape of the client's dialect:
 //! Anthropic's when the request carries `anthropic-version` (as Anthropic's SDKs and Claude
-//! Code send), OpenAI's otherwise. A key limited to some models sees those.
+//! Code send), OpenAI's otherwise, which also lists the embedding models (`"kind":
+//! "embedding"`). A key limited to some models sees those.
 
 use std::sync::Arc;
 
@@ -97,11 +98,31 @@ pub async fn list(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Re
             info: registry.model(target)?,
         })
     });
-    let data: Vec<Value> = models
+    let mut data: Vec<Value> = models
         .chain(aliases)
         .filter(|listed| authorize(&gateway.keys, &headers, Some(listed.target)).is_ok())
         .map(|listed| shape.entry(&listed))
         .collect();
+    // Embedding models are OpenAI's to list: Anthropic's clients pick chat models only.
+    if shape == Shape::OpenAi {
+        data.extend(
+            registry
+                .embedders()
+                .filter(|(name, _)| authorize(&gateway.keys, &headers, Some(name)).is_ok())
+                .map(|(name, info)| {
+                    json!({
+                        "id": name,
+                        "object": "model",
+                        "created": 0,
+                        "owned_by": name.split('/').next().unwrap_or(""),
+                        "name": info.name,
+                        "kind": "embedding",
+                        "dimensions": info.dimensions,
+                        "default_dimensions": info.default_dimensions,
+                    })
+                }),
+        );
+    }
     Json(match shape {
         Shape::OpenAi => json!({"object": "list", "data": data}),
         Shape::Anthropic => json!({

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use host_sdk::{ModelInfo, Plugin, Provider};
+use host_sdk::{EmbeddingModel, ErrorKind, ModelInfo, Plugin, Provider};
 
 /// Loaded providers and their models.
 pub struct Registry {
@@ -20,6 +20,8 @@ pub struct Registry {
     providers: BTreeMap<String, Provider>,
     /// Every model, by its `provider/model` name.
     models: BTreeMap<String, (String, ModelInfo)>,
+    /// Every embedding model, by its `provider/model` name.
+    embedders: BTreeMap<String, (String, EmbeddingModel)>,
 }
 
 /// The plugin files `paths` name: files as given, directories by their shared libraries.
@@ -60,6 +62,7 @@ impl Registry {
     pub fn load(paths: &[PathBuf], config: &str, lenient: bool) -> Result<Self, String> {
         let mut providers = BTreeMap::new();
         let mut models = BTreeMap::new();
+        let mut embedders = BTreeMap::new();
         for path in plugin_files(paths)? {
             let plugin =
                 Plugin::load(&path).map_err(|e| format!("cannot load {}: {e}", path.display()))?;
@@ -83,6 +86,16 @@ impl Registry {
             for model in listed {
                 models.insert(format!("{id}/{}", model.id), (id.clone(), model));
             }
+            // A plugin built before contract 1.7 has no embeddings: it serves chat only.
+            match provider.list_embedding_models() {
+                Ok(listed) => {
+                    for model in listed {
+                        embedders.insert(format!("{id}/{}", model.id), (id.clone(), model));
+                    }
+                }
+                Err(e) if e.kind == ErrorKind::Other("unsupported".into()) => {}
+                Err(e) => return Err(format!("{id} cannot list its embedding models: {e}")),
+            }
             if providers.insert(id.clone(), provider).is_some() {
                 return Err(format!(
                     "two plugins are the provider {id}: give each provider one plugin"
@@ -93,6 +106,7 @@ impl Registry {
             aliases: BTreeMap::new(),
             providers,
             models,
+            embedders,
         })
     }
 
@@ -141,6 +155,45 @@ impl Registry {
     /// Every model, by its `provider/model` name.
     pub fn models(&self) -> impl Iterator<Item = (&String, &ModelInfo)> {
         self.models.iter().map(|(name, (_, info))| (name, info))
+    }
+
+    /// Every embedding model, by its `provider/model` name.
+    pub fn embedders(&self) -> impl Iterator<Item = (&String, &EmbeddingModel)> {
+        self.embedders.iter().map(|(name, (_, info))| (name, info))
+    }
+
+    /// The embedding model a request for `name` goes to (`provider/model`, or a bare id
+    /// one provider lists), or why there is none.
+    pub fn embedding_candidates(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(&Provider, String, String)>, String> {
+        if let Some((provider, info)) = self.embedders.get(name) {
+            return Ok(vec![(
+                &self.providers[provider],
+                info.id.clone(),
+                name.to_string(),
+            )]);
+        }
+        let bare: Vec<&(String, EmbeddingModel)> = self
+            .embedders
+            .values()
+            .filter(|(_, info)| info.id == name)
+            .collect();
+        match bare.as_slice() {
+            [(provider, info)] => Ok(vec![(
+                &self.providers[provider],
+                info.id.clone(),
+                format!("{provider}/{}", info.id),
+            )]),
+            [] => Err(format!(
+                "`{name}` is not an embedding model any provider lists: GET /v1/models lists them (as provider/model)"
+            )),
+            several => Err(format!(
+                "the embedding model `{name}` is listed by {} providers: name it as provider/model",
+                several.len()
+            )),
+        }
     }
 
     /// The model listed as `name` (`provider/model`).

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::dialects::{chat, messages, responses};
+use crate::dialects::{chat, embeddings, messages, responses};
 use crate::errors::ApiError;
 use crate::front_door::authorize;
 use crate::keys::Keys;
@@ -29,7 +29,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/chat/completions", post(chat::handle))
         .route("/v1/responses", post(responses::handle))
         .route("/v1/messages", post(messages::handle))
-        .route("/v1/messages/count_tokens", post(messages::count_tokens));
+        .route("/v1/messages/count_tokens", post(messages::count_tokens))
+        .route("/v1/embeddings", post(embeddings::handle));
     if !matches!(gateway.metrics_access, MetricsAccess::Elsewhere) {
         router = router.route("/metrics", get(metrics));
     }

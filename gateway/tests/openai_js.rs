@@ -1,6 +1,6 @@
 //! Issues #14 and #19: the gateway against the official OpenAI client for JavaScript
 //! (pinned in gateway/conformance/js, installed by scripts/node-env), under node's test
-//! runner: Chat Completions and Responses.
+//! runner: Chat Completions, Responses and (#21) Embeddings.
 
 mod common;
 
@@ -13,5 +13,5 @@ fn the_official_openai_js_client_works_against_the_gateway() {
         "openai.test.mjs",
         &[("GATEWAY_URL", &gateway.url), ("GATEWAY_KEY", "js-key")],
     );
-    assert!(report.contains("# pass 9"), "{report}");
+    assert!(report.contains("# pass 10"), "{report}");
 }

@@ -3,6 +3,7 @@
 //! scripts/python-env). Chat Completions: completions, streaming with usage, a tool round
 //! trip, structured output, errors. Responses: whole and streamed, function and custom tool
 //! round trips, structured output, reasoning carried between turns, the stateless refusals.
+//! Embeddings (#21): base64 and float vectors, order, dimensions, refusals.
 
 mod common;
 
@@ -47,4 +48,11 @@ fn the_official_openai_python_client_speaks_chat_completions_with_the_gateway() 
 fn the_official_openai_python_client_speaks_responses_with_the_gateway() {
     let report = pytest("gateway/conformance/test_openai_responses.py");
     assert!(report.contains("9 passed"), "{report}");
+}
+
+/// Issue #21.
+#[test]
+fn the_official_openai_python_client_embeds_through_the_gateway() {
+    let report = pytest("gateway/conformance/test_openai_embeddings.py");
+    assert!(report.contains("6 passed"), "{report}");
 }

@@ -35,7 +35,9 @@
 //! ([`EventSink::on_extension`], [`extension_kinds`]), [`Provider::count_tokens`] with the
 //! [`TokenCountReply`] trait it takes, and unknown JSON variants kept as data; 1.6
 //! backpressure: [`EventSink::set_waker`] and [`EventSink::ready`], with the [`StreamWaker`]
-//! trait the first takes.
+//! trait the first takes; 1.7 embeddings, the first new call since 1.0:
+//! [`Provider::embed`] (with the [`EmbeddingsReply`] trait and the [`EmbeddingVectors`] it
+//! delivers) and [`Provider::list_embedding_models`] (with the [`DocumentReply`] trait).
 //!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of
@@ -473,6 +475,41 @@ pub trait TokenCountReply: Send {
 /// A boxed [`TokenCountReply`], as the contract passes it.
 pub type TokenCountReplyBox = TokenCountReply_TO<'static, RBox<()>>;
 
+/// Since 1.7: the vectors of an embedding batch, as [`Provider::embed`] delivers them.
+/// A plain struct, so it never grows: what a later minor adds goes into `details_json`.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct EmbeddingVectors {
+    /// One vector per input, in the request's order, end to end: typed, so a batch of
+    /// thousands of vectors crosses without being printed and parsed again.
+    pub values: RVec<f32>,
+    /// The length of each vector in dimensions (a binary encoding packs eight into a value).
+    pub dimensions: u32,
+    /// A [`crate::EmbeddingDetails`] document (model, encoding, tokens, cost).
+    pub details_json: RString,
+}
+
+/// Since 1.7: receives an embedding batch; called exactly once.
+#[sabi_trait]
+pub trait EmbeddingsReply: Send {
+    #[sabi(last_prefix_field)]
+    /// Delivers the result.
+    fn reply(self, result: RResult<EmbeddingVectors, ProviderError>);
+}
+/// A boxed [`EmbeddingsReply`], as the contract passes it.
+pub type EmbeddingsReplyBox = EmbeddingsReply_TO<'static, RBox<()>>;
+
+/// Since 1.7: receives a JSON document (its schema is the calling method's); called exactly
+/// once.
+#[sabi_trait]
+pub trait DocumentReply: Send {
+    #[sabi(last_prefix_field)]
+    /// Delivers the result.
+    fn reply(self, result: RResult<RString, ProviderError>);
+}
+/// A boxed [`DocumentReply`], as the contract passes it.
+pub type DocumentReplyBox = DocumentReply_TO<'static, RBox<()>>;
+
 /// The host's side of a stream. Called from the plugin's runtime threads, one call at a time
 /// per stream, so it must not block for long.
 #[sabi_trait]
@@ -589,6 +626,29 @@ pub trait Provider: Send + Sync {
         reply.reply(RResult::RErr(ProviderError::new(
             "unsupported",
             "this plugin was built before contract 1.5 and cannot count tokens",
+            false,
+        )));
+    }
+
+    /// Since 1.7: embeds the inputs of `request_json` (a [`crate::EmbeddingRequest`]
+    /// document), one vector per input in order. A bad request (a model that does not embed,
+    /// dimensions or an encoding the model does not offer, an input too long) is answered
+    /// with an error before any network call. Plugins built before 1.7 answer `unsupported`.
+    fn embed(&self, request_json: RStr<'_>, reply: EmbeddingsReplyBox) {
+        let _ = request_json;
+        reply.reply(RResult::RErr(ProviderError::new(
+            "unsupported",
+            "this plugin was built before contract 1.7 and cannot embed: upgrade the plugin",
+            false,
+        )));
+    }
+
+    /// Since 1.7: the models that embed, as a JSON array of [`crate::EmbeddingModel`]
+    /// documents. Plugins built before 1.7 answer `unsupported`.
+    fn list_embedding_models(&self, reply: DocumentReplyBox) {
+        reply.reply(RResult::RErr(ProviderError::new(
+            "unsupported",
+            "this plugin was built before contract 1.7 and has no embedding models: upgrade the plugin",
             false,
         )));
     }

@@ -18,12 +18,16 @@ use futures::channel::{mpsc as async_mpsc, oneshot};
 use serde::Serialize;
 
 use crate::contract::{
-    AuthStatus, AuthStatusReply, AuthStatusReply_TO, EventSink, EventSinkBox, EventSink_TO,
+    AuthStatus, AuthStatusReply, AuthStatusReply_TO, DocumentReply, DocumentReply_TO,
+    EmbeddingVectors, EmbeddingsReply, EmbeddingsReply_TO, EventSink, EventSinkBox, EventSink_TO,
     ModelInfo, ModelsReply, ModelsReply_TO, ProviderBox, ProviderError, ProviderMetadata, SinkFlow,
     StreamControlBox, StreamEnd, StreamEvent, StreamWakerBox, TokenCountReply, TokenCountReply_TO,
 };
 use crate::error::{Error, ErrorKind, StreamError};
-use crate::request::{Completion, ConverseRequest, Extension, StopReason, TokenUsage};
+use crate::request::{
+    Completion, ConverseRequest, EmbeddingDetails, EmbeddingModel, EmbeddingRequest, Embeddings,
+    Extension, StopReason, TokenUsage,
+};
 
 /// What a blocking stream calls back with: every [`StreamEvent`], and (since 1.5) the
 /// extension events a plugin sends for kinds `StreamEvent` cannot carry (see
@@ -212,6 +216,72 @@ impl Provider {
         let reply = TokenCountReply_TO::from_value(OnceReply::new(done), TD_Opaque);
         self.inner.count_tokens(json.as_str().into(), reply);
         Ok(())
+    }
+
+    /// Since 1.7: embeds `request`'s inputs, one vector per input in order, blocking. A
+    /// plugin built before 1.7 answers with kind `unsupported`.
+    pub fn embed(&self, request: &EmbeddingRequest) -> Result<Embeddings, Error> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.start_embed(request, move |result| {
+            let _ = tx.send(result);
+        })?;
+        rx.recv()
+            .unwrap_or_else(|_| Err(contract_broken("embed never replied")))
+    }
+
+    /// Embeds `request`'s inputs without blocking any thread (see [`Provider::embed`]).
+    pub async fn embed_async(&self, request: &EmbeddingRequest) -> Result<Embeddings, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.start_embed(request, move |result| {
+            let _ = tx.send(result);
+        })?;
+        rx.await
+            .unwrap_or_else(|_| Err(contract_broken("embed never replied")))
+    }
+
+    fn start_embed(
+        &self,
+        request: &EmbeddingRequest,
+        done: impl FnOnce(Result<Embeddings, Error>) + Send + 'static,
+    ) -> Result<(), Error> {
+        let json = serde_json::to_string(request).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidRequest,
+                format!("request is not serialisable: {e}"),
+            )
+        })?;
+        let reply = EmbeddingsReply_TO::from_value(OnceReply::new(done), TD_Opaque);
+        self.inner.embed(json.as_str().into(), reply);
+        Ok(())
+    }
+
+    /// Since 1.7: the models that embed, blocking. A plugin built before 1.7 answers with
+    /// kind `unsupported`.
+    pub fn list_embedding_models(&self) -> Result<Vec<EmbeddingModel>, Error> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.start_list_embedding_models(move |result| {
+            let _ = tx.send(result);
+        });
+        rx.recv()
+            .unwrap_or_else(|_| Err(contract_broken("list_embedding_models never replied")))
+    }
+
+    /// The models that embed, without blocking any thread.
+    pub async fn list_embedding_models_async(&self) -> Result<Vec<EmbeddingModel>, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.start_list_embedding_models(move |result| {
+            let _ = tx.send(result);
+        });
+        rx.await
+            .unwrap_or_else(|_| Err(contract_broken("list_embedding_models never replied")))
+    }
+
+    fn start_list_embedding_models(
+        &self,
+        done: impl FnOnce(Result<Vec<EmbeddingModel>, Error>) + Send + 'static,
+    ) {
+        let reply = DocumentReply_TO::from_value(OnceReply::new(done), TD_Opaque);
+        self.inner.list_embedding_models(reply);
     }
 
     fn start_list_models(&self, done: impl FnOnce(Result<Vec<ModelInfo>, Error>) + Send + 'static) {
@@ -889,6 +959,46 @@ impl TokenCountReply for OnceReply<u64> {
     fn reply(self, result: RResult<u64, ProviderError>) {
         self.deliver(result.into_result());
     }
+}
+
+impl EmbeddingsReply for OnceReply<Embeddings> {
+    fn reply(self, result: RResult<EmbeddingVectors, ProviderError>) {
+        self.deliver(result.into_result().and_then(|vectors| {
+            let details: EmbeddingDetails = serde_json::from_str(&vectors.details_json)
+                .map_err(|e| broken_reply(format!("embed's details are not valid: {e}")))?;
+            let embeddings = Embeddings {
+                values: vectors.values.into_vec(),
+                dimensions: vectors.dimensions,
+                details,
+            };
+            if !embeddings
+                .values
+                .len()
+                .is_multiple_of(embeddings.width().max(1))
+            {
+                return Err(broken_reply(format!(
+                    "embed answered {} values, not a whole number of {}-value vectors",
+                    embeddings.values.len(),
+                    embeddings.width()
+                )));
+            }
+            Ok(embeddings)
+        }));
+    }
+}
+
+impl DocumentReply for OnceReply<Vec<EmbeddingModel>> {
+    fn reply(self, result: RResult<abi_stable::std_types::RString, ProviderError>) {
+        self.deliver(result.into_result().and_then(|json| {
+            serde_json::from_str(&json)
+                .map_err(|e| broken_reply(format!("the embedding model list is not valid: {e}")))
+        }));
+    }
+}
+
+/// A reply the plugin sent that breaks the contract, as the plugin's own error.
+fn broken_reply(message: String) -> ProviderError {
+    ProviderError::new(ErrorKind::Internal.code(), message, false)
 }
 
 impl AuthStatusReply for OnceReply<AuthStatus> {

@@ -13,9 +13,11 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr, RString, RVec};
 
 use crate::contract::{
-    AuthStatus, AuthStatusReply, AuthStatusReplyBox, AuthStatusReply_TO, EventSinkBox, ModelInfo,
-    ModelsReply, ModelsReplyBox, ModelsReply_TO, Provider, ProviderError, ProviderMetadata,
-    StreamControlBox, TokenCountReply, TokenCountReplyBox, TokenCountReply_TO,
+    AuthStatus, AuthStatusReply, AuthStatusReplyBox, AuthStatusReply_TO, DocumentReply,
+    DocumentReplyBox, DocumentReply_TO, EmbeddingVectors, EmbeddingsReply, EmbeddingsReplyBox,
+    EmbeddingsReply_TO, EventSinkBox, ModelInfo, ModelsReply, ModelsReplyBox, ModelsReply_TO,
+    Provider, ProviderError, ProviderMetadata, StreamControlBox, TokenCountReply,
+    TokenCountReplyBox, TokenCountReply_TO,
 };
 use crate::error::ErrorKind;
 use crate::host::panic_message;
@@ -49,7 +51,7 @@ pub fn panic_error(what: &str, payload: &(dyn std::any::Any + Send)) -> Provider
 ///
 /// What the host sees when the wrapped provider panics, per method:
 /// - `converse_stream`: the call returns an `internal` error (the stream never started);
-/// - `list_models`, `auth_status`: the reply is answered with an `internal` error, also when
+/// - `list_models`, `auth_status`, `count_tokens`, `embed`, `list_embedding_models`: the reply is answered with an `internal` error, also when
 ///   the provider dropped the reply without answering;
 /// - `config_warnings`, `take_notices`: one line saying what panicked (they return lists);
 /// - `metadata`: asked once, in [`GuardedProvider::new`], and kept.
@@ -123,6 +125,18 @@ impl<P: Provider> Provider for GuardedProvider<P> {
         let (slot, handed) = ReplySlot::pair(reply, "count_tokens");
         let handed = TokenCountReply_TO::from_value(handed, TD_Opaque);
         slot.run(|| self.inner.count_tokens(request_json, handed));
+    }
+
+    fn embed(&self, request_json: RStr<'_>, reply: EmbeddingsReplyBox) {
+        let (slot, handed) = ReplySlot::pair(reply, "embed");
+        let handed = EmbeddingsReply_TO::from_value(handed, TD_Opaque);
+        slot.run(|| self.inner.embed(request_json, handed));
+    }
+
+    fn list_embedding_models(&self, reply: DocumentReplyBox) {
+        let (slot, handed) = ReplySlot::pair(reply, "list_embedding_models");
+        let handed = DocumentReply_TO::from_value(handed, TD_Opaque);
+        slot.run(|| self.inner.list_embedding_models(handed));
     }
 }
 
@@ -212,6 +226,32 @@ impl Reply for TokenCountReplyBox {
     type Value = u64;
     fn send(self, result: RResult<u64, ProviderError>) {
         self.reply(result)
+    }
+}
+
+impl Reply for EmbeddingsReplyBox {
+    type Value = EmbeddingVectors;
+    fn send(self, result: RResult<EmbeddingVectors, ProviderError>) {
+        self.reply(result)
+    }
+}
+
+impl Reply for DocumentReplyBox {
+    type Value = RString;
+    fn send(self, result: RResult<RString, ProviderError>) {
+        self.reply(result)
+    }
+}
+
+impl EmbeddingsReply for ReplySlot<EmbeddingsReplyBox> {
+    fn reply(self, result: RResult<EmbeddingVectors, ProviderError>) {
+        self.answer(result);
+    }
+}
+
+impl DocumentReply for ReplySlot<DocumentReplyBox> {
+    fn reply(self, result: RResult<RString, ProviderError>) {
+        self.answer(result);
     }
 }
 

@@ -29,6 +29,7 @@ pub(crate) mod config_keys;
 pub(crate) mod credentials;
 pub(crate) mod discovery;
 pub(crate) mod document;
+pub(crate) mod embeddings;
 pub(crate) mod errors;
 pub(crate) mod logging;
 pub(crate) mod model_facts;
@@ -75,6 +76,7 @@ pub fn metadata() -> ProviderMetadata {
             "strict-tools",
             "service-tiers",
             "count-tokens",
+            "embeddings",
         ]
         .into_iter()
         .map(Into::into)

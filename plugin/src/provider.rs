@@ -12,17 +12,22 @@ use abi_stable::std_types::{RString, RVec, Tuple2};
 use aws_sdk_bedrockruntime::types::{ConverseTokensRequest, CountTokensInput};
 use futures::FutureExt;
 use host_sdk::contract::{
-    AuthStatusReplyBox, EventSinkBox, ModelsReplyBox, Provider, ProviderMetadata, StreamControlBox,
-    StreamControl_TO, TokenCountReplyBox,
+    AuthStatusReplyBox, DocumentReplyBox, EmbeddingVectors, EmbeddingsReplyBox, EventSinkBox,
+    ModelsReplyBox, Provider, ProviderMetadata, StreamControlBox, StreamControl_TO,
+    TokenCountReplyBox,
 };
 use host_sdk::plugin::panic_error;
-use host_sdk::{AuthStatus, ConverseRequest, ErrorKind, ModelInfo, ProviderError};
+use host_sdk::{
+    AuthStatus, ConverseRequest, EmbeddingModel, EmbeddingRequest, ErrorKind, ModelInfo,
+    ProviderError,
+};
 use tokio::sync::OnceCell;
 
 use crate::clients::{Clients, Target};
 use crate::config::{PluginConfig, StreamSettings};
 use crate::credentials::{process_env, CredentialSource};
 use crate::discovery::{self, DiscoveryCache};
+use crate::embeddings;
 use crate::errors::{error, from_sdk_error, invalid_request, CallContext};
 use crate::runtime::RuntimeLease;
 use crate::stream::{self, StreamJob};
@@ -294,6 +299,60 @@ impl Inner {
         Ok(discovery::merge(self.configured.clone(), discovered.models))
     }
 
+    /// The embedding models of the table; with discovery, only those the account's region
+    /// lists as active (ListFoundationModels, `byOutputModality: EMBEDDING`).
+    async fn embedding_models(&self) -> Result<Vec<EmbeddingModel>, ProviderError> {
+        let known = embeddings::table::all().iter().map(|e| e.model.clone());
+        let clients = self.clients().await;
+        let enabled = match self.config.discovery.enabled {
+            Some(enabled) => enabled,
+            None => clients.credentials_present().await,
+        };
+        if !enabled {
+            return Ok(known.collect());
+        }
+        if let Some(e) = clients.known_credential_error() {
+            return Err(e);
+        }
+        let source = clients.target.source.describe();
+        let ctx = CallContext {
+            operation: "ListFoundationModels",
+            model_id: None,
+            credential_source: &source,
+            region: &clients.target.discovery_region,
+        };
+        let listed = clients
+            .control
+            .list_foundation_models()
+            .by_output_modality(aws_sdk_bedrock::types::ModelModality::Embedding)
+            .send()
+            .await
+            .map_err(|e| from_sdk_error(&e, &ctx))?;
+        let active: Vec<&str> = listed
+            .model_summaries()
+            .iter()
+            .filter(|m| {
+                m.model_lifecycle().is_some_and(|l| {
+                    l.status() == &aws_sdk_bedrock::types::FoundationModelLifecycleStatus::Active
+                })
+            })
+            .map(|m| m.model_id())
+            .collect();
+        Ok(known.filter(|m| active.contains(&m.id.as_str())).collect())
+    }
+
+    async fn embed(&self, planned: embeddings::Planned) -> Result<EmbeddingVectors, ProviderError> {
+        let clients = self.clients().await;
+        let embedded = embeddings::run(&clients, &self.settings, &planned).await?;
+        Ok(EmbeddingVectors {
+            values: embedded.values.into(),
+            dimensions: embedded.dimensions,
+            details_json: serde_json::to_string(&embedded.details)
+                .unwrap_or_default()
+                .into(),
+        })
+    }
+
     fn notice(&self, notice: String) {
         let mut notices = self.notices.lock().unwrap_or_else(|p| p.into_inner());
         // Bounded: a host that never asks must not make the plugin grow.
@@ -489,6 +548,43 @@ impl Provider for BedrockProvider {
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|p| Err(panic_error("count_tokens", p.as_ref())));
+            reply.reply(result.into());
+        });
+    }
+
+    fn embed(&self, request_json: RStr<'_>, reply: EmbeddingsReplyBox) {
+        self.start_embed(request_json.as_str(), reply);
+    }
+
+    fn list_embedding_models(&self, reply: DocumentReplyBox) {
+        let inner = self.inner.clone();
+        self.inner.runtime.spawn(async move {
+            let result = AssertUnwindSafe(inner.embedding_models())
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|p| Err(panic_error("list_embedding_models", p.as_ref())))
+                .map(|models| RString::from(serde_json::to_string(&models).unwrap_or_default()));
+            reply.reply(result.into());
+        });
+    }
+}
+
+impl BedrockProvider {
+    fn start_embed(&self, request_json: &str, reply: EmbeddingsReplyBox) {
+        // Checked on the caller's thread: bad input never reaches the network.
+        let planned = serde_json::from_str::<EmbeddingRequest>(request_json)
+            .map_err(|e| invalid_request(format!("the embedding request is not valid: {e}")))
+            .and_then(embeddings::plan);
+        let planned = match planned {
+            Ok(planned) => planned,
+            Err(e) => return reply.reply(RResult::RErr(e)),
+        };
+        let inner = self.inner.clone();
+        self.inner.runtime.spawn(async move {
+            let result = AssertUnwindSafe(inner.embed(planned))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|p| Err(panic_error("embed", p.as_ref())));
             reply.reply(result.into());
         });
     }

@@ -157,3 +157,19 @@ test("responses: structured output, and reasoning carried to the next turn", asy
   });
   assert.equal(again.status, "completed");
 });
+
+test("embeddings: base64 by default, floats on request, in order, refusals named", async () => {
+  const TITAN = "amazon-bedrock/amazon.titan-embed-text-v2:0";
+  const done = await client().embeddings.create({ model: TITAN, input: ["first text", "second text"] });
+  assert.deepEqual(done.data.map((d) => d.index), [0, 1]);
+  assert.equal(done.data[0].embedding.length, 1024);
+  assert.ok(done.usage.prompt_tokens > 0);
+  const floats = await client().embeddings.create({
+    model: TITAN, input: "second text", dimensions: 512, encoding_format: "float",
+  });
+  assert.equal(floats.data[0].embedding.length, 512);
+  await assert.rejects(
+    client().embeddings.create({ model: TITAN, input: [[1, 2]] }),
+    (e) => e.status === 400 && /token arrays/.test(e.message),
+  );
+});

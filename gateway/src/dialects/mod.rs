@@ -6,11 +6,13 @@
 //! - `chat`: OpenAI Chat Completions (`POST /v1/chat/completions`);
 //! - `responses`: OpenAI Responses (`POST /v1/responses`), what Codex CLI speaks;
 //! - `messages`: Anthropic Messages (`POST /v1/messages`, `/v1/messages/count_tokens`), what
-//!   Claude Code speaks.
+//!   Claude Code speaks;
+//! - `embeddings`: OpenAI Embeddings (`POST /v1/embeddings`).
 //!
 //! This file holds what more than one dialect needs to turn a request into the contract's.
 
 pub mod chat;
+pub mod embeddings;
 pub mod messages;
 pub mod responses;
 

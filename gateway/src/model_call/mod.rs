@@ -122,15 +122,38 @@ pub struct Prepared<D: Dialect> {
     record: Record,
 }
 
-/// Every check a model call passes, in the order that costs an unwelcome client least: the
-/// key before the body, room before the body, the body within its limits, then the
-/// dialect's request, the models and the key's right to them, its limits and budget, and
-/// the images it names.
-pub async fn prepare<D: Dialect>(
+/// Which of a provider's lists a request's model is looked up in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// The chat models (and the aliases of them).
+    Chat,
+    /// The embedding models.
+    Embedding,
+}
+
+/// A request past the checks every model call passes (see [`gate`]).
+pub struct Gated<R> {
+    /// The request, as the client sent it.
+    pub request: R,
+    candidates: Vec<Candidate>,
+    headers: HeaderMap,
+    /// When the whole request must be over (`--request-timeout`).
+    deadline: tokio::time::Instant,
+    record: Record,
+}
+
+/// The checks every model call passes, in the order that costs an unwelcome client least:
+/// the key before the body, room before the body, the body within its limits, then the
+/// request (`what` it should be), the models it names (`model`, looked up in `listed`) and
+/// the key's right to them, and its limits and budget.
+pub async fn gate<R: serde::de::DeserializeOwned>(
     gateway: &Arc<Gateway>,
     request: axum::extract::Request,
     path: &'static str,
-) -> Result<Prepared<D>, ApiError> {
+    what: &str,
+    model: fn(&R) -> &str,
+    listed: Listed,
+) -> Result<Gated<R>, ApiError> {
     let started = std::time::Instant::now();
     let deadline = tokio::time::Instant::now() + gateway.limits.request_timeout;
     let (parts, body) = request.into_parts();
@@ -140,15 +163,16 @@ pub async fn prepare<D: Dialect>(
     // Room first, then the body: a shed request costs no memory either.
     let admitted = admit(gateway).await?;
     let body = read_json_body(&headers, body, gateway.limits.body).await?;
-    let request: D::Request = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(format!("the request body is not {}: {e}", D::REQUEST))
-    })?;
+    let request: R = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not {what}: {e}")))?;
     drop(body);
     let registry = gateway.registry();
-    let asked = D::model(&request);
-    let resolved = registry
-        .candidates(asked)
-        .map_err(ApiError::unknown_model)?;
+    let asked = model(&request);
+    let resolved = match listed {
+        Listed::Chat => registry.candidates(asked),
+        Listed::Embedding => registry.embedding_candidates(asked),
+    }
+    .map_err(ApiError::unknown_model)?;
     // The models this key may use, in order; none: the first one's refusal.
     let mut refusal = None;
     let mut candidates = Vec::new();
@@ -168,17 +192,12 @@ pub async fn prepare<D: Dialect>(
             }
         }
     }
-    let Some(first) = candidates.first() else {
+    if candidates.is_empty() {
         return Err(refusal.unwrap_or_else(|| ApiError::unknown_model(asked.to_string())));
-    };
+    }
     let policy = gateway.keys.policy_of(presented_key(&headers));
     let key_id = policy.as_ref().map(|p| p.id.clone());
     let account = gateway.ledger.admit(policy).await?;
-    let fetched = match &gateway.images {
-        Some(images) => images.fetch_all(D::image_urls(&request)).await?,
-        None => Fetched::new(),
-    };
-    let converse = D::to_converse(&request, first.target(), &fetched, &headers)?;
     let record = Record::new(
         gateway,
         path,
@@ -188,6 +207,34 @@ pub async fn prepare<D: Dialect>(
         admitted,
         account,
     );
+    Ok(Gated {
+        request,
+        candidates,
+        headers,
+        deadline,
+        record,
+    })
+}
+
+/// [`gate`] for a dialect's chat request, then the images it names, fetched, and the
+/// contract's request for its first model.
+pub async fn prepare<D: Dialect>(
+    gateway: &Arc<Gateway>,
+    request: axum::extract::Request,
+    path: &'static str,
+) -> Result<Prepared<D>, ApiError> {
+    let Gated {
+        request,
+        candidates,
+        headers,
+        deadline,
+        record,
+    } = gate(gateway, request, path, D::REQUEST, D::model, Listed::Chat).await?;
+    let fetched = match &gateway.images {
+        Some(images) => images.fetch_all(D::image_urls(&request)).await?,
+        None => Fetched::new(),
+    };
+    let converse = D::to_converse(&request, candidates[0].target(), &fetched, &headers)?;
     Ok(Prepared {
         request,
         converse,
@@ -411,6 +458,49 @@ async fn first_output(
                 return Ok(before);
             }
             None => return Err((None, ended_without_result())),
+        }
+    }
+}
+
+impl<R> Gated<R> {
+    /// Embeds `embedding`'s inputs with the request's model (the contract's request names
+    /// it here), within the request's deadline; the tokens and cost are charged to the key.
+    pub async fn embed(
+        self,
+        gateway: &Gateway,
+        mut embedding: host_sdk::EmbeddingRequest,
+    ) -> Result<(R, String, host_sdk::Embeddings), ApiError> {
+        let Gated {
+            request,
+            candidates,
+            deadline,
+            mut record,
+            ..
+        } = self;
+        let model = &candidates[0];
+        embedding.model = model.id.clone();
+        let embedded = tokio::time::timeout_at(deadline, model.provider.embed_async(&embedding))
+            .await
+            .map_err(|_| ApiError::timed_out())
+            .and_then(|result| result.map_err(|e| ApiError::from(&e)));
+        match embedded {
+            Ok(embeddings) => {
+                record.first_output(&model.name);
+                let tokens = embeddings.details.input_tokens;
+                let usage = host_sdk::TokenUsage {
+                    input_tokens: tokens,
+                    total_tokens: tokens,
+                    ..Default::default()
+                };
+                gateway.metrics.tokens(&usage);
+                record.usage(&usage, embeddings.details.cost_usd);
+                record.answered();
+                Ok((request, model.name.clone(), embeddings))
+            }
+            Err(error) => {
+                record.failed(&error);
+                Err(error)
+            }
         }
     }
 }

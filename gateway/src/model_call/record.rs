@@ -53,8 +53,11 @@ impl Record {
         account: Option<Account>,
     ) -> Self {
         let span = gateway.telemetry.as_ref().map(|telemetry| {
+            // The GenAI conventions' operation names.
             let operation = if path.ends_with("count_tokens") {
                 "count_tokens"
+            } else if path.ends_with("embeddings") {
+                "embeddings"
             } else {
                 "chat"
             };

@@ -5,12 +5,13 @@
 //!
 //! One file per concept: the request (`conversation`), its turns (`message`), what they
 //! hold (`content`), tools (`tools`), how the model answers (`options`) and what a stream
-//! gives back (`completion`); every item is re-exported here, and at the crate's root.
+//! gives back (`completion`), and since 1.7 embeddings (`embedding`); every item is re-exported here, and at the crate's root.
 
 pub mod base64_bytes;
 mod completion;
 mod content;
 mod conversation;
+mod embedding;
 mod message;
 mod options;
 mod tools;
@@ -18,6 +19,7 @@ mod tools;
 pub use completion::*;
 pub use content::*;
 pub use conversation::*;
+pub use embedding::*;
 pub use message::*;
 pub use options::*;
 pub use tools::*;
