@@ -60,6 +60,9 @@ pub enum Command {
         #[command(subcommand)]
         command: LogsCommand,
     },
+    /// Embed texts (arguments, --file, or the lines of stdin): each vector's dimensions and
+    /// first values, the vectors as JSON (--json), or the texts ranked against --query.
+    Embed(EmbedArgs),
     /// Token counting.
     Tokens {
         #[command(subcommand)]
@@ -186,7 +189,34 @@ pub enum ModelsCommand {
         /// the platform cache dir).
         #[arg(long)]
         refresh: bool,
+        /// List the embedding models instead (for `embed -m`).
+        #[arg(long)]
+        embedding: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// The texts, each one input.
+    pub texts: Vec<String>,
+    /// A file whose text is one input (repeatable).
+    #[arg(short, long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    /// The embedding model (`models list --embedding` lists them).
+    #[arg(short, long, default_value = "amazon.titan-embed-text-v2:0")]
+    pub model: String,
+    /// The length of each vector, one of the model's [default: the model's own].
+    #[arg(long)]
+    pub dimensions: Option<u32>,
+    /// What the vectors are for, on models that tune them to it.
+    #[arg(long, value_parser = ["document", "query", "classification", "clustering"])]
+    pub purpose: Option<String>,
+    /// Rank the texts by cosine similarity to this query, closest first.
+    #[arg(short, long)]
+    pub query: Option<String>,
+    /// Print JSON: the vectors (or, with --query, the ranking).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -75,7 +75,18 @@ fn run(cli: &Cli) -> CliResult {
             command: PluginCommand::Info { json },
         } => commands::info::run(global, *json),
         Command::Models {
-            command: ModelsCommand::List { json, refresh },
+            command:
+                ModelsCommand::List {
+                    json,
+                    embedding: true,
+                    ..
+                },
+        } => commands::models::list_embedding(
+            &Session::open(global, global.emulator.then_some(Pace::Paced))?,
+            *json,
+        ),
+        Command::Models {
+            command: ModelsCommand::List { json, refresh, .. },
         } => commands::models::list(
             &Session::open(global, global.emulator.then_some(Pace::Paced))?,
             *json,
@@ -90,6 +101,10 @@ fn run(cli: &Cli) -> CliResult {
             LogsCommand::Show { name, json } => commands::logs::show(name, *json),
             LogsCommand::Search { text, json } => commands::logs::search(text, *json),
         },
+        Command::Embed(args) => commands::embed::run(
+            &Session::open(global, global.emulator.then_some(Pace::Paced))?,
+            args,
+        ),
         Command::Tokens {
             command:
                 TokensCommand::Count {

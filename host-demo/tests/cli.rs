@@ -1152,3 +1152,94 @@ fn refusals_name_the_flags_the_user_typed() {
         ran.stderr
     );
 }
+
+/// Issue #21: `embed` shows that embeddings work in one command: each vector's dimensions
+/// and first values, the vectors as JSON, and texts ranked against a query.
+#[test]
+fn embed_previews_vectors_ranks_texts_against_a_query_and_reads_stdin_lines() {
+    let shown = ok(
+        "embed",
+        &[
+            "--emulator",
+            "embed",
+            "--dimensions",
+            "256",
+            "the cat sat on the mat",
+            "quarterly revenue grew",
+        ],
+    );
+    let lines: Vec<&str> = shown.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with(
+            "2 vectors of 256 dimensions (amazon-bedrock/amazon.titan-embed-text-v2:0, "
+        ) && lines[0].contains("input tokens, $"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        lines[1].contains("the cat sat on the mat") && lines[1].contains(", …]"),
+        "{}",
+        shown.stdout
+    );
+
+    let ranked = ok(
+        "embed-query",
+        &[
+            "--emulator",
+            "embed",
+            "-q",
+            "where did the cat sit",
+            "quarterly revenue grew",
+            "the cat sat on the mat",
+        ],
+    );
+    let first = ranked.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.ends_with("the cat sat on the mat"),
+        "{}",
+        ranked.stdout
+    );
+
+    let piped = host_demo_run(
+        "embed-stdin",
+        &["--emulator", "embed", "-m", "cohere.embed-v4:0", "--json"],
+        "first line\n\nsecond line\n",
+    );
+    assert_eq!(piped.status, 0, "{}", piped.stderr);
+    let json: Value = serde_json::from_str(&piped.stdout).expect("one JSON document");
+    assert_eq!(
+        json["vectors"].as_array().map(Vec::len),
+        Some(2),
+        "blank lines are skipped"
+    );
+    assert_eq!(json["vectors"][0].as_array().map(Vec::len), Some(1536));
+
+    let refused = fails(
+        "embed-refused",
+        &[
+            "--emulator",
+            "embed",
+            "-m",
+            "cohere.embed-v4:0",
+            "--dimensions",
+            "7",
+            "x",
+        ],
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("ask for one of [256, 512, 1024, 1536]"),
+        "{}",
+        refused.stderr
+    );
+    let listed = ok(
+        "embed-models",
+        &["--emulator", "models", "list", "--embedding"],
+    );
+    assert!(
+        listed.stdout.contains("cohere.embed-v4:0"),
+        "{}",
+        listed.stdout
+    );
+}

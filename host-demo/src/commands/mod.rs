@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bench;
 pub mod chat;
 pub mod config;
+pub mod embed;
 pub mod info;
 pub mod logs;
 pub mod models;

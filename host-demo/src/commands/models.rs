@@ -1,4 +1,5 @@
-//! `models list`: configured and discovered models, as a table or JSON.
+//! `models list`: configured and discovered models, as a table or JSON; with `--embedding`,
+//! the embedding models.
 
 use std::io::{IsTerminal, Write};
 
@@ -43,6 +44,42 @@ pub fn list(session: &Session, json: bool, refresh: bool) -> CliResult {
     };
     table(&mut out, Style::stdout(), &rows)?;
     writeln!(out, "{} models", models.len())?;
+    Ok(())
+}
+
+/// `models list --embedding`: the models `embed` can use.
+pub fn list_embedding(session: &Session, json: bool) -> CliResult {
+    let models = session.provider.list_embedding_models().map_err(|e| {
+        crate::error::CliError::new(format!(
+            "cannot list the embedding models of {}: {e}",
+            session.provider_id()
+        ))
+    })?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &models)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let mut rows = vec![["ID", "NAME", "INPUT", "DIMENSIONS", "PER CALL", "$ IN"]
+        .map(String::from)
+        .to_vec()];
+    rows.extend(models.iter().map(|m| {
+        vec![
+            m.id.clone(),
+            m.name.clone(),
+            m.input.join(","),
+            m.dimensions
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            m.max_inputs_per_call.to_string(),
+            rate(m.usd_per_million_tokens),
+        ]
+    }));
+    table(&mut out, Style::stdout(), &rows)?;
+    writeln!(out, "{} embedding models", models.len())?;
     Ok(())
 }
 
