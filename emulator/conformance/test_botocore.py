@@ -1275,3 +1275,57 @@ def test_response_fields_by_path(runtime):
     with pytest.raises(ClientError) as excinfo:
         runtime.converse(**request(model=profile, additionalModelResponseFieldPaths=[f"/f{i}" for i in range(11)]))
     assert error_of(excinfo)["Code"] == "ValidationException"
+
+
+def _invoke(runtime, model, body):
+    response = runtime.invoke_model(
+        modelId=model, body=json.dumps(body), contentType="application/json", accept="application/json"
+    )
+    headers = response["ResponseMetadata"]["HTTPHeaders"]
+    return json.loads(response["body"].read()), headers
+
+
+def test_embedding_models_answer_invoke_model_in_their_own_shapes(runtime):
+    titan, headers = _invoke(runtime, "amazon.titan-embed-text-v2:0", {"inputText": "hello", "dimensions": 256})
+    assert len(titan["embedding"]) == 256 and titan["inputTextTokenCount"] >= 1
+    assert int(headers["x-amzn-bedrock-input-token-count"]) == titan["inputTextTokenCount"]
+    assert abs(sum(v * v for v in titan["embedding"]) - 1.0) < 1e-3, "normalised by default"
+    again, _ = _invoke(runtime, "amazon.titan-embed-text-v2:0", {"inputText": "hello", "dimensions": 256})
+    assert again["embedding"] == titan["embedding"], "the same input gives the same vector"
+    cohere, _ = _invoke(
+        runtime,
+        "cohere.embed-english-v3",
+        {"texts": ["a", "b"], "input_type": "search_document", "embedding_types": ["float", "int8"]},
+    )
+    assert cohere["response_type"] == "embeddings_by_type"
+    assert len(cohere["embeddings"]["int8"]) == 2 and len(cohere["embeddings"]["float"][1]) == 1024
+    nova, _ = _invoke(
+        runtime,
+        "amazon.nova-2-multimodal-embeddings-v1:0",
+        {
+            "taskType": "SINGLE_EMBEDDING",
+            "singleEmbeddingParams": {
+                "embeddingPurpose": "GENERIC_INDEX",
+                "embeddingDimension": 384,
+                "text": {"truncationMode": "END", "value": "hello"},
+            },
+        },
+    )
+    assert nova["embeddings"][0]["embeddingType"] == "TEXT" and len(nova["embeddings"][0]["embedding"]) == 384
+
+
+@pytest.mark.parametrize(
+    "model, body, says",
+    [
+        ("amazon.titan-embed-text-v2:0", {"inputText": "x", "dimensions": 300}, "#/dimensions: 300 is not a valid enum value"),
+        ("amazon.titan-embed-text-v2:0", {"inputText": "x", "extra": 1}, "extraneous key [extra] is not permitted"),
+        ("amazon.titan-embed-text-v2:0", {"inputText": "x" * 50001}, "expected maxLength: 50000, actual: 50001"),
+        ("cohere.embed-english-v3", {"texts": ["x"] * 97, "input_type": "search_query"}, "expected maxItems: 96, actual: 97"),
+        ("cohere.embed-english-v3", {"texts": ["x"]}, "required key [input_type] not found"),
+    ],
+)
+def test_embedding_bodies_are_refused_as_bedrock_refuses_them(runtime, model, body, says):
+    with pytest.raises(ClientError) as excinfo:
+        _invoke(runtime, model, body)
+    assert error_of(excinfo)["Code"] == "ValidationException"
+    assert says in error_of(excinfo)["Message"]

@@ -210,6 +210,39 @@ fn token_limits_and_budgets_count_what_answers_used() {
     );
 }
 
+/// Issue #21: embeddings count against a key's limits and budget as chat does: the same
+/// gate, the tokens Bedrock counted, the price of the embedding model.
+#[test]
+fn embeddings_count_against_the_same_limits_and_budget() {
+    let emulator = emulator();
+    let gateway = Gateway::in_front_of_configured(&emulator, "", &team(None), &[]);
+    let embed = |key: &str| {
+        post(
+            &gateway,
+            "/v1/embeddings",
+            Some(key),
+            &json!({"model": "amazon.titan-embed-text-v2:0", "input": ["some words to embed"]}),
+        )
+    };
+    for _ in 0..3 {
+        let answer = embed("sk-limited");
+        assert_eq!(status(&answer), "200", "{answer}");
+        assert_eq!(
+            body_json(&answer)["data"][0]["embedding"]
+                .as_array()
+                .map(Vec::len),
+            Some(1024)
+        );
+    }
+    let refused = embed("sk-limited");
+    assert_eq!(status(&refused), "429", "{refused}");
+    assert_eq!(header(&refused, "x-ratelimit-limit-requests"), Some("3"));
+    // 5 tokens a minute: one batch of more is the last.
+    assert_eq!(status(&embed("sk-tokens")), "200");
+    let over = wait_for_status(|| embed("sk-tokens"), "429");
+    assert_eq!(body_json(&over)["error"]["type"], "tokens", "{over}");
+}
+
 /// Charges are written after the answer, off its path: the refusal comes within a moment.
 fn wait_for_status(mut ask: impl FnMut() -> String, wanted: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -378,6 +378,15 @@ pub struct BenchArgs {
     /// Print the results as one JSON document.
     #[arg(long)]
     pub json: bool,
+
+    /// Measure embeddings instead: a batch of --texts short texts embedded through the
+    /// plugin, and the same InvokeModel calls made with the AWS SDK directly (16 at once).
+    #[arg(long)]
+    pub embeddings: bool,
+
+    /// Texts per batch, with --embeddings.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub texts: usize,
 }
 
 #[cfg(feature = "emulator")]

@@ -550,6 +550,35 @@ fn bench_warns_about_a_debug_build_and_names_the_figure_it_judges() {
     );
 }
 
+/// Issue #21: the embeddings benchmark embeds the same batch both ways and judges the CPU
+/// ratio by its goal.
+#[test]
+fn bench_embeddings_compares_the_plugin_with_the_sdk_called_directly() {
+    let ran = ok(
+        "bench-embeddings",
+        &[
+            "bench",
+            "--embeddings",
+            "--texts",
+            "40",
+            "--runs",
+            "1",
+            "--json",
+        ],
+    );
+    let report: Value = serde_json::from_str(&ran.stdout).expect("one JSON document");
+    assert_eq!(report["texts"], 40);
+    assert!(
+        report["cpuMsMedian"]["plugin"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    assert!(
+        report["cpuMsMedian"]["directSdk"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    assert_eq!(report["goal"]["atMost"], 1.1, "{report}");
+}
+
 #[test]
 fn the_emulator_serves_the_configured_region_and_checks_the_file_as_written() {
     // A discovery region other than the emulator's default: the emulator serves it.

@@ -66,6 +66,9 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
              target/release/host-demo bench"
         );
     }
+    if args.embeddings {
+        return super::bench_embeddings::run(global, args);
+    }
     let session = Session::open(global, Some(crate::embedded::Pace::Fast))?;
     let emulator = session
         .emulator
@@ -285,7 +288,7 @@ fn through_plugin(session: &Session, request: &ConverseRequest) -> CliResult<Run
     })
 }
 
-fn direct_client(emulator: &Embedded) -> aws_sdk_bedrockruntime::Client {
+pub(crate) fn direct_client(emulator: &Embedded) -> aws_sdk_bedrockruntime::Client {
     let config = aws_sdk_bedrockruntime::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(emulator.region.clone()))
@@ -399,12 +402,12 @@ impl Summary {
     }
 }
 
-fn sorted(mut values: Vec<f64>) -> Vec<f64> {
+pub(crate) fn sorted(mut values: Vec<f64>) -> Vec<f64> {
     values.sort_by(f64::total_cmp);
     values
 }
 
-fn median(sorted: &[f64]) -> f64 {
+pub(crate) fn median(sorted: &[f64]) -> f64 {
     match sorted.len() {
         0 => 0.0,
         n if n % 2 == 1 => sorted[n / 2],
@@ -417,7 +420,7 @@ fn millis(d: Duration) -> String {
 }
 
 /// User + system CPU time of the whole process so far.
-fn cpu_time() -> Duration {
+pub(crate) fn cpu_time() -> Duration {
     // SAFETY: getrusage only writes the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {

@@ -3,6 +3,8 @@
 pub mod auth;
 #[cfg(feature = "emulator")]
 pub mod bench;
+#[cfg(feature = "emulator")]
+pub mod bench_embeddings;
 pub mod chat;
 pub mod config;
 pub mod embed;
