@@ -6,7 +6,8 @@
 //! same build. At each rate, short chat requests go out open-loop (each at its scheduled
 //! time, whatever the answers before it did) to the gateway and, interleaved, the same request
 //! straight to the emulator (Converse with a Bedrock API key) as the baseline, in each of the
-//! gateway's dialects (Chat Completions, Responses, Messages). Latency counts
+//! gateway's dialects (Chat Completions, Responses, Messages; `--dialects embeddings`: a
+//! one-text embeddings request against InvokeModel straight to the emulator). Latency counts
 //! from the scheduled send time, so a stalled server cannot hide its delay behind a client
 //! that waits for it. Reported per rate: p50/p90/p99 of each path and the difference (what the
 //! gateway adds), errors, the gateway's CPU per request and its memory; and the highest rate
@@ -195,10 +196,13 @@ fn run(args: &Args) -> Result<Value, String> {
     };
     let mut rows = Vec::new();
     let mut held: Vec<(Dialect, bool, u32)> = Vec::new();
-    let runs = args
-        .dialects
-        .iter()
-        .flat_map(|&dialect| kinds.iter().map(move |&stream| (dialect, stream)));
+    // Embeddings are never streamed.
+    let runs = args.dialects.iter().flat_map(|&dialect| {
+        kinds
+            .iter()
+            .filter(move |&&stream| !(stream && dialect == Dialect::Embeddings))
+            .map(move |&stream| (dialect, stream))
+    });
     for (dialect, stream) in runs {
         let through_gateway = Target {
             url: format!("{}/{}", gateway.url, dialect.path())
@@ -211,22 +215,35 @@ fn run(args: &Args) -> Result<Value, String> {
                     .to_string(),
             ),
         };
-        let direct = Target {
-            url: format!(
-                "{}/model/{MODEL}/{}",
-                emulator.url,
-                if stream {
-                    "converse-stream"
-                } else {
-                    "converse"
-                }
-            )
-            .parse()
-            .map_err(|e| format!("{e}"))?,
-            authorization: format!("Bearer {API_KEY}"),
-            body: Bytes::from(
-                json!({"messages": [{"role": "user", "content": [{"text": "Hello"}]}]}).to_string(),
-            ),
+        // The same request straight to Bedrock: Converse(Stream), or InvokeModel for
+        // embeddings.
+        let direct = if dialect == Dialect::Embeddings {
+            Target {
+                url: format!("{}/model/{}/invoke", emulator.url, Dialect::EMBEDDING_MODEL)
+                    .parse()
+                    .map_err(|e| format!("{e}"))?,
+                authorization: format!("Bearer {API_KEY}"),
+                body: Bytes::from(json!({"inputText": "Hello"}).to_string()),
+            }
+        } else {
+            Target {
+                url: format!(
+                    "{}/model/{MODEL}/{}",
+                    emulator.url,
+                    if stream {
+                        "converse-stream"
+                    } else {
+                        "converse"
+                    }
+                )
+                .parse()
+                .map_err(|e| format!("{e}"))?,
+                authorization: format!("Bearer {API_KEY}"),
+                body: Bytes::from(
+                    json!({"messages": [{"role": "user", "content": [{"text": "Hello"}]}]})
+                        .to_string(),
+                ),
+            }
         };
         let mut targets = vec![through_gateway.clone(), direct.clone()];
         if let Some((operated, _)) = &operated {

@@ -11,16 +11,23 @@ pub enum Dialect {
     Responses,
     /// Anthropic Messages.
     Messages,
+    /// OpenAI Embeddings (whole answers only; a one-text request to an embedding model).
+    Embeddings,
 }
 
 impl Dialect {
+    /// The dialects that chat (and stream).
     pub const ALL: [Dialect; 3] = [Dialect::Chat, Dialect::Responses, Dialect::Messages];
+
+    /// The embedding model an embeddings request names (the chat dialects name theirs).
+    pub const EMBEDDING_MODEL: &str = "amazon.titan-embed-text-v2:0";
 
     pub fn name(self) -> &'static str {
         match self {
             Dialect::Chat => "chat",
             Dialect::Responses => "responses",
             Dialect::Messages => "messages",
+            Dialect::Embeddings => "embeddings",
         }
     }
 
@@ -30,6 +37,7 @@ impl Dialect {
             Dialect::Chat => "chat/completions",
             Dialect::Responses => "responses",
             Dialect::Messages => "messages",
+            Dialect::Embeddings => "embeddings",
         }
     }
 
@@ -45,6 +53,9 @@ impl Dialect {
                 "model": model, "stream": stream, "max_tokens": 4096,
                 "messages": [{"role": "user", "content": prompt}],
             }),
+            Dialect::Embeddings => json!({
+                "model": format!("amazon-bedrock/{}", Self::EMBEDDING_MODEL), "input": prompt,
+            }),
         }
     }
 
@@ -58,6 +69,7 @@ impl Dialect {
             Dialect::Messages => (data["type"] == "content_block_delta")
                 .then(|| data.pointer("/delta/text")?.as_str())
                 .flatten(),
+            Dialect::Embeddings => None,
         }
     }
 
@@ -68,6 +80,7 @@ impl Dialect {
             Dialect::Chat => false,
             Dialect::Responses => data["type"] == "response.completed",
             Dialect::Messages => data["type"] == "message_stop",
+            Dialect::Embeddings => false,
         }
     }
 
@@ -79,6 +92,7 @@ impl Dialect {
                 (data["type"] == "response.failed").then(|| data["response"]["error"].to_string())
             }
             Dialect::Messages => (data["type"] == "error").then(|| data["error"].to_string()),
+            Dialect::Embeddings => data.get("error").map(Value::to_string),
         }
     }
 }
