@@ -166,6 +166,79 @@ fn tokens_of(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(4).max(1)
 }
 
+/// A list of names, each one of `allowed` (Titan's `embeddingTypes`, Cohere's
+/// `embedding_types`).
+fn names_in<'a>(at: &str, value: &'a Value, allowed: &[&'a str]) -> Result<Vec<&'a str>, ApiError> {
+    let list = value
+        .as_array()
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| malformed(format!("{at}: expected minItems: 1, actual: 0")))?;
+    list.iter()
+        .enumerate()
+        .map(|(i, name)| {
+            one_of(
+                &format!("{at}/{i}"),
+                name.as_str().unwrap_or_default(),
+                allowed,
+            )
+        })
+        .collect()
+}
+
+fn object_at<'a>(at: &str, value: &'a Value) -> Result<&'a Map<String, Value>, ApiError> {
+    value.as_object().ok_or_else(|| {
+        malformed(format!(
+            "{at}: expected type: JSONObject, found: {}",
+            kind(value)
+        ))
+    })
+}
+
+/// What a Titan body asks for besides its input.
+struct TitanOptions<'a> {
+    dimensions: u64,
+    normalize: bool,
+    types: Vec<&'a str>,
+}
+
+fn titan_options(
+    family: Family,
+    request: &Map<String, Value>,
+) -> Result<TitanOptions<'_>, ApiError> {
+    let mut options = TitanOptions {
+        dimensions: if family == Family::TitanTextV1 {
+            1536
+        } else {
+            1024
+        },
+        normalize: family != Family::TitanMultimodal,
+        types: vec!["float"],
+    };
+    if let Some(d) = request.get("dimensions") {
+        options.dimensions = one_of("#/dimensions", whole("#/dimensions", d)?, &[256, 512, 1024])?;
+    }
+    if let Some(n) = request.get("normalize") {
+        options.normalize = n.as_bool().ok_or_else(|| {
+            malformed(format!(
+                "#/normalize: expected type: Boolean, found: {}",
+                kind(n)
+            ))
+        })?;
+    }
+    if let Some(t) = request.get("embeddingTypes") {
+        options.types = names_in("#/embeddingTypes", t, &["float", "binary"])?;
+    }
+    if let Some(config) = request.get("embeddingConfig") {
+        let config = object_at("#/embeddingConfig", config)?;
+        only_keys("#/embeddingConfig", config, &["outputEmbeddingLength"])?;
+        if let Some(length) = config.get("outputEmbeddingLength") {
+            let at = "#/embeddingConfig/outputEmbeddingLength";
+            options.dimensions = one_of(at, whole(at, length)?, &[256, 384, 1024])?;
+        }
+    }
+    Ok(options)
+}
+
 fn titan(family: Family, request: &Map<String, Value>) -> Result<(Value, u64), ApiError> {
     let allowed: &[&str] = match family {
         Family::TitanTextV1 => &["inputText"],
@@ -181,58 +254,15 @@ fn titan(family: Family, request: &Map<String, Value>) -> Result<(Value, u64), A
         Some(image) => Some(image_bytes("#/inputImage", image)?),
         None => None,
     };
-    let mut dimensions = match family {
-        Family::TitanTextV1 => 1536,
-        _ => 1024,
-    };
-    let mut normalize = family != Family::TitanMultimodal;
-    let mut types = vec!["float".to_string()];
-    if let Some(d) = request.get("dimensions") {
-        dimensions = one_of("#/dimensions", whole("#/dimensions", d)?, &[256, 512, 1024])?;
-    }
-    if let Some(n) = request.get("normalize") {
-        normalize = n.as_bool().ok_or_else(|| {
-            malformed(format!(
-                "#/normalize: expected type: Boolean, found: {}",
-                kind(n)
-            ))
-        })?;
-    }
-    if let Some(t) = request.get("embeddingTypes") {
-        let list = t
-            .as_array()
-            .filter(|l| !l.is_empty())
-            .ok_or_else(|| malformed("#/embeddingTypes: expected minItems: 1, actual: 0"))?;
-        types = list
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let name = t.as_str().unwrap_or_default().to_string();
-                one_of(
-                    &format!("#/embeddingTypes/{i}"),
-                    name,
-                    &["float".into(), "binary".into()],
-                )
-            })
-            .collect::<Result<_, _>>()?;
-    }
-    if let Some(config) = request.get("embeddingConfig") {
-        let config = config
-            .as_object()
-            .ok_or_else(|| malformed("#/embeddingConfig: expected type: JSONObject"))?;
-        only_keys("#/embeddingConfig", config, &["outputEmbeddingLength"])?;
-        if let Some(length) = config.get("outputEmbeddingLength") {
-            let at = "#/embeddingConfig/outputEmbeddingLength";
-            dimensions = one_of(at, whole(at, length)?, &[256, 384, 1024])?;
-        }
-    }
+    let options = titan_options(family, request)?;
+    let dimensions = options.dimensions as usize;
     let mut vector = match (text, &image) {
-        (Some(text), None) => text_vector(text, dimensions as usize),
-        (None, Some(image)) => bytes_vector(image, dimensions as usize),
+        (Some(text), None) => text_vector(text, dimensions),
+        (None, Some(image)) => bytes_vector(image, dimensions),
         // Both: the average of the two, as Titan Multimodal documents.
-        (Some(text), Some(image)) => text_vector(text, dimensions as usize)
+        (Some(text), Some(image)) => text_vector(text, dimensions)
             .iter()
-            .zip(bytes_vector(image, dimensions as usize))
+            .zip(bytes_vector(image, dimensions))
             .map(|(a, b)| (a + b) / 2.0)
             .collect(),
         (None, None) => {
@@ -242,26 +272,30 @@ fn titan(family: Family, request: &Map<String, Value>) -> Result<(Value, u64), A
             }));
         }
     };
-    if normalize {
+    if options.normalize {
         unit(&mut vector);
     }
     let tokens = text.map(tokens_of).unwrap_or(0);
     let mut answer = json!({ "inputTextTokenCount": tokens });
-    if types.iter().any(|t| t == "float") {
+    if options.types.contains(&"float") {
         answer["embedding"] = json!(vector);
     }
     if family == Family::TitanTextV2 {
-        let mut by_type = Map::new();
-        for t in &types {
-            let values: Vec<f32> = match t.as_str() {
-                "binary" => vector
-                    .iter()
-                    .map(|v| f32::from(u8::from(*v > 0.0)))
-                    .collect(),
-                _ => vector.clone(),
-            };
-            by_type.insert(t.clone(), json!(values));
-        }
+        // Titan's binary: one 0/1 value per dimension.
+        let by_type: Map<String, Value> = options
+            .types
+            .iter()
+            .map(|&t| {
+                let values: Vec<f32> = match t {
+                    "binary" => vector
+                        .iter()
+                        .map(|v| f32::from(u8::from(*v > 0.0)))
+                        .collect(),
+                    _ => vector.clone(),
+                };
+                (t.to_string(), json!(values))
+            })
+            .collect();
         answer["embeddingsByType"] = Value::Object(by_type);
     }
     Ok((answer, tokens))
@@ -281,6 +315,14 @@ fn image_bytes(at: &str, value: &Value) -> Result<Vec<u8>, ApiError> {
 }
 
 const COHERE_TYPES: &[&str] = &["float", "int8", "uint8", "binary", "ubinary"];
+
+/// What a Cohere call embeds: unit vectors, the texts (lower-cased, as Cohere echoes them)
+/// and their tokens.
+struct CohereInputs {
+    vectors: Vec<Vec<f32>>,
+    texts: Vec<String>,
+    tokens: u64,
+}
 
 fn cohere(family: Family, request: &Map<String, Value>) -> Result<(Value, u64), ApiError> {
     let mut allowed = vec![
@@ -308,13 +350,13 @@ fn cohere(family: Family, request: &Map<String, Value>) -> Result<(Value, u64), 
             "image",
         ],
     )?;
-    let max_chars = if family == Family::CohereV4 {
-        512_000
-    } else {
-        2048
-    };
-    let mut inputs: Vec<Vec<f32>> = Vec::new();
-    let mut texts_seen = Vec::new();
+    if let Some(truncate) = request.get("truncate") {
+        one_of(
+            "#/truncate",
+            truncate.as_str().unwrap_or_default(),
+            &["NONE", "START", "END"],
+        )?;
+    }
     let dimensions = match request.get("output_dimension") {
         Some(d) => one_of(
             "#/output_dimension",
@@ -324,104 +366,109 @@ fn cohere(family: Family, request: &Map<String, Value>) -> Result<(Value, u64), 
         None if family == Family::CohereV4 => 1536,
         None => 1024,
     } as usize;
-    let mut tokens = 0;
-    match (request.get("texts"), request.get("images")) {
-        (Some(texts), None) => {
-            let texts = texts
-                .as_array()
-                .ok_or_else(|| malformed("#/texts: expected type: JSONArray"))?;
-            if texts.len() > 96 {
-                return Err(malformed(format!(
-                    "#/texts: expected maxItems: 96, actual: {}",
-                    texts.len()
-                )));
-            }
-            if texts.is_empty() {
-                return Err(malformed("#/texts: expected minItems: 1, actual: 0"));
-            }
-            for (i, text) in texts.iter().enumerate() {
-                let text = text_at(&format!("#/texts/{i}"), text, max_chars)?;
-                tokens += tokens_of(text);
-                inputs.push(text_vector(text, dimensions));
-                texts_seen.push(text.to_lowercase());
-            }
+    let inputs = match (request.get("texts"), request.get("images")) {
+        (Some(texts), None) => cohere_texts(family, texts, dimensions)?,
+        (None, Some(images)) if input_type == "image" => cohere_image(images, dimensions)?,
+        (None, Some(_)) => {
+            return Err(malformed("images require input_type image"));
         }
-        (None, Some(images)) => {
-            if input_type != "image" {
-                return Err(ApiError::validation(
-                    "Malformed input request: images require input_type image, please reformat your input and try again.",
-                ));
-            }
-            let images = images
-                .as_array()
-                .ok_or_else(|| malformed("#/images: expected type: JSONArray"))?;
-            if images.len() != 1 {
-                return Err(malformed(format!(
-                    "#/images: expected maxItems: 1, actual: {}",
-                    images.len()
-                )));
-            }
-            let uri = images[0].as_str().unwrap_or_default();
-            let data = uri
-                .strip_prefix("data:image/")
-                .and_then(|rest| rest.split_once(";base64,"))
-                .map(|(_, data)| data)
-                .ok_or_else(|| {
-                    ApiError::validation(
-                        "Invalid image: images must be data URIs (data:image/<format>;base64,...).",
-                    )
-                })?;
-            inputs.push(bytes_vector(
-                &image_bytes("#/images/0", &json!(data))?,
-                dimensions,
-            ));
-        }
-        (Some(_), Some(_)) => {
-            return Err(malformed("#: only one of [texts, images] may be given"));
-        }
+        (Some(_), Some(_)) => return Err(malformed("#: only one of [texts, images] may be given")),
         (None, None) => return Err(malformed("#: required key [texts] not found")),
-    }
-    for vector in &mut inputs {
-        unit(vector);
-    }
+    };
+    let id = format!("{:016x}", seed(&inputs.texts));
     let answer = match request.get("embedding_types") {
         None => json!({
-            "id": format!("{:016x}", seed(&texts_seen)),
-            "embeddings": inputs,
+            "id": id,
+            "embeddings": inputs.vectors,
             "response_type": "embeddings_floats",
-            "texts": texts_seen,
+            "texts": inputs.texts,
         }),
         Some(types) => {
-            let types = types
-                .as_array()
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| malformed("#/embedding_types: expected minItems: 1, actual: 0"))?;
-            let mut by_type = Map::new();
-            for (i, t) in types.iter().enumerate() {
-                let name = one_of(
-                    &format!("#/embedding_types/{i}"),
-                    t.as_str().unwrap_or_default(),
-                    COHERE_TYPES,
-                )?;
-                let encoded: Vec<Vec<f32>> = inputs.iter().map(|v| encode(v, name)).collect();
-                by_type.insert(name.to_string(), json!(encoded));
-            }
+            let by_type: Map<String, Value> = names_in("#/embedding_types", types, COHERE_TYPES)?
+                .into_iter()
+                .map(|name| {
+                    let encoded: Vec<Vec<f32>> =
+                        inputs.vectors.iter().map(|v| encode(v, name)).collect();
+                    (name.to_string(), json!(encoded))
+                })
+                .collect();
             json!({
-                "id": format!("{:016x}", seed(&texts_seen)),
+                "id": id,
                 "embeddings": by_type,
                 "response_type": "embeddings_by_type",
-                "texts": texts_seen,
+                "texts": inputs.texts,
             })
         }
     };
-    if let Some(truncate) = request.get("truncate") {
-        one_of(
-            "#/truncate",
-            truncate.as_str().unwrap_or_default(),
-            &["NONE", "START", "END"],
-        )?;
+    Ok((answer, inputs.tokens))
+}
+
+fn cohere_texts(
+    family: Family,
+    texts: &Value,
+    dimensions: usize,
+) -> Result<CohereInputs, ApiError> {
+    let max_chars = if family == Family::CohereV4 {
+        512_000
+    } else {
+        2048
+    };
+    let texts = texts
+        .as_array()
+        .ok_or_else(|| malformed("#/texts: expected type: JSONArray"))?;
+    if texts.len() > 96 {
+        return Err(malformed(format!(
+            "#/texts: expected maxItems: 96, actual: {}",
+            texts.len()
+        )));
     }
-    Ok((answer, tokens))
+    if texts.is_empty() {
+        return Err(malformed("#/texts: expected minItems: 1, actual: 0"));
+    }
+    let mut inputs = CohereInputs {
+        vectors: Vec::new(),
+        texts: Vec::new(),
+        tokens: 0,
+    };
+    for (i, text) in texts.iter().enumerate() {
+        let text = text_at(&format!("#/texts/{i}"), text, max_chars)?;
+        inputs.tokens += tokens_of(text);
+        let mut vector = text_vector(text, dimensions);
+        unit(&mut vector);
+        inputs.vectors.push(vector);
+        inputs.texts.push(text.to_lowercase());
+    }
+    Ok(inputs)
+}
+
+/// One image, as a data URI: Cohere embeds an image a call.
+fn cohere_image(images: &Value, dimensions: usize) -> Result<CohereInputs, ApiError> {
+    let images = images
+        .as_array()
+        .ok_or_else(|| malformed("#/images: expected type: JSONArray"))?;
+    if images.len() != 1 {
+        return Err(malformed(format!(
+            "#/images: expected maxItems: 1, actual: {}",
+            images.len()
+        )));
+    }
+    let data = images[0]
+        .as_str()
+        .and_then(|uri| uri.strip_prefix("data:image/"))
+        .and_then(|rest| rest.split_once(";base64,"))
+        .map(|(_, data)| data)
+        .ok_or_else(|| {
+            ApiError::validation(
+                "Invalid image: images must be data URIs (data:image/<format>;base64,...).",
+            )
+        })?;
+    let mut vector = bytes_vector(&image_bytes("#/images/0", &json!(data))?, dimensions);
+    unit(&mut vector);
+    Ok(CohereInputs {
+        vectors: vec![vector],
+        texts: Vec::new(),
+        tokens: 0,
+    })
 }
 
 /// A unit float vector in Cohere's other encodings.
@@ -457,6 +504,20 @@ fn encode(vector: &[f32], encoding: &str) -> Vec<f32> {
     }
 }
 
+const NOVA_PURPOSES: &[&str] = &[
+    "GENERIC_INDEX",
+    "GENERIC_RETRIEVAL",
+    "TEXT_RETRIEVAL",
+    "IMAGE_RETRIEVAL",
+    "VIDEO_RETRIEVAL",
+    "DOCUMENT_RETRIEVAL",
+    "AUDIO_RETRIEVAL",
+    "CLASSIFICATION",
+    "CLUSTERING",
+];
+
+const NOVA_PARAMS: &str = "#/singleEmbeddingParams";
+
 fn nova(request: &Map<String, Value>) -> Result<(Value, u64), ApiError> {
     only_keys(
         "#",
@@ -482,7 +543,7 @@ fn nova(request: &Map<String, Value>) -> Result<(Value, u64), ApiError> {
         .get("singleEmbeddingParams")
         .and_then(Value::as_object)
         .ok_or_else(|| malformed("#: required key [singleEmbeddingParams] not found"))?;
-    let at = "#/singleEmbeddingParams";
+    let at = NOVA_PARAMS;
     only_keys(
         at,
         params,
@@ -501,17 +562,7 @@ fn nova(request: &Map<String, Value>) -> Result<(Value, u64), ApiError> {
     one_of(
         &format!("{at}/embeddingPurpose"),
         purpose.as_str().unwrap_or_default(),
-        &[
-            "GENERIC_INDEX",
-            "GENERIC_RETRIEVAL",
-            "TEXT_RETRIEVAL",
-            "IMAGE_RETRIEVAL",
-            "VIDEO_RETRIEVAL",
-            "DOCUMENT_RETRIEVAL",
-            "AUDIO_RETRIEVAL",
-            "CLASSIFICATION",
-            "CLUSTERING",
-        ],
+        NOVA_PURPOSES,
     )?;
     let dimensions = match params.get("embeddingDimension") {
         Some(d) => {
@@ -524,74 +575,18 @@ fn nova(request: &Map<String, Value>) -> Result<(Value, u64), ApiError> {
         .into_iter()
         .filter(|k| params.contains_key(*k))
         .collect();
-    if media.len() != 1 {
-        return Err(malformed(format!(
-            "{at}: exactly one of [text, image, audio, video] is required, found {}",
-            media.len()
-        )));
-    }
-    let (mut vector, kind, tokens) = match media[0] {
-        "text" => {
-            let text = params["text"]
-                .as_object()
-                .ok_or_else(|| malformed(format!("{at}/text: expected type: JSONObject")))?;
-            only_keys(
-                &format!("{at}/text"),
-                text,
-                &["truncationMode", "value", "source"],
-            )?;
-            let mode = text.get("truncationMode").ok_or_else(|| {
-                malformed(format!(
-                    "{at}/text: required key [truncationMode] not found"
-                ))
-            })?;
-            one_of(
-                &format!("{at}/text/truncationMode"),
-                mode.as_str().unwrap_or_default(),
-                &["START", "END", "NONE"],
-            )?;
-            let value = text
-                .get("value")
-                .ok_or_else(|| malformed(format!("{at}/text: required key [value] not found")))?;
-            let value = text_at(&format!("{at}/text/value"), value, 50_000)?;
-            (text_vector(value, dimensions), "TEXT", tokens_of(value))
-        }
-        "image" => {
-            let image = params["image"]
-                .as_object()
-                .ok_or_else(|| malformed(format!("{at}/image: expected type: JSONObject")))?;
-            only_keys(
-                &format!("{at}/image"),
-                image,
-                &["format", "source", "detailLevel"],
-            )?;
-            let format = image
-                .get("format")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            one_of(
-                &format!("{at}/image/format"),
-                format,
-                &["png", "jpeg", "gif", "webp"],
-            )?;
-            let bytes = image
-                .get("source")
-                .and_then(|s| s.get("bytes"))
-                .ok_or_else(|| {
-                    malformed(format!("{at}/image/source: required key [bytes] not found"))
-                })?;
-            (
-                bytes_vector(
-                    &image_bytes(&format!("{at}/image/source/bytes"), bytes)?,
-                    dimensions,
-                ),
-                "IMAGE",
-                0,
-            )
-        }
-        other => {
+    let (mut vector, kind, tokens) = match media.as_slice() {
+        ["text"] => nova_text(&params["text"], dimensions)?,
+        ["image"] => nova_image(&params["image"], dimensions)?,
+        [other] => {
             return Err(ApiError::validation(format!(
                 "The emulator does not embed {other}; send text or an image."
+            )))
+        }
+        _ => {
+            return Err(malformed(format!(
+                "{at}: exactly one of [text, image, audio, video] is required, found {}",
+                media.len()
             )))
         }
     };
@@ -600,6 +595,46 @@ fn nova(request: &Map<String, Value>) -> Result<(Value, u64), ApiError> {
         json!({ "embeddings": [{ "embeddingType": kind, "embedding": vector }] }),
         tokens,
     ))
+}
+
+fn nova_text(text: &Value, dimensions: usize) -> Result<(Vec<f32>, &'static str, u64), ApiError> {
+    let at = format!("{NOVA_PARAMS}/text");
+    let text = object_at(&at, text)?;
+    only_keys(&at, text, &["truncationMode", "value", "source"])?;
+    let mode = text
+        .get("truncationMode")
+        .ok_or_else(|| malformed(format!("{at}: required key [truncationMode] not found")))?;
+    one_of(
+        &format!("{at}/truncationMode"),
+        mode.as_str().unwrap_or_default(),
+        &["START", "END", "NONE"],
+    )?;
+    let value = text
+        .get("value")
+        .ok_or_else(|| malformed(format!("{at}: required key [value] not found")))?;
+    let value = text_at(&format!("{at}/value"), value, 50_000)?;
+    Ok((text_vector(value, dimensions), "TEXT", tokens_of(value)))
+}
+
+fn nova_image(image: &Value, dimensions: usize) -> Result<(Vec<f32>, &'static str, u64), ApiError> {
+    let at = format!("{NOVA_PARAMS}/image");
+    let image = object_at(&at, image)?;
+    only_keys(&at, image, &["format", "source", "detailLevel"])?;
+    let format = image
+        .get("format")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    one_of(
+        &format!("{at}/format"),
+        format,
+        &["png", "jpeg", "gif", "webp"],
+    )?;
+    let bytes = image
+        .get("source")
+        .and_then(|s| s.get("bytes"))
+        .ok_or_else(|| malformed(format!("{at}/source: required key [bytes] not found")))?;
+    let bytes = image_bytes(&format!("{at}/source/bytes"), bytes)?;
+    Ok((bytes_vector(&bytes, dimensions), "IMAGE", 0))
 }
 
 fn seed<T: Hash>(value: &T) -> u64 {
