@@ -60,7 +60,7 @@ impl BedrockProvider {
     pub fn new(config_text: &str) -> Result<Self, ProviderError> {
         let config = PluginConfig::parse(config_text)?;
         let mut target = Target::resolve(&config);
-        target.extra_ca_pem = crate::trust::extra_ca_pem(&config)?.map(Arc::new);
+        target.extra_ca_pem = crate::trust::extra_ca_pem(&config)?;
         tracing::debug!(
             source = %target.source.describe(),
             endpoint = ?target.runtime_endpoint,
