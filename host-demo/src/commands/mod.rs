@@ -3,8 +3,6 @@
 pub mod auth;
 #[cfg(feature = "emulator")]
 pub mod bench;
-#[cfg(feature = "emulator")]
-pub mod bench_embeddings;
 pub mod chat;
 pub mod config;
 pub mod embed;

@@ -1,4 +1,4 @@
-//! `bench`: the cost of the plugin boundary. The same scripted N-delta response from the
+//! `bench`: the cost of the plugin boundary on a stream. The same scripted N-delta response from the
 //! embedded emulator is streamed (a) through the loaded plugin and (b) through
 //! `aws-sdk-bedrockruntime` called directly in this process, alternating a→b so that drift
 //! (CPU frequency, the emulator's caches) hits both paths alike.
@@ -7,14 +7,13 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use aws_sdk_bedrockruntime::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_bedrockruntime::types::{
     ContentBlock, ContentBlockDelta, ConversationRole, ConverseStreamOutput, Message,
 };
 use host_sdk::{ConverseRequest, SinkFlow, StreamEvent};
 
+use super::measure::{cpu_time, direct_client, median, millis, peak_memory, sorted};
 use crate::cli::{BenchArgs, GlobalOpts};
-use crate::embedded::Embedded;
 use crate::error::{CliError, CliResult};
 use crate::render::Style;
 use crate::session::Session;
@@ -52,28 +51,62 @@ impl Run {
     }
 }
 
-pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
+/// The three paths, in the order of their `runs` slots.
+const PATHS: [&str; 3] = ["plugin", "direct (task)", "direct (block_on)"];
+
+/// What every run streams: the model, the prompt that scripts the answer, and its size.
+struct Workload {
+    model: String,
+    prompt: String,
+    expected: Expected,
+}
+
+pub(super) fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
     if args.deltas == 0 || args.delta_size == 0 || args.runs == 0 {
         return Err(CliError::new(
             "--deltas, --delta-size and --runs must all be at least 1",
         ));
     }
     // Fast delivery: the emulator must not be what is measured.
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "warning: this is a debug build of host-demo, so the figures say little about \
-             release performance: cargo build --release -p bedrock-plugin -p host-demo, then \
-             target/release/host-demo bench"
+    let session = Session::open(global, Some(crate::embedded::Pace::Fast))?;
+    let workload = workload(&session, args)?;
+    if !args.json {
+        let style = Style::stdout();
+        println!(
+            "{}",
+            style.bold(&format!(
+                "bench: {} deltas × {} chars ({} chars) per response, model {}, {} runs per \
+                 path after 1 warm-up",
+                args.deltas, args.delta_size, workload.expected.bytes, workload.model, args.runs
+            ))
+        );
+        println!(
+            "plugin load: {} · provider init: {}",
+            millis(session.load_time),
+            millis(session.init_time)
         );
     }
-    if args.embeddings {
-        return super::bench_embeddings::run(global, args);
+    let [plugin_runs, direct_runs, caller_runs] = rounds(&session, &workload, args.runs)?;
+    let plugin = Summary::of(&plugin_runs);
+    let direct = Summary::of(&direct_runs);
+    let caller = Summary::of(&caller_runs);
+    let pairs = sorted(
+        plugin_runs
+            .iter()
+            .zip(&direct_runs)
+            .map(|(p, d)| p.deltas_per_sec() / d.deltas_per_sec())
+            .collect(),
+    );
+    let summaries = [&plugin, &direct, &caller];
+    if args.json {
+        print_json(&session, &workload, args, summaries, &pairs);
+        Ok(())
+    } else {
+        print_table(summaries, &pairs)
     }
-    let session = Session::open(global, Some(crate::embedded::Pace::Fast))?;
-    let emulator = session
-        .emulator
-        .as_ref()
-        .expect("Session::open(.., Some(_)) starts the emulator");
+}
+
+fn workload(session: &Session, args: &BenchArgs) -> CliResult<Workload> {
     let model = match &args.model {
         Some(m) => crate::config_file::model_id_for(m, &session.provider_id(), "--model")?,
         None => session
@@ -87,71 +120,99 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
         "EMULATOR_SCENARIO {}",
         serde_json::json!({ "textLength": text_length, "deltaSize": args.delta_size })
     );
+    Ok(Workload {
+        model,
+        prompt,
+        expected: Expected {
+            deltas: args.deltas as u64,
+            bytes: text_length as u64,
+        },
+    })
+}
+
+/// One warm-up round, then `runs` rounds of every path. The order rotates every round so
+/// that none always inherits the others' leftovers (allocator state, CPU frequency, the other
+/// core's scheduling): the plugin; the SDK in a task on a multi-thread runtime, which is how
+/// an async host (and the plugin) runs it, so the comparison isolates the boundary; and the
+/// SDK polled on the calling thread with `block_on`, which saves a cross-thread wake-up per
+/// network read and is shown for reference.
+fn rounds(session: &Session, workload: &Workload, runs: usize) -> CliResult<[Vec<Run>; 3]> {
+    let emulator = session
+        .emulator
+        .as_ref()
+        .expect("Session::open(.., Some(_)) starts the emulator");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::new(format!("cannot start a tokio runtime: {e}")))?;
     let client = direct_client(emulator);
-    let request = ConverseRequest::user_text(&model, &prompt);
-
-    let style = Style::stdout();
-    let say = |line: String| {
-        if !args.json {
-            println!("{line}");
-        }
-    };
-    say(style.bold(&format!(
-        "bench: {} deltas × {} chars ({} chars) per response, model {model}, {} runs per \
-         path after 1 warm-up",
-        args.deltas, args.delta_size, text_length, args.runs
-    )));
-    say(format!(
-        "plugin load: {} · provider init: {}",
-        millis(session.load_time),
-        millis(session.init_time)
-    ));
-
-    let expected = Expected {
-        deltas: args.deltas as u64,
-        bytes: text_length as u64,
-    };
-    // Three paths, in an order that rotates every round so that none always inherits the
-    // others' leftovers (allocator state, CPU frequency, the other core's scheduling):
-    // the plugin; the SDK in a task on a multi-thread runtime, which is how an async host
-    // (and the plugin) runs it, so the comparison isolates the boundary; and the SDK polled
-    // on the calling thread with `block_on`, which saves a cross-thread wake-up per network
-    // read and is shown for reference.
-    const PATHS: [&str; 3] = ["plugin", "direct (task)", "direct (block_on)"];
-    let mut runs: [Vec<Run>; 3] = Default::default();
-    for round in 0..=args.runs {
+    let request = ConverseRequest::user_text(&workload.model, &workload.prompt);
+    let (model, prompt) = (&workload.model, &workload.prompt);
+    let mut measured: [Vec<Run>; 3] = Default::default();
+    for round in 0..=runs {
         for k in 0..PATHS.len() {
             let path = (round + k) % PATHS.len();
             let cpu = cpu_time();
             let run = match path {
-                0 => through_plugin(&session, &request)?,
+                0 => through_plugin(session, &request)?,
                 1 => {
                     let (c, m, p) = (client.clone(), model.clone(), prompt.clone());
                     runtime
                         .block_on(runtime.spawn(async move { direct(&c, &m, &p).await }))
                         .map_err(|e| CliError::new(format!("the direct SDK task failed: {e}")))??
                 }
-                _ => runtime.block_on(direct(&client, &model, &prompt))?,
+                _ => runtime.block_on(direct(&client, model, prompt))?,
             };
-            let run = expected
+            let run = workload
+                .expected
                 .check(PATHS[path], run)?
                 .with_cpu(cpu_time().saturating_sub(cpu));
             tracing::info!(round, path = PATHS[path], ?run, peak = ?peak_memory(), "bench run");
             // Round 0 is the warm-up: connections, HTTP/1 pools and allocator arenas.
             if round > 0 {
-                runs[path].push(run);
+                measured[path].push(run);
             }
         }
     }
-    let [plugin_runs, direct_runs, caller_runs] = runs;
+    Ok(measured)
+}
 
-    let plugin = Summary::of(&plugin_runs);
-    let direct = Summary::of(&direct_runs);
-    let caller = Summary::of(&caller_runs);
+fn print_json(
+    session: &Session,
+    workload: &Workload,
+    args: &BenchArgs,
+    [plugin, direct, caller]: [&Summary; 3],
+    pairs: &[f64],
+) {
+    let document = serde_json::json!({
+        "model": workload.model,
+        "deltas": args.deltas,
+        "deltaSize": args.delta_size,
+        "runs": args.runs,
+        "debugBuild": cfg!(debug_assertions),
+        "pluginLoadMs": session.load_time.as_secs_f64() * 1e3,
+        "providerInitMs": session.init_time.as_secs_f64() * 1e3,
+        "paths": {
+            "plugin": plugin.json(),
+            "directTask": direct.json(),
+            "directBlockOn": caller.json(),
+        },
+        "goal": {
+            "figure": "median of the same-round plugin / direct SDK task deltas/s ratios",
+            "value": median(pairs),
+            "atLeast": GOAL,
+            "met": median(pairs) >= GOAL,
+        },
+        "cpuPerDeltaDirectTaskOverPlugin": direct.cpu_per_1k_median / plugin.cpu_per_1k_median,
+        "peakMemory": peak_memory(),
+    });
+    println!("{document:#}");
+}
+
+/// The plugin's throughput is to be at least this share of the direct SDK task's.
+const GOAL: f64 = 0.95;
+
+fn print_table([plugin, direct, caller]: [&Summary; 3], pairs: &[f64]) -> CliResult {
     let rows = vec![
         vec![
             "path".to_string(),
@@ -164,41 +225,7 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
         direct.row("direct SDK, task"),
         caller.row("direct SDK, block_on"),
     ];
-    let verdict = |ratio: f64| if ratio >= 0.95 { "met" } else { "NOT met" };
-    let pairs = sorted(
-        plugin_runs
-            .iter()
-            .zip(&direct_runs)
-            .map(|(p, d)| p.deltas_per_sec() / d.deltas_per_sec())
-            .collect(),
-    );
-    if args.json {
-        let document = serde_json::json!({
-            "model": model,
-            "deltas": args.deltas,
-            "deltaSize": args.delta_size,
-            "runs": args.runs,
-            "debugBuild": cfg!(debug_assertions),
-            "pluginLoadMs": session.load_time.as_secs_f64() * 1e3,
-            "providerInitMs": session.init_time.as_secs_f64() * 1e3,
-            "paths": {
-                "plugin": plugin.json(),
-                "directTask": direct.json(),
-                "directBlockOn": caller.json(),
-            },
-            "goal": {
-                "figure": "median of the same-round plugin / direct SDK task deltas/s ratios",
-                "value": median(&pairs),
-                "atLeast": 0.95,
-                "met": median(&pairs) >= 0.95,
-            },
-            "cpuPerDeltaDirectTaskOverPlugin": direct.cpu_per_1k_median / plugin.cpu_per_1k_median,
-            "peakMemory": peak_memory(),
-        });
-        println!("{document:#}");
-        return Ok(());
-    }
-    crate::render::table(&mut std::io::stdout().lock(), style, &rows)?;
+    crate::render::table(&mut std::io::stdout().lock(), Style::stdout(), &rows)?;
     println!(
         "ratio plugin / direct SDK task, deltas/s: median {:.3}, best {:.3}",
         plugin.median / direct.median,
@@ -206,11 +233,15 @@ pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
     );
     // The goal is judged on one figure, named with it, so the line cannot read as a
     // contradiction next to the other medians.
+    let verdict = if median(pairs) >= GOAL {
+        "met"
+    } else {
+        "NOT met"
+    };
     println!(
-        "goal: the median of the {} same-round ratios is {:.3}, at least 0.95: {}",
+        "goal: the median of the {} same-round ratios is {:.3}, at least {GOAL}: {verdict}",
         pairs.len(),
-        median(&pairs),
-        verdict(median(&pairs))
+        median(pairs),
     );
     println!(
         "CPU per delta, direct SDK task / plugin: {:.3}; direct SDK block_on / plugin: {:.3}",
@@ -286,22 +317,6 @@ fn through_plugin(session: &Session, request: &ConverseRequest) -> CliResult<Run
         total,
         cpu: Duration::ZERO,
     })
-}
-
-pub(crate) fn direct_client(emulator: &Embedded) -> aws_sdk_bedrockruntime::Client {
-    let config = aws_sdk_bedrockruntime::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(emulator.region.clone()))
-        .credentials_provider(Credentials::new(
-            &emulator.access_key_id,
-            &emulator.secret_access_key,
-            None,
-            None,
-            "host-demo-bench",
-        ))
-        .endpoint_url(&emulator.url)
-        .build();
-    aws_sdk_bedrockruntime::Client::from_conf(config)
 }
 
 async fn direct(
@@ -400,40 +415,4 @@ impl Summary {
             format!("{:.3}", self.cpu_per_1k_median * 1000.0),
         ]
     }
-}
-
-pub(crate) fn sorted(mut values: Vec<f64>) -> Vec<f64> {
-    values.sort_by(f64::total_cmp);
-    values
-}
-
-pub(crate) fn median(sorted: &[f64]) -> f64 {
-    match sorted.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-    }
-}
-
-fn millis(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// User + system CPU time of the whole process so far.
-pub(crate) fn cpu_time() -> Duration {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return Duration::ZERO;
-    }
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
-/// The process's peak resident set size, from `/proc/self/status`.
-fn peak_memory() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(format!("{:.1} MiB", kib / 1024.0))
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use host_sdk::EmbeddingRequest;
 
-use super::bench::{cpu_time, direct_client, median, sorted};
+use super::measure::{cpu_time, direct_client, median, sorted};
 use crate::cli::{BenchArgs, GlobalOpts};
 use crate::error::{CliError, CliResult};
 use crate::session::Session;
@@ -15,7 +15,7 @@ use crate::session::Session;
 const MODEL: &str = "amazon.titan-embed-text-v2:0";
 const AT_ONCE: usize = 16;
 
-pub fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
+pub(super) fn run(global: &GlobalOpts, args: &BenchArgs) -> CliResult {
     if args.texts == 0 || args.runs == 0 {
         return Err(CliError::new("--texts and --runs must be at least 1"));
     }
