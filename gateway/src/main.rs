@@ -6,8 +6,8 @@
 //! It loads the plugins given (`--plugin`, repeatable: a file or a directory), configures
 //! each with the JSON5 document `--config` names (the same document `host-demo` reads), and
 //! serves `GET /v1/models` (and one by name), `POST /v1/chat/completions`,
-//! `POST /v1/responses`, `POST /v1/messages` (and `/v1/messages/count_tokens`) and
-//! `GET /healthz`. The first line on stdout is the base URL clients use (ending in `/v1`).
+//! `POST /v1/responses`, `POST /v1/messages` (and `/v1/messages/count_tokens`),
+//! `POST /v1/embeddings` and `GET /healthz`. The first line on stdout is the base URL clients use (ending in `/v1`).
 //!
 //! It fails closed: an unknown configuration key, a key file without keys, or a network
 //! address without client keys (unless `--no-auth`) stops it before it listens.
@@ -226,57 +226,58 @@ fn run(cli: Cli) -> Result<(), String> {
     // The emulator's identity goes into the environment before any thread exists.
     #[cfg(feature = "emulator")]
     let _emulator = if cli.emulator {
-        let emulator_config = emulator::EmulatorConfig::default();
-        emulator::process_env::use_emulator_identity(&emulator_config);
-        let running = emulator::Emulator::start_background(emulator_config)
-            .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
+        let running = start_emulator()?;
         config = format!(
             r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ baseUrl: "{}" }} }} }} }}"#,
-            running.url()
-        );
-        eprintln!(
-            "note: serving the embedded Bedrock emulator at {} (no AWS account is used)",
             running.url()
         );
         Some(running)
     } else {
         None
     };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let gateway = Arc::new(gateway_state(&cli, &config_text, config, &runtime)?);
+    let served = runtime.block_on(serve_until_signal(&cli, gateway.clone()));
+    // The spans still queued go out before the process ends.
+    if let Some(telemetry) = &gateway.telemetry {
+        telemetry.flush();
+    }
+    served
+}
+
+#[cfg(feature = "emulator")]
+fn start_emulator() -> Result<emulator::RunningEmulator, String> {
+    let emulator_config = emulator::EmulatorConfig::default();
+    emulator::process_env::use_emulator_identity(&emulator_config);
+    let running = emulator::Emulator::start_background(emulator_config)
+        .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
+    eprintln!(
+        "note: serving the embedded Bedrock emulator at {} (no AWS account is used)",
+        running.url()
+    );
+    Ok(running)
+}
+
+/// Everything the gateway serves with, each part checked: the plugins loaded and configured
+/// with `config`, the keys (refused if a network address would be served open), the store,
+/// telemetry and the limits. `config_text` is the operator's own file, whose `gateway`
+/// section this reads.
+fn gateway_state(
+    cli: &Cli,
+    config_text: &str,
+    config: String,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<state::Gateway, String> {
     let plugins = if cli.plugin.is_empty() {
         vec![default_plugin()?]
     } else {
         cli.plugin.clone()
     };
-    let mut cli_keys = cli.api_keys.clone();
-    if let Some(file) = &cli.api_key_file {
-        cli_keys.extend(config::read_key_file(file)?);
-    }
-    let section = config::gateway_section(&config_text)?;
-    let keys = keys::Keys::load(&cli_keys, section.keys)?;
-    if keys.open() && !cli.host.is_loopback() && !cli.no_auth {
-        return Err(format!(
-            "refusing to serve {} without a client key: give --api-key-file (or gateway.keys in the configuration), or --no-auth to serve it open",
-            cli.host
-        ));
-    }
-    let metrics_access = match (&cli.metrics_listen, &cli.metrics_key_file) {
-        (Some(_), _) => state::MetricsAccess::Elsewhere,
-        (None, Some(file)) => {
-            let mut keys = config::read_key_file(file)
-                .map_err(|e| e.replace("--api-key-file", "--metrics-key-file"))?;
-            state::MetricsAccess::Key(keys.swap_remove(0))
-        }
-        (None, None) => state::MetricsAccess::ClientKeys,
-    };
-    let cors_origins = cli
-        .cors_origins
-        .iter()
-        .map(|origin| {
-            origin
-                .parse::<axum::http::HeaderValue>()
-                .map_err(|_| format!("--cors-origin {origin:?} is not a valid origin"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let section = config::gateway_section(config_text)?;
+    let keys = client_keys(cli, section.keys)?;
     let aliases: std::collections::BTreeMap<String, Vec<String>> = section
         .aliases
         .iter()
@@ -285,54 +286,33 @@ fn run(cli: Cli) -> Result<(), String> {
     let registry = registry::Registry::load(&plugins, &config, cli.lenient_config)?
         .with_aliases(aliases.clone())?;
     let metrics = Arc::new(metrics::Metrics::new());
-    let admin_key = match &cli.admin_key_file {
-        Some(file) => Some(
-            config::read_key_file(file)
-                .map_err(|e| e.replace("--api-key-file", "--admin-key-file"))?
-                .swap_remove(0),
-        ),
-        None => None,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
     // The store's connection lives on the runtime.
     let store = {
         let _entered = runtime.enter();
         store::Store::open(section.store.as_deref())?
     };
-    let ledger = Arc::new(ledger::Ledger::new(store, metrics.clone()));
     let telemetry = section
         .telemetry
         .as_ref()
         .map(telemetry::Telemetry::start)
         .transpose()?;
-    let gateway = Arc::new(state::Gateway {
+    Ok(state::Gateway {
         registry: std::sync::RwLock::new(Arc::new(registry)),
-        plugin_paths: plugins.clone(),
-        config: config.clone(),
+        plugin_paths: plugins,
+        config,
         lenient_config: cli.lenient_config,
         aliases,
         keys,
         metrics: metrics.clone(),
-        limits: state::RequestLimits {
-            body: front_door::BodyLimits {
-                max_bytes: cli.max_body_bytes,
-                timeout: Duration::from_secs(cli.body_timeout),
-            },
-            first_byte_timeout: Duration::from_secs(cli.first_byte_timeout),
-            request_timeout: Duration::from_secs(cli.request_timeout),
-            queue_timeout: Duration::from_millis(cli.queue_timeout),
-        },
+        limits: request_limits(cli),
         admission: Arc::new(tokio::sync::Semaphore::new(cli.max_in_flight as usize)),
         max_in_flight: cli.max_in_flight as usize,
-        metrics_access,
+        metrics_access: metrics_access(cli)?,
         allowed_hosts: Arc::new(front_door::AllowedHosts::for_listener(
             cli.host,
             cli.allowed_hosts.clone(),
         )),
-        cors_origins,
+        cors_origins: cors_origins(cli)?,
         images: if cli.allow_image_urls {
             Some(image_urls::ImageFetcher::new(
                 cli.allow_image_networks.clone(),
@@ -340,78 +320,142 @@ fn run(cli: Cli) -> Result<(), String> {
         } else {
             None
         },
-        ledger,
-        admin_key,
+        ledger: Arc::new(ledger::Ledger::new(store, metrics)),
+        admin_key: admin_key(cli)?,
         telemetry,
-    });
-    let limits = serve::ConnectionLimits {
+    })
+}
+
+/// The client keys from the flags, the key file and the configuration; none on a network
+/// address is refused unless `--no-auth` says so.
+fn client_keys(cli: &Cli, configured: Vec<keys::ClientKey>) -> Result<keys::Keys, String> {
+    let mut cli_keys = cli.api_keys.clone();
+    if let Some(file) = &cli.api_key_file {
+        cli_keys.extend(config::read_key_file(file)?);
+    }
+    let keys = keys::Keys::load(&cli_keys, configured)?;
+    if keys.open() && !cli.host.is_loopback() && !cli.no_auth {
+        return Err(format!(
+            "refusing to serve {} without a client key: give --api-key-file (or gateway.keys in the configuration), or --no-auth to serve it open",
+            cli.host
+        ));
+    }
+    Ok(keys)
+}
+
+fn metrics_access(cli: &Cli) -> Result<state::MetricsAccess, String> {
+    Ok(match (&cli.metrics_listen, &cli.metrics_key_file) {
+        (Some(_), _) => state::MetricsAccess::Elsewhere,
+        (None, Some(file)) => {
+            let mut keys = config::read_key_file(file)
+                .map_err(|e| e.replace("--api-key-file", "--metrics-key-file"))?;
+            state::MetricsAccess::Key(keys.swap_remove(0))
+        }
+        (None, None) => state::MetricsAccess::ClientKeys,
+    })
+}
+
+fn admin_key(cli: &Cli) -> Result<Option<String>, String> {
+    cli.admin_key_file
+        .as_ref()
+        .map(|file| {
+            config::read_key_file(file)
+                .map_err(|e| e.replace("--api-key-file", "--admin-key-file"))
+                .map(|mut keys| keys.swap_remove(0))
+        })
+        .transpose()
+}
+
+fn cors_origins(cli: &Cli) -> Result<Vec<axum::http::HeaderValue>, String> {
+    cli.cors_origins
+        .iter()
+        .map(|origin| {
+            origin
+                .parse::<axum::http::HeaderValue>()
+                .map_err(|_| format!("--cors-origin {origin:?} is not a valid origin"))
+        })
+        .collect()
+}
+
+fn request_limits(cli: &Cli) -> state::RequestLimits {
+    state::RequestLimits {
+        body: front_door::BodyLimits {
+            max_bytes: cli.max_body_bytes,
+            timeout: Duration::from_secs(cli.body_timeout),
+        },
+        first_byte_timeout: Duration::from_secs(cli.first_byte_timeout),
+        request_timeout: Duration::from_secs(cli.request_timeout),
+        queue_timeout: Duration::from_millis(cli.queue_timeout),
+    }
+}
+
+fn connection_limits(cli: &Cli) -> serve::ConnectionLimits {
+    serve::ConnectionLimits {
         max_connections: serve::fit_to_descriptor_limit(cli.max_connections as usize),
         header_timeout: Duration::from_secs(cli.header_timeout),
         idle_timeout: Duration::from_secs(cli.idle_timeout),
         max_streams_per_connection: 256,
         send_buffer_bytes: (cli.send_buffer_bytes > 0).then_some(cli.send_buffer_bytes),
-    };
-    let traced = gateway.clone();
-    let served = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port))
-            .await
-            .map_err(|e| format!("cannot listen on {}:{}: {e}", cli.host, cli.port))?;
-        let address = listener
-            .local_addr()
-            .map_err(|e| format!("cannot read the address: {e}"))?;
-        let (stop, stopping) = tokio::sync::watch::channel(false);
-        let metrics_server = match cli.metrics_listen {
-            Some(at) => {
-                let listener = tokio::net::TcpListener::bind(at)
-                    .await
-                    .map_err(|e| format!("cannot listen on --metrics-listen {at}: {e}"))?;
-                let router = server::metrics_router(metrics.clone());
-                Some(tokio::spawn(serve::serve(
-                    listener,
-                    router,
-                    limits,
-                    metrics.clone(),
-                    stopping.clone(),
-                )))
-            }
-            None => None,
-        };
-        println!("http://{address}/v1");
-        reload_on_sighup(gateway.clone());
-        let serving = tokio::spawn(serve::serve(
-            listener,
-            server::router(gateway),
-            limits,
-            metrics,
-            stopping,
-        ));
-        shutdown_signal().await;
-        tracing::info!(
-            "shutting down: new connections are refused, streams in flight have {} s to finish",
-            cli.shutdown_grace
-        );
-        let _ = stop.send(true);
-        let grace = Duration::from_secs(cli.shutdown_grace);
-        if let Some(metrics_server) = metrics_server {
-            metrics_server.abort();
-        }
-        match tokio::time::timeout(grace, serving).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("the server task failed: {e}")),
-            Err(_) => {
-                tracing::warn!("streams still in flight after the grace period were cut");
-                Ok(())
-            }
-        }
-    });
-    // The spans still queued go out before the process ends.
-    if let Some(telemetry) = &traced.telemetry {
-        telemetry.flush();
     }
-    served
 }
 
-/// SIGHUP reloads the plugins (a replaced file is picked up; streams in flight go on).
+/// Listens (and on `--metrics-listen` too), prints the base URL, serves until SIGINT or
+/// SIGTERM, then gives the streams in flight `--shutdown-grace` to finish.
+async fn serve_until_signal(cli: &Cli, gateway: Arc<state::Gateway>) -> Result<(), String> {
+    let limits = connection_limits(cli);
+    let metrics = gateway.metrics.clone();
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", cli.host, cli.port))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the address: {e}"))?;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let metrics_server = match cli.metrics_listen {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen on --metrics-listen {at}: {e}"))?;
+            let router = server::metrics_router(metrics.clone());
+            Some(tokio::spawn(serve::serve(
+                listener,
+                router,
+                limits,
+                metrics.clone(),
+                stopping.clone(),
+            )))
+        }
+        None => None,
+    };
+    println!("http://{address}/v1");
+    reload_on_sighup(gateway.clone());
+    let serving = tokio::spawn(serve::serve(
+        listener,
+        server::router(gateway),
+        limits,
+        metrics,
+        stopping,
+    ));
+    shutdown_signal().await;
+    tracing::info!(
+        "shutting down: new connections are refused, streams in flight have {} s to finish",
+        cli.shutdown_grace
+    );
+    let _ = stop.send(true);
+    let grace = Duration::from_secs(cli.shutdown_grace);
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
+    match tokio::time::timeout(grace, serving).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("the server task failed: {e}")),
+        Err(_) => {
+            tracing::warn!("streams still in flight after the grace period were cut");
+            Ok(())
+        }
+    }
+}
+
 fn reload_on_sighup(gateway: Arc<state::Gateway>) {
     #[cfg(unix)]
     tokio::spawn(async move {

@@ -117,17 +117,8 @@ pub struct CredentialFacts {
 
 impl Clients {
     pub async fn build(mut target: Target) -> Self {
-        if target.region.is_empty() || target.discovery_region.is_empty() {
-            let profile_region = profile_region(&target.source).await;
-            let fallback = profile_region.unwrap_or_else(|| DEFAULT_REGION.to_string());
-            if target.region.is_empty() {
-                target.region = fallback.clone();
-            }
-            if target.discovery_region.is_empty() {
-                target.discovery_region = fallback;
-            }
-        }
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        fill_regions(&mut target).await;
+        let loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(target.region.clone()))
             // Retries are the plugin's (they are reported to the host as events).
             .retry_config(RetryConfig::disabled())
@@ -136,124 +127,19 @@ impl Clients {
                     .connect_timeout(target.connect_timeout)
                     .build(),
             );
-        let provider_config =
-            ProviderConfig::default().with_region(Some(Region::new(target.region.clone())));
-        let mut identity = String::new();
-        let mut chain_error = None;
-        match target.source.clone() {
-            CredentialSource::BearerToken => {
-                // Never consult the chain (no IMDS probe) when a bearer token decides.
-                loader = loader.no_credentials();
-                identity = format!(
-                    "bearer:{}",
-                    hash(&process_env("AWS_BEARER_TOKEN_BEDROCK").unwrap_or_default())
-                );
-            }
-            CredentialSource::EnvironmentKeys { .. } => {
-                let akid = process_env("AWS_ACCESS_KEY_ID").unwrap_or_default();
-                identity = format!("keys:{}", hash(akid.trim()));
-                loader = loader.credentials_provider(Credentials::new(
-                    akid.trim(),
-                    process_env("AWS_SECRET_ACCESS_KEY")
-                        .unwrap_or_default()
-                        .trim(),
-                    process_env("AWS_SESSION_TOKEN").map(|t| t.trim().to_string()),
-                    None,
-                    "environment",
-                ));
-            }
-            CredentialSource::Profile(name) => {
-                identity = format!("profile:{}", hash(&name));
-                chain_error = missing_profile(&name).await;
-                // Only this profile: falling back to other chain members would misreport the
-                // source (and hide a broken profile behind an instance role).
-                let provider = ProfileFileCredentialsProvider::builder()
-                    .configure(&provider_config)
-                    .profile_name(&name)
-                    .build();
-                loader = loader.profile_name(&name).credentials_provider(provider);
-            }
-            CredentialSource::DefaultChain | CredentialSource::Chain(_) => {
-                let chain = Arc::new(DetectingChain::new(&provider_config));
-                let started = std::time::Instant::now();
-                let outcome =
-                    tokio::time::timeout(CHAIN_PROBE_TIMEOUT, chain.provide_credentials()).await;
-                tracing::debug!(elapsed = ?started.elapsed(), member = ?chain.last(), "default credential chain probed");
-                match (outcome, chain.last()) {
-                    (Ok(Ok(creds)), Some(member)) => {
-                        target.source = CredentialSource::Chain(member);
-                        identity = format!("{member:?}:{}", hash(creds.access_key_id()));
-                    }
-                    (Ok(Err(e)), Some(member)) => {
-                        // A profile, web identity or container endpoint that fails was set up
-                        // by someone: it stays the source, reported as failing. A metadata
-                        // service that refuses means there is no instance role at all.
-                        target.source = if member == ChainProvider::InstanceRole {
-                            CredentialSource::DefaultChain
-                        } else {
-                            CredentialSource::Chain(member)
-                        };
-                        identity = format!("{member:?}");
-                        chain_error = Some(format!(
-                            "{} failed: {}",
-                            member.label(),
-                            crate::errors::source_chain(&e)
-                        ));
-                    }
-                    (Ok(Err(e)), None) => {
-                        target.source = CredentialSource::DefaultChain;
-                        // "Not loaded" from every member is the normal "nothing here".
-                        if !matches!(e, CredentialsError::CredentialsNotLoaded(_)) {
-                            chain_error = Some(crate::errors::source_chain(&e));
-                        }
-                    }
-                    (Ok(Ok(_)), None) => unreachable!("the chain records who answered"),
-                    (Err(_), member) => {
-                        if let Some(member) = member {
-                            target.source = CredentialSource::Chain(member);
-                        }
-                        chain_error = Some(format!(
-                            "resolving the default credential chain took longer than {CHAIN_PROBE_TIMEOUT:?}"
-                        ));
-                    }
-                }
-                loader = loader.credentials_provider(SharedCredentialsProvider::new(ChainHandle(
-                    chain.clone(),
-                )));
-            }
-        }
+        let Credentialed {
+            mut loader,
+            identity,
+            chain_error,
+        } = with_credentials(loader, &mut target).await;
         if let Some(client) = custom_http_client(&target) {
             loader = loader.http_client(client);
         }
         let sdk = loader.load().await;
-
-        let mut runtime = aws_sdk_bedrockruntime::config::Builder::from(&sdk);
-        let mut control = aws_sdk_bedrock::config::Builder::from(&sdk)
-            .region(Region::new(target.discovery_region.clone()));
-        if let Some(url) = &target.runtime_endpoint {
-            runtime = runtime.endpoint_url(url.trim_end_matches('/'));
-        }
-        if let Some(url) = &target.control_endpoint {
-            control = control.endpoint_url(url.trim_end_matches('/'));
-        }
-        // The scheme is always chosen explicitly: the SDK would otherwise switch to bearer auth
-        // on a blank AWS_BEARER_TOKEN_BEDROCK, which we treat as unset.
-        if target.source == CredentialSource::BearerToken {
-            let token = process_env("AWS_BEARER_TOKEN_BEDROCK").unwrap_or_default();
-            let token = token.trim().to_string();
-            runtime = runtime
-                .bearer_token(Token::new(token.clone(), None))
-                .auth_scheme_preference([HTTP_BEARER_AUTH_SCHEME_ID]);
-            control = control
-                .bearer_token(aws_sdk_bedrock::config::Token::new(token, None))
-                .auth_scheme_preference([HTTP_BEARER_AUTH_SCHEME_ID]);
-        } else {
-            runtime = runtime.auth_scheme_preference([SIGV4]);
-            control = control.auth_scheme_preference([SIGV4]);
-        }
+        let (runtime, control) = sdk_clients(&sdk, &target);
         Self {
-            runtime: aws_sdk_bedrockruntime::Client::from_conf(runtime.build()),
-            control: aws_sdk_bedrock::Client::from_conf(control.build()),
+            runtime,
+            control,
             credentials: sdk.credentials_provider(),
             identity,
             chain_error,
@@ -307,6 +193,166 @@ impl Clients {
             )),
         }
     }
+}
+
+/// Regions left unset come from the profile's, else the default.
+async fn fill_regions(target: &mut Target) {
+    if !target.region.is_empty() && !target.discovery_region.is_empty() {
+        return;
+    }
+    let profile_region = profile_region(&target.source).await;
+    let fallback = profile_region.unwrap_or_else(|| DEFAULT_REGION.to_string());
+    if target.region.is_empty() {
+        target.region = fallback.clone();
+    }
+    if target.discovery_region.is_empty() {
+        target.discovery_region = fallback;
+    }
+}
+
+/// The SDK's loader given the credentials the source names, with the identity they hash to
+/// and what went wrong finding them.
+struct Credentialed {
+    loader: aws_config::ConfigLoader,
+    identity: String,
+    chain_error: Option<String>,
+}
+
+async fn with_credentials(loader: aws_config::ConfigLoader, target: &mut Target) -> Credentialed {
+    let provider_config =
+        ProviderConfig::default().with_region(Some(Region::new(target.region.clone())));
+    match target.source.clone() {
+        CredentialSource::BearerToken => Credentialed {
+            // Never consult the chain (no IMDS probe) when a bearer token decides.
+            loader: loader.no_credentials(),
+            identity: format!(
+                "bearer:{}",
+                hash(&process_env("AWS_BEARER_TOKEN_BEDROCK").unwrap_or_default())
+            ),
+            chain_error: None,
+        },
+        CredentialSource::EnvironmentKeys { .. } => {
+            let akid = process_env("AWS_ACCESS_KEY_ID").unwrap_or_default();
+            Credentialed {
+                identity: format!("keys:{}", hash(akid.trim())),
+                loader: loader.credentials_provider(Credentials::new(
+                    akid.trim(),
+                    process_env("AWS_SECRET_ACCESS_KEY")
+                        .unwrap_or_default()
+                        .trim(),
+                    process_env("AWS_SESSION_TOKEN").map(|t| t.trim().to_string()),
+                    None,
+                    "environment",
+                )),
+                chain_error: None,
+            }
+        }
+        CredentialSource::Profile(name) => {
+            // Only this profile: falling back to other chain members would misreport the
+            // source (and hide a broken profile behind an instance role).
+            let provider = ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
+                .profile_name(&name)
+                .build();
+            Credentialed {
+                identity: format!("profile:{}", hash(&name)),
+                chain_error: missing_profile(&name).await,
+                loader: loader.profile_name(&name).credentials_provider(provider),
+            }
+        }
+        CredentialSource::DefaultChain | CredentialSource::Chain(_) => {
+            let chain = Arc::new(DetectingChain::new(&provider_config));
+            let (identity, chain_error) = probe_chain(&chain, target).await;
+            Credentialed {
+                loader: loader
+                    .credentials_provider(SharedCredentialsProvider::new(ChainHandle(chain))),
+                identity,
+                chain_error,
+            }
+        }
+    }
+}
+
+/// Asks the default chain once, so the source reported is the member that answered (or
+/// failed): its identity, and what went wrong.
+async fn probe_chain(chain: &DetectingChain, target: &mut Target) -> (String, Option<String>) {
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(CHAIN_PROBE_TIMEOUT, chain.provide_credentials()).await;
+    tracing::debug!(elapsed = ?started.elapsed(), member = ?chain.last(), "default credential chain probed");
+    match (outcome, chain.last()) {
+        (Ok(Ok(creds)), Some(member)) => {
+            target.source = CredentialSource::Chain(member);
+            (format!("{member:?}:{}", hash(creds.access_key_id())), None)
+        }
+        (Ok(Err(e)), Some(member)) => {
+            // A profile, web identity or container endpoint that fails was set up by
+            // someone: it stays the source, reported as failing. A metadata service that
+            // refuses means there is no instance role at all.
+            target.source = if member == ChainProvider::InstanceRole {
+                CredentialSource::DefaultChain
+            } else {
+                CredentialSource::Chain(member)
+            };
+            let error = format!(
+                "{} failed: {}",
+                member.label(),
+                crate::errors::source_chain(&e)
+            );
+            (format!("{member:?}"), Some(error))
+        }
+        (Ok(Err(e)), None) => {
+            target.source = CredentialSource::DefaultChain;
+            // "Not loaded" from every member is the normal "nothing here".
+            let error = (!matches!(e, CredentialsError::CredentialsNotLoaded(_)))
+                .then(|| crate::errors::source_chain(&e));
+            (String::new(), error)
+        }
+        (Ok(Ok(_)), None) => unreachable!("the chain records who answered"),
+        (Err(_), member) => {
+            if let Some(member) = member {
+                target.source = CredentialSource::Chain(member);
+            }
+            let error = format!(
+                "resolving the default credential chain took longer than {CHAIN_PROBE_TIMEOUT:?}"
+            );
+            (String::new(), Some(error))
+        }
+    }
+}
+
+/// The runtime and control-plane clients on the loaded configuration, each with its
+/// endpoint and its auth scheme chosen explicitly: the SDK would otherwise switch to bearer
+/// auth on a blank AWS_BEARER_TOKEN_BEDROCK, which we treat as unset.
+fn sdk_clients(
+    sdk: &aws_config::SdkConfig,
+    target: &Target,
+) -> (aws_sdk_bedrockruntime::Client, aws_sdk_bedrock::Client) {
+    let mut runtime = aws_sdk_bedrockruntime::config::Builder::from(sdk);
+    let mut control = aws_sdk_bedrock::config::Builder::from(sdk)
+        .region(Region::new(target.discovery_region.clone()));
+    if let Some(url) = &target.runtime_endpoint {
+        runtime = runtime.endpoint_url(url.trim_end_matches('/'));
+    }
+    if let Some(url) = &target.control_endpoint {
+        control = control.endpoint_url(url.trim_end_matches('/'));
+    }
+    if target.source == CredentialSource::BearerToken {
+        let token = process_env("AWS_BEARER_TOKEN_BEDROCK").unwrap_or_default();
+        let token = token.trim().to_string();
+        runtime = runtime
+            .bearer_token(Token::new(token.clone(), None))
+            .auth_scheme_preference([HTTP_BEARER_AUTH_SCHEME_ID]);
+        control = control
+            .bearer_token(aws_sdk_bedrock::config::Token::new(token, None))
+            .auth_scheme_preference([HTTP_BEARER_AUTH_SCHEME_ID]);
+    } else {
+        runtime = runtime.auth_scheme_preference([SIGV4]);
+        control = control.auth_scheme_preference([SIGV4]);
+    }
+    (
+        aws_sdk_bedrockruntime::Client::from_conf(runtime.build()),
+        aws_sdk_bedrock::Client::from_conf(control.build()),
+    )
 }
 
 /// Why `name` cannot be the profile: the shared files do not define it (naming the files read

@@ -292,48 +292,34 @@ impl PluginConfig {
     }
 
     /// Range and consistency checks serde cannot express: the failing key's path and why.
-    fn validate(&self) -> Result<(), (Vec<Seg>, String)> {
-        let key = |k: &str| Seg::Key(k.to_string());
-        let provider = |rest: &[Seg]| {
-            let mut p = vec![key("models"), key("providers"), key(PROVIDER_ID)];
-            p.extend_from_slice(rest);
-            p
-        };
-        let discovery = |k: &str| vec![key("models"), key("bedrockDiscovery"), key(k)];
-        if let Some(api) = &self.provider.api {
-            if api != API {
-                return Err((
-                    provider(&[key("api")]),
-                    format!("is \"{api}\", but this plugin speaks \"{API}\""),
-                ));
-            }
+    fn validate(&self) -> Result<(), Invalid> {
+        self.validate_provider()?;
+        self.validate_discovery()?;
+        for (i, m) in self.provider.models.iter().enumerate() {
+            validate_model(i, m)?;
         }
-        if let Some(auth) = &self.provider.auth {
-            if auth != AUTH {
-                return Err((
-                    provider(&[key("auth")]),
-                    format!("is \"{auth}\", but Amazon Bedrock authenticates through the AWS SDK: use \"{AUTH}\" (credentials come from the environment, profiles or an instance role; no apiKey is needed)"),
-                ));
-            }
+        Ok(())
+    }
+
+    fn validate_provider(&self) -> Result<(), Invalid> {
+        if let Some(api) = self.provider.api.as_ref().filter(|api| *api != API) {
+            return Err((
+                provider_path(&[key("api")]),
+                format!("is \"{api}\", but this plugin speaks \"{API}\""),
+            ));
+        }
+        if let Some(auth) = self.provider.auth.as_ref().filter(|auth| *auth != AUTH) {
+            return Err((
+                provider_path(&[key("auth")]),
+                format!("is \"{auth}\", but Amazon Bedrock authenticates through the AWS SDK: use \"{AUTH}\" (credentials come from the environment, profiles or an instance role; no apiKey is needed)"),
+            ));
         }
         for (path, url) in [
-            (provider(&[key("baseUrl")]), &self.provider.base_url),
-            (discovery("baseUrl"), &self.discovery.base_url),
+            (provider_path(&[key("baseUrl")]), &self.provider.base_url),
+            (discovery_path("baseUrl"), &self.discovery.base_url),
         ] {
             if let Some(url) = url {
-                // Never echo such a URL: it holds a secret.
-                if has_user_info(url) {
-                    return Err((
-                        path,
-                        "must not contain credentials (`user:password@`): Bedrock requests are signed with the AWS credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, AWS_BEARER_TOKEN_BEDROCK or a role), and a proxy's credentials belong in HTTPS_PROXY".into(),
-                    ));
-                }
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err((
-                        path,
-                        format!("must be an http(s) URL such as https://bedrock-runtime.us-east-1.amazonaws.com, got \"{url}\""),
-                    ));
-                }
+                validate_url(path, url)?;
             }
         }
         for (name, v) in [
@@ -343,80 +329,126 @@ impl PluginConfig {
         ] {
             if v == 0 {
                 return Err((
-                    provider(&[key("timeouts"), key(name)]),
+                    provider_path(&[key("timeouts"), key(name)]),
                     "must be greater than 0 milliseconds".into(),
                 ));
             }
         }
         if self.provider.retry.max_attempts == 0 {
             return Err((
-                provider(&[key("retry"), key("maxAttempts")]),
+                provider_path(&[key("retry"), key("maxAttempts")]),
                 "must be at least 1 (1 = no retries)".into(),
             ));
         }
+        Ok(())
+    }
+
+    fn validate_discovery(&self) -> Result<(), Invalid> {
         if self.discovery.default_context_window == 0 {
             return Err((
-                discovery("defaultContextWindow"),
+                discovery_path("defaultContextWindow"),
                 "must be greater than 0 (tokens)".into(),
             ));
         }
         if self.discovery.default_max_tokens == 0 {
             return Err((
-                discovery("defaultMaxTokens"),
+                discovery_path("defaultMaxTokens"),
                 "must be greater than 0 (tokens)".into(),
             ));
         }
         if let Some(region) = &self.discovery.region {
             if !is_region_name(region) {
                 return Err((
-                    discovery("region"),
+                    discovery_path("region"),
                     format!("\"{region}\" is not an AWS region name (like us-east-1)"),
                 ));
             }
         }
         for (i, f) in self.discovery.provider_filter.iter().enumerate() {
             if f.trim().is_empty() {
+                let mut path = discovery_path("providerFilter");
+                path.push(Seg::Index(i));
                 return Err((
-                    vec![
-                        key("models"),
-                        key("bedrockDiscovery"),
-                        key("providerFilter"),
-                        Seg::Index(i),
-                    ],
+                    path,
                     "must be a provider name such as \"anthropic\", not empty".into(),
                 ));
             }
         }
-        for (i, m) in self.provider.models.iter().enumerate() {
-            let at = |k: &str| provider(&[key("models"), Seg::Index(i), key(k)]);
-            if m.id.trim().is_empty() {
-                return Err((at("id"), "must not be empty".into()));
-            }
-            if m.context_window == Some(0) {
-                return Err((
-                    at("contextWindow"),
-                    "must be greater than 0 (tokens)".into(),
-                ));
-            }
-            if m.max_tokens == Some(0) {
-                return Err((at("maxTokens"), "must be greater than 0 (tokens)".into()));
-            }
-            for (name, v) in [
-                ("input", m.cost.input),
-                ("output", m.cost.output),
-                ("cacheRead", m.cost.cache_read),
-                ("cacheWrite", m.cost.cache_write),
-            ] {
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err((
-                        provider(&[key("models"), Seg::Index(i), key("cost"), key(name)]),
-                        "must be a non-negative number (US dollars per million tokens)".into(),
-                    ));
-                }
-            }
-        }
         Ok(())
     }
+}
+
+/// A key that fails a check: its path, and why.
+type Invalid = (Vec<Seg>, String);
+
+fn key(k: &str) -> Seg {
+    Seg::Key(k.to_string())
+}
+
+/// The path of a key under `models.providers.amazon-bedrock`.
+fn provider_path(rest: &[Seg]) -> Vec<Seg> {
+    let mut p = vec![key("models"), key("providers"), key(PROVIDER_ID)];
+    p.extend_from_slice(rest);
+    p
+}
+
+fn discovery_path(k: &str) -> Vec<Seg> {
+    vec![key("models"), key("bedrockDiscovery"), key(k)]
+}
+
+fn validate_url(path: Vec<Seg>, url: &str) -> Result<(), Invalid> {
+    // Never echo such a URL: it holds a secret.
+    if has_user_info(url) {
+        return Err((
+            path,
+            "must not contain credentials (`user:password@`): Bedrock requests are signed with the AWS credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, AWS_BEARER_TOKEN_BEDROCK or a role), and a proxy's credentials belong in HTTPS_PROXY".into(),
+        ));
+    }
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err((
+            path,
+            format!("must be an http(s) URL such as https://bedrock-runtime.us-east-1.amazonaws.com, got \"{url}\""),
+        ));
+    }
+    Ok(())
+}
+
+/// One entry of the provider's `models`, at index `i`.
+fn validate_model(i: usize, m: &ModelEntry) -> Result<(), Invalid> {
+    let at = |rest: &[Seg]| {
+        let mut path = vec![key("models"), Seg::Index(i)];
+        path.extend_from_slice(rest);
+        provider_path(&path)
+    };
+    if m.id.trim().is_empty() {
+        return Err((at(&[key("id")]), "must not be empty".into()));
+    }
+    if m.context_window == Some(0) {
+        return Err((
+            at(&[key("contextWindow")]),
+            "must be greater than 0 (tokens)".into(),
+        ));
+    }
+    if m.max_tokens == Some(0) {
+        return Err((
+            at(&[key("maxTokens")]),
+            "must be greater than 0 (tokens)".into(),
+        ));
+    }
+    for (name, v) in [
+        ("input", m.cost.input),
+        ("output", m.cost.output),
+        ("cacheRead", m.cost.cache_read),
+        ("cacheWrite", m.cost.cache_write),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err((
+                at(&[key("cost"), key(name)]),
+                "must be a non-negative number (US dollars per million tokens)".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// serde's wording for the common mistakes, said the way a user thinks about them.

@@ -4,6 +4,7 @@
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::DispatchFailure;
 use aws_smithy_types::event_stream::RawMessage;
 use host_sdk::{Error, ErrorKind, ProviderError};
 
@@ -167,61 +168,7 @@ where
                 ctx.region
             ),
         ),
-        SdkError::DispatchFailure(d) => {
-            let detail = source_chain(err);
-            // What the body watch found below the SDK's decoder, carried as typed causes.
-            let connector = d.as_connector_error();
-            let oversized =
-                connector.and_then(|c| find_cause::<crate::body_watch::OversizedResponse>(c));
-            if let Some(oversized) = oversized {
-                return error(
-                    ErrorKind::Network,
-                    format!("{} failed: {oversized}", ctx.operation),
-                );
-            }
-            let not_a_stream =
-                connector.and_then(|c| find_cause::<crate::body_watch::NotAnEventStream>(c));
-            if let Some(body) = not_a_stream {
-                return match &body.message {
-                    Some(message) => from_service_error(
-                        body.code.as_deref().unwrap_or("UnknownError"),
-                        message,
-                        ctx,
-                    ),
-                    None => error(
-                        ErrorKind::Network,
-                        format!("{} failed: {body}", ctx.operation),
-                    ),
-                };
-            }
-            if d.is_timeout() {
-                error(
-                    ErrorKind::Timeout,
-                    format!("{} timed out connecting: {detail}", ctx.operation),
-                )
-            } else if detail.contains("credential") || detail.contains("identity") {
-                error(
-                    ErrorKind::NoCredentials,
-                    format!(
-                        "{} could not get AWS credentials from {}: {detail}",
-                        ctx.operation, ctx.credential_source
-                    ),
-                )
-            } else if detail.contains("certificate") {
-                error(
-                    ErrorKind::Network,
-                    format!(
-                        "{} could not verify the endpoint's TLS certificate: {detail}. If a proxy or private endpoint uses its own certificate authority, trust it with `models.providers.\"amazon-bedrock\".caBundle` or AWS_CA_BUNDLE (a PEM file)",
-                        ctx.operation
-                    ),
-                )
-            } else {
-                error(
-                    ErrorKind::Network,
-                    format!("{} could not reach Bedrock: {detail}", ctx.operation),
-                )
-            }
-        }
+        SdkError::DispatchFailure(d) => dispatch_failure(d, source_chain(err), ctx),
         SdkError::ConstructionFailure(_) => {
             let detail = source_chain(err);
             let kind = if detail.contains("credentials") || detail.contains("identity") {
@@ -252,6 +199,60 @@ where
             ErrorKind::Internal,
             format!("{} failed: {}", ctx.operation, source_chain(err)),
         ),
+    }
+}
+
+/// The request never got an answer: the body watch's findings below the SDK's decoder
+/// (carried as typed causes), a connect timeout, missing credentials, an untrusted
+/// certificate, or an unreachable endpoint.
+fn dispatch_failure(d: &DispatchFailure, detail: String, ctx: &CallContext<'_>) -> ProviderError {
+    // What the body watch found below the SDK's decoder, carried as typed causes.
+    let connector = d.as_connector_error();
+    let oversized = connector.and_then(|c| find_cause::<crate::body_watch::OversizedResponse>(c));
+    if let Some(oversized) = oversized {
+        return error(
+            ErrorKind::Network,
+            format!("{} failed: {oversized}", ctx.operation),
+        );
+    }
+    let not_a_stream = connector.and_then(|c| find_cause::<crate::body_watch::NotAnEventStream>(c));
+    if let Some(body) = not_a_stream {
+        return match &body.message {
+            Some(message) => {
+                from_service_error(body.code.as_deref().unwrap_or("UnknownError"), message, ctx)
+            }
+            None => error(
+                ErrorKind::Network,
+                format!("{} failed: {body}", ctx.operation),
+            ),
+        };
+    }
+    if d.is_timeout() {
+        error(
+            ErrorKind::Timeout,
+            format!("{} timed out connecting: {detail}", ctx.operation),
+        )
+    } else if detail.contains("credential") || detail.contains("identity") {
+        error(
+            ErrorKind::NoCredentials,
+            format!(
+                "{} could not get AWS credentials from {}: {detail}",
+                ctx.operation, ctx.credential_source
+            ),
+        )
+    } else if detail.contains("certificate") {
+        error(
+            ErrorKind::Network,
+            format!(
+                "{} could not verify the endpoint's TLS certificate: {detail}. If a proxy or private endpoint uses its own certificate authority, trust it with `models.providers.\"amazon-bedrock\".caBundle` or AWS_CA_BUNDLE (a PEM file)",
+                ctx.operation
+            ),
+        )
+    } else {
+        error(
+            ErrorKind::Network,
+            format!("{} could not reach Bedrock: {detail}", ctx.operation),
+        )
     }
 }
 
@@ -320,54 +321,8 @@ pub fn from_service_error(code: &str, message: &str, ctx: &CallContext<'_>) -> P
         }
     };
     let (kind, text) = match normalised.as_str() {
-        "ValidationException" => {
-            if lower.contains("on-demand throughput") || lower.contains("inference profile") {
-                let model_id = ctx.model_id.unwrap_or("?");
-                let guess: Vec<String> = crate::profiles::prefixes_for_region(ctx.region)
-                    .iter()
-                    .map(|p| format!("{p}.{}", crate::model_facts::base_model_id(model_id)))
-                    .collect();
-                (
-                    ErrorKind::NeedsInferenceProfile,
-                    needs_profile_message(model_id, ctx.region, &guess, false, message),
-                )
-            } else if lower.contains("model identifier is invalid") || lower.contains("model id") && lower.contains("not") {
-                (
-                    ErrorKind::ModelNotFound,
-                    format!(
-                        "{} is not a model id Bedrock knows in {}: the provider's model list shows the ids invocable there. Service said: {message}",
-                        ctx.model_id.map(|m| format!("`{m}`")).unwrap_or_else(|| "the model".into()),
-                        ctx.region
-                    ),
-                )
-            } else if lower.contains("too long") || lower.contains("context window") || lower.contains("too many tokens") || lower.contains("input length") {
-                (
-                    ErrorKind::ContextWindowExceeded,
-                    format!("the conversation is longer than the context window{model}. Service said: {message}"),
-                )
-            } else {
-                (ErrorKind::Validation, format!("Bedrock rejected the request{model}: {message}"))
-            }
-        }
-        "AccessDeniedException" => {
-            if lower.contains("access to the model") {
-                (
-                    ErrorKind::ModelNotFound,
-                    format!(
-                        "model{model} is not enabled for this account in {}: enable it under Bedrock > Model access. Credentials came from {}. Service said: {message}",
-                        ctx.region, ctx.credential_source
-                    ),
-                )
-            } else {
-                (
-                    ErrorKind::AccessDenied,
-                    format!(
-                        "access denied for {}{model} with credentials from {}: grant bedrock:InvokeModel, bedrock:InvokeModelWithResponseStream and bedrock:ListFoundationModels. Service said: {message}",
-                        ctx.operation, ctx.credential_source
-                    ),
-                )
-            }
-        }
+        "ValidationException" => validation(&lower, message, ctx),
+        "AccessDeniedException" => access_denied(&lower, message, ctx),
         "UnrecognizedClientException" | "InvalidSignatureException" | "ExpiredTokenException"
         | "IncompleteSignatureException" | "MissingAuthenticationTokenException"
         | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "UnauthorizedException" => (
@@ -407,6 +362,70 @@ pub fn from_service_error(code: &str, message: &str, ctx: &CallContext<'_>) -> P
         }
     };
     error(kind, text)
+}
+
+/// A ValidationException: a model that needs a profile, an unknown model id, a conversation
+/// too long, or a request Bedrock refused as it is.
+fn validation(lower: &str, message: &str, ctx: &CallContext<'_>) -> (ErrorKind, String) {
+    let model = ctx.model();
+    if lower.contains("on-demand throughput") || lower.contains("inference profile") {
+        let model_id = ctx.model_id.unwrap_or("?");
+        let guess: Vec<String> = crate::profiles::prefixes_for_region(ctx.region)
+            .iter()
+            .map(|p| format!("{p}.{}", crate::model_facts::base_model_id(model_id)))
+            .collect();
+        (
+            ErrorKind::NeedsInferenceProfile,
+            needs_profile_message(model_id, ctx.region, &guess, false, message),
+        )
+    } else if lower.contains("model identifier is invalid")
+        || lower.contains("model id") && lower.contains("not")
+    {
+        (
+            ErrorKind::ModelNotFound,
+            format!(
+                "{} is not a model id Bedrock knows in {}: the provider's model list shows the ids invocable there. Service said: {message}",
+                ctx.model_id.map(|m| format!("`{m}`")).unwrap_or_else(|| "the model".into()),
+                ctx.region
+            ),
+        )
+    } else if lower.contains("too long")
+        || lower.contains("context window")
+        || lower.contains("too many tokens")
+        || lower.contains("input length")
+    {
+        (
+            ErrorKind::ContextWindowExceeded,
+            format!("the conversation is longer than the context window{model}. Service said: {message}"),
+        )
+    } else {
+        (
+            ErrorKind::Validation,
+            format!("Bedrock rejected the request{model}: {message}"),
+        )
+    }
+}
+
+/// An AccessDeniedException: the model not enabled for the account, or a missing permission.
+fn access_denied(lower: &str, message: &str, ctx: &CallContext<'_>) -> (ErrorKind, String) {
+    let model = ctx.model();
+    if lower.contains("access to the model") {
+        (
+            ErrorKind::ModelNotFound,
+            format!(
+                "model{model} is not enabled for this account in {}: enable it under Bedrock > Model access. Credentials came from {}. Service said: {message}",
+                ctx.region, ctx.credential_source
+            ),
+        )
+    } else {
+        (
+            ErrorKind::AccessDenied,
+            format!(
+                "access denied for {}{model} with credentials from {}: grant bedrock:InvokeModel, bedrock:InvokeModelWithResponseStream and bedrock:ListFoundationModels. Service said: {message}",
+                ctx.operation, ctx.credential_source
+            ),
+        )
+    }
 }
 
 /// The message of a `needs_inference_profile` error. `profiles` are the ids to use instead:

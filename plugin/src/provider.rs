@@ -364,94 +364,11 @@ impl Inner {
     async fn auth_status(&self) -> Result<AuthStatus, ProviderError> {
         let clients = self.clients().await;
         let t = &clients.target;
-        let mut details: Vec<(String, String)> = vec![
-            ("credentials".into(), t.source.describe()),
-            ("runtime region".into(), t.region.clone()),
-            ("discovery region".into(), t.discovery_region.clone()),
-            (
-                "control endpoint".into(),
-                t.control_endpoint.clone().unwrap_or_else(|| {
-                    format!("https://bedrock.{}.amazonaws.com", t.discovery_region)
-                }),
-            ),
-        ];
-        for ignored in t.source.shadowed(process_env) {
-            details.push((
-                "ignored".into(),
-                format!(
-                    "{ignored} is also set, but {} comes first",
-                    t.source.label()
-                ),
-            ));
-        }
-        match &t.source {
-            CredentialSource::BearerToken => details.push((
-                "bearer token".into(),
-                "set (not shown); Bedrock API keys are valid only in the region that issued them"
-                    .into(),
-            )),
-            CredentialSource::DefaultChain => {}
-            _ => match clients.credential_facts().await {
-                Ok(facts) => {
-                    details.push(("access key id".into(), facts.masked_access_key_id));
-                    details.push((
-                        "temporary".into(),
-                        if facts.session_token {
-                            "yes (session token)"
-                        } else {
-                            "no"
-                        }
-                        .into(),
-                    ));
-                    if let Some(expiry) = facts.expiry {
-                        details.push(("expires".into(), describe_expiry(expiry)));
-                    }
-                }
-                Err(why) => details.push(("credentials error".into(), why)),
-            },
-        }
-        if let Some(why) = &clients.chain_error {
-            let label = match t.source {
-                CredentialSource::Profile(_) => "profile",
-                _ => "default chain",
-            };
-            details.push((label.into(), why.clone()));
-        }
+        let mut details = credential_details(&clients).await;
         for w in &self.config.warnings {
             details.push(("config warning".into(), w.clone()));
         }
-        let check = if let Some(e) = clients.known_credential_error() {
-            Err(e)
-        } else if t.source == CredentialSource::DefaultChain {
-            Err(error(
-                ErrorKind::NoCredentials,
-                format!(
-                    "no AWS credentials were found: {}{}",
-                    t.source.describe(),
-                    clients
-                        .chain_error
-                        .as_deref()
-                        .map(|e| format!(" ({e})"))
-                        .unwrap_or_default()
-                ),
-            ))
-        } else {
-            let source = t.source.describe();
-            let ctx = CallContext {
-                operation: "ListFoundationModels",
-                model_id: None,
-                credential_source: &source,
-                region: &t.discovery_region,
-            };
-            match clients.control.list_foundation_models().send().await {
-                Ok(out) => Ok(format!(
-                    "ListFoundationModels succeeded in {} ({} foundation models visible)",
-                    t.discovery_region,
-                    out.model_summaries().len()
-                )),
-                Err(e) => Err(from_sdk_error(&e, &ctx)),
-            }
-        };
+        let check = check_credentials(&clients).await;
         Ok(AuthStatus {
             source: t.source.label().into(),
             region: t.region.as_str().into(),
@@ -473,6 +390,101 @@ impl Inner {
             .iter()
             .find(|m| m.id.as_str() == model_id)
             .map(|m| m.cost)
+    }
+}
+
+/// What `auth status` shows of the credentials: where they come from, the regions and
+/// endpoints, what they shadow, and what is known of the keys (never a secret).
+async fn credential_details(clients: &Clients) -> Vec<(String, String)> {
+    let t = &clients.target;
+    let mut details: Vec<(String, String)> = vec![
+        ("credentials".into(), t.source.describe()),
+        ("runtime region".into(), t.region.clone()),
+        ("discovery region".into(), t.discovery_region.clone()),
+        (
+            "control endpoint".into(),
+            t.control_endpoint
+                .clone()
+                .unwrap_or_else(|| format!("https://bedrock.{}.amazonaws.com", t.discovery_region)),
+        ),
+    ];
+    for ignored in t.source.shadowed(process_env) {
+        details.push((
+            "ignored".into(),
+            format!(
+                "{ignored} is also set, but {} comes first",
+                t.source.label()
+            ),
+        ));
+    }
+    match &t.source {
+        CredentialSource::BearerToken => details.push((
+            "bearer token".into(),
+            "set (not shown); Bedrock API keys are valid only in the region that issued them"
+                .into(),
+        )),
+        CredentialSource::DefaultChain => {}
+        _ => match clients.credential_facts().await {
+            Ok(facts) => {
+                details.push(("access key id".into(), facts.masked_access_key_id));
+                let temporary = if facts.session_token {
+                    "yes (session token)"
+                } else {
+                    "no"
+                };
+                details.push(("temporary".into(), temporary.into()));
+                if let Some(expiry) = facts.expiry {
+                    details.push(("expires".into(), describe_expiry(expiry)));
+                }
+            }
+            Err(why) => details.push(("credentials error".into(), why)),
+        },
+    }
+    if let Some(why) = &clients.chain_error {
+        let label = match t.source {
+            CredentialSource::Profile(_) => "profile",
+            _ => "default chain",
+        };
+        details.push((label.into(), why.clone()));
+    }
+    details
+}
+
+/// Whether the credentials work: a known failure, none found, or one ListFoundationModels
+/// call in the discovery region.
+async fn check_credentials(clients: &Clients) -> Result<String, ProviderError> {
+    let t = &clients.target;
+    if let Some(e) = clients.known_credential_error() {
+        return Err(e);
+    }
+    if t.source == CredentialSource::DefaultChain {
+        return Err(error(
+            ErrorKind::NoCredentials,
+            format!(
+                "no AWS credentials were found: {}{}",
+                t.source.describe(),
+                clients
+                    .chain_error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    let source = t.source.describe();
+    let ctx = CallContext {
+        operation: "ListFoundationModels",
+        model_id: None,
+        credential_source: &source,
+        region: &t.discovery_region,
+    };
+    match clients.control.list_foundation_models().send().await {
+        Ok(out) => Ok(format!(
+            "ListFoundationModels succeeded in {} ({} foundation models visible)",
+            t.discovery_region,
+            out.model_summaries().len()
+        )),
+        Err(e) => Err(from_sdk_error(&e, &ctx)),
     }
 }
 

@@ -417,61 +417,72 @@ impl Assembler {
                 }
                 flow
             }
-            ContentBlockDelta::ReasoningContent(r) => match r {
-                ReasoningContentBlockDelta::Text(text) => {
-                    let flow = self.emit(
-                        sink,
-                        StreamEvent::ReasoningDelta {
-                            index: i,
-                            text: text.as_str().into(),
-                        },
-                    );
-                    if let Block::Reasoning { text: buf, .. } = self.reasoning_block(index) {
-                        buf.push_str(text);
-                    }
-                    flow
-                }
-                ReasoningContentBlockDelta::Signature(sig) => {
-                    let flow = self.emit(
-                        sink,
-                        StreamEvent::ReasoningSignature {
-                            index: i,
-                            signature: sig.as_str().into(),
-                        },
-                    );
-                    if let Block::Reasoning { signature, .. } = self.reasoning_block(index) {
-                        signature.get_or_insert_with(String::new).push_str(sig);
-                    }
-                    flow
-                }
-                ReasoningContentBlockDelta::RedactedContent(blob) => {
-                    let bytes = blob.as_ref();
-                    let flow = self.emit(
-                        sink,
-                        StreamEvent::RedactedReasoning {
-                            index: i,
-                            data: RSlice::from_slice(bytes),
-                        },
-                    );
-                    match self
-                        .blocks
-                        .entry(index)
-                        .or_insert_with(|| Block::Redacted(Vec::new()))
-                    {
-                        Block::Redacted(buf) => buf.extend_from_slice(bytes),
-                        other => tracing::debug!("redacted delta for block {index}: {other:?}"),
-                    }
-                    flow
-                }
-                other => {
-                    tracing::debug!("ignoring an unknown reasoning delta: {other:?}");
-                    SinkFlow::Continue
-                }
-            },
+            ContentBlockDelta::ReasoningContent(r) => self.reasoning_delta(index, r, sink),
             other => {
                 tracing::debug!(
                     "ignoring a delta kind this plugin version does not map: {other:?}"
                 );
+                SinkFlow::Continue
+            }
+        }
+    }
+
+    /// A piece of reasoning: its text, its signature, or its redacted bytes.
+    fn reasoning_delta(
+        &mut self,
+        index: i32,
+        delta: &ReasoningContentBlockDelta,
+        sink: &mut EventSinkBox,
+    ) -> SinkFlow {
+        let i = index as u32;
+        match delta {
+            ReasoningContentBlockDelta::Text(text) => {
+                let flow = self.emit(
+                    sink,
+                    StreamEvent::ReasoningDelta {
+                        index: i,
+                        text: text.as_str().into(),
+                    },
+                );
+                if let Block::Reasoning { text: buf, .. } = self.reasoning_block(index) {
+                    buf.push_str(text);
+                }
+                flow
+            }
+            ReasoningContentBlockDelta::Signature(sig) => {
+                let flow = self.emit(
+                    sink,
+                    StreamEvent::ReasoningSignature {
+                        index: i,
+                        signature: sig.as_str().into(),
+                    },
+                );
+                if let Block::Reasoning { signature, .. } = self.reasoning_block(index) {
+                    signature.get_or_insert_with(String::new).push_str(sig);
+                }
+                flow
+            }
+            ReasoningContentBlockDelta::RedactedContent(blob) => {
+                let bytes = blob.as_ref();
+                let flow = self.emit(
+                    sink,
+                    StreamEvent::RedactedReasoning {
+                        index: i,
+                        data: RSlice::from_slice(bytes),
+                    },
+                );
+                match self
+                    .blocks
+                    .entry(index)
+                    .or_insert_with(|| Block::Redacted(Vec::new()))
+                {
+                    Block::Redacted(buf) => buf.extend_from_slice(bytes),
+                    other => tracing::debug!("redacted delta for block {index}: {other:?}"),
+                }
+                flow
+            }
+            other => {
+                tracing::debug!("ignoring an unknown reasoning delta: {other:?}");
                 SinkFlow::Continue
             }
         }

@@ -111,8 +111,7 @@ fn converse_block(
     block: &ContentBlock,
     at: &str,
 ) -> Result<Option<bt::ContentBlock>, ProviderError> {
-    let at_error =
-        |e: aws_smithy_types::error::operation::BuildError| invalid_request(format!("{at}: {e}"));
+    let at_error = build_error(at);
     Ok(Some(match block {
         ContentBlock::Text { text } if text.trim().is_empty() => return Ok(None),
         ContentBlock::Text { text } => bt::ContentBlock::Text(text.clone()),
@@ -143,47 +142,12 @@ fn converse_block(
         } => bt::ContentBlock::SearchResult(search_result(source, title, content, *citations, at)?),
         ContentBlock::CitedText { text, .. } if text.trim().is_empty() => return Ok(None),
         ContentBlock::CitedText { text, citations } => cited_text(text, citations, at)?,
-        ContentBlock::ToolUse { id, name, input } => {
-            if name.trim().is_empty() {
-                return Err(invalid_request(format!(
-                    "{at}: a tool use needs a tool name"
-                )));
-            }
-            let input = if input.is_null() {
-                Value::Object(Default::default())
-            } else {
-                input.clone()
-            };
-            bt::ContentBlock::ToolUse(
-                ToolUseBlock::builder()
-                    .tool_use_id(normalise_tool_id(id))
-                    .name(name)
-                    .input(to_document(&input))
-                    .build()
-                    .map_err(at_error)?,
-            )
-        }
+        ContentBlock::ToolUse { id, name, input } => tool_use(id, name, input, at)?,
         ContentBlock::ToolResult {
             tool_use_id,
             content,
             is_error,
-        } => {
-            let mut blocks = result_blocks(content, at)?;
-            if blocks.is_empty() {
-                // The service rejects an empty result; say so explicitly instead.
-                blocks.push(ToolResultContentBlock::Text(
-                    if *is_error { "error" } else { "(no output)" }.into(),
-                ));
-            }
-            bt::ContentBlock::ToolResult(
-                ToolResultBlock::builder()
-                    .tool_use_id(normalise_tool_id(tool_use_id))
-                    .set_content(Some(blocks))
-                    .status(result_status(*is_error))
-                    .build()
-                    .map_err(at_error)?,
-            )
-        }
+        } => tool_result(tool_use_id, content, *is_error, at)?,
         ContentBlock::Reasoning {
             text,
             signature: Some(signature),
@@ -201,35 +165,111 @@ fn converse_block(
         ContentBlock::RedactedReasoning { data } => bt::ContentBlock::ReasoningContent(
             ReasoningContentBlock::RedactedContent(Blob::new(data.clone())),
         ),
-        ContentBlock::ServerToolUse { id, name, input } => bt::ContentBlock::ToolUse(
-            ToolUseBlock::builder()
-                .tool_use_id(id)
-                .name(name)
-                .input(to_document(input))
-                .r#type(ToolUseType::ServerToolUse)
-                .build()
-                .map_err(at_error)?,
-        ),
+        ContentBlock::ServerToolUse { id, name, input } => server_tool_use(id, name, input, at)?,
         ContentBlock::ServerToolResult {
             tool_use_id,
             kind,
             is_error,
             content,
-        } => {
-            let mut result = ToolResultBlock::builder()
-                .tool_use_id(tool_use_id)
-                .set_content(Some(result_blocks(content, at)?))
-                .status(result_status(*is_error));
-            if !kind.is_empty() {
-                result = result.r#type(kind);
-            }
-            bt::ContentBlock::ToolResult(result.build().map_err(at_error)?)
-        }
+        } => server_tool_result(tool_use_id, kind, *is_error, content, at)?,
         ContentBlock::GuardedText { text, qualifiers } => {
             bt::ContentBlock::GuardContent(guard_content(text, qualifiers, at)?)
         }
         other => return Err(unsupported_block(other, at)),
     }))
+}
+
+fn build_error(
+    at: &str,
+) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> ProviderError + '_ {
+    move |e| invalid_request(format!("{at}: {e}"))
+}
+
+/// A call the model made, replayed: its id as Bedrock takes it, no input as `{}`.
+fn tool_use(
+    id: &str,
+    name: &str,
+    input: &Value,
+    at: &str,
+) -> Result<bt::ContentBlock, ProviderError> {
+    if name.trim().is_empty() {
+        return Err(invalid_request(format!(
+            "{at}: a tool use needs a tool name"
+        )));
+    }
+    let input = if input.is_null() {
+        Value::Object(Default::default())
+    } else {
+        input.clone()
+    };
+    Ok(bt::ContentBlock::ToolUse(
+        ToolUseBlock::builder()
+            .tool_use_id(normalise_tool_id(id))
+            .name(name)
+            .input(to_document(&input))
+            .build()
+            .map_err(build_error(at))?,
+    ))
+}
+
+fn tool_result(
+    tool_use_id: &str,
+    content: &[ToolResultContent],
+    is_error: bool,
+    at: &str,
+) -> Result<bt::ContentBlock, ProviderError> {
+    let mut blocks = result_blocks(content, at)?;
+    if blocks.is_empty() {
+        // The service rejects an empty result; say so explicitly instead.
+        blocks.push(ToolResultContentBlock::Text(
+            if is_error { "error" } else { "(no output)" }.into(),
+        ));
+    }
+    Ok(bt::ContentBlock::ToolResult(
+        ToolResultBlock::builder()
+            .tool_use_id(normalise_tool_id(tool_use_id))
+            .set_content(Some(blocks))
+            .status(result_status(is_error))
+            .build()
+            .map_err(build_error(at))?,
+    ))
+}
+
+/// A tool the service ran itself, replayed as it was: its id unchanged.
+fn server_tool_use(
+    id: &str,
+    name: &str,
+    input: &Value,
+    at: &str,
+) -> Result<bt::ContentBlock, ProviderError> {
+    Ok(bt::ContentBlock::ToolUse(
+        ToolUseBlock::builder()
+            .tool_use_id(id)
+            .name(name)
+            .input(to_document(input))
+            .r#type(ToolUseType::ServerToolUse)
+            .build()
+            .map_err(build_error(at))?,
+    ))
+}
+
+fn server_tool_result(
+    tool_use_id: &str,
+    kind: &str,
+    is_error: bool,
+    content: &[ToolResultContent],
+    at: &str,
+) -> Result<bt::ContentBlock, ProviderError> {
+    let mut result = ToolResultBlock::builder()
+        .tool_use_id(tool_use_id)
+        .set_content(Some(result_blocks(content, at)?))
+        .status(result_status(is_error));
+    if !kind.is_empty() {
+        result = result.r#type(kind);
+    }
+    Ok(bt::ContentBlock::ToolResult(
+        result.build().map_err(build_error(at))?,
+    ))
 }
 
 fn result_status(is_error: bool) -> ToolResultStatus {

@@ -1,12 +1,12 @@
 //! A Chat Completions request turned into the contract's request.
 
 use host_sdk::{
-    ContentBlock, ConverseRequest, InferenceConfig, OutputFormat, ReasoningConfig, Role, Tool,
-    ToolChoice, ToolResultContent,
+    ContentBlock, ConverseRequest, InferenceConfig, Message, OutputFormat, ReasoningConfig, Role,
+    Tool, ToolChoice, ToolResultContent,
 };
 use serde_json::{json, Value};
 
-use super::wire::ChatRequest;
+use super::wire::{ChatMessage, ChatRequest};
 use crate::dialects::{
     distinct_image_urls, image_from_url, openai_service_tier, push, tool_input, MAX_MESSAGES,
 };
@@ -20,11 +20,38 @@ pub fn to_converse(
     model: String,
     fetched: &Fetched,
 ) -> Result<ConverseRequest, ApiError> {
+    refuse_other_shapes(chat)?;
+    refuse_unsupported(chat)?;
+    let (system, messages) = conversation(chat, fetched)?;
+    let mut request = ConverseRequest {
+        model,
+        system,
+        messages,
+        tools: tools(chat)?,
+        tool_choice: tool_choice(chat.tool_choice.as_ref())?,
+        output_format: output_format(chat.response_format.as_ref())?,
+        inference: InferenceConfig {
+            max_tokens: chat.max_completion_tokens.or(chat.max_tokens),
+            temperature: chat.temperature,
+            top_p: chat.top_p,
+            stop_sequences: stop_sequences(chat.stop.as_ref())?,
+        },
+        reasoning: chat.reasoning_effort.as_deref().map(reasoning),
+        service_tier: openai_service_tier(chat.service_tier.as_deref())?,
+        ..ConverseRequest::default()
+    };
+    if let Some(user) = &chat.user {
+        request.metadata.push(("user".into(), user.clone()));
+    }
+    Ok(request)
+}
+
+/// Options that would change the answer's shape are refused rather than ignored: a client
+/// asking for three choices must not get one silently. So is a conversation too long.
+fn refuse_other_shapes(chat: &ChatRequest) -> Result<(), ApiError> {
     if chat.messages.is_empty() {
         return Err(ApiError::bad_request("messages must not be empty"));
     }
-    // Options that would change the answer's shape are refused rather than ignored: a client
-    // asking for three choices must not get one silently.
     if chat.n.is_some_and(|n| n != 1) {
         return Err(ApiError::bad_request(
             "n: this gateway returns one choice per request (n = 1); send several requests for several answers",
@@ -35,59 +62,33 @@ pub fn to_converse(
             "logprobs: the provider's API returns no log probabilities",
         ));
     }
-    refuse_unsupported(chat)?;
     if chat.messages.len() > MAX_MESSAGES {
         return Err(ApiError::bad_request(format!(
             "messages has {} entries; this gateway takes at most {MAX_MESSAGES}",
             chat.messages.len()
         )));
     }
-    let mut request = ConverseRequest {
-        model,
-        ..ConverseRequest::default()
-    };
+    Ok(())
+}
+
+/// The system prompts (system and developer messages) and the turns, tool results as the
+/// user's.
+fn conversation(
+    chat: &ChatRequest,
+    fetched: &Fetched,
+) -> Result<(Vec<String>, Vec<Message>), ApiError> {
+    let (mut system, mut messages) = (Vec::new(), Vec::new());
     for (i, m) in chat.messages.iter().enumerate() {
         let at = format!("messages[{i}]");
         match m.role.as_str() {
-            "system" | "developer" => request.system.push(text_of(m.content.as_ref(), &at)?),
+            "system" | "developer" => system.push(text_of(m.content.as_ref(), &at)?),
             "user" => push(
-                &mut request.messages,
+                &mut messages,
                 Role::User,
                 content_blocks(m.content.as_ref(), &at, fetched)?,
             ),
-            "assistant" => {
-                let mut blocks = match &m.content {
-                    None | Some(Value::Null) => Vec::new(),
-                    Some(c) => content_blocks(Some(c), &at, fetched)?,
-                };
-                for call in &m.tool_calls {
-                    blocks.push(ContentBlock::ToolUse {
-                        id: call.id.clone(),
-                        name: call.function.name.clone(),
-                        input: tool_input(
-                            &call.function.arguments,
-                            &format!("{at}.tool_calls"),
-                            &call.function.name,
-                        )?,
-                    });
-                }
-                push(&mut request.messages, Role::Assistant, blocks);
-            }
-            "tool" => {
-                let id = m.tool_call_id.clone().ok_or_else(|| {
-                    ApiError::bad_request(format!("{at}: a tool message needs tool_call_id"))
-                })?;
-                let text = text_of(m.content.as_ref(), &at)?;
-                push(
-                    &mut request.messages,
-                    Role::User,
-                    vec![ContentBlock::ToolResult {
-                        tool_use_id: id,
-                        content: vec![ToolResultContent::Text { text }],
-                        is_error: false,
-                    }],
-                );
-            }
+            "assistant" => push(&mut messages, Role::Assistant, assistant(m, &at, fetched)?),
+            "tool" => push(&mut messages, Role::User, vec![tool_result(m, &at)?]),
             other => {
                 return Err(ApiError::bad_request(format!(
                     "{at}: role must be system, developer, user, assistant or tool, not {other:?}"
@@ -95,26 +96,70 @@ pub fn to_converse(
             }
         }
     }
-    for (i, tool) in chat.tools.iter().enumerate() {
-        if tool.kind != "function" {
-            return Err(ApiError::bad_request(format!(
-                "tools[{i}]: only function tools are supported, not {:?}",
-                tool.kind
-            )));
-        }
-        request.tools.push(Tool {
-            strict: tool.function.strict.unwrap_or(false),
-            ..Tool::new(
-                &tool.function.name,
-                tool.function.description.as_deref().unwrap_or(""),
-                tool.function
-                    .parameters
-                    .clone()
-                    .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
-            )
+    Ok((system, messages))
+}
+
+/// An assistant turn: its content, then its tool calls.
+fn assistant(m: &ChatMessage, at: &str, fetched: &Fetched) -> Result<Vec<ContentBlock>, ApiError> {
+    let mut blocks = match &m.content {
+        None | Some(Value::Null) => Vec::new(),
+        Some(c) => content_blocks(Some(c), at, fetched)?,
+    };
+    for call in &m.tool_calls {
+        blocks.push(ContentBlock::ToolUse {
+            id: call.id.clone(),
+            name: call.function.name.clone(),
+            input: tool_input(
+                &call.function.arguments,
+                &format!("{at}.tool_calls"),
+                &call.function.name,
+            )?,
         });
     }
-    request.tool_choice = match &chat.tool_choice {
+    Ok(blocks)
+}
+
+fn tool_result(m: &ChatMessage, at: &str) -> Result<ContentBlock, ApiError> {
+    let id = m
+        .tool_call_id
+        .clone()
+        .ok_or_else(|| ApiError::bad_request(format!("{at}: a tool message needs tool_call_id")))?;
+    let text = text_of(m.content.as_ref(), at)?;
+    Ok(ContentBlock::ToolResult {
+        tool_use_id: id,
+        content: vec![ToolResultContent::Text { text }],
+        is_error: false,
+    })
+}
+
+fn tools(chat: &ChatRequest) -> Result<Vec<Tool>, ApiError> {
+    chat.tools
+        .iter()
+        .enumerate()
+        .map(|(i, tool)| {
+            if tool.kind != "function" {
+                return Err(ApiError::bad_request(format!(
+                    "tools[{i}]: only function tools are supported, not {:?}",
+                    tool.kind
+                )));
+            }
+            Ok(Tool {
+                strict: tool.function.strict.unwrap_or(false),
+                ..Tool::new(
+                    &tool.function.name,
+                    tool.function.description.as_deref().unwrap_or(""),
+                    tool.function
+                        .parameters
+                        .clone()
+                        .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+                )
+            })
+        })
+        .collect()
+}
+
+fn tool_choice(choice: Option<&Value>) -> Result<Option<ToolChoice>, ApiError> {
+    Ok(match choice {
         None => None,
         Some(Value::String(s)) if s == "auto" => Some(ToolChoice::Auto),
         Some(Value::String(s)) if s == "none" => Some(ToolChoice::None),
@@ -127,78 +172,68 @@ pub fn to_converse(
                 )))
             }
         },
-    };
-    request.output_format = match &chat.response_format {
-        None => None,
-        Some(f) => match f.get("type").and_then(Value::as_str) {
-            Some("text") => None,
-            Some("json_object") => {
-                // Any JSON object: a schema that says just that.
-                Some(OutputFormat::JsonSchema {
-                    schema: json!({"type": "object"}),
-                    name: None,
-                    description: None,
-                })
-            }
-            Some("json_schema") => {
-                let spec = f.get("json_schema").ok_or_else(|| {
-                    ApiError::bad_request("response_format json_schema needs a json_schema object")
-                })?;
-                Some(OutputFormat::JsonSchema {
-                    schema: spec
-                        .get("schema")
-                        .cloned()
-                        .unwrap_or(json!({"type": "object"})),
-                    name: spec.get("name").and_then(Value::as_str).map(str::to_string),
-                    description: spec
-                        .get("description")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                })
-            }
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "response_format.type must be text, json_object or json_schema, not {other:?}"
-                )))
-            }
-        },
-    };
-    request.inference = InferenceConfig {
-        max_tokens: chat.max_completion_tokens.or(chat.max_tokens),
-        temperature: chat.temperature,
-        top_p: chat.top_p,
-        stop_sequences: match &chat.stop {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|s| {
-                    s.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| ApiError::bad_request("stop must be strings"))
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => {
-                return Err(ApiError::bad_request(
-                    "stop must be a string or a list of strings",
-                ))
-            }
-        },
-    };
-    if let Some(effort) = &chat.reasoning_effort {
-        request.reasoning = Some(ReasoningConfig {
-            effort: Some(match effort.as_str() {
-                "minimal" => "low".to_string(),
-                other => other.to_string(),
-            }),
-            ..ReasoningConfig::default()
-        });
+    })
+}
+
+fn output_format(format: Option<&Value>) -> Result<Option<OutputFormat>, ApiError> {
+    let Some(f) = format else { return Ok(None) };
+    match f.get("type").and_then(Value::as_str) {
+        Some("text") => Ok(None),
+        // Any JSON object: a schema that says just that.
+        Some("json_object") => Ok(Some(OutputFormat::JsonSchema {
+            schema: json!({"type": "object"}),
+            name: None,
+            description: None,
+        })),
+        Some("json_schema") => {
+            let spec = f.get("json_schema").ok_or_else(|| {
+                ApiError::bad_request("response_format json_schema needs a json_schema object")
+            })?;
+            Ok(Some(OutputFormat::JsonSchema {
+                schema: spec
+                    .get("schema")
+                    .cloned()
+                    .unwrap_or(json!({"type": "object"})),
+                name: spec.get("name").and_then(Value::as_str).map(str::to_string),
+                description: spec
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            }))
+        }
+        other => Err(ApiError::bad_request(format!(
+            "response_format.type must be text, json_object or json_schema, not {other:?}"
+        ))),
     }
-    if let Some(user) = &chat.user {
-        request.metadata.push(("user".into(), user.clone()));
+}
+
+fn stop_sequences(stop: Option<&Value>) -> Result<Vec<String>, ApiError> {
+    match stop {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|s| {
+                s.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| ApiError::bad_request("stop must be strings"))
+            })
+            .collect(),
+        Some(_) => Err(ApiError::bad_request(
+            "stop must be a string or a list of strings",
+        )),
     }
-    request.service_tier = openai_service_tier(chat.service_tier.as_deref())?;
-    Ok(request)
+}
+
+/// `reasoning_effort` as the contract's effort; OpenAI's `minimal` is the lowest there is.
+fn reasoning(effort: &str) -> ReasoningConfig {
+    ReasoningConfig {
+        effort: Some(match effort {
+            "minimal" => "low".to_string(),
+            other => other.to_string(),
+        }),
+        ..ReasoningConfig::default()
+    }
 }
 
 /// Parameters that would change the answer but that the provider's API cannot honour: a

@@ -3,8 +3,8 @@
 
 use base64::Engine as _;
 use host_sdk::{
-    CacheConfig, CacheRetention, ContentBlock, ConverseRequest, InferenceConfig, OutputFormat,
-    ReasoningConfig, Role, Tool, ToolChoice as Choice, ToolResultContent,
+    CacheConfig, CacheRetention, ContentBlock, ConverseRequest, InferenceConfig, Message,
+    OutputFormat, ReasoningConfig, Role, Tool, ToolChoice as Choice, ToolResultContent,
 };
 use serde_json::{json, Map, Value};
 
@@ -31,93 +31,17 @@ pub fn to_converse(
     betas: &Betas,
     purpose: Purpose,
 ) -> Result<ConverseRequest, ApiError> {
-    if purpose == Purpose::Answer && req.max_tokens.is_none() {
-        return Err(ApiError::bad_request("max_tokens: Field required"));
-    }
-    if req.messages.is_empty() {
-        return Err(ApiError::bad_request(
-            "messages: at least one message is required",
-        ));
-    }
-    if req.messages.len() > MAX_MESSAGES {
-        return Err(ApiError::bad_request(format!(
-            "messages has {} entries; this gateway takes at most {MAX_MESSAGES}",
-            req.messages.len()
-        )));
-    }
-    if req.container.is_some() {
-        return Err(ApiError::bad_request(
-            "container: code execution containers run on Anthropic's own platform only; remove it",
-        ));
-    }
-    if req.mcp_servers.is_some() {
-        return Err(ApiError::bad_request(
-            "mcp_servers: remote MCP servers are called by Anthropic's own platform only; call them from your client as tools",
-        ));
-    }
+    refuse_other_shapes(req, purpose)?;
     let anthropic = target.vendor.eq_ignore_ascii_case("anthropic");
-    let mut request = ConverseRequest {
-        model: target.id,
-        ..ConverseRequest::default()
-    };
     let mut cache = Cache::default();
     cache.note(req.cache_control.as_ref());
-    request.system = system(req.system.as_ref(), &mut cache)?;
-    for (i, message) in req.messages.iter().enumerate() {
-        let at = format!("messages[{i}]");
-        let role = match message.role.as_str() {
-            "user" => Role::User,
-            "assistant" => Role::Assistant,
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "{at}.role: Input should be 'user' or 'assistant', not {other:?}"
-                )))
-            }
-        };
-        let blocks = blocks(&message.content, &at)?
-            .into_iter()
-            .enumerate()
-            .map(|(j, block)| {
-                cache.note(block.cache_control());
-                to_block(block, &format!("{at}.content[{j}]"), fetched)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        push(&mut request.messages, role, blocks);
-    }
-    for (i, tool) in req.tools.iter().enumerate() {
-        let tool = custom_tool(tool, i)?;
-        cache.note(tool.cache_control.as_ref());
-        request.tools.push(Tool {
-            strict: tool.strict.unwrap_or(false),
-            ..Tool::new(
-                &tool.name,
-                tool.description.as_deref().unwrap_or(""),
-                tool.input_schema,
-            )
-        });
-    }
-    request.tool_choice = match &req.tool_choice {
-        None => None,
-        Some(
-            ToolChoice::Auto {
-                disable_parallel_tool_use: true,
-            }
-            | ToolChoice::Any {
-                disable_parallel_tool_use: true,
-            }
-            | ToolChoice::Tool {
-                disable_parallel_tool_use: true,
-                ..
-            },
-        ) => {
-            return Err(ApiError::bad_request(
-                "tool_choice.disable_parallel_tool_use: Bedrock cannot be told to call one tool at a time; remove it and run the calls in order",
-            ))
-        }
-        Some(ToolChoice::Auto { .. }) => Some(Choice::Auto),
-        Some(ToolChoice::Any { .. }) => Some(Choice::Any),
-        Some(ToolChoice::None) => Some(Choice::None),
-        Some(ToolChoice::Tool { name, .. }) => Some(Choice::Tool { name: name.clone() }),
+    let mut request = ConverseRequest {
+        model: target.id,
+        system: system(req.system.as_ref(), &mut cache)?,
+        messages: messages(req, fetched, &mut cache)?,
+        tools: tools(req, &mut cache)?,
+        tool_choice: tool_choice(req.tool_choice.as_ref())?,
+        ..ConverseRequest::default()
     };
     let mut extra = Map::new();
     request.reasoning = reasoning(req, betas, &mut extra)?;
@@ -142,16 +66,121 @@ pub fn to_converse(
     if let Some(user) = req.metadata.as_ref().and_then(|m| m.user_id.as_ref()) {
         request.metadata.push(("user".into(), opaque_user(user)));
     }
-    request.service_tier = match req.service_tier.as_deref() {
-        None | Some("auto") => None,
-        Some("standard_only") => Some("default".into()),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "service_tier: Input should be 'auto' or 'standard_only', not {other:?}"
-            )))
-        }
-    };
+    request.service_tier = service_tier(req.service_tier.as_deref())?;
     Ok(request)
+}
+
+/// What Anthropic's API requires, and what only Anthropic's own platform runs.
+fn refuse_other_shapes(req: &MessagesRequest, purpose: Purpose) -> Result<(), ApiError> {
+    if purpose == Purpose::Answer && req.max_tokens.is_none() {
+        return Err(ApiError::bad_request("max_tokens: Field required"));
+    }
+    if req.messages.is_empty() {
+        return Err(ApiError::bad_request(
+            "messages: at least one message is required",
+        ));
+    }
+    if req.messages.len() > MAX_MESSAGES {
+        return Err(ApiError::bad_request(format!(
+            "messages has {} entries; this gateway takes at most {MAX_MESSAGES}",
+            req.messages.len()
+        )));
+    }
+    if req.container.is_some() {
+        return Err(ApiError::bad_request(
+            "container: code execution containers run on Anthropic's own platform only; remove it",
+        ));
+    }
+    if req.mcp_servers.is_some() {
+        return Err(ApiError::bad_request(
+            "mcp_servers: remote MCP servers are called by Anthropic's own platform only; call them from your client as tools",
+        ));
+    }
+    Ok(())
+}
+
+/// The turns, each block's cache mark noted in order.
+fn messages(
+    req: &MessagesRequest,
+    fetched: &Fetched,
+    cache: &mut Cache,
+) -> Result<Vec<Message>, ApiError> {
+    let mut messages = Vec::new();
+    for (i, message) in req.messages.iter().enumerate() {
+        let at = format!("messages[{i}]");
+        let role = match message.role.as_str() {
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "{at}.role: Input should be 'user' or 'assistant', not {other:?}"
+                )))
+            }
+        };
+        let blocks = blocks(&message.content, &at)?
+            .into_iter()
+            .enumerate()
+            .map(|(j, block)| {
+                cache.note(block.cache_control());
+                to_block(block, &format!("{at}.content[{j}]"), fetched)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        push(&mut messages, role, blocks);
+    }
+    Ok(messages)
+}
+
+fn tools(req: &MessagesRequest, cache: &mut Cache) -> Result<Vec<Tool>, ApiError> {
+    let mut tools = Vec::with_capacity(req.tools.len());
+    for (i, tool) in req.tools.iter().enumerate() {
+        let tool = custom_tool(tool, i)?;
+        cache.note(tool.cache_control.as_ref());
+        tools.push(Tool {
+            strict: tool.strict.unwrap_or(false),
+            ..Tool::new(
+                &tool.name,
+                tool.description.as_deref().unwrap_or(""),
+                tool.input_schema,
+            )
+        });
+    }
+    Ok(tools)
+}
+
+fn tool_choice(choice: Option<&ToolChoice>) -> Result<Option<Choice>, ApiError> {
+    Ok(match choice {
+        None => None,
+        Some(
+            ToolChoice::Auto {
+                disable_parallel_tool_use: true,
+            }
+            | ToolChoice::Any {
+                disable_parallel_tool_use: true,
+            }
+            | ToolChoice::Tool {
+                disable_parallel_tool_use: true,
+                ..
+            },
+        ) => {
+            return Err(ApiError::bad_request(
+                "tool_choice.disable_parallel_tool_use: Bedrock cannot be told to call one tool at a time; remove it and run the calls in order",
+            ))
+        }
+        Some(ToolChoice::Auto { .. }) => Some(Choice::Auto),
+        Some(ToolChoice::Any { .. }) => Some(Choice::Any),
+        Some(ToolChoice::None) => Some(Choice::None),
+        Some(ToolChoice::Tool { name, .. }) => Some(Choice::Tool { name: name.clone() }),
+    })
+}
+
+fn service_tier(tier: Option<&str>) -> Result<Option<String>, ApiError> {
+    match tier {
+        None | Some("auto") => Ok(None),
+        Some("standard_only") => Ok(Some("default".into())),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "service_tier: Input should be 'auto' or 'standard_only', not {other:?}"
+        ))),
+    }
 }
 
 /// Anthropic's `user_id` is an opaque id for abuse detection, in any form (Claude Code sends
