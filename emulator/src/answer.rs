@@ -2,7 +2,7 @@
 //! the response content independent of how it is delivered (stream or JSON).
 
 use crate::model_rules::Reasoning;
-use crate::scenario::{Scenario, DEFAULT_DELTA_SIZE};
+use crate::scenario::{Scenario, ToolCallSpec, DEFAULT_DELTA_SIZE};
 use serde_json::Value;
 
 /// One content block of the answer, in output order.
@@ -399,6 +399,58 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
     let default = Scenario::default();
     let s = scenario.unwrap_or(&default);
     let delta_size = s.delta_size.unwrap_or(DEFAULT_DELTA_SIZE).max(1);
+    let mut blocks = reasoning_blocks(request, s, style, delta_size);
+    server_tool_blocks(s, &mut blocks);
+    let tool_calls = s.tool_calls.as_deref().unwrap_or(&[]);
+    text_block(request, s, scenario.is_some(), delta_size, &mut blocks);
+    tool_use_blocks(tool_calls, &mut blocks);
+    let stop_reason = s.stop_reason.clone().unwrap_or_else(|| {
+        if tool_calls.is_empty() {
+            "end_turn"
+        } else {
+            "tool_use"
+        }
+        .to_string()
+    });
+    let spec = s.usage.clone().unwrap_or_default();
+    let cache = match (spec.cache_read_input_tokens, spec.cache_write_input_tokens) {
+        (None, None) => None,
+        (r, w) => Some((r.unwrap_or(0), w.unwrap_or(0))),
+    };
+    let output = spec
+        .output_tokens
+        .unwrap_or_else(|| tokens_for(output_chars(&blocks)));
+    Answer {
+        blocks,
+        stop_reason,
+        usage: Usage {
+            input: spec.input_tokens.unwrap_or_else(|| input_tokens(request)),
+            output,
+            cache,
+            cache_details: Vec::new(),
+        },
+        latency_ms: s.latency_ms,
+        model_response_fields: None,
+        response_fields: ["performanceConfig", "serviceTier"]
+            .into_iter()
+            .filter_map(|k| {
+                request
+                    .get(k)
+                    .filter(|v| !v.is_null())
+                    .map(|v| (k, v.clone()))
+            })
+            .collect(),
+    }
+}
+
+/// The scenario's reasoning (text, redacted), or else what the request's reasoning settings
+/// ask of a model reasoning in `style`.
+fn reasoning_blocks(
+    request: &Value,
+    s: &Scenario,
+    style: Reasoning,
+    delta_size: usize,
+) -> Vec<Block> {
     let mut blocks = Vec::new();
     if s.reasoning.is_none() && s.redacted_reasoning.is_none() {
         blocks.extend(requested_reasoning(request, style, delta_size));
@@ -413,6 +465,11 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
     for redacted in s.redacted_reasoning.iter().flatten() {
         blocks.push(Block::Redacted(redacted.clone()));
     }
+    blocks
+}
+
+/// Each server tool the scenario runs: its call, then its result.
+fn server_tool_blocks(s: &Scenario, blocks: &mut Vec<Block>) {
     for call in s.server_tool_calls.iter().flatten() {
         let id = call
             .id
@@ -429,15 +486,24 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
             content: call.result.clone(),
         });
     }
-    let tool_calls = s.tool_calls.as_deref().unwrap_or(&[]);
+}
+
+/// The answer's text: scripted, or filler of a length, or (when nothing is scripted) a
+/// document matching the requested schema, a quote of a cited source, or the prompt echoed.
+/// `scripted`: a scenario was registered (`s` is then its, not the default).
+fn text_block(
+    request: &Value,
+    s: &Scenario,
+    scripted: bool,
+    delta_size: usize,
+    blocks: &mut Vec<Block>,
+) {
     let text = match (&s.text, s.text_length) {
         (Some(t), _) => Some(t.clone()),
         (None, Some(n)) => Some(filler_text(n)),
         // A pure tool call or pure reasoning answer has no text block, like the service.
-        (None, None) if !tool_calls.is_empty() => None,
-        (None, None)
-            if scenario.is_some() && (s.reasoning.is_some() || s.redacted_reasoning.is_some()) =>
-        {
+        (None, None) if s.tool_calls.as_ref().is_some_and(|c| !c.is_empty()) => None,
+        (None, None) if scripted && (s.reasoning.is_some() || s.redacted_reasoning.is_some()) => {
             None
         }
         (None, None) => Some(match output_schema(request) {
@@ -464,6 +530,9 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
         (Some(text), _) => blocks.push(Block::Text { text, delta_size }),
         (None, _) => {}
     }
+}
+
+fn tool_use_blocks(tool_calls: &[ToolCallSpec], blocks: &mut Vec<Block>) {
     for call in tool_calls {
         let index = blocks.len();
         blocks.push(Block::ToolUse {
@@ -480,15 +549,11 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
             fragment_size: call.fragment_size.map(|f| f.max(1)),
         });
     }
-    let stop_reason = s.stop_reason.clone().unwrap_or_else(|| {
-        if tool_calls.is_empty() {
-            "end_turn"
-        } else {
-            "tool_use"
-        }
-        .to_string()
-    });
-    let output_chars: usize = blocks
+}
+
+/// The characters the answer's blocks hold, from which its output tokens are counted.
+fn output_chars(blocks: &[Block]) -> usize {
+    blocks
         .iter()
         .map(|b| match b {
             Block::Reasoning { text, .. }
@@ -500,35 +565,7 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
             }
             Block::ServerToolResult { .. } => 0,
         })
-        .sum();
-    let spec = s.usage.clone().unwrap_or_default();
-    let cache = match (spec.cache_read_input_tokens, spec.cache_write_input_tokens) {
-        (None, None) => None,
-        (r, w) => Some((r.unwrap_or(0), w.unwrap_or(0))),
-    };
-    Answer {
-        blocks,
-        stop_reason,
-        usage: Usage {
-            input: spec.input_tokens.unwrap_or_else(|| input_tokens(request)),
-            output: spec
-                .output_tokens
-                .unwrap_or_else(|| tokens_for(output_chars)),
-            cache,
-            cache_details: Vec::new(),
-        },
-        latency_ms: s.latency_ms,
-        model_response_fields: None,
-        response_fields: ["performanceConfig", "serviceTier"]
-            .into_iter()
-            .filter_map(|k| {
-                request
-                    .get(k)
-                    .filter(|v| !v.is_null())
-                    .map(|v| (k, v.clone()))
-            })
-            .collect(),
-    }
+        .sum()
 }
 
 /// The schema of a request's structured output (`outputConfig.textFormat`), if it has one.

@@ -172,14 +172,7 @@ pub fn authenticate(
         ));
     };
     if let Some(token) = authorization.strip_prefix("Bearer ") {
-        return if constant_time_eq(token.trim().as_bytes(), config.api_key.as_bytes()) {
-            Ok(AuthKind::Bearer)
-        } else {
-            Err(forbidden(
-                "UnrecognizedClientException",
-                "Authentication failed: Please make sure your API Key is valid. (emulator: the bearer token does not match the configured API key)",
-            ))
-        };
+        return bearer(config, token);
     }
     if !authorization.starts_with("AWS4-HMAC-SHA256 ") {
         return Err(forbidden(
@@ -195,6 +188,43 @@ pub fn authenticate(
     if sent_token != config.session_token.as_deref() {
         return Err(forbidden("UnrecognizedClientException", INVALID_TOKEN));
     }
+    check_scope(config, &auth)?;
+    let signed_at = signing_time(headers, &auth, now)?;
+    let expected = recompute_signature(
+        config,
+        method,
+        path_and_query,
+        authority,
+        headers,
+        &auth,
+        body,
+        signed_at,
+    )?;
+    if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+        Ok(AuthKind::SigV4 {
+            access_key_id: auth.access_key_id.to_string(),
+            session_token: sent_token.is_some(),
+        })
+    } else {
+        tracing::debug!("SigV4 signature mismatch");
+        Err(forbidden("InvalidSignatureException", SIGNATURE_MISMATCH))
+    }
+}
+
+/// A Bedrock API key, compared in constant time.
+fn bearer(config: &EmulatorConfig, token: &str) -> Result<AuthKind, ApiError> {
+    if constant_time_eq(token.trim().as_bytes(), config.api_key.as_bytes()) {
+        Ok(AuthKind::Bearer)
+    } else {
+        Err(forbidden(
+            "UnrecognizedClientException",
+            "Authentication failed: Please make sure your API Key is valid. (emulator: the bearer token does not match the configured API key)",
+        ))
+    }
+}
+
+/// The credential's scope: this emulator's region and Bedrock's signing name.
+fn check_scope(config: &EmulatorConfig, auth: &SigV4Header<'_>) -> Result<(), ApiError> {
     if auth.region != config.region {
         return Err(forbidden(
             "InvalidSignatureException",
@@ -210,6 +240,16 @@ pub fn authenticate(
             format!("Credential should be scoped to correct service: '{SIGNING_NAME}'. "),
         ));
     }
+    Ok(())
+}
+
+/// When the request was signed (`x-amz-date`), which must match the credential's date and
+/// lie within the allowed clock skew of `now`.
+fn signing_time(
+    headers: &HeaderMap,
+    auth: &SigV4Header<'_>,
+    now: SystemTime,
+) -> Result<SystemTime, ApiError> {
     let Some(amz_date) = header_str(headers, "x-amz-date") else {
         return Err(forbidden(
             "IncompleteSignatureException",
@@ -253,26 +293,7 @@ pub fn authenticate(
             ),
         ));
     }
-
-    let expected = recompute_signature(
-        config,
-        method,
-        path_and_query,
-        authority,
-        headers,
-        &auth,
-        body,
-        signed_at,
-    )?;
-    if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        Ok(AuthKind::SigV4 {
-            access_key_id: auth.access_key_id.to_string(),
-            session_token: sent_token.is_some(),
-        })
-    } else {
-        tracing::debug!("SigV4 signature mismatch");
-        Err(forbidden("InvalidSignatureException", SIGNATURE_MISMATCH))
-    }
+    Ok(signed_at)
 }
 
 /// Signs the received request again, restricted to the headers the client said it signed.

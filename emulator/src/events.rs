@@ -78,96 +78,7 @@ pub fn usage_json(usage: &Usage) -> Value {
 pub fn stream_events(answer: &Answer, latency_ms: u64) -> Vec<(&'static str, Value)> {
     let mut events = vec![("messageStart", json!({ "role": "assistant" }))];
     for (index, block) in answer.blocks.iter().enumerate() {
-        let delta = |d: Value| {
-            (
-                "contentBlockDelta",
-                json!({ "contentBlockIndex": index, "delta": d }),
-            )
-        };
-        match block {
-            Block::Reasoning {
-                text,
-                signature,
-                delta_size,
-            } => {
-                if !text.is_empty() || signature.is_none() {
-                    for piece in split_chars(text, *delta_size) {
-                        events.push(delta(json!({ "reasoningContent": { "text": piece } })));
-                    }
-                }
-                if let Some(sig) = signature {
-                    events.push(delta(json!({ "reasoningContent": { "signature": sig } })));
-                }
-            }
-            Block::Redacted(data) => {
-                events.push(delta(
-                    json!({ "reasoningContent": { "redactedContent": data } }),
-                ));
-            }
-            Block::Text { text, delta_size } => {
-                for piece in split_chars(text, *delta_size) {
-                    events.push(delta(json!({ "text": piece })));
-                }
-            }
-            Block::CitedText {
-                text,
-                citations,
-                delta_size,
-            } => {
-                for piece in split_chars(text, *delta_size) {
-                    events.push(delta(json!({ "text": piece })));
-                }
-                for citation in citations {
-                    events.push(delta(json!({ "citation": citation })));
-                }
-            }
-            Block::ServerToolUse { id, name, input } => {
-                events.push((
-                    "contentBlockStart",
-                    json!({ "contentBlockIndex": index, "start": { "toolUse": { "name": name, "toolUseId": id, "type": "server_tool_use" } } }),
-                ));
-                events.push(delta(
-                    json!({ "toolUse": { "input": to_sorted_json(input) } }),
-                ));
-            }
-            Block::ServerToolResult {
-                tool_use_id,
-                kind,
-                content,
-            } => {
-                events.push((
-                    "contentBlockStart",
-                    json!({ "contentBlockIndex": index, "start": { "toolResult": { "status": "success", "toolUseId": tool_use_id, "type": kind } } }),
-                ));
-                events.push(delta(json!({ "toolResult": [{ "json": content }] })));
-            }
-            Block::ToolUse {
-                id,
-                name,
-                input,
-                fragment_size,
-            } => {
-                let mut start = json!({ "name": name, "toolUseId": id });
-                if answer.has_server_tools() {
-                    start["type"] = json!("tool_use");
-                }
-                events.push((
-                    "contentBlockStart",
-                    json!({ "contentBlockIndex": index, "start": { "toolUse": start } }),
-                ));
-                let input_json = to_sorted_json(input);
-                match fragment_size {
-                    // Claude opens with an empty fragment and splits mid-token.
-                    Some(size) => {
-                        events.push(delta(json!({ "toolUse": { "input": "" } })));
-                        for piece in split_chars(&input_json, *size) {
-                            events.push(delta(json!({ "toolUse": { "input": piece } })));
-                        }
-                    }
-                    None => events.push(delta(json!({ "toolUse": { "input": input_json } }))),
-                }
-            }
-        }
+        block_events(answer, index, block, &mut events);
         events.push(("contentBlockStop", json!({ "contentBlockIndex": index })));
     }
     let mut stop = json!({ "stopReason": answer.stop_reason });
@@ -185,6 +96,131 @@ pub fn stream_events(answer: &Answer, latency_ms: u64) -> Vec<(&'static str, Val
     }
     events.push(("metadata", metadata));
     events
+}
+
+/// The events of block `index` up to its stop: its start where it has one, then its deltas.
+fn block_events(
+    answer: &Answer,
+    index: usize,
+    block: &Block,
+    events: &mut Vec<(&'static str, Value)>,
+) {
+    let delta = |d: Value| {
+        (
+            "contentBlockDelta",
+            json!({ "contentBlockIndex": index, "delta": d }),
+        )
+    };
+    let start = |s: Value| {
+        (
+            "contentBlockStart",
+            json!({ "contentBlockIndex": index, "start": s }),
+        )
+    };
+    match block {
+        Block::Reasoning {
+            text,
+            signature,
+            delta_size,
+        } => {
+            for reasoning in reasoning_deltas(text, signature.as_deref(), *delta_size) {
+                events.push(delta(json!({ "reasoningContent": reasoning })));
+            }
+        }
+        Block::Redacted(data) => {
+            events.push(delta(
+                json!({ "reasoningContent": { "redactedContent": data } }),
+            ));
+        }
+        Block::Text { text, delta_size } => {
+            for piece in split_chars(text, *delta_size) {
+                events.push(delta(json!({ "text": piece })));
+            }
+        }
+        Block::CitedText {
+            text,
+            citations,
+            delta_size,
+        } => {
+            for piece in split_chars(text, *delta_size) {
+                events.push(delta(json!({ "text": piece })));
+            }
+            for citation in citations {
+                events.push(delta(json!({ "citation": citation })));
+            }
+        }
+        Block::ServerToolUse { .. } | Block::ServerToolResult { .. } => {
+            if let Some((opening, only_delta)) = server_tool(block) {
+                events.push(start(opening));
+                events.push(delta(only_delta));
+            }
+        }
+        Block::ToolUse {
+            id,
+            name,
+            input,
+            fragment_size,
+        } => {
+            let mut tool_use = json!({ "name": name, "toolUseId": id });
+            if answer.has_server_tools() {
+                tool_use["type"] = json!("tool_use");
+            }
+            events.push(start(json!({ "toolUse": tool_use })));
+            for fragment in input_fragments(input, *fragment_size) {
+                events.push(delta(json!({ "toolUse": { "input": fragment } })));
+            }
+        }
+    }
+}
+
+/// A server tool's call or result: its start, and the one delta that carries it whole.
+fn server_tool(block: &Block) -> Option<(Value, Value)> {
+    match block {
+        Block::ServerToolUse { id, name, input } => Some((
+            json!({ "toolUse": { "name": name, "toolUseId": id, "type": "server_tool_use" } }),
+            json!({ "toolUse": { "input": to_sorted_json(input) } }),
+        )),
+        Block::ServerToolResult {
+            tool_use_id,
+            kind,
+            content,
+        } => Some((
+            json!({ "toolResult": { "status": "success", "toolUseId": tool_use_id, "type": kind } }),
+            json!({ "toolResult": [{ "json": content }] }),
+        )),
+        _ => None,
+    }
+}
+
+/// Reasoning as its deltas carry it: the text in pieces (none when only a signature is
+/// scripted), then the signature.
+fn reasoning_deltas(text: &str, signature: Option<&str>, delta_size: usize) -> Vec<Value> {
+    let mut deltas = Vec::new();
+    if !text.is_empty() || signature.is_none() {
+        for piece in split_chars(text, delta_size) {
+            deltas.push(json!({ "text": piece }));
+        }
+    }
+    if let Some(sig) = signature {
+        deltas.push(json!({ "signature": sig }));
+    }
+    deltas
+}
+
+/// A tool call's input as the deltas carry it: whole, or as Claude sends it, an empty
+/// fragment first and then pieces split mid-token.
+fn input_fragments(input: &Value, fragment_size: Option<usize>) -> Vec<String> {
+    let input_json = to_sorted_json(input);
+    match fragment_size {
+        Some(size) => std::iter::once(String::new())
+            .chain(
+                split_chars(&input_json, size)
+                    .into_iter()
+                    .map(str::to_string),
+            )
+            .collect(),
+        None => vec![input_json],
+    }
 }
 
 /// Encodes events into frames, adding the padding field.

@@ -231,42 +231,10 @@ pub async fn invoke(
             "The model is unsupported for streaming.",
         ));
     }
-    let request: Value = serde_json::from_slice(body).map_err(|_| {
-        ApiError::validation("Malformed input request, please reformat your input and try again.")
-    })?;
-    crate::validate::converse_request(&request)?;
-    crate::validate::for_model(&request, model)?;
+    let request = converse_request(body, model)?;
     let found = find_scenario(state, &request, &path_id, model)?;
     let s: Option<&Scenario> = found.as_ref().map(|f| &f.scenario);
-    // A server-side tool runs only when the request offers it, as on Bedrock.
-    let system_tools = crate::validate::declared_tools(&request, "systemTool");
-    for call in s
-        .and_then(|s| s.server_tool_calls.as_ref())
-        .into_iter()
-        .flatten()
-    {
-        if !system_tools.contains(&call.name.as_str()) {
-            return Err(ApiError::validation(format!(
-                "Invalid EMULATOR_SCENARIO: serverToolCalls names {}, which the request does not declare as a systemTool",
-                call.name
-            )));
-        }
-    }
-    if let (Some(f), Some(n)) = (&found, s.and_then(|s| s.throttle_first)) {
-        if state.should_throttle(&f.key, n) {
-            return Err(ApiError::throttling());
-        }
-    }
-    if let Some(err) = s.and_then(|s| s.error.as_ref()) {
-        return Err(ApiError::new(
-            err.status
-                .unwrap_or_else(|| status_for_error_type(&err.error_type)),
-            err.error_type.clone(),
-            err.message
-                .clone()
-                .unwrap_or_else(|| format!("Emulated {}.", err.error_type)),
-        ));
-    }
+    scripted_refusals(state, &request, found.as_ref())?;
     let first_byte_delay = s.and_then(|s| s.first_byte_delay_ms).unwrap_or(0);
     let event_delay = s.and_then(|s| s.event_delay_ms).unwrap_or(0);
     if first_byte_delay > 0 {
@@ -300,48 +268,104 @@ pub async fn invoke(
         crate::model_rules::for_model(model.id).anthropic,
     );
     if let Some((_, invoked)) = &routed {
-        let router = serde_json::json!({ "invokedModelId": invoked });
-        match answer
-            .response_fields
-            .iter_mut()
-            .find(|(k, _)| *k == "trace")
-        {
-            Some((_, trace)) => trace["promptRouter"] = router,
-            None => answer
-                .response_fields
-                .push(("trace", serde_json::json!({ "promptRouter": router }))),
-        }
+        trace_router(&mut answer, invoked);
     }
     let scripted_cache = s.and_then(|s| s.usage.as_ref()).is_some_and(|u| {
         u.cache_read_input_tokens.is_some() || u.cache_write_input_tokens.is_some()
     });
     if !scripted_cache {
-        if let Some(prefix) = crate::prompt_cache::prefix(&request) {
-            let hit = state.prompt_cache_hit(&prefix);
-            let usage = &mut answer.usage;
-            usage.input = usage.input.saturating_sub(prefix.tokens).max(1);
-            if hit {
-                usage.cache = Some((prefix.tokens, 0));
-            } else {
-                usage.cache = Some((0, prefix.tokens));
-                usage.cache_details = vec![(prefix.ttl, prefix.tokens)];
-            }
+        count_prompt_cache(state, &request, &mut answer.usage);
+    }
+    if !stream {
+        return converse_response(&answer, fault, first_byte_delay);
+    }
+    let paced = match state.config.delivery {
+        Delivery::Paced { seed } => Some(pacing::rng_for(seed, body)),
+        Delivery::Fast => None,
+    };
+    let (response, all) = stream_response(&answer, fault, first_byte_delay, event_delay, paced);
+    if let (Some(key), Some(all)) = (memo_key, all) {
+        if all.len() >= MEMO_MIN_BYTES {
+            state.remember_stream(key, all);
         }
     }
-    if stream {
-        let paced = match state.config.delivery {
-            Delivery::Paced { seed } => Some(pacing::rng_for(seed, body)),
-            Delivery::Fast => None,
-        };
-        let (response, all) = stream_response(&answer, fault, first_byte_delay, event_delay, paced);
-        if let (Some(key), Some(all)) = (memo_key, all) {
-            if all.len() >= MEMO_MIN_BYTES {
-                state.remember_stream(key, all);
-            }
+    Ok(response)
+}
+
+/// The body as JSON, checked as Converse checks it and against what `model` takes.
+fn converse_request(body: &Bytes, model: &FoundationModel) -> Result<Value, ApiError> {
+    let request: Value = serde_json::from_slice(body).map_err(|_| {
+        ApiError::validation("Malformed input request, please reformat your input and try again.")
+    })?;
+    crate::validate::converse_request(&request)?;
+    crate::validate::for_model(&request, model)?;
+    Ok(request)
+}
+
+/// What the scenario makes the call fail with: a server tool the request does not declare
+/// (it runs only when the request offers it, as on Bedrock), throttling of the first calls,
+/// or a scripted error.
+fn scripted_refusals(
+    state: &State,
+    request: &Value,
+    found: Option<&FoundScenario>,
+) -> Result<(), ApiError> {
+    let Some(f) = found else { return Ok(()) };
+    let s = &f.scenario;
+    let system_tools = crate::validate::declared_tools(request, "systemTool");
+    for call in s.server_tool_calls.iter().flatten() {
+        if !system_tools.contains(&call.name.as_str()) {
+            return Err(ApiError::validation(format!(
+                "Invalid EMULATOR_SCENARIO: serverToolCalls names {}, which the request does not declare as a systemTool",
+                call.name
+            )));
         }
-        Ok(response)
-    } else {
-        converse_response(&answer, fault, first_byte_delay)
+    }
+    if let Some(n) = s.throttle_first {
+        if state.should_throttle(&f.key, n) {
+            return Err(ApiError::throttling());
+        }
+    }
+    if let Some(err) = &s.error {
+        return Err(ApiError::new(
+            err.status
+                .unwrap_or_else(|| status_for_error_type(&err.error_type)),
+            err.error_type.clone(),
+            err.message
+                .clone()
+                .unwrap_or_else(|| format!("Emulated {}.", err.error_type)),
+        ));
+    }
+    Ok(())
+}
+
+/// A prompt router's answer names the model it invoked in the trace.
+fn trace_router(answer: &mut Answer, invoked: &str) {
+    let router = serde_json::json!({ "invokedModelId": invoked });
+    match answer
+        .response_fields
+        .iter_mut()
+        .find(|(k, _)| *k == "trace")
+    {
+        Some((_, trace)) => trace["promptRouter"] = router,
+        None => answer
+            .response_fields
+            .push(("trace", serde_json::json!({ "promptRouter": router }))),
+    }
+}
+
+/// A request with a cache point reads its prefix from the cache when an earlier request
+/// wrote it, and writes it otherwise.
+fn count_prompt_cache(state: &State, request: &Value, usage: &mut answer::Usage) {
+    if let Some(prefix) = crate::prompt_cache::prefix(request) {
+        let hit = state.prompt_cache_hit(&prefix);
+        usage.input = usage.input.saturating_sub(prefix.tokens).max(1);
+        if hit {
+            usage.cache = Some((prefix.tokens, 0));
+        } else {
+            usage.cache = Some((0, prefix.tokens));
+            usage.cache_details = vec![(prefix.ttl, prefix.tokens)];
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! with the service's messages.
 
 use crate::error::ApiError;
+use crate::model_rules::Reasoning;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -12,27 +13,40 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
             "Malformed input request, please reformat your input and try again.",
         ));
     };
-    let messages = match obj.get("messages") {
-        None | Some(Value::Null) => {
-            return Err(ApiError::validation(
-                "1 validation error detected: Value null at 'messages' failed to satisfy constraint: Member must not be null",
-            ))
-        }
-        Some(Value::Array(ms)) => ms,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "Malformed input request, please reformat your input and try again.",
-            ))
-        }
-    };
-    if messages.is_empty() {
-        return Err(ApiError::validation(
-            "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
-        ));
-    }
+    let messages = messages(obj.get("messages"))?;
     inference_config(obj.get("inferenceConfig"))?;
     request_metadata(obj.get("requestMetadata"))?;
     response_field_paths(obj.get("additionalModelResponseFieldPaths"))?;
+    enum_fields(obj)?;
+    let has_tool_config = obj.get("toolConfig").is_some_and(|t| !t.is_null());
+    if let Some(tc) = obj.get("toolConfig").filter(|t| !t.is_null()) {
+        let tools = tc.get("tools").and_then(Value::as_array);
+        if tools.is_none_or(|t| t.is_empty()) {
+            return Err(ApiError::validation(
+                "The toolConfig field must be defined with at least one tool.",
+            ));
+        }
+    }
+    conversation(messages, has_tool_config)
+}
+
+const MUST_START_WITH_USER: &str = "A conversation must start with a user message. Try again with a conversation that starts with a user message.";
+
+fn messages(messages: Option<&Value>) -> Result<&Vec<Value>, ApiError> {
+    match messages {
+        None | Some(Value::Null) => Err(ApiError::validation(
+            "1 validation error detected: Value null at 'messages' failed to satisfy constraint: Member must not be null",
+        )),
+        Some(Value::Array(ms)) if ms.is_empty() => Err(ApiError::validation(MUST_START_WITH_USER)),
+        Some(Value::Array(ms)) => Ok(ms),
+        Some(_) => Err(ApiError::validation(
+            "Malformed input request, please reformat your input and try again.",
+        )),
+    }
+}
+
+/// `performanceConfig.latency` and `serviceTier.type`, each one of its enum's values.
+fn enum_fields(obj: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
     for (field, key, allowed) in [
         (
             "performanceConfig",
@@ -55,16 +69,12 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
             }
         }
     }
-    let has_tool_config = obj.get("toolConfig").is_some_and(|t| !t.is_null());
-    if let Some(tc) = obj.get("toolConfig").filter(|t| !t.is_null()) {
-        let tools = tc.get("tools").and_then(Value::as_array);
-        if tools.is_none_or(|t| t.is_empty()) {
-            return Err(ApiError::validation(
-                "The toolConfig field must be defined with at least one tool.",
-            ));
-        }
-    }
+    Ok(())
+}
 
+/// The turns: roles that alternate from the user's, content in each, and every block as
+/// Bedrock takes it.
+fn conversation(messages: &[Value], has_tool_config: bool) -> Result<(), ApiError> {
     let mut previous_role: Option<&str> = None;
     // toolUse ids of the previous assistant turn: a toolResult must answer one of them.
     let mut open_tool_uses: HashSet<String> = HashSet::new();
@@ -77,9 +87,7 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
             )));
         }
         if i == 0 && role != "user" {
-            return Err(ApiError::validation(
-                "A conversation must start with a user message. Try again with a conversation that starts with a user message.",
-            ));
+            return Err(ApiError::validation(MUST_START_WITH_USER));
         }
         if previous_role == Some(role) {
             return Err(ApiError::validation(
@@ -96,74 +104,107 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
                     "The content field in the Message object at messages.{i} is empty. Add a ContentBlock object to the content field and try again."
                 ))
             })?;
-        let mut this_turn_uses = HashSet::new();
-        let mut server_uses = HashSet::new();
+        let mut turn = Turn {
+            role,
+            has_tool_config,
+            open_tool_uses: &open_tool_uses,
+            tool_uses: HashSet::new(),
+            server_tool_uses: HashSet::new(),
+        };
         for (j, block) in content.iter().enumerate() {
-            if block.get("citationsContent").is_some() && role != "assistant" {
-                return Err(ApiError::validation(format!(
-                    "messages.{i}.content.{j}: citationsContent blocks are only allowed in assistant messages."
-                )));
-            }
-            if let Some(text) = block.get("text") {
-                if text.as_str().is_none_or(|t| t.trim().is_empty()) {
-                    return Err(ApiError::validation(format!(
-                        "The text field in the ContentBlock object at messages.{i}.content.{j} is blank. Add text to the text field, and try again."
-                    )));
-                }
-            }
-            if let Some(reasoning) = block.pointer("/reasoningContent/reasoningText") {
-                let text = reasoning.get("text").and_then(Value::as_str).unwrap_or("");
-                let signature = reasoning.get("signature").and_then(Value::as_str);
-                if signature.is_some_and(|s| crate::answer::signature_mismatch(text, s)) {
-                    return Err(ApiError::validation(format!(
-                        "messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
-                    )));
-                }
-            }
-            if let Some(tool_use) = block.get("toolUse") {
-                if !has_tool_config {
-                    return Err(tool_config_required());
-                }
-                if role != "assistant" {
-                    return Err(ApiError::validation(format!(
-                        "messages.{i}.content.{j}: toolUse blocks are only allowed in assistant messages."
-                    )));
-                }
-                if let Some(id) = tool_use.get("toolUseId").and_then(Value::as_str) {
-                    // A server tool's call is answered in the same message, by the service.
-                    if tool_use.get("type").and_then(Value::as_str) == Some("server_tool_use") {
-                        server_uses.insert(id.to_string());
-                    } else {
-                        this_turn_uses.insert(id.to_string());
-                    }
-                }
-            }
-            if let Some(tool_result) = block.get("toolResult") {
-                if !has_tool_config {
-                    return Err(tool_config_required());
-                }
-                let id = tool_result
-                    .get("toolUseId")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                if role == "assistant" {
-                    if !server_uses.contains(id) {
-                        return Err(ApiError::validation(format!(
-                            "The toolResult block at messages.{i}.content.{j} is in an assistant message but does not answer a server tool use (type server_tool_use) before it in that message."
-                        )));
-                    }
-                    continue;
-                }
-                if !open_tool_uses.contains(id) {
-                    return Err(ApiError::validation(format!(
-                        "The toolUseId {id} in the toolResult block at messages.{i}.content.{j} does not match any toolUse block in the previous assistant message."
-                    )));
-                }
-            }
+            turn.block(block, i, j)?;
         }
-        open_tool_uses = this_turn_uses;
+        open_tool_uses = turn.tool_uses;
     }
     Ok(())
+}
+
+/// One message's blocks, checked in order: which tool uses it makes, and which it answers.
+struct Turn<'a> {
+    role: &'a str,
+    has_tool_config: bool,
+    /// The previous assistant turn's tool uses, which a user turn's results answer.
+    open_tool_uses: &'a HashSet<String>,
+    tool_uses: HashSet<String>,
+    /// A server tool's call is answered in the same message, by the service.
+    server_tool_uses: HashSet<String>,
+}
+
+impl Turn<'_> {
+    /// Block `j` of message `i`.
+    fn block(&mut self, block: &Value, i: usize, j: usize) -> Result<(), ApiError> {
+        if block.get("citationsContent").is_some() && self.role != "assistant" {
+            return Err(ApiError::validation(format!(
+                "messages.{i}.content.{j}: citationsContent blocks are only allowed in assistant messages."
+            )));
+        }
+        if let Some(text) = block.get("text") {
+            if text.as_str().is_none_or(|t| t.trim().is_empty()) {
+                return Err(ApiError::validation(format!(
+                    "The text field in the ContentBlock object at messages.{i}.content.{j} is blank. Add text to the text field, and try again."
+                )));
+            }
+        }
+        if let Some(reasoning) = block.pointer("/reasoningContent/reasoningText") {
+            let text = reasoning.get("text").and_then(Value::as_str).unwrap_or("");
+            let signature = reasoning.get("signature").and_then(Value::as_str);
+            if signature.is_some_and(|s| crate::answer::signature_mismatch(text, s)) {
+                return Err(ApiError::validation(format!(
+                    "messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
+                )));
+            }
+        }
+        if let Some(tool_use) = block.get("toolUse") {
+            self.tool_use(tool_use, i, j)?;
+        }
+        if let Some(tool_result) = block.get("toolResult") {
+            self.tool_result(tool_result, i, j)?;
+        }
+        Ok(())
+    }
+
+    fn tool_use(&mut self, tool_use: &Value, i: usize, j: usize) -> Result<(), ApiError> {
+        if !self.has_tool_config {
+            return Err(tool_config_required());
+        }
+        if self.role != "assistant" {
+            return Err(ApiError::validation(format!(
+                "messages.{i}.content.{j}: toolUse blocks are only allowed in assistant messages."
+            )));
+        }
+        if let Some(id) = tool_use.get("toolUseId").and_then(Value::as_str) {
+            if tool_use.get("type").and_then(Value::as_str) == Some("server_tool_use") {
+                self.server_tool_uses.insert(id.to_string());
+            } else {
+                self.tool_uses.insert(id.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    fn tool_result(&self, tool_result: &Value, i: usize, j: usize) -> Result<(), ApiError> {
+        if !self.has_tool_config {
+            return Err(tool_config_required());
+        }
+        let id = tool_result
+            .get("toolUseId")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if self.role == "assistant" {
+            if !self.server_tool_uses.contains(id) {
+                return Err(ApiError::validation(format!(
+                    "The toolResult block at messages.{i}.content.{j} is in an assistant message but does not answer a server tool use (type server_tool_use) before it in that message."
+                )));
+            }
+            return Ok(());
+        }
+        if !self.open_tool_uses.contains(id) {
+            return Err(ApiError::validation(format!(
+                "The toolUseId {id} in the toolResult block at messages.{i}.content.{j} does not match any toolUse block in the previous assistant message."
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// `requestMetadata`: at most 16 pairs; keys 1-256, values 0-256 characters of
@@ -605,15 +646,12 @@ fn reasoning(
     rules: &crate::model_rules::ModelRules,
     max_tokens: Option<u64>,
 ) -> Result<(), ApiError> {
-    use crate::model_rules::Reasoning;
     let Some(extra) = body
         .get("additionalModelRequestFields")
         .and_then(Value::as_object)
     else {
         return Ok(());
     };
-    let model_error =
-        |m: String| ApiError::validation(format!("The model returned the following errors: {m}"));
     if rules.anthropic {
         if let Some(key) = extra
             .keys()
@@ -623,69 +661,13 @@ fn reasoning(
                 "{key}: Extra inputs are not permitted"
             )));
         }
-        if let Some(thinking) = extra.get("thinking") {
-            let kind = thinking.get("type").and_then(Value::as_str).unwrap_or("");
-            let accepted = match rules.reasoning {
-                Reasoning::AnthropicAdaptive => ["enabled", "disabled", "adaptive"].contains(&kind),
-                Reasoning::AnthropicBudget => ["enabled", "disabled"].contains(&kind),
-                _ => false,
-            };
-            if !accepted {
-                return Err(model_error(if rules.reasoning == Reasoning::None {
-                    "thinking: Extra inputs are not permitted".into()
-                } else {
-                    format!("thinking.type: Input should be 'enabled' or 'disabled', got '{kind}'")
-                }));
-            }
-            if kind == "enabled" {
-                let budget = thinking.get("budget_tokens").and_then(Value::as_u64);
-                match budget {
-                    Some(b) if b >= MIN_THINKING_BUDGET => {
-                        if max_tokens.is_none_or(|m| m <= b) {
-                            return Err(model_error(
-                                "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size".into(),
-                            ));
-                        }
-                    }
-                    _ => {
-                        return Err(model_error(format!(
-                            "thinking.enabled.budget_tokens: Input should be greater than or equal to {MIN_THINKING_BUDGET}"
-                        )))
-                    }
-                }
-            }
-            if kind != "disabled" {
-                let temperature = body
-                    .pointer("/inferenceConfig/temperature")
-                    .and_then(Value::as_f64);
-                if temperature.is_some_and(|t| t != 1.0) {
-                    return Err(model_error(
-                        "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility".into(),
-                    ));
-                }
-            }
-        }
-        return Ok(());
+        return match extra.get("thinking") {
+            Some(thinking) => anthropic_thinking(body, thinking, rules.reasoning, max_tokens),
+            None => Ok(()),
+        };
     }
     if let Some(config) = extra.get("reasoningConfig") {
-        if rules.reasoning != Reasoning::NovaEffort {
-            return Err(ApiError::validation(
-                "The model returned the following errors: reasoningConfig is not supported by this model",
-            ));
-        }
-        let kind = config.get("type").and_then(Value::as_str).unwrap_or("");
-        if !["enabled", "disabled"].contains(&kind) {
-            return Err(ApiError::validation(format!(
-                "Malformed input request: reasoningConfig.type must be enabled or disabled, got '{kind}'"
-            )));
-        }
-        if let Some(effort) = config.get("maxReasoningEffort") {
-            if !["low", "medium", "high"].contains(&effort.as_str().unwrap_or("")) {
-                return Err(ApiError::validation(format!(
-                    "Malformed input request: reasoningConfig.maxReasoningEffort must be low, medium or high, got {effort}"
-                )));
-            }
-        }
+        nova_reasoning(config, rules.reasoning)?;
     }
     if let Some(effort) = extra.get("reasoning_effort") {
         if rules.reasoning != Reasoning::OpenAiEffort {
@@ -696,6 +678,85 @@ fn reasoning(
         if !["low", "medium", "high"].contains(&effort.as_str().unwrap_or("")) {
             return Err(model_error(format!(
                 "reasoning_effort must be one of low, medium, high, got {effort}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A refusal the model itself returns (Bedrock wraps its message).
+fn model_error(m: String) -> ApiError {
+    ApiError::validation(format!("The model returned the following errors: {m}"))
+}
+
+/// Claude's `thinking`: a type the model takes, a budget under `max_tokens`, and no
+/// temperature but 1 while it thinks.
+fn anthropic_thinking(
+    body: &Value,
+    thinking: &Value,
+    style: Reasoning,
+    max_tokens: Option<u64>,
+) -> Result<(), ApiError> {
+    let kind = thinking.get("type").and_then(Value::as_str).unwrap_or("");
+    let accepted = match style {
+        Reasoning::AnthropicAdaptive => ["enabled", "disabled", "adaptive"].contains(&kind),
+        Reasoning::AnthropicBudget => ["enabled", "disabled"].contains(&kind),
+        _ => false,
+    };
+    if !accepted {
+        return Err(model_error(if style == Reasoning::None {
+            "thinking: Extra inputs are not permitted".into()
+        } else {
+            format!("thinking.type: Input should be 'enabled' or 'disabled', got '{kind}'")
+        }));
+    }
+    if kind == "enabled" {
+        let budget = thinking.get("budget_tokens").and_then(Value::as_u64);
+        match budget {
+            Some(b) if b >= MIN_THINKING_BUDGET => {
+                if max_tokens.is_none_or(|m| m <= b) {
+                    return Err(model_error(
+                        "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size".into(),
+                    ));
+                }
+            }
+            _ => {
+                return Err(model_error(format!(
+                    "thinking.enabled.budget_tokens: Input should be greater than or equal to {MIN_THINKING_BUDGET}"
+                )))
+            }
+        }
+    }
+    if kind != "disabled" {
+        let temperature = body
+            .pointer("/inferenceConfig/temperature")
+            .and_then(Value::as_f64);
+        if temperature.is_some_and(|t| t != 1.0) {
+            return Err(model_error(
+                "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Nova's `reasoningConfig`: a type, and an effort of low, medium or high.
+fn nova_reasoning(config: &Value, style: Reasoning) -> Result<(), ApiError> {
+    if style != Reasoning::NovaEffort {
+        return Err(ApiError::validation(
+            "The model returned the following errors: reasoningConfig is not supported by this model",
+        ));
+    }
+    let kind = config.get("type").and_then(Value::as_str).unwrap_or("");
+    if !["enabled", "disabled"].contains(&kind) {
+        return Err(ApiError::validation(format!(
+            "Malformed input request: reasoningConfig.type must be enabled or disabled, got '{kind}'"
+        )));
+    }
+    if let Some(effort) = config.get("maxReasoningEffort") {
+        if !["low", "medium", "high"].contains(&effort.as_str().unwrap_or("")) {
+            return Err(ApiError::validation(format!(
+                "Malformed input request: reasoningConfig.maxReasoningEffort must be low, medium or high, got {effort}"
             )));
         }
     }
