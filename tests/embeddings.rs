@@ -153,10 +153,20 @@ fn nova_and_titan_multimodal_embed_images_as_well_as_text() {
         let out = p.embed(&request).unwrap_or_else(|e| panic!("{model}: {e}"));
         assert_eq!((out.len(), out.dimensions), (2, 1024), "{model}");
     }
-    let nova = &recorded(&emu, "InvokeModel")[1];
+    // Each input is its own call and they run side by side, so find the image's by its body.
+    let image_formats: Vec<_> = recorded(&emu, "InvokeModel")
+        .iter()
+        .filter_map(|r| r.body.as_ref())
+        .filter_map(|b| {
+            b["singleEmbeddingParams"]["image"]["format"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
     assert_eq!(
-        nova.body.as_ref().unwrap()["singleEmbeddingParams"]["image"]["format"],
-        "png"
+        image_formats,
+        ["png"],
+        "Nova was sent the image with its format"
     );
     // A text-only model is told so before any call.
     emu.clear_requests();

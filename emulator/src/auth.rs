@@ -388,60 +388,14 @@ fn pseudo_header_signature(
     body: &[u8],
     signed_at: SystemTime,
 ) -> Result<String, ApiError> {
-    use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     use sha2::{Digest, Sha256};
-    // RFC 3986 unreserved characters stay; everything else is encoded (SigV4's UriEncode).
-    const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
-    // Non-S3 services sign the path encoded twice: each segment as received, encoded again.
-    let canonical_path = path
-        .split('/')
-        .map(|segment| utf8_percent_encode(segment, ENCODE).to_string())
-        .collect::<Vec<_>>()
-        .join("/");
-    let mut pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let decode = |s: &str| {
-                percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            let encode = |s: String| utf8_percent_encode(&s, ENCODE).to_string();
-            (encode(decode(k)), encode(decode(v)))
-        })
-        .collect();
-    pairs.sort();
-    let canonical_query = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut canonical_headers = String::new();
-    for name in &auth.signed_headers {
-        let values: Vec<String> = match *name {
-            ":authority" | "host" => authority
-                .or_else(|| header_str(headers, "host"))
-                .map(|v| vec![v.to_string()])
-                .unwrap_or_default(),
-            other => headers
-                .get_all(other)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
-                .collect(),
-        };
-        canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
-    }
+    let canonical_path = canonical_path(path);
+    let canonical_query = canonical_query(query);
+    let canonical_headers = canonical_headers(&auth.signed_headers, authority, headers);
     let payload_hash = match header_str(headers, "x-amz-content-sha256") {
         Some("UNSIGNED-PAYLOAD") => "UNSIGNED-PAYLOAD".to_string(),
         _ => hex(&Sha256::digest(body)),
@@ -468,6 +422,67 @@ fn pseudo_header_signature(
         SIGNING_NAME,
     );
     Ok(v4::calculate_signature(key, string_to_sign.as_bytes()))
+}
+
+/// RFC 3986 unreserved characters stay; everything else is encoded (SigV4's UriEncode).
+const URI_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Non-S3 services sign the path encoded twice: each segment as received, encoded again.
+fn canonical_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, URI_ENCODE).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The query's pairs decoded, encoded as SigV4 does, sorted.
+fn canonical_query(query: &str) -> String {
+    use percent_encoding::{percent_decode_str, utf8_percent_encode};
+    let decode = |s: &str| {
+        percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let encode = |s: String| utf8_percent_encode(&s, URI_ENCODE).to_string();
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (encode(decode(k)), encode(decode(v)))
+        })
+        .collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Each signed header as `name:values`, `:authority` (HTTP/2) or `host` from the authority.
+fn canonical_headers(signed: &[&str], authority: Option<&str>, headers: &HeaderMap) -> String {
+    let mut canonical = String::new();
+    for name in signed {
+        let values: Vec<String> = match *name {
+            ":authority" | "host" => authority
+                .or_else(|| header_str(headers, "host"))
+                .map(|v| vec![v.to_string()])
+                .unwrap_or_default(),
+            other => headers
+                .get_all(other)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect(),
+        };
+        canonical.push_str(&format!("{name}:{}\n", values.join(",")));
+    }
+    canonical
 }
 
 #[cfg(test)]

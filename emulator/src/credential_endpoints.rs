@@ -615,6 +615,18 @@ fn sts(state: &EndpointState, params: &[(String, String)]) -> Response<Body> {
             "Not authorized to perform sts:AssumeRoleWithWebIdentity",
         );
     }
+    let body = assumed_role_xml(config, role_arn, session_name, &request_id);
+    sts_xml(200, &request_id, body)
+}
+
+/// The answer to AssumeRoleWithWebIdentity: the role assumed as `session_name`, with the
+/// configured temporary credentials.
+fn assumed_role_xml(
+    config: &CredentialEndpointsConfig,
+    role_arn: &str,
+    session_name: &str,
+    request_id: &str,
+) -> String {
     // arn:aws:iam::<account>:role/<path/>name -> arn:aws:sts::<account>:assumed-role/<name>/<session>
     let mut parts = role_arn.splitn(6, ':');
     let partition = parts.nth(1).unwrap_or("aws");
@@ -623,7 +635,7 @@ fn sts(state: &EndpointState, params: &[(String, String)]) -> Response<Body> {
     let assumed_arn =
         format!("arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}");
     let c = &config.credentials;
-    let body = format!(
+    format!(
         "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/{STS_VERSION}/\">
   <AssumeRoleWithWebIdentityResult>
     <Audience>sts.amazonaws.com</Audience>
@@ -651,8 +663,7 @@ fn sts(state: &EndpointState, params: &[(String, String)]) -> Response<Body> {
         secret = xml_escape(&c.secret_access_key),
         token = xml_escape(&c.session_token),
         expiration = xml_escape(&c.expiration),
-    );
-    sts_xml(200, &request_id, body)
+    )
 }
 
 #[cfg(test)]

@@ -106,27 +106,7 @@ pub async fn handle(state: Arc<State>, request: Request) -> Response<Body> {
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| path.clone());
     let operation = route(&method, &path);
-    let model_id = match &operation {
-        Ok(Operation::Converse(id))
-        | Ok(Operation::ConverseStream(id))
-        | Ok(Operation::InvokeModel(id)) => decode_segment(id),
-        _ => None,
-    };
-    let mut record = RecordedRequest {
-        method: method.clone(),
-        path: path.clone(),
-        query: query.clone(),
-        operation: operation
-            .as_ref()
-            .map(|o| o.name().to_string())
-            .unwrap_or_else(|_| "Unknown".to_string()),
-        model_id,
-        headers: redacted_headers(&parts.headers),
-        body: None,
-        auth: None,
-        status: 0,
-        http_version: format!("{:?}", parts.version),
-    };
+    let mut record = recorded(&parts, &operation);
 
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
@@ -175,6 +155,35 @@ pub async fn handle(state: Arc<State>, request: Request) -> Response<Body> {
             .or_insert(v);
     }
     response
+}
+
+/// What the emulator records of a request before reading its body: method, path, query,
+/// operation and model, and its headers without secrets.
+fn recorded(
+    parts: &axum::http::request::Parts,
+    operation: &Result<Operation, ApiError>,
+) -> RecordedRequest {
+    let model_id = match operation {
+        Ok(Operation::Converse(id))
+        | Ok(Operation::ConverseStream(id))
+        | Ok(Operation::InvokeModel(id)) => decode_segment(id),
+        _ => None,
+    };
+    RecordedRequest {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_string),
+        operation: operation
+            .as_ref()
+            .map(|o| o.name().to_string())
+            .unwrap_or_else(|_| "Unknown".to_string()),
+        model_id,
+        headers: redacted_headers(&parts.headers),
+        body: None,
+        auth: None,
+        status: 0,
+        http_version: format!("{:?}", parts.version),
+    }
 }
 
 async fn dispatch(

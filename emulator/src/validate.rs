@@ -523,7 +523,6 @@ fn s3_location(s3: &Value, at: &str) -> Result<(), ApiError> {
 }
 
 fn media(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), ApiError> {
-    use base64::Engine;
     let messages = body.get("messages").and_then(Value::as_array);
     for (i, message) in messages.into_iter().flatten().enumerate() {
         let content = message.get("content").and_then(Value::as_array);
@@ -533,72 +532,14 @@ fn media(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), 
             let at = format!("messages.{}.member.content.{}.member", i + 1, j + 1);
             has_text |= block.get("text").is_some();
             if let Some(image) = block.get("image") {
-                if !model.input.contains(&"IMAGE") {
-                    return Err(ApiError::validation(
-                        "This model doesn't support the image content block that you provided. Try again with a model that supports image content.",
-                    ));
-                }
-                let format = image.get("format").and_then(Value::as_str).unwrap_or("");
-                if !IMAGE_FORMATS.contains(&format) {
-                    return Err(ApiError::validation(format!(
-                        "1 validation error detected: Value '{format}' at '{at}.image.format' failed to satisfy constraint: Member must satisfy enum value set: [png, jpeg, gif, webp]"
-                    )));
-                }
-                if let Some(s3) = image.pointer("/source/s3Location") {
-                    s3_location(s3, &at)?;
-                    continue;
-                }
-                let bytes = image
-                    .pointer("/source/bytes")
-                    .and_then(Value::as_str)
-                    .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-                    .unwrap_or_default();
-                if bytes.len() > MAX_IMAGE_BYTES {
-                    return Err(ApiError::validation(format!(
-                        "The image at messages.{i}.content.{j} is {} bytes; images can be at most 3.75 MB.",
-                        bytes.len()
-                    )));
-                }
-                if image_format_of(&bytes) != Some(format) {
-                    return Err(ApiError::validation(
-                        "The model returned the following errors: Could not process image",
-                    ));
-                }
+                image_block(image, model, &at, i, j)?;
             }
             if let Some(video) = block.get("video") {
-                if !model.input.contains(&"VIDEO") {
-                    return Err(ApiError::validation(
-                        "This model doesn't support the video content block that you provided. Try again with a model that supports video content.",
-                    ));
-                }
-                let format = video.get("format").and_then(Value::as_str).unwrap_or("");
-                if !VIDEO_FORMATS.contains(&format) {
-                    return Err(ApiError::validation(format!(
-                        "1 validation error detected: Value '{format}' at '{at}.video.format' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-                        VIDEO_FORMATS.join(", ")
-                    )));
-                }
-                if let Some(s3) = video.pointer("/source/s3Location") {
-                    s3_location(s3, &at)?;
-                }
+                video_block(video, model, &at)?;
             }
             if let Some(document) = block.get("document") {
                 has_document = true;
-                if let Some(s3) = document.pointer("/source/s3Location") {
-                    s3_location(s3, &at)?;
-                }
-                let format = document.get("format").and_then(Value::as_str).unwrap_or("");
-                if !DOCUMENT_FORMATS.contains(&format) {
-                    return Err(ApiError::validation(format!(
-                        "1 validation error detected: Value '{format}' at '{at}.document.format' failed to satisfy constraint: Member must satisfy enum value set: [pdf, csv, doc, docx, xls, xlsx, html, txt, md]"
-                    )));
-                }
-                let name = document.get("name").and_then(Value::as_str).unwrap_or("");
-                if !valid_document_name(name) {
-                    return Err(ApiError::validation(
-                        "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.",
-                    ));
-                }
+                document_block(document, &at)?;
             }
         }
         if has_document && !has_text {
@@ -606,6 +547,91 @@ fn media(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), 
                 "The message at messages.{i} has a document but no text block. Add a text block to the message and try again."
             )));
         }
+    }
+    Ok(())
+}
+
+/// An image the model takes, in a format its bytes really have, within the size limit
+/// (`at` names it as the service's messages do; `i`, `j` its message and block).
+fn image_block(
+    image: &Value,
+    model: &crate::catalogue::FoundationModel,
+    at: &str,
+    i: usize,
+    j: usize,
+) -> Result<(), ApiError> {
+    use base64::Engine;
+    if !model.input.contains(&"IMAGE") {
+        return Err(ApiError::validation(
+            "This model doesn't support the image content block that you provided. Try again with a model that supports image content.",
+        ));
+    }
+    let format = image.get("format").and_then(Value::as_str).unwrap_or("");
+    if !IMAGE_FORMATS.contains(&format) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{format}' at '{at}.image.format' failed to satisfy constraint: Member must satisfy enum value set: [png, jpeg, gif, webp]"
+        )));
+    }
+    if let Some(s3) = image.pointer("/source/s3Location") {
+        return s3_location(s3, at);
+    }
+    let bytes = image
+        .pointer("/source/bytes")
+        .and_then(Value::as_str)
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .unwrap_or_default();
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(ApiError::validation(format!(
+            "The image at messages.{i}.content.{j} is {} bytes; images can be at most 3.75 MB.",
+            bytes.len()
+        )));
+    }
+    if image_format_of(&bytes) != Some(format) {
+        return Err(ApiError::validation(
+            "The model returned the following errors: Could not process image",
+        ));
+    }
+    Ok(())
+}
+
+fn video_block(
+    video: &Value,
+    model: &crate::catalogue::FoundationModel,
+    at: &str,
+) -> Result<(), ApiError> {
+    if !model.input.contains(&"VIDEO") {
+        return Err(ApiError::validation(
+            "This model doesn't support the video content block that you provided. Try again with a model that supports video content.",
+        ));
+    }
+    let format = video.get("format").and_then(Value::as_str).unwrap_or("");
+    if !VIDEO_FORMATS.contains(&format) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{format}' at '{at}.video.format' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+            VIDEO_FORMATS.join(", ")
+        )));
+    }
+    if let Some(s3) = video.pointer("/source/s3Location") {
+        s3_location(s3, at)?;
+    }
+    Ok(())
+}
+
+fn document_block(document: &Value, at: &str) -> Result<(), ApiError> {
+    if let Some(s3) = document.pointer("/source/s3Location") {
+        s3_location(s3, at)?;
+    }
+    let format = document.get("format").and_then(Value::as_str).unwrap_or("");
+    if !DOCUMENT_FORMATS.contains(&format) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{format}' at '{at}.document.format' failed to satisfy constraint: Member must satisfy enum value set: [pdf, csv, doc, docx, xls, xlsx, html, txt, md]"
+        )));
+    }
+    let name = document.get("name").and_then(Value::as_str).unwrap_or("");
+    if !valid_document_name(name) {
+        return Err(ApiError::validation(
+            "The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.",
+        ));
     }
     Ok(())
 }

@@ -34,85 +34,75 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::default();
-        let requests = Family::<Labels, Counter>::default();
-        let errors = Family::<Labels, Counter>::default();
-        let tokens = Family::<Labels, Counter>::default();
-        let first_token = Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]);
-        let in_flight = Gauge::<i64, std::sync::atomic::AtomicI64>::default();
-        registry.register(
-            "gateway_requests",
-            "Requests by HTTP status (every route, refusals included)",
-            requests.clone(),
-        );
-        registry.register(
-            "gateway_errors",
-            "Failed requests by error kind",
-            errors.clone(),
-        );
-        registry.register(
-            "gateway_tokens",
-            "Tokens by direction (input, output, cache_read, cache_write)",
-            tokens.clone(),
-        );
-        registry.register(
-            "gateway_time_to_first_token_seconds",
-            "Time from request to the first model event",
-            first_token.clone(),
-        );
-        registry.register(
-            "gateway_streams_in_flight",
-            "Chat completions being answered now",
-            in_flight.clone(),
-        );
-        let connections = Family::<Labels, Counter>::default();
-        registry.register(
-            "gateway_connections_refused",
-            "Connections turned away (reason: capacity, accept_error)",
-            connections.clone(),
-        );
-        let shed = Counter::default();
-        registry.register(
-            "gateway_requests_shed",
-            "Requests refused with a 503 because the most model calls were in flight",
-            shed.clone(),
-        );
-        let rate_limited = Family::<Labels, Counter>::default();
-        registry.register(
-            "gateway_rate_limited",
-            "Requests refused by a key's limits (limit: requests, tokens, budget)",
-            rate_limited.clone(),
-        );
-        let spend = Family::<Labels, Counter<f64, std::sync::atomic::AtomicU64>>::default();
-        registry.register(
-            "gateway_spend_usd",
-            "What each key's answers cost, in US dollars (key: its name or id)",
-            spend.clone(),
-        );
-        let fallbacks = Counter::default();
-        registry.register(
-            "gateway_fallbacks",
-            "Model calls moved to an alias's next model after the one before failed before its first output",
-            fallbacks.clone(),
-        );
-        let admissions = Family::<Labels, Counter>::default();
-        registry.register(
-            "gateway_admissions",
-            "Requests of counted keys admitted, by who decided (by: store, the shared store's round trip; slot, a slot this replica reserved)",
-            admissions.clone(),
-        );
+        // Each field registers its metric; the registry itself moves in last.
         Self {
-            admissions,
-            rate_limited,
-            spend,
-            fallbacks,
-            shed,
-            connections,
+            requests: register(
+                &mut registry,
+                "gateway_requests",
+                "Requests by HTTP status (every route, refusals included)",
+                Family::default(),
+            ),
+            errors: register(
+                &mut registry,
+                "gateway_errors",
+                "Failed requests by error kind",
+                Family::default(),
+            ),
+            tokens: register(
+                &mut registry,
+                "gateway_tokens",
+                "Tokens by direction (input, output, cache_read, cache_write)",
+                Family::default(),
+            ),
+            first_token: register(
+                &mut registry,
+                "gateway_time_to_first_token_seconds",
+                "Time from request to the first model event",
+                Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+            ),
+            in_flight: register(
+                &mut registry,
+                "gateway_streams_in_flight",
+                "Chat completions being answered now",
+                Gauge::default(),
+            ),
+            connections: register(
+                &mut registry,
+                "gateway_connections_refused",
+                "Connections turned away (reason: capacity, accept_error)",
+                Family::default(),
+            ),
+            shed: register(
+                &mut registry,
+                "gateway_requests_shed",
+                "Requests refused with a 503 because the most model calls were in flight",
+                Counter::default(),
+            ),
+            rate_limited: register(
+                &mut registry,
+                "gateway_rate_limited",
+                "Requests refused by a key's limits (limit: requests, tokens, budget)",
+                Family::default(),
+            ),
+            spend: register(
+                &mut registry,
+                "gateway_spend_usd",
+                "What each key's answers cost, in US dollars (key: its name or id)",
+                Family::default(),
+            ),
+            fallbacks: register(
+                &mut registry,
+                "gateway_fallbacks",
+                "Model calls moved to an alias's next model after the one before failed before its first output",
+                Counter::default(),
+            ),
+            admissions: register(
+                &mut registry,
+                "gateway_admissions",
+                "Requests of counted keys admitted, by who decided (by: store, the shared store's round trip; slot, a slot this replica reserved)",
+                Family::default(),
+            ),
             registry,
-            requests,
-            errors,
-            tokens,
-            first_token,
-            in_flight,
         }
     }
 
@@ -209,4 +199,15 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.dec();
     }
+}
+
+/// Registers `metric` (a handle sharing its values) under `name`, and returns it.
+fn register<M: prometheus_client::registry::Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    registry.register(name, help, metric.clone());
+    metric
 }

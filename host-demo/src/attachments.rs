@@ -10,21 +10,7 @@ use crate::error::{CliError, CliResult};
 
 /// The attachment at `path` as a content block.
 pub fn block(path: &Path) -> CliResult<ContentBlock> {
-    // A web address is not a file: say so, rather than "no such file".
-    let written = path.to_string_lossy();
-    if ["http://", "https://", "s3://"]
-        .iter()
-        .any(|scheme| written.starts_with(scheme))
-    {
-        return Err(CliError::new(format!(
-            "-a {written}: attachments are local files, and host-demo does not download them"
-        ))
-        .with_hint(if written.starts_with("s3://") {
-            "a request document can name S3 media (`image`/`document`/`video` with `s3: {uri}`): see --request"
-        } else {
-            "download it first (curl -LO URL), then attach the file"
-        }));
-    }
+    refuse_addresses(path)?;
     let data = std::fs::read(path)
         .map_err(|e| CliError::new(format!("cannot read attachment {}: {e}", path.display())))?;
     if data.is_empty() {
@@ -91,6 +77,25 @@ pub fn block(path: &Path) -> CliResult<ContentBlock> {
             )))
         }
     })
+}
+
+/// A web address is not a file: say so, rather than "no such file".
+fn refuse_addresses(path: &Path) -> CliResult<()> {
+    let written = path.to_string_lossy();
+    if !["http://", "https://", "s3://"]
+        .iter()
+        .any(|scheme| written.starts_with(scheme))
+    {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "-a {written}: attachments are local files, and host-demo does not download them"
+    ))
+    .with_hint(if written.starts_with("s3://") {
+        "a request document can name S3 media (`image`/`document`/`video` with `s3: {uri}`): see --request"
+    } else {
+        "download it first (curl -LO URL), then attach the file"
+    }))
 }
 
 fn document(path: &Path, format: &str, data: Vec<u8>) -> ContentBlock {

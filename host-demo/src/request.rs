@@ -33,22 +33,7 @@ pub fn build(
         (model, _) => session.choose_model(model.as_deref())?,
     };
     if prompt.is_some() || !args.attachments.is_empty() {
-        // Attachments go before the prompt that asks about them.
-        let mut content = args
-            .attachments
-            .iter()
-            .map(|path| crate::attachments::block(path))
-            .collect::<CliResult<Vec<_>>>()?;
-        if args.citations {
-            cite_documents(&mut content)?;
-        }
-        if let Some(prompt) = prompt {
-            content.push(host_sdk::ContentBlock::Text { text: prompt });
-        }
-        request.messages.push(Message {
-            role: host_sdk::Role::User,
-            content,
-        });
+        request.messages.push(user_turn(args, prompt)?);
     }
     if let Some(system) = system_prompt(args)? {
         request.system = vec![system];
@@ -85,21 +70,53 @@ pub fn build(
             description: None,
         });
     }
-    let own = provider_options(args)?;
-    if !own.is_empty() {
-        let entry = request
-            .provider_options
-            .entry(session.provider_id())
-            .or_insert_with(|| json!({}));
-        let Some(entry) = entry.as_object_mut() else {
-            return Err(CliError::new(format!(
-                "providerOptions[\"{}\"] in the request file must be an object",
-                session.provider_id()
-            )));
-        };
-        entry.extend(own);
-    }
+    add_provider_options(&mut request, session, args)?;
     Ok(request)
+}
+
+/// The user's turn from the flags: attachments first (with citations if asked), then the
+/// prompt that asks about them.
+fn user_turn(args: &RequestArgs, prompt: Option<String>) -> CliResult<Message> {
+    let mut content = args
+        .attachments
+        .iter()
+        .map(|path| crate::attachments::block(path))
+        .collect::<CliResult<Vec<_>>>()?;
+    if args.citations {
+        cite_documents(&mut content)?;
+    }
+    if let Some(prompt) = prompt {
+        content.push(host_sdk::ContentBlock::Text { text: prompt });
+    }
+    Ok(Message {
+        role: host_sdk::Role::User,
+        content,
+    })
+}
+
+/// The provider-only flags, merged into the request file's `providerOptions` for this
+/// provider.
+fn add_provider_options(
+    request: &mut ConverseRequest,
+    session: &Session,
+    args: &RequestArgs,
+) -> CliResult<()> {
+    let own = provider_options(args)?;
+    if own.is_empty() {
+        return Ok(());
+    }
+    let entry = request
+        .provider_options
+        .entry(session.provider_id())
+        .or_insert_with(|| json!({}));
+    let Some(entry) = entry.as_object_mut() else {
+        return Err(CliError::new(format!(
+            "providerOptions[\"{}\"] in the request file must be an object",
+            session.provider_id()
+        )));
+    };
+    entry.extend(own);
+    Ok(())
 }
 
 /// The provider's own options the flags ask for, in Bedrock's field names.

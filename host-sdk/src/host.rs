@@ -1007,14 +1007,8 @@ impl AuthStatusReply for OnceReply<AuthStatus> {
     }
 }
 
-/// The text of a panic payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic payload".into())
-}
+/// The text of a panic payload (it lives with the plugin guards it serves first).
+pub use crate::plugin::panic_message;
 
 #[cfg(test)]
 mod tests {

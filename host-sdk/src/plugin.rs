@@ -20,7 +20,15 @@ use crate::contract::{
     TokenCountReplyBox, TokenCountReply_TO,
 };
 use crate::error::ErrorKind;
-use crate::host::panic_message;
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".into())
+}
 
 /// Runs `f`, turning a panic into an `internal` [`ProviderError`].
 pub fn guard<T>(

@@ -48,22 +48,7 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
         (None, true) => Some(conversations::latest()?),
         (None, false) => None,
     };
-    let mut history = Vec::new();
-    if let Some(saved) = conversation
-        .as_deref()
-        .map(conversations::load)
-        .transpose()?
-        .flatten()
-    {
-        history = saved.messages;
-        // The saved model and system prompt carry on unless this run names others.
-        if args.request.model.is_none() && args.request.request.is_none() {
-            request.model = saved.model;
-        }
-        if request.system.is_empty() {
-            request.system = saved.system;
-        }
-    }
+    let history = resume(conversation.as_deref(), args, &mut request)?;
     // The line editor first: creating it installs rustyline's own SIGINT handler for as long
     // as it lives, so the handler that stops an answer must be installed after it (during a
     // prompt the terminal is raw, and the editor reads Ctrl-C as a key).
@@ -94,9 +79,29 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
             "nothing to send: the request document has no messages and no prompt was given",
         ));
     }
+    let mut history = history;
     history.append(&mut request.messages);
     chat.answer(&mut history)?;
     chat.save(history)
+}
+
+/// The saved conversation's turns, if one is named. Its model and system prompt carry on
+/// into `request` unless this run names others.
+fn resume(
+    conversation: Option<&str>,
+    args: &ChatArgs,
+    request: &mut ConverseRequest,
+) -> CliResult<Vec<Message>> {
+    let Some(saved) = conversation.map(conversations::load).transpose()?.flatten() else {
+        return Ok(Vec::new());
+    };
+    if args.request.model.is_none() && args.request.request.is_none() {
+        request.model = saved.model;
+    }
+    if request.system.is_empty() {
+        request.system = saved.system;
+    }
+    Ok(saved.messages)
 }
 
 /// The one prompt to send: the argument, with text piped to stdin before it as its context,

@@ -87,7 +87,7 @@ struct Observed {
 
 struct Sink {
     seen: Arc<Observed>,
-    finished: Arc<(Mutex<usize>, Condvar)>,
+    finished: Finished,
 }
 
 impl EventSink for Sink {
@@ -121,6 +121,19 @@ struct Tally {
     failed: usize,
 }
 
+/// One stream started: what its sink saw, the text it was due, and the outcome its fault
+/// must produce. The control (none when the plugin refused the stream) is held so the
+/// stream is not cancelled.
+struct Launched {
+    seen: Arc<Observed>,
+    text: String,
+    due: Due,
+    control: Option<StreamControlBox>,
+}
+
+/// How many streams have ended, and the condition that wakes whoever waits for one.
+type Finished = Arc<(Mutex<usize>, Condvar)>;
+
 pub fn run(global: &GlobalOpts, args: &SoakArgs) -> CliResult {
     if args.streams == 0 || args.concurrency == 0 || !(0.0..=1.0).contains(&args.fault_share) {
         return Err(CliError::new(
@@ -151,9 +164,8 @@ pub fn run(global: &GlobalOpts, args: &SoakArgs) -> CliResult {
     }
 
     let mut rng = fastrand::Rng::with_seed(args.seed);
-    let finished = Arc::new((Mutex::new(0usize), Condvar::new()));
-    let mut streams: Vec<(Arc<Observed>, String, Due, Option<StreamControlBox>)> =
-        Vec::with_capacity(args.streams);
+    let finished: Finished = Arc::new((Mutex::new(0usize), Condvar::new()));
+    let mut streams: Vec<Launched> = Vec::with_capacity(args.streams);
     let mut peak_threads = threads();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.deadline_secs);
@@ -169,33 +181,11 @@ pub fn run(global: &GlobalOpts, args: &SoakArgs) -> CliResult {
             let _ = finished.1.wait_timeout(guard, Duration::from_millis(50));
             peak_threads = peak_threads.max(threads());
         }
-        let text = format!(
-            "Stream {i} says hello and counts: {}.",
-            "ab ".repeat(8 + i % 16)
-        );
-        let (prompt, due) = scenario(i, &text, &mut rng, args.fault_share);
-        let request = ConverseRequest::user_text(&model, &prompt);
-        let json = serde_json::to_string(&request).expect("a request serialises");
-        let seen = Arc::new(Observed::default());
-        let sink = Sink {
-            seen: seen.clone(),
-            finished: finished.clone(),
-        };
-        let control = match provider.contract().converse_stream(
-            json.as_str().into(),
-            EventSink_TO::from_value(sink, TD_Opaque),
-        ) {
-            RResult::ROk(control) => Some(control),
-            RResult::RErr(e) => {
-                refused += 1;
-                *seen.end.lock().unwrap() = Some(StreamEnd {
-                    error: abi_stable::std_types::ROption::RSome(e),
-                    completion_json: Default::default(),
-                });
-                None
-            }
-        };
-        streams.push((seen, text, due, control));
+        let launched = launch(&provider, &model, i, &mut rng, args.fault_share, &finished);
+        if launched.control.is_none() {
+            refused += 1;
+        }
+        streams.push(launched);
     }
     // Wait for every stream to end, or the deadline.
     loop {
@@ -212,14 +202,76 @@ pub fn run(global: &GlobalOpts, args: &SoakArgs) -> CliResult {
     std::thread::sleep(Duration::from_millis(300));
 
     let mut tally = Tally::default();
-    for (seen, text, due, _control) in &streams {
+    for launched in &streams {
+        tally.check(launched, !args.json);
+    }
+    report(args, &model, &tally, elapsed, peak_threads);
+    drop(streams);
+    if tally.lost + tally.misreported + tally.hangs + tally.double_ends > 0 {
+        return Err(CliError::new(
+            "the soak found problems (see the counts above)",
+        ));
+    }
+    Ok(())
+}
+
+/// Starts stream `i` at the contract, its sink counting into `finished`; a stream the
+/// plugin refuses at once ends there, with no control.
+fn launch(
+    provider: &host_sdk::Provider,
+    model: &str,
+    i: usize,
+    rng: &mut fastrand::Rng,
+    fault_share: f64,
+    finished: &Finished,
+) -> Launched {
+    let text = format!(
+        "Stream {i} says hello and counts: {}.",
+        "ab ".repeat(8 + i % 16)
+    );
+    let (prompt, due) = scenario(i, &text, rng, fault_share);
+    let request = ConverseRequest::user_text(model, &prompt);
+    let json = serde_json::to_string(&request).expect("a request serialises");
+    let seen = Arc::new(Observed::default());
+    let sink = Sink {
+        seen: seen.clone(),
+        finished: finished.clone(),
+    };
+    let control = match provider.contract().converse_stream(
+        json.as_str().into(),
+        EventSink_TO::from_value(sink, TD_Opaque),
+    ) {
+        RResult::ROk(control) => Some(control),
+        RResult::RErr(e) => {
+            *seen.end.lock().unwrap() = Some(StreamEnd {
+                error: abi_stable::std_types::ROption::RSome(e),
+                completion_json: Default::default(),
+            });
+            None
+        }
+    };
+    Launched {
+        seen,
+        text,
+        due,
+        control,
+    }
+}
+
+impl Tally {
+    /// Counts one stream's outcome against what was due; `say` prints the first few
+    /// misreported ones.
+    fn check(&mut self, launched: &Launched, say: bool) {
+        let Launched {
+            seen, text, due, ..
+        } = launched;
         if seen.ends.load(Ordering::Acquire) > 1 || seen.after_end.load(Ordering::Acquire) > 0 {
-            tally.double_ends += 1;
+            self.double_ends += 1;
         }
         let end = seen.end.lock().unwrap().take();
         let Some(end) = end else {
-            tally.hangs += 1;
-            continue;
+            self.hangs += 1;
+            return;
         };
         let completion: Completion = serde_json::from_str(end.completion_json.as_str())
             .unwrap_or_else(|_| Completion::empty());
@@ -236,25 +288,28 @@ pub fn run(global: &GlobalOpts, args: &SoakArgs) -> CliResult {
         let error = end.error.into_option();
         let outcome = match &error {
             None => {
-                tally.succeeded += 1;
+                self.succeeded += 1;
                 Due::Success
             }
             Some(e) => {
-                tally.failed += 1;
+                self.failed += 1;
                 Due::Error(known_code(e.code.as_str()))
             }
         };
         if reported != received || (outcome == Due::Success && &received != text) {
-            tally.lost += 1;
+            self.lost += 1;
         }
         if outcome != *due {
-            tally.misreported += 1;
-            if tally.misreported <= 5 && !args.json {
+            self.misreported += 1;
+            if self.misreported <= 5 && say {
                 let why = error.map(|e| format!("{}: {}", e.code, e.message));
                 println!("misreported: due {due:?}, got {outcome:?} ({why:?})");
             }
         }
     }
+}
+
+fn report(args: &SoakArgs, model: &str, tally: &Tally, elapsed: Duration, peak_threads: u64) {
     if args.json {
         let report = serde_json::json!({
             "model": model,
@@ -273,30 +328,23 @@ pub fn run(global: &GlobalOpts, args: &SoakArgs) -> CliResult {
             "peakThreads": peak_threads,
         });
         println!("{report:#}");
-    } else {
-        println!(
-            "ended: {} succeeded, {} failed, in {:.1} s ({:.0} streams/s)",
-            tally.succeeded,
-            tally.failed,
-            elapsed.as_secs_f64(),
-            args.streams as f64 / elapsed.as_secs_f64()
-        );
-        println!(
-            "lost deltas / misreported outcomes / hangs / double ends: {}/{}/{}/{}",
-            tally.lost, tally.misreported, tally.hangs, tally.double_ends
-        );
-        println!(
-            "peak RSS {} MiB, peak threads {peak_threads}",
-            peak_rss_kib() / 1024
-        );
+        return;
     }
-    drop(streams);
-    if tally.lost + tally.misreported + tally.hangs + tally.double_ends > 0 {
-        return Err(CliError::new(
-            "the soak found problems (see the counts above)",
-        ));
-    }
-    Ok(())
+    println!(
+        "ended: {} succeeded, {} failed, in {:.1} s ({:.0} streams/s)",
+        tally.succeeded,
+        tally.failed,
+        elapsed.as_secs_f64(),
+        args.streams as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "lost deltas / misreported outcomes / hangs / double ends: {}/{}/{}/{}",
+        tally.lost, tally.misreported, tally.hangs, tally.double_ends
+    );
+    println!(
+        "peak RSS {} MiB, peak threads {peak_threads}",
+        peak_rss_kib() / 1024
+    );
 }
 
 /// Error codes as `'static` strings, for comparing with what was due.

@@ -509,56 +509,7 @@ impl Assembler {
         let content: Vec<ContentBlock> = self
             .blocks
             .iter()
-            .filter_map(|(index, b)| match b {
-                Block::Text(t) if t.is_empty() => None,
-                Block::Text(t) if host_minor >= 5 && self.citations.contains_key(index) => {
-                    Some(ContentBlock::CitedText {
-                        text: t.clone(),
-                        citations: self.citations[index].clone(),
-                    })
-                }
-                Block::Text(t) => Some(ContentBlock::Text { text: t.clone() }),
-                Block::Reasoning { text, signature } => Some(ContentBlock::Reasoning {
-                    text: text.clone(),
-                    signature: signature.clone(),
-                }),
-                Block::Redacted(data) => {
-                    Some(ContentBlock::RedactedReasoning { data: data.clone() })
-                }
-                // A tool call whose input never completed cannot be replayed: leave it out.
-                Block::ToolUse {
-                    id,
-                    name,
-                    done: Some(input),
-                    ..
-                } => Some(ContentBlock::ToolUse {
-                    id: id.clone(),
-                    name: name.clone(),
-                    input: input.clone(),
-                }),
-                Block::ToolUse { .. } => None,
-                Block::ServerToolUse { .. } | Block::ServerToolResult { .. } if host_minor < 5 => {
-                    None
-                }
-                Block::ServerToolUse { id, name, input } => Some(ContentBlock::ServerToolUse {
-                    id: id.clone(),
-                    name: name.clone(),
-                    input: json_or_text(input),
-                }),
-                Block::ServerToolResult {
-                    tool_use_id,
-                    kind,
-                    is_error,
-                    content,
-                } => serde_json::from_value(serde_json::json!({
-                    "type": "serverToolResult",
-                    "toolUseId": tool_use_id,
-                    "kind": kind,
-                    "isError": is_error,
-                    "content": content,
-                }))
-                .ok(),
-            })
+            .filter_map(|(index, b)| self.content_block(*index, b, host_minor))
             .collect();
         let message = Message {
             role: Role::Assistant,
@@ -580,6 +531,58 @@ impl Assembler {
         completion.latency_ms = self.latency_ms;
         completion.extensions = self.extensions.clone();
         serde_json::to_string(&completion).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// The contract's block for block `index`, as a host of `host_minor` reads it: cited text
+    /// and server tools from 1.5 on; none for an empty text or a call whose input never
+    /// completed (it cannot be replayed).
+    fn content_block(&self, index: i32, b: &Block, host_minor: u32) -> Option<ContentBlock> {
+        match b {
+            Block::Text(t) if t.is_empty() => None,
+            Block::Text(t) if host_minor >= 5 && self.citations.contains_key(&index) => {
+                Some(ContentBlock::CitedText {
+                    text: t.clone(),
+                    citations: self.citations[&index].clone(),
+                })
+            }
+            Block::Text(t) => Some(ContentBlock::Text { text: t.clone() }),
+            Block::Reasoning { text, signature } => Some(ContentBlock::Reasoning {
+                text: text.clone(),
+                signature: signature.clone(),
+            }),
+            Block::Redacted(data) => Some(ContentBlock::RedactedReasoning { data: data.clone() }),
+            // A tool call whose input never completed cannot be replayed: leave it out.
+            Block::ToolUse {
+                id,
+                name,
+                done: Some(input),
+                ..
+            } => Some(ContentBlock::ToolUse {
+                id: id.clone(),
+                name: name.clone(),
+                input: input.clone(),
+            }),
+            Block::ToolUse { .. } => None,
+            Block::ServerToolUse { .. } | Block::ServerToolResult { .. } if host_minor < 5 => None,
+            Block::ServerToolUse { id, name, input } => Some(ContentBlock::ServerToolUse {
+                id: id.clone(),
+                name: name.clone(),
+                input: json_or_text(input),
+            }),
+            Block::ServerToolResult {
+                tool_use_id,
+                kind,
+                is_error,
+                content,
+            } => serde_json::from_value(serde_json::json!({
+                "type": "serverToolResult",
+                "toolUseId": tool_use_id,
+                "kind": kind,
+                "isError": is_error,
+                "content": content,
+            }))
+            .ok(),
+        }
     }
 }
 

@@ -6,7 +6,10 @@
 use std::collections::HashMap;
 
 use aws_sdk_bedrockruntime::types::{
-    GuardrailAssessment, GuardrailInvocationMetrics, GuardrailTraceAssessment,
+    GuardrailAssessment, GuardrailContentPolicyAssessment,
+    GuardrailContextualGroundingPolicyAssessment, GuardrailInvocationMetrics,
+    GuardrailSensitiveInformationPolicyAssessment, GuardrailTopicPolicyAssessment,
+    GuardrailTraceAssessment, GuardrailWordPolicyAssessment,
 };
 use serde_json::{json, Map, Value};
 
@@ -43,92 +46,103 @@ fn by_guardrail<T>(map: &HashMap<String, T>, f: impl Fn(&T) -> Value) -> Value {
 }
 
 fn assessment(a: &GuardrailAssessment) -> Value {
-    let mut out = Map::new();
-    if let Some(p) = a.topic_policy() {
-        let topics: Vec<Value> = p
-            .topics()
-            .iter()
-            .map(|t| json!({"name": t.name(), "type": t.r#type().as_str(), "action": t.action().as_str(), "detected": t.detected()}))
-            .collect();
-        out.insert("topicPolicy".into(), json!({ "topics": topics }));
-    }
-    if let Some(p) = a.content_policy() {
-        let filters: Vec<Value> = p
-            .filters()
-            .iter()
-            .map(|f| {
-                json!({
-                    "type": f.r#type().as_str(),
-                    "confidence": f.confidence().as_str(),
-                    "filterStrength": f.filter_strength().map(|s| s.as_str()),
-                    "action": f.action().as_str(),
-                    "detected": f.detected(),
-                })
-            })
-            .collect();
-        out.insert("contentPolicy".into(), json!({ "filters": filters }));
-    }
-    if let Some(p) = a.word_policy() {
-        let custom: Vec<Value> = p
-            .custom_words()
-            .iter()
-            .map(|w| json!({"match": w.r#match(), "action": w.action().as_str(), "detected": w.detected()}))
-            .collect();
-        let managed: Vec<Value> = p
-            .managed_word_lists()
-            .iter()
-            .map(|w| json!({"match": w.r#match(), "type": w.r#type().as_str(), "action": w.action().as_str(), "detected": w.detected()}))
-            .collect();
-        out.insert(
-            "wordPolicy".into(),
-            json!({ "customWords": custom, "managedWordLists": managed }),
-        );
-    }
-    if let Some(p) = a.sensitive_information_policy() {
-        let pii: Vec<Value> = p
-            .pii_entities()
-            .iter()
-            .map(|e| json!({"match": e.r#match(), "type": e.r#type().as_str(), "action": e.action().as_str(), "detected": e.detected()}))
-            .collect();
-        let regexes: Vec<Value> = p
-            .regexes()
-            .iter()
-            .map(|r| json!({"name": r.name(), "match": r.r#match(), "regex": r.regex(), "action": r.action().as_str(), "detected": r.detected()}))
-            .collect();
-        out.insert(
-            "sensitiveInformationPolicy".into(),
-            json!({ "piiEntities": pii, "regexes": regexes }),
-        );
-    }
-    if let Some(p) = a.contextual_grounding_policy() {
-        let filters: Vec<Value> = p
-            .filters()
-            .iter()
-            .map(|f| {
-                json!({
-                    "type": f.r#type().as_str(),
-                    "threshold": f.threshold(),
-                    "score": f.score(),
-                    "action": f.action().as_str(),
-                    "detected": f.detected(),
-                })
-            })
-            .collect();
-        out.insert(
-            "contextualGroundingPolicy".into(),
-            json!({ "filters": filters }),
-        );
-    }
-    if let Some(p) = a.automated_reasoning_policy() {
-        out.insert(
-            "automatedReasoningPolicy".into(),
-            json!({ "findingCount": p.findings().len() }),
-        );
-    }
-    if let Some(m) = a.invocation_metrics() {
-        out.insert("invocationMetrics".into(), metrics(m));
-    }
+    let policies = [
+        ("topicPolicy", a.topic_policy().map(topic_policy)),
+        ("contentPolicy", a.content_policy().map(content_policy)),
+        ("wordPolicy", a.word_policy().map(word_policy)),
+        (
+            "sensitiveInformationPolicy",
+            a.sensitive_information_policy()
+                .map(sensitive_information_policy),
+        ),
+        (
+            "contextualGroundingPolicy",
+            a.contextual_grounding_policy()
+                .map(contextual_grounding_policy),
+        ),
+        (
+            "automatedReasoningPolicy",
+            a.automated_reasoning_policy()
+                .map(|p| json!({ "findingCount": p.findings().len() })),
+        ),
+        ("invocationMetrics", a.invocation_metrics().map(metrics)),
+    ];
+    let out: Map<String, Value> = policies
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value?)))
+        .collect();
     Value::Object(out)
+}
+
+fn topic_policy(p: &GuardrailTopicPolicyAssessment) -> Value {
+    let topics: Vec<Value> = p
+        .topics()
+        .iter()
+        .map(|t| json!({"name": t.name(), "type": t.r#type().as_str(), "action": t.action().as_str(), "detected": t.detected()}))
+        .collect();
+    json!({ "topics": topics })
+}
+
+fn content_policy(p: &GuardrailContentPolicyAssessment) -> Value {
+    let filters: Vec<Value> = p
+        .filters()
+        .iter()
+        .map(|f| {
+            json!({
+                "type": f.r#type().as_str(),
+                "confidence": f.confidence().as_str(),
+                "filterStrength": f.filter_strength().map(|s| s.as_str()),
+                "action": f.action().as_str(),
+                "detected": f.detected(),
+            })
+        })
+        .collect();
+    json!({ "filters": filters })
+}
+
+fn word_policy(p: &GuardrailWordPolicyAssessment) -> Value {
+    let custom: Vec<Value> = p
+        .custom_words()
+        .iter()
+        .map(|w| json!({"match": w.r#match(), "action": w.action().as_str(), "detected": w.detected()}))
+        .collect();
+    let managed: Vec<Value> = p
+        .managed_word_lists()
+        .iter()
+        .map(|w| json!({"match": w.r#match(), "type": w.r#type().as_str(), "action": w.action().as_str(), "detected": w.detected()}))
+        .collect();
+    json!({ "customWords": custom, "managedWordLists": managed })
+}
+
+fn sensitive_information_policy(p: &GuardrailSensitiveInformationPolicyAssessment) -> Value {
+    let pii: Vec<Value> = p
+        .pii_entities()
+        .iter()
+        .map(|e| json!({"match": e.r#match(), "type": e.r#type().as_str(), "action": e.action().as_str(), "detected": e.detected()}))
+        .collect();
+    let regexes: Vec<Value> = p
+        .regexes()
+        .iter()
+        .map(|r| json!({"name": r.name(), "match": r.r#match(), "regex": r.regex(), "action": r.action().as_str(), "detected": r.detected()}))
+        .collect();
+    json!({ "piiEntities": pii, "regexes": regexes })
+}
+
+fn contextual_grounding_policy(p: &GuardrailContextualGroundingPolicyAssessment) -> Value {
+    let filters: Vec<Value> = p
+        .filters()
+        .iter()
+        .map(|f| {
+            json!({
+                "type": f.r#type().as_str(),
+                "threshold": f.threshold(),
+                "score": f.score(),
+                "action": f.action().as_str(),
+                "detected": f.detected(),
+            })
+        })
+        .collect();
+    json!({ "filters": filters })
 }
 
 fn metrics(m: &GuardrailInvocationMetrics) -> Value {

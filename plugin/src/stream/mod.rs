@@ -150,24 +150,8 @@ async fn attempt_once(
     ctx: &CallContext<'_>,
 ) -> Result<(), CallFailure> {
     let progress = Progress::default();
-    let send = job
-        .prepared
-        .apply(job.clients.runtime.converse_stream())
-        .customize()
-        .interceptor(WatchBody {
-            progress: progress.clone(),
-        })
-        .send();
+    let mut events = open_stream(job, &progress, ctx).await?;
     let first_byte = job.settings.first_byte_timeout;
-    let output = tokio::select! {
-        r = tokio::time::timeout(first_byte, send) => match r {
-            Ok(Ok(out)) => out,
-            Ok(Err(e)) => return Err(from_sdk_failure(&e, ctx)),
-            Err(_) => return Err(timeout(format!("no response from Bedrock within {first_byte:?} (first-byte timeout)")).into()),
-        },
-        _ = job.cancel.cancelled() => return Err(cancelled("the host cancelled the stream").into()),
-    };
-    let mut events = output.stream;
     // The per-event path must stay as cheap as calling the SDK directly: one timer and one
     // cancellation future for the whole stream, polled only while no event is ready; an
     // atomic flag catches a cancel during a stream that never waits. Progress is measured in
@@ -193,19 +177,7 @@ async fn attempt_once(
                         return Err(cancelled("the host cancelled the stream").into());
                     }
                     if !job.sink.ready() {
-                        // The host is behind: read nothing more from Bedrock until it catches
-                        // up, so the connection's flow control slows the service instead of
-                        // events piling up in the host.
-                        loop {
-                            let resumed = job.resume.notified();
-                            if job.sink.ready() {
-                                break;
-                            }
-                            tokio::select! {
-                                () = resumed => {}
-                                _ = &mut cancelled_wait => return Err(cancelled("the host cancelled the stream").into()),
-                            }
-                        }
+                        wait_for_host(job, &mut cancelled_wait).await?;
                         // Time spent paused is not the service's silence.
                         if idle_armed {
                             bytes_at_arm = progress.bytes();
@@ -249,6 +221,56 @@ async fn attempt_once(
     }
     Ok(())
 }
+
+/// Sends the ConverseStream call and waits for its response head, within the first-byte
+/// timeout and until the host cancels.
+async fn open_stream(
+    job: &mut StreamJob,
+    progress: &Progress,
+    ctx: &CallContext<'_>,
+) -> Result<ConverseEvents, CallFailure> {
+    let send = job
+        .prepared
+        .apply(job.clients.runtime.converse_stream())
+        .customize()
+        .interceptor(WatchBody {
+            progress: progress.clone(),
+        })
+        .send();
+    let first_byte = job.settings.first_byte_timeout;
+    tokio::select! {
+        r = tokio::time::timeout(first_byte, send) => match r {
+            Ok(Ok(out)) => Ok(out.stream),
+            Ok(Err(e)) => Err(from_sdk_failure(&e, ctx)),
+            Err(_) => Err(timeout(format!("no response from Bedrock within {first_byte:?} (first-byte timeout)")).into()),
+        },
+        _ = job.cancel.cancelled() => Err(cancelled("the host cancelled the stream").into()),
+    }
+}
+
+/// The host is behind: read nothing more from Bedrock until it catches up, so the
+/// connection's flow control slows the service instead of events piling up in the host.
+async fn wait_for_host<F: std::future::Future<Output = ()>>(
+    job: &mut StreamJob,
+    cancelled_wait: &mut std::pin::Pin<&mut F>,
+) -> Result<(), CallFailure> {
+    loop {
+        let resumed = job.resume.notified();
+        if job.sink.ready() {
+            return Ok(());
+        }
+        tokio::select! {
+            () = resumed => {}
+            _ = cancelled_wait.as_mut() => return Err(cancelled("the host cancelled the stream").into()),
+        }
+    }
+}
+
+/// The events of one ConverseStream response.
+type ConverseEvents = aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver<
+    aws_sdk_bedrockruntime::types::ConverseStreamOutput,
+    aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError,
+>;
 
 /// How long a failing call may spend finding the inference profiles to suggest.
 const PROFILE_LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

@@ -487,6 +487,86 @@ impl Stream {
             .map(|item| item.json("completed", &self.settings))
             .collect()
     }
+
+    fn text_delta(&mut self, index: u32, text: &str, out: &mut Vec<SseEvent>) {
+        let position = self.item(
+            index,
+            |s| Item::Message {
+                id: s.item_id("msg"),
+                text: String::new(),
+            },
+            out,
+        );
+        if let Item::Message { text: all, .. } = &mut self.items[position] {
+            all.push_str(text);
+            self.emit_delta(
+                "response.output_text.delta",
+                position,
+                Some("content_index"),
+                text,
+                out,
+            );
+        }
+    }
+
+    /// Reasoning is kept for the item (and its encrypted content); it reaches the client as
+    /// summary deltas only when summaries were asked for.
+    fn reasoning_delta(&mut self, index: u32, text: &str, out: &mut Vec<SseEvent>) {
+        let position = self.item(index, new_reasoning, out);
+        if let Item::Reasoning { text: all, .. } = &mut self.items[position] {
+            all.push_str(text);
+            if self.settings.summaries {
+                self.emit_delta(
+                    "response.reasoning_summary_text.delta",
+                    position,
+                    Some("summary_index"),
+                    text,
+                    out,
+                );
+            }
+        }
+    }
+
+    /// A custom tool's input arrives whole at its end; a function's arguments as deltas.
+    fn arguments_delta(&mut self, index: u32, fragment: &str, out: &mut Vec<SseEvent>) {
+        let Some(position) = self.open.get(&index).copied() else {
+            return;
+        };
+        if let Item::Call {
+            arguments, custom, ..
+        } = &mut self.items[position]
+        {
+            arguments.push_str(fragment);
+            if !*custom {
+                self.emit_delta(
+                    "response.function_call_arguments.delta",
+                    position,
+                    None,
+                    fragment,
+                    out,
+                );
+            }
+        }
+    }
+
+    /// The final event: completed, or incomplete with why.
+    fn complete(&mut self, completion: Completion, out: &mut Vec<SseEvent>) {
+        self.finish_all(out);
+        let reason = self.stop_reason.clone().or(completion.stop_reason);
+        let usage = self.usage.or(completion.usage);
+        let (status, incomplete) = ending(reason.as_ref());
+        let mut response = self
+            .settings
+            .response(status, &self.output(), usage.as_ref());
+        let kind = match incomplete {
+            Some(reason) => {
+                response["incomplete_details"] = json!({"reason": reason});
+                "response.incomplete"
+            }
+            None => "response.completed",
+        };
+        self.emit(kind, json!({"response": response}), out);
+    }
 }
 
 fn item_id(item: &Item) -> &str {
@@ -503,41 +583,8 @@ impl Frames for Stream {
                 self.emit("response.created", json!({"response": response}), out);
                 self.emit("response.in_progress", json!({"response": response}), out);
             }
-            Event::TextDelta { index, text } => {
-                let position = self.item(
-                    index,
-                    |s| Item::Message {
-                        id: s.item_id("msg"),
-                        text: String::new(),
-                    },
-                    out,
-                );
-                if let Item::Message { text: all, .. } = &mut self.items[position] {
-                    all.push_str(&text);
-                    self.emit_delta(
-                        "response.output_text.delta",
-                        position,
-                        Some("content_index"),
-                        &text,
-                        out,
-                    );
-                }
-            }
-            Event::ReasoningDelta { index, text } => {
-                let position = self.item(index, new_reasoning, out);
-                if let Item::Reasoning { text: all, .. } = &mut self.items[position] {
-                    all.push_str(&text);
-                    if self.settings.summaries {
-                        self.emit_delta(
-                            "response.reasoning_summary_text.delta",
-                            position,
-                            Some("summary_index"),
-                            &text,
-                            out,
-                        );
-                    }
-                }
-            }
+            Event::TextDelta { index, text } => self.text_delta(index, &text, out),
+            Event::ReasoningDelta { index, text } => self.reasoning_delta(index, &text, out),
             Event::ReasoningSignature { index, signature } => {
                 let position = self.item(index, new_reasoning, out);
                 if let Item::Reasoning { signature: all, .. } = &mut self.items[position] {
@@ -565,45 +612,12 @@ impl Frames for Stream {
                 );
             }
             Event::ToolUseInputDelta { index, fragment } => {
-                let Some(position) = self.open.get(&index).copied() else {
-                    return;
-                };
-                if let Item::Call {
-                    arguments, custom, ..
-                } = &mut self.items[position]
-                {
-                    arguments.push_str(&fragment);
-                    if !*custom {
-                        self.emit_delta(
-                            "response.function_call_arguments.delta",
-                            position,
-                            None,
-                            &fragment,
-                            out,
-                        );
-                    }
-                }
+                self.arguments_delta(index, &fragment, out)
             }
             Event::BlockStop { index } => self.finish(index, out),
             Event::MessageStop { reason } => self.stop_reason = Some(reason),
             Event::Usage { usage, .. } => self.usage = Some(usage),
-            Event::Completed(completion) => {
-                self.finish_all(out);
-                let reason = self.stop_reason.clone().or(completion.stop_reason);
-                let usage = self.usage.or(completion.usage);
-                let (status, incomplete) = ending(reason.as_ref());
-                let mut response = self
-                    .settings
-                    .response(status, &self.output(), usage.as_ref());
-                let kind = match incomplete {
-                    Some(reason) => {
-                        response["incomplete_details"] = json!({"reason": reason});
-                        "response.incomplete"
-                    }
-                    None => "response.completed",
-                };
-                self.emit(kind, json!({"response": response}), out);
-            }
+            Event::Completed(completion) => self.complete(completion, out),
             _ => {}
         }
     }

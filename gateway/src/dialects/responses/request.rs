@@ -154,7 +154,60 @@ fn add_item(
     at: &str,
     fetched: &Fetched,
 ) -> Result<(), ApiError> {
-    // An item with a role and no type is a message.
+    let (role, block) = match parse_item(item, at)? {
+        Item::Message { role, content } => {
+            return add_message(request, &role, &content, at, fetched)
+        }
+        Item::FunctionCall {
+            call_id,
+            name,
+            arguments,
+        } => {
+            let input = tool_input(&arguments, at, &name)?;
+            let id = call_id;
+            (Role::Assistant, ContentBlock::ToolUse { id, name, input })
+        }
+        Item::CustomToolCall {
+            call_id,
+            name,
+            input,
+        } => (
+            Role::Assistant,
+            ContentBlock::ToolUse {
+                id: call_id,
+                name,
+                input: json!({ CUSTOM_INPUT: input }),
+            },
+        ),
+        Item::FunctionCallOutput { call_id, output }
+        | Item::CustomToolCallOutput { call_id, output } => (
+            Role::User,
+            ContentBlock::ToolResult {
+                tool_use_id: call_id,
+                content: tool_output(&output, at, fetched)?,
+                is_error: false,
+            },
+        ),
+        // Reasoning without its encrypted content cannot go back to the provider (it
+        // would not be signed); the model answers without it, as OpenAI's does.
+        Item::Reasoning {
+            encrypted_content: None,
+        } => return Ok(()),
+        Item::Reasoning {
+            encrypted_content: Some(encrypted),
+        } => (Role::Assistant, carried_reasoning::restore(&encrypted, at)?),
+        Item::Reference { id } => {
+            return Err(ApiError::bad_request(format!(
+                "{at}: item_reference {id:?}: {SEND_THE_WHOLE_INPUT}"
+            )))
+        }
+    };
+    push(&mut request.messages, role, vec![block]);
+    Ok(())
+}
+
+/// An input item as its type says; an item with a role and no type is a message.
+fn parse_item(item: &Value, at: &str) -> Result<Item, ApiError> {
     let item = match item {
         Value::Object(map) if !map.contains_key("type") && map.contains_key("role") => {
             let mut map = map.clone();
@@ -163,83 +216,31 @@ fn add_item(
         }
         other => other.clone(),
     };
-    let item: Item =
-        serde_json::from_value(item).map_err(|e| ApiError::bad_request(format!("{at}: {e}")))?;
-    match item {
-        Item::Message { role, content } => match role.as_str() {
-            "system" | "developer" => request.system.push(text_of(&content, at)?),
-            "user" => push(
-                &mut request.messages,
-                Role::User,
-                parts(&content, at, fetched)?,
-            ),
-            "assistant" => push(
-                &mut request.messages,
-                Role::Assistant,
-                parts(&content, at, fetched)?,
-            ),
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "{at}.role must be user, assistant, system or developer, not {other:?}"
-                )))
-            }
-        },
-        Item::FunctionCall {
-            call_id,
-            name,
-            arguments,
-        } => {
-            let input = tool_input(&arguments, at, &name)?;
-            push(
-                &mut request.messages,
-                Role::Assistant,
-                vec![ContentBlock::ToolUse {
-                    id: call_id,
-                    name,
-                    input,
-                }],
-            );
+    serde_json::from_value(item).map_err(|e| ApiError::bad_request(format!("{at}: {e}")))
+}
+
+/// A message item: system and developer text joins the system prompt, the others a turn.
+fn add_message(
+    request: &mut ConverseRequest,
+    role: &str,
+    content: &Value,
+    at: &str,
+    fetched: &Fetched,
+) -> Result<(), ApiError> {
+    let role = match role {
+        "system" | "developer" => {
+            request.system.push(text_of(content, at)?);
+            return Ok(());
         }
-        Item::CustomToolCall {
-            call_id,
-            name,
-            input,
-        } => push(
-            &mut request.messages,
-            Role::Assistant,
-            vec![ContentBlock::ToolUse {
-                id: call_id,
-                name,
-                input: json!({ CUSTOM_INPUT: input }),
-            }],
-        ),
-        Item::FunctionCallOutput { call_id, output }
-        | Item::CustomToolCallOutput { call_id, output } => push(
-            &mut request.messages,
-            Role::User,
-            vec![ContentBlock::ToolResult {
-                tool_use_id: call_id,
-                content: tool_output(&output, at, fetched)?,
-                is_error: false,
-            }],
-        ),
-        Item::Reasoning { encrypted_content } => {
-            // Reasoning without its encrypted content cannot go back to the provider (it
-            // would not be signed); the model answers without it, as OpenAI's does.
-            if let Some(encrypted) = encrypted_content {
-                push(
-                    &mut request.messages,
-                    Role::Assistant,
-                    vec![carried_reasoning::restore(&encrypted, at)?],
-                );
-            }
-        }
-        Item::Reference { id } => {
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        other => {
             return Err(ApiError::bad_request(format!(
-                "{at}: item_reference {id:?}: {SEND_THE_WHOLE_INPUT}"
+                "{at}.role must be user, assistant, system or developer, not {other:?}"
             )))
         }
-    }
+    };
+    push(&mut request.messages, role, parts(content, at, fetched)?);
     Ok(())
 }
 
