@@ -109,6 +109,10 @@ fn a_plugin_built_against_1_4_works_in_this_host() {
     assert!(e.message.contains("before contract 1.7"), "{e}");
     let e = provider.list_embedding_models().unwrap_err();
     assert_eq!(e.kind, ErrorKind::Other("unsupported".into()));
+    // Added in 1.8 (issue #20): where model facts come from answers `unsupported` too.
+    let e = provider.model_provenance().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Other("unsupported".into()));
+    assert!(e.message.contains("before contract 1.8"), "{e}");
     // Chat still works after them.
     let again = provider
         .converse_with(

@@ -4,7 +4,9 @@
 //! ListFoundationModels and ListInferenceProfiles answer with), so the test checks the
 //! plugin's filtering and profile mapping rather than a copy of today's model list.
 
-use e2e_tests::{expected_ids, ids, init, provider_for, provider_from, recorded, start_emulator};
+use e2e_tests::{
+    expected_ids, ids, init, provider_for, provider_from, provider_with, recorded, start_emulator,
+};
 use emulator::catalogue::Geo;
 use host_sdk::{ModelInfo, ModelSource};
 
@@ -136,4 +138,78 @@ fn provider_filter_and_configured_models_shape_the_list() {
             "only the filtered vendor: {m:?}"
         );
     }
+}
+
+/// A user's model table (`modelTable`) is merged over the plugin's: its rows describe the
+/// models they name, the rest keep the built-in facts, and the provider says which table each
+/// model's facts come from and when that table was checked.
+#[test]
+fn a_users_model_table_describes_the_models_it_names_and_says_so() {
+    init();
+    let emu = start_emulator();
+    let dir = std::env::temp_dir().join(format!("users-model-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("my-models.tsv").display().to_string();
+    std::fs::write(
+        &path,
+        "# Our own facts.\n# Checked 2026-12-02 against the model card.\n\
+         id\tname\tcontext\tmax_output\tinput\treasoning\tcaching\tin\tout\tcache_read\tcache_write\tcache_write_1h\tgeo\n\
+         amazon.nova-micro\tNova Micro (ours)\t12345\t678\ttext\tnone\tnone\t9\t18\t-\t-\t-\t1\n",
+    )
+    .unwrap();
+    let provider = provider_with(&emu, &format!("modelTable: {path:?},"));
+
+    let models = provider.list_models().expect("list_models succeeds");
+    let nova = models
+        .iter()
+        .find(|m| m.id.as_str() == "amazon.nova-micro-v1:0")
+        .unwrap();
+    assert_eq!((nova.context_window, nova.max_tokens), (12345, 678));
+    assert_eq!((nova.cost.input, nova.cost.output), (9.0, 18.0));
+
+    let origins = provider
+        .model_provenance()
+        .expect("model_provenance succeeds");
+    // One each, in the model list's order.
+    assert_eq!(
+        models.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(),
+        origins.iter().map(|o| o.id.clone()).collect::<Vec<_>>()
+    );
+    let of = |id: &str| origins.iter().find(|o| o.id == id).unwrap().clone();
+    let ours = of("amazon.nova-micro-v1:0");
+    assert_eq!(
+        (
+            ours.table.as_deref(),
+            ours.checked.as_deref(),
+            ours.row.as_deref()
+        ),
+        (
+            Some(path.as_str()),
+            Some("2026-12-02"),
+            Some("amazon.nova-micro")
+        )
+    );
+    assert!(!ours.configured);
+    let claude = of("us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    assert_eq!(claude.table.as_deref(), Some("built-in"));
+    let checked = claude.checked.unwrap();
+    assert!(
+        checked.len() == 10 && checked.starts_with("20"),
+        "{checked}"
+    );
+
+    // A table that does not say when it was checked is refused when the provider is made.
+    std::fs::write(&path, "id\tname\n").unwrap();
+    let e = e2e_tests::plugin()
+        .new_provider(&e2e_tests::config_with(
+            &emu.url(),
+            &format!("modelTable: {path:?},"),
+        ))
+        .unwrap_err();
+    assert_eq!(e.kind, host_sdk::ErrorKind::Config);
+    assert!(
+        e.message.contains("modelTable") && e.message.contains("# Checked YYYY-MM-DD"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

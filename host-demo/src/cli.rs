@@ -190,8 +190,13 @@ pub enum ModelsCommand {
         #[arg(long)]
         refresh: bool,
         /// List the embedding models instead (for `embed -m`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "facts")]
         embedding: bool,
+        /// Say where each model's facts (limits, input kinds, reasoning, prices) come from:
+        /// the plugin's built-in table or your own (`modelTable`), the date that table was
+        /// checked, and whether the configuration declares the model.
+        #[arg(long)]
+        facts: bool,
     },
 }
 

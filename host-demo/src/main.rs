@@ -86,6 +86,14 @@ fn run(cli: &Cli) -> CliResult {
             *json,
         ),
         Command::Models {
+            command: ModelsCommand::List {
+                json, facts: true, ..
+            },
+        } => commands::models::list_facts(
+            &Session::open(global, global.emulator.then_some(Pace::Paced))?,
+            *json,
+        ),
+        Command::Models {
             command: ModelsCommand::List { json, refresh, .. },
         } => commands::models::list(
             &Session::open(global, global.emulator.then_some(Pace::Paced))?,

@@ -37,7 +37,8 @@
 //! backpressure: [`EventSink::set_waker`] and [`EventSink::ready`], with the [`StreamWaker`]
 //! trait the first takes; 1.7 embeddings, the first new call since 1.0:
 //! [`Provider::embed`] (with the [`EmbeddingsReply`] trait and the [`EmbeddingVectors`] it
-//! delivers) and [`Provider::list_embedding_models`] (with the [`DocumentReply`] trait).
+//! delivers) and [`Provider::list_embedding_models`] (with the [`DocumentReply`] trait); 1.8
+//! [`Provider::model_provenance`]: where the facts of each listed model come from.
 //!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of
@@ -649,6 +650,18 @@ pub trait Provider: Send + Sync {
         reply.reply(RResult::RErr(ProviderError::new(
             "unsupported",
             "this plugin was built before contract 1.7 and has no embedding models: upgrade the plugin",
+            false,
+        )));
+    }
+
+    /// Since 1.8: where the provider's knowledge of each model it lists comes from (which
+    /// table, checked when, or the configuration), as a JSON array of
+    /// [`crate::ModelProvenance`] documents in the model list's order. Plugins built before
+    /// 1.8 answer `unsupported`.
+    fn model_provenance(&self, reply: DocumentReplyBox) {
+        reply.reply(RResult::RErr(ProviderError::new(
+            "unsupported",
+            "this plugin was built before contract 1.8 and does not say where its model facts come from: upgrade the plugin",
             false,
         )));
     }

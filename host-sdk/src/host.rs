@@ -26,7 +26,7 @@ use crate::contract::{
 use crate::error::{Error, ErrorKind, StreamError};
 use crate::request::{
     Completion, ConverseRequest, EmbeddingDetails, EmbeddingModel, EmbeddingRequest, Embeddings,
-    Extension, StopReason, TokenUsage,
+    Extension, ModelProvenance, StopReason, TokenUsage,
 };
 
 /// What a blocking stream calls back with: every [`StreamEvent`], and (since 1.5) the
@@ -282,6 +282,22 @@ impl Provider {
     ) {
         let reply = DocumentReply_TO::from_value(OnceReply::new(done), TD_Opaque);
         self.inner.list_embedding_models(reply);
+    }
+
+    /// Since 1.8: where the facts of each listed model come from (which table, checked when,
+    /// or the configuration), blocking. A plugin built before 1.8 answers with kind
+    /// `unsupported`.
+    pub fn model_provenance(&self) -> Result<Vec<ModelProvenance>, Error> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let reply = DocumentReply_TO::from_value(
+            OnceReply::new(move |result| {
+                let _ = tx.send(result);
+            }),
+            TD_Opaque,
+        );
+        self.inner.model_provenance(reply);
+        rx.recv()
+            .unwrap_or_else(|_| Err(contract_broken("model_provenance never replied")))
     }
 
     fn start_list_models(&self, done: impl FnOnce(Result<Vec<ModelInfo>, Error>) + Send + 'static) {
@@ -992,6 +1008,15 @@ impl DocumentReply for OnceReply<Vec<EmbeddingModel>> {
         self.deliver(result.into_result().and_then(|json| {
             serde_json::from_str(&json)
                 .map_err(|e| broken_reply(format!("the embedding model list is not valid: {e}")))
+        }));
+    }
+}
+
+impl DocumentReply for OnceReply<Vec<ModelProvenance>> {
+    fn reply(self, result: RResult<abi_stable::std_types::RString, ProviderError>) {
+        self.deliver(result.into_result().and_then(|json| {
+            serde_json::from_str(&json)
+                .map_err(|e| broken_reply(format!("the model provenance list is not valid: {e}")))
         }));
     }
 }

@@ -59,7 +59,7 @@ pub fn panic_error(what: &str, payload: &(dyn std::any::Any + Send)) -> Provider
 ///
 /// What the host sees when the wrapped provider panics, per method:
 /// - `converse_stream`: the call returns an `internal` error (the stream never started);
-/// - `list_models`, `auth_status`, `count_tokens`, `embed`, `list_embedding_models`: the reply is answered with an `internal` error, also when
+/// - `list_models`, `auth_status`, `count_tokens`, `embed`, `list_embedding_models`, `model_provenance`: the reply is answered with an `internal` error, also when
 ///   the provider dropped the reply without answering;
 /// - `config_warnings`, `take_notices`: one line saying what panicked (they return lists);
 /// - `metadata`: asked once, in [`GuardedProvider::new`], and kept.
@@ -145,6 +145,12 @@ impl<P: Provider> Provider for GuardedProvider<P> {
         let (slot, handed) = ReplySlot::pair(reply, "list_embedding_models");
         let handed = DocumentReply_TO::from_value(handed, TD_Opaque);
         slot.run(|| self.inner.list_embedding_models(handed));
+    }
+
+    fn model_provenance(&self, reply: DocumentReplyBox) {
+        let (slot, handed) = ReplySlot::pair(reply, "model_provenance");
+        let handed = DocumentReply_TO::from_value(handed, TD_Opaque);
+        slot.run(|| self.inner.model_provenance(handed));
     }
 }
 

@@ -46,6 +46,11 @@ pub struct ProviderEntry {
     /// A PEM file of CA certificates to trust besides the system's (a corporate proxy's CA,
     /// a private endpoint's); `AWS_CA_BUNDLE` adds one too.
     pub ca_bundle: Option<String>,
+    /// A model table of the user's, in the format of the plugin's `data/models.tsv` and dated
+    /// by its `# Checked YYYY-MM-DD` line; its rows win over the embedded ones, so a model
+    /// newer than the plugin gets its limits, reasoning, caching rules and prices without a
+    /// new build.
+    pub model_table: Option<String>,
 }
 
 /// `timeouts`: how long a stream may wait (milliseconds).

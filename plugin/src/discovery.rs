@@ -17,7 +17,8 @@ use host_sdk::{ModelInfo, ModelSource, ProviderError};
 use crate::clients::Clients;
 use crate::config::{DiscoveryConfig, ModelEntry, PluginConfig};
 use crate::errors::{from_sdk_error, CallContext};
-use crate::{model_facts, profiles};
+use crate::model_facts::{self, ModelTable};
+use crate::profiles;
 
 /// The models a provider lists: configured ones first, then discovered ones whose ids are not
 /// configured (a configured entry overrides the discovered one with the same id).
@@ -29,22 +30,22 @@ pub fn merge(configured: Vec<ModelInfo>, discovered: Vec<ModelInfo>) -> Vec<Mode
         .collect()
 }
 
-pub fn configured_models(config: &PluginConfig) -> Vec<ModelInfo> {
+pub fn configured_models(config: &PluginConfig, facts: &ModelTable) -> Vec<ModelInfo> {
     config
         .provider
         .models
         .iter()
-        .map(|m| configured_model(m, &config.discovery))
+        .map(|m| configured_model(m, &config.discovery, facts))
         .collect()
 }
 
-fn configured_model(m: &ModelEntry, d: &DiscoveryConfig) -> ModelInfo {
+fn configured_model(m: &ModelEntry, d: &DiscoveryConfig, facts: &ModelTable) -> ModelInfo {
     let base = m
         .base_model
         .as_deref()
         .map(model_facts::base_model_id)
         .unwrap_or_else(|| model_facts::base_model_id(&m.id));
-    let family = model_facts::lookup(base);
+    let family = facts.lookup(base);
     ModelInfo {
         id: m.id.as_str().into(),
         name: m.name.clone().unwrap_or_else(|| m.id.clone()).into(),
@@ -62,7 +63,7 @@ fn configured_model(m: &ModelEntry, d: &DiscoveryConfig) -> ModelInfo {
             (None, None) => RVec::from(vec![RString::from("text")]),
         },
         // The prices of the table when the entry names none.
-        cost: crate::pricing::Pricing::for_model(&m.id, base, Some(m.cost.as_model_cost()))
+        cost: crate::pricing::Pricing::for_model(&m.id, base, Some(m.cost.as_model_cost()), facts)
             .map(|p| p.rates)
             .unwrap_or_default(),
         context_window: m
@@ -102,7 +103,12 @@ pub struct Discovered {
 }
 
 /// Calls the control plane and builds the discovered list.
-pub async fn discover(clients: &Clients, d: &DiscoveryConfig) -> Result<Discovered, ProviderError> {
+/// `facts` describes what ListFoundationModels does not say.
+pub async fn discover(
+    clients: &Clients,
+    d: &DiscoveryConfig,
+    facts: &ModelTable,
+) -> Result<Discovered, ProviderError> {
     let region = clients.target.discovery_region.as_str();
     let source = clients.target.source.describe();
     let ctx = CallContext {
@@ -145,7 +151,7 @@ pub async fn discover(clients: &Clients, d: &DiscoveryConfig) -> Result<Discover
             continue;
         }
         for id in invocable_ids(summary, region, &profiles) {
-            out.push(discovered_model(summary, id, d));
+            out.push(discovered_model(summary, id, d, facts));
         }
     }
     let by_id: HashMap<&str, &FoundationModelSummary> = models
@@ -154,7 +160,7 @@ pub async fn discover(clients: &Clients, d: &DiscoveryConfig) -> Result<Discover
         .map(|m| (m.model_id(), m))
         .collect();
     for profile in &applications {
-        let Some(model) = application_profile(profile, &by_id, d) else {
+        let Some(model) = application_profile(profile, &by_id, d, facts) else {
             continue;
         };
         if filter.is_empty() || filter.contains(&model.vendor.to_lowercase()) {
@@ -188,8 +194,13 @@ fn invocable_ids(
     profiles::invocable_profiles(m.model_id(), region, |id| profiles.contains(id))
 }
 
-fn discovered_model(m: &FoundationModelSummary, id: String, d: &DiscoveryConfig) -> ModelInfo {
-    let family = model_facts::lookup(m.model_id());
+fn discovered_model(
+    m: &FoundationModelSummary,
+    id: String,
+    d: &DiscoveryConfig,
+    facts: &ModelTable,
+) -> ModelInfo {
+    let family = facts.lookup(m.model_id());
     let base = m.model_id();
     let name = m.model_name().unwrap_or(base);
     let name = match id.split_once('.') {
@@ -233,9 +244,10 @@ fn application_profile(
     p: &InferenceProfileSummary,
     foundation: &HashMap<&str, &FoundationModelSummary>,
     d: &DiscoveryConfig,
+    facts: &ModelTable,
 ) -> Option<ModelInfo> {
     let base = model_id_of_arn(p.models().first()?.model_arn()?);
-    let family = model_facts::lookup(base);
+    let family = facts.lookup(base);
     let input = foundation
         .get(base)
         .map(|m| {
@@ -359,12 +371,12 @@ impl DiscoveryCache {
 }
 
 /// Everything that changes a discovery answer: region, endpoints, filter, defaults and who
-/// asks. The identity is the hash [`Clients::identity`] computed (a bearer token, an access key
+/// asks, and the model table that describes the models. The identity is the hash [`Clients::identity`] computed (a bearer token, an access key
 /// id, a profile name or the default-chain member), never a secret itself.
-pub fn cache_key(clients: &Clients, d: &DiscoveryConfig) -> String {
+pub fn cache_key(clients: &Clients, d: &DiscoveryConfig, facts: &ModelTable) -> String {
     let t = &clients.target;
     format!(
-        "{}|{:?}|{:?}|{:?}|{}|{}|{}",
+        "{}|{:?}|{:?}|{:?}|{}|{}|{}|{}",
         t.discovery_region,
         t.control_endpoint,
         t.runtime_endpoint,
@@ -374,6 +386,7 @@ pub fn cache_key(clients: &Clients, d: &DiscoveryConfig) -> String {
             .collect::<Vec<_>>(),
         d.default_context_window,
         d.default_max_tokens,
-        clients.identity
+        clients.identity,
+        facts.identity
     )
 }

@@ -2,14 +2,25 @@
 //! (`data/models.tsv`: reviewable, dated, with its sources in its header): context window,
 //! output limit, input modalities, how reasoning is requested, prompt-caching rules and
 //! prices. ListFoundationModels says none of this; models without a row get the configured
-//! defaults and no price.
+//! defaults and no price. A user's own table in the same format (`modelTable`) is merged over
+//! the embedded one, so a model newer than the plugin needs no new build; every row keeps the
+//! table it came from and the date that table says its facts were checked.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use host_sdk::ModelCost;
+use host_sdk::{ModelCost, ProviderError};
+
+use crate::config::{PluginConfig, PROVIDER_ID};
+use crate::errors::config_error;
 
 /// The table, as the crate was built with it.
 const TABLE: &str = include_str!("../data/models.tsv");
+
+/// The name the embedded table goes by where facts say their origin.
+pub const BUILT_IN: &str = "built-in";
+
+/// A user's table larger than this is refused: the embedded one is about 12 KiB.
+const MAX_USER_TABLE_BYTES: u64 = 1 << 20;
 
 /// How a model takes reasoning settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,18 +133,77 @@ pub struct Family {
     /// Where the model honours Converse `cachePoint` blocks.
     pub caching: Caching,
     pub prices: Prices,
+    /// The table the row is from.
+    pub origin: Arc<TableOrigin>,
 }
 
-/// Every row, parsed once.
-pub fn all() -> &'static [Family] {
-    static ROWS: OnceLock<Vec<Family>> = OnceLock::new();
-    ROWS.get_or_init(|| parse(TABLE).unwrap_or_else(|e| panic!("data/models.tsv: {e}")))
+/// Where a row's facts come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableOrigin {
+    /// [`BUILT_IN`], or the path of the user's table.
+    pub table: String,
+    /// When the table says its facts were checked (its `# Checked YYYY-MM-DD` line).
+    pub checked: String,
 }
 
-/// The row of a model or profile id (an ARN included), if there is one.
-pub fn lookup(id: &str) -> Option<&'static Family> {
-    let base = base_model_id(id);
-    all().iter().find(|f| base.starts_with(f.id.as_str()))
+/// The model knowledge a provider uses: the user's rows (if any) first, then the embedded
+/// ones; the first row whose id prefixes a model id wins.
+#[derive(Debug)]
+pub struct ModelTable {
+    rows: Vec<Family>,
+    /// Tells answers built with one table from another's (a discovery cache key part): the
+    /// user table's path, length and modification time, or [`BUILT_IN`].
+    pub identity: String,
+}
+
+impl ModelTable {
+    /// The embedded table, parsed once.
+    pub fn built_in() -> &'static Arc<ModelTable> {
+        static TABLE_ROWS: OnceLock<Arc<ModelTable>> = OnceLock::new();
+        TABLE_ROWS.get_or_init(|| {
+            let rows = parse(TABLE, BUILT_IN).unwrap_or_else(|e| panic!("data/models.tsv: {e}"));
+            Arc::new(ModelTable {
+                rows,
+                identity: BUILT_IN.to_string(),
+            })
+        })
+    }
+
+    /// The table of a configuration: the embedded one, under the user's `modelTable` when
+    /// there is one. A table that cannot be read, is too large, is undated or has a bad row is
+    /// a configuration error naming the key, the file and the line.
+    pub fn for_config(config: &PluginConfig) -> Result<Arc<ModelTable>, ProviderError> {
+        let Some(path) = config.provider.model_table.as_deref() else {
+            return Ok(Self::built_in().clone());
+        };
+        let key = format!("`models.providers.\"{PROVIDER_ID}\".modelTable`");
+        let refuse = |why: String| config_error(format!("{key} names {path}, which {why}"));
+        let meta = std::fs::metadata(path).map_err(|e| refuse(format!("cannot be read: {e}")))?;
+        if meta.len() > MAX_USER_TABLE_BYTES {
+            return Err(refuse(format!(
+                "is {} bytes long; a model table may have at most {MAX_USER_TABLE_BYTES}",
+                meta.len()
+            )));
+        }
+        let text =
+            std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot be read: {e}")))?;
+        let mut rows = parse(&text, path).map_err(|e| {
+            refuse(format!(
+                "is not a model table in the format of the plugin's data/models.tsv: {e}"
+            ))
+        })?;
+        rows.extend(Self::built_in().rows.iter().cloned());
+        Ok(Arc::new(ModelTable {
+            rows,
+            identity: format!("{path}|{}|{:?}", meta.len(), meta.modified().ok()),
+        }))
+    }
+
+    /// The row of a model or profile id (an ARN included), if there is one.
+    pub fn lookup(&self, id: &str) -> Option<&Family> {
+        let base = base_model_id(id);
+        self.rows.iter().find(|f| base.starts_with(f.id.as_str()))
+    }
 }
 
 /// Strips an inference-profile geography prefix (`us.`, `global.`, ...) and an ARN, leaving
@@ -146,8 +216,15 @@ pub fn base_model_id(id: &str) -> &str {
     }
 }
 
-/// The table's rows; an error names the line and what is wrong with it.
-fn parse(text: &str) -> Result<Vec<Family>, String> {
+/// The table's rows, each marked as from `table`; an error names the line and what is wrong
+/// with it.
+fn parse(text: &str, table: &str) -> Result<Vec<Family>, String> {
+    let origin = Arc::new(TableOrigin {
+        table: table.to_string(),
+        checked: checked_date(text).ok_or(
+            "it does not say when its facts were checked: add a comment line `# Checked YYYY-MM-DD`",
+        )?,
+    });
     let mut lines = text
         .lines()
         .enumerate()
@@ -173,11 +250,26 @@ fn parse(text: &str) -> Result<Vec<Family>, String> {
         return Err(format!("the header must be {want:?}, not {columns:?}"));
     }
     lines
-        .map(|(n, line)| row(line).map_err(|e| format!("line {}: {e}", n + 1)))
+        .map(|(n, line)| row(line, &origin).map_err(|e| format!("line {}: {e}", n + 1)))
         .collect()
 }
 
-fn row(line: &str) -> Result<Family, String> {
+/// The date of the table's first `# Checked YYYY-MM-DD` comment.
+fn checked_date(text: &str) -> Option<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix('#')?.trim_start().strip_prefix("Checked "))
+        .map(|rest| rest.get(..10).unwrap_or(rest))
+        .find(|date| {
+            date.len() == 10
+                && date.char_indices().all(|(i, c)| match i {
+                    4 | 7 => c == '-',
+                    _ => c.is_ascii_digit(),
+                })
+        })
+        .map(str::to_string)
+}
+
+fn row(line: &str, origin: &Arc<TableOrigin>) -> Result<Family, String> {
     let cells: Vec<&str> = line.split('\t').collect();
     let [id, name, context, max_output, input, reasoning, caching, input_price, output_price, cache_read, cache_write, cache_write_1h, geo] =
         cells.as_slice()
@@ -236,6 +328,7 @@ fn row(line: &str) -> Result<Family, String> {
             cache_write_1h: price("cache_write_1h", cache_write_1h)?,
             geo_multiplier: price("geo", geo)?,
         },
+        origin: origin.clone(),
     })
 }
 
@@ -243,6 +336,14 @@ fn row(line: &str) -> Result<Family, String> {
 mod tests {
     use super::*;
     use ReasoningStyle::*;
+
+    fn all() -> &'static [Family] {
+        &ModelTable::built_in().rows
+    }
+
+    fn lookup(id: &str) -> Option<&'static Family> {
+        ModelTable::built_in().lookup(id)
+    }
 
     #[test]
     fn the_table_parses_and_every_prefix_is_reachable() {
@@ -392,9 +493,102 @@ mod tests {
     fn a_broken_row_names_its_line() {
         let header = "id\tname\tcontext\tmax_output\tinput\treasoning\tcaching\tin\tout\tcache_read\tcache_write\tcache_write_1h\tgeo";
         let bad =
-            format!("# c\n{header}\nx.y\tX\t100\t10\ttext\tsometimes\tnone\t1\t2\t-\t-\t-\t1\n");
-        let e = parse(&bad).unwrap_err();
+            format!("# Checked 2026-12-01\n{header}\nx.y\tX\t100\t10\ttext\tsometimes\tnone\t1\t2\t-\t-\t-\t1\n");
+        let e = parse(&bad, "mine.tsv").unwrap_err();
         assert!(e.contains("line 3") && e.contains("sometimes"), "{e}");
+    }
+
+    const HEADER: &str = "id\tname\tcontext\tmax_output\tinput\treasoning\tcaching\tin\tout\tcache_read\tcache_write\tcache_write_1h\tgeo";
+
+    /// Removes its folder when dropped.
+    struct Folder(std::path::PathBuf);
+    impl Drop for Folder {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn config_with_table(text: &str) -> (Folder, PluginConfig) {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("model-table-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("models.tsv");
+        std::fs::write(&path, text).unwrap();
+        let dir = Folder(dir);
+        let config = PluginConfig::parse(&format!(
+            r#"{{ models: {{ providers: {{ "amazon-bedrock": {{ modelTable: {:?} }} }} }} }}"#,
+            path.display().to_string()
+        ))
+        .unwrap();
+        (dir, config)
+    }
+
+    #[test]
+    fn a_users_table_is_merged_over_the_embedded_one_and_says_where_its_facts_are_from() {
+        let text = format!(
+            "# My models.\n# Checked 2026-12-02 from the model cards.\n{HEADER}\n\
+             xai.grok-9\tGrok 9\t500000\t64000\ttext,image\tnone\tnone\t2\t8\t-\t-\t-\t1\n\
+             anthropic.claude-sonnet-4-6\tSonnet (mine)\t200000\t32000\ttext\tadaptive\tfull\t1\t2\t-\t-\t-\t1\n"
+        );
+        let (_dir, config) = config_with_table(&text);
+        let path = config.provider.model_table.clone().unwrap();
+        let table = ModelTable::for_config(&config).unwrap();
+        let grok = table.lookup("us.xai.grok-9-v1").unwrap();
+        assert_eq!((grok.context_window, grok.prices.output), (500_000, 8.0));
+        assert_eq!(
+            *grok.origin,
+            TableOrigin {
+                table: path.clone(),
+                checked: "2026-12-02".into()
+            }
+        );
+        // The user's row wins over the embedded one; the rest stay as they were.
+        assert_eq!(
+            table
+                .lookup("anthropic.claude-sonnet-4-6")
+                .unwrap()
+                .max_tokens,
+            32_000
+        );
+        let nova = table.lookup("amazon.nova-pro-v1:0").unwrap();
+        assert_eq!(nova.origin.table, BUILT_IN);
+        assert_eq!(
+            nova.origin.checked,
+            ModelTable::built_in().rows[0].origin.checked
+        );
+        assert_ne!(table.identity, ModelTable::built_in().identity);
+        // No table configured: the embedded one.
+        let plain = ModelTable::for_config(&PluginConfig::default()).unwrap();
+        assert!(Arc::ptr_eq(&plain, ModelTable::built_in()));
+    }
+
+    #[test]
+    fn a_users_table_that_is_undated_broken_or_missing_is_a_configuration_error() {
+        let row = "x.y\tX\t100\t10\ttext\tnone\tnone\t1\t2\t-\t-\t-\t1";
+        for (text, says) in [
+            (format!("{HEADER}\n{row}\n"), "# Checked YYYY-MM-DD"),
+            (
+                format!("# Checked 2026-12-02\n{HEADER}\n{row}\tspare\n"),
+                "line 3: 13 tab-separated cells expected, found 14",
+            ),
+            (
+                format!("# Checked 2026-12-02\nid\tname\n{row}\n"),
+                "the header must be",
+            ),
+        ] {
+            let (_dir, config) = config_with_table(&text);
+            let e = ModelTable::for_config(&config).unwrap_err();
+            assert_eq!(e.code, "config");
+            assert!(
+                e.message.contains("modelTable") && e.message.contains(says),
+                "{e:?}"
+            );
+        }
+        let (dir, config) = config_with_table("");
+        drop(dir);
+        let e = ModelTable::for_config(&config).unwrap_err();
+        assert!(e.message.contains("cannot be read"), "{e:?}");
     }
 }
 
@@ -408,7 +602,11 @@ mod catalogue {
             .iter()
             .filter(|m| m.conversational() && m.streaming && m.lifecycle == "ACTIVE")
             .map(|m| m.id)
-            .filter(|id| super::lookup(id).is_none_or(|f| f.prices.input <= 0.0))
+            .filter(|id| {
+                super::ModelTable::built_in()
+                    .lookup(id)
+                    .is_none_or(|f| f.prices.input <= 0.0)
+            })
             .collect();
         assert!(
             missing.is_empty(),

@@ -4,7 +4,7 @@
 
 use host_sdk::{ModelCost, Usage};
 
-use crate::model_facts;
+use crate::model_facts::ModelTable;
 
 /// The rates for one model id, per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,9 +17,14 @@ pub struct Pricing {
 
 impl Pricing {
     /// The rates for invoking `id`, whose rules are `base`'s: the configured `cost` when it
-    /// names any price, else the model table's; `None` when neither knows.
-    pub fn for_model(id: &str, base: &str, configured: Option<ModelCost>) -> Option<Pricing> {
-        let table = model_facts::lookup(base).map(|f| f.prices);
+    /// names any price, else `facts`'; `None` when neither knows.
+    pub fn for_model(
+        id: &str,
+        base: &str,
+        configured: Option<ModelCost>,
+        facts: &ModelTable,
+    ) -> Option<Pricing> {
+        let table = facts.lookup(base).map(|f| f.prices);
         if let Some(rates) = configured.filter(|c| *c != ModelCost::default()) {
             // A hand-set price list has one cache-write rate; the table's ratio gives the
             // one-hour rate when the model has one.
@@ -72,14 +77,14 @@ mod tests {
 
     #[test]
     fn cost_uses_every_rate_per_million() {
-        let p = Pricing::for_model(SONNET, SONNET, None).unwrap();
+        let p = Pricing::for_model(SONNET, SONNET, None, ModelTable::built_in()).unwrap();
         let c = p.cost_usd(&usage(0), 0);
         assert!((c - (3.0 + 7.5 + 0.6)).abs() < 1e-9, "{c}");
     }
 
     #[test]
     fn one_hour_cache_writes_cost_more_than_five_minute_ones() {
-        let p = Pricing::for_model(SONNET, SONNET, None).unwrap();
+        let p = Pricing::for_model(SONNET, SONNET, None, ModelTable::built_in()).unwrap();
         let five = p.cost_usd(&usage(1_000_000), 0);
         let hour = p.cost_usd(&usage(1_000_000), 1_000_000);
         assert!((hour - five - (6.0 - 3.75)).abs() < 1e-9, "{five} {hour}");
@@ -88,7 +93,7 @@ mod tests {
     #[test]
     fn a_geographic_profile_pays_its_premium_and_a_configured_price_wins() {
         let us = format!("us.{SONNET}");
-        let p = Pricing::for_model(&us, SONNET, None).unwrap();
+        let p = Pricing::for_model(&us, SONNET, None, ModelTable::built_in()).unwrap();
         assert!((p.rates.input - 3.3).abs() < 1e-9, "{p:?}");
         let mine = ModelCost {
             input: 1.0,
@@ -96,18 +101,24 @@ mod tests {
             cache_read: 0.1,
             cache_write: 1.25,
         };
-        let p = Pricing::for_model(&us, SONNET, Some(mine)).unwrap();
+        let p = Pricing::for_model(&us, SONNET, Some(mine), ModelTable::built_in()).unwrap();
         assert_eq!(p.rates, mine);
         assert!((p.cache_write_1h - 2.0).abs() < 1e-9, "{p:?}");
         assert_eq!(
-            Pricing::for_model("vendor.unknown", "vendor.unknown", None),
+            Pricing::for_model(
+                "vendor.unknown",
+                "vendor.unknown",
+                None,
+                ModelTable::built_in()
+            ),
             None
         );
         assert_eq!(
             Pricing::for_model(
                 "vendor.unknown",
                 "vendor.unknown",
-                Some(ModelCost::default())
+                Some(ModelCost::default()),
+                ModelTable::built_in()
             ),
             None
         );

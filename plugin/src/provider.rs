@@ -19,7 +19,7 @@ use host_sdk::contract::{
 use host_sdk::plugin::panic_error;
 use host_sdk::{
     AuthStatus, ConverseRequest, EmbeddingModel, EmbeddingRequest, ErrorKind, ModelInfo,
-    ProviderError,
+    ModelProvenance, ModelSource, ProviderError,
 };
 use tokio::sync::OnceCell;
 
@@ -29,6 +29,7 @@ use crate::credentials::{process_env, CredentialSource};
 use crate::discovery::{self, DiscoveryCache};
 use crate::embeddings;
 use crate::errors::{error, from_sdk_error, invalid_request, CallContext};
+use crate::model_facts::ModelTable;
 use crate::runtime::RuntimeLease;
 use crate::stream::{self, StreamJob};
 use crate::translate;
@@ -42,6 +43,8 @@ struct Inner {
     settings: StreamSettings,
     target: Target,
     configured: Vec<ModelInfo>,
+    /// The model knowledge: the embedded table, under the user's `modelTable` if any.
+    facts: Arc<ModelTable>,
     clients: OnceCell<Arc<Clients>>,
     /// Non-fatal problems of recent calls, until the host takes them.
     notices: Mutex<Vec<String>>,
@@ -61,6 +64,7 @@ impl BedrockProvider {
         let config = PluginConfig::parse(config_text)?;
         let mut target = Target::resolve(&config);
         target.extra_ca_pem = crate::trust::extra_ca_pem(&config)?;
+        let facts = ModelTable::for_config(&config)?;
         tracing::debug!(
             source = %target.source.describe(),
             endpoint = ?target.runtime_endpoint,
@@ -69,7 +73,8 @@ impl BedrockProvider {
         Ok(Self {
             inner: Arc::new(Inner {
                 settings: StreamSettings::from_entry(&config.provider),
-                configured: discovery::configured_models(&config),
+                configured: discovery::configured_models(&config, &facts),
+                facts,
                 target,
                 config,
                 clients: OnceCell::new(),
@@ -97,7 +102,7 @@ impl BedrockProvider {
             // ConverseStream call).
             self.inner.runtime.spawn(async move {
                 let prepared = match inner.resolve_base(&request.model).await {
-                    Ok(base) => translate::prepare(&request, &base),
+                    Ok(base) => translate::prepare(&request, &base, &inner.facts),
                     Err(e) => Err(e),
                 };
                 match prepared {
@@ -112,7 +117,7 @@ impl BedrockProvider {
             });
             return Ok(control);
         };
-        let prepared = translate::prepare(&request, &base)?;
+        let prepared = translate::prepare(&request, &base, &inner.facts)?;
         for notice in &prepared.notices {
             inner.notice(notice.clone());
         }
@@ -141,6 +146,7 @@ impl Inner {
                 &prepared.model_id,
                 &prepared.base_model,
                 self.cost_of(&prepared.model_id),
+                &self.facts,
             ),
             prepared,
             settings: self.settings,
@@ -259,6 +265,23 @@ impl Inner {
             .clone()
     }
 
+    /// Where the facts of a listed model come from: the table row that describes its
+    /// foundation model, and whether the configuration declares it.
+    fn provenance(&self, m: &ModelInfo) -> ModelProvenance {
+        let base = match m.base_model_id.as_str() {
+            "" => m.id.as_str(),
+            base => base,
+        };
+        let row = self.facts.lookup(base);
+        ModelProvenance {
+            id: m.id.to_string(),
+            table: row.map(|r| r.origin.table.clone()),
+            checked: row.map(|r| r.origin.checked.clone()),
+            row: row.map(|r| r.id.clone()),
+            configured: m.source == ModelSource::Configured,
+        }
+    }
+
     async fn models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
         let clients = self.clients().await;
         let d = &self.config.discovery;
@@ -284,9 +307,9 @@ impl Inner {
             return Ok(self.configured.clone());
         }
         let ttl = Duration::from_secs(d.refresh_interval);
-        let key = discovery::cache_key(&clients, d);
+        let key = discovery::cache_key(&clients, d, &self.facts);
         let discovered = DiscoveryCache::global()
-            .get_or_fetch(key, ttl, || discovery::discover(&clients, d))
+            .get_or_fetch(key, ttl, || discovery::discover(&clients, d, &self.facts))
             .await?;
         if let Some(notice) = discovered.degraded {
             self.notice(notice);
@@ -545,7 +568,7 @@ impl Provider for BedrockProvider {
         };
         let inner = self.inner.clone();
         if let Some(base) = inner.known_base(&request.model) {
-            if let Err(e) = translate::prepare(&request, &base) {
+            if let Err(e) = translate::prepare(&request, &base, &inner.facts) {
                 return reply.reply(RResult::RErr(e));
             }
         }
@@ -553,7 +576,7 @@ impl Provider for BedrockProvider {
             let counted = async {
                 let base = inner.resolve_base(&request.model).await?;
                 inner
-                    .count_tokens(translate::prepare(&request, &base)?)
+                    .count_tokens(translate::prepare(&request, &base, &inner.facts)?)
                     .await
             };
             let result = AssertUnwindSafe(counted)
@@ -566,6 +589,21 @@ impl Provider for BedrockProvider {
 
     fn embed(&self, request_json: RStr<'_>, reply: EmbeddingsReplyBox) {
         self.start_embed(request_json.as_str(), reply);
+    }
+
+    fn model_provenance(&self, reply: DocumentReplyBox) {
+        let inner = self.inner.clone();
+        self.inner.runtime.spawn(async move {
+            let result = AssertUnwindSafe(inner.models())
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|p| Err(panic_error("model_provenance", p.as_ref())))
+                .map(|models| {
+                    let origins: Vec<_> = models.iter().map(|m| inner.provenance(m)).collect();
+                    RString::from(serde_json::to_string(&origins).unwrap_or_default())
+                });
+            reply.reply(result.into());
+        });
     }
 
     fn list_embedding_models(&self, reply: DocumentReplyBox) {

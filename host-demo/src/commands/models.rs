@@ -1,5 +1,5 @@
 //! `models list`: configured and discovered models, as a table or JSON; with `--embedding`,
-//! the embedding models.
+//! the embedding models; with `--facts`, where each model's facts come from.
 
 use std::io::{IsTerminal, Write};
 
@@ -80,6 +80,40 @@ pub fn list_embedding(session: &Session, json: bool) -> CliResult {
     }));
     table(&mut out, Style::stdout(), &rows)?;
     writeln!(out, "{} embedding models", models.len())?;
+    Ok(())
+}
+
+/// `models list --facts`: where the facts of each model come from.
+pub fn list_facts(session: &Session, json: bool) -> CliResult {
+    let origins = session.provider.model_provenance().map_err(|e| {
+        crate::error::CliError::new(format!(
+            "cannot say where the model facts of {} come from: {e}",
+            session.provider_id()
+        ))
+    })?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &origins)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let mut rows = vec![["ID", "TABLE", "CHECKED", "ROW", "CONFIGURED"]
+        .map(String::from)
+        .to_vec()];
+    rows.extend(origins.iter().map(|o| {
+        let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        vec![
+            o.id.clone(),
+            o.table
+                .clone()
+                .unwrap_or_else(|| "none (the configured defaults)".into()),
+            or_dash(&o.checked),
+            or_dash(&o.row),
+            if o.configured { "yes" } else { "no" }.into(),
+        ]
+    }));
+    table(&mut out, Style::stdout(), &rows)?;
+    writeln!(out, "{} models", origins.len())?;
     Ok(())
 }
 

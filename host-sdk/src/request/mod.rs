@@ -14,6 +14,7 @@ mod conversation;
 mod embedding;
 mod message;
 mod options;
+mod provenance;
 mod tools;
 
 pub use completion::*;
@@ -22,6 +23,7 @@ pub use conversation::*;
 pub use embedding::*;
 pub use message::*;
 pub use options::*;
+pub use provenance::*;
 pub use tools::*;
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use crate::body_watch::{Progress, WatchBody};
 use crate::clients::Clients;
 use crate::config::StreamSettings;
 use crate::errors::{error, from_sdk_failure, from_stream_error, CallContext, CallFailure};
+use crate::model_facts::ModelTable;
 use crate::translate::Prepared;
 
 /// One stream's inputs.
@@ -316,9 +317,9 @@ async fn suggest_model(clients: &Clients, model_id: &str, mut e: ProviderError) 
     // Through the process-wide discovery cache: a host retrying a mistyped id asks once.
     let unfiltered = crate::config::DiscoveryConfig::default();
     let lookup = crate::discovery::DiscoveryCache::global().get_or_fetch(
-        crate::discovery::cache_key(clients, &unfiltered),
+        crate::discovery::cache_key(clients, &unfiltered, ModelTable::built_in()),
         std::time::Duration::from_secs(unfiltered.refresh_interval),
-        || crate::discovery::discover(clients, &unfiltered),
+        || crate::discovery::discover(clients, &unfiltered, ModelTable::built_in()),
     );
     let Ok(Ok(found)) = tokio::time::timeout(PROFILE_LOOKUP_TIMEOUT, lookup).await else {
         return e;

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 pub use crate::document::to_document;
 use crate::errors::invalid_request;
-use crate::model_facts::{self, Caching};
+use crate::model_facts::{self, Caching, ModelTable};
 use caching::{add_cache_point_to_last_user_message, cache_point, cache_ttl};
 use content::{guard_content, translate_messages, unsupported_block};
 #[cfg(test)]
@@ -83,7 +83,12 @@ pub const MAX_MODEL_ID_LEN: usize = 2048;
 
 /// Validates and translates `req` for `base_model`, the foundation model whose rules apply
 /// (the model id itself, or the model behind an application profile's ARN).
-pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, ProviderError> {
+/// `facts` is the provider's model table.
+pub fn prepare(
+    req: &ConverseRequest,
+    base_model: &str,
+    facts: &ModelTable,
+) -> Result<Prepared, ProviderError> {
     let model_id = req.model.trim();
     if model_id.is_empty() {
         return Err(invalid_request(
@@ -96,7 +101,7 @@ pub fn prepare(req: &ConverseRequest, base_model: &str) -> Result<Prepared, Prov
             model_id.len()
         )));
     }
-    let family = model_facts::lookup(base_model);
+    let family = facts.lookup(base_model);
     if let Some(family) = family {
         media_the_model_takes(req, family)?;
     }

@@ -25,6 +25,7 @@ fn consecutive_roles_merge_and_empty_turns_drop() {
             Message::user_text("c"),
         ]),
         MODEL,
+        ModelTable::built_in(),
     )
     .unwrap();
     assert_eq!(p.messages.len(), 1);
@@ -40,7 +41,7 @@ fn images_are_checked_from_bytes() {
         data: b"not an image".to_vec(),
         s3: None,
     });
-    let e = prepare(&r, &r.model).unwrap_err();
+    let e = prepare(&r, &r.model, ModelTable::built_in()).unwrap_err();
     assert!(
         e.message.contains("messages[0].content[1]"),
         "{}",
@@ -69,7 +70,7 @@ fn budget_thinking_raises_max_tokens_and_drops_temperature() {
         effort: None,
         ..ReasoningConfig::default()
     });
-    let p = prepare(&r, &r.model).unwrap();
+    let p = prepare(&r, &r.model, ModelTable::built_in()).unwrap();
     let inf = p.inference.unwrap();
     assert!(inf.max_tokens().unwrap() > 2048);
     assert_eq!(inf.temperature(), None);
@@ -96,7 +97,10 @@ fn tool_choice_none_sends_no_tool_config() {
         ..Default::default()
     }];
     r.tool_choice = Some(ToolChoice::None);
-    assert!(prepare(&r, &r.model).unwrap().tool_config.is_none());
+    assert!(prepare(&r, &r.model, ModelTable::built_in())
+        .unwrap()
+        .tool_config
+        .is_none());
 }
 
 #[test]
@@ -122,7 +126,7 @@ fn tool_history_without_tools_gets_a_tool_config() {
             }],
         },
     ]);
-    let p = prepare(&r, &r.model).unwrap();
+    let p = prepare(&r, &r.model, ModelTable::built_in()).unwrap();
     let tc = p.tool_config.unwrap();
     assert_eq!(tc.tools()[0].as_tool_spec().unwrap().name(), "get_weather");
 }
@@ -148,7 +152,7 @@ fn adaptive_thinking_puts_effort_in_output_config() {
     r.model = "us.anthropic.claude-opus-4-6-v1".into();
     r.reasoning = reasoning(None, Some("medium"));
     r.inference.temperature = Some(0.5);
-    let p = prepare(&r, &r.model).unwrap();
+    let p = prepare(&r, &r.model, ModelTable::built_in()).unwrap();
     assert_eq!(
         extra_json(&p),
         serde_json::json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "medium"}})
@@ -161,7 +165,7 @@ fn adaptive_thinking_puts_effort_in_output_config() {
     r.model = "us.anthropic.claude-opus-4-7".into();
     r.reasoning = reasoning(Some(2000), None);
     r.inference.max_tokens = Some(9000);
-    let p = prepare(&r, &r.model).unwrap();
+    let p = prepare(&r, &r.model, ModelTable::built_in()).unwrap();
     assert_eq!(
         extra_json(&p),
         serde_json::json!({"thinking": {"type": "adaptive", "display": "summarized"}, "output_config": {"effort": "low"}})
@@ -174,7 +178,7 @@ fn effort_levels_are_checked() {
     let mut r = req(vec![Message::user_text("think")]);
     r.model = "anthropic.claude-sonnet-4-6".into();
     r.reasoning = reasoning(None, Some("extreme"));
-    let e = prepare(&r, &r.model).unwrap_err();
+    let e = prepare(&r, &r.model, ModelTable::built_in()).unwrap_err();
     assert_eq!(e.code.as_str(), "invalid_request");
     assert!(e.message.contains("reasoning.effort"), "{}", e.message);
 }
@@ -184,7 +188,7 @@ fn budget_from_effort_fits_the_model() {
     let mut r = req(vec![Message::user_text("think")]);
     r.model = "us.anthropic.claude-opus-4-1-20250805-v1:0".into();
     r.reasoning = reasoning(None, Some("max"));
-    let p = prepare(&r, &r.model).unwrap();
+    let p = prepare(&r, &r.model, ModelTable::built_in()).unwrap();
     let budget = extra_json(&p)["thinking"]["budget_tokens"]
         .as_u64()
         .unwrap();
@@ -203,7 +207,7 @@ fn forced_tool_choice_with_thinking_is_refused_early() {
     }];
     r.tool_choice = Some(ToolChoice::Any);
     r.reasoning = reasoning(Some(2048), None);
-    let e = prepare(&r, &r.model).unwrap_err();
+    let e = prepare(&r, &r.model, ModelTable::built_in()).unwrap_err();
     assert!(e.message.contains("toolChoice auto"), "{}", e.message);
 }
 
@@ -231,7 +235,7 @@ fn tool_results_come_first_in_their_turn() {
             }],
         },
     ]);
-    let p = prepare(&r, &r.model).unwrap();
+    let p = prepare(&r, &r.model, ModelTable::built_in()).unwrap();
     let last = p.messages.last().unwrap().content();
     assert!(last[0].is_tool_result());
     assert_eq!(last[1].as_text().unwrap(), "and hurry");
@@ -251,7 +255,7 @@ fn nova_caches_system_and_messages_but_not_tools() {
     r.cache = Some(host_sdk::CacheConfig {
         retention: CacheRetention::Long,
     });
-    let p = prepare(&r, &r.model).unwrap();
+    let p = prepare(&r, &r.model, ModelTable::built_in()).unwrap();
     assert!(p.system.last().unwrap().is_cache_point());
     // Nova has no one-hour retention: the default is used.
     assert_eq!(
