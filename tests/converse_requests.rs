@@ -710,6 +710,25 @@ fn reasoning_follows_each_family_and_keeps_the_hosts_own_settings() {
     run(&p, &req).completion();
     assert_eq!(last_fields(&emu), json!({"reasoning_effort": "high"}));
 
+    // GPT-5.6 on Converse: the nested reasoning.effort at any level (the flat field is an
+    // unknown parameter to it), and its reasoning comes back encrypted, kept for the next turn.
+    let mut req = request("us.openai.gpt-5.6-sol", vec![user(vec![text("think")])]);
+    req.reasoning = reasoning(Some("xhigh"), None);
+    let outcome = run(&p, &req);
+    let completion = outcome.completion();
+    assert_eq!(last_fields(&emu), json!({"reasoning": {"effort": "xhigh"}}));
+    assert!(
+        completion
+            .message
+            .content
+            .iter()
+            .any(|b| matches!(b, ContentBlock::RedactedReasoning { .. })),
+        "{completion:?}"
+    );
+    req.reasoning = reasoning(None, Some(1024));
+    run(&p, &req).completion();
+    assert_eq!(last_fields(&emu), json!({"reasoning": {"effort": "low"}}));
+
     // Opus 4.7 shows summarized reasoning by default; a host that wants it omitted says so.
     let mut req = request(
         "us.anthropic.claude-opus-4-7",

@@ -265,6 +265,10 @@ fn requested_reasoning(request: &Value, style: Reasoning, delta_size: usize) -> 
                 .and_then(Value::as_str)
                 == Some("enabled")
         }
+        Reasoning::OpenAiNestedEffort => field("reasoning")
+            .and_then(|r| r.get("effort"))
+            .and_then(Value::as_str)
+            .is_some_and(|e| e != "none"),
         Reasoning::OpenAiEffort | Reasoning::Always => true,
         Reasoning::None => false,
     };
@@ -294,6 +298,13 @@ fn requested_reasoning(request: &Value, style: Reasoning, delta_size: usize) -> 
                 signature: Some(signature),
                 delta_size,
             }]
+        }
+        // GPT-5.6 on Converse returns its reasoning encrypted, to be passed back as is.
+        Reasoning::OpenAiNestedEffort => {
+            let b64 = base64::engine::general_purpose::STANDARD;
+            vec![Block::Redacted(
+                b64.encode(format!("emulator-encrypted-reasoning:{said}")),
+            )]
         }
         Reasoning::OpenAiEffort => vec![
             Block::Text {

@@ -21,6 +21,9 @@ pub enum Reasoning {
     NovaEffort,
     /// `additionalModelRequestFields.reasoning_effort` (gpt-oss: low, medium, high).
     OpenAiEffort,
+    /// `additionalModelRequestFields.reasoning = {effort}` (GPT-5.6: none, low, medium, high,
+    /// xhigh, max); `reasoning_effort` and `thinking` are unknown parameters to it.
+    OpenAiNestedEffort,
     /// Always reasons; no configuration (DeepSeek-R1, Kimi K2 Thinking, ...).
     Always,
 }
@@ -154,6 +157,7 @@ const TABLE: &[(&str, ModelRules)] = &[
     ("mistral.", limit(16_384).tools().structured_output()),
     ("deepseek.r1", limit(32_768).reasons(Always)),
     ("deepseek.", limit(81_920).tools().structured_output()),
+    ("openai.gpt-5.6", limit(128_000).tools().reasons(OpenAiNestedEffort)),
     ("openai.", limit(128_000).tools().reasons(OpenAiEffort)),
     ("qwen.", limit(131_072).tools().structured_output()),
     ("google.gemma", limit(8_192).structured_output()),

@@ -692,6 +692,9 @@ fn reasoning(
             None => Ok(()),
         };
     }
+    if rules.reasoning == Reasoning::OpenAiNestedEffort {
+        return openai_nested_effort(extra);
+    }
     if let Some(config) = extra.get("reasoningConfig") {
         nova_reasoning(config, rules.reasoning)?;
     }
@@ -708,6 +711,29 @@ fn reasoning(
         }
     }
     Ok(())
+}
+
+/// GPT-5.6's reasoning: `reasoning.effort` at a level it knows; the other families' fields
+/// are unknown parameters to it.
+fn openai_nested_effort(extra: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
+    if let Some(key) = ["reasoning_effort", "thinking", "reasoningConfig"]
+        .into_iter()
+        .find(|k| extra.contains_key(*k))
+    {
+        return Err(ApiError::validation(format!("Unknown parameter: '{key}'.")));
+    }
+    let Some(reasoning) = extra.get("reasoning") else {
+        return Ok(());
+    };
+    const LEVELS: [&str; 6] = ["none", "low", "medium", "high", "xhigh", "max"];
+    match reasoning.get("effort") {
+        None => Ok(()),
+        Some(effort) if LEVELS.contains(&effort.as_str().unwrap_or("")) => Ok(()),
+        Some(effort) => Err(ApiError::validation(format!(
+            "Invalid value for 'reasoning.effort': {effort}. Supported values are: {}.",
+            LEVELS.map(|l| format!("'{l}'")).join(", ")
+        ))),
+    }
 }
 
 /// A refusal the model itself returns (Bedrock wraps its message).

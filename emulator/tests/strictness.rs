@@ -2,7 +2,7 @@
 //! against it sends what Bedrock accepts: output-token limits, tools and forced tool choice,
 //! prompt caching, image and video input, image formats, sizes and bytes, document names and
 //! the text a document needs, Anthropic's own field checks and its thinking rules, and the
-//! reasoning settings of Nova 2 and gpt-oss. Each refusal has an accepted twin.
+//! reasoning settings of Nova 2, gpt-oss and GPT-5.6. Each refusal has an accepted twin.
 
 mod common;
 
@@ -374,6 +374,36 @@ async fn refuses_per_model_what_bedrock_refuses() {
                 json!({"reasoning_effort": "max"}),
             ),
             Some("reasoning_effort must be one of low, medium, high"),
+        ),
+        (
+            "GPT-5.6 nested effort",
+            "us.openai.gpt-5.6-sol",
+            with(
+                hi(),
+                "additionalModelRequestFields",
+                json!({"reasoning": {"effort": "max"}}),
+            ),
+            None,
+        ),
+        (
+            "GPT-5.6 flat effort",
+            "us.openai.gpt-5.6-sol",
+            with(
+                hi(),
+                "additionalModelRequestFields",
+                json!({"reasoning_effort": "high"}),
+            ),
+            Some("Unknown parameter: 'reasoning_effort'"),
+        ),
+        (
+            "GPT-5.6 effort out of range",
+            "global.openai.gpt-5.6-luna",
+            with(
+                hi(),
+                "additionalModelRequestFields",
+                json!({"reasoning": {"effort": "minimal"}}),
+            ),
+            Some("Invalid value for 'reasoning.effort'"),
         ),
     ];
     let mut wrong = Vec::new();

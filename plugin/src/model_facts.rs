@@ -39,6 +39,9 @@ pub enum ReasoningStyle {
     NovaEffort,
     /// OpenAI's open-weight models: `reasoning_effort` (low, medium, high).
     OpenAiEffort,
+    /// GPT-5.6 and later on Converse: `reasoning: {effort}` (low … max), as in OpenAI's
+    /// Responses API; the flat `reasoning_effort` is an unknown parameter to them.
+    OpenAiNestedEffort,
     /// The model always reasons and returns it (DeepSeek R1, Kimi K2 Thinking): nothing to
     /// request.
     Always,
@@ -302,6 +305,7 @@ fn row(line: &str, origin: &Arc<TableOrigin>) -> Result<Family, String> {
         "adaptive-summarized" => ReasoningStyle::AnthropicAdaptive { summarize: true },
         "nova-effort" => ReasoningStyle::NovaEffort,
         "openai-effort" => ReasoningStyle::OpenAiEffort,
+        "openai-nested-effort" => ReasoningStyle::OpenAiNestedEffort,
         "always" => ReasoningStyle::Always,
         other => return Err(format!("unknown reasoning style {other:?}")),
     };

@@ -64,6 +64,16 @@ pub(super) fn inference_and_reasoning(
                     );
                 }
             }
+            ReasoningStyle::OpenAiNestedEffort => {
+                // Every level the host may ask for is one these models take; a budget stands
+                // for the effort it buys.
+                let effort = reasoning
+                    .effort
+                    .clone()
+                    .or_else(|| reasoning.budget_tokens.map(effort_for_budget))
+                    .unwrap_or_else(|| "medium".into());
+                with_host_fields(&mut extra, "reasoning", serde_json::json!({"effort": effort}));
+            }
             ReasoningStyle::Always => {}
             ReasoningStyle::None => {
                 return Err(invalid_request(format!(
