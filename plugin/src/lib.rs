@@ -33,6 +33,7 @@ pub(crate) mod embeddings;
 pub(crate) mod errors;
 pub(crate) mod logging;
 pub(crate) mod model_facts;
+pub(crate) mod model_table_file;
 pub(crate) mod pricing;
 pub(crate) mod profiles;
 pub(crate) mod provider;

@@ -64,7 +64,7 @@ impl BedrockProvider {
         let config = PluginConfig::parse(config_text)?;
         let mut target = Target::resolve(&config);
         target.extra_ca_pem = crate::trust::extra_ca_pem(&config)?;
-        let facts = ModelTable::for_config(&config)?;
+        let facts = crate::model_table_file::for_config(&config)?;
         tracing::debug!(
             source = %target.source.describe(),
             endpoint = ?target.runtime_endpoint,
