@@ -265,19 +265,19 @@ fn tool_history() -> Vec<Message> {
         assistant(vec![
             text("Checking both."),
             ContentBlock::ToolUse {
-                id: "call:1/paris".into(),
+                id: "functions.get_weather:1/paris".into(),
                 name: "get_weather".into(),
                 input: json!({"city": "Paris"}),
             },
             ContentBlock::ToolUse {
-                id: "call:2/oslo".into(),
+                id: "call:2 oslo".into(),
                 name: "get_weather".into(),
                 input: json!({"city": "Oslo"}),
             },
         ]),
         // Two tool results sent as separate messages, as many hosts do.
         user(vec![ContentBlock::ToolResult {
-            tool_use_id: "call:1/paris".into(),
+            tool_use_id: "functions.get_weather:1/paris".into(),
             content: vec![
                 ToolResultContent::Text {
                     text: "sunny".into(),
@@ -293,7 +293,7 @@ fn tool_history() -> Vec<Message> {
             is_error: false,
         }]),
         user(vec![ContentBlock::ToolResult {
-            tool_use_id: "call:2/oslo".into(),
+            tool_use_id: "call:2 oslo".into(),
             content: vec![ToolResultContent::Text {
                 text: "station offline".into(),
             }],
@@ -307,16 +307,16 @@ fn expected_tool_messages() -> Value {
         {"role": "user", "content": [{"text": "Weather in Paris and Oslo?"}]},
         {"role": "assistant", "content": [
             {"text": "Checking both."},
-            {"toolUse": {"toolUseId": "call_1_paris", "name": "get_weather", "input": {"city": "Paris"}}},
-            {"toolUse": {"toolUseId": "call_2_oslo", "name": "get_weather", "input": {"city": "Oslo"}}},
+            {"toolUse": {"toolUseId": "functions.get_weather:1_paris", "name": "get_weather", "input": {"city": "Paris"}}},
+            {"toolUse": {"toolUseId": "call:2_oslo", "name": "get_weather", "input": {"city": "Oslo"}}},
         ]},
         {"role": "user", "content": [
-            {"toolResult": {"toolUseId": "call_1_paris", "status": "success", "content": [
+            {"toolResult": {"toolUseId": "functions.get_weather:1_paris", "status": "success", "content": [
                 {"text": "sunny"},
                 {"json": {"celsius": 21}},
                 {"image": {"format": "gif", "source": {"bytes": b64(b"GIF89a\x01\x00")}}},
             ]}},
-            {"toolResult": {"toolUseId": "call_2_oslo", "status": "error", "content": [
+            {"toolResult": {"toolUseId": "call:2_oslo", "status": "error", "content": [
                 {"text": "station offline"},
             ]}},
         ]},

@@ -173,6 +173,10 @@ impl Turn<'_> {
             )));
         }
         if let Some(id) = tool_use.get("toolUseId").and_then(Value::as_str) {
+            tool_use_id(
+                id,
+                &format!("messages.{i}.member.content.{j}.member.toolUse"),
+            )?;
             if tool_use.get("type").and_then(Value::as_str) == Some("server_tool_use") {
                 self.server_tool_uses.insert(id.to_string());
             } else {
@@ -190,6 +194,10 @@ impl Turn<'_> {
             .get("toolUseId")
             .and_then(Value::as_str)
             .unwrap_or("");
+        tool_use_id(
+            id,
+            &format!("messages.{i}.member.content.{j}.member.toolResult"),
+        )?;
         if self.role == "assistant" {
             if !self.server_tool_uses.contains(id) {
                 return Err(ApiError::validation(format!(
@@ -711,6 +719,24 @@ fn reasoning(
         }
     }
     Ok(())
+}
+
+/// A tool-use id as Bedrock constrains it: 1 to 64 of `[a-zA-Z0-9_.:-]` (`.` and `:` since
+/// botocore's 2026-04-02 model). `at` is the block's member path.
+fn tool_use_id(id: &str, at: &str) -> Result<(), ApiError> {
+    let constraint = if id.is_empty() || id.len() > 64 {
+        "Member must have length between 1 and 64"
+    } else if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
+    {
+        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.:-]+"
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::validation(format!(
+        "1 validation error detected: Value '{id}' at '{at}.toolUseId' failed to satisfy constraint: {constraint}"
+    )))
 }
 
 /// GPT-5.6's reasoning: `reasoning.effort` at a level it knows; the other families' fields

@@ -2,7 +2,7 @@
 //! against it sends what Bedrock accepts: output-token limits, tools and forced tool choice,
 //! prompt caching, image and video input, image formats, sizes and bytes, document names and
 //! the text a document needs, Anthropic's own field checks and its thinking rules, and the
-//! reasoning settings of Nova 2, gpt-oss and GPT-5.6. Each refusal has an accepted twin.
+//! reasoning settings of Nova 2, gpt-oss and GPT-5.6, tool-use ids. Each refusal has an accepted twin.
 
 mod common;
 
@@ -48,6 +48,19 @@ fn with(mut body: Value, key: &str, value: Value) -> Value {
 
 fn tools() -> Value {
     json!({"tools": [{"toolSpec": {"name": "get_weather", "inputSchema": {"json": {"type": "object"}}}}]})
+}
+
+/// A tool use and its result under `id`, with the tool declared.
+fn tool_round(id: &str) -> Value {
+    with(
+        json!({"messages": [
+            {"role": "user", "content": [{"text": "weather?"}]},
+            {"role": "assistant", "content": [{"toolUse": {"toolUseId": id, "name": "get_weather", "input": {}}}]},
+            {"role": "user", "content": [{"toolResult": {"toolUseId": id, "content": [{"text": "sunny"}]}}]},
+        ]}),
+        "toolConfig",
+        tools(),
+    )
 }
 
 fn png() -> String {
@@ -374,6 +387,25 @@ async fn refuses_per_model_what_bedrock_refuses() {
                 json!({"reasoning_effort": "max"}),
             ),
             Some("reasoning_effort must be one of low, medium, high"),
+        ),
+        // Tool-use ids: `.` and `:` are accepted since 2026-04; anything else is not.
+        (
+            "a tool-use id with dots and colons",
+            HAIKU_3,
+            tool_round("functions.get_weather:0"),
+            None,
+        ),
+        (
+            "a tool-use id with a slash",
+            HAIKU_3,
+            tool_round("call/1"),
+            Some("Member must satisfy regular expression pattern: [a-zA-Z0-9_.:-]+"),
+        ),
+        (
+            "a tool-use id over 64 characters",
+            HAIKU_3,
+            tool_round(&"t".repeat(65)),
+            Some("Member must have length between 1 and 64"),
         ),
         (
             "GPT-5.6 nested effort",

@@ -56,7 +56,11 @@ fn images_are_checked_from_bytes() {
 
 #[test]
 fn tool_ids_are_normalised() {
-    assert_eq!(normalise_tool_id("call:1/x"), "call_1_x");
+    assert_eq!(normalise_tool_id("call:1/x"), "call:1_x");
+    assert_eq!(
+        normalise_tool_id("functions.get_weather:0"),
+        "functions.get_weather:0"
+    );
     assert_eq!(normalise_tool_id(&"a".repeat(80)).len(), 64);
 }
 
@@ -279,6 +283,6 @@ fn long_tool_ids_stay_distinct() {
     assert_eq!(a.len(), 64);
     assert!(a
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-')));
     assert_eq!(normalise_tool_id("tooluse_abc-1"), "tooluse_abc-1");
 }

@@ -11,15 +11,16 @@ use host_sdk::{ConverseRequest, ProviderError, ToolChoice};
 use super::{cache_point, to_document};
 use crate::errors::invalid_request;
 
-/// Bedrock accepts tool-use ids matching `[a-zA-Z0-9_-]{1,64}`; other clients' ids are mapped
-/// deterministically so a tool use and its result still match. Ids that had to be shortened
+/// Bedrock accepts tool-use ids matching `[a-zA-Z0-9_.:-]{1,64}` (`.` and `:` since April
+/// 2026: Kimi's `functions.get_weather:0` and OpenAI's ids are kept as sent); other clients'
+/// ids are mapped deterministically so a tool use and its result still match. Ids that had to be shortened
 /// keep a hash of the whole original, so two long ids with a common prefix stay distinct.
 pub fn normalise_tool_id(id: &str) -> String {
     const MAX: usize = 64;
     let mut out: String = id
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-') {
                 c
             } else {
                 '_'
