@@ -454,6 +454,43 @@ fn an_exception_after_delivered_events_is_not_retried_and_keeps_the_partial() {
     assert_eq!(e.partial.stop_reason, None);
 }
 
+/// What the model itself answered when it failed mid-stream is kept, and a model that was
+/// throttled is a throttling error (retried as one).
+#[test]
+fn a_model_stream_error_keeps_what_the_model_answered() {
+    let emu = start_emulator();
+    let p = provider_with(&emu, FAST_RETRIES);
+    let out = run_nova(
+        &p,
+        json!({"text": "Hello world again", "deltaSize": 3,
+               "fault": {"kind": "exception", "afterEvents": 4, "exception": "modelStreamErrorException",
+                         "originalStatusCode": 503, "originalMessage": "upstream overloaded"}}),
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::ServiceError);
+    assert!(
+        e.error
+            .message
+            .contains("the model answered 503: upstream overloaded"),
+        "{}",
+        e.error.message
+    );
+    assert_eq!(e.partial.message.text(), "Hello wor");
+    let out = run_nova(
+        &p,
+        json!({"text": "x", "fault": {"kind": "exception", "afterEvents": 0, "exception": "modelStreamErrorException",
+                                      "originalStatusCode": 429, "originalMessage": "Too many tokens"}}),
+    );
+    let e = out.error();
+    assert_eq!(e.kind(), &ErrorKind::Throttled, "{}", e.error.message);
+    assert!(e.error.retryable);
+    assert!(
+        e.error.message.contains("429: Too many tokens"),
+        "{}",
+        e.error.message
+    );
+}
+
 #[test]
 fn a_stalled_stream_ends_with_a_timeout_and_the_partial() {
     let emu = start_emulator();

@@ -352,7 +352,7 @@ fn broken_bytes_in_the_stream() {
     let mut in_stream_after_delta = good[..starts[3]].to_vec();
     in_stream_after_delta.extend_from_slice(&exception_frame(
         "throttlingException",
-        "Too many tokens, please wait before trying again.",
+        &json!({"message": "Too many tokens, please wait before trying again."}),
     ));
     check(
         "recorded-shape exception frame after deltas",

@@ -46,8 +46,8 @@ pub fn event_frame(event_type: &str, payload: impl Into<Bytes>) -> Bytes {
 
 /// An `exception` frame with the headers in the service's order:
 /// `:exception-type`, `:content-type`, `:message-type`.
-pub fn exception_frame(exception_type: &str, message: &str) -> Bytes {
-    let payload = serde_json::json!({ "message": message }).to_string();
+pub fn exception_frame(exception_type: &str, body: &serde_json::Value) -> Bytes {
+    let payload = body.to_string();
     let message = Message::new_from_parts(
         vec![
             string_header(":exception-type", exception_type),

@@ -90,7 +90,7 @@
 //! | `latencyMs` | `metrics.latencyMs` (default 120 + the scripted delays) |
 //! | `firstByteDelayMs` | delay before the response starts |
 //! | `eventDelayMs` | delay between stream events |
-//! | `fault` | `{kind:"exception", afterEvents, exception, message?}`: an exception frame (`throttlingException`, `validationException`, `modelStreamErrorException`, `internalServerException`, `serviceUnavailableException`) after N events; `{kind:"cut", afterEvents}`: connection closed in the middle of frame N; `{kind:"noMessageStop"}`: clean end without `messageStop`/`metadata`; `{kind:"stall", afterEvents, ms}`: pause before event N. On Converse an exception becomes the matching HTTP error, a cut truncates the JSON body |
+//! | `fault` | `{kind:"exception", afterEvents, exception, message?, originalStatusCode?, originalMessage?}`: an exception frame (`throttlingException`, `validationException`, `modelStreamErrorException` (with what the model itself answered), `internalServerException`, `serviceUnavailableException`) after N events; `{kind:"cut", afterEvents}`: connection closed in the middle of frame N; `{kind:"noMessageStop"}`: clean end without `messageStop`/`metadata`; `{kind:"stall", afterEvents, ms}`: pause before event N. On Converse an exception becomes the matching HTTP error, a cut truncates the JSON body |
 //! | `throttleFirst` | the first N requests carrying this same scenario (keyed by its canonical JSON) get HTTP 429 `ThrottlingException`, later ones succeed |
 //! | `error` | `{type, status?, message?}`: this error response instead of an answer |
 //!

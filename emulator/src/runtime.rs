@@ -463,11 +463,20 @@ fn stream_response(
             after_events,
             exception,
             message,
+            original_status_code,
+            original_message,
         }) => {
             encoded.truncate(after_events);
             let message = message
                 .unwrap_or_else(|| events::default_exception_message(&exception).to_string());
-            encoded.push(frames::exception_frame(&exception, &message));
+            let mut body = serde_json::json!({ "message": message });
+            if let Some(status) = original_status_code {
+                body["originalStatusCode"] = status.into();
+            }
+            if let Some(original) = original_message {
+                body["originalMessage"] = original.into();
+            }
+            encoded.push(frames::exception_frame(&exception, &body));
         }
         Some(Fault::Cut { after_events }) => {
             let at = after_events.min(encoded.len().saturating_sub(1));

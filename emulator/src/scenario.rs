@@ -153,6 +153,12 @@ pub enum Fault {
         /// Message (default: the service's wording for that exception).
         #[serde(skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+        /// `modelStreamErrorException`'s `originalStatusCode`: what the model itself answered.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        original_status_code: Option<u16>,
+        /// `modelStreamErrorException`'s `originalMessage`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        original_message: Option<String>,
     },
     /// Close the connection in the middle of the frame after N events.
     Cut {

@@ -222,7 +222,7 @@ fn exception_frame_is_byte_identical_to_the_recording() {
     .expect("recording");
     let ours = exception_frame(
         "serviceUnavailableException",
-        "Bedrock is unable to process your request.",
+        &serde_json::json!({"message": "Bedrock is unable to process your request."}),
     );
     assert_eq!(ours.as_ref(), recorded.as_slice());
 }

@@ -265,9 +265,11 @@ pub fn from_stream_error(
 ) -> ProviderError {
     if let SdkError::ServiceError(service) = err {
         let e = service.err();
+        if let ConverseStreamOutputError::ModelStreamErrorException(m) = e {
+            return model_stream_error(m, ctx);
+        }
         let code = match e {
             ConverseStreamOutputError::InternalServerException(_) => "internalServerException",
-            ConverseStreamOutputError::ModelStreamErrorException(_) => "modelStreamErrorException",
             ConverseStreamOutputError::ValidationException(_) => "validationException",
             ConverseStreamOutputError::ThrottlingException(_) => "throttlingException",
             ConverseStreamOutputError::ServiceUnavailableException(_) => {
@@ -278,6 +280,29 @@ pub fn from_stream_error(
         return from_service_error(code, e.message().unwrap_or("no message"), ctx);
     }
     from_sdk_error(err, ctx)
+}
+
+/// The model failed mid-stream: what the model itself answered (`originalStatusCode`,
+/// `originalMessage`) is kept in the message, and a model that was throttled is a throttling
+/// error, to be retried as one.
+fn model_stream_error(
+    e: &aws_sdk_bedrockruntime::types::error::ModelStreamErrorException,
+    ctx: &CallContext<'_>,
+) -> ProviderError {
+    let mut message = e.message().unwrap_or("no message").to_string();
+    match (e.original_status_code(), e.original_message()) {
+        (Some(status), Some(original)) => {
+            message.push_str(&format!(" (the model answered {status}: {original})"))
+        }
+        (Some(status), None) => message.push_str(&format!(" (the model answered {status})")),
+        (None, Some(original)) => message.push_str(&format!(" (the model said: {original})")),
+        (None, None) => {}
+    }
+    let code = match e.original_status_code() {
+        Some(429) => "throttlingException",
+        _ => "modelStreamErrorException",
+    };
+    from_service_error(code, &message, ctx)
 }
 
 /// The service's own error code and message in a generic `:message-type error` frame (its
