@@ -123,7 +123,19 @@ fn service_tier_latency_metadata_response_paths_and_model_fields_reach_the_wire(
     // Options for another provider are that provider's business.
     req.provider_options
         .insert("openai".into(), json!({"reasoningSummary": "auto"}));
-    run(&p, &req).completion();
+    let outcome = run(&p, &req);
+    let completion = outcome.completion();
+    // What served the request comes back to the host, in the completion too.
+    let served: Vec<_> = completion
+        .extensions
+        .iter()
+        .filter(|e| e.kind == extension_kinds::SERVED)
+        .collect();
+    assert_eq!(served.len(), 1, "{:?}", completion.extensions);
+    assert_eq!(
+        served[0].data,
+        json!({"serviceTier": "priority", "latency": "optimized"})
+    );
     let body = only_body(&emu);
     assert_eq!(body["serviceTier"], json!({"type": "priority"}));
     assert_eq!(body["performanceConfig"], json!({"latency": "optimized"}));

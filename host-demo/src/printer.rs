@@ -420,6 +420,17 @@ fn extension_note(kind: &str, data: &Value) -> String {
             "routed to {}",
             data["model"].as_str().unwrap_or("(unknown model)")
         ),
+        extension_kinds::SERVED => {
+            let said = |key: &str| data[key].as_str().map(str::to_owned);
+            let parts: Vec<String> = [
+                said("serviceTier").map(|t| format!("{t} tier")),
+                said("latency").map(|l| format!("{l} latency")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            format!("served: {}", parts.join(", "))
+        }
         extension_kinds::MODEL_RESPONSE_FIELDS => {
             format!("model response fields: {}", data["fields"])
         }

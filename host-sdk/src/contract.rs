@@ -350,6 +350,11 @@ pub mod extension_kinds {
     /// `{"index": n, "citation": {..}}`, the provider's citation document (Bedrock: `title`,
     /// `source`, `sourceContent`, `location`). The completion holds the block as `citedText`.
     pub const CITATION: &str = "citation";
+    /// Since 1.8: how the provider served the request, when it says (Bedrock: the stream's
+    /// metadata): `{"serviceTier": "priority" | "default" | "flex" | "reserved",
+    /// "latency": "standard" | "optimized"}`, each present only when reported. What served
+    /// may differ from what was asked (a tier with no capacity left). Sent with the usage.
+    pub const SERVED: &str = "served";
 }
 
 /// How a stream ended. `completion_json` is a [`crate::Completion`] document: the whole

@@ -311,7 +311,24 @@ impl Assembler {
         }
     }
 
-    /// The stream's metadata: traces (as extension events), usage with its cost, latency.
+    /// The service tier and latency configuration that served the request, as an extension
+    /// event, when the metadata says.
+    fn served(&mut self, meta: &ConverseStreamMetadataEvent, sink: &mut EventSinkBox) -> SinkFlow {
+        let mut data = serde_json::Map::new();
+        if let Some(tier) = meta.service_tier() {
+            data.insert("serviceTier".into(), tier.r#type().as_str().into());
+        }
+        if let Some(performance) = meta.performance_config() {
+            data.insert("latency".into(), performance.latency().as_str().into());
+        }
+        if data.is_empty() {
+            return SinkFlow::Continue;
+        }
+        self.emit_extension(sink, extension_kinds::SERVED, Value::Object(data))
+    }
+
+    /// The stream's metadata: traces (as extension events), how it was served, usage with its
+    /// cost, latency.
     fn metadata(
         &mut self,
         meta: &ConverseStreamMetadataEvent,
@@ -319,6 +336,10 @@ impl Assembler {
         cost: Option<Pricing>,
     ) -> SinkFlow {
         let mut flow = self.traces(meta, sink);
+        if flow == SinkFlow::Stop {
+            return flow;
+        }
+        flow = self.served(meta, sink);
         if flow == SinkFlow::Stop {
             return flow;
         }
