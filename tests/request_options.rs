@@ -100,6 +100,14 @@ fn a_guardrail_assesses_guarded_text_stops_the_answer_and_its_trace_reaches_the_
     let words = &seen[0].data["trace"]["inputAssessment"][&id]["wordPolicy"]["customWords"];
     assert_eq!(words[0]["match"], "dragons", "{}", seen[0].data);
     assert_eq!(words[0]["action"], "BLOCKED");
+    // Which guardrail ran, and that the request is why.
+    let applied = &seen[0].data["trace"]["inputAssessment"][&id]["appliedGuardrailDetails"];
+    assert_eq!(applied["guardrailId"], id.as_str(), "{applied}");
+    assert_eq!(applied["guardrailOrigin"], json!(["REQUEST"]));
+    assert_eq!(applied["guardrailOwnership"], "SELF");
+    assert!(applied["guardrailArn"]
+        .as_str()
+        .is_some_and(|arn| arn.ends_with(&format!(":guardrail/{id}"))));
     // The completion keeps it: a host that stores only the completion has the trace too.
     assert_eq!(completion.extensions.len(), 1);
     assert_eq!(&completion.extensions[0], seen[0]);

@@ -127,8 +127,15 @@ impl Guardrail {
             .collect()
     }
 
-    fn assessment(&self, matched: &[String], characters: usize) -> Value {
+    /// One assessment; `arn` is the guardrail's in the emulated account and region.
+    fn assessment(&self, arn: &str, matched: &[String], characters: usize) -> Value {
         let mut assessment = json!({
+            // Which guardrail ran and why: the request named it (account- and
+            // organisation-enforced guardrails would say so here).
+            "appliedGuardrailDetails": {
+                "guardrailId": self.id, "guardrailVersion": self.version, "guardrailArn": arn,
+                "guardrailOrigin": ["REQUEST"], "guardrailOwnership": "SELF"
+            },
             "invocationMetrics": {
                 "guardrailCoverage": {"textCharacters": {"guarded": characters, "total": characters}},
                 "guardrailProcessingLatency": 12,
@@ -152,13 +159,13 @@ impl Guardrail {
 }
 
 /// Applies `applied` to the request's input and the model's `answer`: the answer, replaced
-/// when the guardrail intervenes, with its trace when asked for.
-pub fn apply(applied: &Applied<'_>, request: &Value, mut answer: Answer) -> Answer {
+/// when the guardrail intervenes, with its trace when asked for. `arn` is the guardrail's.
+pub fn apply(applied: &Applied<'_>, arn: &str, request: &Value, mut answer: Answer) -> Answer {
     let g = applied.guardrail;
     let input = input_text(request);
     let input_matches = g.matches(&input);
     let mut trace = json!({
-        "inputAssessment": { &g.id: g.assessment(&input_matches, input.chars().count()) },
+        "inputAssessment": { &g.id: g.assessment(arn, &input_matches, input.chars().count()) },
     });
     let intervened = if !input_matches.is_empty() {
         answer.blocks = vec![Block::Text {
@@ -178,7 +185,7 @@ pub fn apply(applied: &Applied<'_>, request: &Value, mut answer: Answer) -> Answ
         let output_matches = g.matches(&output);
         trace["modelOutput"] = json!([output]);
         trace["outputAssessments"] =
-            json!({ &g.id: [g.assessment(&output_matches, output.chars().count())] });
+            json!({ &g.id: [g.assessment(arn, &output_matches, output.chars().count())] });
         if output_matches.is_empty() {
             false
         } else {

@@ -260,7 +260,11 @@ pub async fn invoke(
         crate::model_rules::for_model(model.id).reasoning,
     );
     if let Some(applied) = &guardrail {
-        answer = crate::guardrails::apply(applied, &request, answer);
+        let arn = format!(
+            "arn:aws:bedrock:{}:{}:guardrail/{}",
+            state.config.region, state.config.account_id, applied.guardrail.id
+        );
+        answer = crate::guardrails::apply(applied, &arn, &request, answer);
     }
     answer.model_response_fields = answer::model_response_fields(
         &request,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_bedrockruntime::types::{
-    GuardrailAssessment, GuardrailContentPolicyAssessment,
+    AppliedGuardrailDetails, GuardrailAssessment, GuardrailContentPolicyAssessment,
     GuardrailContextualGroundingPolicyAssessment, GuardrailInvocationMetrics,
     GuardrailSensitiveInformationPolicyAssessment, GuardrailTopicPolicyAssessment,
     GuardrailTraceAssessment, GuardrailWordPolicyAssessment,
@@ -66,11 +66,39 @@ fn assessment(a: &GuardrailAssessment) -> Value {
                 .map(|p| json!({ "findingCount": p.findings().len() })),
         ),
         ("invocationMetrics", a.invocation_metrics().map(metrics)),
+        (
+            "appliedGuardrailDetails",
+            a.applied_guardrail_details().map(applied_details),
+        ),
     ];
     let out: Map<String, Value> = policies
         .into_iter()
         .filter_map(|(name, value)| Some((name.to_string(), value?)))
         .collect();
+    Value::Object(out)
+}
+
+/// Which guardrail ran and why: named by the request, or enforced by the account or the
+/// organisation (and whose it is).
+fn applied_details(d: &AppliedGuardrailDetails) -> Value {
+    let mut out = Map::new();
+    for (key, value) in [
+        ("guardrailId", d.guardrail_id()),
+        ("guardrailVersion", d.guardrail_version()),
+        ("guardrailArn", d.guardrail_arn()),
+        (
+            "guardrailOwnership",
+            d.guardrail_ownership().map(|o| o.as_str()),
+        ),
+    ] {
+        if let Some(value) = value {
+            out.insert(key.into(), json!(value));
+        }
+    }
+    if !d.guardrail_origin().is_empty() {
+        let origins: Vec<&str> = d.guardrail_origin().iter().map(|o| o.as_str()).collect();
+        out.insert("guardrailOrigin".into(), json!(origins));
+    }
     Value::Object(out)
 }
 
