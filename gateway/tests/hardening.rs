@@ -453,7 +453,7 @@ fn streams_that_fail_before_any_output_get_their_status() {
 }
 
 /// Parameters the provider cannot honour are refused naming them; `service_tier` reaches
-/// Bedrock as its service tier.
+/// Bedrock as its service tier, and the tier that served comes back.
 #[test]
 fn parameters_are_mapped_or_refused_never_ignored() {
     let emulator = emulator::Emulator::start_background(Default::default()).unwrap();
@@ -488,6 +488,8 @@ fn parameters_are_mapped_or_refused_never_ignored() {
         "messages": [{"role": "user", "content": "hi"}]});
     let answer = gateway.fetch("POST", "/v1/chat/completions", &body.to_string());
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The answer says which tier served it, as OpenAI's does.
+    assert_eq!(body_json(&answer)["service_tier"], "flex", "{answer}");
     let sent = emulator.requests()[before..]
         .iter()
         .find_map(|r| r.body.clone())
