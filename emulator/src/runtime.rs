@@ -252,34 +252,8 @@ pub async fn invoke(
     if let Some(all) = memo_key.and_then(|k| state.remembered_stream(k)) {
         return Ok(send_in_chunks(all, EVENT_STREAM));
     }
-    let guardrails = state.guardrails();
-    let guardrail = crate::guardrails::config(&request, &guardrails, stream)?;
-    let mut answer = answer::build(
-        &request,
-        s,
-        crate::model_rules::for_model(model.id).reasoning,
-    );
-    if let Some(applied) = &guardrail {
-        let arn = format!(
-            "arn:aws:bedrock:{}:{}:guardrail/{}",
-            state.config.region, state.config.account_id, applied.guardrail.id
-        );
-        answer = crate::guardrails::apply(applied, &arn, &request, answer);
-    }
-    answer.model_response_fields = answer::model_response_fields(
-        &request,
-        &answer.stop_reason,
-        crate::model_rules::for_model(model.id).anthropic,
-    );
-    if let Some((_, invoked)) = &routed {
-        trace_router(&mut answer, invoked);
-    }
-    let scripted_cache = s.and_then(|s| s.usage.as_ref()).is_some_and(|u| {
-        u.cache_read_input_tokens.is_some() || u.cache_write_input_tokens.is_some()
-    });
-    if !scripted_cache {
-        count_prompt_cache(state, &request, &mut answer.usage);
-    }
+    let invoked = routed.as_ref().map(|(_, invoked)| invoked.as_str());
+    let answer = answer_for(state, &request, s, model, invoked, stream)?;
     if !stream {
         return converse_response(&answer, fault, first_byte_delay);
     }
@@ -294,6 +268,42 @@ pub async fn invoke(
         }
     }
     Ok(response)
+}
+
+/// The model's answer to `request`: scripted or made up, through the guardrail the request
+/// names, with what the model returns beside it (response fields, the router's trace, prompt
+/// cache counts).
+fn answer_for(
+    state: &Arc<State>,
+    request: &Value,
+    s: Option<&Scenario>,
+    model: &FoundationModel,
+    invoked: Option<&str>,
+    stream: bool,
+) -> Result<Answer, ApiError> {
+    let guardrails = state.guardrails();
+    let guardrail = crate::guardrails::config(request, &guardrails, stream)?;
+    let rules = crate::model_rules::for_model(model.id);
+    let mut answer = answer::build(request, s, rules.reasoning);
+    if let Some(applied) = &guardrail {
+        let arn = format!(
+            "arn:aws:bedrock:{}:{}:guardrail/{}",
+            state.config.region, state.config.account_id, applied.guardrail.id
+        );
+        answer = crate::guardrails::apply(applied, &arn, request, answer);
+    }
+    answer.model_response_fields =
+        answer::model_response_fields(request, &answer.stop_reason, rules.anthropic);
+    if let Some(invoked) = invoked {
+        trace_router(&mut answer, invoked);
+    }
+    let scripted_cache = s.and_then(|s| s.usage.as_ref()).is_some_and(|u| {
+        u.cache_read_input_tokens.is_some() || u.cache_write_input_tokens.is_some()
+    });
+    if !scripted_cache {
+        count_prompt_cache(state, request, &mut answer.usage);
+    }
+    Ok(answer)
 }
 
 /// The body as JSON, checked as Converse checks it and against what `model` takes.

@@ -78,28 +78,18 @@ fn run(cli: &Cli) -> CliResult {
             command:
                 ModelsCommand::List {
                     json,
-                    embedding: true,
-                    ..
+                    refresh,
+                    embedding,
+                    facts,
                 },
-        } => commands::models::list_embedding(
-            &Session::open(global, global.emulator.then_some(Pace::Paced))?,
-            *json,
-        ),
-        Command::Models {
-            command: ModelsCommand::List {
-                json, facts: true, ..
-            },
-        } => commands::models::list_facts(
-            &Session::open(global, global.emulator.then_some(Pace::Paced))?,
-            *json,
-        ),
-        Command::Models {
-            command: ModelsCommand::List { json, refresh, .. },
-        } => commands::models::list(
-            &Session::open(global, global.emulator.then_some(Pace::Paced))?,
-            *json,
-            *refresh,
-        ),
+        } => {
+            let session = Session::open(global, global.emulator.then_some(Pace::Paced))?;
+            match (embedding, facts) {
+                (true, _) => commands::models::list_embedding(&session, *json),
+                (_, true) => commands::models::list_facts(&session, *json),
+                _ => commands::models::list(&session, *json, *refresh),
+            }
+        }
         Command::Chat(args) => commands::chat::run(
             &Session::open(global, global.emulator.then_some(Pace::Paced))?,
             args,
