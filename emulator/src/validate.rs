@@ -190,14 +190,14 @@ impl Turn<'_> {
         if !self.has_tool_config {
             return Err(tool_config_required());
         }
-        let id = tool_result
-            .get("toolUseId")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        tool_use_id(
-            id,
-            &format!("messages.{i}.member.content.{j}.member.toolResult"),
-        )?;
+        let id = tool_result.get("toolUseId").and_then(Value::as_str);
+        if let Some(id) = id {
+            tool_use_id(
+                id,
+                &format!("messages.{i}.member.content.{j}.member.toolResult"),
+            )?;
+        }
+        let id = id.unwrap_or("");
         if self.role == "assistant" {
             if !self.server_tool_uses.contains(id) {
                 return Err(ApiError::validation(format!(

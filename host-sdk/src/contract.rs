@@ -38,7 +38,8 @@
 //! trait the first takes; 1.7 embeddings, the first new call since 1.0:
 //! [`Provider::embed`] (with the [`EmbeddingsReply`] trait and the [`EmbeddingVectors`] it
 //! delivers) and [`Provider::list_embedding_models`] (with the [`DocumentReply`] trait); 1.8
-//! [`Provider::model_provenance`]: where the facts of each listed model come from.
+//! [`Provider::model_provenance`] (where the facts of each listed model come from) and the
+//! extension kind [`extension_kinds::SERVED`] (what served a request).
 //!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of

@@ -65,13 +65,8 @@ pub(super) fn inference_and_reasoning(
                 }
             }
             ReasoningStyle::OpenAiNestedEffort => {
-                // Every level the host may ask for is one these models take; a budget stands
-                // for the effort it buys.
-                let effort = reasoning
-                    .effort
-                    .clone()
-                    .or_else(|| reasoning.budget_tokens.map(effort_for_budget))
-                    .unwrap_or_else(|| "medium".into());
+                // Every level the host may ask for is one these models take.
+                let effort = asked_effort(reasoning).unwrap_or_else(|| "medium".into());
                 with_host_fields(&mut extra, "reasoning", serde_json::json!({"effort": effort}));
             }
             ReasoningStyle::Always => {}
@@ -248,10 +243,7 @@ fn anthropic_adaptive(
 ) {
     // Adaptive thinking takes no budget; a budget-only request asks for the effort that
     // budget stands for.
-    let effort = reasoning
-        .effort
-        .clone()
-        .or_else(|| reasoning.budget_tokens.map(effort_for_budget));
+    let effort = asked_effort(reasoning);
     let mut thinking = serde_json::json!({"type": "adaptive"});
     if summarize {
         thinking["display"] = "summarized".into();
@@ -349,6 +341,15 @@ pub const EFFORTS: [&str; 5] = ["low", "medium", "high", "xhigh", "max"];
 
 /// maxTokens for adaptive thinking when the caller set none (thinking and answer share it).
 pub const ADAPTIVE_DEFAULT_MAX_TOKENS: u32 = 32_000;
+
+/// The effort level the host asked for, or the one its budget stands for (for models that
+/// take a level, not a budget).
+fn asked_effort(reasoning: &host_sdk::ReasoningConfig) -> Option<String> {
+    reasoning
+        .effort
+        .clone()
+        .or_else(|| reasoning.budget_tokens.map(effort_for_budget))
+}
 
 pub(super) fn effort_for_budget(budget: u32) -> String {
     match budget {
