@@ -2,7 +2,7 @@
 //! GetInferenceProfile.
 
 use crate::catalogue::{self, ModelFilter};
-use crate::error::ApiError;
+use crate::error::{check_enum, ApiError};
 use crate::json_http::{decode_segment, json_response};
 use crate::state::State;
 use axum::body::Body;
@@ -29,16 +29,6 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
-}
-
-fn check_enum(name: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
-    match value {
-        Some(v) if !allowed.contains(&v) => Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{v}' at '{name}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-            allowed.join(", ")
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// GET /foundation-models

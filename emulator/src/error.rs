@@ -102,6 +102,18 @@ impl ApiError {
     }
 }
 
+/// A value outside its enum, refused in the service's words (`at` is the member's path); no
+/// value is not this check's business.
+pub fn check_enum(at: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{v}' at '{at}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Default HTTP status for a Bedrock runtime error type (used by scenario faults).
 pub fn status_for_error_type(error_type: &str) -> u16 {
     match error_type {

@@ -8,7 +8,7 @@
 use serde_json::{json, Value};
 
 use crate::answer::{Answer, Block};
-use crate::error::ApiError;
+use crate::error::{check_enum, ApiError};
 
 /// A guardrail created by a test ([`crate::RunningEmulator::create_guardrail`]).
 #[derive(Debug, Clone)]
@@ -46,11 +46,11 @@ pub fn config<'a>(
         ));
     };
     let trace = field("trace").unwrap_or("disabled");
-    if !["enabled", "disabled", "enabled_full"].contains(&trace) {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{trace}' at 'guardrailConfig.trace' failed to satisfy constraint: Member must satisfy enum value set: [enabled, disabled, enabled_full]"
-        )));
-    }
+    check_enum(
+        "guardrailConfig.trace",
+        Some(trace),
+        &["enabled", "disabled", "enabled_full"],
+    )?;
     if let Some(mode) = field("streamProcessingMode") {
         if !stream || !["sync", "async"].contains(&mode) {
             return Err(ApiError::validation(format!(

@@ -1,7 +1,7 @@
 //! Converse/ConverseStream request validation, for the mistakes clients actually make,
 //! with the service's messages.
 
-use crate::error::ApiError;
+use crate::error::{check_enum, ApiError};
 use crate::model_rules::Reasoning;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -61,12 +61,7 @@ fn enum_fields(obj: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
     ] {
         if let Some(value) = obj.get(field).filter(|v| !v.is_null()) {
             let v = value.get(key).and_then(Value::as_str).unwrap_or("");
-            if !allowed.contains(&v) {
-                return Err(ApiError::validation(format!(
-                    "1 validation error detected: Value '{v}' at '{field}.{key}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-                    allowed.join(", ")
-                )));
-            }
+            check_enum(&format!("{field}.{key}"), Some(v), allowed)?;
         }
     }
     Ok(())
@@ -80,12 +75,11 @@ fn conversation(messages: &[Value], has_tool_config: bool) -> Result<(), ApiErro
     let mut open_tool_uses: HashSet<String> = HashSet::new();
     for (i, message) in messages.iter().enumerate() {
         let role = message.get("role").and_then(Value::as_str).unwrap_or("");
-        if role != "user" && role != "assistant" {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{role}' at 'messages.{}.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
-                i + 1
-            )));
-        }
+        check_enum(
+            &format!("messages.{}.member.role", i + 1),
+            Some(role),
+            &["user", "assistant"],
+        )?;
         if i == 0 && role != "user" {
             return Err(ApiError::validation(MUST_START_WITH_USER));
         }
@@ -399,11 +393,7 @@ fn structured_output(body: &Value, rules: &crate::model_rules::ModelRules) -> Re
             ));
         }
         let kind = format.get("type").and_then(Value::as_str).unwrap_or("");
-        if kind != "json_schema" {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{kind}' at 'outputConfig.textFormat.type' failed to satisfy constraint: Member must satisfy enum value set: [json_schema]"
-            )));
-        }
+        check_enum("outputConfig.textFormat.type", Some(kind), &["json_schema"])?;
         let schema = format
             .pointer("/structure/jsonSchema/schema")
             .and_then(Value::as_str)
@@ -575,11 +565,7 @@ fn image_block(
         ));
     }
     let format = image.get("format").and_then(Value::as_str).unwrap_or("");
-    if !IMAGE_FORMATS.contains(&format) {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{format}' at '{at}.image.format' failed to satisfy constraint: Member must satisfy enum value set: [png, jpeg, gif, webp]"
-        )));
-    }
+    check_enum(&format!("{at}.image.format"), Some(format), IMAGE_FORMATS)?;
     if let Some(s3) = image.pointer("/source/s3Location") {
         return s3_location(s3, at);
     }
@@ -613,12 +599,7 @@ fn video_block(
         ));
     }
     let format = video.get("format").and_then(Value::as_str).unwrap_or("");
-    if !VIDEO_FORMATS.contains(&format) {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{format}' at '{at}.video.format' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-            VIDEO_FORMATS.join(", ")
-        )));
-    }
+    check_enum(&format!("{at}.video.format"), Some(format), VIDEO_FORMATS)?;
     if let Some(s3) = video.pointer("/source/s3Location") {
         s3_location(s3, at)?;
     }
@@ -630,11 +611,11 @@ fn document_block(document: &Value, at: &str) -> Result<(), ApiError> {
         s3_location(s3, at)?;
     }
     let format = document.get("format").and_then(Value::as_str).unwrap_or("");
-    if !DOCUMENT_FORMATS.contains(&format) {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{format}' at '{at}.document.format' failed to satisfy constraint: Member must satisfy enum value set: [pdf, csv, doc, docx, xls, xlsx, html, txt, md]"
-        )));
-    }
+    check_enum(
+        &format!("{at}.document.format"),
+        Some(format),
+        DOCUMENT_FORMATS,
+    )?;
     let name = document.get("name").and_then(Value::as_str).unwrap_or("");
     if !valid_document_name(name) {
         return Err(ApiError::validation(
