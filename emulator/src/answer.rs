@@ -214,7 +214,7 @@ pub fn echo_text(request: &Value) -> String {
 }
 
 /// Roughly four characters per token, never zero: deterministic and plausible.
-fn tokens_for(chars: usize) -> u64 {
+pub fn tokens_for(chars: usize) -> u64 {
     (chars as u64).div_ceil(4).max(1)
 }
 

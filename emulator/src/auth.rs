@@ -155,9 +155,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Authenticates a request. `path_and_query` is exactly as received (still percent-encoded);
 /// `authority` is the request's own (HTTP/2 `:authority`), which clients sign as `host` when
-/// there is no `host` header.
+/// there is no `host` header. `services` are the signing names the route answers to.
+#[allow(clippy::too_many_arguments)]
 pub fn authenticate(
     config: &EmulatorConfig,
+    services: &[&str],
     method: &str,
     path_and_query: &str,
     authority: Option<&str>,
@@ -188,7 +190,7 @@ pub fn authenticate(
     if sent_token != config.session_token.as_deref() {
         return Err(forbidden("UnrecognizedClientException", INVALID_TOKEN));
     }
-    check_scope(config, &auth)?;
+    check_scope(config, services, &auth)?;
     let signed_at = signing_time(headers, &auth, now)?;
     let expected = recompute_signature(
         config,
@@ -211,6 +213,16 @@ pub fn authenticate(
     }
 }
 
+/// The signing name a SigV4 request's credential scope names (`bedrock`, `bedrock-mantle`),
+/// `None` for any other kind of request. Read after [`authenticate`] accepted it.
+pub fn signed_service(headers: &HeaderMap) -> Option<&str> {
+    let authorization = header_str(headers, "authorization")?;
+    authorization
+        .starts_with("AWS4-HMAC-SHA256 ")
+        .then(|| parse_sigv4(authorization).ok().map(|a| a.service))
+        .flatten()
+}
+
 /// A Bedrock API key, compared in constant time.
 fn bearer(config: &EmulatorConfig, token: &str) -> Result<AuthKind, ApiError> {
     if constant_time_eq(token.trim().as_bytes(), config.api_key.as_bytes()) {
@@ -223,8 +235,13 @@ fn bearer(config: &EmulatorConfig, token: &str) -> Result<AuthKind, ApiError> {
     }
 }
 
-/// The credential's scope: this emulator's region and Bedrock's signing name.
-fn check_scope(config: &EmulatorConfig, auth: &SigV4Header<'_>) -> Result<(), ApiError> {
+/// The credential's scope: this emulator's region and one of the signing names the route
+/// answers to (`bedrock`; Mantle's routes `bedrock-mantle`).
+fn check_scope(
+    config: &EmulatorConfig,
+    services: &[&str],
+    auth: &SigV4Header<'_>,
+) -> Result<(), ApiError> {
     if auth.region != config.region {
         return Err(forbidden(
             "InvalidSignatureException",
@@ -234,10 +251,11 @@ fn check_scope(config: &EmulatorConfig, auth: &SigV4Header<'_>) -> Result<(), Ap
             ),
         ));
     }
-    if auth.service != SIGNING_NAME {
+    if !services.contains(&auth.service) {
+        let wanted = services.first().copied().unwrap_or(SIGNING_NAME);
         return Err(forbidden(
             "InvalidSignatureException",
-            format!("Credential should be scoped to correct service: '{SIGNING_NAME}'. "),
+            format!("Credential should be scoped to correct service: '{wanted}'. "),
         ));
     }
     Ok(())
@@ -360,7 +378,7 @@ fn recompute_signature(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(&config.region)
-        .name(SIGNING_NAME)
+        .name(auth.service)
         .time(signed_at)
         .settings(settings)
         .build()
@@ -409,7 +427,7 @@ fn pseudo_header_signature(
         "{}/{}/{}/aws4_request",
         &amz_date[..8],
         config.region,
-        SIGNING_NAME
+        auth.service
     );
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
@@ -419,7 +437,7 @@ fn pseudo_header_signature(
         &config.secret_access_key,
         signed_at,
         &config.region,
-        SIGNING_NAME,
+        auth.service,
     );
     Ok(v4::calculate_signature(key, string_to_sign.as_bytes()))
 }

@@ -43,8 +43,15 @@
 //! `trace.guardrail` in the metadata event.
 //!
 //! `serviceTier` and `performanceConfig` are checked and echoed back as Bedrock does (in the
-//! Converse response and the stream's `metadata` event); request ids are random UUIDs. Not
-//! implemented yet (they answer `UnknownOperationException`): InvokeModel and
+//! Converse response and the stream's `metadata` event); request ids are random UUIDs.
+//!
+//! Bedrock's OpenAI-compatible Responses API ([`openai`]): `POST /openai/v1/responses` and
+//! `/v1/responses` as Mantle serves them (SigV4 for `bedrock-mantle`, or the API key;
+//! streamed as OpenAI's server-sent events) and as bedrock-runtime serves the first
+//! (SigV4 for `bedrock`, whole responses only), for the models [`openai::models`] lists on
+//! each route; Converse does not know the Responses-only ones (GPT-5.4, GPT-5.5).
+//!
+//! Not implemented yet (they answer `UnknownOperationException`): the Chat Completions routes,
 //! InvokeModelWithResponseStream, ApplyGuardrail, CreateInferenceProfile (tests create
 //! application inference profiles with [`RunningEmulator::create_application_profile`];
 //! they are listed, described and invocable through their ARN).
@@ -123,6 +130,7 @@ pub mod frames;
 pub mod guardrails;
 mod json_http;
 pub mod model_rules;
+pub mod openai;
 pub mod pacing;
 pub mod process_env;
 pub mod prompt_cache;

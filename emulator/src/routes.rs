@@ -34,6 +34,8 @@ pub enum Operation {
     ConverseStream(String),
     /// POST /model/{id}/invoke (raw id): embedding models' native bodies
     InvokeModel(String),
+    /// POST /openai/v1/responses or /v1/responses: the OpenAI-compatible Responses API
+    OpenAi(crate::openai::models::Api),
 }
 
 impl Operation {
@@ -48,6 +50,15 @@ impl Operation {
             Operation::Converse(_) => "Converse",
             Operation::ConverseStream(_) => "ConverseStream",
             Operation::InvokeModel(_) => "InvokeModel",
+            Operation::OpenAi(_) => "CreateResponse",
+        }
+    }
+
+    /// The SigV4 signing names the operation answers to.
+    pub fn signing_names(&self) -> &'static [&'static str] {
+        match self {
+            Operation::OpenAi(api) => crate::openai::signing_names(*api),
+            _ => &[crate::config::SIGNING_NAME],
         }
     }
 }
@@ -55,7 +66,9 @@ impl Operation {
 /// Maps method + raw path to an operation, or the service's error for unknown routes.
 pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
     let unknown = || ApiError::coral(404, "UnknownOperationException", "Unknown operation");
-    let op = if path == "/foundation-models" || path == "/foundation-models/" {
+    let op = if let Some(api) = crate::openai::route(path) {
+        Operation::OpenAi(api)
+    } else if path == "/foundation-models" || path == "/foundation-models/" {
         Operation::ListFoundationModels
     } else if path == "/inference-profiles" || path == "/inference-profiles/" {
         Operation::ListInferenceProfiles
@@ -84,7 +97,8 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
         Operation::Converse(_)
         | Operation::ConverseStream(_)
         | Operation::CountTokens(_)
-        | Operation::InvokeModel(_) => "POST",
+        | Operation::InvokeModel(_)
+        | Operation::OpenAi(_) => "POST",
         _ => "GET",
     };
     if method != expected {
@@ -121,8 +135,13 @@ pub async fn handle(state: Arc<State>, request: Request) -> Response<Body> {
     };
     record.body = serde_json::from_slice(&body).ok();
 
+    let services = operation
+        .as_ref()
+        .map(Operation::signing_names)
+        .unwrap_or(&[crate::config::SIGNING_NAME]);
     let auth_result = auth::authenticate(
         &state.config,
+        services,
         &method,
         &path_and_query,
         parts.uri.authority().map(|a| a.as_str()),
@@ -142,7 +161,18 @@ pub async fn handle(state: Arc<State>, request: Request) -> Response<Body> {
         (Ok(kind), Ok(op)) => {
             record.auth = Some(kind);
             tracing::debug!(operation = op.name(), %path, "request");
-            dispatch(&state, op, query.as_deref(), &body, &request_id).await
+            // A bearer key reaches Mantle; a SigV4 scope names the host it was meant for.
+            let surface = match auth::signed_service(&parts.headers) {
+                Some(crate::config::SIGNING_NAME) => crate::openai::Surface::Runtime,
+                _ => crate::openai::Surface::Mantle,
+            };
+            let request = Dispatched {
+                query: query.as_deref(),
+                body: &body,
+                request_id: &request_id,
+                surface,
+            };
+            dispatch(&state, op, request).await
         }
     };
     record.status = response.status().as_u16();
@@ -186,13 +216,22 @@ fn recorded(
     }
 }
 
-async fn dispatch(
-    state: &Arc<State>,
-    op: Operation,
-    query: Option<&str>,
-    body: &bytes::Bytes,
-    request_id: &str,
-) -> Response<Body> {
+/// What an operation is answered from, besides its state.
+struct Dispatched<'a> {
+    query: Option<&'a str>,
+    body: &'a bytes::Bytes,
+    request_id: &'a str,
+    /// The host the request was meant for (OpenAI-compatible routes only).
+    surface: crate::openai::Surface,
+}
+
+async fn dispatch(state: &Arc<State>, op: Operation, request: Dispatched<'_>) -> Response<Body> {
+    let Dispatched {
+        query,
+        body,
+        request_id,
+        surface,
+    } = request;
     let result = match op {
         Operation::ListFoundationModels => control::list_foundation_models(state, query),
         Operation::ListInferenceProfiles => control::list_inference_profiles(state, query),
@@ -201,6 +240,7 @@ async fn dispatch(
         Operation::CountTokens(id) => runtime::count_tokens(state, &id, body),
         Operation::Converse(id) => runtime::invoke(state, &id, body, false).await,
         Operation::InvokeModel(id) => crate::embeddings::invoke(state, &id, body),
+        Operation::OpenAi(api) => return crate::openai::handle(state, api, surface, body).await,
         Operation::ConverseStream(id) => {
             runtime::invoke(state, &id, body, true)
                 .await

@@ -1,0 +1,110 @@
+//! Which models Bedrock's OpenAI-compatible routes serve, and on which route: data, one row
+//! per model. A model answers only where its row says; elsewhere the route refuses it with
+//! Bedrock's words (`The model '…' does not support the '/v1/responses' API`).
+//!
+//! Facts (public, 2026): OpenAI's frontier models (GPT-5.4, GPT-5.5, GPT-5.6 Sol/Terra/Luna)
+//! answer only on Mantle's `/openai/v1/responses`; `/v1/responses` and `/v1/chat/completions`
+//! refuse them. gpt-oss answers on Mantle's `/v1` routes (and on the Chat Completions routes,
+//! which this emulator does not serve).
+
+/// One of the OpenAI-compatible routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `/openai/v1/responses` (Mantle; the runtime's synchronous one too).
+    OpenAiResponses,
+    /// `/v1/responses` (Mantle).
+    Responses,
+}
+
+impl Api {
+    /// The route as Bedrock names it in its refusals.
+    pub fn path(self) -> &'static str {
+        match self {
+            Api::OpenAiResponses => "/openai/v1/responses",
+            Api::Responses => "/v1/responses",
+        }
+    }
+}
+
+/// A model on the OpenAI-compatible routes.
+#[derive(Debug)]
+pub struct OpenAiModel {
+    /// Its id.
+    pub id: &'static str,
+    /// Where it answers.
+    pub apis: &'static [Api],
+    /// Whether it reasons (and so takes `reasoning` and reports reasoning tokens).
+    pub reasons: bool,
+    /// Its output limit, tokens.
+    pub max_output_tokens: u64,
+}
+
+const FRONTIER: &[Api] = &[Api::OpenAiResponses];
+const OPEN_WEIGHT: &[Api] = &[Api::Responses];
+
+/// Today's models on these routes.
+pub const MODELS: &[OpenAiModel] = &[
+    OpenAiModel {
+        id: "openai.gpt-5.5",
+        apis: FRONTIER,
+        reasons: true,
+        max_output_tokens: 128_000,
+    },
+    OpenAiModel {
+        id: "openai.gpt-5.4",
+        apis: FRONTIER,
+        reasons: true,
+        max_output_tokens: 128_000,
+    },
+    OpenAiModel {
+        id: "openai.gpt-5.6-sol",
+        apis: FRONTIER,
+        reasons: true,
+        max_output_tokens: 128_000,
+    },
+    OpenAiModel {
+        id: "openai.gpt-5.6-terra",
+        apis: FRONTIER,
+        reasons: true,
+        max_output_tokens: 128_000,
+    },
+    OpenAiModel {
+        id: "openai.gpt-5.6-luna",
+        apis: FRONTIER,
+        reasons: true,
+        max_output_tokens: 128_000,
+    },
+    OpenAiModel {
+        id: "openai.gpt-oss-120b",
+        apis: OPEN_WEIGHT,
+        reasons: true,
+        max_output_tokens: 128_000,
+    },
+    OpenAiModel {
+        id: "openai.gpt-oss-20b",
+        apis: OPEN_WEIGHT,
+        reasons: true,
+        max_output_tokens: 128_000,
+    },
+];
+
+/// The row of `id`, if these routes know the model at all.
+pub fn model(id: &str) -> Option<&'static OpenAiModel> {
+    MODELS.iter().find(|m| m.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frontier_models_answer_only_on_the_openai_responses_route() {
+        let m = model("openai.gpt-5.5").unwrap();
+        assert_eq!(m.apis, &[Api::OpenAiResponses]);
+        assert!(!model("openai.gpt-oss-120b")
+            .unwrap()
+            .apis
+            .contains(&Api::OpenAiResponses));
+        assert!(model("anthropic.claude-sonnet-4-5-20250929-v1:0").is_none());
+    }
+}

@@ -1,0 +1,469 @@
+//! `POST …/responses`: the request checked as OpenAI's Responses API checks it, answered by
+//! the emulator's model as a response object, or streamed as OpenAI's events
+//! ([`super::responses_stream`]).
+
+use axum::body::Body;
+use axum::http::Response;
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+use super::models::{self, Api, OpenAiModel};
+use super::responses_input::{conversation, encrypted_content};
+use super::{OpenAiError, Surface};
+use crate::answer::{self, tokens_for, Block};
+use crate::json_http::json_response;
+use crate::model_rules::Reasoning;
+use crate::state::State;
+
+/// The request's parameters OpenAI's API knows; any other is an unknown parameter.
+const PARAMETERS: &[&str] = &[
+    "model",
+    "input",
+    "instructions",
+    "stream",
+    "stream_options",
+    "tools",
+    "tool_choice",
+    "reasoning",
+    "text",
+    "max_output_tokens",
+    "temperature",
+    "top_p",
+    "store",
+    "include",
+    "metadata",
+    "parallel_tool_calls",
+    "previous_response_id",
+    "truncation",
+    "user",
+    "service_tier",
+    "prompt_cache_key",
+    "safety_identifier",
+    "background",
+    "top_logprobs",
+    "max_tool_calls",
+];
+
+const EFFORTS: &[&str] = &["none", "low", "medium", "high", "xhigh"];
+const SUMMARIES: &[&str] = &["auto", "concise", "detailed"];
+const INCLUDES: &[&str] = &[
+    "reasoning.encrypted_content",
+    "message.output_text.logprobs",
+    "message.input_image.image_url",
+    "web_search_call.action.sources",
+    "file_search_call.results",
+    "code_interpreter_call.outputs",
+    "computer_call_output.output.image_url",
+];
+/// The smallest `max_output_tokens` the API takes.
+const MIN_OUTPUT_TOKENS: u64 = 16;
+
+/// One output item of a response.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// The model's reasoning: its summary when asked for, its encrypted content when included.
+    Reasoning {
+        id: String,
+        summary: Option<String>,
+        encrypted: Option<String>,
+    },
+    /// The answer text.
+    Message {
+        id: String,
+        text: String,
+        delta_size: usize,
+    },
+    /// A call of one of the request's functions.
+    FunctionCall {
+        id: String,
+        call_id: String,
+        name: String,
+        arguments: String,
+    },
+}
+
+/// A whole answer: its items, why it ended early (if it did), its usage.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub id: String,
+    pub model: String,
+    pub items: Vec<Item>,
+    pub incomplete: Option<&'static str>,
+    pub usage: Value,
+    /// The request's settings echoed in the response object.
+    pub echo: Map<String, Value>,
+}
+
+impl Answer {
+    /// The response object, `status` as given (`in_progress` before any output).
+    pub fn object(&self, status: &str, with_output: bool) -> Value {
+        let mut o = json!({
+            "id": self.id,
+            "object": "response",
+            "created_at": now_secs(),
+            "status": status,
+            "model": self.model,
+            "output": if with_output { self.items.iter().map(item_json).collect::<Vec<_>>() } else { Vec::new() },
+            "error": null,
+            "incomplete_details": self.incomplete.map(|r| json!({"reason": r})),
+            "usage": if with_output { self.usage.clone() } else { Value::Null },
+            "previous_response_id": null,
+            "parallel_tool_calls": true,
+            "tool_choice": "auto",
+            "tools": [],
+            "metadata": {},
+        });
+        if let Some(map) = o.as_object_mut() {
+            map.extend(self.echo.clone());
+        }
+        o
+    }
+
+    /// The status a finished answer has.
+    pub fn final_status(&self) -> &'static str {
+        if self.incomplete.is_some() {
+            "incomplete"
+        } else {
+            "completed"
+        }
+    }
+}
+
+/// An item as the response's `output` lists it (complete).
+pub fn item_json(item: &Item) -> Value {
+    match item {
+        Item::Reasoning {
+            id,
+            summary,
+            encrypted,
+        } => {
+            let mut v = json!({
+                "id": id,
+                "type": "reasoning",
+                "summary": summary.iter().map(|t| json!({"type": "summary_text", "text": t})).collect::<Vec<_>>(),
+            });
+            if let Some(e) = encrypted {
+                v["encrypted_content"] = json!(e);
+            }
+            v
+        }
+        Item::Message { id, text, .. } => json!({
+            "id": id,
+            "type": "message",
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+        }),
+        Item::FunctionCall {
+            id,
+            call_id,
+            name,
+            arguments,
+        } => json!({
+            "id": id,
+            "type": "function_call",
+            "status": "completed",
+            "call_id": call_id,
+            "name": name,
+            "arguments": arguments,
+        }),
+    }
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Answers one Responses request.
+pub async fn create(
+    state: &Arc<State>,
+    api: Api,
+    surface: Surface,
+    body: &Bytes,
+) -> Result<Response<Body>, OpenAiError> {
+    let request: Value = serde_json::from_slice(body).map_err(|e| {
+        OpenAiError::invalid(
+            format!("We could not parse the JSON body of your request. ({e})"),
+            None,
+            None,
+        )
+    })?;
+    let Value::Object(fields) = &request else {
+        return Err(OpenAiError::invalid_type("body", "an object", &request));
+    };
+    if let Some(unknown) = fields.keys().find(|k| !PARAMETERS.contains(&k.as_str())) {
+        return Err(OpenAiError::unknown_parameter(unknown));
+    }
+    let model = checked_model(&request, api)?;
+    let stream = request
+        .get("stream")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if stream && surface == Surface::Runtime {
+        return Err(OpenAiError::invalid(
+            "Streaming is not supported on bedrock-runtime's /openai/v1/responses; stream from bedrock-mantle instead.",
+            Some("stream"),
+            Some("unsupported_parameter"),
+        ));
+    }
+    let answer = answer(state, &request, model)?;
+    if stream {
+        return Ok(super::responses_stream::response(&answer));
+    }
+    let status = answer.final_status();
+    Ok(json_response(answer.object(status, true).to_string()))
+}
+
+/// The model the request names, served on this route.
+fn checked_model(request: &Value, api: Api) -> Result<&'static OpenAiModel, OpenAiError> {
+    let id = match request.get("model") {
+        Some(Value::String(id)) => id,
+        Some(other) => return Err(OpenAiError::invalid_type("model", "a string", other)),
+        None => return Err(OpenAiError::missing("model")),
+    };
+    let Some(model) = models::model(id) else {
+        return Err(OpenAiError::not_found(format!(
+            "The model '{id}' does not exist or you do not have access to it."
+        )));
+    };
+    if !model.apis.contains(&api) {
+        return Err(OpenAiError::invalid(
+            format!("The model '{id}' does not support the '{}' API", api.path()),
+            Some("model"),
+            None,
+        ));
+    }
+    Ok(model)
+}
+
+/// The settings that shape the answer, each checked.
+struct Settings {
+    effort: String,
+    summary: bool,
+    encrypted: bool,
+    max_output_tokens: Option<u64>,
+    schema: Option<Value>,
+}
+
+fn settings(request: &Value, model: &OpenAiModel) -> Result<Settings, OpenAiError> {
+    let reasoning = request.get("reasoning").unwrap_or(&Value::Null);
+    let effort = match reasoning.get("effort") {
+        Some(Value::String(e)) => {
+            OpenAiError::check_enum("reasoning.effort", e, EFFORTS)?;
+            e.clone()
+        }
+        _ => "medium".to_string(),
+    };
+    let summary = match reasoning.get("summary") {
+        Some(Value::String(s)) => {
+            OpenAiError::check_enum("reasoning.summary", s, SUMMARIES)?;
+            true
+        }
+        _ => false,
+    };
+    let mut encrypted = false;
+    if let Some(include) = request.get("include") {
+        let list = include
+            .as_array()
+            .ok_or_else(|| OpenAiError::invalid_type("include", "an array", include))?;
+        for (i, v) in list.iter().enumerate() {
+            let v = v.as_str().ok_or_else(|| {
+                OpenAiError::invalid_type(&format!("include[{i}]"), "a string", v)
+            })?;
+            OpenAiError::check_enum(&format!("include[{i}]"), v, INCLUDES)?;
+            encrypted |= v == "reasoning.encrypted_content";
+        }
+    }
+    if effort != "none" {
+        for p in ["temperature", "top_p"] {
+            if request.get(p).is_some_and(|v| !v.is_null()) {
+                return Err(OpenAiError::invalid(
+                    format!("Unsupported parameter: '{p}' is not supported with this model."),
+                    Some(p),
+                    Some("unsupported_parameter"),
+                ));
+            }
+        }
+    }
+    let max_output_tokens = match request.get("max_output_tokens") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let n = v
+                .as_u64()
+                .ok_or_else(|| OpenAiError::invalid_type("max_output_tokens", "an integer", v))?;
+            if n < MIN_OUTPUT_TOKENS {
+                return Err(OpenAiError::invalid(
+                    format!("Invalid 'max_output_tokens': integer below minimum value. Expected a value >= {MIN_OUTPUT_TOKENS}, but got {n} instead."),
+                    Some("max_output_tokens"),
+                    Some("integer_below_min_value"),
+                ));
+            }
+            if n > model.max_output_tokens {
+                return Err(OpenAiError::invalid(
+                    format!("max_output_tokens is too large: {n}. This model supports at most {} output tokens.", model.max_output_tokens),
+                    Some("max_output_tokens"),
+                    Some("invalid_value"),
+                ));
+            }
+            Some(n)
+        }
+    };
+    Ok(Settings {
+        effort,
+        summary,
+        encrypted,
+        max_output_tokens,
+        schema: output_schema(request)?,
+    })
+}
+
+/// `text.format`'s schema, when the answer must match one.
+fn output_schema(request: &Value) -> Result<Option<Value>, OpenAiError> {
+    let Some(format) = request.pointer("/text/format") else {
+        return Ok(None);
+    };
+    let kind = format.get("type").and_then(Value::as_str).unwrap_or("");
+    OpenAiError::check_enum(
+        "text.format.type",
+        kind,
+        &["text", "json_schema", "json_object"],
+    )?;
+    if kind != "json_schema" {
+        return Ok(None);
+    }
+    for key in ["name", "schema"] {
+        if format.get(key).is_none() {
+            return Err(OpenAiError::missing(&format!("text.format.{key}")));
+        }
+    }
+    Ok(format.get("schema").cloned())
+}
+
+/// The tools' names, each tool checked (functions only: the emulator runs no server tool).
+fn check_tools(request: &Value) -> Result<(), OpenAiError> {
+    let Some(tools) = request.get("tools") else {
+        return Ok(());
+    };
+    let list = tools
+        .as_array()
+        .ok_or_else(|| OpenAiError::invalid_type("tools", "an array", tools))?;
+    for (i, tool) in list.iter().enumerate() {
+        let kind = tool.get("type").and_then(Value::as_str).unwrap_or("");
+        OpenAiError::check_enum(&format!("tools[{i}].type"), kind, &["function"])?;
+        if !tool.get("name").is_some_and(Value::is_string) {
+            return Err(OpenAiError::missing(&format!("tools[{i}].name")));
+        }
+    }
+    Ok(())
+}
+
+/// The model's answer: reasoning (unless effort is `none`), then text or calls, as the
+/// emulator's model makes them (scenarios included), within `max_output_tokens`.
+fn answer(state: &State, request: &Value, model: &OpenAiModel) -> Result<Answer, OpenAiError> {
+    let settings = settings(request, model)?;
+    check_tools(request)?;
+    if let Some(id) = request.get("previous_response_id").filter(|v| !v.is_null()) {
+        return Err(OpenAiError::not_found(format!(
+            "Previous response with id '{}' not found.",
+            id.as_str().unwrap_or_default()
+        )));
+    }
+    let input = request
+        .get("input")
+        .ok_or_else(|| OpenAiError::missing("input"))?;
+    let mut converse = json!({ "messages": conversation(input)? });
+    if let Some(schema) = &settings.schema {
+        converse["outputConfig"] = json!({"textFormat": {"type": "json_schema", "structure": {"jsonSchema": {"schema": schema.to_string()}}}});
+    }
+    let found = crate::scenario::from_request(&converse)
+        .map_err(|e| OpenAiError::invalid(format!("Invalid EMULATOR_SCENARIO: {e}"), None, None))?
+        .map(|f| f.scenario)
+        .or_else(|| state.scenario_for(&[model.id]));
+    let made = answer::build(&converse, found.as_ref(), Reasoning::None);
+    let hex = state.next_request_id().replace('-', "");
+    let mut items = Vec::new();
+    let mut reasoning_tokens = 0;
+    if model.reasons && settings.effort != "none" {
+        let id = format!("rs_{hex}");
+        let text = format!("Considering the request ({} effort).", settings.effort);
+        reasoning_tokens = tokens_for(text.len()) * 8;
+        items.push(Item::Reasoning {
+            encrypted: settings.encrypted.then(|| encrypted_content(&id)),
+            summary: settings.summary.then_some(text),
+            id,
+        });
+    }
+    let budget = settings
+        .max_output_tokens
+        .unwrap_or(u64::MAX)
+        .saturating_sub(reasoning_tokens);
+    let mut incomplete = None;
+    let mut output_tokens = reasoning_tokens;
+    for (n, block) in made.blocks.iter().enumerate() {
+        match block {
+            Block::Text { text, delta_size } => {
+                let mut text = text.clone();
+                if tokens_for(text.len()) > budget {
+                    text = text.chars().take(budget as usize * 4).collect();
+                    incomplete = Some("max_output_tokens");
+                }
+                output_tokens += tokens_for(text.len());
+                items.push(Item::Message {
+                    id: format!("msg_{hex}{n}"),
+                    text,
+                    delta_size: *delta_size,
+                });
+            }
+            Block::ToolUse {
+                id, name, input, ..
+            } => {
+                let arguments = input.to_string();
+                output_tokens += tokens_for(arguments.len());
+                items.push(Item::FunctionCall {
+                    id: format!("fc_{hex}{n}"),
+                    call_id: id.clone(),
+                    name: name.clone(),
+                    arguments,
+                });
+            }
+            _ => {}
+        }
+    }
+    let input_tokens = made.usage.input;
+    let cached = made.usage.cache.map(|(read, _)| read).unwrap_or(0);
+    let usage = json!({
+        "input_tokens": input_tokens + cached,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
+        "total_tokens": input_tokens + cached + output_tokens,
+    });
+    let mut echo = Map::new();
+    echo.insert(
+        "reasoning".into(),
+        json!({"effort": settings.effort, "summary": request.pointer("/reasoning/summary")}),
+    );
+    for key in [
+        "instructions",
+        "max_output_tokens",
+        "store",
+        "text",
+        "temperature",
+        "top_p",
+        "service_tier",
+    ] {
+        echo.insert(key.into(), request.get(key).cloned().unwrap_or(Value::Null));
+    }
+    Ok(Answer {
+        id: format!("resp_{hex}"),
+        model: model.id.to_string(),
+        items,
+        incomplete,
+        usage,
+        echo,
+    })
+}

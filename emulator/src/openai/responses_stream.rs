@@ -1,0 +1,198 @@
+//! A response streamed as OpenAI's Responses API streams it: server-sent events, each with
+//! its `type` and a `sequence_number`, in OpenAI's order (created, in progress; per item:
+//! added, its parts and deltas, done; then completed or incomplete).
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Response};
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use super::responses::{item_json, Answer, Item};
+use crate::answer::split_chars;
+
+/// The SSE response for `answer`.
+pub fn response(answer: &Answer) -> Response<Body> {
+    let frames: Vec<Result<Bytes, std::convert::Infallible>> =
+        events(answer).into_iter().map(Ok).collect();
+    let mut resp = Response::new(Body::from_stream(futures::stream::iter(frames)));
+    let headers = resp.headers_mut();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    headers.insert("cache-control", HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// Events, numbered as they are written.
+struct Events {
+    frames: Vec<Bytes>,
+}
+
+impl Events {
+    fn push(&mut self, kind: &str, mut data: Value) {
+        data["type"] = json!(kind);
+        data["sequence_number"] = json!(self.frames.len());
+        self.frames
+            .push(Bytes::from(format!("event: {kind}\ndata: {data}\n\n")));
+    }
+}
+
+/// Every event of the answer's stream, as SSE frames.
+fn events(answer: &Answer) -> Vec<Bytes> {
+    let mut e = Events { frames: Vec::new() };
+    e.push(
+        "response.created",
+        json!({"response": answer.object("in_progress", false)}),
+    );
+    e.push(
+        "response.in_progress",
+        json!({"response": answer.object("in_progress", false)}),
+    );
+    for (output_index, item) in answer.items.iter().enumerate() {
+        item_events(&mut e, output_index, item);
+    }
+    let status = answer.final_status();
+    let kind = if status == "completed" {
+        "response.completed"
+    } else {
+        "response.incomplete"
+    };
+    e.push(kind, json!({"response": answer.object(status, true)}));
+    e.frames
+}
+
+/// One item's events: added, its content as it grows, done.
+fn item_events(e: &mut Events, output_index: usize, item: &Item) {
+    let done = item_json(item);
+    let id = done["id"].clone();
+    let mut added = done.clone();
+    match item {
+        Item::Reasoning { summary, .. } => {
+            added["summary"] = json!([]);
+            if let Some(obj) = added.as_object_mut() {
+                obj.remove("encrypted_content");
+            }
+            e.push(
+                "response.output_item.added",
+                json!({"output_index": output_index, "item": added}),
+            );
+            if let Some(text) = summary {
+                let at = json!({"item_id": id, "output_index": output_index, "summary_index": 0});
+                let part = |text: &str| json!({"type": "summary_text", "text": text});
+                e.push(
+                    "response.reasoning_summary_part.added",
+                    with(&at, "part", part("")),
+                );
+                for piece in split_chars(text, 24) {
+                    e.push(
+                        "response.reasoning_summary_text.delta",
+                        with(&at, "delta", json!(piece)),
+                    );
+                }
+                e.push(
+                    "response.reasoning_summary_text.done",
+                    with(&at, "text", json!(text)),
+                );
+                e.push(
+                    "response.reasoning_summary_part.done",
+                    with(&at, "part", part(text)),
+                );
+            }
+        }
+        Item::Message {
+            text, delta_size, ..
+        } => {
+            added["status"] = json!("in_progress");
+            added["content"] = json!([]);
+            e.push(
+                "response.output_item.added",
+                json!({"output_index": output_index, "item": added}),
+            );
+            let at = json!({"item_id": id, "output_index": output_index, "content_index": 0});
+            let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []});
+            e.push("response.content_part.added", with(&at, "part", part("")));
+            for piece in split_chars(text, *delta_size) {
+                let mut delta = with(&at, "delta", json!(piece));
+                delta["logprobs"] = json!([]);
+                e.push("response.output_text.delta", delta);
+            }
+            let mut text_done = with(&at, "text", json!(text));
+            text_done["logprobs"] = json!([]);
+            e.push("response.output_text.done", text_done);
+            e.push("response.content_part.done", with(&at, "part", part(text)));
+        }
+        Item::FunctionCall { arguments, .. } => {
+            added["status"] = json!("in_progress");
+            added["arguments"] = json!("");
+            e.push(
+                "response.output_item.added",
+                json!({"output_index": output_index, "item": added}),
+            );
+            let at = json!({"item_id": id, "output_index": output_index});
+            for piece in split_chars(arguments, 16) {
+                e.push(
+                    "response.function_call_arguments.delta",
+                    with(&at, "delta", json!(piece)),
+                );
+            }
+            e.push(
+                "response.function_call_arguments.done",
+                with(&at, "arguments", json!(arguments)),
+            );
+        }
+    }
+    e.push(
+        "response.output_item.done",
+        json!({"output_index": output_index, "item": done}),
+    );
+}
+
+fn with(base: &Value, key: &str, value: Value) -> Value {
+    let mut v = base.clone();
+    v[key] = value;
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_is_numbered_in_order_and_ends_with_the_final_response() {
+        let answer = Answer {
+            id: "resp_1".into(),
+            model: "openai.gpt-5.5".into(),
+            items: vec![Item::Message {
+                id: "msg_1".into(),
+                text: "Hello there".into(),
+                delta_size: 4,
+            }],
+            incomplete: None,
+            usage: json!({"input_tokens": 1, "output_tokens": 3, "total_tokens": 4}),
+            echo: Default::default(),
+        };
+        let frames = events(&answer);
+        let datas: Vec<Value> = frames
+            .iter()
+            .map(|f| {
+                let text = std::str::from_utf8(f).unwrap();
+                serde_json::from_str(text.split("data: ").nth(1).unwrap().trim()).unwrap()
+            })
+            .collect();
+        for (n, d) in datas.iter().enumerate() {
+            assert_eq!(d["sequence_number"], n);
+        }
+        let deltas: String = datas
+            .iter()
+            .filter(|d| d["type"] == "response.output_text.delta")
+            .map(|d| d["delta"].as_str().unwrap())
+            .collect();
+        assert_eq!(deltas, "Hello there");
+        assert_eq!(datas.last().unwrap()["type"], "response.completed");
+        assert_eq!(
+            datas.last().unwrap()["response"]["output"][0]["content"][0]["text"],
+            "Hello there"
+        );
+    }
+}
