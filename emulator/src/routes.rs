@@ -36,6 +36,8 @@ pub enum Operation {
     InvokeModel(String),
     /// POST /openai/v1/responses or /v1/responses: the OpenAI-compatible Responses API
     OpenAi(crate::openai::models::Api),
+    /// GET /v1/models: Mantle's model list
+    MantleModels,
 }
 
 impl Operation {
@@ -51,6 +53,7 @@ impl Operation {
             Operation::ConverseStream(_) => "ConverseStream",
             Operation::InvokeModel(_) => "InvokeModel",
             Operation::OpenAi(_) => "CreateResponse",
+            Operation::MantleModels => "ListModels",
         }
     }
 
@@ -58,6 +61,7 @@ impl Operation {
     pub fn signing_names(&self) -> &'static [&'static str] {
         match self {
             Operation::OpenAi(api) => crate::openai::signing_names(*api),
+            Operation::MantleModels => &["bedrock-mantle"],
             _ => &[crate::config::SIGNING_NAME],
         }
     }
@@ -68,6 +72,8 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
     let unknown = || ApiError::coral(404, "UnknownOperationException", "Unknown operation");
     let op = if let Some(api) = crate::openai::route(path) {
         Operation::OpenAi(api)
+    } else if path == "/v1/models" {
+        Operation::MantleModels
     } else if path == "/foundation-models" || path == "/foundation-models/" {
         Operation::ListFoundationModels
     } else if path == "/inference-profiles" || path == "/inference-profiles/" {
@@ -241,6 +247,7 @@ async fn dispatch(state: &Arc<State>, op: Operation, request: Dispatched<'_>) ->
         Operation::Converse(id) => runtime::invoke(state, &id, body, false).await,
         Operation::InvokeModel(id) => crate::embeddings::invoke(state, &id, body),
         Operation::OpenAi(api) => return crate::openai::handle(state, api, surface, body).await,
+        Operation::MantleModels => Ok(crate::openai::list_models()),
         Operation::ConverseStream(id) => {
             runtime::invoke(state, &id, body, true)
                 .await

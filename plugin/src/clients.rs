@@ -95,6 +95,8 @@ pub fn control_plane_url(runtime_url: &str) -> String {
 pub struct Clients {
     pub runtime: aws_sdk_bedrockruntime::Client,
     pub control: aws_sdk_bedrock::Client,
+    /// The Responses API on Mantle, for the models that answer only there.
+    pub mantle: crate::mantle::MantleClient,
     /// The target, with `source` refined to the default-chain member that answered.
     pub target: Target,
     /// Who the calls run as, for cache keys: a hash, never a secret.
@@ -137,9 +139,11 @@ impl Clients {
         }
         let sdk = loader.load().await;
         let (runtime, control) = sdk_clients(&sdk, &target);
+        let mantle = mantle_client(&target, sdk.credentials_provider());
         Self {
             runtime,
             control,
+            mantle,
             credentials: sdk.credentials_provider(),
             identity,
             chain_error,
@@ -405,20 +409,23 @@ const PROXY_VARIABLES: &[&str] = &[
     "all_proxy",
 ];
 
-/// The SDK's HTTPS client (rustls with aws-lc, HTTP/2 by ALPN) when the defaults do not do:
-/// extra trusted CAs ([`crate::trust`]; checked when the provider was created) or a proxy
-/// from the environment. `None` keeps the SDK's default client.
-fn custom_http_client(
-    target: &Target,
-) -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
-    use aws_smithy_http_client::proxy::ProxyConfig;
-    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-    let proxied = PROXY_VARIABLES
+/// Whether a proxy variable is set (to something).
+fn proxied() -> bool {
+    PROXY_VARIABLES
         .iter()
-        .any(|v| process_env(v).is_some_and(|p| !p.trim().is_empty()));
-    if target.extra_ca_pem.is_none() && !proxied {
-        return None;
-    }
+        .any(|v| process_env(v).is_some_and(|p| !p.trim().is_empty()))
+}
+
+/// The TLS settings (the system's CAs and the extra ones) and the proxy every connection of
+/// this provider uses, Converse's and Mantle's alike.
+fn tls_and_proxy(
+    target: &Target,
+) -> (
+    aws_smithy_http_client::tls::TlsContext,
+    aws_smithy_http_client::proxy::ProxyConfig,
+) {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{TlsContext, TrustStore};
     let mut trust = TrustStore::default();
     if let Some(pem) = &target.extra_ca_pem {
         trust = trust.with_pem_certificate(pem.to_vec());
@@ -427,11 +434,25 @@ fn custom_http_client(
         .with_trust_store(trust)
         .build()
         .unwrap_or_default();
-    let proxy = if proxied {
+    let proxy = if proxied() {
         ProxyConfig::from_env()
     } else {
         ProxyConfig::disabled()
     };
+    (context, proxy)
+}
+
+/// The SDK's HTTPS client (rustls with aws-lc, HTTP/2 by ALPN) when the defaults do not do:
+/// extra trusted CAs ([`crate::trust`]; checked when the provider was created) or a proxy
+/// from the environment. `None` keeps the SDK's default client.
+fn custom_http_client(
+    target: &Target,
+) -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    if target.extra_ca_pem.is_none() && !proxied() {
+        return None;
+    }
+    let (context, proxy) = tls_and_proxy(target);
     // The connector is made per SDK client with its settings (timeouts) and sleep, as the
     // SDK's own builder does.
     Some(
@@ -450,6 +471,55 @@ fn custom_http_client(
             },
         ),
     )
+}
+
+/// The Mantle client: the SDK's connector with the provider's TLS, proxy and connect
+/// timeout, and the provider's credentials (or its API key).
+fn mantle_client(
+    target: &Target,
+    credentials: Option<SharedCredentialsProvider>,
+) -> crate::mantle::MantleClient {
+    use crate::mantle::MantleAuth;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
+    let (context, proxy) = tls_and_proxy(target);
+    let connector = aws_smithy_http_client::Connector::builder()
+        .connector_settings(
+            HttpConnectorSettings::builder()
+                .connect_timeout(target.connect_timeout)
+                .build(),
+        )
+        .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
+        .proxy_config(proxy)
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build();
+    let auth = match (&target.source, credentials) {
+        (CredentialSource::BearerToken, _) => MantleAuth::Bearer(
+            process_env("AWS_BEARER_TOKEN_BEDROCK")
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        ),
+        (_, Some(provider)) => MantleAuth::SigV4 {
+            provider,
+            cached: Default::default(),
+        },
+        (_, None) => MantleAuth::None,
+    };
+    use crate::mantle::{mantle_url, MantleTarget};
+    crate::mantle::MantleClient {
+        connector,
+        runtime: MantleTarget {
+            base_url: mantle_url(target.runtime_endpoint.as_deref(), &target.region),
+            region: target.region.clone(),
+        },
+        listing: MantleTarget {
+            base_url: mantle_url(target.control_endpoint.as_deref(), &target.discovery_region),
+            region: target.discovery_region.clone(),
+        },
+        auth,
+    }
 }
 
 /// How long a named profile (which may need SSO or STS) may take to yield credentials.

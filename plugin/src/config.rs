@@ -147,6 +147,9 @@ pub struct ModelEntry {
     /// The foundation model behind `id` when `id` does not name it (an application inference
     /// profile's ARN): limits, caching and reasoning follow it.
     pub base_model: Option<String>,
+    /// The API this model is called through (`bedrock-converse-stream` or
+    /// `openai-responses`), over what the model table says.
+    pub api: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
@@ -427,6 +430,21 @@ fn validate_model(i: usize, m: &ModelEntry) -> Result<(), Invalid> {
     };
     if m.id.trim().is_empty() {
         return Err((at(&[key("id")]), "must not be empty".into()));
+    }
+    if let Some(api) = m
+        .api
+        .as_deref()
+        .filter(|api| crate::model_facts::Api::from_config_name(api).is_none())
+    {
+        let hint = if api == "openai-completions" {
+            ": Bedrock's Chat Completions API is not spoken by this plugin yet"
+        } else {
+            ""
+        };
+        return Err((
+            at(&[key("api")]),
+            format!("is \"{api}\", but this plugin calls a model through \"{API}\" (Converse) or \"openai-responses\" (the Responses API on Mantle){hint}"),
+        ));
     }
     if m.context_window == Some(0) {
         return Err((

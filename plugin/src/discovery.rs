@@ -1,7 +1,9 @@
 //! Model discovery: ListFoundationModels (streaming, text output, active, provider filter)
 //! joined with ListInferenceProfiles, so that every listed id can actually be invoked in the
 //! configured region, plus the account's application inference profiles (listed by ARN, with
-//! the model behind each), merged with the configured models, and cached.
+//! the model behind each), and the models Mantle serves that answer only on the Responses API
+//! (its `/v1/models`, kept to those the model table says need that API), merged with the
+//! configured models, and cached.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -117,10 +119,15 @@ pub async fn discover(
         credential_source: &source,
         region,
     };
-    let (models, profiles, applications) = tokio::join!(
+    let mantle_ctx = CallContext {
+        operation: "ListModels (Mantle)",
+        ..ctx.clone()
+    };
+    let (models, profiles, applications, mantle) = tokio::join!(
         clients.control.list_foundation_models().send(),
         list_profile_ids(clients),
         list_profiles(clients, InferenceProfileType::Application),
+        clients.mantle.list_models(&mantle_ctx),
     );
     let models = models.map_err(|e| from_sdk_error(&e, &ctx))?;
     let mut degraded = Vec::new();
@@ -137,6 +144,16 @@ pub async fn discover(
         degraded.push(format!(
             "listing application inference profiles failed with credentials from {source} ({e}): they are left out of the list"
         ));
+        Vec::new()
+    });
+    // Not every endpoint has a Mantle beside it (a private endpoint, a proxy): its absence
+    // leaves out the few models that answer only there, and does not keep the rest of the
+    // answer from being cached.
+    let mantle = mantle.unwrap_or_else(|e| {
+        tracing::info!(
+            "Mantle's model list failed with credentials from {source} ({}): the models that answer only on the Responses API are left out of the list",
+            e.error.message
+        );
         Vec::new()
     });
     let degraded = (!degraded.is_empty()).then(|| degraded.join("; "));
@@ -161,6 +178,14 @@ pub async fn discover(
         .collect();
     for profile in &applications {
         let Some(model) = application_profile(profile, &by_id, d, facts) else {
+            continue;
+        };
+        if filter.is_empty() || filter.contains(&model.vendor.to_lowercase()) {
+            out.push(model);
+        }
+    }
+    for id in &mantle {
+        let Some(model) = responses_only_model(id, facts) else {
             continue;
         };
         if filter.is_empty() || filter.contains(&model.vendor.to_lowercase()) {
@@ -230,6 +255,30 @@ fn discovered_model(
         max_tokens: family.map(|f| f.max_tokens).unwrap_or(d.default_max_tokens),
         source: ModelSource::Discovered,
     }
+}
+
+/// A model Mantle lists that the model table says answers only on the Responses API (the
+/// rest of Mantle's list answers on Converse too, and is listed from ListFoundationModels).
+fn responses_only_model(id: &str, facts: &ModelTable) -> Option<ModelInfo> {
+    let family = facts
+        .lookup(id)
+        .filter(|f| f.api == model_facts::Api::Responses)?;
+    Some(ModelInfo {
+        id: id.into(),
+        name: family.name.as_str().into(),
+        vendor: vendor_of(id).into(),
+        base_model_id: RString::new(),
+        reasoning: family.reasoning != model_facts::ReasoningStyle::None,
+        input: family
+            .input
+            .iter()
+            .map(|s| RString::from(s.as_str()))
+            .collect(),
+        cost: family.prices.for_id(id),
+        context_window: family.context_window,
+        max_tokens: family.max_tokens,
+        source: ModelSource::Discovered,
+    })
 }
 
 /// The foundation model id in a model ARN (`arn:aws:bedrock:<region>::foundation-model/<id>`).

@@ -32,6 +32,7 @@ pub(crate) mod document;
 pub(crate) mod embeddings;
 pub(crate) mod errors;
 pub(crate) mod logging;
+pub(crate) mod mantle;
 pub(crate) mod model_facts;
 pub(crate) mod model_table_file;
 pub(crate) mod pricing;

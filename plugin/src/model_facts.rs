@@ -41,6 +41,35 @@ pub enum ReasoningStyle {
     Always,
 }
 
+/// Which of Bedrock's inference APIs a model answers on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// ConverseStream (the SDK's).
+    Converse,
+    /// The OpenAI-compatible Responses API on Mantle (`/openai/v1/responses`): the models
+    /// that support neither Converse nor InvokeModel (GPT-5.4, GPT-5.5).
+    Responses,
+}
+
+impl Api {
+    /// The API a configuration names (pi-ai's names for them), if this plugin speaks it.
+    pub fn from_config_name(name: &str) -> Option<Api> {
+        match name {
+            "bedrock-converse-stream" => Some(Api::Converse),
+            "openai-responses" => Some(Api::Responses),
+            _ => None,
+        }
+    }
+
+    /// The table's (and `models list --facts`') name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Converse => "converse",
+            Api::Responses => "responses",
+        }
+    }
+}
+
 /// Prompt-caching support of a model, as Bedrock documents it per model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caching {
@@ -130,6 +159,8 @@ pub struct Family {
     /// Where the model honours Converse `cachePoint` blocks.
     pub caching: Caching,
     pub prices: Prices,
+    /// The API the model answers on.
+    pub api: Api,
     /// The table the row is from.
     pub origin: Arc<TableOrigin>,
 }
@@ -206,7 +237,7 @@ fn parse(text: &str, table: &str) -> Result<Vec<Family>, String> {
         .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty());
     let (_, header) = lines.next().ok_or("no header line")?;
     let columns: Vec<&str> = header.split('\t').collect();
-    let want = [
+    let mut want = vec![
         "id",
         "name",
         "context",
@@ -221,11 +252,15 @@ fn parse(text: &str, table: &str) -> Result<Vec<Family>, String> {
         "cache_write_1h",
         "geo",
     ];
-    if columns != want {
+    // `api` came later: a table without it (a user's, written before) still reads, all
+    // Converse.
+    let with_api = columns.len() == want.len() + 1;
+    want.push("api");
+    if columns != want[..want.len() - usize::from(!with_api)] {
         return Err(format!("the header must be {want:?}, not {columns:?}"));
     }
     lines
-        .map(|(n, line)| row(line, &origin).map_err(|e| format!("line {}: {e}", n + 1)))
+        .map(|(n, line)| row(line, with_api, &origin).map_err(|e| format!("line {}: {e}", n + 1)))
         .collect()
 }
 
@@ -244,15 +279,24 @@ fn checked_date(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn row(line: &str, origin: &Arc<TableOrigin>) -> Result<Family, String> {
-    let cells: Vec<&str> = line.split('\t').collect();
+fn row(line: &str, with_api: bool, origin: &Arc<TableOrigin>) -> Result<Family, String> {
+    let mut cells: Vec<&str> = line.split('\t').collect();
+    let expected = if with_api { 14 } else { 13 };
+    if cells.len() != expected {
+        return Err(format!(
+            "{expected} tab-separated cells expected, found {}",
+            cells.len()
+        ));
+    }
+    let api = match if with_api { cells.pop() } else { None } {
+        None | Some("converse") => Api::Converse,
+        Some("responses") => Api::Responses,
+        Some(other) => return Err(format!("unknown api {other:?} (converse or responses)")),
+    };
     let [id, name, context, max_output, input, reasoning, caching, input_price, output_price, cache_read, cache_write, cache_write_1h, geo] =
         cells.as_slice()
     else {
-        return Err(format!(
-            "13 tab-separated cells expected, found {}",
-            cells.len()
-        ));
+        return Err(format!("{expected} tab-separated cells expected"));
     };
     let count = |what: &str, v: &str| {
         v.parse::<u64>()
@@ -304,6 +348,7 @@ fn row(line: &str, origin: &Arc<TableOrigin>) -> Result<Family, String> {
             cache_write_1h: price("cache_write_1h", cache_write_1h)?,
             geo_multiplier: price("geo", geo)?,
         },
+        api,
         origin: origin.clone(),
     })
 }

@@ -29,7 +29,7 @@ use crate::credentials::{process_env, CredentialSource};
 use crate::discovery::{self, DiscoveryCache};
 use crate::embeddings;
 use crate::errors::{error, from_sdk_error, invalid_request, CallContext};
-use crate::model_facts::ModelTable;
+use crate::model_facts::{Api, ModelTable};
 use crate::runtime::RuntimeLease;
 use crate::stream::{self, StreamJob};
 use crate::translate;
@@ -101,29 +101,21 @@ impl BedrockProvider {
             // model it runs, then the request is checked for that model (still before any
             // ConverseStream call).
             self.inner.runtime.spawn(async move {
-                let prepared = match inner.resolve_base(&request.model).await {
-                    Ok(base) => translate::prepare(&request, &base, &inner.facts),
+                let call = match inner.resolve_base(&request.model).await {
+                    Ok(base) => inner.prepare(&request, &base),
                     Err(e) => Err(e),
                 };
-                match prepared {
-                    Ok(prepared) => {
-                        for notice in &prepared.notices {
-                            inner.notice(notice.clone());
-                        }
-                        inner.run_stream(prepared, sink, cancel).await
-                    }
+                match call {
+                    Ok(call) => inner.run_stream(call, sink, cancel).await,
                     Err(e) => stream::refuse(sink, e),
                 }
             });
             return Ok(control);
         };
-        let prepared = translate::prepare(&request, &base, &inner.facts)?;
-        for notice in &prepared.notices {
-            inner.notice(notice.clone());
-        }
+        let call = inner.prepare(&request, &base)?;
         self.inner
             .runtime
-            .spawn(async move { inner.run_stream(prepared, sink, cancel).await });
+            .spawn(async move { inner.run_stream(call, sink, cancel).await });
         Ok(control)
     }
 }
@@ -134,21 +126,54 @@ fn parse_request(request_json: &str) -> Result<ConverseRequest, ProviderError> {
 }
 
 impl Inner {
+    /// The request checked and translated for the API its model answers on (the notices of
+    /// what could not be sent as asked go to the host).
+    fn prepare(
+        &self,
+        request: &ConverseRequest,
+        base: &str,
+    ) -> Result<translate::Call, ProviderError> {
+        let call = translate::prepare_call(
+            request,
+            base,
+            &self.facts,
+            self.api_for(&request.model, base),
+        )?;
+        for notice in call.notices() {
+            self.notice(notice.clone());
+        }
+        Ok(call)
+    }
+
+    /// The API `model` is called through: its configured entry's `api`, else the model
+    /// table's, else Converse.
+    fn api_for(&self, model: &str, base: &str) -> Api {
+        self.config
+            .provider
+            .models
+            .iter()
+            .find(|m| m.id == model)
+            .and_then(|m| m.api.as_deref())
+            .and_then(Api::from_config_name)
+            .or_else(|| self.facts.lookup(base).map(|f| f.api))
+            .unwrap_or(Api::Converse)
+    }
+
     async fn run_stream(
         self: Arc<Self>,
-        prepared: translate::Prepared,
+        call: translate::Call,
         sink: EventSinkBox,
         cancel: stream::CancelSignal,
     ) {
         let job = StreamJob {
             clients: self.clients().await,
             cost: crate::pricing::Pricing::for_model(
-                &prepared.model_id,
-                &prepared.base_model,
-                self.cost_of(&prepared.model_id),
+                call.model_id(),
+                call.base_model(),
+                self.cost_of(call.model_id()),
                 &self.facts,
             ),
-            prepared,
+            call,
             settings: self.settings,
             sink,
             cancel,
@@ -279,6 +304,7 @@ impl Inner {
             checked: row.map(|r| r.origin.checked.clone()),
             row: row.map(|r| r.id.clone()),
             configured: m.source == ModelSource::Configured,
+            api: Some(self.api_for(&m.id, base).name().to_string()),
         }
     }
 

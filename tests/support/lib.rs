@@ -248,7 +248,8 @@ pub fn recorded(emu: &RunningEmulator, operation: &str) -> Vec<RecordedRequest> 
 /// data its ListFoundationModels and ListInferenceProfiles answer with): every streaming,
 /// text-output, ACTIVE model, by its base id when it supports on-demand throughput, else by
 /// the profile of the first of `geos` (a region's geographies, most specific first) that
-/// has one, and the global one, where they exist.
+/// has one, and the global one, where they exist; and the models only Mantle's Responses API
+/// serves.
 pub fn expected_ids(geos: &[Geo]) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     for m in catalogue::MODELS {
@@ -267,6 +268,8 @@ pub fn expected_ids(geos: &[Geo]) -> BTreeSet<String> {
             ids.insert(format!("global.{}", m.id));
         }
     }
+    // And the models only Mantle's Responses API serves (from its model list).
+    ids.extend(emulator::openai::models::responses_only().map(|m| m.id.to_string()));
     ids
 }
 

@@ -1,7 +1,8 @@
 //! Bedrock's OpenAI-compatible API: the Responses API as Mantle serves it
 //! (`bedrock-mantle.{region}.api.aws`, SigV4 signing name `bedrock-mantle`, or a Bedrock API
 //! key) on `/openai/v1/responses` and `/v1/responses`, and as bedrock-runtime serves it on
-//! `/openai/v1/responses` (signing name `bedrock`: synchronous only). One loopback server
+//! `/openai/v1/responses` (signing name `bedrock`: synchronous only), and Mantle's model list
+//! (`GET /v1/models`). One loopback server
 //! stands for both hosts: the signing name, or a bearer key (Mantle), says which was meant.
 //!
 //! Errors are OpenAI's shape (`{"error": {message, type, param, code}}`); requests are checked
@@ -57,6 +58,24 @@ pub async fn handle(
     responses::create(state, api, surface, body)
         .await
         .unwrap_or_else(OpenAiError::into_response)
+}
+
+/// `GET /v1/models` on Mantle: every model it serves, whichever route (OpenAI's list shape,
+/// with Mantle's `status`).
+pub fn list_models() -> Response<Body> {
+    let data: Vec<serde_json::Value> = models::MODELS
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "id": m.id,
+                "object": "model",
+                "created": 1_767_225_600u64,
+                "owned_by": m.id.split('.').next().unwrap_or("openai"),
+                "status": "available",
+            })
+        })
+        .collect();
+    crate::json_http::json_response(serde_json::json!({"object": "list", "data": data}).to_string())
 }
 
 /// An error in OpenAI's shape.

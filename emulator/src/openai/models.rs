@@ -37,6 +37,9 @@ pub struct OpenAiModel {
     pub reasons: bool,
     /// Its output limit, tokens.
     pub max_output_tokens: u64,
+    /// Whether Converse serves it too (under its catalogue id); GPT-5.4 and GPT-5.5 "support
+    /// neither the Converse nor the Invoke API".
+    pub converse: bool,
 }
 
 const FRONTIER: &[Api] = &[Api::OpenAiResponses];
@@ -49,44 +52,56 @@ pub const MODELS: &[OpenAiModel] = &[
         apis: FRONTIER,
         reasons: true,
         max_output_tokens: 128_000,
+        converse: false,
     },
     OpenAiModel {
         id: "openai.gpt-5.4",
         apis: FRONTIER,
         reasons: true,
         max_output_tokens: 128_000,
+        converse: false,
     },
     OpenAiModel {
         id: "openai.gpt-5.6-sol",
         apis: FRONTIER,
         reasons: true,
         max_output_tokens: 128_000,
+        converse: true,
     },
     OpenAiModel {
         id: "openai.gpt-5.6-terra",
         apis: FRONTIER,
         reasons: true,
         max_output_tokens: 128_000,
+        converse: true,
     },
     OpenAiModel {
         id: "openai.gpt-5.6-luna",
         apis: FRONTIER,
         reasons: true,
         max_output_tokens: 128_000,
+        converse: true,
     },
     OpenAiModel {
         id: "openai.gpt-oss-120b",
         apis: OPEN_WEIGHT,
         reasons: true,
         max_output_tokens: 128_000,
+        converse: true,
     },
     OpenAiModel {
         id: "openai.gpt-oss-20b",
         apis: OPEN_WEIGHT,
         reasons: true,
         max_output_tokens: 128_000,
+        converse: true,
     },
 ];
+
+/// The models that answer only on these routes (Converse does not know them).
+pub fn responses_only() -> impl Iterator<Item = &'static OpenAiModel> {
+    MODELS.iter().filter(|m| !m.converse)
+}
 
 /// The row of `id`, if these routes know the model at all.
 pub fn model(id: &str) -> Option<&'static OpenAiModel> {

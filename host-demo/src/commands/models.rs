@@ -97,7 +97,7 @@ pub fn list_facts(session: &Session, json: bool) -> CliResult {
         writeln!(out)?;
         return Ok(());
     }
-    let mut rows = vec![["ID", "TABLE", "CHECKED", "ROW", "CONFIGURED"]
+    let mut rows = vec![["ID", "TABLE", "CHECKED", "ROW", "CONFIGURED", "API"]
         .map(String::from)
         .to_vec()];
     rows.extend(origins.iter().map(|o| {
@@ -110,6 +110,7 @@ pub fn list_facts(session: &Session, json: bool) -> CliResult {
             or_dash(&o.checked),
             or_dash(&o.row),
             if o.configured { "yes" } else { "no" }.into(),
+            or_dash(&o.api),
         ]
     }));
     table(&mut out, Style::stdout(), &rows)?;

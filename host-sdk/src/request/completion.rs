@@ -112,6 +112,10 @@ pub struct TokenUsage {
     /// service said (Bedrock: the usage's `cacheDetails`); the rest had the default ttl.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_1h_tokens: Option<u64>,
+    /// Since 1.9: of `output_tokens`, those the model spent reasoning, when the service says
+    /// (Bedrock's Responses API does; Converse does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
 }
 
 impl From<crate::contract::Usage> for TokenUsage {
@@ -123,6 +127,7 @@ impl From<crate::contract::Usage> for TokenUsage {
             cache_read_tokens: u.cache_read_tokens,
             cache_write_tokens: u.cache_write_tokens,
             cache_write_1h_tokens: None,
+            reasoning_tokens: None,
         }
     }
 }

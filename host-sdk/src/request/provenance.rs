@@ -25,4 +25,8 @@ pub struct ModelProvenance {
     /// win over the table's.
     #[serde(default)]
     pub configured: bool,
+    /// Since 1.9: which of the provider's APIs the model is called through (Bedrock:
+    /// `converse`, or `responses` for the models that answer only on the Responses API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
 }

@@ -111,6 +111,8 @@ pub(super) struct Assembler {
     extensions: Vec<Extension>,
     /// Response events the host has seen (retries are allowed only while this is 0).
     pub(super) delivered: usize,
+    /// Of the output tokens, those spent reasoning, when the service said (Responses API).
+    pub(super) reasoning_tokens: Option<u64>,
 }
 
 impl Assembler {
@@ -548,6 +550,7 @@ impl Assembler {
             .map(|(u, p)| p.cost_usd(u, self.cache_write_1h));
         if let Some(usage) = completion.usage.as_mut() {
             usage.cache_write_1h_tokens = (self.cache_write_1h > 0).then_some(self.cache_write_1h);
+            usage.reasoning_tokens = self.reasoning_tokens;
         }
         completion.latency_ms = self.latency_ms;
         completion.extensions = self.extensions.clone();

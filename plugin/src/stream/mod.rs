@@ -1,9 +1,12 @@
-//! The stream driver: runs one ConverseStream call on the plugin's runtime (retries,
-//! timeouts, cancellation) and reports its end to the host's sink exactly once. What each
-//! service event becomes for the host, and the completion, is [`assemble`]'s job.
+//! The stream driver: runs one ConverseStream call (or, for the models that answer only
+//! there, one Responses call on Mantle, whose events [`responses_events`] turns into
+//! ConverseStream's) on the plugin's runtime (retries, timeouts, cancellation) and reports its
+//! end to the host's sink exactly once. What each service event becomes for the host, and the
+//! completion, is [`assemble`]'s job.
 
 mod assemble;
 mod guardrail_trace;
+mod responses_events;
 
 use assemble::Assembler;
 
@@ -21,12 +24,12 @@ use crate::clients::Clients;
 use crate::config::StreamSettings;
 use crate::errors::{error, from_sdk_failure, from_stream_error, CallContext, CallFailure};
 use crate::model_facts::ModelTable;
-use crate::translate::Prepared;
+use crate::translate::Call;
 
 /// One stream's inputs.
 pub struct StreamJob {
     pub clients: Arc<Clients>,
-    pub prepared: Prepared,
+    pub call: Call,
     pub settings: StreamSettings,
     /// The model's prices, when known.
     pub cost: Option<crate::pricing::Pricing>,
@@ -63,11 +66,8 @@ pub async fn run(mut job: StreamJob) {
                 payload.as_ref(),
             ))
         });
-    let completion_json = assembler.completion_json(
-        job.cost,
-        job.prepared.output_schema.as_ref(),
-        job.prepared.host_minor,
-    );
+    let completion_json =
+        assembler.completion_json(job.cost, job.call.output_schema(), job.call.host_minor());
     let end = StreamEnd {
         error: outcome.err().into(),
         completion_json: completion_json.into(),
@@ -93,9 +93,13 @@ async fn drive(job: &mut StreamJob, asm: &mut Assembler) -> Result<(), ProviderE
     }
     let source = job.clients.target.source.describe();
     let region = job.clients.target.region.clone();
-    let model_id = job.prepared.model_id.clone();
+    let model_id = job.call.model_id().to_string();
+    let operation = match job.call {
+        Call::Converse(_) => "ConverseStream",
+        Call::Responses(_) => "CreateResponse",
+    };
     let ctx = CallContext {
-        operation: "ConverseStream",
+        operation,
         model_id: Some(&model_id),
         credential_source: &source,
         region: &region,
@@ -123,7 +127,7 @@ async fn drive(job: &mut StreamJob, asm: &mut Assembler) -> Result<(), ProviderE
                 }
                 let delay = job.settings.backoff(attempt);
                 tracing::info!(
-                    "ConverseStream attempt {attempt} failed ({}); retrying in {delay:?}",
+                    "{operation} attempt {attempt} failed ({}); retrying in {delay:?}",
                     e.message
                 );
                 let flow = job.sink.on_event(&StreamEvent::Retry {
@@ -169,7 +173,7 @@ async fn attempt_once(
     loop {
         tokio::select! {
             biased;
-            next = events.recv() => match next {
+            next = events.recv(ctx) => match next {
                 Ok(Some(event)) => {
                     if asm.handle(&event, &mut job.sink, job.cost) == SinkFlow::Stop {
                         return Err(cancelled("the host's callback stopped the stream").into());
@@ -193,7 +197,7 @@ async fn attempt_once(
                     }
                 }
                 Ok(None) => break,
-                Err(e) => return Err(from_stream_error(&e, ctx).into()),
+                Err(e) => return Err(e),
             },
             _ = &mut cancelled_wait => return Err(cancelled("the host cancelled the stream").into()),
             _ = &mut deadline => {
@@ -213,6 +217,7 @@ async fn attempt_once(
             }
         }
     }
+    asm.reasoning_tokens = events.reasoning_tokens();
     if asm.stop_reason.is_none() {
         return Err(error(
             ErrorKind::IncompleteStream,
@@ -223,29 +228,105 @@ async fn attempt_once(
     Ok(())
 }
 
-/// Sends the ConverseStream call and waits for its response head, within the first-byte
-/// timeout and until the host cancels.
+/// Sends the call and waits for its response head, within the first-byte timeout and until
+/// the host cancels.
 async fn open_stream(
     job: &mut StreamJob,
     progress: &Progress,
     ctx: &CallContext<'_>,
-) -> Result<ConverseEvents, CallFailure> {
-    let send = job
-        .prepared
-        .apply(job.clients.runtime.converse_stream())
-        .customize()
-        .interceptor(WatchBody {
-            progress: progress.clone(),
-        })
-        .send();
+) -> Result<Events, CallFailure> {
     let first_byte = job.settings.first_byte_timeout;
+    let clients = job.clients.clone();
+    let send = async {
+        match &job.call {
+            Call::Converse(prepared) => prepared
+                .apply(clients.runtime.converse_stream())
+                .customize()
+                .interceptor(WatchBody {
+                    progress: progress.clone(),
+                })
+                .send()
+                .await
+                .map(|out| Events::Converse(out.stream))
+                .map_err(|e| from_sdk_failure(&e, ctx)),
+            Call::Responses(call) => clients
+                .mantle
+                .stream(call.body.clone(), progress, ctx)
+                .await
+                .map(|events| Events::Responses {
+                    events,
+                    translator: Default::default(),
+                    ready: Default::default(),
+                }),
+        }
+    };
     tokio::select! {
         r = tokio::time::timeout(first_byte, send) => match r {
-            Ok(Ok(out)) => Ok(out.stream),
-            Ok(Err(e)) => Err(from_sdk_failure(&e, ctx)),
+            Ok(result) => result,
             Err(_) => Err(timeout(format!("no response from Bedrock within {first_byte:?} (first-byte timeout)")).into()),
         },
         _ = job.cancel.cancelled() => Err(cancelled("the host cancelled the stream").into()),
+    }
+}
+
+/// The events of one response, as ConverseStream events whichever API answered.
+enum Events {
+    Converse(ConverseEvents),
+    Responses {
+        events: crate::mantle::ResponseEvents,
+        translator: responses_events::Translator,
+        /// Translated events not handed out yet (one Responses event may stand for several).
+        ready: std::collections::VecDeque<aws_sdk_bedrockruntime::types::ConverseStreamOutput>,
+    },
+}
+
+impl Events {
+    async fn recv(
+        &mut self,
+        ctx: &CallContext<'_>,
+    ) -> Result<Option<aws_sdk_bedrockruntime::types::ConverseStreamOutput>, CallFailure> {
+        match self {
+            Events::Converse(stream) => stream
+                .recv()
+                .await
+                .map_err(|e| from_stream_error(&e, ctx).into()),
+            Events::Responses {
+                events,
+                translator,
+                ready,
+            } => loop {
+                if let Some(event) = ready.pop_front() {
+                    return Ok(Some(event));
+                }
+                if translator.finished {
+                    return Ok(None);
+                }
+                let Some(event) = events.next(ctx).await? else {
+                    return Ok(None);
+                };
+                let data: serde_json::Value = match serde_json::from_str(&event.data) {
+                    Ok(data) => data,
+                    Err(_) if event.data.trim() == "[DONE]" => return Ok(None),
+                    Err(e) => {
+                        return Err(error(
+                            ErrorKind::Network,
+                            format!("{} sent an event that is not JSON: {e}", ctx.operation),
+                        )
+                        .into())
+                    }
+                };
+                let kind = data["type"].as_str().unwrap_or(event.event.as_str());
+                ready.extend(translator.translate(kind, &data, ctx)?);
+            },
+        }
+    }
+
+    /// Of the output tokens, those spent reasoning, when the service said.
+    fn reasoning_tokens(&self) -> Option<u64> {
+        match self {
+            Events::Converse(_) => None,
+            Events::Responses { translator, .. } => translator.reasoning_tokens,
+        }
     }
 }
 

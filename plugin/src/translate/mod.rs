@@ -1,4 +1,5 @@
-//! Request translation: the contract's [`ConverseRequest`] to a Bedrock ConverseStream call.
+//! Request translation: the contract's [`ConverseRequest`] to a Bedrock ConverseStream call,
+//! or, for the models that answer only there, a call of the Responses API ([`responses`]).
 //!
 //! Everything the service would reject is fixed or refused here, before any network call:
 //! roles are merged so they alternate, empty blocks and turns are dropped, images are checked
@@ -10,6 +11,7 @@ mod content;
 mod media;
 mod options;
 mod reasoning;
+mod responses;
 mod tools;
 
 use aws_sdk_bedrockruntime::operation::converse_stream::builders::ConverseStreamFluentBuilder;
@@ -81,14 +83,94 @@ impl Prepared {
 /// Bedrock's limit on `modelId` (an id, profile id or ARN) in the Converse API.
 pub const MAX_MODEL_ID_LEN: usize = 2048;
 
-/// Validates and translates `req` for `base_model`, the foundation model whose rules apply
-/// (the model id itself, or the model behind an application profile's ARN).
-/// `facts` is the provider's model table.
-pub fn prepare(
+/// A checked request on the API its model answers on.
+#[derive(Debug, Clone)]
+pub enum Call {
+    Converse(Box<Prepared>),
+    Responses(ResponsesCall),
+}
+
+/// A checked request for the Responses API on Mantle.
+#[derive(Debug, Clone)]
+pub struct ResponsesCall {
+    pub model_id: String,
+    /// The foundation model whose rules (and prices) apply.
+    pub base_model: String,
+    pub host_minor: u32,
+    /// The request body (JSON), the same for every attempt.
+    pub body: bytes::Bytes,
+    pub output_schema: Option<Value>,
+}
+
+impl Call {
+    pub fn model_id(&self) -> &str {
+        match self {
+            Call::Converse(p) => &p.model_id,
+            Call::Responses(r) => &r.model_id,
+        }
+    }
+
+    pub fn base_model(&self) -> &str {
+        match self {
+            Call::Converse(p) => &p.base_model,
+            Call::Responses(r) => &r.base_model,
+        }
+    }
+
+    pub fn host_minor(&self) -> u32 {
+        match self {
+            Call::Converse(p) => p.host_minor,
+            Call::Responses(r) => r.host_minor,
+        }
+    }
+
+    pub fn output_schema(&self) -> Option<&Value> {
+        match self {
+            Call::Converse(p) => p.output_schema.as_ref(),
+            Call::Responses(r) => r.output_schema.as_ref(),
+        }
+    }
+
+    /// What of the request could not be sent as asked.
+    pub fn notices(&self) -> &[String] {
+        match self {
+            Call::Converse(p) => &p.notices,
+            Call::Responses(_) => &[],
+        }
+    }
+}
+
+/// Validates and translates `req` for the API `api` (which the provider chose from its
+/// configuration and model table), under `base_model`'s rules.
+pub fn prepare_call(
     req: &ConverseRequest,
     base_model: &str,
     facts: &ModelTable,
-) -> Result<Prepared, ProviderError> {
+    api: model_facts::Api,
+) -> Result<Call, ProviderError> {
+    match api {
+        model_facts::Api::Converse => {
+            prepare(req, base_model, facts).map(|p| Call::Converse(Box::new(p)))
+        }
+        model_facts::Api::Responses => {
+            let model_id = checked_model_id(req)?;
+            if let Some(family) = facts.lookup(base_model) {
+                media_the_model_takes(req, family)?;
+            }
+            let body = responses::body(req, model_id)?;
+            Ok(Call::Responses(ResponsesCall {
+                model_id: model_id.to_string(),
+                base_model: model_facts::base_model_id(base_model).to_string(),
+                host_minor: req.host_minor(),
+                body: bytes::Bytes::from(body.to_string()),
+                output_schema: output_schema(req),
+            }))
+        }
+    }
+}
+
+/// The request's model id, trimmed, within Bedrock's limit.
+fn checked_model_id(req: &ConverseRequest) -> Result<&str, ProviderError> {
     let model_id = req.model.trim();
     if model_id.is_empty() {
         return Err(invalid_request(
@@ -101,6 +183,26 @@ pub fn prepare(
             model_id.len()
         )));
     }
+    Ok(model_id)
+}
+
+/// The schema a structured answer must match.
+fn output_schema(req: &ConverseRequest) -> Option<Value> {
+    req.output_format.as_ref().map(|f| match f {
+        host_sdk::OutputFormat::JsonSchema { schema, .. } => schema.clone(),
+        _ => Value::Null,
+    })
+}
+
+/// Validates and translates `req` for `base_model`, the foundation model whose rules apply
+/// (the model id itself, or the model behind an application profile's ARN).
+/// `facts` is the provider's model table.
+pub fn prepare(
+    req: &ConverseRequest,
+    base_model: &str,
+    facts: &ModelTable,
+) -> Result<Prepared, ProviderError> {
+    let model_id = checked_model_id(req)?;
     let family = facts.lookup(base_model);
     if let Some(family) = family {
         media_the_model_takes(req, family)?;
@@ -157,10 +259,7 @@ pub fn prepare(
         tool_config,
         additional_fields: sampling.extra,
         notices: sampling.notices,
-        output_schema: req.output_format.as_ref().map(|f| match f {
-            host_sdk::OutputFormat::JsonSchema { schema, .. } => schema.clone(),
-            _ => Value::Null,
-        }),
+        output_schema: output_schema(req),
         options,
     })
 }

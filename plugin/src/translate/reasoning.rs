@@ -344,7 +344,7 @@ pub const ADAPTIVE_DEFAULT_MAX_TOKENS: u32 = 32_000;
 
 /// The effort level the host asked for, or the one its budget stands for (for models that
 /// take a level, not a budget).
-fn asked_effort(reasoning: &host_sdk::ReasoningConfig) -> Option<String> {
+pub(super) fn asked_effort(reasoning: &host_sdk::ReasoningConfig) -> Option<String> {
     reasoning
         .effort
         .clone()
