@@ -1,8 +1,10 @@
 //! Conformance: the AWS SDK for JavaScript v3 (`@aws-sdk/client-bedrock-runtime` and
 //! `@aws-sdk/client-bedrock`, pinned in `emulator/conformance/js`) against the emulator, with
 //! the SDK's default transport: HTTP/2 for the runtime, by prior knowledge on http:// and by
-//! ALPN on https://. Starts a plain and an HTTPS emulator, runs the suite with node's test
-//! runner, then checks that the runtime calls really arrived over HTTP/2.
+//! ALPN on https://; and the official `openai` client against the emulator's Responses API
+//! (`openai_responses.test.mjs`: an API key, or SigV4 for `bedrock-mantle` from the SDK's own
+//! signer). Starts a plain and an HTTPS emulator, runs the suites with node's test runner,
+//! then checks that the runtime calls really arrived over HTTP/2.
 //!
 //! Needs `emulator/conformance/js/node_modules`: `scripts/node-env` (run by `scripts/test`)
 //! installs it from the npm registry. Without it this test fails; it never skips.
@@ -55,6 +57,7 @@ fn aws_js_sdk_conformance() {
             "--test",
             "--test-reporter=spec",
             "emulator/conformance/js/conformance.test.mjs",
+            "emulator/conformance/js/openai_responses.test.mjs",
         ])
         .env("EMULATOR_URL", plain.url())
         .env("EMULATOR_TLS_URL", https.url())

@@ -80,6 +80,23 @@ def test_a_function_call_round_trip_streamed():
     assert second.status == "completed" and second.output_text
 
 
+def test_a_model_that_answers_only_on_bedrocks_responses_api_reasons_through_the_gateway():
+    # GPT-5.5 is served by Bedrock's Mantle only; the plugin calls it there, and the reasoning
+    # tokens Bedrock counts reach the client, with the reasoning carried to the next turn.
+    first = client().responses.create(
+        model="amazon-bedrock/openai.gpt-5.5", input="Hello Mantle", reasoning={"effort": "low"},
+        include=["reasoning.encrypted_content"], store=False,
+    )
+    assert first.status == "completed" and "You said: Hello Mantle." in first.output_text
+    assert first.usage.output_tokens_details.reasoning_tokens > 0
+    assert first.usage.output_tokens_details.reasoning_tokens <= first.usage.output_tokens
+    history = [{"role": "user", "content": "Hello Mantle"}]
+    history += [item.model_dump(exclude_none=True) for item in first.output]
+    history.append({"role": "user", "content": "Once more"})
+    second = client().responses.create(model="amazon-bedrock/openai.gpt-5.5", input=history, store=False)
+    assert "You said: Once more." in second.output_text
+
+
 def test_a_custom_tool_as_codex_sends_apply_patch():
     patch_tool = {"type": "custom", "name": "apply_patch", "description": "Apply a patch",
                   "format": {"type": "grammar", "syntax": "lark", "definition": "start: /.+/"}}

@@ -47,7 +47,7 @@ fn the_official_openai_python_client_speaks_chat_completions_with_the_gateway() 
 #[test]
 fn the_official_openai_python_client_speaks_responses_with_the_gateway() {
     let report = pytest("gateway/conformance/test_openai_responses.py");
-    assert!(report.contains("9 passed"), "{report}");
+    assert!(report.contains("10 passed"), "{report}");
 }
 
 /// Issue #21.

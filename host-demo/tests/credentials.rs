@@ -160,6 +160,24 @@ fn instance_role_is_detected_without_aws_profile_and_signs_the_calls() {
             session_token: true
         })
     );
+
+    // A model that answers only on Mantle's Responses API is signed with the same role.
+    let r = run_host_demo(
+        &home,
+        &vars,
+        &["chat", "--model", "openai.gpt-5.5", "hello from Mantle"],
+    );
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert!(r.stdout.contains("hello from Mantle"), "{}", r.all());
+    let response = emu.requests().pop().expect("a request");
+    assert_eq!(response.operation, "CreateResponse");
+    assert_eq!(
+        response.auth,
+        Some(AuthKind::SigV4 {
+            access_key_id: creds.access_key_id.clone(),
+            session_token: true
+        })
+    );
 }
 
 #[test]
@@ -471,6 +489,20 @@ fn sources_are_tried_in_the_seeds_order() {
     assert!(ignored[0].starts_with("AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"));
     assert!(ignored[1].starts_with("AWS_PROFILE \"dev\""));
     assert_no_secret(&r, &[API_KEY, SECRET]);
+    // The API key also calls the models that answer only on Mantle's Responses API.
+    let r = run_host_demo(
+        &home,
+        &with(&[bearer]),
+        &["chat", "--model", "openai.gpt-5.5", "hello with a key"],
+    );
+    assert_eq!(r.status, 0, "{}", r.all());
+    assert!(r.stdout.contains("hello with a key"), "{}", r.all());
+    let response = emu.requests().pop().expect("a request");
+    assert_eq!(
+        (response.operation.as_str(), response.auth),
+        ("CreateResponse", Some(AuthKind::Bearer))
+    );
+    assert_no_secret(&r, &[API_KEY]);
 
     // 2. Then the access keys.
     let r = auth_status(&home, &with(&[keys[0], keys[1], profile]));
@@ -721,6 +753,22 @@ fn aws_ca_bundle_trusts_the_emulators_https_certificate() {
     let trusted = run_host_demo(&home, &with_ca, &["chat", "Hello"]);
     assert_eq!(trusted.status, 0, "{}", trusted.all());
     assert!(trusted.stdout.contains("Hello"), "{}", trusted.stdout);
+    // Mantle's Responses API goes through the same trust.
+    let mantle = ["chat", "-m", "openai.gpt-5.5", "Hello Mantle"];
+    let untrusted = run_host_demo(&home, &keys, &mantle);
+    assert_ne!(untrusted.status, 0, "{}", untrusted.all());
+    assert!(
+        untrusted.all().contains("AWS_CA_BUNDLE"),
+        "{}",
+        untrusted.all()
+    );
+    let trusted = run_host_demo(&home, &with_ca, &mantle);
+    assert_eq!(trusted.status, 0, "{}", trusted.all());
+    assert!(
+        trusted.stdout.contains("Hello Mantle"),
+        "{}",
+        trusted.stdout
+    );
 }
 
 /// A CONNECT proxy on loopback that records where it tunnelled to.
@@ -788,6 +836,15 @@ fn https_proxy_and_no_proxy_are_honoured() {
     assert!(
         seen.lock().unwrap().contains(&target),
         "the proxy tunnelled to {target}: {:?}",
+        seen.lock().unwrap()
+    );
+    seen.lock().unwrap().clear();
+    // Mantle's Responses API goes through the same proxy.
+    let ran = run_host_demo(&home, &base, &["chat", "-m", "openai.gpt-5.5", "Hello"]);
+    assert_eq!(ran.status, 0, "{}", ran.all());
+    assert!(
+        seen.lock().unwrap().contains(&target),
+        "{:?}",
         seen.lock().unwrap()
     );
     seen.lock().unwrap().clear();

@@ -20,15 +20,19 @@ pub fn finish_reason(reason: Option<&StopReason>) -> &'static str {
     }
 }
 
-/// OpenAI's `usage` for the contract's.
+/// OpenAI's `usage` for the contract's (reasoning tokens where the provider counts them).
 pub fn usage_json(u: &TokenUsage) -> Value {
     let prompt = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
-    json!({
+    let mut usage = json!({
         "prompt_tokens": prompt,
         "completion_tokens": u.output_tokens,
         "total_tokens": prompt + u.output_tokens,
         "prompt_tokens_details": {"cached_tokens": u.cache_read_tokens},
-    })
+    });
+    if let Some(reasoning) = u.reasoning_tokens {
+        usage["completion_tokens_details"] = json!({ "reasoning_tokens": reasoning });
+    }
+    usage
 }
 
 /// The non-streaming response for a completion.

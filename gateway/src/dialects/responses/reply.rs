@@ -107,15 +107,15 @@ impl Settings {
 }
 
 /// The Responses `usage` for the contract's: input tokens include the cache's reads and
-/// writes. Bedrock does not count reasoning tokens apart (they are in `output_tokens`), so
-/// `reasoning_tokens` is 0.
+/// writes. Reasoning tokens are counted apart only where the provider says (Bedrock's
+/// Responses API does, Converse does not: they are in `output_tokens`, and 0 here).
 fn usage_json(u: &TokenUsage) -> Value {
     let input = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
     json!({
         "input_tokens": input,
         "input_tokens_details": {"cached_tokens": u.cache_read_tokens},
         "output_tokens": u.output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens.unwrap_or(0)},
         "total_tokens": input + u.output_tokens,
     })
 }
