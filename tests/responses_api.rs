@@ -209,3 +209,54 @@ fn converse_does_not_know_a_responses_only_model_as_bedrock_does_not() {
     assert_eq!(recorded(&emu, "ConverseStream").len(), 1);
     assert!(recorded(&emu, "CreateResponse").is_empty());
 }
+
+#[test]
+fn retries_partial_answers_structured_output_and_cached_tokens_work_as_on_converse() {
+    let emu = start_emulator();
+    let p = provider_with(&emu, e2e_tests::FAST_RETRIES);
+
+    // A throttled first attempt is retried, and the host is told.
+    let script = json!({"text": "after a retry", "throttleFirst": 1});
+    let outcome = run(&p, &ask(GPT_55, vec![text(&scenario(script))]));
+    assert_eq!(outcome.retries().len(), 1, "{:?}", outcome.events);
+    assert_eq!(outcome.text(), "after a retry");
+    assert_eq!(recorded(&emu, "CreateResponse").len(), 2);
+
+    // A connection cut mid-answer fails the stream, keeping what arrived.
+    let script = json!({"text": "the first words and then more", "deltaSize": 5, "fault": {"kind": "cut", "afterEvents": 8}});
+    let outcome = run(&p, &ask(GPT_55, vec![text(&scenario(script))]));
+    let failed = outcome.error();
+    let kept = e2e_tests::text_of(&failed.partial.message.content);
+    assert!(
+        !kept.is_empty() && "the first words and then more".starts_with(&kept),
+        "{kept:?}"
+    );
+    assert!(
+        outcome.retries().is_empty(),
+        "nothing is retried once the host saw text"
+    );
+
+    // A structured answer is checked against its schema; cached input is counted apart.
+    let schema = json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": false});
+    let script = json!({"usage": {"inputTokens": 30, "cacheReadInputTokens": 1200}});
+    let mut req = ask(GPT_55, vec![text("Where?"), text(&scenario(script))]);
+    req.output_format = Some(host_sdk::OutputFormat::JsonSchema {
+        schema,
+        name: Some("place".into()),
+        description: None,
+    });
+    let outcome = run(&p, &req);
+    let completion = outcome.completion();
+    assert_eq!(
+        completion.output_check.as_ref().map(|c| c.valid),
+        Some(true),
+        "{completion:?}"
+    );
+    let sent = recorded(&emu, "CreateResponse");
+    assert_eq!(
+        sent.last().unwrap().body.as_ref().unwrap()["text"]["format"]["name"],
+        "place"
+    );
+    let usage = completion.usage.as_ref().unwrap();
+    assert_eq!((usage.input_tokens, usage.cache_read_tokens), (30, 1200));
+}

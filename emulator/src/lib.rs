@@ -49,7 +49,10 @@
 //! `/v1/responses` as Mantle serves them (SigV4 for `bedrock-mantle`, or the API key;
 //! streamed as OpenAI's server-sent events) and as bedrock-runtime serves the first
 //! (SigV4 for `bedrock`, whole responses only), for the models [`openai::models`] lists on
-//! each route; Converse does not know the Responses-only ones (GPT-5.4, GPT-5.5).
+//! each route; Converse does not know the Responses-only ones (GPT-5.4, GPT-5.5). Scenarios
+//! script these answers too (text, tool calls, usage, `throttleFirst`, `error`, and the
+//! `exception`, `cut`, `noMessageStop` and `stall` faults as the stream's `error` event, a
+//! cut connection, a missing final event, a pause).
 //!
 //! Not implemented yet (they answer `UnknownOperationException`): the Chat Completions routes,
 //! InvokeModelWithResponseStream, ApplyGuardrail, CreateInferenceProfile (tests create

@@ -112,6 +112,20 @@ impl OpenAiError {
         }
     }
 
+    /// An error of any status (a scripted one).
+    pub fn with_status(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
+        OpenAiError {
+            status,
+            ..OpenAiError::invalid(message, None, None)
+        }
+        .of_kind(kind)
+    }
+
+    fn of_kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
+    }
+
     /// `Unknown parameter: 'x'.`
     pub fn unknown_parameter(param: &str) -> Self {
         OpenAiError::invalid(

@@ -93,6 +93,8 @@ pub struct Answer {
     pub usage: Value,
     /// The request's settings echoed in the response object.
     pub echo: Map<String, Value>,
+    /// A failure the scenario injects into the stream.
+    pub fault: Option<crate::scenario::Fault>,
 }
 
 impl Answer {
@@ -381,8 +383,15 @@ fn answer(state: &State, request: &Value, model: &OpenAiModel) -> Result<Answer,
     }
     let found = crate::scenario::from_request(&converse)
         .map_err(|e| OpenAiError::invalid(format!("Invalid EMULATOR_SCENARIO: {e}"), None, None))?
-        .map(|f| f.scenario)
-        .or_else(|| state.scenario_for(&[model.id]));
+        .or_else(|| {
+            state
+                .scenario_for(&[model.id])
+                .map(|s| crate::scenario::registered(&s))
+        });
+    if let Some(found) = &found {
+        scripted_refusal(state, found)?;
+    }
+    let found = found.map(|f| f.scenario);
     let made = answer::build(&converse, found.as_ref(), Reasoning::None);
     let hex = state.next_request_id().replace('-', "");
     let mut items = Vec::new();
@@ -465,5 +474,35 @@ fn answer(state: &State, request: &Value, model: &OpenAiModel) -> Result<Answer,
         incomplete,
         usage,
         echo,
+        fault: found.and_then(|s| s.fault),
     })
+}
+
+/// A scenario's refusals, in OpenAI's shape: the first requests throttled, or an error
+/// instead of the answer.
+fn scripted_refusal(
+    state: &State,
+    found: &crate::scenario::FoundScenario,
+) -> Result<(), OpenAiError> {
+    let s = &found.scenario;
+    if s.throttle_first
+        .is_some_and(|n| state.should_throttle(&found.key, n))
+    {
+        return Err(OpenAiError::with_status(
+            429,
+            "rate_limit_error",
+            "Too many requests, please wait before trying again.",
+        ));
+    }
+    if let Some(err) = &s.error {
+        let status = err
+            .status
+            .unwrap_or_else(|| crate::error::status_for_error_type(&err.error_type));
+        let message = err
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("Emulated {}.", err.error_type));
+        return Err(OpenAiError::with_status(status, "api_error", message));
+    }
+    Ok(())
 }

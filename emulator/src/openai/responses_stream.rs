@@ -9,12 +9,24 @@ use serde_json::{json, Value};
 
 use super::responses::{item_json, Answer, Item};
 use crate::answer::split_chars;
+use crate::scenario::Fault;
 
 /// The SSE response for `answer`.
 pub fn response(answer: &Answer) -> Response<Body> {
-    let frames: Vec<Result<Bytes, std::convert::Infallible>> =
-        events(answer).into_iter().map(Ok).collect();
-    let mut resp = Response::new(Body::from_stream(futures::stream::iter(frames)));
+    use futures::StreamExt as _;
+    let stall = match answer.fault {
+        Some(Fault::Stall { after_events, ms }) => Some((after_events, ms)),
+        _ => None,
+    };
+    let frames = futures::stream::iter(events(answer).into_iter().enumerate()).then(
+        move |(n, frame)| async move {
+            if let Some((_, ms)) = stall.filter(|(after, _)| *after == n) {
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            }
+            Ok::<_, std::convert::Infallible>(frame)
+        },
+    );
+    let mut resp = Response::new(Body::from_stream(frames));
     let headers = resp.headers_mut();
     headers.insert(
         "content-type",
@@ -59,7 +71,48 @@ fn events(answer: &Answer) -> Vec<Bytes> {
         "response.incomplete"
     };
     e.push(kind, json!({"response": answer.object(status, true)}));
+    if let Some(fault) = &answer.fault {
+        inject(&mut e, fault);
+    }
     e.frames
+}
+
+/// A scripted failure: an `error` event after some events, the connection cut in the middle
+/// of one, or no final event.
+fn inject(e: &mut Events, fault: &Fault) {
+    match fault {
+        Fault::Exception {
+            after_events,
+            exception,
+            message,
+            ..
+        } => {
+            e.frames.truncate(*after_events);
+            let code = match exception.as_str() {
+                "throttlingException" => "rate_limit_exceeded",
+                "serviceUnavailableException" => "server_is_overloaded",
+                _ => "server_error",
+            };
+            let message = message
+                .clone()
+                .unwrap_or_else(|| format!("Emulated {exception}."));
+            e.push(
+                "error",
+                json!({"code": code, "message": message, "param": null}),
+            );
+        }
+        Fault::Cut { after_events } => {
+            e.frames.truncate(after_events + 1);
+            if let Some(last) = e.frames.pop() {
+                e.frames.push(last.slice(..last.len() / 2));
+            }
+        }
+        Fault::NoMessageStop => {
+            e.frames.pop();
+        }
+        // Delivered late by `response`.
+        Fault::Stall { .. } => {}
+    }
 }
 
 /// One item's events: added, its content as it grows, done.
@@ -171,6 +224,7 @@ mod tests {
             incomplete: None,
             usage: json!({"input_tokens": 1, "output_tokens": 3, "total_tokens": 4}),
             echo: Default::default(),
+            fault: None,
         };
         let frames = events(&answer);
         let datas: Vec<Value> = frames
