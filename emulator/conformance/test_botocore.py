@@ -1212,6 +1212,24 @@ def test_guardrail_intervenes_with_its_trace():
     assert events[-1]["metadata"]["trace"]["guardrail"]["actionReason"] == "Guardrail blocked."
 
 
+def test_apply_guardrail_assesses_content_on_its_own():
+    client = make_client("bedrock-runtime")
+    ids = {
+        "guardrailIdentifier": _required_env("EMULATOR_GUARDRAIL_ID"),
+        "guardrailVersion": _required_env("EMULATOR_GUARDRAIL_VERSION"),
+    }
+    blocked = client.apply_guardrail(source="INPUT", content=[{"text": {"text": "Tell me about pineapple."}}], **ids)
+    assert blocked["action"] == "GUARDRAIL_INTERVENED"
+    assert blocked["outputs"][0]["text"]
+    assert blocked["assessments"][0]["wordPolicy"]["customWords"][0]["match"] == "pineapple"
+    assert blocked["usage"]["wordPolicyUnits"] >= 1
+    clean = client.apply_guardrail(source="OUTPUT", content=[{"text": {"text": "Apples are fine."}}], **ids)
+    assert clean["action"] == "NONE" and clean["outputs"] == []
+    with pytest.raises(ClientError) as excinfo:
+        client.apply_guardrail(source="OUTPUT", content=[{"text": {"text": "x"}}], guardrailIdentifier="nope", guardrailVersion="1")
+    assert error_of(excinfo)["Code"] == "ResourceNotFoundException"
+
+
 # --------------------------------------------------------------------------
 # Structured output, strict tools, prompt routers and response fields by path
 # (issue #11): what botocore sends for them is accepted where Bedrock accepts
@@ -1283,6 +1301,26 @@ def _invoke(runtime, model, body):
     )
     headers = response["ResponseMetadata"]["HTTPHeaders"]
     return json.loads(response["body"].read()), headers
+
+
+def test_claude_answers_invoke_model_in_anthropics_own_shape(runtime):
+    body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 200,
+            "messages": [{"role": "user", "content": "Hello Claude"}]}
+    message, headers = _invoke(runtime, "us." + SONNET_45, body)
+    assert message["type"] == "message" and message["stop_reason"] == "end_turn"
+    assert "You said: Hello Claude." in message["content"][0]["text"]
+    assert int(headers["x-amzn-bedrock-output-token-count"]) == message["usage"]["output_tokens"]
+    streamed = runtime.invoke_model_with_response_stream(modelId="us." + SONNET_45, body=json.dumps(body))
+    events = [json.loads(e["chunk"]["bytes"]) for e in streamed["body"]]
+    assert [e["type"] for e in events][:2] == ["message_start", "content_block_start"]
+    assert "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta") == message["content"][0]["text"]
+    assert events[-1]["type"] == "message_stop" and events[-1]["amazon-bedrock-invocationMetrics"]["outputTokenCount"] > 0
+    with pytest.raises(ClientError) as excinfo:
+        _invoke(runtime, "us." + SONNET_45, {**body, "model": "claude"})
+    assert "extraneous key [model]" in error_of(excinfo)["Message"]
+    with pytest.raises(ClientError) as excinfo:
+        _invoke(runtime, "us." + SONNET_45, {k: v for k, v in body.items() if k != "anthropic_version"})
+    assert error_of(excinfo)["Code"] == "ValidationException"
 
 
 def test_embedding_models_answer_invoke_model_in_their_own_shapes(runtime):

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::answer::{Answer, Block};
 use crate::error::{check_enum, ApiError};
+use crate::json_http::{decode_segment, json_response};
 
 /// A guardrail created by a test ([`crate::RunningEmulator::create_guardrail`]).
 #[derive(Debug, Clone)]
@@ -208,4 +209,90 @@ pub fn apply(applied: &Applied<'_>, arn: &str, request: &Value, mut answer: Answ
             .push(("trace", json!({ "guardrail": trace })));
     }
     answer
+}
+
+/// ApplyGuardrail (`POST /guardrail/{id}/version/{version}/apply`): `content` assessed by the
+/// guardrail on its own, as the input (`source: INPUT`) or a model's output (`OUTPUT`), with
+/// the message shown instead when it intervenes.
+pub fn apply_alone(
+    guardrails: &[Guardrail],
+    region_account: (&str, &str),
+    raw_id: &str,
+    version: &str,
+    body: &[u8],
+) -> Result<axum::http::Response<axum::body::Body>, ApiError> {
+    let request: Value = serde_json::from_slice(body).map_err(|_| {
+        ApiError::validation("Malformed input request, please reformat your input and try again.")
+    })?;
+    let null = |at: &str| {
+        ApiError::validation(format!(
+            "1 validation error detected: Value null at '{at}' failed to satisfy constraint: Member must not be null"
+        ))
+    };
+    let source = request
+        .get("source")
+        .and_then(Value::as_str)
+        .ok_or_else(|| null("source"))?;
+    check_enum("source", Some(source), &["INPUT", "OUTPUT"])?;
+    check_enum(
+        "outputScope",
+        request.get("outputScope").and_then(Value::as_str),
+        &["INTERVENTIONS", "FULL"],
+    )?;
+    let content = request
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or_else(|| null("content"))?;
+    let mut texts = Vec::new();
+    for (i, block) in content.iter().enumerate() {
+        match (block.pointer("/text/text").and_then(Value::as_str), block.get("image")) {
+            (Some(text), _) => texts.push(text),
+            (None, Some(_)) => {}
+            (None, None) => {
+                return Err(ApiError::validation(format!(
+                    "1 validation error detected: Value at 'content.{}.member' failed to satisfy constraint: Member must have exactly one of text or image",
+                    i + 1
+                )))
+            }
+        }
+    }
+    let id = decode_segment(raw_id).unwrap_or_default();
+    let id = id
+        .rsplit_once("guardrail/")
+        .map_or(id.as_str(), |(_, id)| id)
+        .to_string();
+    let guardrail = guardrails
+        .iter()
+        .find(|g| g.id == id && (g.version == version || version == "DRAFT"))
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "ResourceNotFoundException",
+                "The guardrail identifier or version provided in the request does not exist.",
+            )
+        })?;
+    let (region, account) = region_account;
+    let arn = format!(
+        "arn:aws:bedrock:{region}:{account}:guardrail/{}",
+        guardrail.id
+    );
+    let text = texts.join("\n");
+    let matched = guardrail.matches(&text);
+    let characters = text.chars().count();
+    let assessment = guardrail.assessment(&arn, &matched, characters);
+    let intervened = !matched.is_empty();
+    let message = if source == "INPUT" {
+        &guardrail.blocked_input_message
+    } else {
+        &guardrail.blocked_output_message
+    };
+    let answer = json!({
+        "usage": assessment["invocationMetrics"]["usage"],
+        "action": if intervened { "GUARDRAIL_INTERVENED" } else { "NONE" },
+        "actionReason": if intervened { "Guardrail blocked." } else { "No action." },
+        "outputs": if intervened { json!([{"text": message}]) } else { json!([]) },
+        "assessments": [assessment],
+        "guardrailCoverage": {"textCharacters": {"guarded": characters, "total": characters}},
+    });
+    Ok(json_response(answer.to_string()))
 }

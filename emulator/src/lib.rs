@@ -54,8 +54,13 @@
 //! `exception`, `cut`, `noMessageStop` and `stall` faults as the stream's `error` event, a
 //! cut connection, a missing final event, a pause).
 //!
+//! InvokeModel and InvokeModelWithResponseStream take Anthropic's own Messages body for its
+//! models (checked as Bedrock checks it; streamed as `chunk` events of Anthropic's events)
+//! and the embedding models' bodies; ApplyGuardrail assesses content with a guardrail a test
+//! defined, on its own.
+//!
 //! Not implemented yet (they answer `UnknownOperationException`): the Chat Completions routes,
-//! InvokeModelWithResponseStream, ApplyGuardrail, CreateInferenceProfile (tests create
+//! CreateInferenceProfile (tests create
 //! application inference profiles with [`RunningEmulator::create_application_profile`];
 //! they are listed, described and invocable through their ARN).
 //!
@@ -121,6 +126,7 @@
 //! client actually sent.
 
 pub mod answer;
+mod anthropic_native;
 pub mod auth;
 pub mod catalogue;
 pub mod config;

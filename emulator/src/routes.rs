@@ -32,12 +32,16 @@ pub enum Operation {
     Converse(String),
     /// POST /model/{id}/converse-stream (raw id)
     ConverseStream(String),
-    /// POST /model/{id}/invoke (raw id): embedding models' native bodies
+    /// POST /model/{id}/invoke (raw id): embedding models' and Anthropic's native bodies
     InvokeModel(String),
+    /// POST /model/{id}/invoke-with-response-stream (raw id): Anthropic's native bodies
+    InvokeModelWithResponseStream(String),
     /// POST /openai/v1/responses or /v1/responses: the OpenAI-compatible Responses API
     OpenAi(crate::openai::models::Api),
     /// GET /v1/models: Mantle's model list
     MantleModels,
+    /// POST /guardrail/{id}/version/{version}/apply (raw id, version)
+    ApplyGuardrail(String, String),
 }
 
 impl Operation {
@@ -52,8 +56,10 @@ impl Operation {
             Operation::Converse(_) => "Converse",
             Operation::ConverseStream(_) => "ConverseStream",
             Operation::InvokeModel(_) => "InvokeModel",
+            Operation::InvokeModelWithResponseStream(_) => "InvokeModelWithResponseStream",
             Operation::OpenAi(_) => "CreateResponse",
             Operation::MantleModels => "ListModels",
+            Operation::ApplyGuardrail(..) => "ApplyGuardrail",
         }
     }
 
@@ -74,6 +80,12 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
         Operation::OpenAi(api)
     } else if path == "/v1/models" {
         Operation::MantleModels
+    } else if let Some(rest) = path
+        .strip_prefix("/guardrail/")
+        .and_then(|r| r.strip_suffix("/apply"))
+    {
+        let (id, version) = rest.rsplit_once("/version/").ok_or_else(unknown)?;
+        Operation::ApplyGuardrail(id.to_string(), version.to_string())
     } else if path == "/foundation-models" || path == "/foundation-models/" {
         Operation::ListFoundationModels
     } else if path == "/inference-profiles" || path == "/inference-profiles/" {
@@ -93,6 +105,8 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
             Operation::Converse(id.to_string())
         } else if let Some(id) = rest.strip_suffix("/invoke") {
             Operation::InvokeModel(id.to_string())
+        } else if let Some(id) = rest.strip_suffix("/invoke-with-response-stream") {
+            Operation::InvokeModelWithResponseStream(id.to_string())
         } else {
             return Err(unknown());
         }
@@ -104,6 +118,8 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
         | Operation::ConverseStream(_)
         | Operation::CountTokens(_)
         | Operation::InvokeModel(_)
+        | Operation::InvokeModelWithResponseStream(_)
+        | Operation::ApplyGuardrail(..)
         | Operation::OpenAi(_) => "POST",
         _ => "GET",
     };
@@ -202,7 +218,8 @@ fn recorded(
     let model_id = match operation {
         Ok(Operation::Converse(id))
         | Ok(Operation::ConverseStream(id))
-        | Ok(Operation::InvokeModel(id)) => decode_segment(id),
+        | Ok(Operation::InvokeModel(id))
+        | Ok(Operation::InvokeModelWithResponseStream(id)) => decode_segment(id),
         _ => None,
     };
     RecordedRequest {
@@ -245,9 +262,21 @@ async fn dispatch(state: &Arc<State>, op: Operation, request: Dispatched<'_>) ->
         Operation::GetFoundationModel(id) => control::get_foundation_model(state, &id),
         Operation::CountTokens(id) => runtime::count_tokens(state, &id, body),
         Operation::Converse(id) => runtime::invoke(state, &id, body, false).await,
-        Operation::InvokeModel(id) => crate::embeddings::invoke(state, &id, body),
+        Operation::InvokeModel(id) => invoke_native(state, &id, body, false),
+        Operation::InvokeModelWithResponseStream(id) => {
+            invoke_native(state, &id, body, true).map(|response| {
+                response.map(|body| crate::stream_ends::watched(body, state.stream_ends.clone()))
+            })
+        }
         Operation::OpenAi(api) => return crate::openai::handle(state, api, surface, body).await,
         Operation::MantleModels => Ok(crate::openai::list_models()),
+        Operation::ApplyGuardrail(id, version) => crate::guardrails::apply_alone(
+            &state.guardrails(),
+            (&state.config.region, &state.config.account_id),
+            &id,
+            &version,
+            body,
+        ),
         Operation::ConverseStream(id) => {
             runtime::invoke(state, &id, body, true)
                 .await
@@ -258,4 +287,27 @@ async fn dispatch(state: &Arc<State>, op: Operation, request: Dispatched<'_>) ->
         }
     };
     result.unwrap_or_else(|e| e.into_response(request_id))
+}
+
+/// InvokeModel(WithResponseStream): the model's own body, for the families the emulator
+/// speaks natively (Anthropic's Messages; the embedding models, whole only).
+fn invoke_native(
+    state: &Arc<State>,
+    raw_id: &str,
+    body: &bytes::Bytes,
+    stream: bool,
+) -> Result<Response<Body>, ApiError> {
+    let path_id =
+        decode_segment(raw_id).ok_or_else(|| ApiError::validation(runtime::INVALID_MODEL))?;
+    let model = runtime::resolve_any_model(state, &path_id)?;
+    if model.provider == "Anthropic" {
+        return crate::anthropic_native::invoke(state, model, body, stream);
+    }
+    if stream {
+        return Err(ApiError::validation(format!(
+            "The emulator streams InvokeModel for Anthropic's models only; {} is not one (use ConverseStream)",
+            model.id
+        )));
+    }
+    crate::embeddings::invoke(state, raw_id, body)
 }
