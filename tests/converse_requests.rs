@@ -214,6 +214,9 @@ fn documents_of_every_supported_format() {
             data: data.clone(),
             citations: false,
             s3: None,
+            text: None,
+            content: Vec::new(),
+            context: None,
         });
     }
     run(&p, &request(NOVA, vec![user(content)])).completion();
@@ -251,6 +254,9 @@ fn documents_of_every_supported_format() {
                     data,
                     citations: false,
                     s3: None,
+                    text: None,
+                    content: Vec::new(),
+                    context: None,
                 },
             ])],
         );
@@ -781,6 +787,9 @@ fn s3_media_video_and_rich_tool_results_reach_the_wire() {
                 data: vec![],
                 citations: false,
                 s3: s3("s3://media/report.pdf"),
+                text: None,
+                content: Vec::new(),
+                context: None,
             },
             text("describe all of these"),
         ])],
@@ -907,4 +916,66 @@ fn s3_media_video_and_rich_tool_results_reach_the_wire() {
         out.error()
     );
     assert_eq!(stream_bodies(&emu).len(), before);
+}
+
+/// Issue #20: a document given as plain text or as chunks of text, with context beside it,
+/// reaches Bedrock as `DocumentSource.text`/`content` and `DocumentBlock.context`; the
+/// emulator cites it; a document given two ways is refused before any call.
+#[test]
+fn documents_as_text_or_chunks_with_their_context_reach_the_wire() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    let document = |text: Option<&str>, content: Vec<&str>| ContentBlock::Document {
+        format: "txt".into(),
+        name: "notes".into(),
+        data: vec![],
+        citations: true,
+        s3: None,
+        text: text.map(str::to_string),
+        content: content.into_iter().map(str::to_string).collect(),
+        context: Some("Minutes of the March meeting".into()),
+    };
+    let req = request(
+        SONNET_45,
+        vec![user(vec![
+            document(Some("The budget was approved."), vec![]),
+            text("What was decided?"),
+        ])],
+    );
+    let completion = run(&p, &req).completion().clone();
+    let sent = only_body(&emu)["messages"][0]["content"][0]["document"].clone();
+    assert_eq!(sent["source"], json!({"text": "The budget was approved."}));
+    assert_eq!(sent["context"], "Minutes of the March meeting");
+    assert!(
+        completion
+            .message
+            .content
+            .iter()
+            .any(|b| matches!(b, ContentBlock::CitedText { text, .. } if text.contains("budget"))),
+        "{completion:?}"
+    );
+
+    let req = request(
+        SONNET_45,
+        vec![user(vec![
+            document(None, vec!["First point.", "Second point."]),
+            text("Summarise"),
+        ])],
+    );
+    run(&p, &req).completion();
+    let sent = stream_bodies(&emu).last().unwrap()["messages"][0]["content"][0]["document"].clone();
+    assert_eq!(
+        sent["source"],
+        json!({"content": [{"text": "First point."}, {"text": "Second point."}]})
+    );
+
+    let calls = stream_bodies(&emu).len();
+    let req = request(
+        SONNET_45,
+        vec![user(vec![document(Some("x"), vec!["y"]), text("?")])],
+    );
+    let e = run(&p, &req).error().error.clone();
+    assert_eq!(e.kind, ErrorKind::InvalidRequest);
+    assert!(e.message.contains("one way"), "{e}");
+    assert_eq!(stream_bodies(&emu).len(), calls, "no call was made");
 }

@@ -799,6 +799,9 @@ fn citations_reach_the_host_and_are_replayed() {
         data: b"Refunds are possible within thirty days of purchase.".to_vec(),
         citations: true,
         s3: None,
+        text: None,
+        content: Vec::new(),
+        context: None,
     };
     let first = host_sdk::ConverseRequest {
         messages: vec![host_sdk::Message {

@@ -145,6 +145,9 @@ fn block() -> impl Strategy<Value = ContentBlock> {
                 data,
                 citations: false,
                 s3: None,
+                text: None,
+                content: Vec::new(),
+                context: None,
             }),
         1 => (name(), name(), json_value())
             .prop_map(|(id, name, input)| ContentBlock::ToolUse { id, name, input }),

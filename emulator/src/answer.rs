@@ -382,6 +382,7 @@ fn cited_document_text(request: &Value) -> Option<(usize, String, String)> {
             .unwrap_or("document");
         let text = doc
             .pointer("/source/text")
+            .or_else(|| doc.pointer("/source/content/0/text"))
             .and_then(Value::as_str)
             .map(str::to_string)
             .or_else(|| {

@@ -607,6 +607,34 @@ fn video_block(
 }
 
 fn document_block(document: &Value, at: &str) -> Result<(), ApiError> {
+    // DocumentSource is a union: bytes, s3Location, text, or content (chunks of text).
+    let members: Vec<&str> = document
+        .get("source")
+        .and_then(Value::as_object)
+        .map(|s| s.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if members.len() != 1 || !["bytes", "s3Location", "text", "content"].contains(&members[0]) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value at '{at}.document.source' failed to satisfy constraint: Member must have exactly one of [bytes, s3Location, text, content]"
+        )));
+    }
+    if let Some(chunks) = document.pointer("/source/content") {
+        let ok = chunks.as_array().is_some_and(|c| {
+            !c.is_empty()
+                && c.iter()
+                    .all(|b| b.get("text").is_some_and(Value::is_string))
+        });
+        if !ok {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value at '{at}.document.source.content' failed to satisfy constraint: Member must be a non-empty list of text blocks"
+            )));
+        }
+    }
+    if document.get("context").is_some_and(|c| !c.is_string()) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value at '{at}.document.context' failed to satisfy constraint: Member must be a string"
+        )));
+    }
     if let Some(s3) = document.pointer("/source/s3Location") {
         s3_location(s3, at)?;
     }

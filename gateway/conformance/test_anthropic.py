@@ -170,3 +170,23 @@ def test_models_are_listed_in_anthropics_shape_with_the_aliases():
     ids = [m.id for m in client().models.list()]
     assert SONNET in ids and ALIAS in ids
     assert client().models.retrieve(ALIAS).display_name == "Claude Sonnet 4.5 (us)"
+
+
+def test_a_content_document_reaches_bedrock_as_chunks_each_cited_on_its_own():
+    # Anthropic's content documents are cited chunk by chunk; Bedrock takes them as
+    # DocumentSource.content, so the emulator quotes the first chunk alone (a document flattened
+    # to one text would be quoted whole).
+    reply = client().messages.create(
+        model=SONNET,
+        max_tokens=200,
+        messages=[{"role": "user", "content": [
+            {"type": "document", "title": "minutes", "context": "Minutes of the March meeting",
+             "citations": {"enabled": True},
+             "source": {"type": "content", "content": [
+                 {"type": "text", "text": "The budget was approved."},
+                 {"type": "text", "text": "The picnic was moved to May."}]}},
+            {"type": "text", "text": "What was decided?"},
+        ]}],
+    )
+    said = "".join(block.text for block in reply.content if block.type == "text")
+    assert "The budget was approved." in said and "picnic" not in said, said

@@ -31,5 +31,5 @@ fn the_official_anthropic_python_client_works_against_the_gateway() {
             ("GATEWAY_KEY", "anthropic-key"),
         ],
     );
-    assert!(report.contains("10 passed"), "{report}");
+    assert!(report.contains("11 passed"), "{report}");
 }

@@ -108,5 +108,8 @@ fn document(path: &Path, format: &str, data: Vec<u8>) -> ContentBlock {
         data,
         citations: false,
         s3: None,
+        text: None,
+        content: Vec::new(),
+        context: None,
     }
 }

@@ -40,8 +40,9 @@
 //! delivers) and [`Provider::list_embedding_models`] (with the [`DocumentReply`] trait); 1.8
 //! [`Provider::model_provenance`] (where the facts of each listed model come from) and the
 //! extension kind [`extension_kinds::SERVED`] (what served a request); 1.9 optional JSON
-//! fields only: the usage's `reasoningTokens` and a model's provenance `api` (which of the
-//! provider's APIs it is called through).
+//! fields only: the usage's `reasoningTokens`, a model's provenance `api` (which of the
+//! provider's APIs it is called through), and a document's `text`, `content` (chunks) and
+//! `context`.
 //!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of

@@ -75,6 +75,17 @@ pub enum ContentBlock {
         /// [`ContentBlock::CitedText`] blocks), on models that can.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         citations: bool,
+        /// Since 1.9: the document as plain text, instead of `data` (a `txt` or `md` one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+        /// Since 1.9: the document as chunks of text, instead of `data`; each is cited on its
+        /// own.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        content: Vec<String>,
+        /// Since 1.9: what the model should know about the document (where it comes from,
+        /// why it is given), beside it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
     /// A tool call the model made.

@@ -94,6 +94,9 @@ fn known_types_list_every_variant() {
             data: vec![1],
             citations: false,
             s3: None,
+            text: None,
+            content: Vec::new(),
+            context: None,
         },
         ContentBlock::ToolUse {
             id: "i".into(),

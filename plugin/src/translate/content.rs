@@ -11,7 +11,7 @@ use aws_sdk_bedrockruntime::types::{
 use host_sdk::{ContentBlock, Message, ProviderError, Role, ToolResultContent};
 use serde_json::Value;
 
-use super::media::{document_block, image_block, video_block};
+use super::media::{document_block, image_block, video_block, DocumentBody};
 use super::{normalise_tool_id, to_document};
 use crate::errors::invalid_request;
 
@@ -127,11 +127,21 @@ fn converse_block(
             data,
             citations,
             s3,
+            text,
+            content,
+            context,
         } => {
-            let mut document = document_block(format, name, data, s3.as_ref(), at)?;
+            let source = DocumentBody {
+                data,
+                s3: s3.as_ref(),
+                text: text.as_deref(),
+                content,
+            };
+            let mut document = document_block(format, name, source, at)?;
             if *citations {
                 document.citations = Some(citations_on());
             }
+            document.context = context.clone();
             bt::ContentBlock::Document(document)
         }
         ContentBlock::SearchResult {
@@ -378,8 +388,12 @@ fn result_blocks(
             } => blocks.push(ToolResultContentBlock::Document(document_block(
                 format,
                 name,
-                data,
-                s3.as_ref(),
+                DocumentBody {
+                    data,
+                    s3: s3.as_ref(),
+                    text: None,
+                    content: &[],
+                },
                 &at,
             )?)),
             ToolResultContent::Video { format, data, s3 } => blocks.push(

@@ -3,8 +3,8 @@
 
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{
-    DocumentBlock, DocumentFormat, DocumentSource, ImageBlock, ImageFormat, ImageSource,
-    S3Location as BedrockS3Location, VideoBlock, VideoFormat, VideoSource,
+    DocumentBlock, DocumentContentBlock, DocumentFormat, DocumentSource, ImageBlock, ImageFormat,
+    ImageSource, S3Location as BedrockS3Location, VideoBlock, VideoFormat, VideoSource,
 };
 use host_sdk::{ProviderError, S3Location};
 
@@ -89,11 +89,19 @@ pub(super) fn image_block(
         .map_err(|e| invalid_request(format!("{at}: {e}")))
 }
 
+/// Where a document's words are: exactly one of its bytes, an S3 location, plain text, or
+/// chunks of text.
+pub(super) struct DocumentBody<'a> {
+    pub data: &'a [u8],
+    pub s3: Option<&'a S3Location>,
+    pub text: Option<&'a str>,
+    pub content: &'a [String],
+}
+
 pub(super) fn document_block(
     format: &str,
     name: &str,
-    data: &[u8],
-    s3: Option<&S3Location>,
+    body: DocumentBody<'_>,
     at: &str,
 ) -> Result<DocumentBlock, ProviderError> {
     let format = match format.trim().to_ascii_lowercase().as_str() {
@@ -112,14 +120,66 @@ pub(super) fn document_block(
             )))
         }
     };
-    if let Some(s3) = s3 {
-        return DocumentBlock::builder()
-            .format(format)
-            .name(document_name(name))
-            .source(DocumentSource::S3Location(s3_location(s3, data, at)?))
-            .build()
-            .map_err(|e| invalid_request(format!("{at}: {e}")));
+    let sources = [
+        !body.data.is_empty() && body.s3.is_none(),
+        body.s3.is_some(),
+        body.text.is_some(),
+        !body.content.is_empty(),
+    ];
+    if sources.iter().filter(|s| **s).count() > 1 {
+        return Err(invalid_request(format!(
+            "{at}: a document is given one way: its bytes (`data`), an S3 location (`s3`), plain `text`, or `content` chunks; this one has several"
+        )));
     }
+    let as_text = body.text.is_some() || !body.content.is_empty();
+    let text_bytes =
+        body.text.map_or(0, str::len) + body.content.iter().map(String::len).sum::<usize>();
+    if text_bytes > MAX_DOCUMENT_BYTES {
+        return Err(invalid_request(format!(
+            "{at}: the document's text is {text_bytes} bytes; Bedrock accepts at most {MAX_DOCUMENT_BYTES} bytes per document"
+        )));
+    }
+    if as_text && ![DocumentFormat::Txt, DocumentFormat::Md].contains(&format) {
+        return Err(invalid_request(format!(
+            "{at}: a document given as text is a txt or md document, not {}",
+            format.as_str()
+        )));
+    }
+    let source = match (body.s3, body.text) {
+        (Some(s3), _) => DocumentSource::S3Location(s3_location(s3, body.data, at)?),
+        (None, Some(text)) if text.trim().is_empty() => {
+            return Err(invalid_request(format!(
+                "{at}: the document's text is empty"
+            )))
+        }
+        (None, Some(text)) => DocumentSource::Text(text.to_string()),
+        (None, None) if !body.content.is_empty() => {
+            if body.content.iter().any(|c| c.trim().is_empty()) {
+                return Err(invalid_request(format!(
+                    "{at}: a chunk of the document's content is empty"
+                )));
+            }
+            DocumentSource::Content(
+                body.content
+                    .iter()
+                    .map(|c| DocumentContentBlock::Text(c.clone()))
+                    .collect(),
+            )
+        }
+        (None, None) => {
+            DocumentSource::Bytes(Blob::new(document_bytes(format.clone(), body.data, at)?))
+        }
+    };
+    DocumentBlock::builder()
+        .format(format)
+        .name(document_name(name))
+        .source(source)
+        .build()
+        .map_err(|e| invalid_request(format!("{at}: {e}")))
+}
+
+/// A document's bytes, within Bedrock's limit and of the format they are labelled.
+fn document_bytes(format: DocumentFormat, data: &[u8], at: &str) -> Result<Vec<u8>, ProviderError> {
     if data.is_empty() {
         return Err(invalid_request(format!("{at}: the document is empty")));
     }
@@ -134,12 +194,7 @@ pub(super) fn document_block(
             "{at}: the document is labelled pdf but is not a PDF"
         )));
     }
-    DocumentBlock::builder()
-        .format(format)
-        .name(document_name(name))
-        .source(DocumentSource::Bytes(Blob::new(data.to_vec())))
-        .build()
-        .map_err(|e| invalid_request(format!("{at}: {e}")))
+    Ok(data.to_vec())
 }
 
 /// Bedrock document names allow letters, digits, whitespace, hyphens, parentheses and

@@ -284,17 +284,21 @@ fn to_block(block: Block, at: &str, fetched: &Fetched) -> Result<ContentBlock, A
         Block::Document {
             source,
             title,
+            context,
             citations,
             ..
         } => {
-            let (format, data) = document(source, at)?;
+            let body = document(source, at)?;
             ContentBlock::Document {
-                format,
+                format: body.format.into(),
                 // Bedrock names every document; Anthropic's title is optional.
                 name: title.unwrap_or_else(|| "document".into()),
-                data,
+                data: body.data,
                 s3: None,
                 citations: citations.unwrap_or_default().enabled,
+                text: body.text,
+                content: body.content,
+                context,
             }
         }
         Block::SearchResult {
@@ -355,30 +359,58 @@ fn image(source: Source, at: &str, fetched: &Fetched) -> Result<ImageBytes, ApiE
 }
 
 /// A document's format and bytes: a PDF (base64), or plain text.
-fn document(source: Source, at: &str) -> Result<(String, Vec<u8>), ApiError> {
-    let (format, data) = match source {
+/// A document's words as the contract carries them: PDF bytes, plain text, or chunks of
+/// text (each cited on its own, as Anthropic's content documents are).
+struct DocumentBody {
+    format: &'static str,
+    data: Vec<u8>,
+    text: Option<String>,
+    content: Vec<String>,
+}
+
+impl DocumentBody {
+    /// The document as bytes (a tool result carries no other kind): its text, its chunks a
+    /// line apart.
+    fn into_bytes(self) -> (String, Vec<u8>) {
+        let data = match (self.text, self.content.is_empty()) {
+            (Some(text), _) => text.into_bytes(),
+            (None, false) => self.content.join("\n").into_bytes(),
+            (None, true) => self.data,
+        };
+        (self.format.into(), data)
+    }
+}
+
+fn document(source: Source, at: &str) -> Result<DocumentBody, ApiError> {
+    let body = |format, data, text, content| DocumentBody {
+        format,
+        data,
+        text,
+        content,
+    };
+    Ok(match source {
         Source::Base64 { media_type, data } if media_type == "application/pdf" => {
-            ("pdf", decode(&data, at)?)
+            body("pdf", decode(&data, at)?, None, Vec::new())
         }
         Source::Text { media_type, data } if media_type == "text/plain" => {
-            ("txt", data.into_bytes())
+            body("txt", Vec::new(), Some(data), Vec::new())
         }
         Source::Text { media_type, .. } => {
             return Err(ApiError::bad_request(format!(
                 "{at}.source.media_type: a text document is text/plain, not {media_type:?}"
             )))
         }
-        // A document given as content blocks: their text.
         Source::Content { content } => {
-            let text = blocks(&content, &format!("{at}.source.content"))?
+            let chunks = blocks(&content, &format!("{at}.source.content"))?
                 .into_iter()
-                .filter_map(|block| match block {
-                    Block::Text { text, .. } => Some(text),
-                    _ => None,
+                .map(|block| match block {
+                    Block::Text { text, .. } => Ok(text),
+                    _ => Err(ApiError::bad_request(format!(
+                        "{at}.source.content: a content document holds text blocks only"
+                    ))),
                 })
-                .collect::<Vec<_>>()
-                .join("\n");
-            ("txt", text.into_bytes())
+                .collect::<Result<Vec<_>, _>>()?;
+            body("txt", Vec::new(), None, chunks)
         }
         Source::File { file_id } => {
             return Err(ApiError::bad_request(format!(
@@ -395,8 +427,7 @@ fn document(source: Source, at: &str) -> Result<(String, Vec<u8>), ApiError> {
                 "{at}.source: a document is given as base64 (PDF), text or content; this gateway does not fetch document URLs"
             )))
         }
-    };
-    Ok((format.into(), data))
+    })
 }
 
 fn tool_result(
@@ -419,7 +450,7 @@ fn tool_result(
                     ToolResultContent::Image { format, data }
                 }
                 Block::Document { source, title, .. } => {
-                    let (format, data) = document(source, &at)?;
+                    let (format, data) = document(source, &at)?.into_bytes();
                     ToolResultContent::Document {
                         format,
                         name: title.unwrap_or_else(|| "document".into()),

@@ -77,6 +77,9 @@ pub enum Block {
         source: Source,
         #[serde(default)]
         title: Option<String>,
+        /// What the model should know about the document, beside it.
+        #[serde(default)]
+        context: Option<String>,
         #[serde(default)]
         citations: Option<Enabled>,
         #[serde(default)]

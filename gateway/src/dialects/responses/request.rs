@@ -330,6 +330,9 @@ fn input_file(part: &Value, at: &str) -> Result<ContentBlock, ApiError> {
         data,
         s3: None,
         citations: false,
+        text: None,
+        content: Vec::new(),
+        context: None,
     })
 }
 
