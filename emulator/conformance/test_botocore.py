@@ -1303,6 +1303,20 @@ def _invoke(runtime, model, body):
     return json.loads(response["body"].read()), headers
 
 
+def test_audio_goes_to_models_that_take_speech(runtime):
+    clip = {"format": "mp3", "source": {"s3Location": {"uri": "s3://clips/question.mp3"}}}
+    messages = [{"role": "user", "content": [{"audio": clip}, {"text": "Transcribe this"}]}]
+    response = runtime.converse(modelId="mistral.voxtral-mini-3b-2507", messages=messages)
+    assert "Transcribe this" in converse_text(response)
+    with pytest.raises(ClientError) as excinfo:
+        runtime.converse(modelId="us." + SONNET_45, messages=messages)
+    assert "audio content block" in error_of(excinfo)["Message"]
+    wrong = [{"role": "user", "content": [{"audio": {**clip, "format": "midi"}}, {"text": "?"}]}]
+    with pytest.raises(ClientError) as excinfo:
+        runtime.converse(modelId="mistral.voxtral-mini-3b-2507", messages=wrong)
+    assert error_of(excinfo)["Code"] == "ValidationException"
+
+
 def test_claude_answers_invoke_model_in_anthropics_own_shape(runtime):
     body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 200,
             "messages": [{"role": "user", "content": "Hello Claude"}]}

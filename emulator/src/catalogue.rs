@@ -124,6 +124,7 @@ impl FoundationModel {
 const TEXT: &[&str] = &["TEXT"];
 const TEXT_IMAGE: &[&str] = &["TEXT", "IMAGE"];
 const TEXT_IMAGE_VIDEO: &[&str] = &["TEXT", "IMAGE", "VIDEO"];
+const TEXT_SPEECH: &[&str] = &["TEXT", "SPEECH"];
 const NONE: &[&str] = &[];
 const OD: &[&str] = &["ON_DEMAND"];
 const OD_PROV: &[&str] = &["ON_DEMAND", "PROVISIONED"];
@@ -592,8 +593,8 @@ pub const MODELS: &[FoundationModel] = &[
     row("mistral.ministral-3-8b-instruct", "Ministral 3 8B", "Mistral AI", TEXT, OD, "ACTIVE", &[]),
     row("mistral.ministral-3-14b-instruct", "Ministral 3 14B", "Mistral AI", TEXT, OD, "ACTIVE", &[]),
     row("mistral.devstral-2-123b", "Devstral 2 123B", "Mistral AI", TEXT, OD, "ACTIVE", &[]),
-    row("mistral.voxtral-mini-3b-2507", "Voxtral Mini 3B 2507", "Mistral AI", TEXT, OD, "ACTIVE", &[]),
-    row("mistral.voxtral-small-24b-2507", "Voxtral Small 24B 2507", "Mistral AI", TEXT, OD, "ACTIVE", &[]),
+    row("mistral.voxtral-mini-3b-2507", "Voxtral Mini 3B 2507", "Mistral AI", TEXT_SPEECH, OD, "ACTIVE", &[]),
+    row("mistral.voxtral-small-24b-2507", "Voxtral Small 24B 2507", "Mistral AI", TEXT_SPEECH, OD, "ACTIVE", &[]),
     row("deepseek.r1-v1:0", "DeepSeek-R1", "DeepSeek", TEXT, PROFILE_ONLY, "ACTIVE", &[Geo::Us]),
     row("deepseek.v3-v1:0", "DeepSeek-V3.1", "DeepSeek", TEXT, OD, "ACTIVE", &[]),
     row("deepseek.v3.2", "DeepSeek-V3.2", "DeepSeek", TEXT, OD, "ACTIVE", &[]),

@@ -497,6 +497,10 @@ const DOCUMENT_FORMATS: &[&str] = &[
 const VIDEO_FORMATS: &[&str] = &[
     "mkv", "mov", "mp4", "webm", "three_gp", "flv", "mpeg", "mpg", "wmv",
 ];
+const AUDIO_FORMATS: &[&str] = &[
+    "mp3", "opus", "wav", "aac", "flac", "mp4", "ogg", "mkv", "mka", "x-aac", "m4a", "mpeg",
+    "mpga", "pcm", "webm",
+];
 
 /// An `s3Location`: `s3://bucket/key`, and a 12-digit `bucketOwner` when given.
 fn s3_location(s3: &Value, at: &str) -> Result<(), ApiError> {
@@ -534,6 +538,9 @@ fn media(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), 
             }
             if let Some(video) = block.get("video") {
                 video_block(video, model, &at)?;
+            }
+            if let Some(audio) = block.get("audio") {
+                audio_block(audio, model, &at)?;
             }
             if let Some(document) = block.get("document") {
                 has_document = true;
@@ -584,6 +591,25 @@ fn image_block(
         return Err(ApiError::validation(
             "The model returned the following errors: Could not process image",
         ));
+    }
+    Ok(())
+}
+
+/// Audio, on a model that takes speech, in a format Bedrock knows.
+fn audio_block(
+    audio: &Value,
+    model: &crate::catalogue::FoundationModel,
+    at: &str,
+) -> Result<(), ApiError> {
+    if !model.input.iter().any(|m| *m == "SPEECH" || *m == "AUDIO") {
+        return Err(ApiError::validation(
+            "This model doesn't support the audio content block that you provided. Try again with a model that supports audio content.",
+        ));
+    }
+    let format = audio.get("format").and_then(Value::as_str).unwrap_or("");
+    check_enum(&format!("{at}.audio.format"), Some(format), AUDIO_FORMATS)?;
+    if let Some(s3) = audio.pointer("/source/s3Location") {
+        s3_location(s3, at)?;
     }
     Ok(())
 }

@@ -200,3 +200,18 @@ def test_an_unavailable_service_is_a_503():
             messages=[{"role": "user", "content": scenario({"error": {"type": "ServiceUnavailableException", "status": 503}})}],
         )
     assert unavailable.value.status_code == 503
+
+
+def test_a_voice_clip_goes_to_a_model_that_takes_speech():
+    import base64
+    wav = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00" + bytes([0x40, 0x1f, 0, 0, 0x80, 0x3e, 0, 0, 2, 0, 16, 0]) + b"data\x00\x00\x00\x00"
+    clip = {"type": "input_audio", "input_audio": {"data": base64.b64encode(wav).decode(), "format": "wav"}}
+    done = client().chat.completions.create(
+        model="amazon-bedrock/mistral.voxtral-mini-3b-2507",
+        messages=[{"role": "user", "content": [clip, {"type": "text", "text": "Transcribe this"}]}],
+    )
+    assert "Transcribe this" in done.choices[0].message.content
+    with pytest.raises(openai.BadRequestError, match="does not take audio input"):
+        client().chat.completions.create(
+            model=SONNET, messages=[{"role": "user", "content": [clip, {"type": "text", "text": "?"}]}]
+        )

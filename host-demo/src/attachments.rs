@@ -1,6 +1,6 @@
 //! `-a FILE`: files attached to the prompt, each as the content block its bytes say it is
-//! (images, videos and PDFs by their signature, with `infer`; office documents and text by
-//! their name).
+//! (images, videos, audio and PDFs by their signature, with `infer`; office documents and
+//! text by their name).
 
 use std::path::Path;
 
@@ -35,6 +35,11 @@ pub fn block(path: &Path) -> CliResult<ContentBlock> {
         data: data.clone(),
         s3: None,
     };
+    let audio = |format: &str| ContentBlock::Audio {
+        format: Some(format.into()),
+        data: data.clone(),
+        s3: None,
+    };
     Ok(match sniffed {
         Some("png") => image("png"),
         Some("jpg") => image("jpeg"),
@@ -48,6 +53,13 @@ pub fn block(path: &Path) -> CliResult<ContentBlock> {
         Some("wmv") => video("wmv"),
         Some("mpg") => video("mpeg"),
         Some("3gp") => video("three_gp"),
+        Some("mp3") => audio("mp3"),
+        Some("wav") => audio("wav"),
+        Some("flac") => audio("flac"),
+        Some("ogg" | "oga") => audio("ogg"),
+        Some("opus") => audio("opus"),
+        Some("m4a") => audio("m4a"),
+        Some("aac") => audio("aac"),
         Some("pdf") => document(path, "pdf", data),
         // Office files are zip or OLE containers: their name says which.
         Some("zip" | "docx" | "xlsx" | "doc" | "xls" | "msi")
@@ -57,7 +69,7 @@ pub fn block(path: &Path) -> CliResult<ContentBlock> {
         }
         Some(other) => {
             return Err(CliError::new(format!(
-                "attachment {} is a {other} file, which models cannot read: attach images (png, jpeg, gif, webp), videos (mp4, mov, webm, ...), PDFs, office documents or text",
+                "attachment {} is a {other} file, which models cannot read: attach images (png, jpeg, gif, webp), videos (mp4, mov, webm, ...), audio (mp3, wav, flac, ogg, m4a, ...), PDFs, office documents or text",
                 path.display()
             )))
         }

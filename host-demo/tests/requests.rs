@@ -377,6 +377,30 @@ fn attachments_go_with_the_prompt_as_their_kind() {
     );
     assert_eq!(emu.requests().len(), before, "refused before any call");
 
+    // Issue #20: a voice clip goes to a model that takes speech, as the audio its bytes are.
+    let clip = home.join("clip.wav");
+    let mut wav = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00".to_vec();
+    wav.extend([0x40, 0x1f, 0, 0, 0x80, 0x3e, 0, 0, 2, 0, 16, 0]);
+    wav.extend(b"data\x00\x00\x00\x00");
+    std::fs::write(&clip, &wav).unwrap();
+    let voxtral = "mistral.voxtral-mini-3b-2507";
+    let clip = clip.to_str().unwrap();
+    ok(
+        &home,
+        &["chat", "-m", voxtral, "-a", clip, "Transcribe this"],
+    );
+    let content = last_body(&emu)["messages"][0]["content"].clone();
+    assert_eq!(content[0]["audio"]["format"], "wav");
+    assert_eq!(content[1]["text"], "Transcribe this");
+    let before = emu.requests().len();
+    let e = fails(&home, &["chat", "-m", SONNET, "-a", clip, "Transcribe"]);
+    assert!(
+        e.stderr.contains("does not take audio input"),
+        "{}",
+        e.stderr
+    );
+    assert_eq!(emu.requests().len(), before, "refused before any call");
+
     let binary = home.join("blob.bin");
     std::fs::write(&binary, [0u8, 159, 146, 150, 0, 1]).unwrap();
     let e = fails(

@@ -41,8 +41,8 @@
 //! [`Provider::model_provenance`] (where the facts of each listed model come from) and the
 //! extension kind [`extension_kinds::SERVED`] (what served a request); 1.9 optional JSON
 //! fields only: the usage's `reasoningTokens`, a model's provenance `api` (which of the
-//! provider's APIs it is called through), and a document's `text`, `content` (chunks) and
-//! `context`.
+//! provider's APIs it is called through), a document's `text`, `content` (chunks) and
+//! `context`; and the `audio` block (read as unknown by older plugins, which refuse it).
 //!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of

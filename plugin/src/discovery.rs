@@ -243,10 +243,14 @@ fn discovered_model(
         name: name.into(),
         vendor: m.provider_name().unwrap_or_default().into(),
         reasoning: family.is_some_and(|f| f.reasoning != model_facts::ReasoningStyle::None),
+        // Bedrock calls audio input SPEECH; the contract calls it audio, as its blocks.
         input: m
             .input_modalities()
             .iter()
-            .map(|x| RString::from(x.as_str().to_lowercase()))
+            .map(|x| match x.as_str() {
+                "SPEECH" => RString::from("audio"),
+                other => RString::from(other.to_lowercase()),
+            })
             .collect::<RVec<_>>(),
         cost,
         context_window: family

@@ -58,6 +58,21 @@ pub enum ContentBlock {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         s3: Option<S3Location>,
     },
+    /// Since 1.9: audio (speech) as bytes or in Amazon S3, on models that take audio.
+    #[serde(rename_all = "camelCase")]
+    Audio {
+        /// mp3, opus, wav, aac, flac, mp4, ogg, mkv, mka, x-aac, m4a, mpeg, mpga, pcm or webm;
+        /// the provider reads it from the bytes where they say, and needs it for `s3` and raw
+        /// `pcm`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        format: Option<String>,
+        #[serde(default, with = "base64_bytes", skip_serializing_if = "Vec::is_empty")]
+        /// The bytes (empty when the audio is in `s3`).
+        data: Vec<u8>,
+        /// Where the audio is in Amazon S3, instead of `data`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s3: Option<S3Location>,
+    },
     #[serde(rename_all = "camelCase")]
     /// A document for the model to read.
     Document {
@@ -196,7 +211,7 @@ pub enum ContentBlock {
 
 impl ContentBlock {
     /// The `type` names of the blocks this version knows (every variant but `Unknown`).
-    pub const KNOWN_TYPES: [&'static str; 13] = [
+    pub const KNOWN_TYPES: [&'static str; 14] = [
         "text",
         "image",
         "document",
@@ -210,6 +225,7 @@ impl ContentBlock {
         "citedText",
         "searchResult",
         "video",
+        "audio",
     ];
 
     /// The block's `type` name (for an unknown block, the one it carries).
@@ -228,6 +244,7 @@ impl ContentBlock {
             Self::CitedText { .. } => "citedText",
             Self::SearchResult { .. } => "searchResult",
             Self::Video { .. } => "video",
+            Self::Audio { .. } => "audio",
             Self::Unknown(raw) => raw.get("type").and_then(Value::as_str).unwrap_or(""),
         }
     }

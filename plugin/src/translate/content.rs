@@ -121,6 +121,9 @@ fn converse_block(
         ContentBlock::Video { format, data, s3 } => {
             bt::ContentBlock::Video(video_block(format, data, s3.as_ref(), at)?)
         }
+        ContentBlock::Audio { format, data, s3 } => bt::ContentBlock::Audio(
+            super::audio::audio_block(format.as_deref(), data, s3.as_ref(), at)?,
+        ),
         ContentBlock::Document {
             format,
             name,

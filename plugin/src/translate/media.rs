@@ -265,7 +265,7 @@ pub(super) fn video_block(
 }
 
 /// A media label in the form the lists above use (`image/png` is `png`).
-fn media_label(label: &str) -> String {
+pub(super) fn media_label(label: &str) -> String {
     let label = label.trim().to_ascii_lowercase();
     label
         .rsplit_once('/')
@@ -274,7 +274,11 @@ fn media_label(label: &str) -> String {
 
 /// An S3 location as Bedrock takes it: `s3://bucket/key`, an owner of 12 digits, and no
 /// bytes besides it.
-fn s3_location(s3: &S3Location, data: &[u8], at: &str) -> Result<BedrockS3Location, ProviderError> {
+pub(super) fn s3_location(
+    s3: &S3Location,
+    data: &[u8],
+    at: &str,
+) -> Result<BedrockS3Location, ProviderError> {
     if !data.is_empty() {
         return Err(invalid_request(format!(
             "{at}: give the bytes or the S3 location, not both"

@@ -6,6 +6,7 @@
 //! from their bytes, tool ids are made acceptable, and reasoning and caching are requested the
 //! way each model family wants them.
 
+mod audio;
 mod caching;
 mod content;
 mod media;
@@ -264,7 +265,8 @@ pub fn prepare(
     })
 }
 
-/// Images and videos only for models that take them (by the model table), before any call.
+/// Images, videos and audio only for models that take them (by the model table), before
+/// any call.
 fn media_the_model_takes(
     req: &ConverseRequest,
     family: &model_facts::Family,
@@ -274,6 +276,7 @@ fn media_the_model_takes(
             let kind = match block {
                 ContentBlock::Image { .. } => "image",
                 ContentBlock::Video { .. } => "video",
+                ContentBlock::Audio { .. } => "audio",
                 _ => continue,
             };
             if !family.input.iter().any(|m| m == kind) {

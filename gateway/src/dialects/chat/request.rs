@@ -317,14 +317,37 @@ fn content_blocks(
                     .unwrap_or("");
                 image_from_url(url, fetched, &format!("{at}.content[{j}]")).map(ContentBlock::from)
             }
+            Some("input_audio") => input_audio(part, &format!("{at}.content[{j}]")),
             Some(other) => Err(ApiError::bad_request(format!(
-                "{at}.content[{j}]: parts of type \"{other}\" are not supported here: send text and image_url parts"
+                "{at}.content[{j}]: parts of type \"{other}\" are not supported here: send text, image_url and input_audio parts"
             ))),
             None => Err(ApiError::bad_request(format!(
-                "{at}.content[{j}]: a part needs a type (text or image_url)"
+                "{at}.content[{j}]: a part needs a type (text, image_url or input_audio)"
             ))),
         })
         .collect()
+}
+
+/// An `input_audio` part (`{data: base64, format}`) as audio, for the models that take speech.
+fn input_audio(part: &Value, at: &str) -> Result<ContentBlock, ApiError> {
+    use base64::Engine as _;
+    let field = |k: &str| {
+        part.pointer(&format!("/input_audio/{k}"))
+            .and_then(Value::as_str)
+    };
+    let (Some(data), Some(format)) = (field("data"), field("format")) else {
+        return Err(ApiError::bad_request(format!(
+            "{at}.input_audio needs `data` (base64) and `format` (wav, mp3, ...)"
+        )));
+    };
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|_| ApiError::bad_request(format!("{at}.input_audio.data is not valid base64")))?;
+    Ok(ContentBlock::Audio {
+        format: Some(format.to_string()),
+        data,
+        s3: None,
+    })
 }
 
 /// Each distinct http(s) image URL in the messages, with where it first appears.
