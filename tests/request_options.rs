@@ -3,7 +3,7 @@
 //! extension events, the completion), and that bad options are refused before any call.
 
 use e2e_tests::{
-    extensions, only_body, provider_for, recorded, run, scripted_request, start_emulator,
+    b64, extensions, only_body, provider_for, recorded, run, scripted_request, start_emulator,
     stream_bodies,
 };
 use host_sdk::contract::extension_kinds;
@@ -55,6 +55,15 @@ fn a_guardrail_assesses_guarded_text_stops_the_answer_and_its_trace_reaches_the_
         text: "Tell me about dragons".into(),
         qualifiers: vec!["query".into()],
     });
+    // Issue #20: an image for the guardrail too (a 1x1 PNG).
+    let png = vec![
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0,
+        0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
+    ];
+    req.messages[0].content.push(ContentBlock::GuardedImage {
+        format: None,
+        data: png.clone(),
+    });
     req.system_blocks = vec![
         ContentBlock::Text {
             text: "Be brief.".into(),
@@ -84,6 +93,10 @@ fn a_guardrail_assesses_guarded_text_stops_the_answer_and_its_trace_reaches_the_
         body["messages"][0]["content"][1],
         json!({"guardContent": {"text": {"text": "Tell me about dragons", "qualifiers": ["query"]}}})
     );
+    assert_eq!(
+        body["messages"][0]["content"][2],
+        json!({"guardContent": {"image": {"format": "png", "source": {"bytes": b64(&png)}}}})
+    );
 
     assert_eq!(
         completion.stop_reason,
@@ -105,6 +118,13 @@ fn a_guardrail_assesses_guarded_text_stops_the_answer_and_its_trace_reaches_the_
     assert_eq!(applied["guardrailId"], id.as_str(), "{applied}");
     assert_eq!(applied["guardrailOrigin"], json!(["REQUEST"]));
     assert_eq!(applied["guardrailOwnership"], "SELF");
+    let coverage =
+        &seen[0].data["trace"]["inputAssessment"][&id]["invocationMetrics"]["guardrailCoverage"];
+    assert_eq!(
+        coverage["images"],
+        json!({"guarded": 1, "total": 1}),
+        "{coverage}"
+    );
     assert!(applied["guardrailArn"]
         .as_str()
         .is_some_and(|arn| arn.ends_with(&format!(":guardrail/{id}"))));

@@ -97,7 +97,9 @@ pub fn input_text(request: &Value) -> String {
                         .flatten()
                 }),
         );
+    let mut marked = false;
     for block in blocks {
+        marked |= block.get("guardContent").is_some();
         if let Some(t) = block
             .pointer("/guardContent/text/text")
             .and_then(Value::as_str)
@@ -110,7 +112,25 @@ pub fn input_text(request: &Value) -> String {
             }
         }
     }
-    if guarded.is_empty() { plain } else { guarded }.join("\n")
+    // With guardContent blocks (text or images) only they are assessed.
+    if marked { guarded } else { plain }.join("\n")
+}
+
+/// The images a request marks for the guardrail (`guardContent.image`).
+pub fn guarded_images(request: &Value) -> usize {
+    request
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|m| {
+            m.get("content")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .filter(|b| b.pointer("/guardContent/image").is_some())
+        .count()
 }
 
 impl Guardrail {
@@ -130,6 +150,17 @@ impl Guardrail {
 
     /// One assessment; `arn` is the guardrail's in the emulated account and region.
     fn assessment(&self, arn: &str, matched: &[String], characters: usize) -> Value {
+        self.assessment_with_images(arn, matched, characters, 0)
+    }
+
+    /// One assessment that also covered `images` images.
+    fn assessment_with_images(
+        &self,
+        arn: &str,
+        matched: &[String],
+        characters: usize,
+        images: usize,
+    ) -> Value {
         let mut assessment = json!({
             // Which guardrail ran and why: the request named it (account- and
             // organisation-enforced guardrails would say so here).
@@ -147,6 +178,10 @@ impl Guardrail {
                           "sensitiveInformationPolicyFreeUnits": 0}
             }
         });
+        if images > 0 {
+            assessment["invocationMetrics"]["guardrailCoverage"]["images"] =
+                json!({"guarded": images, "total": images});
+        }
         if !matched.is_empty() {
             assessment["wordPolicy"] = json!({
                 "customWords": matched
@@ -165,8 +200,11 @@ pub fn apply(applied: &Applied<'_>, arn: &str, request: &Value, mut answer: Answ
     let g = applied.guardrail;
     let input = input_text(request);
     let input_matches = g.matches(&input);
+    let images = guarded_images(request);
     let mut trace = json!({
-        "inputAssessment": { &g.id: g.assessment(arn, &input_matches, input.chars().count()) },
+        "inputAssessment": {
+            &g.id: g.assessment_with_images(arn, &input_matches, input.chars().count(), images)
+        },
     });
     let intervened = if !input_matches.is_empty() {
         answer.blocks = vec![Block::Text {

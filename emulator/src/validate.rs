@@ -542,6 +542,9 @@ fn media(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), 
             if let Some(audio) = block.get("audio") {
                 audio_block(audio, model, &at)?;
             }
+            if let Some(image) = block.pointer("/guardContent/image") {
+                guarded_image(image, &at)?;
+            }
             if let Some(document) = block.get("document") {
                 has_document = true;
                 document_block(document, &at)?;
@@ -590,6 +593,28 @@ fn image_block(
     if image_format_of(&bytes) != Some(format) {
         return Err(ApiError::validation(
             "The model returned the following errors: Could not process image",
+        ));
+    }
+    Ok(())
+}
+
+/// An image for the guardrail: png or jpeg, as its bytes really are.
+fn guarded_image(image: &Value, at: &str) -> Result<(), ApiError> {
+    use base64::Engine;
+    let format = image.get("format").and_then(Value::as_str).unwrap_or("");
+    check_enum(
+        &format!("{at}.guardContent.image.format"),
+        Some(format),
+        &["png", "jpeg"],
+    )?;
+    let bytes = image
+        .pointer("/source/bytes")
+        .and_then(Value::as_str)
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .unwrap_or_default();
+    if image_format_of(&bytes) != Some(format) {
+        return Err(ApiError::validation(
+            "The guardrail could not process the image: its bytes are not the format given.",
         ));
     }
     Ok(())

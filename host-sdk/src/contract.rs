@@ -42,7 +42,8 @@
 //! extension kind [`extension_kinds::SERVED`] (what served a request); 1.9 optional JSON
 //! fields only: the usage's `reasoningTokens`, a model's provenance `api` (which of the
 //! provider's APIs it is called through), a document's `text`, `content` (chunks) and
-//! `context`; and the `audio` block (read as unknown by older plugins, which refuse it).
+//! `context`; and the `audio` and `guardedImage` blocks (read as unknown by older plugins,
+//! which refuse them).
 //!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of

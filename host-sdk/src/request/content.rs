@@ -152,6 +152,17 @@ pub enum ContentBlock {
         /// The text's role for contextual grounding checks.
         qualifiers: Vec<String>,
     },
+    /// Since 1.9: an image a guardrail assesses (Bedrock: `guardContent.image`), in a user
+    /// message; png or jpeg, read from the bytes.
+    #[serde(rename_all = "camelCase")]
+    GuardedImage {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// A format hint (`png`, `jpeg`).
+        format: Option<String>,
+        #[serde(with = "base64_bytes")]
+        /// The bytes.
+        data: Vec<u8>,
+    },
     /// Since 1.5: answer text backed by citations of the request's documents or search
     /// results. `citations` are the provider's citation documents (Bedrock: `title`,
     /// `source`, `sourceContent`, `location`); the block is replayed as is.
@@ -211,7 +222,7 @@ pub enum ContentBlock {
 
 impl ContentBlock {
     /// The `type` names of the blocks this version knows (every variant but `Unknown`).
-    pub const KNOWN_TYPES: [&'static str; 14] = [
+    pub const KNOWN_TYPES: [&'static str; 15] = [
         "text",
         "image",
         "document",
@@ -226,6 +237,7 @@ impl ContentBlock {
         "searchResult",
         "video",
         "audio",
+        "guardedImage",
     ];
 
     /// The block's `type` name (for an unknown block, the one it carries).
@@ -245,6 +257,7 @@ impl ContentBlock {
             Self::SearchResult { .. } => "searchResult",
             Self::Video { .. } => "video",
             Self::Audio { .. } => "audio",
+            Self::GuardedImage { .. } => "guardedImage",
             Self::Unknown(raw) => raw.get("type").and_then(Value::as_str).unwrap_or(""),
         }
     }

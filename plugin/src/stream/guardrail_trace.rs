@@ -194,11 +194,21 @@ fn metrics(m: &GuardrailInvocationMetrics) -> Value {
             }),
         );
     }
-    if let Some(text) = m.guardrail_coverage().and_then(|c| c.text_characters()) {
-        out.insert(
-            "guardrailCoverage".into(),
-            json!({"textCharacters": {"guarded": text.guarded(), "total": text.total()}}),
-        );
+    if let Some(coverage) = m.guardrail_coverage() {
+        let mut covered = Map::new();
+        if let Some(text) = coverage.text_characters() {
+            covered.insert(
+                "textCharacters".into(),
+                json!({"guarded": text.guarded(), "total": text.total()}),
+            );
+        }
+        if let Some(images) = coverage.images() {
+            covered.insert(
+                "images".into(),
+                json!({"guarded": images.guarded(), "total": images.total()}),
+            );
+        }
+        out.insert("guardrailCoverage".into(), Value::Object(covered));
     }
     Value::Object(out)
 }

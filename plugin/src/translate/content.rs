@@ -188,6 +188,9 @@ fn converse_block(
         ContentBlock::GuardedText { text, qualifiers } => {
             bt::ContentBlock::GuardContent(guard_content(text, qualifiers, at)?)
         }
+        ContentBlock::GuardedImage { data, .. } => {
+            bt::ContentBlock::GuardContent(guarded_image(data, at)?)
+        }
         other => return Err(unsupported_block(other, at)),
     }))
 }
@@ -420,6 +423,39 @@ fn result_blocks(
         }
     }
     Ok(blocks)
+}
+
+/// An image a guardrail assesses (Bedrock's `guardContent.image`): png or jpeg, as its bytes
+/// say, within the image limit.
+fn guarded_image(data: &[u8], at: &str) -> Result<GuardrailConverseContentBlock, ProviderError> {
+    use aws_sdk_bedrockruntime::types::{
+        GuardrailConverseImageBlock, GuardrailConverseImageFormat, GuardrailConverseImageSource,
+        ImageFormat,
+    };
+    if data.len() > super::media::MAX_IMAGE_BYTES {
+        return Err(invalid_request(format!(
+            "{at}: the guarded image is {} bytes; Bedrock takes at most {}",
+            data.len(),
+            super::media::MAX_IMAGE_BYTES
+        )));
+    }
+    let format = match super::media::sniff_image(data) {
+        Some(ImageFormat::Png) => GuardrailConverseImageFormat::Png,
+        Some(ImageFormat::Jpeg) => GuardrailConverseImageFormat::Jpeg,
+        _ => {
+            return Err(invalid_request(format!(
+                "{at}: a guardrail assesses png and jpeg images; these bytes are neither"
+            )))
+        }
+    };
+    GuardrailConverseImageBlock::builder()
+        .format(format)
+        .source(GuardrailConverseImageSource::Bytes(Blob::new(
+            data.to_vec(),
+        )))
+        .build()
+        .map(GuardrailConverseContentBlock::Image)
+        .map_err(|e| invalid_request(format!("{at}: {e}")))
 }
 
 /// The qualifiers Bedrock's `guardContent` text takes.
