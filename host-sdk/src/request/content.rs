@@ -325,7 +325,7 @@ impl FromRaw for ContentBlock {
             "video" => &["format"],
             "toolUse" | "serverToolUse" => &["id", "name", "input"],
             "toolResult" | "serverToolResult" => &["toolUseId", "content"],
-            "redactedReasoning" => &["data"],
+            "redactedReasoning" | "guardedImage" => &["data"],
             "citedText" => &["text", "citations"],
             "searchResult" => &["source", "title", "content"],
             _ => &[],

@@ -143,6 +143,15 @@ fn known_types_list_every_variant() {
             is_error: false,
             content: vec![ToolResultContent::Json { value: Value::Null }],
         },
+        ContentBlock::Audio {
+            format: Some("wav".into()),
+            data: vec![1],
+            s3: None,
+        },
+        ContentBlock::GuardedImage {
+            format: None,
+            data: vec![1],
+        },
     ];
     assert_eq!(blocks.len(), ContentBlock::KNOWN_TYPES.len());
     for block in blocks {
