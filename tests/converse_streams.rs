@@ -882,3 +882,43 @@ fn citations_reach_the_host_and_are_replayed() {
         "https://example.com/policy"
     );
 }
+
+/// Issue #20: an image the model makes (`contentBlockStart.image`, its bytes in
+/// `contentBlockDelta.image` pieces) reaches the host whole as an `image` extension event, kept
+/// in the completion; one that could not be made says why.
+#[test]
+fn an_image_the_model_makes_reaches_the_host_whole() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    // A PNG signature and 40,000 more bytes: several pieces on the wire.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend((0..40_000u32).map(|i| (i % 251) as u8));
+    let data = e2e_tests::b64(&png);
+    let outcome = run_nova(
+        &p,
+        json!({"text": "Here it is:", "image": {"format": "png", "data": data}}),
+    );
+    let completion = outcome.completion();
+    let images: Vec<&host_sdk::Extension> = e2e_tests::extensions(&outcome.events)
+        .into_iter()
+        .filter(|e| e.kind == host_sdk::contract::extension_kinds::IMAGE)
+        .collect();
+    assert_eq!(images.len(), 1, "{:?}", outcome.events);
+    assert_eq!(images[0].data["format"], "png");
+    assert_eq!(
+        images[0].data["data"], data,
+        "the pieces make the whole image"
+    );
+    assert!(completion.extensions.iter().any(|e| e.kind == "image"));
+    assert_eq!(completion.message.text(), "Here it is:");
+
+    let outcome = run_nova(
+        &p,
+        json!({"image": {"format": "png", "error": "The image violates the content policy."}}),
+    );
+    let images = e2e_tests::extensions(&outcome.events);
+    assert_eq!(
+        images[0].data["error"],
+        "The image violates the content policy."
+    );
+}

@@ -54,6 +54,16 @@ pub enum Block {
         /// The run's result, sent as one `json` item.
         content: Value,
     },
+    /// An image the model made (scripted: `image` in a scenario), its bytes base64 as the
+    /// JSON carries them, or why it could not be made.
+    Image {
+        /// png, jpeg, gif or webp.
+        format: String,
+        /// The bytes, base64.
+        data: String,
+        /// The `ErrorBlock` message instead of the image.
+        error: Option<String>,
+    },
     /// A tool call.
     ToolUse {
         /// toolUseId.
@@ -415,6 +425,13 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
     server_tool_blocks(s, &mut blocks);
     let tool_calls = s.tool_calls.as_deref().unwrap_or(&[]);
     text_block(request, s, scenario.is_some(), delta_size, &mut blocks);
+    if let Some(image) = &s.image {
+        blocks.push(Block::Image {
+            format: image.format.clone(),
+            data: image.data.clone(),
+            error: image.error.clone(),
+        });
+    }
     tool_use_blocks(tool_calls, &mut blocks);
     let stop_reason = s.stop_reason.clone().unwrap_or_else(|| {
         if tool_calls.is_empty() {
@@ -575,7 +592,7 @@ fn output_chars(blocks: &[Block]) -> usize {
             Block::ToolUse { input, name, .. } | Block::ServerToolUse { input, name, .. } => {
                 input.to_string().len() + name.len()
             }
-            Block::ServerToolResult { .. } => 0,
+            Block::ServerToolResult { .. } | Block::Image { .. } => 0,
         })
         .sum()
 }

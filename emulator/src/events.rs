@@ -149,6 +149,23 @@ fn block_events(
                 events.push(delta(json!({ "citation": citation })));
             }
         }
+        Block::Image {
+            format,
+            data,
+            error,
+        } => {
+            events.push(start(json!({ "image": { "format": format } })));
+            match error {
+                Some(message) => events.push(delta(
+                    json!({ "image": { "error": { "message": message } } }),
+                )),
+                None => {
+                    for piece in image_pieces(data) {
+                        events.push(delta(json!({ "image": { "source": { "bytes": piece } } })));
+                    }
+                }
+            }
+        }
         Block::ServerToolUse { .. } | Block::ServerToolResult { .. } => {
             if let Some((opening, only_delta)) = server_tool(block) {
                 events.push(start(opening));
@@ -171,6 +188,15 @@ fn block_events(
             }
         }
     }
+}
+
+/// An image's bytes (base64) in the pieces a stream carries them, each base64 again.
+fn image_pieces(data: &str) -> Vec<String> {
+    use base64::Engine as _;
+    const PIECE: usize = 16 * 1024;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let bytes = engine.decode(data).unwrap_or_default();
+    bytes.chunks(PIECE).map(|c| engine.encode(c)).collect()
 }
 
 /// A server tool's call or result: its start, and the one delta that carries it whole.
@@ -271,6 +297,10 @@ pub fn converse_json(answer: &Answer, latency_ms: u64) -> String {
                 kind,
                 content,
             } => json!({ "toolResult": { "content": [{ "json": content }], "status": "success", "toolUseId": tool_use_id, "type": kind } }),
+            Block::Image { format, data, error } => match error {
+                Some(message) => json!({ "image": { "format": format, "error": { "message": message } } }),
+                None => json!({ "image": { "format": format, "source": { "bytes": data } } }),
+            },
         })
         .collect();
     let mut response = json!({

@@ -59,6 +59,24 @@ pub struct Scenario {
     /// An error response sent instead of the answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorSpec>,
+    /// An image the model makes, after the text (as Bedrock streams a generated image:
+    /// `contentBlockStart.image`, then its bytes in `contentBlockDelta.image`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSpec>,
+}
+
+/// A generated image.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageSpec {
+    /// png, jpeg, gif or webp.
+    pub format: String,
+    /// The bytes, base64.
+    #[serde(default)]
+    pub data: String,
+    /// Why the image could not be made (an `ErrorBlock`), instead of bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Default characters per text delta.

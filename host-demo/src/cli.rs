@@ -279,6 +279,10 @@ pub struct ChatArgs {
     /// Print every stream event as one JSON line.
     #[arg(long)]
     pub json: bool,
+
+    /// Where images a model makes are saved (`image-<time>-<block>.<format>`).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub image_dir: PathBuf,
 }
 
 /// What goes into the request, for `chat` and `tokens count`.

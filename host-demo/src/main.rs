@@ -24,6 +24,7 @@ mod conversations;
 mod disk_cache;
 mod embedded;
 mod error;
+mod images;
 mod json5_edit;
 mod markdown;
 mod printer;

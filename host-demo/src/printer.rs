@@ -67,6 +67,8 @@ pub struct Printer {
     markdown: Option<Markdown>,
     spinner: Option<indicatif::ProgressBar>,
     references: Vec<Reference>,
+    /// Where images a model makes are saved (none: they are only mentioned).
+    image_dir: Option<std::path::PathBuf>,
 }
 
 impl Printer {
@@ -88,7 +90,14 @@ impl Printer {
             write_error: None,
             spinner,
             references: Vec::new(),
+            image_dir: None,
         }
+    }
+
+    /// Saves the images a model makes into `dir`.
+    pub fn saving_images_to(mut self, dir: std::path::PathBuf) -> Self {
+        self.image_dir = Some(dir);
+        self
     }
 
     fn stop_spinner(&mut self) {
@@ -139,6 +148,13 @@ impl Printer {
                 self.note(&format!("{name} ran:"))?;
                 self.indented(&input_text(&data["input"]))
             }
+            extension_kinds::IMAGE => match &self.image_dir {
+                Some(dir) => match crate::images::save(dir, data) {
+                    Ok(path) => self.note(&format!("image saved: {}", path.display())),
+                    Err(why) => self.note(&format!("image: {why}")),
+                },
+                None => self.note("image: made (not saved)"),
+            },
             extension_kinds::SERVER_TOOL_RESULT => {
                 let status = data["status"].as_str().unwrap_or("done");
                 self.note(&format!("result ({status}):"))?;

@@ -421,6 +421,44 @@ fn attachments_go_with_the_prompt_as_their_kind() {
     );
 }
 
+/// Issue #20: an image the model makes is saved as a file where `--image-dir` says, and the
+/// user is told where.
+#[test]
+fn an_image_the_model_makes_is_saved_as_a_file() {
+    let (home, _emu) = setup("image");
+    let dir = home.join("images");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = b"\x89PNG\r\n\x1a\nnot really an image";
+    let data = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(png)
+    };
+    let scenario = format!(
+        r#"EMULATOR_SCENARIO {{"text":"Drawn.","image":{{"format":"png","data":"{data}"}}}}"#
+    );
+    let ran = ok(
+        &home,
+        &[
+            "chat",
+            "-m",
+            SONNET,
+            "--image-dir",
+            dir.to_str().unwrap(),
+            &scenario,
+        ],
+    );
+    let saved: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(saved.len(), 1, "{}", ran.all());
+    let path = saved[0].path();
+    assert_eq!(path.extension().unwrap(), "png");
+    assert_eq!(std::fs::read(&path).unwrap(), png);
+    assert!(
+        ran.stderr.contains("image saved:") || ran.stdout.contains("image saved:"),
+        "{}",
+        ran.all()
+    );
+}
+
 /// Issue #13: conversations are kept by name and continued, as request documents on disk.
 #[test]
 fn conversations_are_saved_and_continued() {

@@ -42,8 +42,9 @@
 //! extension kind [`extension_kinds::SERVED`] (what served a request); 1.9 optional JSON
 //! fields only: the usage's `reasoningTokens`, a model's provenance `api` (which of the
 //! provider's APIs it is called through), a document's `text`, `content` (chunks) and
-//! `context`; and the `audio` and `guardedImage` blocks (read as unknown by older plugins,
-//! which refuse them).
+//! `context`; the `audio` and `guardedImage` blocks (read as unknown by older plugins,
+//! which refuse them); and the extension kind [`extension_kinds::IMAGE`] (images a model
+//! made).
 //!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of
@@ -360,6 +361,11 @@ pub mod extension_kinds {
     /// "latency": "standard" | "optimized"}`, each present only when reported. What served
     /// may differ from what was asked (a tier with no capacity left). Sent with the usage.
     pub const SERVED: &str = "served";
+    /// Since 1.9: an image the model made (Bedrock: an `image` block of the stream):
+    /// `{"index": n, "format": "png" | "jpeg" | "gif" | "webp", "data": "<base64>"}`, or
+    /// `{"index": n, "format": .., "error": "<why the image could not be made>"}`; sent when
+    /// its block is complete.
+    pub const IMAGE: &str = "image";
 }
 
 /// How a stream ended. `completion_json` is a [`crate::Completion`] document: the whole

@@ -64,6 +64,7 @@ pub fn run(session: &Session, args: &ChatArgs) -> CliResult {
             ..request.clone()
         },
         json: args.json,
+        image_dir: args.image_dir.clone(),
         style: Style::stdout(),
         stream_slot: install_interrupt_handler()?,
         conversation,
@@ -154,6 +155,8 @@ struct Chat<'a> {
     session: &'a Session,
     request: ConverseRequest,
     json: bool,
+    /// Where images the model makes are saved.
+    image_dir: std::path::PathBuf,
     style: Style,
     stream_slot: StreamSlot,
     /// The saved conversation this chat continues and keeps, if any.
@@ -368,11 +371,10 @@ impl Chat<'_> {
             messages,
             ..self.request.clone()
         };
-        let printer = Arc::new(Mutex::new(Printer::new(
-            self.json,
-            self.style,
-            Output::standard(),
-        )));
+        let printer = Arc::new(Mutex::new(
+            Printer::new(self.json, self.style, Output::standard())
+                .saving_images_to(self.image_dir.clone()),
+        ));
         let running = self
             .session
             .provider

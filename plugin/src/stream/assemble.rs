@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use abi_stable::std_types::{RSlice, RStr};
 use aws_sdk_bedrockruntime::types::{
     CacheTtl, ContentBlockDelta, ContentBlockStart, ConverseStreamMetadataEvent,
-    ConverseStreamOutput, ReasoningContentBlockDelta, ToolResultBlockDelta, ToolResultStatus,
-    ToolUseType,
+    ConverseStreamOutput, ImageSource, ReasoningContentBlockDelta, ToolResultBlockDelta,
+    ToolResultStatus, ToolUseType,
 };
 use host_sdk::contract::{extension_kinds, EventSinkBox};
 use host_sdk::{
@@ -49,12 +49,34 @@ enum Block {
         is_error: bool,
         content: Vec<Value>,
     },
+    /// An image the model makes, its bytes as they arrive (or why it could not be made).
+    Image {
+        format: String,
+        data: Vec<u8>,
+        error: Option<String>,
+    },
 }
 
 impl Block {
-    /// A completed server-side block as its extension event (kind and data).
-    fn server_event(&self) -> Option<(&'static str, Value)> {
+    /// A completed block that reaches the host as an extension event (kind and data): a
+    /// server tool's call or result, an image.
+    fn extension_event(&self) -> Option<(&'static str, Value)> {
         match self {
+            Block::Image {
+                format,
+                data,
+                error,
+            } => Some((
+                extension_kinds::IMAGE,
+                match error {
+                    Some(why) => serde_json::json!({ "format": format, "error": why }),
+                    None => {
+                        use base64::Engine as _;
+                        let data = base64::engine::general_purpose::STANDARD.encode(data);
+                        serde_json::json!({ "format": format, "data": data })
+                    }
+                },
+            )),
             Block::ServerToolUse { id, name, input } => Some((
                 extension_kinds::SERVER_TOOL_USE,
                 serde_json::json!({ "id": id, "name": name, "input": json_or_text(input) }),
@@ -218,6 +240,17 @@ impl Assembler {
                 );
                 SinkFlow::Continue
             }
+            Some(ContentBlockStart::Image(image)) => {
+                self.blocks.insert(
+                    index,
+                    Block::Image {
+                        format: image.format().as_str().to_string(),
+                        data: Vec::new(),
+                        error: None,
+                    },
+                );
+                SinkFlow::Continue
+            }
             Some(ContentBlockStart::ToolUse(t)) => {
                 self.blocks.insert(
                     index,
@@ -244,7 +277,7 @@ impl Assembler {
     /// A block ends: a server tool's block becomes its extension event; a tool call's input
     /// is parsed (or its error said) and the whole call sent; then the block's stop.
     fn block_stop(&mut self, index: i32, sink: &mut EventSinkBox) -> SinkFlow {
-        if let Some((kind, mut data)) = self.blocks.get(&index).and_then(Block::server_event) {
+        if let Some((kind, mut data)) = self.blocks.get(&index).and_then(Block::extension_event) {
             data["index"] = index.into();
             return self.emit_extension(sink, kind, data);
         }
@@ -441,6 +474,17 @@ impl Assembler {
                 flow
             }
             ContentBlockDelta::ReasoningContent(r) => self.reasoning_delta(index, r, sink),
+            ContentBlockDelta::Image(piece) => {
+                if let Some(Block::Image { data, error, .. }) = self.blocks.get_mut(&index) {
+                    if let Some(ImageSource::Bytes(bytes)) = piece.source() {
+                        data.extend_from_slice(bytes.as_ref());
+                    }
+                    if let Some(e) = piece.error() {
+                        *error = Some(e.message().unwrap_or("the image could not be made").into());
+                    }
+                }
+                SinkFlow::Continue
+            }
             other => {
                 tracing::debug!(
                     "ignoring a delta kind this plugin version does not map: {other:?}"
@@ -587,6 +631,9 @@ impl Assembler {
                 input: input.clone(),
             }),
             Block::ToolUse { .. } => None,
+            // Images reach the host as extension events (kept in the completion's
+            // `extensions`), not as content to send back.
+            Block::Image { .. } => None,
             Block::ServerToolUse { .. } | Block::ServerToolResult { .. } if host_minor < 5 => None,
             Block::ServerToolUse { id, name, input } => Some(ContentBlock::ServerToolUse {
                 id: id.clone(),
