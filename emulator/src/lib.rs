@@ -108,6 +108,7 @@
 //! | `fault` | `{kind:"exception", afterEvents, exception, message?, originalStatusCode?, originalMessage?}`: an exception frame (`throttlingException`, `validationException`, `modelStreamErrorException` (with what the model itself answered), `internalServerException`, `serviceUnavailableException`) after N events; `{kind:"cut", afterEvents}`: connection closed in the middle of frame N; `{kind:"noMessageStop"}`: clean end without `messageStop`/`metadata`; `{kind:"stall", afterEvents, ms}`: pause before event N. On Converse an exception becomes the matching HTTP error, a cut truncates the JSON body |
 //! | `throttleFirst` | the first N requests carrying this same scenario (keyed by its canonical JSON) get HTTP 429 `ThrottlingException`, later ones succeed |
 //! | `error` | `{type, status?, message?}`: this error response instead of an answer |
+//! | `image` | `{format, data?, error?}`: an image the model makes, after the text: `contentBlockStart.image` then its bytes (base64 `data`) in `contentBlockDelta.image` pieces of 16 KiB, or an `ErrorBlock` with `error`; in Converse's answer an `image` block |
 //!
 //! Example user text:
 //! `EMULATOR_SCENARIO {"text":"Hi!","deltaSize":2,"fault":{"kind":"exception","afterEvents":3,"exception":"throttlingException"}}`
