@@ -979,3 +979,69 @@ fn documents_as_text_or_chunks_with_their_context_reach_the_wire() {
     assert!(e.message.contains("one way"), "{e}");
     assert_eq!(stream_bodies(&emu).len(), calls, "no call was made");
 }
+
+/// Issue #20: a `system` message between turns changes the tools on offer by reference
+/// (`toolAddition`, `toolRemoval`, with an MCP server's name), without the tool list again;
+/// a reference to an undeclared tool, or one outside a system message, is refused before any
+/// call.
+#[test]
+fn a_system_message_adds_and_removes_tools_by_reference() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    let reference = |name: &str, server: Option<&str>| host_sdk::ToolReference {
+        name: name.into(),
+        kind: None,
+        server_name: server.map(str::to_string),
+    };
+    let system = |content| Message {
+        role: Role::System,
+        content,
+    };
+    let mut req = request(
+        SONNET_45,
+        vec![
+            user(vec![text("What is the weather?")]),
+            assistant(vec![text("Sunny.")]),
+            system(vec![
+                ContentBlock::ToolRemoval {
+                    tool: reference("get_weather", None),
+                },
+                ContentBlock::ToolAddition {
+                    tool: reference("get_quote", Some("markets")),
+                },
+            ]),
+            user(vec![text("And the ACME share price?")]),
+        ],
+    );
+    req.tools = vec![
+        weather_tool(),
+        Tool::new("get_quote", "A share price", json!({"type": "object"})),
+    ];
+    run(&p, &req).completion();
+    let sent = only_body(&emu)["messages"][2].clone();
+    assert_eq!(
+        sent,
+        json!({"role": "system", "content": [
+            {"toolRemoval": {"tool": {"name": "get_weather"}}},
+            {"toolAddition": {"tool": {"name": "get_quote", "serverName": "markets"}}}
+        ]})
+    );
+
+    let calls = stream_bodies(&emu).len();
+    let mut unknown = req.clone();
+    unknown.tools.truncate(1);
+    let e = run(&p, &unknown).error().error.clone();
+    assert!(e.message.contains("not among the request's `tools`"), "{e}");
+    let mut misplaced = req.clone();
+    misplaced.messages[3]
+        .content
+        .push(ContentBlock::ToolAddition {
+            tool: reference("get_quote", None),
+        });
+    let e = run(&p, &misplaced).error().error.clone();
+    assert!(
+        e.message.contains("go in a message of role `system`"),
+        "{e}"
+    );
+    assert_eq!(stream_bodies(&emu).len(), calls, "refused before any call");
+}

@@ -1303,6 +1303,27 @@ def _invoke(runtime, model, body):
     return json.loads(response["body"].read()), headers
 
 
+def test_a_system_message_changes_the_tools_by_reference(runtime):
+    tools = {"tools": [{"toolSpec": {"name": n, "inputSchema": {"json": {"type": "object"}}}} for n in ("a", "b")]}
+    change = {"role": "system", "content": [{"toolRemoval": {"tool": {"name": "a"}}}, {"toolAddition": {"tool": {"name": "b"}}}]}
+    messages = [
+        {"role": "user", "content": [{"text": "first"}]},
+        {"role": "assistant", "content": [{"text": "ok"}]},
+        change,
+        {"role": "user", "content": [{"text": "second"}]},
+    ]
+    response = runtime.converse(modelId="us." + SONNET_45, messages=messages, toolConfig=tools)
+    assert "second" in converse_text(response)
+    misplaced = messages[:3] + [{"role": "user", "content": [{"text": "x"}, {"toolAddition": {"tool": {"name": "b"}}}]}]
+    with pytest.raises(ClientError) as excinfo:
+        runtime.converse(modelId="us." + SONNET_45, messages=misplaced, toolConfig=tools)
+    assert "only allowed in messages with the system role" in error_of(excinfo)["Message"]
+    undeclared = [messages[0], messages[1], {"role": "system", "content": [{"toolAddition": {"tool": {"name": "c"}}}]}, messages[3]]
+    with pytest.raises(ClientError) as excinfo:
+        runtime.converse(modelId="us." + SONNET_45, messages=undeclared, toolConfig=tools)
+    assert "not defined in toolConfig" in error_of(excinfo)["Message"]
+
+
 def test_audio_goes_to_models_that_take_speech(runtime):
     clip = {"format": "mp3", "source": {"s3Location": {"uri": "s3://clips/question.mp3"}}}
     messages = [{"role": "user", "content": [{"audio": clip}, {"text": "Transcribe this"}]}]

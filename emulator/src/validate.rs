@@ -27,7 +27,47 @@ pub fn converse_request(body: &Value) -> Result<(), ApiError> {
             ));
         }
     }
-    conversation(messages, has_tool_config)
+    conversation(messages, has_tool_config)?;
+    tool_references(body, messages)
+}
+
+/// `toolAddition` and `toolRemoval` blocks, which only a `system` message holds (and it holds
+/// nothing else), name tools declared in `toolConfig`.
+fn tool_references(body: &Value, messages: &[Value]) -> Result<(), ApiError> {
+    let declared = declared_tools(body, "toolSpec");
+    for (i, message) in messages.iter().enumerate() {
+        let system = message.get("role").and_then(Value::as_str) == Some("system");
+        let content = message.get("content").and_then(Value::as_array);
+        for (j, block) in content.into_iter().flatten().enumerate() {
+            let reference = block
+                .get("toolAddition")
+                .or_else(|| block.get("toolRemoval"))
+                .map(|b| {
+                    b.pointer("/tool/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                });
+            match (system, reference) {
+                (true, None) => {
+                    return Err(ApiError::validation(format!(
+                        "messages.{i}.content.{j}: a message with the system role can only contain toolAddition and toolRemoval blocks."
+                    )))
+                }
+                (false, Some(_)) => {
+                    return Err(ApiError::validation(format!(
+                        "messages.{i}.content.{j}: toolAddition and toolRemoval blocks are only allowed in messages with the system role."
+                    )))
+                }
+                (true, Some(name)) if !declared.contains(&name) => {
+                    return Err(ApiError::validation(format!(
+                        "messages.{i}.content.{j}: the tool {name} is not defined in toolConfig."
+                    )))
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 const MUST_START_WITH_USER: &str = "A conversation must start with a user message. Try again with a conversation that starts with a user message.";
@@ -78,10 +118,23 @@ fn conversation(messages: &[Value], has_tool_config: bool) -> Result<(), ApiErro
         check_enum(
             &format!("messages.{}.member.role", i + 1),
             Some(role),
-            &["user", "assistant"],
+            &["user", "assistant", "system"],
         )?;
         if i == 0 && role != "user" {
             return Err(ApiError::validation(MUST_START_WITH_USER));
+        }
+        // A system message changes the tools between turns; it is no turn of its own.
+        if role == "system" {
+            if message
+                .get("content")
+                .and_then(Value::as_array)
+                .is_none_or(|c| c.is_empty())
+            {
+                return Err(ApiError::validation(format!(
+                    "The content field in the Message object at messages.{i} is empty. Add a ContentBlock object to the content field and try again."
+                )));
+            }
+            continue;
         }
         if previous_role == Some(role) {
             return Err(ApiError::validation(

@@ -42,9 +42,9 @@
 //! extension kind [`extension_kinds::SERVED`] (what served a request); 1.9 optional JSON
 //! fields only: the usage's `reasoningTokens`, a model's provenance `api` (which of the
 //! provider's APIs it is called through), a document's `text`, `content` (chunks) and
-//! `context`; the `audio` and `guardedImage` blocks (read as unknown by older plugins,
-//! which refuse them); and the extension kind [`extension_kinds::IMAGE`] (images a model
-//! made).
+//! `context`; the `audio`, `guardedImage`, `toolAddition` and `toolRemoval` blocks and the
+//! `system` message role (read as unknown by older plugins, which refuse them); and the
+//! extension kind [`extension_kinds::IMAGE`] (images a model made).
 //!
 //! Rich documents that grow over time (the configuration, the converse request and the
 //! completed message) cross as JSON text (requests and completions in the schema of

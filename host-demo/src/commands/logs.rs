@@ -27,6 +27,7 @@ fn role(message: &Message) -> &'static str {
     match message.role {
         Role::User => "user",
         Role::Assistant => "assistant",
+        Role::System => "system",
     }
 }
 

@@ -152,6 +152,19 @@ pub enum ContentBlock {
         /// The text's role for contextual grounding checks.
         qualifiers: Vec<String>,
     },
+    /// Since 1.9: in a `system` message, a tool of the request's `tools` is offered from here
+    /// on.
+    #[serde(rename_all = "camelCase")]
+    ToolAddition {
+        /// Which tool.
+        tool: ToolReference,
+    },
+    /// Since 1.9: in a `system` message, a tool of the request's `tools` is no longer offered.
+    #[serde(rename_all = "camelCase")]
+    ToolRemoval {
+        /// Which tool.
+        tool: ToolReference,
+    },
     /// Since 1.9: an image a guardrail assesses (Bedrock: `guardContent.image`), in a user
     /// message; png or jpeg, read from the bytes.
     #[serde(rename_all = "camelCase")]
@@ -222,7 +235,7 @@ pub enum ContentBlock {
 
 impl ContentBlock {
     /// The `type` names of the blocks this version knows (every variant but `Unknown`).
-    pub const KNOWN_TYPES: [&'static str; 15] = [
+    pub const KNOWN_TYPES: [&'static str; 17] = [
         "text",
         "image",
         "document",
@@ -238,6 +251,8 @@ impl ContentBlock {
         "video",
         "audio",
         "guardedImage",
+        "toolAddition",
+        "toolRemoval",
     ];
 
     /// The block's `type` name (for an unknown block, the one it carries).
@@ -258,6 +273,8 @@ impl ContentBlock {
             Self::Video { .. } => "video",
             Self::Audio { .. } => "audio",
             Self::GuardedImage { .. } => "guardedImage",
+            Self::ToolAddition { .. } => "toolAddition",
+            Self::ToolRemoval { .. } => "toolRemoval",
             Self::Unknown(raw) => raw.get("type").and_then(Value::as_str).unwrap_or(""),
         }
     }
@@ -326,6 +343,7 @@ impl FromRaw for ContentBlock {
             "toolUse" | "serverToolUse" => &["id", "name", "input"],
             "toolResult" | "serverToolResult" => &["toolUseId", "content"],
             "redactedReasoning" | "guardedImage" => &["data"],
+            "toolAddition" | "toolRemoval" => &["tool"],
             "citedText" => &["text", "citations"],
             "searchResult" => &["source", "title", "content"],
             _ => &[],
@@ -429,6 +447,20 @@ impl ToolResultContent {
     /// The `type` names this version knows (every variant but `Unknown`).
     pub const KNOWN_TYPES: [&'static str; 6] =
         ["text", "json", "image", "document", "video", "searchResult"];
+}
+
+/// Since 1.9: a tool named by reference (in `toolAddition` and `toolRemoval` blocks).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolReference {
+    /// The tool's name, as in the request's `tools`.
+    pub name: String,
+    /// The kind of reference, when the provider distinguishes them.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The MCP server that provides the tool, for an MCP tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
 }
 
 /// Since 1.5: an object in Amazon S3 (media the model reads from there).

@@ -13,6 +13,10 @@ pub enum Role {
     User,
     /// The model.
     Assistant,
+    /// Since 1.9: a message between turns that changes the tools on offer (its blocks are
+    /// `toolAddition` and `toolRemoval`, naming tools of the request's `tools`), without
+    /// sending the tool list again.
+    System,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

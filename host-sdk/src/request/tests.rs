@@ -152,6 +152,18 @@ fn known_types_list_every_variant() {
             format: None,
             data: vec![1],
         },
+        ContentBlock::ToolAddition {
+            tool: crate::ToolReference {
+                name: "t".into(),
+                ..Default::default()
+            },
+        },
+        ContentBlock::ToolRemoval {
+            tool: crate::ToolReference {
+                name: "t".into(),
+                ..Default::default()
+            },
+        },
     ];
     assert_eq!(blocks.len(), ContentBlock::KNOWN_TYPES.len());
     for block in blocks {

@@ -26,10 +26,26 @@ pub(super) fn translate_messages(
         let role = match message.role {
             Role::User => ConversationRole::User,
             Role::Assistant => ConversationRole::Assistant,
+            Role::System => ConversationRole::System,
         };
         let mut blocks = Vec::new();
         for (j, block) in message.content.iter().enumerate() {
             let at = format!("messages[{i}].content[{j}]");
+            let changes_tools = matches!(
+                block,
+                ContentBlock::ToolAddition { .. } | ContentBlock::ToolRemoval { .. }
+            );
+            // A system message changes the tools on offer, and only that.
+            if changes_tools != (message.role == Role::System) {
+                return Err(invalid_request(if changes_tools {
+                    format!(
+                        "{at}: `{}` blocks go in a message of role `system`",
+                        block.type_name()
+                    )
+                } else {
+                    format!("{at}: a `system` message holds only `toolAddition` and `toolRemoval` blocks; instructions go in the request's `system`")
+                }));
+            }
             translate_block(block, &at, tools_as_text, &mut blocks)?;
         }
         if blocks.is_empty() {
@@ -191,6 +207,16 @@ fn converse_block(
         ContentBlock::GuardedImage { data, .. } => {
             bt::ContentBlock::GuardContent(guarded_image(data, at)?)
         }
+        ContentBlock::ToolAddition { tool } => bt::ContentBlock::ToolAddition(
+            bt::ToolAdditionBlock::builder()
+                .tool(tool_reference(tool))
+                .build(),
+        ),
+        ContentBlock::ToolRemoval { tool } => bt::ContentBlock::ToolRemoval(
+            bt::ToolRemovalBlock::builder()
+                .tool(tool_reference(tool))
+                .build(),
+        ),
         other => return Err(unsupported_block(other, at)),
     }))
 }
@@ -423,6 +449,15 @@ fn result_blocks(
         }
     }
     Ok(blocks)
+}
+
+/// A tool named by reference, as Bedrock's `ToolReference`.
+fn tool_reference(tool: &host_sdk::ToolReference) -> bt::ToolReference {
+    bt::ToolReference::builder()
+        .name(&tool.name)
+        .set_type(tool.kind.clone())
+        .set_server_name(tool.server_name.clone())
+        .build()
 }
 
 /// An image a guardrail assesses (Bedrock's `guardContent.image`): png or jpeg, as its bytes

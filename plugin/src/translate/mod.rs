@@ -208,6 +208,7 @@ pub fn prepare(
     if let Some(family) = family {
         media_the_model_takes(req, family)?;
     }
+    tools_referenced_exist(req)?;
     let tools_wanted = !(req.tools.is_empty() && req.server_tools.is_empty())
         && req.tool_choice != Some(ToolChoice::None);
     // With tool choice `none`, tool blocks in the history are replayed as text: Bedrock would
@@ -263,6 +264,27 @@ pub fn prepare(
         output_schema: output_schema(req),
         options,
     })
+}
+
+/// A `toolAddition` or `toolRemoval` names a tool of the request's `tools` (Bedrock keeps the
+/// declarations in the tool configuration; the blocks only refer to them).
+fn tools_referenced_exist(req: &ConverseRequest) -> Result<(), ProviderError> {
+    for (i, message) in req.messages.iter().enumerate() {
+        for (j, block) in message.content.iter().enumerate() {
+            let (ContentBlock::ToolAddition { tool } | ContentBlock::ToolRemoval { tool }) = block
+            else {
+                continue;
+            };
+            if !req.tools.iter().any(|t| t.name == tool.name) {
+                return Err(invalid_request(format!(
+                    "messages[{i}].content[{j}]: `{}` names the tool `{}`, which is not among the request's `tools`: declare it there",
+                    block.type_name(),
+                    tool.name
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Images, videos and audio only for models that take them (by the model table), before
