@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::answer::{self, Answer, Block};
 use crate::catalogue::FoundationModel;
-use crate::error::ApiError;
+use crate::error::{malformed, ApiError};
 use crate::state::State;
 
 /// The only `anthropic_version` Bedrock takes.
@@ -37,12 +37,6 @@ const KEYS: &[&str] = &[
     "output_config",
 ];
 
-fn malformed(detail: &str) -> ApiError {
-    ApiError::validation(format!(
-        "Malformed input request: {detail}, please reformat your input and try again."
-    ))
-}
-
 /// Answers one call for `model` (an Anthropic model).
 pub fn invoke(
     state: &Arc<State>,
@@ -50,12 +44,7 @@ pub fn invoke(
     body: &Bytes,
     stream: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let request: Value = serde_json::from_slice(body).map_err(|_| {
-        ApiError::validation("Malformed input request, please reformat your input and try again.")
-    })?;
-    let request = request
-        .as_object()
-        .ok_or_else(|| malformed("#: expected type: JSONObject, found: other"))?;
+    let request = &crate::error::json_object(body)?;
     let converse = checked(request, model)?;
     let found = crate::scenario::from_request(&converse)
         .map_err(|e| ApiError::validation(format!("Invalid EMULATOR_SCENARIO: {e}")))?
@@ -74,13 +63,13 @@ pub fn invoke(
 /// The body checked, as the Converse-shaped conversation the emulator's model answers.
 fn checked(request: &Map<String, Value>, model: &FoundationModel) -> Result<Value, ApiError> {
     if let Some(extra) = request.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return Err(malformed(&format!(
+        return Err(malformed(format!(
             "#: extraneous key [{extra}] is not permitted"
         )));
     }
     for key in ["anthropic_version", "max_tokens", "messages"] {
         if !request.contains_key(key) {
-            return Err(malformed(&format!("#: required key [{key}] not found")));
+            return Err(malformed(format!("#: required key [{key}] not found")));
         }
     }
     if request["anthropic_version"] != VERSION {
@@ -135,7 +124,7 @@ fn conversation(messages: &[Value]) -> Result<Vec<Value>, ApiError> {
             Value::String(text) => vec![json!({"type": "text", "text": text})],
             Value::Array(blocks) => blocks.clone(),
             _ => {
-                return Err(malformed(&format!(
+                return Err(malformed(format!(
                     "#/messages/{i}/content: expected type: JSONArray, found: other"
                 )))
             }

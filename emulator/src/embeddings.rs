@@ -14,7 +14,7 @@ use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use crate::catalogue::FoundationModel;
-use crate::error::ApiError;
+use crate::error::{malformed, ApiError};
 use crate::json_http::{decode_segment, json_response};
 use crate::runtime::{resolve_any_model, INVALID_MODEL};
 use crate::state::State;
@@ -43,12 +43,6 @@ fn family(model: &FoundationModel) -> Option<Family> {
 }
 
 /// Bedrock's wording for a body that breaks the model's schema.
-fn malformed(detail: impl std::fmt::Display) -> ApiError {
-    ApiError::validation(format!(
-        "Malformed input request: {detail}, please reformat your input and try again."
-    ))
-}
-
 /// POST /model/{id}/invoke.
 pub fn invoke(state: &Arc<State>, raw_id: &str, body: &Bytes) -> Result<Response<Body>, ApiError> {
     let path_id = decode_segment(raw_id).ok_or_else(|| ApiError::validation(INVALID_MODEL))?;
@@ -76,12 +70,7 @@ pub fn invoke(state: &Arc<State>, raw_id: &str, body: &Bytes) -> Result<Response
             ));
         }
     }
-    let request: Value = serde_json::from_slice(body).map_err(|_| {
-        ApiError::validation("Malformed input request, please reformat your input and try again.")
-    })?;
-    let request = request
-        .as_object()
-        .ok_or_else(|| malformed("#: expected type: JSONObject, found: other"))?;
+    let request = &crate::error::json_object(body)?;
     let (answer, tokens) = match family {
         Family::TitanTextV1 | Family::TitanTextV2 | Family::TitanMultimodal => {
             titan(family, request)?

@@ -128,3 +128,22 @@ pub fn status_for_error_type(error_type: &str) -> u16 {
         _ => 400,
     }
 }
+
+/// Bedrock's refusal of a model's own body it cannot read (InvokeModel): what is wrong, in
+/// its words.
+pub fn malformed(detail: impl std::fmt::Display) -> ApiError {
+    ApiError::validation(format!(
+        "Malformed input request: {detail}, please reformat your input and try again."
+    ))
+}
+
+/// A model's own body (InvokeModel) as the JSON object it must be.
+pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(object)) => Ok(object),
+        Ok(_) => Err(malformed("#: expected type: JSONObject, found: other")),
+        Err(_) => Err(ApiError::validation(
+            "Malformed input request, please reformat your input and try again.",
+        )),
+    }
+}

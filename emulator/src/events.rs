@@ -133,21 +133,17 @@ fn block_events(
             ));
         }
         Block::Text { text, delta_size } => {
-            for piece in split_chars(text, *delta_size) {
-                events.push(delta(json!({ "text": piece })));
-            }
+            let pieces = split_chars(text, *delta_size);
+            events.extend(pieces.into_iter().map(|p| delta(json!({ "text": p }))));
         }
         Block::CitedText {
             text,
             citations,
             delta_size,
         } => {
-            for piece in split_chars(text, *delta_size) {
-                events.push(delta(json!({ "text": piece })));
-            }
-            for citation in citations {
-                events.push(delta(json!({ "citation": citation })));
-            }
+            let pieces = split_chars(text, *delta_size);
+            events.extend(pieces.into_iter().map(|p| delta(json!({ "text": p }))));
+            events.extend(citations.iter().map(|c| delta(json!({ "citation": c }))));
         }
         Block::Image {
             format,
@@ -155,16 +151,7 @@ fn block_events(
             error,
         } => {
             events.push(start(json!({ "image": { "format": format } })));
-            match error {
-                Some(message) => events.push(delta(
-                    json!({ "image": { "error": { "message": message } } }),
-                )),
-                None => {
-                    for piece in image_pieces(data) {
-                        events.push(delta(json!({ "image": { "source": { "bytes": piece } } })));
-                    }
-                }
-            }
+            events.extend(image_deltas(data, error.as_deref()).into_iter().map(delta));
         }
         Block::ServerToolUse { .. } | Block::ServerToolResult { .. } => {
             if let Some((opening, only_delta)) = server_tool(block) {
@@ -190,13 +177,20 @@ fn block_events(
     }
 }
 
-/// An image's bytes (base64) in the pieces a stream carries them, each base64 again.
-fn image_pieces(data: &str) -> Vec<String> {
+/// An image's deltas: its bytes (base64) in the pieces a stream carries them, each base64
+/// again, or the one that says why it could not be made.
+fn image_deltas(data: &str, error: Option<&str>) -> Vec<Value> {
     use base64::Engine as _;
     const PIECE: usize = 16 * 1024;
+    if let Some(message) = error {
+        return vec![json!({ "image": { "error": { "message": message } } })];
+    }
     let engine = base64::engine::general_purpose::STANDARD;
     let bytes = engine.decode(data).unwrap_or_default();
-    bytes.chunks(PIECE).map(|c| engine.encode(c)).collect()
+    bytes
+        .chunks(PIECE)
+        .map(|c| json!({ "image": { "source": { "bytes": engine.encode(c) } } }))
+        .collect()
 }
 
 /// A server tool's call or result: its start, and the one delta that carries it whole.

@@ -259,41 +259,7 @@ pub fn apply_alone(
     version: &str,
     body: &[u8],
 ) -> Result<axum::http::Response<axum::body::Body>, ApiError> {
-    let request: Value = serde_json::from_slice(body).map_err(|_| {
-        ApiError::validation("Malformed input request, please reformat your input and try again.")
-    })?;
-    let null = |at: &str| {
-        ApiError::validation(format!(
-            "1 validation error detected: Value null at '{at}' failed to satisfy constraint: Member must not be null"
-        ))
-    };
-    let source = request
-        .get("source")
-        .and_then(Value::as_str)
-        .ok_or_else(|| null("source"))?;
-    check_enum("source", Some(source), &["INPUT", "OUTPUT"])?;
-    check_enum(
-        "outputScope",
-        request.get("outputScope").and_then(Value::as_str),
-        &["INTERVENTIONS", "FULL"],
-    )?;
-    let content = request
-        .get("content")
-        .and_then(Value::as_array)
-        .ok_or_else(|| null("content"))?;
-    let mut texts = Vec::new();
-    for (i, block) in content.iter().enumerate() {
-        match (block.pointer("/text/text").and_then(Value::as_str), block.get("image")) {
-            (Some(text), _) => texts.push(text),
-            (None, Some(_)) => {}
-            (None, None) => {
-                return Err(ApiError::validation(format!(
-                    "1 validation error detected: Value at 'content.{}.member' failed to satisfy constraint: Member must have exactly one of text or image",
-                    i + 1
-                )))
-            }
-        }
-    }
+    let (source, texts) = apply_request(body)?;
     let id = decode_segment(raw_id).unwrap_or_default();
     let id = id
         .rsplit_once("guardrail/")
@@ -333,4 +299,44 @@ pub fn apply_alone(
         "guardrailCoverage": {"textCharacters": {"guarded": characters, "total": characters}},
     });
     Ok(json_response(answer.to_string()))
+}
+
+/// An ApplyGuardrail body, checked: its `source` and the texts of its `content`.
+fn apply_request(body: &[u8]) -> Result<(String, Vec<String>), ApiError> {
+    let request: Value = serde_json::from_slice(body).map_err(|_| {
+        ApiError::validation("Malformed input request, please reformat your input and try again.")
+    })?;
+    let null = |at: &str| {
+        ApiError::validation(format!(
+            "1 validation error detected: Value null at '{at}' failed to satisfy constraint: Member must not be null"
+        ))
+    };
+    let source = request
+        .get("source")
+        .and_then(Value::as_str)
+        .ok_or_else(|| null("source"))?;
+    check_enum("source", Some(source), &["INPUT", "OUTPUT"])?;
+    check_enum(
+        "outputScope",
+        request.get("outputScope").and_then(Value::as_str),
+        &["INTERVENTIONS", "FULL"],
+    )?;
+    let content = request
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or_else(|| null("content"))?;
+    let mut texts = Vec::new();
+    for (i, block) in content.iter().enumerate() {
+        match (block.pointer("/text/text").and_then(Value::as_str), block.get("image")) {
+            (Some(text), _) => texts.push(text.to_string()),
+            (None, Some(_)) => {}
+            (None, None) => {
+                return Err(ApiError::validation(format!(
+                    "1 validation error detected: Value at 'content.{}.member' failed to satisfy constraint: Member must have exactly one of text or image",
+                    i + 1
+                )))
+            }
+        }
+    }
+    Ok((source.to_string(), texts))
 }

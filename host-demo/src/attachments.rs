@@ -25,41 +25,10 @@ pub fn block(path: &Path) -> CliResult<ContentBlock> {
         .unwrap_or("")
         .to_ascii_lowercase();
     let sniffed = infer::get(&data).map(|t| t.extension());
-    let image = |format: &str| ContentBlock::Image {
-        format: Some(format.into()),
-        data: data.clone(),
-        s3: None,
-    };
-    let video = |format: &str| ContentBlock::Video {
-        format: format.into(),
-        data: data.clone(),
-        s3: None,
-    };
-    let audio = |format: &str| ContentBlock::Audio {
-        format: Some(format.into()),
-        data: data.clone(),
-        s3: None,
-    };
+    if let Some(media) = sniffed.and_then(|kind| media(kind, &data)) {
+        return Ok(media);
+    }
     Ok(match sniffed {
-        Some("png") => image("png"),
-        Some("jpg") => image("jpeg"),
-        Some("gif") => image("gif"),
-        Some("webp") => image("webp"),
-        Some("mp4") => video("mp4"),
-        Some("mov") => video("mov"),
-        Some("webm") => video("webm"),
-        Some("mkv") => video("mkv"),
-        Some("flv") => video("flv"),
-        Some("wmv") => video("wmv"),
-        Some("mpg") => video("mpeg"),
-        Some("3gp") => video("three_gp"),
-        Some("mp3") => audio("mp3"),
-        Some("wav") => audio("wav"),
-        Some("flac") => audio("flac"),
-        Some("ogg" | "oga") => audio("ogg"),
-        Some("opus") => audio("opus"),
-        Some("m4a") => audio("m4a"),
-        Some("aac") => audio("aac"),
         Some("pdf") => document(path, "pdf", data),
         // Office files are zip or OLE containers: their name says which.
         Some("zip" | "docx" | "xlsx" | "doc" | "xls" | "msi")
@@ -88,6 +57,47 @@ pub fn block(path: &Path) -> CliResult<ContentBlock> {
                 path.display()
             )))
         }
+    })
+}
+
+/// An image, a video or an audio clip, by the kind its signature says (`infer`'s name).
+fn media(kind: &str, data: &[u8]) -> Option<ContentBlock> {
+    let image = |format: &str| ContentBlock::Image {
+        format: Some(format.into()),
+        data: data.to_vec(),
+        s3: None,
+    };
+    let video = |format: &str| ContentBlock::Video {
+        format: format.into(),
+        data: data.to_vec(),
+        s3: None,
+    };
+    let audio = |format: &str| ContentBlock::Audio {
+        format: Some(format.into()),
+        data: data.to_vec(),
+        s3: None,
+    };
+    Some(match kind {
+        "png" => image("png"),
+        "jpg" => image("jpeg"),
+        "gif" => image("gif"),
+        "webp" => image("webp"),
+        "mp4" => video("mp4"),
+        "mov" => video("mov"),
+        "webm" => video("webm"),
+        "mkv" => video("mkv"),
+        "flv" => video("flv"),
+        "wmv" => video("wmv"),
+        "mpg" => video("mpeg"),
+        "3gp" => video("three_gp"),
+        "mp3" => audio("mp3"),
+        "wav" => audio("wav"),
+        "flac" => audio("flac"),
+        "ogg" | "oga" => audio("ogg"),
+        "opus" => audio("opus"),
+        "m4a" => audio("m4a"),
+        "aac" => audio("aac"),
+        _ => return None,
     })
 }
 

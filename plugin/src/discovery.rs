@@ -146,25 +146,15 @@ pub async fn discover(
         ));
         Vec::new()
     });
-    // Not every endpoint has a Mantle beside it (a private endpoint, a proxy): its absence
-    // leaves out the few models that answer only there, and does not keep the rest of the
-    // answer from being cached.
-    let mantle = mantle.unwrap_or_else(|e| {
-        tracing::info!(
-            "Mantle's model list failed with credentials from {source} ({}): the models that answer only on the Responses API are left out of the list",
-            e.error.message
-        );
-        Vec::new()
-    });
     let degraded = (!degraded.is_empty()).then(|| degraded.join("; "));
     let filter: Vec<String> = d.provider_filter.iter().map(|p| p.to_lowercase()).collect();
+    let wanted = |vendor: &str| filter.is_empty() || filter.contains(&vendor.to_lowercase());
     let mut out = Vec::new();
     for summary in models.model_summaries() {
         if !is_streaming_text_model(summary) {
             continue;
         }
-        let vendor = summary.provider_name().unwrap_or_default();
-        if !filter.is_empty() && !filter.contains(&vendor.to_lowercase()) {
+        if !wanted(summary.provider_name().unwrap_or_default()) {
             continue;
         }
         for id in invocable_ids(summary, region, &profiles) {
@@ -176,22 +166,20 @@ pub async fn discover(
         .iter()
         .map(|m| (m.model_id(), m))
         .collect();
-    for profile in &applications {
-        let Some(model) = application_profile(profile, &by_id, d, facts) else {
-            continue;
-        };
-        if filter.is_empty() || filter.contains(&model.vendor.to_lowercase()) {
-            out.push(model);
-        }
-    }
-    for id in &mantle {
-        let Some(model) = responses_only_model(id, facts) else {
-            continue;
-        };
-        if filter.is_empty() || filter.contains(&model.vendor.to_lowercase()) {
-            out.push(model);
-        }
-    }
+    let applications = applications
+        .iter()
+        .filter_map(|p| application_profile(p, &by_id, d, facts));
+    let mantle = mantle.map_err(|e| {
+        format!(
+            "Mantle's model list failed with credentials from {source} ({})",
+            e.error.message
+        )
+    });
+    out.extend(
+        applications
+            .chain(responses_only_models(mantle, facts))
+            .filter(|m| wanted(&m.vendor)),
+    );
     Ok(Discovered {
         models: out,
         degraded,
@@ -258,6 +246,27 @@ fn discovered_model(
             .unwrap_or(d.default_context_window),
         max_tokens: family.map(|f| f.max_tokens).unwrap_or(d.default_max_tokens),
         source: ModelSource::Discovered,
+    }
+}
+
+/// The models of Mantle's list that answer only on the Responses API. Not every endpoint has
+/// a Mantle beside it (a private endpoint, a proxy): its absence leaves out those few models,
+/// and does not keep the rest of the answer from being cached.
+fn responses_only_models(
+    listed: Result<Vec<String>, String>,
+    facts: &ModelTable,
+) -> Vec<ModelInfo> {
+    match listed {
+        Ok(ids) => ids
+            .iter()
+            .filter_map(|id| responses_only_model(id, facts))
+            .collect(),
+        Err(why) => {
+            tracing::info!(
+                "{why}: the models that answer only on the Responses API are left out of the list"
+            );
+            Vec::new()
+        }
     }
 }
 

@@ -131,32 +131,13 @@ impl MantleClient {
         let request = self
             .request(&self.runtime, "POST", RESPONSES_PATH, body, ctx)
             .await?;
-        let response = self
-            .connector
-            .call(request)
-            .await
-            .map_err(|e| unreachable_endpoint(&e, ctx))?;
-        let status = response.status().as_u16();
-        let error_type = response
-            .headers()
-            .get("x-amzn-ErrorType")
-            .map(str::to_string);
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .unwrap_or("")
-            .to_string();
-        let body = response.into_body();
-        if !(200..300).contains(&status) {
-            let text = read_capped(body).await;
-            return Err(service_failure(status, error_type.as_deref(), &text, ctx));
-        }
+        let (content_type, body) = self.send(request, ctx).await?;
         if !content_type.starts_with("text/event-stream") {
             let text = read_capped(body).await;
             return Err(error(
                 ErrorKind::Network,
                 format!(
-                    "{} answered {status} with `{content_type}`, not a stream of events: {}",
+                    "{} answered with `{content_type}`, not a stream of events: {}",
                     ctx.operation,
                     text.chars().take(200).collect::<String>()
                 ),
@@ -171,20 +152,8 @@ impl MantleClient {
         let request = self
             .request(&self.listing, "GET", MODELS_PATH, Bytes::new(), ctx)
             .await?;
-        let response = self
-            .connector
-            .call(request)
-            .await
-            .map_err(|e| unreachable_endpoint(&e, ctx))?;
-        let status = response.status().as_u16();
-        let error_type = response
-            .headers()
-            .get("x-amzn-ErrorType")
-            .map(str::to_string);
-        let text = read_capped(response.into_body()).await;
-        if !(200..300).contains(&status) {
-            return Err(service_failure(status, error_type.as_deref(), &text, ctx));
-        }
+        let (_, body) = self.send(request, ctx).await?;
+        let text = read_capped(body).await;
         let list: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             error(
                 ErrorKind::Network,
@@ -200,6 +169,29 @@ impl MantleClient {
             .flatten()
             .filter_map(|m| m["id"].as_str().map(str::to_string))
             .collect())
+    }
+
+    /// Sends `request`: a 2xx answer's content type and body, or the service's refusal typed
+    /// as the same refusal from Converse.
+    async fn send(
+        &self,
+        request: HttpRequest,
+        ctx: &CallContext<'_>,
+    ) -> Result<(String, SdkBody), CallFailure> {
+        let response = self
+            .connector
+            .call(request)
+            .await
+            .map_err(|e| unreachable_endpoint(&e, ctx))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| response.headers().get(name).map(str::to_string);
+        let (error_type, content_type) = (header("x-amzn-ErrorType"), header("content-type"));
+        let body = response.into_body();
+        if !(200..300).contains(&status) {
+            let text = read_capped(body).await;
+            return Err(service_failure(status, error_type.as_deref(), &text, ctx));
+        }
+        Ok((content_type.unwrap_or_default(), body))
     }
 
     /// The signed (or keyed) HTTP request.

@@ -10,6 +10,7 @@
 //! others), so a client that passes here sends what Bedrock accepts.
 
 pub mod models;
+mod response_object;
 mod responses;
 mod responses_input;
 mod responses_stream;

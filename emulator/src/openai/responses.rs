@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 use super::models::{self, Api, OpenAiModel};
+use super::response_object::{Answer, Item};
 use super::responses_input::{conversation, encrypted_content};
 use super::{OpenAiError, Surface};
 use crate::answer::{self, tokens_for, Block};
@@ -58,127 +59,6 @@ const INCLUDES: &[&str] = &[
 ];
 /// The smallest `max_output_tokens` the API takes.
 const MIN_OUTPUT_TOKENS: u64 = 16;
-
-/// One output item of a response.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Item {
-    /// The model's reasoning: its summary when asked for, its encrypted content when included.
-    Reasoning {
-        id: String,
-        summary: Option<String>,
-        encrypted: Option<String>,
-    },
-    /// The answer text.
-    Message {
-        id: String,
-        text: String,
-        delta_size: usize,
-    },
-    /// A call of one of the request's functions.
-    FunctionCall {
-        id: String,
-        call_id: String,
-        name: String,
-        arguments: String,
-    },
-}
-
-/// A whole answer: its items, why it ended early (if it did), its usage.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub id: String,
-    pub model: String,
-    pub items: Vec<Item>,
-    pub incomplete: Option<&'static str>,
-    pub usage: Value,
-    /// The request's settings echoed in the response object.
-    pub echo: Map<String, Value>,
-    /// A failure the scenario injects into the stream.
-    pub fault: Option<crate::scenario::Fault>,
-}
-
-impl Answer {
-    /// The response object, `status` as given (`in_progress` before any output).
-    pub fn object(&self, status: &str, with_output: bool) -> Value {
-        let mut o = json!({
-            "id": self.id,
-            "object": "response",
-            "created_at": now_secs(),
-            "status": status,
-            "model": self.model,
-            "output": if with_output { self.items.iter().map(item_json).collect::<Vec<_>>() } else { Vec::new() },
-            "error": null,
-            "incomplete_details": self.incomplete.map(|r| json!({"reason": r})),
-            "usage": if with_output { self.usage.clone() } else { Value::Null },
-            "previous_response_id": null,
-            "parallel_tool_calls": true,
-            "tool_choice": "auto",
-            "tools": [],
-            "metadata": {},
-        });
-        if let Some(map) = o.as_object_mut() {
-            map.extend(self.echo.clone());
-        }
-        o
-    }
-
-    /// The status a finished answer has.
-    pub fn final_status(&self) -> &'static str {
-        if self.incomplete.is_some() {
-            "incomplete"
-        } else {
-            "completed"
-        }
-    }
-}
-
-/// An item as the response's `output` lists it (complete).
-pub fn item_json(item: &Item) -> Value {
-    match item {
-        Item::Reasoning {
-            id,
-            summary,
-            encrypted,
-        } => {
-            let mut v = json!({
-                "id": id,
-                "type": "reasoning",
-                "summary": summary.iter().map(|t| json!({"type": "summary_text", "text": t})).collect::<Vec<_>>(),
-            });
-            if let Some(e) = encrypted {
-                v["encrypted_content"] = json!(e);
-            }
-            v
-        }
-        Item::Message { id, text, .. } => json!({
-            "id": id,
-            "type": "message",
-            "status": "completed",
-            "role": "assistant",
-            "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
-        }),
-        Item::FunctionCall {
-            id,
-            call_id,
-            name,
-            arguments,
-        } => json!({
-            "id": id,
-            "type": "function_call",
-            "status": "completed",
-            "call_id": call_id,
-            "name": name,
-            "arguments": arguments,
-        }),
-    }
-}
-
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
 
 /// Answers one Responses request.
 pub async fn create(
@@ -394,34 +274,69 @@ fn answer(state: &State, request: &Value, model: &OpenAiModel) -> Result<Answer,
     let found = found.map(|f| f.scenario);
     let made = answer::build(&converse, found.as_ref(), Reasoning::None);
     let hex = state.next_request_id().replace('-', "");
-    let mut items = Vec::new();
-    let mut reasoning_tokens = 0;
+    let output = output(&made, &settings, model, &hex);
+    let input_tokens = made.usage.input;
+    let cached = made.usage.cache.map(|(read, _)| read).unwrap_or(0);
+    let usage = json!({
+        "input_tokens": input_tokens + cached,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens": output.tokens,
+        "output_tokens_details": {"reasoning_tokens": output.reasoning_tokens},
+        "total_tokens": input_tokens + cached + output.tokens,
+    });
+    Ok(Answer {
+        id: format!("resp_{hex}"),
+        model: model.id.to_string(),
+        items: output.items,
+        incomplete: output.incomplete,
+        usage,
+        echo: echo(request, &settings),
+        fault: found.and_then(|s| s.fault),
+    })
+}
+
+/// The output items of an answer, and what they cost.
+struct Output {
+    items: Vec<Item>,
+    incomplete: Option<&'static str>,
+    tokens: u64,
+    reasoning_tokens: u64,
+}
+
+/// Reasoning (unless effort is `none`), then the model's text and calls, within
+/// `max_output_tokens` (text past it is cut, and the answer is incomplete).
+fn output(made: &answer::Answer, settings: &Settings, model: &OpenAiModel, hex: &str) -> Output {
+    let mut out = Output {
+        items: Vec::new(),
+        incomplete: None,
+        tokens: 0,
+        reasoning_tokens: 0,
+    };
     if model.reasons && settings.effort != "none" {
         let id = format!("rs_{hex}");
         let text = format!("Considering the request ({} effort).", settings.effort);
-        reasoning_tokens = tokens_for(text.len()) * 8;
-        items.push(Item::Reasoning {
+        out.reasoning_tokens = tokens_for(text.len()) * 8;
+        out.items.push(Item::Reasoning {
             encrypted: settings.encrypted.then(|| encrypted_content(&id)),
             summary: settings.summary.then_some(text),
             id,
         });
     }
+    out.tokens = out.reasoning_tokens;
     let budget = settings
         .max_output_tokens
         .unwrap_or(u64::MAX)
-        .saturating_sub(reasoning_tokens);
-    let mut incomplete = None;
-    let mut output_tokens = reasoning_tokens;
+        .saturating_sub(out.reasoning_tokens);
     for (n, block) in made.blocks.iter().enumerate() {
         match block {
             Block::Text { text, delta_size } => {
                 let mut text = text.clone();
                 if tokens_for(text.len()) > budget {
                     text = text.chars().take(budget as usize * 4).collect();
-                    incomplete = Some("max_output_tokens");
+                    out.incomplete = Some("max_output_tokens");
                 }
-                output_tokens += tokens_for(text.len());
-                items.push(Item::Message {
+                out.tokens += tokens_for(text.len());
+                out.items.push(Item::Message {
                     id: format!("msg_{hex}{n}"),
                     text,
                     delta_size: *delta_size,
@@ -431,8 +346,8 @@ fn answer(state: &State, request: &Value, model: &OpenAiModel) -> Result<Answer,
                 id, name, input, ..
             } => {
                 let arguments = input.to_string();
-                output_tokens += tokens_for(arguments.len());
-                items.push(Item::FunctionCall {
+                out.tokens += tokens_for(arguments.len());
+                out.items.push(Item::FunctionCall {
                     id: format!("fc_{hex}{n}"),
                     call_id: id.clone(),
                     name: name.clone(),
@@ -442,15 +357,11 @@ fn answer(state: &State, request: &Value, model: &OpenAiModel) -> Result<Answer,
             _ => {}
         }
     }
-    let input_tokens = made.usage.input;
-    let cached = made.usage.cache.map(|(read, _)| read).unwrap_or(0);
-    let usage = json!({
-        "input_tokens": input_tokens + cached,
-        "input_tokens_details": {"cached_tokens": cached},
-        "output_tokens": output_tokens,
-        "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
-        "total_tokens": input_tokens + cached + output_tokens,
-    });
+    out
+}
+
+/// The request's settings, echoed in the response object.
+fn echo(request: &Value, settings: &Settings) -> Map<String, Value> {
     let mut echo = Map::new();
     echo.insert(
         "reasoning".into(),
@@ -467,15 +378,7 @@ fn answer(state: &State, request: &Value, model: &OpenAiModel) -> Result<Answer,
     ] {
         echo.insert(key.into(), request.get(key).cloned().unwrap_or(Value::Null));
     }
-    Ok(Answer {
-        id: format!("resp_{hex}"),
-        model: model.id.to_string(),
-        items,
-        incomplete,
-        usage,
-        echo,
-        fault: found.and_then(|s| s.fault),
-    })
+    echo
 }
 
 /// A scenario's refusals, in OpenAI's shape: the first requests throttled, or an error

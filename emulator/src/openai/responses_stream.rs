@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, Response};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::responses::{item_json, Answer, Item};
+use super::response_object::{item_json, Answer, Item};
 use crate::answer::split_chars;
 use crate::scenario::Fault;
 
@@ -118,10 +118,10 @@ fn inject(e: &mut Events, fault: &Fault) {
 /// One item's events: added, its content as it grows, done.
 fn item_events(e: &mut Events, output_index: usize, item: &Item) {
     let done = item_json(item);
-    let id = done["id"].clone();
-    let mut added = done.clone();
+    let at = json!({"item_id": done["id"], "output_index": output_index});
     match item {
         Item::Reasoning { summary, .. } => {
+            let mut added = done.clone();
             added["summary"] = json!([]);
             if let Some(obj) = added.as_object_mut() {
                 obj.remove("encrypted_content");
@@ -131,58 +131,29 @@ fn item_events(e: &mut Events, output_index: usize, item: &Item) {
                 json!({"output_index": output_index, "item": added}),
             );
             if let Some(text) = summary {
-                let at = json!({"item_id": id, "output_index": output_index, "summary_index": 0});
-                let part = |text: &str| json!({"type": "summary_text", "text": text});
-                e.push(
-                    "response.reasoning_summary_part.added",
-                    with(&at, "part", part("")),
-                );
-                for piece in split_chars(text, 24) {
-                    e.push(
-                        "response.reasoning_summary_text.delta",
-                        with(&at, "delta", json!(piece)),
-                    );
-                }
-                e.push(
-                    "response.reasoning_summary_text.done",
-                    with(&at, "text", json!(text)),
-                );
-                e.push(
-                    "response.reasoning_summary_part.done",
-                    with(&at, "part", part(text)),
-                );
+                summary_events(e, &with(&at, "summary_index", json!(0)), text);
             }
         }
         Item::Message {
             text, delta_size, ..
         } => {
+            let mut added = done.clone();
             added["status"] = json!("in_progress");
             added["content"] = json!([]);
             e.push(
                 "response.output_item.added",
                 json!({"output_index": output_index, "item": added}),
             );
-            let at = json!({"item_id": id, "output_index": output_index, "content_index": 0});
-            let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []});
-            e.push("response.content_part.added", with(&at, "part", part("")));
-            for piece in split_chars(text, *delta_size) {
-                let mut delta = with(&at, "delta", json!(piece));
-                delta["logprobs"] = json!([]);
-                e.push("response.output_text.delta", delta);
-            }
-            let mut text_done = with(&at, "text", json!(text));
-            text_done["logprobs"] = json!([]);
-            e.push("response.output_text.done", text_done);
-            e.push("response.content_part.done", with(&at, "part", part(text)));
+            text_events(e, &with(&at, "content_index", json!(0)), text, *delta_size);
         }
         Item::FunctionCall { arguments, .. } => {
+            let mut added = done.clone();
             added["status"] = json!("in_progress");
             added["arguments"] = json!("");
             e.push(
                 "response.output_item.added",
                 json!({"output_index": output_index, "item": added}),
             );
-            let at = json!({"item_id": id, "output_index": output_index});
             for piece in split_chars(arguments, 16) {
                 e.push(
                     "response.function_call_arguments.delta",
@@ -199,6 +170,44 @@ fn item_events(e: &mut Events, output_index: usize, item: &Item) {
         "response.output_item.done",
         json!({"output_index": output_index, "item": done}),
     );
+}
+
+/// A reasoning summary's part: added, its text in pieces, done.
+fn summary_events(e: &mut Events, at: &Value, text: &str) {
+    let part = |text: &str| json!({"type": "summary_text", "text": text});
+    e.push(
+        "response.reasoning_summary_part.added",
+        with(at, "part", part("")),
+    );
+    for piece in split_chars(text, 24) {
+        e.push(
+            "response.reasoning_summary_text.delta",
+            with(at, "delta", json!(piece)),
+        );
+    }
+    e.push(
+        "response.reasoning_summary_text.done",
+        with(at, "text", json!(text)),
+    );
+    e.push(
+        "response.reasoning_summary_part.done",
+        with(at, "part", part(text)),
+    );
+}
+
+/// A message's text part: added, its text in pieces, done.
+fn text_events(e: &mut Events, at: &Value, text: &str, delta_size: usize) {
+    let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []});
+    e.push("response.content_part.added", with(at, "part", part("")));
+    for piece in split_chars(text, delta_size) {
+        let mut delta = with(at, "delta", json!(piece));
+        delta["logprobs"] = json!([]);
+        e.push("response.output_text.delta", delta);
+    }
+    let mut text_done = with(at, "text", json!(text));
+    text_done["logprobs"] = json!([]);
+    e.push("response.output_text.done", text_done);
+    e.push("response.content_part.done", with(at, "part", part(text)));
 }
 
 fn with(base: &Value, key: &str, value: Value) -> Value {

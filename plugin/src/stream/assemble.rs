@@ -475,14 +475,7 @@ impl Assembler {
             }
             ContentBlockDelta::ReasoningContent(r) => self.reasoning_delta(index, r, sink),
             ContentBlockDelta::Image(piece) => {
-                if let Some(Block::Image { data, error, .. }) = self.blocks.get_mut(&index) {
-                    if let Some(ImageSource::Bytes(bytes)) = piece.source() {
-                        data.extend_from_slice(bytes.as_ref());
-                    }
-                    if let Some(e) = piece.error() {
-                        *error = Some(e.message().unwrap_or("the image could not be made").into());
-                    }
-                }
+                self.image_delta(index, piece);
                 SinkFlow::Continue
             }
             other => {
@@ -490,6 +483,18 @@ impl Assembler {
                     "ignoring a delta kind this plugin version does not map: {other:?}"
                 );
                 SinkFlow::Continue
+            }
+        }
+    }
+
+    /// A piece of an image the model makes (kept until its block stops), or why it failed.
+    fn image_delta(&mut self, index: i32, piece: &aws_sdk_bedrockruntime::types::ImageBlockDelta) {
+        if let Some(Block::Image { data, error, .. }) = self.blocks.get_mut(&index) {
+            if let Some(ImageSource::Bytes(bytes)) = piece.source() {
+                data.extend_from_slice(bytes.as_ref());
+            }
+            if let Some(e) = piece.error() {
+                *error = Some(e.message().unwrap_or("the image could not be made").into());
             }
         }
     }

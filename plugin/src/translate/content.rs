@@ -140,29 +140,7 @@ fn converse_block(
         ContentBlock::Audio { format, data, s3 } => bt::ContentBlock::Audio(
             super::audio::audio_block(format.as_deref(), data, s3.as_ref(), at)?,
         ),
-        ContentBlock::Document {
-            format,
-            name,
-            data,
-            citations,
-            s3,
-            text,
-            content,
-            context,
-        } => {
-            let source = DocumentBody {
-                data,
-                s3: s3.as_ref(),
-                text: text.as_deref(),
-                content,
-            };
-            let mut document = document_block(format, name, source, at)?;
-            if *citations {
-                document.citations = Some(citations_on());
-            }
-            document.context = context.clone();
-            bt::ContentBlock::Document(document)
-        }
+        ContentBlock::Document { .. } => document(block, at)?,
         ContentBlock::SearchResult {
             source,
             title,
@@ -219,6 +197,35 @@ fn converse_block(
         ),
         other => return Err(unsupported_block(other, at)),
     }))
+}
+
+/// A document block: its words one way (bytes, S3, text or chunks), citations, context.
+fn document(block: &ContentBlock, at: &str) -> Result<bt::ContentBlock, ProviderError> {
+    let ContentBlock::Document {
+        format,
+        name,
+        data,
+        citations,
+        s3,
+        text,
+        content,
+        context,
+    } = block
+    else {
+        return Err(unsupported_block(block, at));
+    };
+    let source = DocumentBody {
+        data,
+        s3: s3.as_ref(),
+        text: text.as_deref(),
+        content,
+    };
+    let mut document = document_block(format, name, source, at)?;
+    if *citations {
+        document.citations = Some(citations_on());
+    }
+    document.context = context.clone();
+    Ok(bt::ContentBlock::Document(document))
 }
 
 fn build_error(
