@@ -162,3 +162,45 @@ def test_bedrock_runtime_answers_whole_responses_only():
 def test_a_signature_for_another_service_is_refused():
     with pytest.raises(openai.PermissionDeniedError):
         signed("bedrock", path="/v1").responses.create(model="openai.gpt-oss-120b", input="hi")
+
+
+# Chat Completions (gpt-oss): /openai/v1/chat/completions on both hosts, /v1 on Mantle.
+
+OSS = "openai.gpt-oss-120b"
+CALC = {"type": "function", "function": {"name": "add", "description": "Adds", "parameters": {"type": "object", "properties": {"a": {"type": "number"}}}}}
+
+
+def test_chat_completions_whole_and_streamed():
+    client = keyed("/v1")
+    done = client.chat.completions.create(model=OSS, messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello chat"}])
+    assert done.choices[0].finish_reason == "stop"
+    assert "You said: Hello chat." in done.choices[0].message.content
+    assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+    chunks = list(client.chat.completions.create(
+        model=OSS, messages=[{"role": "user", "content": scenario({"text": "streamed chat", "deltaSize": 4})}],
+        stream=True, stream_options={"include_usage": True},
+    ))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "streamed chat"
+    assert chunks[-1].usage.completion_tokens > 0 and chunks[-2].choices[0].finish_reason == "stop"
+    runtime = signed("bedrock")
+    done = runtime.chat.completions.create(model="openai.gpt-oss-120b-1:0", messages=[{"role": "user", "content": "Hi runtime"}])
+    assert "You said: Hi runtime." in done.choices[0].message.content
+
+
+def test_a_chat_tool_round_trip_and_what_the_route_refuses():
+    client = keyed("/v1")
+    first = client.chat.completions.create(
+        model=OSS, tools=[CALC],
+        messages=[{"role": "user", "content": scenario({"toolCalls": [{"name": "add", "input": {"a": 2}, "id": "call_a1"}]})}],
+    )
+    call = first.choices[0].message.tool_calls[0]
+    assert first.choices[0].finish_reason == "tool_calls" and call.id == "call_a1" and json.loads(call.function.arguments) == {"a": 2}
+    second = client.chat.completions.create(model=OSS, tools=[CALC], messages=[
+        {"role": "user", "content": "add"}, first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": "call_a1", "content": "4"},
+    ])
+    assert "(a tool result)" in second.choices[0].message.content
+    with pytest.raises(openai.BadRequestError, match="preceeding message with 'tool_calls'"):
+        client.chat.completions.create(model=OSS, messages=[{"role": "tool", "tool_call_id": "x", "content": "4"}])
+    with pytest.raises(openai.BadRequestError, match=r"does not support the '/v1/chat/completions' API"):
+        client.chat.completions.create(model=GPT, messages=[{"role": "user", "content": "hi"}])

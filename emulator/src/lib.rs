@@ -59,8 +59,11 @@
 //! and the embedding models' bodies; ApplyGuardrail assesses content with a guardrail a test
 //! defined, on its own.
 //!
-//! Not implemented yet (they answer `UnknownOperationException`): the Chat Completions routes,
-//! CreateInferenceProfile (tests create
+//! Chat Completions too (`/openai/v1/chat/completions` on both hosts, `/v1/chat/completions`
+//! on Mantle), for gpt-oss, whole or as `chat.completion.chunk` events.
+//!
+//! Not implemented yet (they answer `UnknownOperationException`): CreateInferenceProfile
+//! (tests create
 //! application inference profiles with [`RunningEmulator::create_application_profile`];
 //! they are listed, described and invocable through their ARN).
 //!

@@ -36,7 +36,8 @@ pub enum Operation {
     InvokeModel(String),
     /// POST /model/{id}/invoke-with-response-stream (raw id): Anthropic's native bodies
     InvokeModelWithResponseStream(String),
-    /// POST /openai/v1/responses or /v1/responses: the OpenAI-compatible Responses API
+    /// POST /openai/v1/responses, /v1/responses, /openai/v1/chat/completions or
+    /// /v1/chat/completions: the OpenAI-compatible APIs
     OpenAi(crate::openai::models::Api),
     /// GET /v1/models: Mantle's model list
     MantleModels,
@@ -57,6 +58,10 @@ impl Operation {
             Operation::ConverseStream(_) => "ConverseStream",
             Operation::InvokeModel(_) => "InvokeModel",
             Operation::InvokeModelWithResponseStream(_) => "InvokeModelWithResponseStream",
+            Operation::OpenAi(
+                crate::openai::models::Api::OpenAiChatCompletions
+                | crate::openai::models::Api::ChatCompletions,
+            ) => "ChatCompletions",
             Operation::OpenAi(_) => "CreateResponse",
             Operation::MantleModels => "ListModels",
             Operation::ApplyGuardrail(..) => "ApplyGuardrail",

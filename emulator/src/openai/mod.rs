@@ -1,14 +1,16 @@
 //! Bedrock's OpenAI-compatible API: the Responses API as Mantle serves it
 //! (`bedrock-mantle.{region}.api.aws`, SigV4 signing name `bedrock-mantle`, or a Bedrock API
 //! key) on `/openai/v1/responses` and `/v1/responses`, and as bedrock-runtime serves it on
-//! `/openai/v1/responses` (signing name `bedrock`: synchronous only), and Mantle's model list
-//! (`GET /v1/models`). One loopback server
+//! `/openai/v1/responses` (signing name `bedrock`: synchronous only); Chat Completions on
+//! `/openai/v1/chat/completions` (both hosts) and `/v1/chat/completions` (Mantle); and
+//! Mantle's model list (`GET /v1/models`). One loopback server
 //! stands for both hosts: the signing name, or a bearer key (Mantle), says which was meant.
 //!
 //! Errors are OpenAI's shape (`{"error": {message, type, param, code}}`); requests are checked
 //! as OpenAI's API checks them (unknown parameters, enums, minimums, items that refer to
 //! others), so a client that passes here sends what Bedrock accepts.
 
+mod chat;
 pub mod models;
 mod response_object;
 mod responses;
@@ -35,8 +37,8 @@ pub enum Surface {
 /// The signing names each route answers to (the first is the one a refusal names).
 pub fn signing_names(api: Api) -> &'static [&'static str] {
     match api {
-        Api::OpenAiResponses => &["bedrock-mantle", "bedrock"],
-        Api::Responses => &["bedrock-mantle"],
+        Api::OpenAiResponses | Api::OpenAiChatCompletions => &["bedrock-mantle", "bedrock"],
+        Api::Responses | Api::ChatCompletions => &["bedrock-mantle"],
     }
 }
 
@@ -45,6 +47,8 @@ pub fn route(path: &str) -> Option<Api> {
     match path {
         "/openai/v1/responses" => Some(Api::OpenAiResponses),
         "/v1/responses" => Some(Api::Responses),
+        "/openai/v1/chat/completions" => Some(Api::OpenAiChatCompletions),
+        "/v1/chat/completions" => Some(Api::ChatCompletions),
         _ => None,
     }
 }
@@ -56,9 +60,11 @@ pub async fn handle(
     surface: Surface,
     body: &Bytes,
 ) -> Response<Body> {
-    responses::create(state, api, surface, body)
-        .await
-        .unwrap_or_else(OpenAiError::into_response)
+    let answered = match api {
+        Api::OpenAiResponses | Api::Responses => responses::create(state, api, surface, body).await,
+        Api::OpenAiChatCompletions | Api::ChatCompletions => chat::create(state, api, body),
+    };
+    answered.unwrap_or_else(OpenAiError::into_response)
 }
 
 /// `GET /v1/models` on Mantle: every model it serves, whichever route (OpenAI's list shape,

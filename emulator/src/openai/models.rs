@@ -4,8 +4,8 @@
 //!
 //! Facts (public, 2026): OpenAI's frontier models (GPT-5.4, GPT-5.5, GPT-5.6 Sol/Terra/Luna)
 //! answer only on Mantle's `/openai/v1/responses`; `/v1/responses` and `/v1/chat/completions`
-//! refuse them. gpt-oss answers on Mantle's `/v1` routes (and on the Chat Completions routes,
-//! which this emulator does not serve).
+//! refuse them. gpt-oss answers on Mantle's `/v1` routes, and on Chat Completions on both hosts
+//! (bedrock-runtime by its Converse id, `openai.gpt-oss-120b-1:0`).
 
 /// One of the OpenAI-compatible routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +14,10 @@ pub enum Api {
     OpenAiResponses,
     /// `/v1/responses` (Mantle).
     Responses,
+    /// `/openai/v1/chat/completions` (bedrock-runtime and Mantle).
+    OpenAiChatCompletions,
+    /// `/v1/chat/completions` (Mantle).
+    ChatCompletions,
 }
 
 impl Api {
@@ -22,6 +26,7 @@ impl Api {
         match self {
             Api::OpenAiResponses => "/openai/v1/responses",
             Api::Responses => "/v1/responses",
+            Api::OpenAiChatCompletions | Api::ChatCompletions => "/v1/chat/completions",
         }
     }
 }
@@ -43,7 +48,13 @@ pub struct OpenAiModel {
 }
 
 const FRONTIER: &[Api] = &[Api::OpenAiResponses];
-const OPEN_WEIGHT: &[Api] = &[Api::Responses];
+const OPEN_WEIGHT: &[Api] = &[
+    Api::Responses,
+    Api::ChatCompletions,
+    Api::OpenAiChatCompletions,
+];
+/// The ids bedrock-runtime's Chat Completions takes for gpt-oss (its Converse ids).
+const RUNTIME_CHAT: &[Api] = &[Api::OpenAiChatCompletions];
 
 /// Today's models on these routes.
 pub const MODELS: &[OpenAiModel] = &[
@@ -92,6 +103,20 @@ pub const MODELS: &[OpenAiModel] = &[
     OpenAiModel {
         id: "openai.gpt-oss-20b",
         apis: OPEN_WEIGHT,
+        reasons: true,
+        max_output_tokens: 128_000,
+        converse: true,
+    },
+    OpenAiModel {
+        id: "openai.gpt-oss-120b-1:0",
+        apis: RUNTIME_CHAT,
+        reasons: true,
+        max_output_tokens: 128_000,
+        converse: true,
+    },
+    OpenAiModel {
+        id: "openai.gpt-oss-20b-1:0",
+        apis: RUNTIME_CHAT,
         reasons: true,
         max_output_tokens: 128_000,
         converse: true,

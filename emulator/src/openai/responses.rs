@@ -101,7 +101,10 @@ pub async fn create(
 }
 
 /// The model the request names, served on this route.
-fn checked_model(request: &Value, api: Api) -> Result<&'static OpenAiModel, OpenAiError> {
+pub(super) fn checked_model(
+    request: &Value,
+    api: Api,
+) -> Result<&'static OpenAiModel, OpenAiError> {
     let id = match request.get("model") {
         Some(Value::String(id)) => id,
         Some(other) => return Err(OpenAiError::invalid_type("model", "a string", other)),
