@@ -1358,6 +1358,21 @@ def test_claude_answers_invoke_model_in_anthropics_own_shape(runtime):
     assert error_of(excinfo)["Code"] == "ValidationException"
 
 
+def test_prompt_families_answer_invoke_model_in_their_own_shapes(runtime):
+    titan, headers = _invoke(runtime, "amazon.titan-text-express-v1", {"inputText": "Hello Titan", "textGenerationConfig": {"maxTokenCount": 100}})
+    assert "You said: Hello Titan." in titan["results"][0]["outputText"] and titan["results"][0]["completionReason"] == "FINISH"
+    assert int(headers["x-amzn-bedrock-input-token-count"]) == titan["inputTextTokenCount"]
+    llama, _ = _invoke(runtime, "meta.llama3-8b-instruct-v1:0", {"prompt": "Hello Llama", "max_gen_len": 100})
+    assert "You said: Hello Llama." in llama["generation"] and llama["stop_reason"] == "stop"
+    streamed = runtime.invoke_model_with_response_stream(modelId="mistral.mistral-7b-instruct-v0:2", body=json.dumps({"prompt": "Hello Mistral", "max_tokens": 100}))
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in streamed["body"]]
+    assert "You said: Hello Mistral." in "".join(c["outputs"][0]["text"] for c in chunks)
+    assert chunks[-1]["amazon-bedrock-invocationMetrics"]["outputTokenCount"] > 0
+    with pytest.raises(ClientError) as excinfo:
+        _invoke(runtime, "amazon.titan-text-express-v1", {"prompt": "wrong family's key"})
+    assert "extraneous key [prompt]" in error_of(excinfo)["Message"]
+
+
 def test_embedding_models_answer_invoke_model_in_their_own_shapes(runtime):
     titan, headers = _invoke(runtime, "amazon.titan-embed-text-v2:0", {"inputText": "hello", "dimensions": 256})
     assert len(titan["embedding"]) == 256 and titan["inputTextTokenCount"] >= 1

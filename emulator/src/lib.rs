@@ -55,8 +55,8 @@
 //! cut connection, a missing final event, a pause).
 //!
 //! InvokeModel and InvokeModelWithResponseStream take Anthropic's own Messages body for its
-//! models (checked as Bedrock checks it; streamed as `chunk` events of Anthropic's events)
-//! and the embedding models' bodies; ApplyGuardrail assesses content with a guardrail a test
+//! models (checked as Bedrock checks it; streamed as `chunk` events of Anthropic's events),
+//! the prompt bodies of Titan Text, Llama and Mistral, and the embedding models' bodies; ApplyGuardrail assesses content with a guardrail a test
 //! defined, on its own.
 //!
 //! Chat Completions too (`/openai/v1/chat/completions` on both hosts, `/v1/chat/completions`
@@ -147,6 +147,7 @@ pub mod openai;
 pub mod pacing;
 pub mod process_env;
 pub mod prompt_cache;
+mod prompt_native;
 pub mod recorder;
 pub mod routes;
 mod runtime;
