@@ -354,4 +354,26 @@ fn a_host_built_against_1_4_gets_a_completion_it_can_read() {
         .filter(|e| e["type"] == "toolUse")
         .count();
     assert_eq!(tool_events, 1, "{seen}");
+
+    // What 1.9 added reaches a 1.4 host as fields and events it skips (issue #20): the usage's
+    // reasoning tokens (a Responses-only model), and an image the model made.
+    let scenario = |script: Value| format!("{}{script}", emulator::scenario::SCENARIO_PREFIX);
+    for request in [
+        json!({"model": "openai.gpt-5.5", "reasoning": {"effort": "low"},
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}),
+        json!({"model": "amazon.nova-micro-v1:0", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": scenario(json!({"text": "Drawn.", "image": {"format": "png", "data": "iVBORw0KGgo="}}))}
+        ]}]}),
+    ] {
+        let out = Command::new(profile_dir().join(CONTRACT_1_4_HOST))
+            .arg(artifact(PLUGIN_LIB))
+            .arg(config_for(&emu.url()))
+            .arg(request.to_string())
+            .output()
+            .expect("the 1.4 host runs");
+        let seen: Value = serde_json::from_slice(&out.stdout).expect("the host prints JSON");
+        let completion = &seen["result"]["ok"];
+        assert!(completion["message"]["content"].is_array(), "{seen}");
+        assert!(completion["usage"]["outputTokens"].as_u64().is_some_and(|n| n > 0), "{seen}");
+    }
 }
