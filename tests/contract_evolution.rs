@@ -320,6 +320,18 @@ fn the_1_4_snapshot_is_unedited() {
     }
 }
 
+/// What the host built against 1.4 saw of `request`, sent through this plugin to `emu`: its
+/// events and its result, as it prints them.
+fn ask_1_4_host(emu: &emulator::RunningEmulator, request: &Value) -> Value {
+    let out = Command::new(profile_dir().join(CONTRACT_1_4_HOST))
+        .arg(artifact(PLUGIN_LIB))
+        .arg(config_for(&emu.url()))
+        .arg(request.to_string())
+        .output()
+        .expect("the 1.4 host runs");
+    serde_json::from_slice(&out.stdout).expect("the host prints JSON")
+}
+
 /// A block type added in 1.5 (a server tool's call and result) never reaches a host built
 /// against 1.4: its events are extension events it skips, and the completion this plugin
 /// writes for it leaves those blocks out, so the 1.4 host still reads a success.
@@ -334,13 +346,7 @@ fn a_host_built_against_1_4_gets_a_completion_it_can_read() {
         RawResponse::event_stream(std::fs::read(recording).unwrap()),
     );
     let request = json!({"model": TRACED_MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": "compute"}]}]});
-    let out = Command::new(profile_dir().join(CONTRACT_1_4_HOST))
-        .arg(artifact(PLUGIN_LIB))
-        .arg(config_for(&emu.url()))
-        .arg(request.to_string())
-        .output()
-        .expect("the 1.4 host runs");
-    let seen: Value = serde_json::from_slice(&out.stdout).expect("the host prints JSON");
+    let seen = ask_1_4_host(&emu, &request);
     let content = &seen["result"]["ok"]["message"]["content"];
     assert_eq!(
         content,
@@ -365,15 +371,14 @@ fn a_host_built_against_1_4_gets_a_completion_it_can_read() {
             {"type": "text", "text": scenario(json!({"text": "Drawn.", "image": {"format": "png", "data": "iVBORw0KGgo="}}))}
         ]}]}),
     ] {
-        let out = Command::new(profile_dir().join(CONTRACT_1_4_HOST))
-            .arg(artifact(PLUGIN_LIB))
-            .arg(config_for(&emu.url()))
-            .arg(request.to_string())
-            .output()
-            .expect("the 1.4 host runs");
-        let seen: Value = serde_json::from_slice(&out.stdout).expect("the host prints JSON");
+        let seen = ask_1_4_host(&emu, &request);
         let completion = &seen["result"]["ok"];
         assert!(completion["message"]["content"].is_array(), "{seen}");
-        assert!(completion["usage"]["outputTokens"].as_u64().is_some_and(|n| n > 0), "{seen}");
+        assert!(
+            completion["usage"]["outputTokens"]
+                .as_u64()
+                .is_some_and(|n| n > 0),
+            "{seen}"
+        );
     }
 }

@@ -7,7 +7,6 @@
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Response};
-use base64::Engine as _;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -227,27 +226,7 @@ fn streamed(answer: &Answer, id: &str, model: &str) -> Response<Body> {
             "invocationLatency": answer.latency_ms.unwrap_or(40), "firstByteLatency": 20,
         }}),
     );
-    let frames: Vec<Result<Bytes, std::convert::Infallible>> = events
-        .iter()
-        .map(|e| {
-            let bytes = base64::engine::general_purpose::STANDARD.encode(e.to_string());
-            Ok(crate::frames::event_frame(
-                "chunk",
-                json!({ "bytes": bytes }).to_string(),
-            ))
-        })
-        .collect();
-    let mut response = Response::new(Body::from_stream(futures::stream::iter(frames)));
-    let headers = response.headers_mut();
-    headers.insert(
-        "content-type",
-        HeaderValue::from_static("application/vnd.amazon.eventstream"),
-    );
-    headers.insert(
-        "x-amzn-bedrock-content-type",
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    crate::json_http::chunk_stream(&events)
 }
 
 /// A block as Anthropic streams it: its start (empty), its deltas, its stop.

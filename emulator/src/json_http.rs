@@ -18,3 +18,30 @@ pub fn json_response(body: String) -> Response<Body> {
         .insert("content-type", HeaderValue::from_static("application/json"));
     resp
 }
+
+/// InvokeModelWithResponseStream's answer: each of the model's own stream events as a `chunk`
+/// event whose `bytes` are its JSON.
+pub fn chunk_stream(events: &[serde_json::Value]) -> Response<Body> {
+    use base64::Engine as _;
+    let frames: Vec<Result<bytes::Bytes, std::convert::Infallible>> = events
+        .iter()
+        .map(|e| {
+            let bytes = base64::engine::general_purpose::STANDARD.encode(e.to_string());
+            Ok(crate::frames::event_frame(
+                "chunk",
+                serde_json::json!({ "bytes": bytes }).to_string(),
+            ))
+        })
+        .collect();
+    let mut response = Response::new(Body::from_stream(futures::stream::iter(frames)));
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/vnd.amazon.eventstream"),
+    );
+    headers.insert(
+        "x-amzn-bedrock-content-type",
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -6,8 +6,6 @@
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Response};
-use base64::Engine as _;
-use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use crate::answer::{self, tokens_for};
@@ -138,7 +136,7 @@ fn whole(family: Family, text: &str, input: u64, output: u64) -> Value {
 fn streamed(family: Family, text: &str, input: u64, output: u64) -> Response<Body> {
     let pieces = answer::split_chars(text, 16);
     let last = pieces.len().saturating_sub(1);
-    let frames: Vec<Result<Bytes, std::convert::Infallible>> = pieces
+    let chunks: Vec<Value> = pieces
         .iter()
         .enumerate()
         .map(|(n, piece)| {
@@ -162,21 +160,10 @@ fn streamed(family: Family, text: &str, input: u64, output: u64) -> Response<Bod
                     "invocationLatency": 40, "firstByteLatency": 20,
                 });
             }
-            let bytes = base64::engine::general_purpose::STANDARD.encode(chunk.to_string());
-            Ok(crate::frames::event_frame("chunk", json!({ "bytes": bytes }).to_string()))
+            chunk
         })
         .collect();
-    let mut response = Response::new(Body::from_stream(futures::stream::iter(frames)));
-    let headers = response.headers_mut();
-    headers.insert(
-        "content-type",
-        HeaderValue::from_static("application/vnd.amazon.eventstream"),
-    );
-    headers.insert(
-        "x-amzn-bedrock-content-type",
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    crate::json_http::chunk_stream(&chunks)
 }
 
 #[cfg(test)]

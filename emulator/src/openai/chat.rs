@@ -48,19 +48,7 @@ const PARAMETERS: &[&str] = &[
 
 /// Answers one Chat Completions request.
 pub fn create(state: &Arc<State>, api: Api, body: &Bytes) -> Result<Response<Body>, OpenAiError> {
-    let request: Value = serde_json::from_slice(body).map_err(|e| {
-        OpenAiError::invalid(
-            format!("We could not parse the JSON body of your request. ({e})"),
-            None,
-            None,
-        )
-    })?;
-    let Value::Object(fields) = &request else {
-        return Err(OpenAiError::invalid_type("body", "an object", &request));
-    };
-    if let Some(unknown) = fields.keys().find(|k| !PARAMETERS.contains(&k.as_str())) {
-        return Err(OpenAiError::unknown_parameter(unknown));
-    }
+    let request = super::request_body(body, PARAMETERS)?;
     let model = checked_model(&request, api)?;
     if let Some(effort) = request.get("reasoning_effort").and_then(Value::as_str) {
         OpenAiError::check_enum("reasoning_effort", effort, &["low", "medium", "high"])?;

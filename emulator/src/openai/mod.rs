@@ -85,6 +85,28 @@ pub fn list_models() -> Response<Body> {
     crate::json_http::json_response(serde_json::json!({"object": "list", "data": data}).to_string())
 }
 
+/// A request body as OpenAI's APIs read it: JSON, an object, only the `parameters` the route
+/// knows.
+pub(crate) fn request_body(
+    body: &[u8],
+    parameters: &[&str],
+) -> Result<serde_json::Value, OpenAiError> {
+    let request: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        OpenAiError::invalid(
+            format!("We could not parse the JSON body of your request. ({e})"),
+            None,
+            None,
+        )
+    })?;
+    let serde_json::Value::Object(fields) = &request else {
+        return Err(OpenAiError::invalid_type("body", "an object", &request));
+    };
+    if let Some(unknown) = fields.keys().find(|k| !parameters.contains(&k.as_str())) {
+        return Err(OpenAiError::unknown_parameter(unknown));
+    }
+    Ok(request)
+}
+
 /// An error in OpenAI's shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenAiError {

@@ -67,19 +67,7 @@ pub async fn create(
     surface: Surface,
     body: &Bytes,
 ) -> Result<Response<Body>, OpenAiError> {
-    let request: Value = serde_json::from_slice(body).map_err(|e| {
-        OpenAiError::invalid(
-            format!("We could not parse the JSON body of your request. ({e})"),
-            None,
-            None,
-        )
-    })?;
-    let Value::Object(fields) = &request else {
-        return Err(OpenAiError::invalid_type("body", "an object", &request));
-    };
-    if let Some(unknown) = fields.keys().find(|k| !PARAMETERS.contains(&k.as_str())) {
-        return Err(OpenAiError::unknown_parameter(unknown));
-    }
+    let request = super::request_body(body, PARAMETERS)?;
     let model = checked_model(&request, api)?;
     let stream = request
         .get("stream")
