@@ -590,10 +590,12 @@ fn media(body: &Value, model: &crate::catalogue::FoundationModel) -> Result<(), 
                 image_block(image, model, &at, i, j)?;
             }
             if let Some(video) = block.get("video") {
-                video_block(video, model, &at)?;
+                media_block(video, "video", &["VIDEO"], VIDEO_FORMATS, model, &at)?;
             }
             if let Some(audio) = block.get("audio") {
-                audio_block(audio, model, &at)?;
+                // Bedrock lists speech models' input as SPEECH.
+                let takes = ["SPEECH", "AUDIO"];
+                media_block(audio, "audio", &takes, AUDIO_FORMATS, model, &at)?;
             }
             if let Some(image) = block.pointer("/guardContent/image") {
                 guarded_image(image, &at)?;
@@ -673,38 +675,24 @@ fn guarded_image(image: &Value, at: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Audio, on a model that takes speech, in a format Bedrock knows.
-fn audio_block(
-    audio: &Value,
+/// Video or audio (`kind`) on a model that takes it (one of `modalities` among its inputs),
+/// in a format Bedrock knows for it, from bytes or a valid S3 location.
+fn media_block(
+    block: &Value,
+    kind: &str,
+    modalities: &[&str],
+    formats: &[&str],
     model: &crate::catalogue::FoundationModel,
     at: &str,
 ) -> Result<(), ApiError> {
-    if !model.input.iter().any(|m| *m == "SPEECH" || *m == "AUDIO") {
-        return Err(ApiError::validation(
-            "This model doesn't support the audio content block that you provided. Try again with a model that supports audio content.",
-        ));
+    if !model.input.iter().any(|m| modalities.contains(m)) {
+        return Err(ApiError::validation(format!(
+            "This model doesn't support the {kind} content block that you provided. Try again with a model that supports {kind} content."
+        )));
     }
-    let format = audio.get("format").and_then(Value::as_str).unwrap_or("");
-    check_enum(&format!("{at}.audio.format"), Some(format), AUDIO_FORMATS)?;
-    if let Some(s3) = audio.pointer("/source/s3Location") {
-        s3_location(s3, at)?;
-    }
-    Ok(())
-}
-
-fn video_block(
-    video: &Value,
-    model: &crate::catalogue::FoundationModel,
-    at: &str,
-) -> Result<(), ApiError> {
-    if !model.input.contains(&"VIDEO") {
-        return Err(ApiError::validation(
-            "This model doesn't support the video content block that you provided. Try again with a model that supports video content.",
-        ));
-    }
-    let format = video.get("format").and_then(Value::as_str).unwrap_or("");
-    check_enum(&format!("{at}.video.format"), Some(format), VIDEO_FORMATS)?;
-    if let Some(s3) = video.pointer("/source/s3Location") {
+    let format = block.get("format").and_then(Value::as_str).unwrap_or("");
+    check_enum(&format!("{at}.{kind}.format"), Some(format), formats)?;
+    if let Some(s3) = block.pointer("/source/s3Location") {
         s3_location(s3, at)?;
     }
     Ok(())

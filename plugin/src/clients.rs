@@ -134,12 +134,18 @@ impl Clients {
             identity,
             chain_error,
         } = with_credentials(loader, &mut target).await;
-        if let Some(client) = custom_http_client(&target) {
+        let (tls, proxy) = tls_and_proxy(&target);
+        if let Some(client) = custom_http_client(&target, &tls, &proxy) {
             loader = loader.http_client(client);
         }
         let sdk = loader.load().await;
         let (runtime, control) = sdk_clients(&sdk, &target);
-        let mantle = mantle_client(&target, sdk.credentials_provider());
+        let connection = crate::mantle::Connection {
+            tls,
+            proxy,
+            connect_timeout: target.connect_timeout,
+        };
+        let mantle = mantle_client(&target, connection, sdk.credentials_provider());
         Self {
             runtime,
             control,
@@ -447,12 +453,14 @@ fn tls_and_proxy(
 /// from the environment. `None` keeps the SDK's default client.
 fn custom_http_client(
     target: &Target,
+    context: &aws_smithy_http_client::tls::TlsContext,
+    proxy: &aws_smithy_http_client::proxy::ProxyConfig,
 ) -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
     if target.extra_ca_pem.is_none() && !proxied() {
         return None;
     }
-    let (context, proxy) = tls_and_proxy(target);
+    let (context, proxy) = (context.clone(), proxy.clone());
     // The connector is made per SDK client with its settings (timeouts) and sleep, as the
     // SDK's own builder does.
     Some(
@@ -473,27 +481,14 @@ fn custom_http_client(
     )
 }
 
-/// The Mantle client: the SDK's connector with the provider's TLS, proxy and connect
-/// timeout, and the provider's credentials (or its API key).
+/// The Mantle client: the provider's TLS, proxy and connect timeout for its connector (made
+/// on first use), and the provider's credentials (or its API key).
 fn mantle_client(
     target: &Target,
+    connection: crate::mantle::Connection,
     credentials: Option<SharedCredentialsProvider>,
 ) -> crate::mantle::MantleClient {
     use crate::mantle::MantleAuth;
-    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-    use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
-    let (context, proxy) = tls_and_proxy(target);
-    let connector = aws_smithy_http_client::Connector::builder()
-        .connector_settings(
-            HttpConnectorSettings::builder()
-                .connect_timeout(target.connect_timeout)
-                .build(),
-        )
-        .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
-        .proxy_config(proxy)
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(context)
-        .build();
     let auth = match (&target.source, credentials) {
         (CredentialSource::BearerToken, _) => MantleAuth::Bearer(
             process_env("AWS_BEARER_TOKEN_BEDROCK")
@@ -509,7 +504,8 @@ fn mantle_client(
     };
     use crate::mantle::{mantle_url, MantleTarget};
     crate::mantle::MantleClient {
-        connector,
+        connection,
+        connector: Default::default(),
         runtime: MantleTarget {
             base_url: mantle_url(target.runtime_endpoint.as_deref(), &target.region),
             region: target.region.clone(),

@@ -79,9 +79,19 @@ pub enum MantleAuth {
     None,
 }
 
-/// The provider's Mantle client: one pooled connector for every call.
+/// How the provider connects: its TLS (extra CAs), proxy and connect timeout.
+pub struct Connection {
+    pub tls: aws_smithy_http_client::tls::TlsContext,
+    pub proxy: aws_smithy_http_client::proxy::ProxyConfig,
+    pub connect_timeout: Duration,
+}
+
+/// The provider's Mantle client: one pooled connector for every call, made on the first
+/// (most providers never call Mantle for a model; building a TLS connector costs about a
+/// millisecond, and the first one in a process reads the system's roots).
 pub struct MantleClient {
-    pub connector: aws_smithy_http_client::Connector,
+    pub connection: Connection,
+    pub connector: std::sync::OnceLock<aws_smithy_http_client::Connector>,
     /// Model calls: beside the runtime endpoint, in its region.
     pub runtime: MantleTarget,
     /// The model list: beside the control plane, in the discovery region (as
@@ -171,6 +181,26 @@ impl MantleClient {
             .collect())
     }
 
+    /// The connector, made on first use.
+    fn connector(&self) -> &aws_smithy_http_client::Connector {
+        use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+        use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
+        self.connector.get_or_init(|| {
+            let c = &self.connection;
+            aws_smithy_http_client::Connector::builder()
+                .connector_settings(
+                    HttpConnectorSettings::builder()
+                        .connect_timeout(c.connect_timeout)
+                        .build(),
+                )
+                .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
+                .proxy_config(c.proxy.clone())
+                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(c.tls.clone())
+                .build()
+        })
+    }
+
     /// Sends `request`: a 2xx answer's content type and body, or the service's refusal typed
     /// as the same refusal from Converse.
     async fn send(
@@ -179,7 +209,7 @@ impl MantleClient {
         ctx: &CallContext<'_>,
     ) -> Result<(String, SdkBody), CallFailure> {
         let response = self
-            .connector
+            .connector()
             .call(request)
             .await
             .map_err(|e| unreachable_endpoint(&e, ctx))?;

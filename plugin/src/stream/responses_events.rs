@@ -101,11 +101,18 @@ impl Translator {
 
     /// The block index of output item `output_index`, given one when first seen.
     fn block(&mut self, output_index: u64) -> u32 {
-        let next = &mut self.next_block;
-        *self.blocks.entry(output_index).or_insert_with(|| {
-            *next += 1;
-            *next - 1
-        })
+        if let Some(index) = self.blocks.get(&output_index) {
+            return *index;
+        }
+        let index = self.new_block();
+        self.blocks.insert(output_index, index);
+        index
+    }
+
+    /// The next unused block index.
+    fn new_block(&mut self) -> u32 {
+        self.next_block += 1;
+        self.next_block - 1
     }
 
     fn item_added(
@@ -142,8 +149,7 @@ impl Translator {
         let index = self.block(output_index);
         let mut events = vec![block_stop(index)?];
         if item["type"] == "reasoning" && item["encrypted_content"].is_string() {
-            let redacted = self.next_block;
-            self.next_block += 1;
+            let redacted = self.new_block();
             let bytes = Blob::new(item.to_string().into_bytes());
             let delta = ContentBlockDelta::ReasoningContent(
                 ReasoningContentBlockDelta::RedactedContent(bytes),
