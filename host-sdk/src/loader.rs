@@ -202,7 +202,7 @@ fn map_private_copy(
     let copy = private_copy::write(read, path).map_err(|e| LoadError::NotAPlugin {
         path: path.to_owned(),
         reason: format!(
-            "a private copy to load cannot be written under {} ({e}); set TMPDIR to a writable directory",
+            "a private copy to load cannot be written ({e}); on disk it goes under {} (TMPDIR)",
             std::env::temp_dir().display()
         ),
     })?;
@@ -216,7 +216,9 @@ fn map_private_copy(
             reason,
         },
     })?;
-    let header = lib_header_from_path(copy.path()).map_err(|e| classify(path, e))?;
+    let header = lib_header_from_path(copy.path());
+    copy.handed_to_loader();
+    let header = header.map_err(|e| classify(path, e))?;
     match header.init_root_module::<ProviderModuleRef>() {
         Ok(module) => Ok(module),
         Err(LibraryError::AbiInstability(report)) => match init_older_minor(header) {
@@ -225,7 +227,6 @@ fn map_private_copy(
         },
         Err(e) => Err(classify(path, e)),
     }
-    // `copy` goes here: the mapping keeps the library, and nothing stays on disk.
 }
 
 /// Adapts host closures to the ABI log sink; a panic must never unwind into the plugin.
