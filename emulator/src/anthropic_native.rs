@@ -61,11 +61,7 @@ pub fn invoke(
 
 /// The body checked, as the Converse-shaped conversation the emulator's model answers.
 fn checked(request: &Map<String, Value>, model: &FoundationModel) -> Result<Value, ApiError> {
-    if let Some(extra) = request.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return Err(malformed(format!(
-            "#: extraneous key [{extra}] is not permitted"
-        )));
-    }
+    crate::body_schema::only_keys("#", request, KEYS)?;
     for key in ["anthropic_version", "max_tokens", "messages"] {
         if !request.contains_key(key) {
             return Err(malformed(format!("#: required key [{key}] not found")));

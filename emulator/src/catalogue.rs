@@ -133,6 +133,19 @@ const FT: &[&str] = &["FINE_TUNING"];
 const US_EU_APAC: &[Geo] = &[Geo::Us, Geo::Eu, Geo::Apac];
 const ALL_GEOS: &[Geo] = &[Geo::Us, Geo::Eu, Geo::Apac, Geo::Global];
 
+const NOVA_REEL: FoundationModel = FoundationModel {
+    id: "amazon.nova-reel-v1:0",
+    name: "Nova Reel",
+    provider: "Amazon",
+    input: TEXT_IMAGE,
+    output: &["VIDEO"],
+    streaming: false,
+    customizations: NONE,
+    inference_types: OD,
+    lifecycle: "ACTIVE",
+    profiles: &[],
+};
+
 /// A text-output, streaming model without customizations (most of today's catalogue).
 #[allow(clippy::too_many_arguments)]
 const fn row(
@@ -400,6 +413,12 @@ pub const MODELS: &[FoundationModel] = &[
         inference_types: OD,
         lifecycle: "ACTIVE",
         profiles: &[],
+    },
+    // Video generation: answered only through StartAsyncInvoke (`async_invoke.rs`).
+    NOVA_REEL,
+    FoundationModel {
+        id: "amazon.nova-reel-v1:1",
+        ..NOVA_REEL
     },
     FoundationModel {
         id: "amazon.nova-2-multimodal-embeddings-v1:0",

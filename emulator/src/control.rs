@@ -24,7 +24,7 @@ pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == name)
@@ -68,21 +68,34 @@ pub fn list_foundation_models(
     ))
 }
 
-const TOKEN_PREFIX: &str = "emulator-profiles:";
-
-fn encode_token(offset: usize) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{TOKEN_PREFIX}{offset}"))
+/// An opaque pagination token: which list it pages (`list`) and where the next page starts.
+pub fn encode_page_token(list: &str, offset: usize) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("emulator-{list}:{offset}"))
 }
 
-fn decode_token(token: &str) -> Option<usize> {
+/// The offset a token of `list` carries, or the service's refusal.
+pub fn decode_page_token(list: &str, token: &str) -> Result<usize, ApiError> {
+    let invalid = || ApiError::validation("The provided pagination token is invalid.");
     let raw = base64::engine::general_purpose::STANDARD
         .decode(token)
-        .ok()?;
+        .map_err(|_| invalid())?;
     String::from_utf8(raw)
-        .ok()?
-        .strip_prefix(TOKEN_PREFIX)?
-        .parse()
         .ok()
+        .and_then(|t| t.strip_prefix(&format!("emulator-{list}:"))?.parse().ok())
+        .ok_or_else(invalid)
+}
+
+/// A list operation's `maxResults` (1 to 1000, 1000 when not given).
+pub fn max_results(pairs: &[(String, String)]) -> Result<usize, ApiError> {
+    match param(pairs, "maxResults") {
+        None => Ok(1000),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => Ok(n),
+            _ => Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{v}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 1000"
+            ))),
+        },
+    }
 }
 
 /// GET /inference-profiles
@@ -91,23 +104,12 @@ pub fn list_inference_profiles(
     query: Option<&str>,
 ) -> Result<Response<Body>, ApiError> {
     let pairs = query_pairs(query);
-    let max_results = match param(&pairs, "maxResults") {
-        None => 1000,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=1000).contains(&n) => n,
-            _ => {
-                return Err(ApiError::validation(format!(
-                    "1 validation error detected: Value '{v}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 1000"
-                )))
-            }
-        },
-    };
+    let max_results = max_results(&pairs)?;
     let kind = param(&pairs, "type").unwrap_or("SYSTEM_DEFINED");
     check_enum("typeEquals", Some(kind), &["SYSTEM_DEFINED", "APPLICATION"])?;
     let offset = match param(&pairs, "nextToken") {
         None => 0,
-        Some(t) => decode_token(t)
-            .ok_or_else(|| ApiError::validation("The provided pagination token is invalid."))?,
+        Some(t) => decode_page_token("profiles", t)?,
     };
     let (region, account) = (&state.config.region, &state.config.account_id);
     let all: Vec<serde_json::Value> = if kind == "SYSTEM_DEFINED" {
@@ -125,7 +127,7 @@ pub fn list_inference_profiles(
     let page: Vec<_> = all.iter().skip(offset).take(max_results).cloned().collect();
     let mut body = json!({ "inferenceProfileSummaries": page });
     if offset + max_results < all.len() {
-        body["nextToken"] = json!(encode_token(offset + max_results));
+        body["nextToken"] = json!(encode_page_token("profiles", offset + max_results));
     }
     Ok(json_response(body.to_string()))
 }
@@ -177,8 +179,13 @@ mod tests {
 
     #[test]
     fn token_round_trip() {
-        assert_eq!(decode_token(&encode_token(42)), Some(42));
-        assert_eq!(decode_token("garbage"), None);
+        let token = encode_page_token("profiles", 42);
+        assert_eq!(decode_page_token("profiles", &token), Ok(42));
+        assert!(
+            decode_page_token("invocations", &token).is_err(),
+            "another list's token"
+        );
+        assert!(decode_page_token("profiles", "garbage").is_err());
         assert_eq!(
             query_pairs(Some("a=b%3Ac&d")),
             vec![("a".into(), "b:c".into()), ("d".into(), "".into())]

@@ -13,6 +13,9 @@ use axum::http::{HeaderValue, Response};
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
+use crate::body_schema::{
+    image_bytes, kind, names_in, object_at, one_of, only_keys, text_at, whole,
+};
 use crate::catalogue::FoundationModel;
 use crate::error::{malformed, ApiError};
 use crate::json_http::{decode_segment, json_response};
@@ -88,99 +91,8 @@ pub fn invoke(state: &Arc<State>, raw_id: &str, body: &Bytes) -> Result<Response
     Ok(response)
 }
 
-/// Refuses keys outside `allowed`, as Bedrock's schema validation words it.
-fn only_keys(at: &str, object: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
-    match object.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(extra) => Err(malformed(format!(
-            "{at}: extraneous key [{extra}] is not permitted"
-        ))),
-        None => Ok(()),
-    }
-}
-
-fn one_of<T: PartialEq + std::fmt::Display>(
-    at: &str,
-    value: T,
-    allowed: &[T],
-) -> Result<T, ApiError> {
-    if allowed.contains(&value) {
-        Ok(value)
-    } else {
-        Err(malformed(format!(
-            "{at}: {value} is not a valid enum value"
-        )))
-    }
-}
-
-fn text_at<'a>(at: &str, value: &'a Value, max: usize) -> Result<&'a str, ApiError> {
-    let text = value.as_str().ok_or_else(|| {
-        malformed(format!(
-            "{at}: expected type: String, found: {}",
-            kind(value)
-        ))
-    })?;
-    let length = text.chars().count();
-    if length == 0 {
-        return Err(malformed(format!("{at}: expected minLength: 1, actual: 0")));
-    }
-    if length > max {
-        return Err(malformed(format!(
-            "{at}: expected maxLength: {max}, actual: {length}"
-        )));
-    }
-    Ok(text)
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "Null",
-        Value::Bool(_) => "Boolean",
-        Value::Number(_) => "Integer",
-        Value::String(_) => "String",
-        Value::Array(_) => "JSONArray",
-        Value::Object(_) => "JSONObject",
-    }
-}
-
-fn whole(at: &str, value: &Value) -> Result<u64, ApiError> {
-    value.as_u64().ok_or_else(|| {
-        malformed(format!(
-            "{at}: expected type: Integer, found: {}",
-            kind(value)
-        ))
-    })
-}
-
 fn tokens_of(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(4).max(1)
-}
-
-/// A list of names, each one of `allowed` (Titan's `embeddingTypes`, Cohere's
-/// `embedding_types`).
-fn names_in<'a>(at: &str, value: &'a Value, allowed: &[&'a str]) -> Result<Vec<&'a str>, ApiError> {
-    let list = value
-        .as_array()
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| malformed(format!("{at}: expected minItems: 1, actual: 0")))?;
-    list.iter()
-        .enumerate()
-        .map(|(i, name)| {
-            one_of(
-                &format!("{at}/{i}"),
-                name.as_str().unwrap_or_default(),
-                allowed,
-            )
-        })
-        .collect()
-}
-
-fn object_at<'a>(at: &str, value: &'a Value) -> Result<&'a Map<String, Value>, ApiError> {
-    value.as_object().ok_or_else(|| {
-        malformed(format!(
-            "{at}: expected type: JSONObject, found: {}",
-            kind(value)
-        ))
-    })
 }
 
 /// What a Titan body asks for besides its input.
@@ -288,19 +200,6 @@ fn titan(family: Family, request: &Map<String, Value>) -> Result<(Value, u64), A
         answer["embeddingsByType"] = Value::Object(by_type);
     }
     Ok((answer, tokens))
-}
-
-fn image_bytes(at: &str, value: &Value) -> Result<Vec<u8>, ApiError> {
-    use base64::Engine;
-    let text = value.as_str().ok_or_else(|| {
-        malformed(format!(
-            "{at}: expected type: String, found: {}",
-            kind(value)
-        ))
-    })?;
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|_| ApiError::validation("Invalid image input: the image is not valid base64."))
 }
 
 const COHERE_TYPES: &[&str] = &["float", "int8", "uint8", "binary", "ubinary"];

@@ -59,6 +59,15 @@
 //! the prompt bodies of Titan Text, Llama and Mistral, and the embedding models' bodies; ApplyGuardrail assesses content with a guardrail a test
 //! defined, on its own.
 //!
+//! StartAsyncInvoke, GetAsyncInvoke and ListAsyncInvokes run video generation jobs for Nova
+//! Reel (its input checked as Bedrock checks it; a job completes after
+//! `async_jobs::RUN_TIME`, one second, and writes nothing to S3). InvokeGuardrailChecks
+//! assesses messages with inline checks, deterministically (`guardrail_checks.rs` says which
+//! words, phrases and entity types it finds).
+//!
+//! InvokeModelWithBidirectionalStream (Nova Sonic's speech sessions over HTTP/2) is not
+//! served: it answers `UnknownOperationException`.
+//!
 //! Chat Completions too (`/openai/v1/chat/completions` on both hosts, `/v1/chat/completions`
 //! on Mantle), for gpt-oss, whole or as `chat.completion.chunk` events.
 //!
@@ -131,7 +140,10 @@
 
 pub mod answer;
 mod anthropic_native;
+mod async_invoke;
+mod async_jobs;
 pub mod auth;
+mod body_schema;
 pub mod catalogue;
 pub mod config;
 mod control;
@@ -140,6 +152,7 @@ mod embeddings;
 pub mod error;
 pub mod events;
 pub mod frames;
+mod guardrail_checks;
 pub mod guardrails;
 mod json_http;
 pub mod model_rules;
@@ -158,6 +171,7 @@ pub mod stream_ends;
 mod temporary_credentials;
 mod tls;
 pub mod validate;
+mod video_generation;
 
 pub use auth::AuthKind;
 pub use config::{

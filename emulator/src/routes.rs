@@ -43,6 +43,14 @@ pub enum Operation {
     MantleModels,
     /// POST /guardrail/{id}/version/{version}/apply (raw id, version)
     ApplyGuardrail(String, String),
+    /// POST /guardrail-checks/invoke
+    InvokeGuardrailChecks,
+    /// POST /async-invoke
+    StartAsyncInvoke,
+    /// GET /async-invoke/{invocationArn} (raw ARN)
+    GetAsyncInvoke(String),
+    /// GET /async-invoke
+    ListAsyncInvokes,
 }
 
 impl Operation {
@@ -65,6 +73,10 @@ impl Operation {
             Operation::OpenAi(_) => "CreateResponse",
             Operation::MantleModels => "ListModels",
             Operation::ApplyGuardrail(..) => "ApplyGuardrail",
+            Operation::InvokeGuardrailChecks => "InvokeGuardrailChecks",
+            Operation::StartAsyncInvoke => "StartAsyncInvoke",
+            Operation::GetAsyncInvoke(_) => "GetAsyncInvoke",
+            Operation::ListAsyncInvokes => "ListAsyncInvokes",
         }
     }
 
@@ -91,6 +103,17 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
     {
         let (id, version) = rest.rsplit_once("/version/").ok_or_else(unknown)?;
         Operation::ApplyGuardrail(id.to_string(), version.to_string())
+    } else if path == "/guardrail-checks/invoke" {
+        Operation::InvokeGuardrailChecks
+    } else if path == "/async-invoke" {
+        // One path, two operations: the method says which.
+        if method == "POST" {
+            Operation::StartAsyncInvoke
+        } else {
+            Operation::ListAsyncInvokes
+        }
+    } else if let Some(arn) = path.strip_prefix("/async-invoke/") {
+        Operation::GetAsyncInvoke(arn.to_string())
     } else if path == "/foundation-models" || path == "/foundation-models/" {
         Operation::ListFoundationModels
     } else if path == "/inference-profiles" || path == "/inference-profiles/" {
@@ -125,6 +148,8 @@ pub fn route(method: &str, path: &str) -> Result<Operation, ApiError> {
         | Operation::InvokeModel(_)
         | Operation::InvokeModelWithResponseStream(_)
         | Operation::ApplyGuardrail(..)
+        | Operation::InvokeGuardrailChecks
+        | Operation::StartAsyncInvoke
         | Operation::OpenAi(_) => "POST",
         _ => "GET",
     };
@@ -282,6 +307,10 @@ async fn dispatch(state: &Arc<State>, op: Operation, request: Dispatched<'_>) ->
             &version,
             body,
         ),
+        Operation::InvokeGuardrailChecks => crate::guardrail_checks::invoke(body),
+        Operation::StartAsyncInvoke => crate::async_invoke::start(state, body),
+        Operation::GetAsyncInvoke(arn) => crate::async_invoke::get(state, &arn),
+        Operation::ListAsyncInvokes => crate::async_invoke::list(state, query),
         Operation::ConverseStream(id) => {
             runtime::invoke(state, &id, body, true)
                 .await

@@ -24,6 +24,8 @@ pub struct State {
     app_profiles: Mutex<Vec<crate::catalogue::ApplicationProfile>>,
     guardrails: Mutex<Vec<crate::guardrails::Guardrail>>,
     prompt_cache: Mutex<Vec<(u64, std::time::Instant)>>,
+    /// The jobs StartAsyncInvoke submitted.
+    pub async_invocations: crate::async_jobs::AsyncInvocations,
     /// How the event streams sent so far ended.
     pub stream_ends: std::sync::Arc<crate::stream_ends::StreamEnds>,
 }
@@ -51,6 +53,7 @@ impl State {
             app_profiles: Mutex::default(),
             guardrails: Mutex::default(),
             prompt_cache: Mutex::default(),
+            async_invocations: Default::default(),
             stream_ends: std::sync::Arc::default(),
             instance,
         }
