@@ -92,11 +92,23 @@ impl Progress {
     }
 }
 
-/// The interceptor that wraps the response body of one call.
-#[derive(Debug)]
-pub struct WatchBody {
-    pub progress: Progress,
+tokio::task_local! {
+    /// The progress of the call the current task is sending, set by [`watching`].
+    static WATCHED: Progress;
 }
+
+/// Runs `send` (a ConverseStream call) with its response body watched, counting into
+/// `progress`. The interceptor is the client's own ([`WatchBody`], installed once); the call
+/// names its counter through a task-local, so no per-call configuration override is built
+/// (the SDK's `customize()` layers a copy of the client's configuration for each call).
+pub async fn watching<F: std::future::Future>(progress: Progress, send: F) -> F::Output {
+    WATCHED.scope(progress, send).await
+}
+
+/// The client interceptor that wraps the response body of a call sent through [`watching`];
+/// other calls (Converse, CountTokens, InvokeModel) pass untouched.
+#[derive(Debug)]
+pub struct WatchBody;
 
 impl Intercept for WatchBody {
     fn name(&self) -> &'static str {
@@ -109,6 +121,9 @@ impl Intercept for WatchBody {
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        let Ok(progress) = WATCHED.try_with(Progress::clone) else {
+            return Ok(());
+        };
         let response = context.response_mut();
         // Error responses are read whole by the SDK, which models them: leave them be.
         if !response.status().is_success() {
@@ -130,7 +145,7 @@ impl Intercept for WatchBody {
         let body = std::mem::replace(response.body_mut(), SdkBody::taken());
         *response.body_mut() = SdkBody::from_body_1_x(WatchedBody {
             inner: body,
-            progress: self.progress.clone(),
+            progress,
             limit,
             failed: None,
         });

@@ -19,7 +19,7 @@ use host_sdk::{ErrorKind, ProviderError, SinkFlow, StreamEvent};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::body_watch::{Progress, WatchBody};
+use crate::body_watch::Progress;
 use crate::clients::Clients;
 use crate::config::StreamSettings;
 use crate::errors::{error, from_sdk_failure, from_stream_error, CallContext, CallFailure};
@@ -239,16 +239,13 @@ async fn open_stream(
     let clients = job.clients.clone();
     let send = async {
         match &job.call {
-            Call::Converse(prepared) => prepared
-                .apply(clients.runtime.converse_stream())
-                .customize()
-                .interceptor(WatchBody {
-                    progress: progress.clone(),
-                })
-                .send()
-                .await
-                .map(|out| Events::Converse(out.stream))
-                .map_err(|e| from_sdk_failure(&e, ctx)),
+            Call::Converse(prepared) => {
+                let send = prepared.apply(clients.runtime.converse_stream()).send();
+                crate::body_watch::watching(progress.clone(), send)
+                    .await
+                    .map(|out| Events::Converse(out.stream))
+                    .map_err(|e| from_sdk_failure(&e, ctx))
+            }
             Call::Responses(call) => clients
                 .mantle
                 .stream(call.body.clone(), progress, ctx)
