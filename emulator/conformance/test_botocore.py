@@ -1373,6 +1373,46 @@ def test_prompt_families_answer_invoke_model_in_their_own_shapes(runtime):
     assert "extraneous key [prompt]" in error_of(excinfo)["Message"]
 
 
+def test_nova_answers_invoke_model_with_its_own_body(runtime):
+    body = {
+        "schemaVersion": "messages-v1",
+        "system": [{"text": "Be brief."}],
+        "messages": [{"role": "user", "content": [{"text": "Hello Nova"}]}],
+        # Nova 1's guide spells these in snake case, Nova 2's in camel case: both are taken.
+        "inferenceConfig": {"max_new_tokens": 300, "top_p": 0.9, "topK": 20, "stopSequences": ["END"]},
+    }
+    answer, headers = _invoke(runtime, "amazon.nova-micro-v1:0", body)
+    assert "You said: Hello Nova." in answer["output"]["message"]["content"][0]["text"]
+    assert answer["stopReason"] == "end_turn"
+    assert answer["usage"]["totalTokens"] == answer["usage"]["inputTokens"] + answer["usage"]["outputTokens"]
+    assert int(headers["x-amzn-bedrock-output-token-count"]) == answer["usage"]["outputTokens"]
+    streamed = runtime.invoke_model_with_response_stream(modelId="amazon.nova-micro-v1:0", body=json.dumps(body))
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in streamed["body"]]
+    assert list(chunks[0]) == ["messageStart"] and "messageStop" in chunks[-2]
+    text = "".join(c["contentBlockDelta"]["delta"]["text"] for c in chunks if "contentBlockDelta" in c)
+    assert text == answer["output"]["message"]["content"][0]["text"]
+    assert chunks[-1]["metadata"]["usage"]["outputTokens"] == chunks[-1]["amazon-bedrock-invocationMetrics"]["outputTokenCount"]
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        ({"inferenceConfig": {"maxTokens": 10, "max_new_tokens": 10}}, "maxTokens and max_new_tokens name one setting"),
+        ({"inferenceConfig": {"max_new_tokens": 10001}}, "10000"),
+        ({"inferenceConfig": {"top": 1}}, "extraneous key [top] is not permitted"),
+        ({"schemaVersion": "messages-v2"}, "#/schemaVersion: messages-v2 is not a valid enum value"),
+        ({"messages": [{"role": "user", "content": [{"document": {"format": "txt", "name": "a", "source": {"bytes": "aGk="}}}]}]}, "extraneous key [document]"),
+        ({"anthropic_version": "bedrock-2023-05-31"}, "extraneous key [anthropic_version]"),
+    ],
+)
+def test_nova_bodies_are_refused_as_bedrock_refuses_them(runtime, change, says):
+    body = {"messages": [{"role": "user", "content": [{"text": "Hello"}]}], **change}
+    with pytest.raises(ClientError) as excinfo:
+        _invoke(runtime, "amazon.nova-micro-v1:0", body)
+    assert error_of(excinfo)["Code"] == "ValidationException"
+    assert says in error_of(excinfo)["Message"]
+
+
 def test_embedding_models_answer_invoke_model_in_their_own_shapes(runtime):
     titan, headers = _invoke(runtime, "amazon.titan-embed-text-v2:0", {"inputText": "hello", "dimensions": 256})
     assert len(titan["embedding"]) == 256 and titan["inputTextTokenCount"] >= 1

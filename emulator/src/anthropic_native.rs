@@ -45,12 +45,7 @@ pub fn invoke(
 ) -> Result<Response<Body>, ApiError> {
     let request = &crate::error::json_object(body)?;
     let converse = checked(request, model)?;
-    let found = crate::scenario::from_request(&converse)
-        .map_err(|e| ApiError::validation(format!("Invalid EMULATOR_SCENARIO: {e}")))?
-        .map(|f| f.scenario)
-        .or_else(|| state.scenario_for(&[model.id]));
-    let rules = crate::model_rules::for_model(model.id);
-    let answer = answer::build(&converse, found.as_ref(), rules.reasoning);
+    let answer = crate::runtime::native_answer(state, &converse, model)?;
     let id = format!("msg_bdrk_{}", state.next_request_id().replace('-', ""));
     if stream {
         Ok(streamed(&answer, &id, model.id))

@@ -56,7 +56,8 @@
 //!
 //! InvokeModel and InvokeModelWithResponseStream take Anthropic's own Messages body for its
 //! models (checked as Bedrock checks it; streamed as `chunk` events of Anthropic's events),
-//! the prompt bodies of Titan Text, Llama and Mistral, and the embedding models' bodies; ApplyGuardrail assesses content with a guardrail a test
+//! Nova's own body (Converse's shape without documents, its settings in either guide's
+//! spelling; `nova_native.rs`), the prompt bodies of Titan Text, Llama and Mistral, and the embedding models' bodies; ApplyGuardrail assesses content with a guardrail a test
 //! defined, on its own.
 //!
 //! StartAsyncInvoke, GetAsyncInvoke and ListAsyncInvokes run video generation jobs for Nova
@@ -156,6 +157,7 @@ mod guardrail_checks;
 pub mod guardrails;
 mod json_http;
 pub mod model_rules;
+mod nova_native;
 pub mod openai;
 pub mod pacing;
 pub mod process_env;

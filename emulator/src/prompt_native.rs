@@ -86,11 +86,7 @@ pub fn invoke(family: Family, body: &[u8], stream: bool) -> Result<Response<Body
 /// The prompt of a body that is well formed for its family.
 fn checked(family: Family, request: &Map<String, Value>) -> Result<String, ApiError> {
     let keys = family.keys();
-    if let Some(extra) = request.keys().find(|k| !keys.contains(&k.as_str())) {
-        return Err(malformed(format!(
-            "#: extraneous key [{extra}] is not permitted"
-        )));
-    }
+    crate::body_schema::only_keys("#", request, keys)?;
     let required = keys[0];
     let prompt = match request.get(required) {
         Some(Value::String(p)) => p.clone(),
@@ -103,14 +99,11 @@ fn checked(family: Family, request: &Map<String, Value>) -> Result<String, ApiEr
     };
     if family == Family::Titan {
         let allowed = ["maxTokenCount", "temperature", "topP", "stopSequences"];
-        if let Some(extra) = request
+        if let Some(config) = request
             .get("textGenerationConfig")
             .and_then(Value::as_object)
-            .and_then(|c| c.keys().find(|k| !allowed.contains(&k.as_str())))
         {
-            return Err(malformed(format!(
-                "#/textGenerationConfig: extraneous key [{extra}] is not permitted"
-            )));
+            crate::body_schema::only_keys("#/textGenerationConfig", config, &allowed)?;
         }
     }
     Ok(prompt)

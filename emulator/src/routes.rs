@@ -324,7 +324,7 @@ async fn dispatch(state: &Arc<State>, op: Operation, request: Dispatched<'_>) ->
 }
 
 /// InvokeModel(WithResponseStream): the model's own body, for the families the emulator
-/// speaks natively (Anthropic's Messages; Titan Text, Llama and Mistral prompts; the
+/// speaks natively (Anthropic's Messages; Nova's; Titan Text, Llama and Mistral prompts; the
 /// embedding models, whole only).
 fn invoke_native(
     state: &Arc<State>,
@@ -338,12 +338,15 @@ fn invoke_native(
     if model.provider == "Anthropic" {
         return crate::anthropic_native::invoke(state, model, body, stream);
     }
+    if crate::nova_native::is_nova(model) {
+        return crate::nova_native::invoke(state, model, body, stream);
+    }
     if let Some(family) = crate::prompt_native::Family::of(model) {
         return crate::prompt_native::invoke(family, body, stream);
     }
     if stream {
         return Err(ApiError::validation(format!(
-            "The emulator streams InvokeModel for Anthropic's, Titan Text's, Llama's and Mistral's models only; {} is not one (use ConverseStream)",
+            "The emulator streams InvokeModel for Anthropic's, Nova's, Titan Text's, Llama's and Mistral's models only; {} is not one (use ConverseStream)",
             model.id
         )));
     }

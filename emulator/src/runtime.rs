@@ -169,6 +169,22 @@ fn find_scenario(
         .map(|s| scenario::registered(&s)))
 }
 
+/// The emulator's answer to the conversation a model's own body (InvokeModel) stands for:
+/// played from its scenario, or the one registered for the model, in the model's reasoning
+/// style.
+pub fn native_answer(
+    state: &State,
+    converse: &Value,
+    model: &FoundationModel,
+) -> Result<Answer, ApiError> {
+    let found = scenario::from_request(converse)
+        .map_err(|e| ApiError::validation(format!("Invalid EMULATOR_SCENARIO: {e}")))?
+        .map(|f| f.scenario)
+        .or_else(|| state.scenario_for(&[model.id]));
+    let rules = crate::model_rules::for_model(model.id);
+    Ok(answer::build(converse, found.as_ref(), rules.reasoning))
+}
+
 /// CountTokens: `{"input": {"converse": <a Converse request>}}` answered with the input
 /// tokens that request would count. Anthropic's models count tokens; others are refused as
 /// Bedrock refuses them. The inner request is checked like a Converse request.
