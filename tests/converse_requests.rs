@@ -2,7 +2,7 @@
 //! exact JSON the emulator received (what Bedrock would get) from the real plugin.
 
 use e2e_tests::{
-    b64, only_body, provider_for, run, scripted_request, start_emulator, stream_bodies, tiny_stream,
+    b64, only_body, provider_for, run, scripted_request, start_emulator, stream_bodies,
 };
 use host_sdk::{
     CacheConfig, CacheRetention, ContentBlock, ConverseRequest, ErrorKind, InferenceConfig,
@@ -463,10 +463,10 @@ fn budget_thinking_raises_max_tokens_and_drops_sampling() {
 }
 
 #[test]
-fn adaptive_thinking_with_effort_for_the_models_that_need_it() {
+fn adaptive_thinking_with_converses_own_effort_for_the_models_that_take_it() {
     let emu = start_emulator();
     let p = provider_for(&emu);
-    for (model, reasoning, expected) in [
+    for (model, reasoning, expected, effort) in [
         (
             "us.anthropic.claude-opus-4-6-v1",
             ReasoningConfig {
@@ -474,7 +474,8 @@ fn adaptive_thinking_with_effort_for_the_models_that_need_it() {
                 effort: Some("max".into()),
                 ..ReasoningConfig::default()
             },
-            json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "max"}}),
+            json!({"thinking": {"type": "adaptive"}}),
+            Some("max"),
         ),
         (
             "global.anthropic.claude-sonnet-4-6",
@@ -484,6 +485,7 @@ fn adaptive_thinking_with_effort_for_the_models_that_need_it() {
                 ..ReasoningConfig::default()
             },
             json!({"thinking": {"type": "adaptive"}}),
+            None,
         ),
         (
             // Opus 4.7 only shows its reasoning when asked for a summary.
@@ -493,18 +495,29 @@ fn adaptive_thinking_with_effort_for_the_models_that_need_it() {
                 effort: Some("low".into()),
                 ..ReasoningConfig::default()
             },
-            json!({"thinking": {"type": "adaptive", "display": "summarized"}, "output_config": {"effort": "low"}}),
+            json!({"thinking": {"type": "adaptive", "display": "summarized"}}),
+            Some("low"),
         ),
     ] {
         emu.clear_requests();
-        emu.set_raw_response(model, tiny_stream());
+        // No scripted answer: the emulator checks the request as Bedrock would first.
         let mut req = request(model, vec![user(vec![text("plan the refactor")])]);
         req.reasoning = Some(reasoning);
         req.inference.temperature = Some(0.2);
         let out = run(&p, &req);
-        assert_eq!(out.completion().message.text(), "ok");
+        assert!(
+            out.completion()
+                .message
+                .text()
+                .contains("plan the refactor"),
+            "{model}"
+        );
         let body = only_body(&emu);
         assert_eq!(body["additionalModelRequestFields"], expected, "{model}");
+        // The effort is Converse's own `outputConfig.effort`, which the emulator accepted (it
+        // refuses it for models that do not think adaptively, and levels outside botocore's
+        // five).
+        assert_eq!(body["outputConfig"]["effort"].as_str(), effort, "{model}");
         // Thinking and answer share maxTokens: leave room for both; sampling stays default.
         assert_eq!(
             body["inferenceConfig"],

@@ -1373,6 +1373,21 @@ def test_prompt_families_answer_invoke_model_in_their_own_shapes(runtime):
     assert "extraneous key [prompt]" in error_of(excinfo)["Message"]
 
 
+def test_converse_takes_its_own_effort_for_adaptive_thinking_models(runtime):
+    sonnet_46 = "global.anthropic.claude-sonnet-4-6"
+    thinking = {"thinking": {"type": "adaptive"}}
+    response = runtime.converse(
+        **request(model=sonnet_46, outputConfig={"effort": "max"}, additionalModelRequestFields=thinking)
+    )
+    assert response["stopReason"] == "end_turn"
+    with pytest.raises(ClientError) as excinfo:
+        runtime.converse(**request(model=sonnet_46, outputConfig={"effort": "extreme"}))
+    assert "Member must satisfy enum value set: [low, medium, high, xhigh, max]" in error_of(excinfo)["Message"]
+    with pytest.raises(ClientError) as excinfo:
+        runtime.converse(**request(model="amazon.nova-micro-v1:0", outputConfig={"effort": "low"}))
+    assert "doesn't support the effort parameter" in error_of(excinfo)["Message"]
+
+
 def test_nova_answers_invoke_model_with_its_own_body(runtime):
     body = {
         "schemaVersion": "messages-v1",

@@ -429,8 +429,32 @@ pub fn for_model(body: &Value, model: &crate::catalogue::FoundationModel) -> Res
         ));
     }
     structured_output(body, &rules)?;
+    effort(body, &rules)?;
     media(body, model)?;
     reasoning(body, &rules, max_tokens)
+}
+
+/// `outputConfig.effort` (botocore's model, 2026-07): one of five levels, for the models
+/// whose effort Converse sets itself, the Claude models that think adaptively; another
+/// model's effort goes in its own fields.
+fn effort(body: &Value, rules: &crate::model_rules::ModelRules) -> Result<(), ApiError> {
+    let Some(effort) = body
+        .pointer("/outputConfig/effort")
+        .filter(|e| !e.is_null())
+    else {
+        return Ok(());
+    };
+    check_enum(
+        "outputConfig.effort",
+        Some(effort.as_str().unwrap_or_default()),
+        &["low", "medium", "high", "xhigh", "max"],
+    )?;
+    if rules.reasoning != Reasoning::AnthropicAdaptive {
+        return Err(ApiError::validation(
+            "This model doesn't support the effort parameter. Remove outputConfig.effort and try again.",
+        ));
+    }
+    Ok(())
 }
 
 /// `outputConfig.textFormat` and strict tools: only on models with structured output, and

@@ -24,8 +24,8 @@ pub enum ReasoningStyle {
     /// Anthropic `thinking: {type: "enabled", budget_tokens}`; `interleaved` when the model
     /// can also think between tool calls (Claude 4 models, with a beta flag).
     AnthropicBudget { interleaved: bool },
-    /// Anthropic `thinking: {type: "adaptive"}` with the effort level in
-    /// `output_config: {effort}` (Claude Opus 4.6, Sonnet 4.6 and later). `summarize` is set for
+    /// Anthropic `thinking: {type: "adaptive"}` with the effort level in Converse's own
+    /// `outputConfig.effort` (Claude Opus 4.6, Sonnet 4.6 and later). `summarize` is set for
     /// the models whose default reasoning display is `omitted` (Opus 4.7 and later): they only
     /// return visible reasoning when asked for `display: "summarized"`.
     AnthropicAdaptive { summarize: bool },

@@ -249,8 +249,17 @@ pub fn prepare(
         add_cache_point_to_last_user_message(&mut messages, ttl);
     }
 
-    let options = options::options(req)?;
+    let mut options = options::options(req)?;
     let sampling = inference_and_reasoning(req, family, &options.model_request_fields)?;
+    if let Some(effort) = sampling.effort {
+        let text_format = options.output.take().and_then(|o| o.text_format);
+        options.output = Some(
+            bt::OutputConfig::builder()
+                .set_text_format(text_format)
+                .effort(effort)
+                .build(),
+        );
+    }
     Ok(Prepared {
         model_id: model_id.to_string(),
         base_model: model_facts::base_model_id(base_model).to_string(),

@@ -18,6 +18,8 @@ pub const THINKING_ANSWER_ROOM: u32 = 4096;
 pub(super) struct InferenceAndReasoning {
     pub inference: Option<InferenceConfiguration>,
     pub extra: Option<Document>,
+    /// Converse's own `outputConfig.effort`, for the models that take it.
+    pub effort: Option<String>,
     pub notices: Vec<String>,
 }
 
@@ -34,6 +36,7 @@ pub(super) fn inference_and_reasoning(
         top_p: inf.top_p,
     };
     let mut extra = model_fields(req, option_fields)?;
+    let mut effort = None;
     if let Some(reasoning) = &req.reasoning {
         let style = family.map(|f| f.reasoning).unwrap_or(ReasoningStyle::None);
         let limit = family.map(|f| f.max_tokens as u32).unwrap_or(u32::MAX);
@@ -47,7 +50,7 @@ pub(super) fn inference_and_reasoning(
                 &mut extra,
             )?,
             ReasoningStyle::AnthropicAdaptive { summarize } => {
-                anthropic_adaptive(reasoning, summarize, limit, &mut sampling, &mut extra)
+                effort = anthropic_adaptive(reasoning, summarize, limit, &mut sampling, &mut extra)
             }
             ReasoningStyle::NovaEffort => {
                 with_host_fields(
@@ -90,6 +93,7 @@ pub(super) fn inference_and_reasoning(
     Ok(InferenceAndReasoning {
         inference,
         extra,
+        effort,
         notices,
     })
 }
@@ -232,15 +236,18 @@ fn anthropic_budget(
     Ok(())
 }
 
-/// Anthropic's adaptive thinking: `thinking: {type: adaptive}` with `output_config.effort`,
-/// room for thinking and answer, default sampling.
+/// Anthropic's adaptive thinking: `thinking: {type: adaptive}`, room for thinking and answer,
+/// default sampling; the effort it returns goes in Converse's own `outputConfig.effort`
+/// (botocore's model, 2026-07: low to max, capped at high without extended thinking), unless
+/// the host wrote Anthropic's `output_config` into the model fields itself, which then
+/// carries it.
 fn anthropic_adaptive(
     reasoning: &host_sdk::ReasoningConfig,
     summarize: bool,
     limit: u32,
     sampling: &mut Sampling,
     extra: &mut serde_json::Map<String, Value>,
-) {
+) -> Option<String> {
     // Adaptive thinking takes no budget; a budget-only request asks for the effort that
     // budget stands for.
     let effort = asked_effort(reasoning);
@@ -250,20 +257,21 @@ fn anthropic_adaptive(
     }
     // The host's own settings (`display: "omitted"`, say) win over ours.
     with_host_fields(extra, "thinking", thinking);
-    if let Some(effort) = effort {
-        let mut output_config = match extra.remove("output_config") {
-            Some(Value::Object(o)) => o,
-            _ => serde_json::Map::new(),
-        };
-        output_config.insert("effort".into(), Value::String(effort));
-        extra.insert("output_config".into(), Value::Object(output_config));
-    }
     // maxTokens caps thinking and answer together: leave room for both.
     if sampling.max_tokens.is_none() {
         sampling.max_tokens = Some(ADAPTIVE_DEFAULT_MAX_TOKENS.min(limit));
     }
     sampling.temperature = None;
     sampling.top_p = None;
+    match extra.get_mut("output_config") {
+        Some(Value::Object(host)) => {
+            if let Some(effort) = effort {
+                host.entry("effort").or_insert(Value::String(effort));
+            }
+            None
+        }
+        _ => effort,
+    }
 }
 
 /// Sampling settings the reasoning style leaves out: said, never silently dropped.

@@ -151,7 +151,7 @@ fn reasoning(budget: Option<u32>, effort: Option<&str>) -> Option<ReasoningConfi
 }
 
 #[test]
-fn adaptive_thinking_puts_effort_in_output_config() {
+fn adaptive_thinking_sends_effort_in_converses_own_output_config() {
     let mut r = req(vec![Message::user_text("think")]);
     r.model = "us.anthropic.claude-opus-4-6-v1".into();
     r.reasoning = reasoning(None, Some("medium"));
@@ -159,8 +159,16 @@ fn adaptive_thinking_puts_effort_in_output_config() {
     let p = prepare(&r, &r.model, ModelTable::built_in()).unwrap();
     assert_eq!(
         extra_json(&p),
-        serde_json::json!({"thinking": {"type": "adaptive"}, "output_config": {"effort": "medium"}})
+        serde_json::json!({"thinking": {"type": "adaptive"}})
     );
+    let effort = |p: &Prepared| {
+        p.options
+            .output
+            .as_ref()
+            .and_then(|o| o.effort())
+            .map(str::to_string)
+    };
+    assert_eq!(effort(&p).as_deref(), Some("medium"));
     let inf = p.inference.unwrap();
     assert_eq!(inf.max_tokens(), Some(ADAPTIVE_DEFAULT_MAX_TOKENS as i32));
     assert_eq!(inf.temperature(), None);
@@ -172,9 +180,22 @@ fn adaptive_thinking_puts_effort_in_output_config() {
     let p = prepare(&r, &r.model, ModelTable::built_in()).unwrap();
     assert_eq!(
         extra_json(&p),
-        serde_json::json!({"thinking": {"type": "adaptive", "display": "summarized"}, "output_config": {"effort": "low"}})
+        serde_json::json!({"thinking": {"type": "adaptive", "display": "summarized"}})
     );
-    assert_eq!(p.inference.unwrap().max_tokens(), Some(9000));
+    assert_eq!(effort(&p).as_deref(), Some("low"));
+    assert_eq!(p.inference.clone().unwrap().max_tokens(), Some(9000));
+
+    // A host that wrote Anthropic's own `output_config` keeps it, and the effort goes there.
+    r.provider_options.insert(
+        "amazon-bedrock".into(),
+        serde_json::json!({"additionalModelRequestFields": {"output_config": {"task_budget": 1}}}),
+    );
+    let p = prepare(&r, &r.model, ModelTable::built_in()).unwrap();
+    assert_eq!(effort(&p), None);
+    assert_eq!(
+        extra_json(&p)["output_config"],
+        serde_json::json!({"task_budget": 1, "effort": "low"})
+    );
 }
 
 #[test]
