@@ -3,7 +3,7 @@
 
 use crate::model_rules::Reasoning;
 use crate::scenario::{Scenario, ToolCallSpec, DEFAULT_DELTA_SIZE};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// One content block of the answer, in output order.
 #[derive(Debug, Clone, PartialEq)]
@@ -460,16 +460,27 @@ pub fn build(request: &Value, scenario: Option<&Scenario>, style: Reasoning) -> 
         },
         latency_ms: s.latency_ms,
         model_response_fields: None,
-        response_fields: ["performanceConfig", "serviceTier"]
-            .into_iter()
-            .filter_map(|k| {
-                request
-                    .get(k)
-                    .filter(|v| !v.is_null())
-                    .map(|v| (k, v.clone()))
-            })
-            .collect(),
+        response_fields: served(request, s.served_tier.as_deref()),
     }
+}
+
+/// The `performanceConfig` and `serviceTier` that served `request`: those it asked for, or
+/// the tier the scenario says served it.
+fn served(request: &Value, served_tier: Option<&str>) -> Vec<(&'static str, Value)> {
+    let mut fields: Vec<(&'static str, Value)> = ["performanceConfig", "serviceTier"]
+        .into_iter()
+        .filter_map(|k| {
+            request
+                .get(k)
+                .filter(|v| !v.is_null())
+                .map(|v| (k, v.clone()))
+        })
+        .collect();
+    if let Some(tier) = served_tier {
+        fields.retain(|(k, _)| *k != "serviceTier");
+        fields.push(("serviceTier", json!({ "type": tier })));
+    }
+    fields
 }
 
 /// The scenario's reasoning (text, redacted), or else what the request's reasoning settings

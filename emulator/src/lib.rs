@@ -122,6 +122,7 @@
 //! | `throttleFirst` | the first N requests carrying this same scenario (keyed by its canonical JSON) get HTTP 429 `ThrottlingException`, later ones succeed |
 //! | `error` | `{type, status?, message?}`: this error response instead of an answer |
 //! | `image` | `{format, data?, error?}`: an image the model makes, after the text: `contentBlockStart.image` then its bytes (base64 `data`) in `contentBlockDelta.image` pieces of 16 KiB, or an `ErrorBlock` with `error`; in Converse's answer an `image` block |
+//! | `servedTier` | string: the service tier Bedrock reports having served the request at (`serviceTier.type`), when it is not the one asked for (a `flex` request served at `default`); otherwise the asked tier is echoed |
 //!
 //! Example user text:
 //! `EMULATOR_SCENARIO {"text":"Hi!","deltaSize":2,"fault":{"kind":"exception","afterEvents":3,"exception":"throttlingException"}}`

@@ -63,6 +63,11 @@ pub struct Scenario {
     /// `contentBlockStart.image`, then its bytes in `contentBlockDelta.image`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageSpec>,
+    /// The service tier Bedrock reports having served the request at (`serviceTier.type` in
+    /// the response or the `metadata` event), when it is not the one asked for: a `flex`
+    /// request served at `default`, say. Without it the asked tier is echoed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub served_tier: Option<String>,
 }
 
 /// A generated image.

@@ -495,6 +495,26 @@ fn parameters_are_mapped_or_refused_never_ignored() {
         .find_map(|r| r.body.clone())
         .unwrap();
     assert_eq!(sent["serviceTier"]["type"], "flex", "{sent}");
+    // A request Bedrock served at another tier than asked says the tier that served it, in
+    // each OpenAI dialect, whole and streamed.
+    let served_otherwise = r#"EMULATOR_SCENARIO {"servedTier": "default"}"#;
+    let chat = json!({"model": NOVA, "service_tier": "flex",
+        "messages": [{"role": "user", "content": served_otherwise}]});
+    let answer = gateway.fetch("POST", "/v1/chat/completions", &chat.to_string());
+    assert_eq!(body_json(&answer)["service_tier"], "default", "{answer}");
+    let responses = json!({"model": NOVA, "service_tier": "flex", "input": served_otherwise});
+    let answer = gateway.fetch("POST", "/v1/responses", &responses.to_string());
+    assert_eq!(body_json(&answer)["service_tier"], "default", "{answer}");
+    let mut streamed = responses.clone();
+    streamed["stream"] = json!(true);
+    let answer = gateway.fetch("POST", "/v1/responses", &streamed.to_string());
+    let completed = answer
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        .find(|e| e["type"] == "response.completed")
+        .unwrap_or_else(|| panic!("no response.completed: {answer}"));
+    assert_eq!(completed["response"]["service_tier"], "default", "{answer}");
 }
 
 /// Messages speak to the HTTP client in its terms: no CLI commands, no Rust debug output, no

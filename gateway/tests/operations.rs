@@ -414,7 +414,8 @@ fn an_alias_falls_back_when_its_model_is_throttled() {
 }
 
 /// Access lines are JSON, one per request: the key's name (never the key), the model asked
-/// and the one that served, status, tokens, cost, latency and time to the first output.
+/// and the one that served, the service tier that served it, status, tokens (reasoning
+/// tokens among them when counted), cost, latency and time to the first output.
 #[test]
 fn access_lines_are_json_with_what_each_request_cost() {
     let log = std::env::temp_dir().join(format!("gateway-access-{}.log", std::process::id()));
@@ -427,6 +428,15 @@ fn access_lines_are_json_with_what_each_request_cost() {
     assert_eq!(status(&answer), "200", "{answer}");
     let refused = chat_as(&gateway, Some("sk-wrong"), NOVA, "hi");
     assert_eq!(status(&refused), "401");
+    // Served at another tier than asked; and a model that counts its reasoning tokens.
+    let mut flex = chat(NOVA, r#"EMULATOR_SCENARIO {"servedTier": "default"}"#);
+    flex["service_tier"] = json!("flex");
+    let flex = post(&gateway, "/v1/chat/completions", Some("sk-cli"), &flex);
+    assert_eq!(status(&flex), "200", "{flex}");
+    let mut reasoned = chat("amazon-bedrock/openai.gpt-5.5", "think first");
+    reasoned["reasoning_effort"] = json!("low");
+    let reasoned = post(&gateway, "/v1/chat/completions", Some("sk-cli"), &reasoned);
+    assert_eq!(status(&reasoned), "200", "{reasoned}");
     drop(gateway);
     let text = std::fs::read_to_string(&log).unwrap();
     let _ = std::fs::remove_file(&log);
@@ -439,7 +449,7 @@ fn access_lines_are_json_with_what_each_request_cost() {
         .filter_map(|line| serde_json::from_str(line).ok())
         .filter(|line: &serde_json::Value| line["target"] == "gateway::access")
         .collect();
-    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines.len(), 4, "{text}");
     let served = &lines[0];
     assert_eq!(served["status"], 200, "{served}");
     assert!(
@@ -452,6 +462,16 @@ fn access_lines_are_json_with_what_each_request_cost() {
     assert!(served["cost_usd"].as_f64() > Some(0.0), "{served}");
     assert!(served["first_output_ms"].as_f64() > Some(0.0), "{served}");
     assert_eq!(lines[1]["status"], 401, "{}", lines[1]);
+    assert_eq!(lines[2]["service_tier"], "default", "{}", lines[2]);
+    assert!(
+        lines[0].get("service_tier").is_none(),
+        "no tier asked, none said: {served}"
+    );
+    assert!(
+        lines[3]["reasoning_tokens"].as_u64() > Some(0),
+        "{}",
+        lines[3]
+    );
 }
 
 #[path = "../src/bin/support/otlp_sink.rs"]

@@ -124,15 +124,6 @@ pub fn openai_service_tier(tier: Option<&str>) -> Result<Option<String>, ApiErro
     }
 }
 
-/// The service tier that actually served a completion (its `served` extension), for OpenAI's
-/// `service_tier` in a response; `None` when the provider did not say.
-pub fn served_tier(c: &host_sdk::Completion) -> Option<&str> {
-    c.extensions
-        .iter()
-        .find(|e| e.kind == host_sdk::contract::extension_kinds::SERVED)
-        .and_then(|e| e.data["serviceTier"].as_str())
-}
-
 /// Each distinct http(s) image URL `urls` yields (with where it appears), in order.
 pub fn distinct_image_urls<'a>(
     urls: impl Iterator<Item = (String, &'a str)>,

@@ -49,6 +49,15 @@ pub trait Dialect {
     ) -> Result<ConverseRequest, ApiError>;
 }
 
+/// The service tier that actually served a completion (its `served` extension), for OpenAI's
+/// `service_tier` in a response and the access line; `None` when the provider did not say.
+pub fn served_tier(c: &Completion) -> Option<&str> {
+    c.extensions
+        .iter()
+        .find(|e| e.kind == host_sdk::contract::extension_kinds::SERVED)
+        .and_then(|e| e.data["serviceTier"].as_str())
+}
+
 /// The model a request goes to, as its provider lists it.
 pub struct Target {
     /// The provider's id for it (what the contract's request names).
@@ -407,7 +416,7 @@ impl<R> Call<R> {
                         self.gateway.metrics.tokens(usage);
                         self.record.usage(usage, c.cost_usd);
                     }
-                    self.record.answered();
+                    self.record.completed(&c);
                     return Ok(c);
                 }
                 Some(Event::Failed(e)) => {

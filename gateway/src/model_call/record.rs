@@ -1,7 +1,8 @@
 //! What one model call leaves behind when it ends (or its client goes away): its access line
 //! (one JSON-ready structured event per request, target `gateway::access`: the key's id,
-//! never the key; the model asked and the one that served; status; tokens; cost; latency;
-//! time to the first output; fallbacks), its charge to the key's account, and its room among
+//! never the key; the model asked and the one that served, and the service tier that served
+//! it when the provider said; status; tokens, reasoning tokens among the output when counted;
+//! cost; latency; time to the first output; fallbacks), its charge to the key's account, and its room among
 //! the calls in flight, given back. A call refused before any output has no record: the
 //! router's access line covers it.
 
@@ -26,6 +27,8 @@ pub struct Record {
     asked: String,
     /// The model whose first output reached the client; none before that.
     served: Option<String>,
+    /// The service tier that served the answer, when the provider said.
+    served_tier: Option<String>,
     started: Instant,
     first_output: Option<Duration>,
     usage: Option<TokenUsage>,
@@ -75,6 +78,7 @@ impl Record {
             key,
             asked,
             served: None,
+            served_tier: None,
             started,
             first_output: None,
             usage: None,
@@ -114,6 +118,12 @@ impl Record {
 
     pub fn answered(&mut self) {
         self.outcome = Some(Ok(()));
+    }
+
+    /// The answer `completion` ended: answered, at the tier it says served it.
+    pub fn completed(&mut self, completion: &host_sdk::Completion) {
+        self.served_tier = super::served_tier(completion).map(str::to_string);
+        self.answered();
     }
 
     pub fn failed(&mut self, error: &ApiError) {
@@ -164,6 +174,8 @@ impl Drop for Record {
             served_model = %served,
             input_tokens = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens,
             output_tokens = usage.output_tokens,
+            reasoning_tokens = usage.reasoning_tokens,
+            service_tier = self.served_tier.as_deref(),
             cost_usd = self.cost_usd.unwrap_or(0.0),
             ms = self.started.elapsed().as_secs_f64() * 1e3,
             first_output_ms = self.first_output.map_or(0.0, |d| d.as_secs_f64() * 1e3),

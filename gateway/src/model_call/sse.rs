@@ -130,8 +130,8 @@ fn pump(
                                 gateway.metrics.tokens(usage);
                                 record.usage(usage, *cost_usd);
                             }
-                            if over {
-                                record.answered();
+                            if let Event::Completed(completion) = &event {
+                                record.completed(completion);
                             }
                             frames.push(event, &mut out);
                             over

@@ -76,7 +76,7 @@ pub fn response(id: &str, created: u64, model: &str, c: &Completion) -> Value {
     if let Some(u) = &c.usage {
         body["usage"] = usage_json(u);
     }
-    if let Some(tier) = crate::dialects::served_tier(c) {
+    if let Some(tier) = crate::model_call::served_tier(c) {
         body["service_tier"] = tier.into();
     }
     body

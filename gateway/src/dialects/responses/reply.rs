@@ -292,7 +292,15 @@ pub fn response(mut settings: Settings, completion: &Completion) -> Value {
     if let Some(reason) = incomplete {
         response["incomplete_details"] = json!({"reason": reason});
     }
+    with_served_tier(&mut response, completion);
     response
+}
+
+/// The tier that served the answer, in place of the one asked for, when the provider said.
+fn with_served_tier(response: &mut Value, completion: &Completion) {
+    if let Some(tier) = crate::model_call::served_tier(completion) {
+        response["service_tier"] = tier.into();
+    }
 }
 
 /// The contract's events as the Responses event stream.
@@ -552,12 +560,13 @@ impl Stream {
     /// The final event: completed, or incomplete with why.
     fn complete(&mut self, completion: Completion, out: &mut Vec<SseEvent>) {
         self.finish_all(out);
-        let reason = self.stop_reason.clone().or(completion.stop_reason);
+        let reason = self.stop_reason.clone().or(completion.stop_reason.clone());
         let usage = self.usage.or(completion.usage);
         let (status, incomplete) = ending(reason.as_ref());
         let mut response = self
             .settings
             .response(status, &self.output(), usage.as_ref());
+        with_served_tier(&mut response, &completion);
         let kind = match incomplete {
             Some(reason) => {
                 response["incomplete_details"] = json!({"reason": reason});
