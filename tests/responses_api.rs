@@ -260,3 +260,43 @@ fn retries_partial_answers_structured_output_and_cached_tokens_work_as_on_conver
     let usage = completion.usage.as_ref().unwrap();
     assert_eq!((usage.input_tokens, usage.cache_read_tokens), (30, 1200));
 }
+
+/// Grok 4.3 answers only on Mantle's Responses API too, with its own reasoning levels (none
+/// to high) and sampling settings while it reasons; a level it does not have is refused
+/// before any call.
+#[test]
+fn grok_reasons_at_its_own_levels_and_takes_sampling_settings() {
+    let emu = start_emulator();
+    let p = provider_for(&emu);
+    let mut req = ask("xai.grok-4.3", vec![text("Think it over")]);
+    req.reasoning = Some(ReasoningConfig {
+        effort: Some("high".into()),
+        ..Default::default()
+    });
+    req.inference.temperature = Some(0.3);
+    let outcome = run(&p, &req);
+    assert!(
+        outcome
+            .completion()
+            .message
+            .text()
+            .contains("Think it over"),
+        "{:?}",
+        outcome.completion()
+    );
+    assert!(outcome.completion().usage.unwrap().reasoning_tokens > Some(0));
+    let sent = recorded(&emu, "CreateResponse");
+    let body = sent.last().and_then(|r| r.body.clone()).unwrap();
+    assert_eq!(body["reasoning"]["effort"], "high", "{body}");
+    assert_eq!(body["temperature"], 0.3, "{body}");
+
+    let before = recorded(&emu, "CreateResponse").len();
+    req.reasoning = Some(ReasoningConfig {
+        effort: Some("xhigh".into()),
+        ..Default::default()
+    });
+    let e = run(&p, &req).error().error.clone();
+    assert_eq!(e.kind, ErrorKind::InvalidRequest, "{e}");
+    assert!(e.message.contains("none, low, medium, high"), "{e}");
+    assert_eq!(recorded(&emu, "CreateResponse").len(), before, "no call");
+}

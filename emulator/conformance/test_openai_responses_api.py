@@ -151,6 +151,18 @@ def test_what_bedrock_refuses_is_refused_in_openais_shape():
         client.responses.create(model=GPT, input=[{"type": "function_call_output", "call_id": "call_x", "output": "1"}])
 
 
+def test_grok_takes_its_own_reasoning_levels_and_sampling_while_reasoning():
+    client = keyed()
+    grok = "xai.grok-4.3"
+    done = client.responses.create(model=grok, input="Hello Grok", reasoning={"effort": "high"}, temperature=0.2)
+    assert done.status == "completed" and "Hello Grok" in done.output_text
+    assert done.usage.output_tokens_details.reasoning_tokens > 0
+    with pytest.raises(openai.BadRequestError, match="Supported values are"):
+        client.responses.create(model=grok, input="hi", reasoning={"effort": "xhigh"})
+    with pytest.raises(openai.BadRequestError, match="does not support the '/v1/responses' API"):
+        keyed("/v1").responses.create(model=grok, input="hi")
+
+
 def test_bedrock_runtime_answers_whole_responses_only():
     runtime = signed("bedrock")
     done = runtime.responses.create(model=GPT, input="Hello", store=False)

@@ -36,9 +36,28 @@ pub enum ReasoningStyle {
     /// GPT-5.6 and later on Converse: `reasoning: {effort}` (low … max), as in OpenAI's
     /// Responses API; the flat `reasoning_effort` is an unknown parameter to them.
     OpenAiNestedEffort,
+    /// xAI's Grok on the Responses API: `reasoning: {effort}` at none, low, medium or high
+    /// (it reasons unless told `none`), temperature and top_p taken while it reasons.
+    XaiEffort,
     /// The model always reasons and returns it (DeepSeek R1, Kimi K2 Thinking): nothing to
     /// request.
     Always,
+}
+
+impl ReasoningStyle {
+    /// The `reasoning.effort` levels the model takes on the Responses API.
+    pub fn responses_efforts(self) -> &'static [&'static str] {
+        match self {
+            ReasoningStyle::XaiEffort => &["none", "low", "medium", "high"],
+            _ => &["none", "low", "medium", "high", "xhigh"],
+        }
+    }
+
+    /// Whether temperature and top_p go with reasoning on the Responses API (OpenAI's
+    /// reasoning models take them only with the effort `none`).
+    pub fn samples_while_reasoning(self) -> bool {
+        self == ReasoningStyle::XaiEffort
+    }
 }
 
 /// Which of Bedrock's inference APIs a model answers on.
@@ -322,6 +341,7 @@ fn row(line: &str, with_api: bool, origin: &Arc<TableOrigin>) -> Result<Family, 
         "nova-effort" => ReasoningStyle::NovaEffort,
         "openai-effort" => ReasoningStyle::OpenAiEffort,
         "openai-nested-effort" => ReasoningStyle::OpenAiNestedEffort,
+        "xai-effort" => ReasoningStyle::XaiEffort,
         "always" => ReasoningStyle::Always,
         other => return Err(format!("unknown reasoning style {other:?}")),
     };

@@ -3,7 +3,7 @@
 //! Bedrock's words (`The model '…' does not support the '/v1/responses' API`).
 //!
 //! Facts (public, 2026): OpenAI's frontier models (GPT-5.4, GPT-5.5, GPT-5.6 Sol/Terra/Luna)
-//! answer only on Mantle's `/openai/v1/responses`; `/v1/responses` and `/v1/chat/completions`
+//! and xAI's Grok 4.3 answer only on Mantle's `/openai/v1/responses`; `/v1/responses` and `/v1/chat/completions`
 //! refuse them. gpt-oss answers on Mantle's `/v1` routes, and on Chat Completions on both hosts
 //! (bedrock-runtime by its Converse id, `openai.gpt-oss-120b-1:0`).
 
@@ -45,7 +45,17 @@ pub struct OpenAiModel {
     /// Whether Converse serves it too (under its catalogue id); GPT-5.4 and GPT-5.5 "support
     /// neither the Converse nor the Invoke API".
     pub converse: bool,
+    /// The `reasoning.effort` levels it takes.
+    pub efforts: &'static [&'static str],
+    /// Whether it takes `temperature` and `top_p` while it reasons (OpenAI's reasoning models
+    /// only with the effort `none`; Grok always).
+    pub samples_while_reasoning: bool,
 }
+
+/// OpenAI's levels.
+const OPENAI_EFFORTS: &[&str] = &["none", "low", "medium", "high", "xhigh"];
+/// Grok 4.3's (AWS's model card: none, low, medium, high; `minimal` refused).
+const XAI_EFFORTS: &[&str] = &["none", "low", "medium", "high"];
 
 const FRONTIER: &[Api] = &[Api::OpenAiResponses];
 const OPEN_WEIGHT: &[Api] = &[
@@ -58,12 +68,24 @@ const RUNTIME_CHAT: &[Api] = &[Api::OpenAiChatCompletions];
 
 /// Today's models on these routes.
 pub const MODELS: &[OpenAiModel] = &[
+    // xAI's Grok 4.3: Mantle's `/openai/v1/responses` only (AWS's model card, 2026-06-15).
+    OpenAiModel {
+        id: "xai.grok-4.3",
+        apis: FRONTIER,
+        reasons: true,
+        max_output_tokens: 131_072,
+        converse: false,
+        efforts: XAI_EFFORTS,
+        samples_while_reasoning: true,
+    },
     OpenAiModel {
         id: "openai.gpt-5.5",
         apis: FRONTIER,
         reasons: true,
         max_output_tokens: 128_000,
         converse: false,
+        efforts: OPENAI_EFFORTS,
+        samples_while_reasoning: false,
     },
     OpenAiModel {
         id: "openai.gpt-5.4",
@@ -71,6 +93,8 @@ pub const MODELS: &[OpenAiModel] = &[
         reasons: true,
         max_output_tokens: 128_000,
         converse: false,
+        efforts: OPENAI_EFFORTS,
+        samples_while_reasoning: false,
     },
     OpenAiModel {
         id: "openai.gpt-5.6-sol",
@@ -78,6 +102,8 @@ pub const MODELS: &[OpenAiModel] = &[
         reasons: true,
         max_output_tokens: 128_000,
         converse: true,
+        efforts: OPENAI_EFFORTS,
+        samples_while_reasoning: false,
     },
     OpenAiModel {
         id: "openai.gpt-5.6-terra",
@@ -85,6 +111,8 @@ pub const MODELS: &[OpenAiModel] = &[
         reasons: true,
         max_output_tokens: 128_000,
         converse: true,
+        efforts: OPENAI_EFFORTS,
+        samples_while_reasoning: false,
     },
     OpenAiModel {
         id: "openai.gpt-5.6-luna",
@@ -92,6 +120,8 @@ pub const MODELS: &[OpenAiModel] = &[
         reasons: true,
         max_output_tokens: 128_000,
         converse: true,
+        efforts: OPENAI_EFFORTS,
+        samples_while_reasoning: false,
     },
     OpenAiModel {
         id: "openai.gpt-oss-120b",
@@ -99,6 +129,8 @@ pub const MODELS: &[OpenAiModel] = &[
         reasons: true,
         max_output_tokens: 128_000,
         converse: true,
+        efforts: OPENAI_EFFORTS,
+        samples_while_reasoning: false,
     },
     OpenAiModel {
         id: "openai.gpt-oss-20b",
@@ -106,6 +138,8 @@ pub const MODELS: &[OpenAiModel] = &[
         reasons: true,
         max_output_tokens: 128_000,
         converse: true,
+        efforts: OPENAI_EFFORTS,
+        samples_while_reasoning: false,
     },
     OpenAiModel {
         id: "openai.gpt-oss-120b-1:0",
@@ -113,6 +147,8 @@ pub const MODELS: &[OpenAiModel] = &[
         reasons: true,
         max_output_tokens: 128_000,
         converse: true,
+        efforts: OPENAI_EFFORTS,
+        samples_while_reasoning: false,
     },
     OpenAiModel {
         id: "openai.gpt-oss-20b-1:0",
@@ -120,6 +156,8 @@ pub const MODELS: &[OpenAiModel] = &[
         reasons: true,
         max_output_tokens: 128_000,
         converse: true,
+        efforts: OPENAI_EFFORTS,
+        samples_while_reasoning: false,
     },
 ];
 

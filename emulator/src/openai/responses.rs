@@ -46,7 +46,6 @@ const PARAMETERS: &[&str] = &[
     "max_tool_calls",
 ];
 
-const EFFORTS: &[&str] = &["none", "low", "medium", "high", "xhigh"];
 const SUMMARIES: &[&str] = &["auto", "concise", "detailed"];
 const INCLUDES: &[&str] = &[
     "reasoning.encrypted_content",
@@ -126,7 +125,7 @@ fn settings(request: &Value, model: &OpenAiModel) -> Result<Settings, OpenAiErro
     let reasoning = request.get("reasoning").unwrap_or(&Value::Null);
     let effort = match reasoning.get("effort") {
         Some(Value::String(e)) => {
-            OpenAiError::check_enum("reasoning.effort", e, EFFORTS)?;
+            OpenAiError::check_enum("reasoning.effort", e, model.efforts)?;
             e.clone()
         }
         _ => "medium".to_string(),
@@ -151,7 +150,7 @@ fn settings(request: &Value, model: &OpenAiModel) -> Result<Settings, OpenAiErro
             encrypted |= v == "reasoning.encrypted_content";
         }
     }
-    if effort != "none" {
+    if effort != "none" && !model.samples_while_reasoning {
         for p in ["temperature", "top_p"] {
             if request.get(p).is_some_and(|v| !v.is_null()) {
                 return Err(OpenAiError::invalid(

@@ -155,10 +155,15 @@ pub fn prepare_call(
         }
         model_facts::Api::Responses => {
             let model_id = checked_model_id(req)?;
-            if let Some(family) = facts.lookup(base_model) {
+            let family = facts.lookup(base_model);
+            if let Some(family) = family {
                 media_the_model_takes(req, family)?;
             }
-            let body = responses::body(req, model_id)?;
+            // A model the table does not know reasons as OpenAI's do there.
+            let style = family.map_or(model_facts::ReasoningStyle::OpenAiNestedEffort, |f| {
+                f.reasoning
+            });
+            let body = responses::body(req, model_id, style)?;
             Ok(Call::Responses(ResponsesCall {
                 model_id: model_id.to_string(),
                 base_model: model_facts::base_model_id(base_model).to_string(),

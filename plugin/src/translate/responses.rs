@@ -16,16 +16,20 @@ use super::media::{sniff_image, MAX_IMAGE_BYTES};
 use super::reasoning::asked_effort;
 use super::unsupported_block;
 use crate::errors::invalid_request;
+use crate::model_facts::ReasoningStyle;
 
-/// The reasoning levels the Responses API takes for these models.
-const EFFORTS: [&str; 5] = ["none", "low", "medium", "high", "xhigh"];
 /// The API's smallest output limit.
 const MIN_OUTPUT_TOKENS: u32 = 16;
 /// The service tiers a Responses request may name.
 const SERVICE_TIERS: [&str; 3] = ["default", "flex", "priority"];
 
-/// The request body for `model_id` (streamed, stateless, encrypted reasoning included).
-pub fn body(req: &ConverseRequest, model_id: &str) -> Result<Value, ProviderError> {
+/// The request body for `model_id`, which reasons in `style` (streamed, stateless,
+/// encrypted reasoning included).
+pub fn body(
+    req: &ConverseRequest,
+    model_id: &str,
+    style: ReasoningStyle,
+) -> Result<Value, ProviderError> {
     refuse_what_has_no_place(req)?;
     let mut body = Map::new();
     body.insert("model".into(), json!(model_id));
@@ -36,8 +40,8 @@ pub fn body(req: &ConverseRequest, model_id: &str) -> Result<Value, ProviderErro
     body.insert("stream".into(), json!(true));
     body.insert("store".into(), json!(false));
     body.insert("include".into(), json!(["reasoning.encrypted_content"]));
-    let effort = reasoning(req, &mut body)?;
-    sampling(req, effort.as_deref(), &mut body)?;
+    let effort = reasoning(req, style, &mut body)?;
+    sampling(req, style, effort.as_deref(), &mut body)?;
     tools(req, &mut body);
     if let Some(OutputFormat::JsonSchema {
         schema,
@@ -254,16 +258,18 @@ fn tool_output(
 /// `reasoning`: the effort asked for (a budget stands for its level), with a summary to show.
 fn reasoning(
     req: &ConverseRequest,
+    style: ReasoningStyle,
     body: &mut Map<String, Value>,
 ) -> Result<Option<String>, ProviderError> {
     let Some(effort) = req.reasoning.as_ref().and_then(asked_effort) else {
         return Ok(None);
     };
-    if !EFFORTS.contains(&effort.as_str()) {
+    let efforts = style.responses_efforts();
+    if !efforts.contains(&effort.as_str()) {
         return Err(invalid_request(format!(
             "reasoning effort `{effort}` is not one `{}` takes on the Responses API: use {}",
             req.model,
-            EFFORTS.join(", ")
+            efforts.join(", ")
         )));
     }
     let mut config = json!({ "effort": effort });
@@ -274,10 +280,11 @@ fn reasoning(
     Ok(Some(effort))
 }
 
-/// `max_output_tokens`; temperature and top_p only without reasoning, as these models take
-/// them.
+/// `max_output_tokens`; temperature and top_p, for OpenAI's models only without reasoning,
+/// as they take them.
 fn sampling(
     req: &ConverseRequest,
+    style: ReasoningStyle,
     effort: Option<&str>,
     body: &mut Map<String, Value>,
 ) -> Result<(), ProviderError> {
@@ -295,15 +302,21 @@ fn sampling(
         ("top_p", inference.top_p),
     ] {
         let Some(value) = value else { continue };
-        if effort != Some("none") {
+        if effort != Some("none") && !style.samples_while_reasoning() {
             return Err(invalid_request(format!(
                 "{name} is taken by `{}` only with reasoning off: set the reasoning effort to `none`, or leave {name} out",
                 req.model
             )));
         }
-        body.insert(name.into(), json!(value));
+        body.insert(name.into(), json!(decimal(value)));
     }
     Ok(())
+}
+
+/// A setting held as `f32`, as the decimal the host wrote (0.3, not the 0.30000001192092896
+/// a widening to `f64` would send).
+fn decimal(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(f64::from(value))
 }
 
 /// The request's functions and the tool choice.
@@ -370,7 +383,7 @@ mod tests {
             }],
         });
         req.tools = vec![Tool::new("add", "Adds", json!({"type": "object"}))];
-        let body = body(&req, "openai.gpt-5.5").unwrap();
+        let body = body(&req, "openai.gpt-5.5", ReasoningStyle::OpenAiNestedEffort).unwrap();
         assert_eq!(body["instructions"], "Be brief.");
         assert_eq!(body["store"], false);
         let input = body["input"].as_array().unwrap();
@@ -392,38 +405,48 @@ mod tests {
     fn what_the_api_cannot_take_is_refused_before_any_call() {
         let mut req = request();
         req.inference.stop_sequences = vec!["END".into()];
-        assert!(body(&req, "openai.gpt-5.5")
-            .unwrap_err()
-            .message
-            .contains("stopSequences"));
+        assert!(
+            body(&req, "openai.gpt-5.5", ReasoningStyle::OpenAiNestedEffort)
+                .unwrap_err()
+                .message
+                .contains("stopSequences")
+        );
         let mut req = request();
         req.inference.temperature = Some(0.3);
-        assert!(body(&req, "openai.gpt-5.5")
-            .unwrap_err()
-            .message
-            .contains("reasoning off"));
+        assert!(
+            body(&req, "openai.gpt-5.5", ReasoningStyle::OpenAiNestedEffort)
+                .unwrap_err()
+                .message
+                .contains("reasoning off")
+        );
         req.reasoning = Some(ReasoningConfig {
             effort: Some("none".into()),
             ..Default::default()
         });
         assert_eq!(
-            body(&req, "openai.gpt-5.5").unwrap()["temperature"],
-            json!(0.3f32)
+            body(&req, "openai.gpt-5.5", ReasoningStyle::OpenAiNestedEffort).unwrap()
+                ["temperature"],
+            json!(0.3),
+            "the decimal the host wrote, not its f32 widened"
         );
         let mut req = request();
         req.reasoning = Some(ReasoningConfig {
             effort: Some("max".into()),
             ..Default::default()
         });
-        assert!(body(&req, "openai.gpt-5.5")
-            .unwrap_err()
-            .message
-            .contains("xhigh"));
+        assert!(
+            body(&req, "openai.gpt-5.5", ReasoningStyle::OpenAiNestedEffort)
+                .unwrap_err()
+                .message
+                .contains("xhigh")
+        );
         let mut req = request();
         req.inference.max_tokens = Some(8);
-        assert!(body(&req, "openai.gpt-5.5")
-            .unwrap_err()
-            .message
-            .contains("at least 16"));
+        assert!(
+            body(&req, "openai.gpt-5.5", ReasoningStyle::OpenAiNestedEffort)
+                .unwrap_err()
+                .message
+                .contains("at least 16")
+        );
     }
 }
