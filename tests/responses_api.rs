@@ -261,9 +261,9 @@ fn retries_partial_answers_structured_output_and_cached_tokens_work_as_on_conver
     assert_eq!((usage.input_tokens, usage.cache_read_tokens), (30, 1200));
 }
 
-/// Grok 4.3 answers only on Mantle's Responses API too, with its own reasoning levels (none
-/// to high) and sampling settings while it reasons; a level it does not have is refused
-/// before any call.
+/// Grok 4.3 and 4.6 answer only on Mantle's Responses API too, each with its own reasoning
+/// levels (none to high; low to xhigh) and sampling settings while it reasons; a level it
+/// does not have is refused before any call.
 #[test]
 fn grok_reasons_at_its_own_levels_and_takes_sampling_settings() {
     let emu = start_emulator();
@@ -299,4 +299,19 @@ fn grok_reasons_at_its_own_levels_and_takes_sampling_settings() {
     assert_eq!(e.kind, ErrorKind::InvalidRequest, "{e}");
     assert!(e.message.contains("none, low, medium, high"), "{e}");
     assert_eq!(recorded(&emu, "CreateResponse").len(), before, "no call");
+
+    // Grok 4.6 always reasons, up to xhigh.
+    req.model = "xai.grok-4.6".into();
+    let outcome = run(&p, &req);
+    assert!(outcome
+        .completion()
+        .message
+        .text()
+        .contains("Think it over"));
+    req.reasoning = Some(ReasoningConfig {
+        effort: Some("none".into()),
+        ..Default::default()
+    });
+    let e = run(&p, &req).error().error.clone();
+    assert!(e.message.contains("low, medium, high, xhigh"), "{e}");
 }

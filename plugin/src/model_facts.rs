@@ -36,9 +36,10 @@ pub enum ReasoningStyle {
     /// GPT-5.6 and later on Converse: `reasoning: {effort}` (low … max), as in OpenAI's
     /// Responses API; the flat `reasoning_effort` is an unknown parameter to them.
     OpenAiNestedEffort,
-    /// xAI's Grok on the Responses API: `reasoning: {effort}` at none, low, medium or high
-    /// (it reasons unless told `none`), temperature and top_p taken while it reasons.
-    XaiEffort,
+    /// xAI's Grok on the Responses API: `reasoning: {effort}`, temperature and top_p taken
+    /// while it reasons. Grok 4.3 takes none to high (`none` turns reasoning off); from Grok
+    /// 4.6 (`high_levels`) it always reasons, at low to xhigh.
+    XaiEffort { high_levels: bool },
     /// The model always reasons and returns it (DeepSeek R1, Kimi K2 Thinking): nothing to
     /// request.
     Always,
@@ -48,7 +49,8 @@ impl ReasoningStyle {
     /// The `reasoning.effort` levels the model takes on the Responses API.
     pub fn responses_efforts(self) -> &'static [&'static str] {
         match self {
-            ReasoningStyle::XaiEffort => &["none", "low", "medium", "high"],
+            ReasoningStyle::XaiEffort { high_levels: false } => &["none", "low", "medium", "high"],
+            ReasoningStyle::XaiEffort { high_levels: true } => &["low", "medium", "high", "xhigh"],
             _ => &["none", "low", "medium", "high", "xhigh"],
         }
     }
@@ -56,7 +58,7 @@ impl ReasoningStyle {
     /// Whether temperature and top_p go with reasoning on the Responses API (OpenAI's
     /// reasoning models take them only with the effort `none`).
     pub fn samples_while_reasoning(self) -> bool {
-        self == ReasoningStyle::XaiEffort
+        matches!(self, ReasoningStyle::XaiEffort { .. })
     }
 }
 
@@ -341,7 +343,8 @@ fn row(line: &str, with_api: bool, origin: &Arc<TableOrigin>) -> Result<Family, 
         "nova-effort" => ReasoningStyle::NovaEffort,
         "openai-effort" => ReasoningStyle::OpenAiEffort,
         "openai-nested-effort" => ReasoningStyle::OpenAiNestedEffort,
-        "xai-effort" => ReasoningStyle::XaiEffort,
+        "xai-effort" => ReasoningStyle::XaiEffort { high_levels: false },
+        "xai-effort-xhigh" => ReasoningStyle::XaiEffort { high_levels: true },
         "always" => ReasoningStyle::Always,
         other => return Err(format!("unknown reasoning style {other:?}")),
     };

@@ -3,7 +3,7 @@
 //! Bedrock's words (`The model '…' does not support the '/v1/responses' API`).
 //!
 //! Facts (public, 2026): OpenAI's frontier models (GPT-5.4, GPT-5.5, GPT-5.6 Sol/Terra/Luna)
-//! and xAI's Grok 4.3 answer only on Mantle's `/openai/v1/responses`; `/v1/responses` and `/v1/chat/completions`
+//! and xAI's Grok 4.3 and 4.6 answer only on Mantle's `/openai/v1/responses`; `/v1/responses` and `/v1/chat/completions`
 //! refuse them. gpt-oss answers on Mantle's `/v1` routes, and on Chat Completions on both hosts
 //! (bedrock-runtime by its Converse id, `openai.gpt-oss-120b-1:0`).
 
@@ -56,6 +56,8 @@ pub struct OpenAiModel {
 const OPENAI_EFFORTS: &[&str] = &["none", "low", "medium", "high", "xhigh"];
 /// Grok 4.3's (AWS's model card: none, low, medium, high; `minimal` refused).
 const XAI_EFFORTS: &[&str] = &["none", "low", "medium", "high"];
+/// Grok 4.6's: it always reasons, at low to xhigh.
+const XAI_46_EFFORTS: &[&str] = &["low", "medium", "high", "xhigh"];
 
 const FRONTIER: &[Api] = &[Api::OpenAiResponses];
 const OPEN_WEIGHT: &[Api] = &[
@@ -68,7 +70,16 @@ const RUNTIME_CHAT: &[Api] = &[Api::OpenAiChatCompletions];
 
 /// Today's models on these routes.
 pub const MODELS: &[OpenAiModel] = &[
-    // xAI's Grok 4.3: Mantle's `/openai/v1/responses` only (AWS's model card, 2026-06-15).
+    // xAI's Grok 4.6 and 4.3: Mantle's `/openai/v1/responses` only (AWS's model cards).
+    OpenAiModel {
+        id: "xai.grok-4.6",
+        apis: FRONTIER,
+        reasons: true,
+        max_output_tokens: 500_000,
+        converse: false,
+        efforts: XAI_46_EFFORTS,
+        samples_while_reasoning: true,
+    },
     OpenAiModel {
         id: "xai.grok-4.3",
         apis: FRONTIER,

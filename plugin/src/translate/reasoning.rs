@@ -72,7 +72,7 @@ pub(super) fn inference_and_reasoning(
                 let effort = asked_effort(reasoning).unwrap_or_else(|| "medium".into());
                 with_host_fields(&mut extra, "reasoning", serde_json::json!({"effort": effort}));
             }
-            ReasoningStyle::XaiEffort => {
+            ReasoningStyle::XaiEffort { .. } => {
                 return Err(invalid_request(format!(
                     "model `{}` reasons only on Bedrock's Responses API: leave its `api` to the model table (or set `openai-responses`)",
                     req.model
