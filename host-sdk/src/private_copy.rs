@@ -126,12 +126,35 @@ fn in_memory(read: &Read, name: &std::ffi::OsStr) -> std::io::Result<Option<Copy
         &file,
         SealFlags::WRITE | SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL,
     )?;
-    let fd = std::os::fd::OwnedFd::from(file);
+    let fd = above_every_earlier_copy(std::os::fd::OwnedFd::from(file));
     let path = PathBuf::from(format!(
         "/proc/self/fd/{}",
         std::os::fd::AsRawFd::as_raw_fd(&fd)
     ));
     Ok(Some(Copy::Memory { fd, path }))
+}
+
+/// The lowest descriptor number the next memory copy may take.
+#[cfg(target_os = "linux")]
+static NEXT_NUMBER: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(256);
+
+/// `fd` moved to a number above every earlier copy's, so that no two copies are ever named
+/// by the same `/proc/self/fd/N`, even in a host that closes descriptors it did not open (a
+/// closed number would be handed out again, and the system loader would take the path for
+/// the library it already mapped under it). Past the process's descriptor limit the
+/// kernel's own number is kept.
+#[cfg(target_os = "linux")]
+fn above_every_earlier_copy(fd: std::os::fd::OwnedFd) -> std::os::fd::OwnedFd {
+    use std::sync::atomic::Ordering;
+    let floor = NEXT_NUMBER.load(Ordering::Acquire);
+    match rustix::io::fcntl_dupfd_cloexec(&fd, floor) {
+        Ok(moved) => {
+            let number = std::os::fd::AsRawFd::as_raw_fd(&moved);
+            NEXT_NUMBER.fetch_max(number.saturating_add(1), Ordering::AcqRel);
+            moved
+        }
+        Err(_) => fd,
+    }
 }
 
 fn on_disk(read: &Read, name: &std::ffi::OsStr) -> std::io::Result<Copy> {
@@ -214,5 +237,16 @@ mod tests {
             "a name the loader holds is never reused"
         );
         assert_eq!(std::fs::read(&path).unwrap(), b"library bytes");
+        // Even when a host closes a copy's descriptor, no later copy takes its number.
+        let number = |copy: &Copy| -> i32 {
+            copy.path()
+                .file_name()
+                .and_then(|n| n.to_str()?.parse().ok())
+                .unwrap()
+        };
+        let closed = number(&other);
+        drop(other);
+        let later = write(&read, source.path()).unwrap();
+        assert!(number(&later) > closed, "{} after {closed}", number(&later));
     }
 }
