@@ -1,8 +1,8 @@
 //! StartAsyncInvoke, GetAsyncInvoke and ListAsyncInvokes: Bedrock's asynchronous invocation,
 //! which today serves video generation (Nova Reel). A job is checked as Bedrock checks it
 //! (the request's members, then the model's own input), runs for `async_jobs::RUN_TIME` and
-//! completes;
-//! its output folder is the requested S3 URI plus the invocation's id, as Bedrock reports it.
+//! completes; its output folder is the requested S3 URI plus the invocation's id, as Bedrock
+//! reports it.
 //! The emulator writes nothing to S3. A `clientRequestToken` seen again with the same request
 //! gives the same invocation; with another request, a ConflictException.
 
@@ -21,23 +21,11 @@ use crate::error::{check_enum, json_object, ApiError};
 use crate::json_http::{decode_segment, json_response};
 use crate::state::State;
 
-fn null(at: &str) -> ApiError {
-    ApiError::validation(format!(
-        "1 validation error detected: Value null at '{at}' failed to satisfy constraint: Member must not be null"
-    ))
-}
-
-fn constraint(at: &str, value: &str, rule: &str) -> ApiError {
-    ApiError::validation(format!(
-        "1 validation error detected: Value '{value}' at '{at}' failed to satisfy constraint: {rule}"
-    ))
-}
-
 /// A string member of `min` to `max` characters.
 fn check_length(at: &str, value: &str, min: usize, max: usize) -> Result<(), ApiError> {
     let n = value.chars().count();
     if n < min || n > max {
-        return Err(constraint(
+        return Err(ApiError::constraint(
             at,
             value,
             &format!("Member must have length between {min} and {max}"),
@@ -52,17 +40,17 @@ pub fn start(state: &State, body: &[u8]) -> Result<Response<Body>, ApiError> {
     let model_id = request
         .get("modelId")
         .and_then(Value::as_str)
-        .ok_or_else(|| null("modelId"))?;
+        .ok_or_else(|| ApiError::missing("modelId"))?;
     check_length("modelId", model_id, 1, 256)?;
     let model_input = request
         .get("modelInput")
-        .ok_or_else(|| null("modelInput"))?;
+        .ok_or_else(|| ApiError::missing("modelInput"))?;
     let output = output_config(request.get("outputDataConfig"))?;
     let token = match request.get("clientRequestToken").and_then(Value::as_str) {
         Some(token) => {
             check_length("clientRequestToken", token, 1, 256)?;
             if !token.chars().all(|c| ('!'..='~').contains(&c)) {
-                return Err(constraint(
+                return Err(ApiError::constraint(
                     "clientRequestToken",
                     token,
                     "Member must satisfy regular expression pattern: [!-~]*",
@@ -123,12 +111,13 @@ fn digest(request: &Map<String, Value>) -> u64 {
 fn output_config(config: Option<&Value>) -> Result<Value, ApiError> {
     let config = config
         .and_then(Value::as_object)
-        .ok_or_else(|| null("outputDataConfig"))?;
+        .ok_or_else(|| ApiError::missing("outputDataConfig"))?;
     let s3 = match (config.len(), config.get("s3OutputDataConfig")) {
         (1, Some(Value::Object(s3))) => s3,
         _ => {
-            return Err(ApiError::validation(
-                "1 validation error detected: Value at 'outputDataConfig' failed to satisfy constraint: Member must have exactly one of s3OutputDataConfig",
+            return Err(ApiError::constraint_on(
+                "outputDataConfig",
+                "Member must have exactly one of s3OutputDataConfig",
             ))
         }
     };
@@ -136,10 +125,10 @@ fn output_config(config: Option<&Value>) -> Result<Value, ApiError> {
     let uri = s3
         .get("s3Uri")
         .and_then(Value::as_str)
-        .ok_or_else(|| null(&format!("{at}.s3Uri")))?;
+        .ok_or_else(|| ApiError::missing(&format!("{at}.s3Uri")))?;
     check_length(&format!("{at}.s3Uri"), uri, 1, 1024)?;
     if !valid_s3_uri(uri) {
-        return Err(constraint(
+        return Err(ApiError::constraint(
             &format!("{at}.s3Uri"),
             uri,
             "Member must satisfy regular expression pattern: s3://[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9](/.*)?",
@@ -147,7 +136,7 @@ fn output_config(config: Option<&Value>) -> Result<Value, ApiError> {
     }
     if let Some(owner) = s3.get("bucketOwner").and_then(Value::as_str) {
         if owner.len() != 12 || !owner.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(constraint(
+            return Err(ApiError::constraint(
                 &format!("{at}.bucketOwner"),
                 owner,
                 "Member must satisfy regular expression pattern: [0-9]{12}",
@@ -177,10 +166,11 @@ fn valid_s3_uri(uri: &str) -> bool {
 
 fn check_tags(tags: Option<&Value>) -> Result<(), ApiError> {
     let Some(tags) = tags else { return Ok(()) };
-    let tags = tags.as_array().ok_or_else(|| null("tags"))?;
+    let tags = tags.as_array().ok_or_else(|| ApiError::missing("tags"))?;
     if tags.len() > 200 {
-        return Err(ApiError::validation(
-            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 200",
+        return Err(ApiError::constraint_on(
+            "tags",
+            "Member must have length less than or equal to 200",
         ));
     }
     for (i, tag) in tags.iter().enumerate() {
@@ -188,7 +178,7 @@ fn check_tags(tags: Option<&Value>) -> Result<(), ApiError> {
         let key = tag.get("key").and_then(Value::as_str);
         let value = tag.get("value").and_then(Value::as_str);
         let (Some(key), Some(value)) = (key, value) else {
-            return Err(null(&format!("{at}.key")));
+            return Err(ApiError::missing(&format!("{at}.key")));
         };
         check_length(&format!("{at}.key"), key, 1, 128)?;
         check_length(&format!("{at}.value"), value, 0, 256)?;
@@ -256,5 +246,5 @@ fn time_param(pairs: &[(String, String)], name: &str) -> Result<Option<SystemTim
         .ok()
         .and_then(|t| SystemTime::try_from(t).ok())
         .map(Some)
-        .ok_or_else(|| constraint(name, value, "Member must be a timestamp (ISO 8601)"))
+        .ok_or_else(|| ApiError::constraint(name, value, "Member must be a timestamp (ISO 8601)"))
 }

@@ -91,9 +91,11 @@ pub fn max_results(pairs: &[(String, String)]) -> Result<usize, ApiError> {
         None => Ok(1000),
         Some(v) => match v.parse::<usize>() {
             Ok(n) if (1..=1000).contains(&n) => Ok(n),
-            _ => Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{v}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 1000"
-            ))),
+            _ => Err(ApiError::constraint(
+                "maxResults",
+                v,
+                "Member must have value between 1 and 1000",
+            )),
         },
     }
 }

@@ -74,6 +74,28 @@ impl ApiError {
         ApiError::new(400, "ValidationException", message)
     }
 
+    /// A required member left out, in the service's words (`at` is its path).
+    pub fn missing(at: &str) -> Self {
+        ApiError::validation(format!(
+            "1 validation error detected: Value null at '{at}' failed to satisfy constraint: Member must not be null"
+        ))
+    }
+
+    /// A member's value outside its constraint, in the service's words (`rule` is the
+    /// constraint as the service states it: "Member must have length between 1 and 256").
+    pub fn constraint(at: &str, value: &str, rule: &str) -> Self {
+        ApiError::validation(format!(
+            "1 validation error detected: Value '{value}' at '{at}' failed to satisfy constraint: {rule}"
+        ))
+    }
+
+    /// A member (a list, a union) outside its constraint, named without its value.
+    pub fn constraint_on(at: &str, rule: &str) -> Self {
+        ApiError::validation(format!(
+            "1 validation error detected: Value at '{at}' failed to satisfy constraint: {rule}"
+        ))
+    }
+
     /// 429 ThrottlingException with the service's wording.
     pub fn throttling() -> Self {
         ApiError::new(

@@ -108,7 +108,7 @@ pub fn invoke(body: &[u8]) -> Result<Response<Body>, ApiError> {
     let checks = request
         .get("checks")
         .and_then(Value::as_object)
-        .ok_or_else(|| null("checks"))?;
+        .ok_or_else(|| ApiError::missing("checks"))?;
     if !["contentFilter", "promptAttack", "sensitiveInformation"]
         .iter()
         .any(|k| checks.contains_key(*k))
@@ -146,16 +146,8 @@ pub fn invoke(body: &[u8]) -> Result<Response<Body>, ApiError> {
     ))
 }
 
-fn null(at: &str) -> ApiError {
-    ApiError::validation(format!(
-        "1 validation error detected: Value null at '{at}' failed to satisfy constraint: Member must not be null"
-    ))
-}
-
 fn too_short(at: &str) -> ApiError {
-    ApiError::validation(format!(
-        "1 validation error detected: Value at '{at}' failed to satisfy constraint: Member must have length greater than or equal to 1"
-    ))
+    ApiError::constraint_on(at, "Member must have length greater than or equal to 1")
 }
 
 /// The messages' text blocks, checked: a role of the enum, at least one block each, a text
@@ -163,7 +155,7 @@ fn too_short(at: &str) -> ApiError {
 fn blocks(messages: Option<&Value>) -> Result<Vec<Block>, ApiError> {
     let messages = messages
         .and_then(Value::as_array)
-        .ok_or_else(|| null("messages"))?;
+        .ok_or_else(|| ApiError::missing("messages"))?;
     if messages.is_empty() {
         return Err(too_short("messages"));
     }
@@ -171,14 +163,14 @@ fn blocks(messages: Option<&Value>) -> Result<Vec<Block>, ApiError> {
     for (m, message) in messages.iter().enumerate() {
         let at = format!("messages.{}.member", m + 1);
         let role = message.get("role").and_then(Value::as_str);
-        let role = role.ok_or_else(|| null(&format!("{at}.role")))?;
+        let role = role.ok_or_else(|| ApiError::missing(&format!("{at}.role")))?;
         check_enum(
             &format!("{at}.role"),
             Some(role),
             &["user", "assistant", "system"],
         )?;
         let content = message.get("content").and_then(Value::as_array);
-        let content = content.ok_or_else(|| null(&format!("{at}.content")))?;
+        let content = content.ok_or_else(|| ApiError::missing(&format!("{at}.content")))?;
         if content.is_empty() {
             return Err(too_short(&format!("{at}.content")));
         }
@@ -187,9 +179,10 @@ fn blocks(messages: Option<&Value>) -> Result<Vec<Block>, ApiError> {
             let text = match block.as_object().map(|b| (b.len(), b.get("text"))) {
                 Some((1, Some(Value::String(text)))) => text,
                 _ => {
-                    return Err(ApiError::validation(format!(
-                        "1 validation error detected: Value at '{block_at}' failed to satisfy constraint: Member must have exactly one of text"
-                    )))
+                    return Err(ApiError::constraint_on(
+                        &block_at,
+                        "Member must have exactly one of text",
+                    ))
                 }
             };
             if text.is_empty() {
@@ -219,20 +212,21 @@ fn configured<'a>(
     let items = config
         .get(list)
         .and_then(Value::as_array)
-        .ok_or_else(|| null(at))?;
+        .ok_or_else(|| ApiError::missing(at))?;
     if items.is_empty() {
         return Err(too_short(at));
     }
     if items.len() > max {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value at '{at}' failed to satisfy constraint: Member must have length less than or equal to {max}"
-        )));
+        return Err(ApiError::constraint_on(
+            at,
+            &format!("Member must have length less than or equal to {max}"),
+        ));
     }
     let mut names = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let name_at = format!("{at}.{}.member.{key}", i + 1);
         let name = item.get(key).and_then(Value::as_str);
-        let name = name.ok_or_else(|| null(&name_at))?;
+        let name = name.ok_or_else(|| ApiError::missing(&name_at))?;
         check_enum(&name_at, Some(name), allowed)?;
         if names.contains(&name) {
             return Err(ApiError::validation(format!(

@@ -306,15 +306,10 @@ fn apply_request(body: &[u8]) -> Result<(String, Vec<String>), ApiError> {
     let request: Value = serde_json::from_slice(body).map_err(|_| {
         ApiError::validation("Malformed input request, please reformat your input and try again.")
     })?;
-    let null = |at: &str| {
-        ApiError::validation(format!(
-            "1 validation error detected: Value null at '{at}' failed to satisfy constraint: Member must not be null"
-        ))
-    };
     let source = request
         .get("source")
         .and_then(Value::as_str)
-        .ok_or_else(|| null("source"))?;
+        .ok_or_else(|| ApiError::missing("source"))?;
     check_enum("source", Some(source), &["INPUT", "OUTPUT"])?;
     check_enum(
         "outputScope",
@@ -324,7 +319,7 @@ fn apply_request(body: &[u8]) -> Result<(String, Vec<String>), ApiError> {
     let content = request
         .get("content")
         .and_then(Value::as_array)
-        .ok_or_else(|| null("content"))?;
+        .ok_or_else(|| ApiError::missing("content"))?;
     let mut texts = Vec::new();
     for (i, block) in content.iter().enumerate() {
         match (block.pointer("/text/text").and_then(Value::as_str), block.get("image")) {

@@ -208,9 +208,7 @@ pub fn count_tokens(
         ApiError::validation("Malformed input request, please reformat your input and try again.")
     })?;
     let Some(converse) = request.pointer("/input/converse") else {
-        return Err(ApiError::validation(
-            "1 validation error detected: Value null at 'input' failed to satisfy constraint: Member must not be null",
-        ));
+        return Err(ApiError::missing("input"));
     };
     crate::validate::converse_request(converse)?;
     // CountTokens takes no inferenceConfig: rules that compare with maxTokens (a thinking

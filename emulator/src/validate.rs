@@ -74,9 +74,7 @@ const MUST_START_WITH_USER: &str = "A conversation must start with a user messag
 
 fn messages(messages: Option<&Value>) -> Result<&Vec<Value>, ApiError> {
     match messages {
-        None | Some(Value::Null) => Err(ApiError::validation(
-            "1 validation error detected: Value null at 'messages' failed to satisfy constraint: Member must not be null",
-        )),
+        None | Some(Value::Null) => Err(ApiError::missing("messages")),
         Some(Value::Array(ms)) if ms.is_empty() => Err(ApiError::validation(MUST_START_WITH_USER)),
         Some(Value::Array(ms)) => Ok(ms),
         Some(_) => Err(ApiError::validation(
@@ -475,9 +473,7 @@ fn structured_output(body: &Value, rules: &crate::model_rules::ModelRules) -> Re
             .pointer("/structure/jsonSchema/schema")
             .and_then(Value::as_str)
             .ok_or_else(|| {
-                ApiError::validation(
-                    "1 validation error detected: Value null at 'outputConfig.textFormat.structure.jsonSchema.schema' failed to satisfy constraint: Member must not be null",
-                )
+                ApiError::missing("outputConfig.textFormat.structure.jsonSchema.schema")
             })?;
         compiled_schema(schema, "outputConfig.textFormat")?;
     }
