@@ -103,20 +103,28 @@ impl Plugin {
             path: path.to_owned(),
             reason: format!("its absolute path cannot be formed ({e})"),
         })?;
-        let read = private_copy::read(path).map_err(|e| LoadError::NotAPlugin {
+        let copy = private_copy::copy(path).map_err(|e| LoadError::NotAPlugin {
             path: path.clone(),
-            reason: format!("it cannot be read ({e})"),
+            reason: match e {
+                private_copy::CopyError::Read(e) => format!("it cannot be read ({e})"),
+                private_copy::CopyError::Write(e) => format!(
+                    "a private copy to load cannot be written ({e}); on disk it goes under {} (TMPDIR)",
+                    std::env::temp_dir().display()
+                ),
+            },
         })?;
-        // One lock for the whole load: two threads loading the same bytes get one library.
+        let contents = copy.contents();
+        // One lock for the whole load: two threads loading the same bytes get one library
+        // (the copy of bytes already mapped is dropped unused).
         let mut mapped = MAPPED
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mapped = mapped.get_or_insert_with(Default::default);
-        let module = match mapped.get(&read.contents) {
+        let module = match mapped.get(&contents) {
             Some(module) => *module,
             None => {
-                let module = map_private_copy(path, &read)?;
-                mapped.insert(read.contents, module);
+                let module = map_private_copy(path, copy)?;
+                mapped.insert(contents, module);
                 module
             }
         };
@@ -193,19 +201,9 @@ static MAPPED: std::sync::Mutex<
     Option<std::collections::HashMap<private_copy::Contents, ProviderModuleRef>>,
 > = std::sync::Mutex::new(None);
 
-/// Maps a private copy of `read` (the bytes of `path`) and initialises its root module. The
-/// checks run on the copy, so what is checked is what is mapped.
-fn map_private_copy(
-    path: &Path,
-    read: &private_copy::Read,
-) -> Result<ProviderModuleRef, LoadError> {
-    let copy = private_copy::write(read, path).map_err(|e| LoadError::NotAPlugin {
-        path: path.to_owned(),
-        reason: format!(
-            "a private copy to load cannot be written ({e}); on disk it goes under {} (TMPDIR)",
-            std::env::temp_dir().display()
-        ),
-    })?;
+/// Maps `copy` (of the plugin file at `path`) and initialises its root module. The checks
+/// run on the copy, so what is checked is what is mapped.
+fn map_private_copy(path: &Path, copy: private_copy::Copy) -> Result<ProviderModuleRef, LoadError> {
     check_object_file(copy.path()).map_err(|problem| match problem {
         FileProblem::NotALibrary(reason) => LoadError::NotAPlugin {
             path: path.to_owned(),
