@@ -95,7 +95,7 @@ pub fn start(state: &State, body: &[u8]) -> Result<Response<Body>, ApiError> {
         output,
     };
     let answer = json!({"invocationArn": job.arn}).to_string();
-    state.async_invocations.keep(&mut jobs, job);
+    crate::async_jobs::AsyncInvocations::keep(&mut jobs, job);
     Ok(json_response(answer))
 }
 

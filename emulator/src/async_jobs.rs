@@ -69,8 +69,8 @@ impl AsyncInvocations {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds `job` to `jobs` (this store's, locked), forgetting the oldest past [`KEPT`].
-    pub fn keep(&self, jobs: &mut VecDeque<Invocation>, job: Invocation) {
+    /// Adds `job` to `jobs` (the store's, locked), forgetting the oldest past [`KEPT`].
+    pub fn keep(jobs: &mut VecDeque<Invocation>, job: Invocation) {
         if jobs.len() == KEPT {
             jobs.pop_front();
         }

@@ -260,6 +260,24 @@ pub fn encode_events(events: &[(&'static str, Value)]) -> Vec<bytes::Bytes> {
 
 /// The Converse (non-streaming) response body.
 pub fn converse_json(answer: &Answer, latency_ms: u64) -> String {
+    let mut response = json!({
+        "metrics": { "latencyMs": latency_ms },
+        "output": { "message": message(answer) },
+        "stopReason": answer.stop_reason,
+        "usage": usage_json(&answer.usage),
+    });
+    if let Some(fields) = &answer.model_response_fields {
+        response["additionalModelResponseFields"] = fields.clone();
+    }
+    for (key, value) in &answer.response_fields {
+        response[*key] = value.clone();
+    }
+    to_sorted_json(&response)
+}
+
+/// The answer as the assistant message of Converse's response (`output.message`), which Nova's
+/// own InvokeModel answer carries too.
+pub fn message(answer: &Answer) -> Value {
     let content: Vec<Value> = answer
         .blocks
         .iter()
@@ -297,19 +315,7 @@ pub fn converse_json(answer: &Answer, latency_ms: u64) -> String {
             },
         })
         .collect();
-    let mut response = json!({
-        "metrics": { "latencyMs": latency_ms },
-        "output": { "message": { "content": content, "role": "assistant" } },
-        "stopReason": answer.stop_reason,
-        "usage": usage_json(&answer.usage),
-    });
-    if let Some(fields) = &answer.model_response_fields {
-        response["additionalModelResponseFields"] = fields.clone();
-    }
-    for (key, value) in &answer.response_fields {
-        response[*key] = value.clone();
-    }
-    to_sorted_json(&response)
+    json!({ "content": content, "role": "assistant" })
 }
 
 /// The service's default wording for in-stream exceptions.

@@ -165,10 +165,8 @@ fn usage(answer: &Answer) -> Value {
 
 /// InvokeModel's answer: the message, why it stopped, the usage; and Bedrock's headers.
 fn whole(answer: &Answer) -> Response<Body> {
-    let converse: Value =
-        serde_json::from_str(&crate::events::converse_json(answer, 0)).unwrap_or_default();
     let body = json!({
-        "output": converse["output"],
+        "output": { "message": crate::events::message(answer) },
         "stopReason": answer.stop_reason,
         "usage": usage(answer),
     });

@@ -68,108 +68,51 @@ const OPEN_WEIGHT: &[Api] = &[
 /// The ids bedrock-runtime's Chat Completions takes for gpt-oss (its Converse ids).
 const RUNTIME_CHAT: &[Api] = &[Api::OpenAiChatCompletions];
 
+/// An OpenAI model: it reasons at OpenAI's levels, sampling settings only with reasoning
+/// off, up to 128,000 output tokens.
+const fn openai(id: &'static str, apis: &'static [Api], converse: bool) -> OpenAiModel {
+    OpenAiModel {
+        id,
+        apis,
+        reasons: true,
+        max_output_tokens: 128_000,
+        converse,
+        efforts: OPENAI_EFFORTS,
+        samples_while_reasoning: false,
+    }
+}
+
+/// An xAI Grok model: Mantle's `/openai/v1/responses` only (AWS's model cards), its own
+/// reasoning levels, sampling settings taken while it reasons.
+const fn grok(
+    id: &'static str,
+    max_output_tokens: u64,
+    efforts: &'static [&'static str],
+) -> OpenAiModel {
+    OpenAiModel {
+        id,
+        apis: FRONTIER,
+        reasons: true,
+        max_output_tokens,
+        converse: false,
+        efforts,
+        samples_while_reasoning: true,
+    }
+}
+
 /// Today's models on these routes.
 pub const MODELS: &[OpenAiModel] = &[
-    // xAI's Grok 4.6 and 4.3: Mantle's `/openai/v1/responses` only (AWS's model cards).
-    OpenAiModel {
-        id: "xai.grok-4.6",
-        apis: FRONTIER,
-        reasons: true,
-        max_output_tokens: 500_000,
-        converse: false,
-        efforts: XAI_46_EFFORTS,
-        samples_while_reasoning: true,
-    },
-    OpenAiModel {
-        id: "xai.grok-4.3",
-        apis: FRONTIER,
-        reasons: true,
-        max_output_tokens: 131_072,
-        converse: false,
-        efforts: XAI_EFFORTS,
-        samples_while_reasoning: true,
-    },
-    OpenAiModel {
-        id: "openai.gpt-5.5",
-        apis: FRONTIER,
-        reasons: true,
-        max_output_tokens: 128_000,
-        converse: false,
-        efforts: OPENAI_EFFORTS,
-        samples_while_reasoning: false,
-    },
-    OpenAiModel {
-        id: "openai.gpt-5.4",
-        apis: FRONTIER,
-        reasons: true,
-        max_output_tokens: 128_000,
-        converse: false,
-        efforts: OPENAI_EFFORTS,
-        samples_while_reasoning: false,
-    },
-    OpenAiModel {
-        id: "openai.gpt-5.6-sol",
-        apis: FRONTIER,
-        reasons: true,
-        max_output_tokens: 128_000,
-        converse: true,
-        efforts: OPENAI_EFFORTS,
-        samples_while_reasoning: false,
-    },
-    OpenAiModel {
-        id: "openai.gpt-5.6-terra",
-        apis: FRONTIER,
-        reasons: true,
-        max_output_tokens: 128_000,
-        converse: true,
-        efforts: OPENAI_EFFORTS,
-        samples_while_reasoning: false,
-    },
-    OpenAiModel {
-        id: "openai.gpt-5.6-luna",
-        apis: FRONTIER,
-        reasons: true,
-        max_output_tokens: 128_000,
-        converse: true,
-        efforts: OPENAI_EFFORTS,
-        samples_while_reasoning: false,
-    },
-    OpenAiModel {
-        id: "openai.gpt-oss-120b",
-        apis: OPEN_WEIGHT,
-        reasons: true,
-        max_output_tokens: 128_000,
-        converse: true,
-        efforts: OPENAI_EFFORTS,
-        samples_while_reasoning: false,
-    },
-    OpenAiModel {
-        id: "openai.gpt-oss-20b",
-        apis: OPEN_WEIGHT,
-        reasons: true,
-        max_output_tokens: 128_000,
-        converse: true,
-        efforts: OPENAI_EFFORTS,
-        samples_while_reasoning: false,
-    },
-    OpenAiModel {
-        id: "openai.gpt-oss-120b-1:0",
-        apis: RUNTIME_CHAT,
-        reasons: true,
-        max_output_tokens: 128_000,
-        converse: true,
-        efforts: OPENAI_EFFORTS,
-        samples_while_reasoning: false,
-    },
-    OpenAiModel {
-        id: "openai.gpt-oss-20b-1:0",
-        apis: RUNTIME_CHAT,
-        reasons: true,
-        max_output_tokens: 128_000,
-        converse: true,
-        efforts: OPENAI_EFFORTS,
-        samples_while_reasoning: false,
-    },
+    grok("xai.grok-4.6", 500_000, XAI_46_EFFORTS),
+    grok("xai.grok-4.3", 131_072, XAI_EFFORTS),
+    openai("openai.gpt-5.5", FRONTIER, false),
+    openai("openai.gpt-5.4", FRONTIER, false),
+    openai("openai.gpt-5.6-sol", FRONTIER, true),
+    openai("openai.gpt-5.6-terra", FRONTIER, true),
+    openai("openai.gpt-5.6-luna", FRONTIER, true),
+    openai("openai.gpt-oss-120b", OPEN_WEIGHT, true),
+    openai("openai.gpt-oss-20b", OPEN_WEIGHT, true),
+    openai("openai.gpt-oss-120b-1:0", RUNTIME_CHAT, true),
+    openai("openai.gpt-oss-20b-1:0", RUNTIME_CHAT, true),
 ];
 
 /// The models that answer only on these routes (Converse does not know them).
