@@ -155,27 +155,31 @@ async fn attempt_once(
     ctx: &CallContext<'_>,
 ) -> Result<(), CallFailure> {
     let progress = Progress::default();
-    let mut events = open_stream(job, &progress, ctx).await?;
     let first_byte = job.settings.first_byte_timeout;
-    // The per-event path must stay as cheap as calling the SDK directly: one timer and one
-    // cancellation future for the whole stream, polled only while no event is ready; an
-    // atomic flag catches a cancel during a stream that never waits. Progress is measured in
-    // bytes received (counted below the decoder), so a large event arriving slowly is not
-    // mistaken for a stall.
+    // The per-event path must stay as cheap as calling the SDK directly: one timer for the
+    // whole attempt (the response head's wait and the stream's share it) and one
+    // cancellation future, polled only while no event is ready; an atomic flag catches a
+    // cancel during a stream that never waits. Progress is measured in bytes received
+    // (counted below the decoder), so a large event arriving slowly is not mistaken for a
+    // stall. The timer is moved to an earlier time only when it must be: tokio wakes its
+    // timer thread for every timer set earlier than the one it sleeps towards.
+    let deadline = tokio::time::sleep(first_byte);
+    tokio::pin!(deadline);
+    let mut events = open_stream(job, &progress, ctx, deadline.as_mut()).await?;
     let mut waker = job.cancel.clone();
     let cancelled_wait = waker.cancelled();
     tokio::pin!(cancelled_wait);
     let idle = job.settings.idle_timeout;
-    let deadline = tokio::time::sleep(first_byte);
-    tokio::pin!(deadline);
     let mut idle_armed = false;
     let mut bytes_at_arm = progress.bytes();
     loop {
         tokio::select! {
             biased;
-            next = events.recv(ctx) => match next {
-                Ok(Some(event)) => {
-                    if asm.handle(&event, &mut job.sink, job.cost) == SinkFlow::Stop {
+            // Each event is handled where it lands: an event is ~300 bytes, and handing it
+            // up through the futures by value cost a tenth of a long stream's time in copies.
+            next = events.next_with(ctx, |event| asm.handle(event, &mut job.sink, job.cost)) => match next {
+                Ok(Some(flow)) => {
+                    if flow == SinkFlow::Stop {
                         return Err(cancelled("the host's callback stopped the stream").into());
                     }
                     if job.cancel.is_cancelled() {
@@ -193,7 +197,7 @@ async fn attempt_once(
                     if !idle_armed && asm.delivered > 0 {
                         idle_armed = true;
                         bytes_at_arm = progress.bytes();
-                        deadline.as_mut().reset(Instant::now() + idle);
+                        arm_idle(deadline.as_mut(), idle);
                     }
                 }
                 Ok(None) => break,
@@ -234,6 +238,7 @@ async fn open_stream(
     job: &mut StreamJob,
     progress: &Progress,
     ctx: &CallContext<'_>,
+    deadline: std::pin::Pin<&mut tokio::time::Sleep>,
 ) -> Result<Events, CallFailure> {
     let first_byte = job.settings.first_byte_timeout;
     let clients = job.clients.clone();
@@ -258,11 +263,21 @@ async fn open_stream(
         }
     };
     tokio::select! {
-        r = tokio::time::timeout(first_byte, send) => match r {
-            Ok(result) => result,
-            Err(_) => Err(timeout(format!("no response from Bedrock within {first_byte:?} (first-byte timeout)")).into()),
-        },
+        result = send => result,
+        () = deadline => Err(timeout(format!("no response from Bedrock within {first_byte:?} (first-byte timeout)")).into()),
         _ = job.cancel.cancelled() => Err(cancelled("the host cancelled the stream").into()),
+    }
+}
+
+/// Arms the idle limit once events flow: a stall must be caught between one and two idle
+/// periods after the last byte. The first-byte timer already set is kept when it falls in
+/// that window (with the defaults, 60 s first byte and 30 s idle, it does), so the common
+/// stream never moves its timer earlier, which would wake tokio's timer thread.
+fn arm_idle(deadline: std::pin::Pin<&mut tokio::time::Sleep>, idle: std::time::Duration) {
+    let now = Instant::now();
+    let left = deadline.deadline().saturating_duration_since(now);
+    if left < idle || left > idle * 2 {
+        deadline.reset(now + idle);
     }
 }
 
@@ -278,22 +293,25 @@ enum Events {
 }
 
 impl Events {
-    async fn recv(
+    /// Waits for the next event and hands it to `handle` by reference; `None` at the end.
+    async fn next_with<R>(
         &mut self,
         ctx: &CallContext<'_>,
-    ) -> Result<Option<aws_sdk_bedrockruntime::types::ConverseStreamOutput>, CallFailure> {
+        handle: impl FnOnce(&aws_sdk_bedrockruntime::types::ConverseStreamOutput) -> R,
+    ) -> Result<Option<R>, CallFailure> {
         match self {
-            Events::Converse(stream) => stream
-                .recv()
-                .await
-                .map_err(|e| from_stream_error(&e, ctx).into()),
+            Events::Converse(stream) => match stream.recv().await {
+                Ok(Some(event)) => Ok(Some(handle(&event))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(from_stream_error(&e, ctx).into()),
+            },
             Events::Responses {
                 events,
                 translator,
                 ready,
             } => loop {
                 if let Some(event) = ready.pop_front() {
-                    return Ok(Some(event));
+                    return Ok(Some(handle(&event)));
                 }
                 if translator.finished {
                     return Ok(None);
@@ -466,5 +484,32 @@ impl host_sdk::contract::StreamControl for Control {
     fn cancel(&self) {
         self.flag.store(true, Ordering::Relaxed);
         self.wake.send_replace(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn the_idle_limit_moves_the_timer_only_when_it_must() {
+        let idle = Duration::from_secs(30);
+        // (seconds left on the first-byte timer, whether arming the idle limit moves it)
+        for (left, moved) in [(60, false), (45, false), (10, true), (100, true)] {
+            let deadline = tokio::time::sleep(Duration::from_secs(left));
+            tokio::pin!(deadline);
+            let before = deadline.deadline();
+            arm_idle(deadline.as_mut(), idle);
+            assert_eq!(deadline.deadline() != before, moved, "{left} s left");
+            // Either way a stall is caught between one and two idle periods from now.
+            let until = deadline
+                .deadline()
+                .saturating_duration_since(Instant::now());
+            assert!(
+                until <= idle * 2 && until + Duration::from_secs(1) >= idle,
+                "{left} s left: fires in {until:?}"
+            );
+        }
     }
 }
