@@ -182,6 +182,13 @@ struct Cli {
     )]
     allow_image_networks: Vec<ipnet::IpNet>,
 
+    /// Threads serving HTTP (the gateway's runtime workers) [default: half the CPUs, at
+    /// least one]. The plugins run their own threads in this process (the model calls'
+    /// network and decoding, most of the work), and spare workers wake each other looking
+    /// for work: on 2 cores one worker takes about a tenth less CPU per request than two.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    worker_threads: Option<u64>,
+
     /// On Ctrl-C or SIGTERM, how long streams in flight may take to finish, in seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     shutdown_grace: u64,
@@ -236,6 +243,8 @@ fn run(cli: Cli) -> Result<(), String> {
         None
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads(&cli))
+        .thread_name("gateway-worker")
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
@@ -246,6 +255,14 @@ fn run(cli: Cli) -> Result<(), String> {
         telemetry.flush();
     }
     served
+}
+
+/// `--worker-threads`, or half the CPUs (at least one).
+fn worker_threads(cli: &Cli) -> usize {
+    cli.worker_threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+        |n| n as usize,
+    )
 }
 
 #[cfg(feature = "emulator")]

@@ -38,6 +38,33 @@ fn health_then_a_stream_in_flight_finishes_after_sigterm() {
     assert!(started.elapsed() < Duration::from_secs(15));
 }
 
+/// The threads serving HTTP: `--worker-threads`, else half the CPUs (the plugins' own
+/// threads do most of the work in the same process); zero is refused.
+#[test]
+fn the_gateway_serves_on_the_worker_threads_it_is_given() {
+    let workers = |gateway: &Gateway| {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", gateway.pid())).unwrap();
+        tasks
+            .filter_map(|task| std::fs::read_to_string(task.unwrap().path().join("comm")).ok())
+            .filter(|name| name.trim() == "gateway-worker")
+            .count()
+    };
+    let given = Gateway::start(["--emulator", "--worker-threads", "3"], &[]);
+    let answer = given.fetch("POST", "/v1/chat/completions", &chat_body("hi"));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(workers(&given), 3);
+    let default = Gateway::start(["--emulator"], &[]);
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(workers(&default), (cpus / 2).max(1));
+    let (status, stderr) = common::refused_start(&["--emulator", "--worker-threads", "0"], &[]);
+    assert!(!status.success());
+    assert!(stderr.contains("--worker-threads"), "{stderr}");
+}
+
+fn chat_body(text: &str) -> String {
+    serde_json::json!({"model": "amazon-bedrock/amazon.nova-micro-v1:0", "messages": [{"role": "user", "content": text}]}).to_string()
+}
+
 #[test]
 fn metrics_count_requests_errors_tokens_and_streams() {
     let gateway = Gateway::start(["--emulator"], &[]);
