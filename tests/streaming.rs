@@ -392,3 +392,62 @@ fn an_async_host_that_stops_reading_pauses_the_plugin() {
         events.last()
     );
 }
+
+/// A host that wants the answer whole (`converse_whole`, as the gateway's non-streamed
+/// responses do) is told when the output begins and gets the completion at the end; a
+/// failure before any output is told at once (nothing was answered: another model may try),
+/// one after it keeps the partial; dropping the answer cancels the stream at Bedrock.
+#[test]
+fn a_whole_answer_tells_its_start_then_its_completion() {
+    use futures::executor::block_on;
+    init();
+    let emu = start_emulator();
+    let provider = provider_for(&emu);
+
+    let text = "The quick brown fox jumps over the lazy dog.";
+    let request = scripted_request(MODEL, "Foxes?", json!({"text": text, "deltaSize": 5}));
+    let mut answer = provider.converse_whole(&request).unwrap();
+    block_on(answer.output_started()).expect("the output began");
+    let done = block_on(answer.completion()).expect("a completion");
+    assert_eq!(done.message.text(), text);
+    assert!(done.usage.is_some(), "{done:?}");
+
+    let refused = scripted_request(
+        MODEL,
+        "x",
+        json!({"text": "x", "fault": {"kind": "exception", "afterEvents": 0, "exception": "validationException"}}),
+    );
+    let mut answer = provider.converse_whole(&refused).unwrap();
+    let e = block_on(answer.output_started()).expect_err("it failed before any output");
+    assert_eq!(e.kind(), &ErrorKind::Validation);
+    assert_eq!(e.partial.message.text(), "");
+
+    let broken = scripted_request(
+        MODEL,
+        "x",
+        json!({"text": "Hello world again", "deltaSize": 3,
+               "fault": {"kind": "exception", "afterEvents": 4, "exception": "validationException"}}),
+    );
+    let mut answer = provider.converse_whole(&broken).unwrap();
+    block_on(answer.output_started()).expect("the output began");
+    let e = block_on(answer.completion()).expect_err("it failed after its output began");
+    assert_eq!(e.kind(), &ErrorKind::Validation);
+    assert_eq!(e.partial.message.text(), "Hello wor");
+
+    let slow = scripted_request(
+        MODEL,
+        "x",
+        json!({"text": "ab".repeat(30), "deltaSize": 2, "eventDelayMs": 100}),
+    );
+    let mut answer = provider.converse_whole(&slow).unwrap();
+    block_on(answer.output_started()).expect("the output began");
+    drop(answer);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while emu.stream_ends().abandoned() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the dropped answer's stream was never cancelled"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

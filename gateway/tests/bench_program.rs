@@ -103,6 +103,10 @@ fn the_fixed_rate_benchmark_runs_and_answers_every_request() {
             assert!(row["added_ms"][p].as_f64().is_some(), "{row}");
         }
         assert!(
+            row["gateway_thread_runs_per_request"].as_f64() > Some(0.0),
+            "{row}"
+        );
+        assert!(
             row["gateway_cpu_us_per_request"].as_f64() > Some(0.0),
             "{row}"
         );

@@ -42,6 +42,8 @@ pub use contract::{
     SinkFlow, StreamEvent, Usage, CONTRACT_VERSION,
 };
 pub use error::{Error, ErrorKind, LoadError, StreamError};
-pub use host::{Canceller, Event, EventStream, Provider, RunningStream, StreamHandler};
+pub use host::{
+    Canceller, Event, EventStream, Provider, RunningStream, StreamHandler, WholeAnswer,
+};
 pub use loader::Plugin;
 pub use request::*;

@@ -10,7 +10,8 @@
 //! one-text embeddings request against InvokeModel straight to the emulator). Latency counts
 //! from the scheduled send time, so a stalled server cannot hide its delay behind a client
 //! that waits for it. Reported per rate: p50/p90/p99 of each path and the difference (what the
-//! gateway adds), errors, the gateway's CPU per request and its memory; and the highest rate
+//! gateway adds), errors, the gateway's CPU per request, how often its threads were put on a
+//! CPU per request (each a wake-up: the hand-offs between threads) and its memory; and the highest rate
 //! whose added p99 stayed under 1 ms without errors.
 //!
 //! ```sh
@@ -37,7 +38,9 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use processes::{cpu_ns, start_gateway, start_stack, status_field, Server, API_KEY, MODEL};
+use processes::{
+    cpu_ns, start_gateway, start_stack, status_field, thread_runs, Server, API_KEY, MODEL,
+};
 use serde_json::{json, Value};
 
 #[derive(Debug, Parser)]
@@ -259,9 +262,11 @@ fn run(args: &Args) -> Result<Value, String> {
         runtime.block_on(open_loop(&client, targets.clone(), 100, 1));
         for &rate in &args.rates {
             let cpu_before = cpu_ns(gateway.pid());
+            let runs_before = thread_runs(gateway.pid());
             let outcomes =
                 runtime.block_on(open_loop(&client, targets.clone(), rate, args.seconds));
             let cpu = cpu_ns(gateway.pid()).saturating_sub(cpu_before);
+            let thread_runs = thread_runs(gateway.pid()).saturating_sub(runs_before);
             let (g, g_failed) = latencies(&outcomes[0]);
             let (d, d_failed) = latencies(&outcomes[1]);
             let via_gateway = &outcomes[0];
@@ -281,12 +286,13 @@ fn run(args: &Args) -> Result<Value, String> {
                 "gateway_errors": g_failed,
                 "direct_errors": d_failed,
                 "gateway_cpu_us_per_request": cpu as f64 / 1e3 / via_gateway.len().max(1) as f64,
+                "gateway_thread_runs_per_request": thread_runs as f64 / via_gateway.len().max(1) as f64,
                 "gateway_rss_kib": status_field(gateway.pid(), "VmRSS:"),
                 "operations": operations,
             });
             if !args.json {
                 println!(
-                    "{:>9} {:>6} {:>5}/s  added p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms  (gateway p99 {:>8.3}, direct {:>8.3})  errors {}/{}  cpu {:>6.0} us/req  rss {} KiB",
+                    "{:>9} {:>6} {:>5}/s  added p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms  (gateway p99 {:>8.3}, direct {:>8.3})  errors {}/{}  cpu {:>6.0} us/req  thread runs {:>4.1}/req  rss {} KiB",
                     dialect.name(),
                     row["kind"].as_str().unwrap_or(""),
                     rate,
@@ -298,6 +304,7 @@ fn run(args: &Args) -> Result<Value, String> {
                     g_failed,
                     d_failed,
                     row["gateway_cpu_us_per_request"].as_f64().unwrap_or(0.0),
+                    row["gateway_thread_runs_per_request"].as_f64().unwrap_or(0.0),
                     row["gateway_rss_kib"],
                 );
             }

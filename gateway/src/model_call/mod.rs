@@ -3,7 +3,8 @@
 //! right to it, its limits and budget, fetched images), the call itself with its fallbacks,
 //! and the wait for its first output, which decides the HTTP status. A dialect supplies its
 //! request type and its mapping to the contract ([`Dialect`]); what it sends back is its own
-//! (a whole answer from [`Call::whole`], or server-sent events through [`sse::Frames`]).
+//! (a whole answer from [`Call::whole`], woken only when the output begins and ends, or
+//! server-sent events through [`sse::Frames`]).
 //! Each call ends with one access line and its charge to the key (see [`record`]).
 
 mod record;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use futures::StreamExt;
-use host_sdk::{Completion, ConverseRequest, ErrorKind, Event, EventStream, Provider};
+use host_sdk::{Completion, ConverseRequest, ErrorKind, Event, EventStream, Provider, WholeAnswer};
 
 use crate::errors::ApiError;
 use crate::front_door::{authorize, presented_key, read_json_body};
@@ -279,17 +280,73 @@ async fn admit(gateway: &Gateway) -> Result<tokio::sync::OwnedSemaphorePermit, A
 }
 
 /// A model call that has produced its first output (or ended): the HTTP status is decided.
-pub struct Call<R> {
+/// `A` is how its answer is taken: as events ([`Streamed`], for server-sent events) or whole
+/// ([`WholeAnswer`], for a response sent at the end).
+pub struct Call<R, A> {
     /// The dialect's request, as the client sent it.
     pub request: R,
     /// The `provider/model` that is answering (an alias's fallback, maybe).
     pub served: String,
-    /// The events up to and including the first output, not yet sent.
-    first: Vec<Event>,
-    events: EventStream,
+    answer: A,
     deadline: tokio::time::Instant,
     gateway: Arc<Gateway>,
     record: Record,
+}
+
+/// An answer taken as events: those up to and including the first output (not yet sent),
+/// and the rest of the stream.
+pub struct Streamed {
+    first: Vec<Event>,
+    events: EventStream,
+}
+
+/// How a model call is started and waited on up to its first output; on failure, the error
+/// and its kind (none for the gateway's own first-byte timeout, which counts as a timeout).
+pub trait Answer: Sized + Send {
+    fn first_output(
+        gateway: &Gateway,
+        provider: &Provider,
+        converse: &ConverseRequest,
+        deadline: tokio::time::Instant,
+    ) -> impl std::future::Future<Output = Result<Self, (Option<ErrorKind>, ApiError)>> + Send;
+}
+
+impl Answer for Streamed {
+    async fn first_output(
+        gateway: &Gateway,
+        provider: &Provider,
+        converse: &ConverseRequest,
+        deadline: tokio::time::Instant,
+    ) -> Result<Self, (Option<ErrorKind>, ApiError)> {
+        let mut events = provider
+            .converse_stream(converse)
+            .map_err(|e| (Some(e.kind.clone()), ApiError::from(&e)))?;
+        let first = first_output(gateway, deadline, &mut events).await?;
+        if let Some(Event::Failed(e)) = first.last() {
+            return Err((Some(e.error.kind.clone()), ApiError::from(&e.error)));
+        }
+        Ok(Streamed { first, events })
+    }
+}
+
+/// A whole answer wakes the gateway when its output begins and when it ends, not per event.
+impl Answer for WholeAnswer {
+    async fn first_output(
+        gateway: &Gateway,
+        provider: &Provider,
+        converse: &ConverseRequest,
+        deadline: tokio::time::Instant,
+    ) -> Result<Self, (Option<ErrorKind>, ApiError)> {
+        let mut answer = provider
+            .converse_whole(converse)
+            .map_err(|e| (Some(e.kind.clone()), ApiError::from(&e)))?;
+        let first_byte = tokio::time::Instant::now() + gateway.limits.first_byte_timeout;
+        match tokio::time::timeout_at(first_byte.min(deadline), answer.output_started()).await {
+            Ok(Ok(())) => Ok(answer),
+            Ok(Err(e)) => Err((Some(e.error.kind.clone()), ApiError::from(&e.error))),
+            Err(_) => Err(first_output_timeout(gateway, first_byte, deadline)),
+        }
+    }
 }
 
 /// Whether a failure before any output lets an alias's next model try: the model was busy,
@@ -306,7 +363,10 @@ impl<D: Dialect> Prepared<D> {
     /// output in a way another model may not (throttled, unavailable, too slow), the next of
     /// an alias's models is tried. A failure before output is an HTTP error with its own
     /// status, not a 200 stream.
-    pub async fn call(self, gateway: &Arc<Gateway>) -> Result<Call<D::Request>, ApiError> {
+    pub async fn call<A: Answer>(
+        self,
+        gateway: &Arc<Gateway>,
+    ) -> Result<Call<D::Request, A>, ApiError> {
         let Prepared {
             request,
             converse,
@@ -335,15 +395,14 @@ impl<D: Dialect> Prepared<D> {
                 },
             };
             let more = i + 1 < count;
-            let attempt = attempt(gateway, &candidate.provider, &this, deadline).await;
+            let attempt = A::first_output(gateway, &candidate.provider, &this, deadline).await;
             match attempt {
-                Ok((first, events)) => {
+                Ok(answer) => {
                     record.first_output(&candidate.name);
                     return Ok(Call {
                         request,
                         served: candidate.name,
-                        first,
-                        events,
+                        answer,
                         deadline,
                         gateway: gateway.clone(),
                         record,
@@ -381,51 +440,30 @@ impl<D: Dialect> Prepared<D> {
     }
 }
 
-/// One model's call up to its first output; on failure, the error and its kind (none for
-/// the gateway's own first-byte timeout, which counts as a timeout).
-async fn attempt(
-    gateway: &Gateway,
-    provider: &Provider,
-    converse: &ConverseRequest,
-    deadline: tokio::time::Instant,
-) -> Result<(Vec<Event>, EventStream), (Option<ErrorKind>, ApiError)> {
-    let mut events = provider
-        .converse_stream(converse)
-        .map_err(|e| (Some(e.kind.clone()), ApiError::from(&e)))?;
-    let first = first_output(gateway, deadline, &mut events).await?;
-    if let Some(Event::Failed(e)) = first.last() {
-        return Err((Some(e.error.kind.clone()), ApiError::from(&e.error)));
-    }
-    Ok((first, events))
-}
-
-impl<R> Call<R> {
-    /// The whole answer: the stream read to its end (within the request's deadline).
-    pub async fn whole(mut self) -> Result<Completion, ApiError> {
-        let mut pending = std::mem::take(&mut self.first).into_iter();
-        loop {
-            let next = match pending.next() {
-                Some(event) => Some(event),
-                None => tokio::time::timeout_at(self.deadline, self.events.next())
-                    .await
-                    .map_err(|_| ApiError::timed_out())?,
-            };
-            match next {
-                Some(Event::Completed(c)) => {
-                    if let Some(usage) = &c.usage {
-                        self.gateway.metrics.tokens(usage);
-                        self.record.usage(usage, c.cost_usd);
-                    }
-                    self.record.completed(&c);
-                    return Ok(c);
+impl<R> Call<R, WholeAnswer> {
+    /// The whole answer (within the request's deadline).
+    pub async fn whole(self) -> Result<Completion, ApiError> {
+        let Call {
+            answer,
+            deadline,
+            gateway,
+            mut record,
+            ..
+        } = self;
+        match tokio::time::timeout_at(deadline, answer.completion()).await {
+            Err(_) => Err(ApiError::timed_out()),
+            Ok(Ok(c)) => {
+                if let Some(usage) = &c.usage {
+                    gateway.metrics.tokens(usage);
+                    record.usage(usage, c.cost_usd);
                 }
-                Some(Event::Failed(e)) => {
-                    let error = ApiError::from(&e.error);
-                    self.record.failed(&error);
-                    return Err(error);
-                }
-                None => return Err(ended_without_result()),
-                Some(_) => {}
+                record.completed(&c);
+                Ok(c)
+            }
+            Ok(Err(e)) => {
+                let error = ApiError::from(&e.error);
+                record.failed(&error);
+                Err(error)
             }
         }
     }
@@ -450,13 +488,7 @@ async fn first_output(
     loop {
         let event = match tokio::time::timeout_at(first_byte.min(deadline), events.next()).await {
             Ok(event) => event,
-            Err(_) if first_byte < deadline => {
-                return Err((
-                    Some(ErrorKind::Timeout),
-                    ApiError::no_first_byte(gateway.limits.first_byte_timeout),
-                ))
-            }
-            Err(_) => return Err((None, ApiError::timed_out())),
+            Err(_) => return Err(first_output_timeout(gateway, first_byte, deadline)),
         };
         match event {
             // Nothing a client would see yet: the start, a retry, timing.
@@ -468,6 +500,23 @@ async fn first_output(
             }
             None => return Err((None, ended_without_result())),
         }
+    }
+}
+
+/// No first output in time: the gateway's first-byte timeout (a timeout, so an alias's next
+/// model may try), or the request's own deadline.
+fn first_output_timeout(
+    gateway: &Gateway,
+    first_byte: tokio::time::Instant,
+    deadline: tokio::time::Instant,
+) -> (Option<ErrorKind>, ApiError) {
+    if first_byte < deadline {
+        (
+            Some(ErrorKind::Timeout),
+            ApiError::no_first_byte(gateway.limits.first_byte_timeout),
+        )
+    } else {
+        (None, ApiError::timed_out())
     }
 }
 

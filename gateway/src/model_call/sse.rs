@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use host_sdk::Event;
 
-use super::Call;
+use super::{Call, Streamed};
 use crate::errors::ApiError;
 
 /// A dialect's stream: the frames each contract event becomes.
@@ -71,12 +71,11 @@ impl Written {
     }
 }
 
-impl<R> Call<R> {
+impl<R> Call<R, Streamed> {
     /// The answer as server-sent events, each contract event rendered by `frames`.
     pub fn sse(self, frames: impl Frames) -> Response {
         let Call {
-            first,
-            events,
+            answer: Streamed { first, events },
             deadline,
             gateway,
             record,

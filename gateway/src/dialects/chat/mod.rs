@@ -13,8 +13,9 @@ use axum::Json;
 
 use crate::errors::ApiError;
 use crate::image_urls::Fetched;
-use crate::model_call::{self, Dialect, Target};
+use crate::model_call::{self, Dialect, Streamed, Target};
 use crate::state::Gateway;
+use host_sdk::WholeAnswer;
 
 use wire::ChatRequest;
 
@@ -56,22 +57,21 @@ async fn answer(
     gateway: &Arc<Gateway>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let call = model_call::prepare::<Chat>(gateway, request, "/v1/chat/completions")
-        .await?
-        .call(gateway)
-        .await?;
+    let prepared = model_call::prepare::<Chat>(gateway, request, "/v1/chat/completions").await?;
     let id = format!("chatcmpl-{:016x}", fastrand::u64(..));
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let chat = &call.request;
-    let served = call.served.clone();
-    if !chat.stream {
-        let model = chat.model.clone();
+    if !prepared.request.stream {
+        let call = prepared.call::<WholeAnswer>(gateway).await?;
+        let (model, served) = (call.request.model.clone(), call.served.clone());
         let completion = call.whole().await?;
         let response = Json(reply::response(&id, created, &model, &completion)).into_response();
         return Ok(model_call::naming_served(response, &served));
     }
+    let call = prepared.call::<Streamed>(gateway).await?;
+    let chat = &call.request;
+    let served = call.served.clone();
     let include_usage = chat
         .stream_options
         .as_ref()

@@ -20,8 +20,9 @@ pub use errors::error_response;
 
 use crate::errors::ApiError;
 use crate::image_urls::Fetched;
-use crate::model_call::{self, Dialect, Target};
+use crate::model_call::{self, Dialect, Streamed, Target};
 use crate::state::Gateway;
+use host_sdk::WholeAnswer;
 use request::Purpose;
 use wire::MessagesRequest;
 
@@ -86,18 +87,18 @@ async fn answer(
     gateway: &Arc<Gateway>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let call = model_call::prepare::<Messages<false>>(gateway, request, "/v1/messages")
-        .await?
-        .call(gateway)
-        .await?;
+    let prepared = model_call::prepare::<Messages<false>>(gateway, request, "/v1/messages").await?;
     let id = format!("msg_gw{:016x}{:08x}", fastrand::u64(..), fastrand::u32(..));
-    let model = call.request.model.clone();
-    let served = call.served.clone();
-    if !call.request.stream {
+    let model = prepared.request.model.clone();
+    if !prepared.request.stream {
+        let call = prepared.call::<WholeAnswer>(gateway).await?;
+        let served = call.served.clone();
         let completion = call.whole().await?;
         let response = Json(reply::message(&id, &model, &completion)).into_response();
         return Ok(model_call::naming_served(response, &served));
     }
+    let call = prepared.call::<Streamed>(gateway).await?;
+    let served = call.served.clone();
     Ok(model_call::naming_served(
         call.sse(reply::Stream::new(id, model)),
         &served,

@@ -15,8 +15,9 @@ use axum::Json;
 
 use crate::errors::ApiError;
 use crate::image_urls::Fetched;
-use crate::model_call::{self, Dialect, Target};
+use crate::model_call::{self, Dialect, Streamed, Target};
 use crate::state::Gateway;
+use host_sdk::WholeAnswer;
 use wire::ResponsesRequest;
 
 /// The Responses dialect.
@@ -57,17 +58,17 @@ async fn answer(
     gateway: &Arc<Gateway>,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let call = model_call::prepare::<Responses>(gateway, request, "/v1/responses")
-        .await?
-        .call(gateway)
-        .await?;
-    let settings = reply::Settings::of(&call.request, request::tool_kinds(&call.request));
-    let served = call.served.clone();
-    if !call.request.stream {
+    let prepared = model_call::prepare::<Responses>(gateway, request, "/v1/responses").await?;
+    let settings = reply::Settings::of(&prepared.request, request::tool_kinds(&prepared.request));
+    if !prepared.request.stream {
+        let call = prepared.call::<WholeAnswer>(gateway).await?;
+        let served = call.served.clone();
         let completion = call.whole().await?;
         let response = Json(reply::response(settings, &completion)).into_response();
         return Ok(model_call::naming_served(response, &served));
     }
+    let call = prepared.call::<Streamed>(gateway).await?;
+    let served = call.served.clone();
     Ok(model_call::naming_served(
         call.sse(reply::Stream::new(settings)),
         &served,
