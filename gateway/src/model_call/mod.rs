@@ -320,10 +320,10 @@ impl Answer for Streamed {
     ) -> Result<Self, (Option<ErrorKind>, ApiError)> {
         let mut events = provider
             .converse_stream(converse)
-            .map_err(|e| (Some(e.kind.clone()), ApiError::from(&e)))?;
+            .map_err(|e| refused(&e))?;
         let first = first_output(gateway, deadline, &mut events).await?;
         if let Some(Event::Failed(e)) = first.last() {
-            return Err((Some(e.error.kind.clone()), ApiError::from(&e.error)));
+            return Err(refused(&e.error));
         }
         Ok(Streamed { first, events })
     }
@@ -337,16 +337,19 @@ impl Answer for WholeAnswer {
         converse: &ConverseRequest,
         deadline: tokio::time::Instant,
     ) -> Result<Self, (Option<ErrorKind>, ApiError)> {
-        let mut answer = provider
-            .converse_whole(converse)
-            .map_err(|e| (Some(e.kind.clone()), ApiError::from(&e)))?;
+        let mut answer = provider.converse_whole(converse).map_err(|e| refused(&e))?;
         let first_byte = tokio::time::Instant::now() + gateway.limits.first_byte_timeout;
         match tokio::time::timeout_at(first_byte.min(deadline), answer.output_started()).await {
             Ok(Ok(())) => Ok(answer),
-            Ok(Err(e)) => Err((Some(e.error.kind.clone()), ApiError::from(&e.error))),
+            Ok(Err(e)) => Err(refused(&e.error)),
             Err(_) => Err(first_output_timeout(gateway, first_byte, deadline)),
         }
     }
+}
+
+/// A model's failure before any output, with its kind (which decides a fallback).
+fn refused(error: &host_sdk::Error) -> (Option<ErrorKind>, ApiError) {
+    (Some(error.kind.clone()), ApiError::from(error))
 }
 
 /// Whether a failure before any output lets an alias's next model try: the model was busy,
