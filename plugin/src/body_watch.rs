@@ -58,7 +58,7 @@ pub struct NotAnEventStream {
 }
 
 impl NotAnEventStream {
-    fn from_body(content_type: String, body: &[u8]) -> Self {
+    pub fn from_body(content_type: String, body: &[u8]) -> Self {
         let document: Option<serde_json::Value> = serde_json::from_slice(body).ok();
         let field = |names: &[&str]| {
             let document = document.as_ref()?;
@@ -75,6 +75,11 @@ impl NotAnEventStream {
             message: field(&["message", "Message"]),
         }
     }
+}
+
+/// Whether a response's content type is an event stream.
+pub fn is_event_stream(content_type: &str) -> bool {
+    content_type.starts_with("application/vnd.amazon.eventstream")
 }
 
 /// Bytes received so far by the watched response, shared with the stream driver.
@@ -134,7 +139,7 @@ impl Intercept for WatchBody {
             .get("content-type")
             .unwrap_or_default()
             .to_string();
-        let limit = if content_type.starts_with("application/vnd.amazon.eventstream") {
+        let limit = if is_event_stream(&content_type) {
             Limit::Messages(MessageLengths::default())
         } else {
             Limit::NotAStream {

@@ -97,6 +97,8 @@ pub struct Clients {
     pub control: aws_sdk_bedrock::Client,
     /// The Responses API on Mantle, for the models that answer only there.
     pub mantle: crate::mantle::MantleClient,
+    /// ConverseStream without the SDK's orchestrator, for the requests it can write.
+    pub converse_wire: crate::converse_wire::ConverseWire,
     /// The target, with `source` refined to the default-chain member that answered.
     pub target: Target,
     /// Who the calls run as, for cache keys: a hash, never a secret.
@@ -140,16 +142,19 @@ impl Clients {
         }
         let sdk = loader.load().await;
         let (runtime, control) = sdk_clients(&sdk, &target);
-        let connection = crate::mantle::Connection {
+        let connection = crate::signed_http::Connection {
             tls,
             proxy,
             connect_timeout: target.connect_timeout,
         };
-        let mantle = mantle_client(&target, connection, sdk.credentials_provider());
+        let http = Arc::new(signed_http(&target, connection, sdk.credentials_provider()));
+        let mantle = mantle_client(&target, http.clone());
+        let converse_wire = crate::converse_wire::ConverseWire::new(http, &sdk, &target);
         Self {
             runtime,
             control,
             mantle,
+            converse_wire,
             credentials: sdk.credentials_provider(),
             identity,
             chain_error,
@@ -483,40 +488,47 @@ fn custom_http_client(
     )
 }
 
-/// The Mantle client: the provider's TLS, proxy and connect timeout for its connector (made
-/// on first use), and the provider's credentials (or its API key).
-fn mantle_client(
+/// The provider's signed HTTP client (Mantle's calls and the lean ConverseStream path): its
+/// TLS, proxy and connect timeout, and its credentials (or its API key).
+fn signed_http(
     target: &Target,
-    connection: crate::mantle::Connection,
+    connection: crate::signed_http::Connection,
     credentials: Option<SharedCredentialsProvider>,
-) -> crate::mantle::MantleClient {
-    use crate::mantle::MantleAuth;
+) -> crate::signed_http::SignedHttp {
+    use crate::signed_http::Auth;
     let auth = match (&target.source, credentials) {
-        (CredentialSource::BearerToken, _) => MantleAuth::Bearer(
+        (CredentialSource::BearerToken, _) => Auth::Bearer(
             process_env("AWS_BEARER_TOKEN_BEDROCK")
                 .unwrap_or_default()
                 .trim()
                 .to_string(),
         ),
-        (_, Some(provider)) => MantleAuth::SigV4 {
-            provider,
-            cached: Default::default(),
-        },
-        (_, None) => MantleAuth::None,
+        (_, Some(provider)) => Auth::sigv4(provider),
+        (_, None) => Auth::None,
     };
-    use crate::mantle::{mantle_url, MantleTarget};
+    crate::signed_http::SignedHttp::new(connection, auth)
+}
+
+/// The Mantle client: beside the runtime endpoint for model calls, beside the control plane
+/// for the model list.
+fn mantle_client(
+    target: &Target,
+    http: Arc<crate::signed_http::SignedHttp>,
+) -> crate::mantle::MantleClient {
+    use crate::mantle::{mantle_url, SIGNING_NAME};
+    use crate::signed_http::Endpoint;
     crate::mantle::MantleClient {
-        connection,
-        connector: Default::default(),
-        runtime: MantleTarget {
+        http,
+        runtime: Endpoint {
             base_url: mantle_url(target.runtime_endpoint.as_deref(), &target.region),
             region: target.region.clone(),
+            signing_name: SIGNING_NAME,
         },
-        listing: MantleTarget {
+        listing: Endpoint {
             base_url: mantle_url(target.control_endpoint.as_deref(), &target.discovery_region),
             region: target.discovery_region.clone(),
+            signing_name: SIGNING_NAME,
         },
-        auth,
     }
 }
 

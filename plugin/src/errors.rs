@@ -217,15 +217,7 @@ fn dispatch_failure(d: &DispatchFailure, detail: String, ctx: &CallContext<'_>) 
     }
     let not_a_stream = connector.and_then(|c| find_cause::<crate::body_watch::NotAnEventStream>(c));
     if let Some(body) = not_a_stream {
-        return match &body.message {
-            Some(message) => {
-                from_service_error(body.code.as_deref().unwrap_or("UnknownError"), message, ctx)
-            }
-            None => error(
-                ErrorKind::Network,
-                format!("{} failed: {body}", ctx.operation),
-            ),
-        };
+        return not_an_event_stream(body, ctx);
     }
     if d.is_timeout() {
         error(
@@ -256,6 +248,23 @@ fn dispatch_failure(d: &DispatchFailure, detail: String, ctx: &CallContext<'_>) 
     }
 }
 
+/// A successful response that is not an event stream: the error document's own code and
+/// message when it has them.
+pub fn not_an_event_stream(
+    body: &crate::body_watch::NotAnEventStream,
+    ctx: &CallContext<'_>,
+) -> ProviderError {
+    match &body.message {
+        Some(message) => {
+            from_service_error(body.code.as_deref().unwrap_or("UnknownError"), message, ctx)
+        }
+        None => error(
+            ErrorKind::Network,
+            format!("{} failed: {body}", ctx.operation),
+        ),
+    }
+}
+
 /// Maps a failure read from the event stream. The SDK leaves the error code of in-stream
 /// exceptions empty (it is only in the frame's `:exception-type` header), so it is taken from
 /// the typed variant.
@@ -265,10 +274,14 @@ pub fn from_stream_error(
 ) -> ProviderError {
     if let SdkError::ServiceError(service) = err {
         let e = service.err();
-        if let ConverseStreamOutputError::ModelStreamErrorException(m) = e {
-            return model_stream_error(m, ctx);
-        }
+        let (original_status, original_message) = match e {
+            ConverseStreamOutputError::ModelStreamErrorException(m) => {
+                (m.original_status_code(), m.original_message())
+            }
+            _ => (None, None),
+        };
         let code = match e {
+            ConverseStreamOutputError::ModelStreamErrorException(_) => "modelStreamErrorException",
             ConverseStreamOutputError::InternalServerException(_) => "internalServerException",
             ConverseStreamOutputError::ValidationException(_) => "validationException",
             ConverseStreamOutputError::ThrottlingException(_) => "throttlingException",
@@ -277,30 +290,36 @@ pub fn from_stream_error(
             }
             other => other.code().unwrap_or("Unknown"),
         };
-        return from_service_error(code, e.message().unwrap_or("no message"), ctx);
+        return stream_exception(code, e.message(), original_status, original_message, ctx);
     }
     from_sdk_error(err, ctx)
 }
 
-/// The model failed mid-stream: what the model itself answered (`originalStatusCode`,
-/// `originalMessage`) is kept in the message, and a model that was throttled is a throttling
-/// error, to be retried as one.
-fn model_stream_error(
-    e: &aws_sdk_bedrockruntime::types::error::ModelStreamErrorException,
+/// An exception the service sent in the stream (its `:exception-type` and payload). When the
+/// model itself failed mid-stream, what it answered (`originalStatusCode`, `originalMessage`)
+/// is kept in the message, and a model that was throttled is a throttling error, to be
+/// retried as one.
+pub fn stream_exception(
+    code: &str,
+    message: Option<&str>,
+    original_status: Option<i32>,
+    original_message: Option<&str>,
     ctx: &CallContext<'_>,
 ) -> ProviderError {
-    let mut message = e.message().unwrap_or("no message").to_string();
-    match (e.original_status_code(), e.original_message()) {
-        (Some(status), Some(original)) => {
-            message.push_str(&format!(" (the model answered {status}: {original})"))
+    let mut message = message.unwrap_or("no message").to_string();
+    if code == "modelStreamErrorException" {
+        match (original_status, original_message) {
+            (Some(status), Some(original)) => {
+                message.push_str(&format!(" (the model answered {status}: {original})"))
+            }
+            (Some(status), None) => message.push_str(&format!(" (the model answered {status})")),
+            (None, Some(original)) => message.push_str(&format!(" (the model said: {original})")),
+            (None, None) => {}
         }
-        (Some(status), None) => message.push_str(&format!(" (the model answered {status})")),
-        (None, Some(original)) => message.push_str(&format!(" (the model said: {original})")),
-        (None, None) => {}
     }
-    let code = match e.original_status_code() {
-        Some(429) => "throttlingException",
-        _ => "modelStreamErrorException",
+    let code = match (code, original_status) {
+        ("modelStreamErrorException", Some(429)) => "throttlingException",
+        (code, _) => code,
     };
     from_service_error(code, &message, ctx)
 }

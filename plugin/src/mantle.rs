@@ -1,30 +1,21 @@
 //! The second wire: Bedrock's OpenAI-compatible Responses API on Mantle
 //! (`https://bedrock-mantle.{region}.api.aws/openai/v1/responses`), which the AWS SDK does not
-//! serve. The request is plain HTTP sent through the SDK's own HTTP connector (so the same
-//! rustls, extra CAs, proxy and connect timeout apply as for Converse), signed with
-//! `aws-sigv4` for the `bedrock-mantle` signing name with credentials from the provider's
-//! chain, or carrying the Bedrock API key as a bearer token; the answer is server-sent events
-//! (`eventsource-stream`), each bounded like an event-stream message.
+//! serve. The request is plain HTTP through the provider's [`SignedHttp`] (signed for the
+//! `bedrock-mantle` signing name, or carrying the Bedrock API key); the answer is server-sent
+//! events (`eventsource-stream`), each bounded like an event-stream message.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::http::HttpConnector;
-use aws_smithy_runtime_api::client::identity::Identity;
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use eventsource_stream::{Event, EventStream};
 use futures::stream::{BoxStream, StreamExt};
 use host_sdk::ErrorKind;
 
-use crate::body_watch::{Progress, MAX_MESSAGE_BYTES, MAX_OTHER_BODY_BYTES};
-use crate::errors::{error, from_service_error, CallContext, CallFailure};
+use crate::body_watch::{Progress, MAX_MESSAGE_BYTES};
+use crate::errors::{error, CallContext, CallFailure};
+use crate::signed_http::{read_capped, Endpoint, SignedHttp};
 
 /// Mantle's SigV4 signing name (IAM actions `bedrock-mantle:*`).
 pub const SIGNING_NAME: &str = "bedrock-mantle";
@@ -32,8 +23,6 @@ pub const SIGNING_NAME: &str = "bedrock-mantle";
 const RESPONSES_PATH: &str = "/openai/v1/responses";
 /// Mantle's model list (OpenAI's shape): every model it serves in the region, whichever route.
 const MODELS_PATH: &str = "/v1/models";
-/// Credentials are fetched again this long before they expire.
-const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
 
 /// Mantle beside a Bedrock endpoint: `https://bedrock-runtime.R.amazonaws.com` (or the
 /// control plane's `https://bedrock.R.amazonaws.com`) → `https://bedrock-mantle.R.api.aws`;
@@ -59,46 +48,18 @@ pub fn mantle_url(endpoint: Option<&str>, region: &str) -> String {
     }
 }
 
-/// Where a Mantle call goes, and the region it is signed for.
-#[derive(Debug, Clone)]
-pub struct MantleTarget {
-    pub base_url: String,
-    pub region: String,
-}
-
-/// How Mantle requests authenticate.
-pub enum MantleAuth {
-    /// A Bedrock API key (`AWS_BEARER_TOKEN_BEDROCK`).
-    Bearer(String),
-    /// SigV4 with the provider's credentials, fetched when they are near expiry.
-    SigV4 {
-        provider: SharedCredentialsProvider,
-        cached: tokio::sync::Mutex<Option<Credentials>>,
-    },
-    /// No credentials source at all.
-    None,
-}
-
-/// How the provider connects: its TLS (extra CAs), proxy and connect timeout.
-pub struct Connection {
-    pub tls: aws_smithy_http_client::tls::TlsContext,
-    pub proxy: aws_smithy_http_client::proxy::ProxyConfig,
-    pub connect_timeout: Duration,
-}
-
-/// The provider's Mantle client: one pooled connector for every call, made on the first
-/// (most providers never call Mantle for a model; building a TLS connector costs about a
-/// millisecond, and the first one in a process reads the system's roots).
+/// The provider's Mantle client.
 pub struct MantleClient {
-    pub connection: Connection,
-    pub connector: std::sync::OnceLock<aws_smithy_http_client::Connector>,
+    pub http: Arc<SignedHttp>,
     /// Model calls: beside the runtime endpoint, in its region.
-    pub runtime: MantleTarget,
+    pub runtime: Endpoint,
     /// The model list: beside the control plane, in the discovery region (as
     /// ListFoundationModels).
-    pub listing: MantleTarget,
-    pub auth: MantleAuth,
+    pub listing: Endpoint,
 }
+
+/// What Mantle's answers may be: events, or a JSON document (a list, an error).
+const ACCEPT: &str = "text/event-stream, application/json";
 
 /// The events of one streamed response, with their bytes counted (the idle timeout's
 /// progress) and each bounded.
@@ -139,9 +100,10 @@ impl MantleClient {
         ctx: &CallContext<'_>,
     ) -> Result<ResponseEvents, CallFailure> {
         let request = self
-            .request(&self.runtime, "POST", RESPONSES_PATH, body, ctx)
+            .http
+            .request(&self.runtime, "POST", RESPONSES_PATH, body, ACCEPT, ctx)
             .await?;
-        let (content_type, body) = self.send(request, ctx).await?;
+        let (content_type, body) = self.http.send(request, ctx).await?;
         if !content_type.starts_with("text/event-stream") {
             let text = read_capped(body).await;
             return Err(error(
@@ -160,9 +122,10 @@ impl MantleClient {
     /// The ids of the models Mantle serves in the region (`GET /v1/models`).
     pub async fn list_models(&self, ctx: &CallContext<'_>) -> Result<Vec<String>, CallFailure> {
         let request = self
-            .request(&self.listing, "GET", MODELS_PATH, Bytes::new(), ctx)
+            .http
+            .request(&self.listing, "GET", MODELS_PATH, Bytes::new(), ACCEPT, ctx)
             .await?;
-        let (_, body) = self.send(request, ctx).await?;
+        let (_, body) = self.http.send(request, ctx).await?;
         let text = read_capped(body).await;
         let list: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             error(
@@ -180,167 +143,6 @@ impl MantleClient {
             .filter_map(|m| m["id"].as_str().map(str::to_string))
             .collect())
     }
-
-    /// The connector, made on first use.
-    fn connector(&self) -> &aws_smithy_http_client::Connector {
-        use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-        use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
-        self.connector.get_or_init(|| {
-            let c = &self.connection;
-            aws_smithy_http_client::Connector::builder()
-                .connector_settings(
-                    HttpConnectorSettings::builder()
-                        .connect_timeout(c.connect_timeout)
-                        .build(),
-                )
-                .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
-                .proxy_config(c.proxy.clone())
-                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-                .tls_context(c.tls.clone())
-                .build()
-        })
-    }
-
-    /// Sends `request`: a 2xx answer's content type and body, or the service's refusal typed
-    /// as the same refusal from Converse.
-    async fn send(
-        &self,
-        request: HttpRequest,
-        ctx: &CallContext<'_>,
-    ) -> Result<(String, SdkBody), CallFailure> {
-        let response = self
-            .connector()
-            .call(request)
-            .await
-            .map_err(|e| unreachable_endpoint(&e, ctx))?;
-        let status = response.status().as_u16();
-        let header = |name: &str| response.headers().get(name).map(str::to_string);
-        let (error_type, content_type) = (header("x-amzn-ErrorType"), header("content-type"));
-        let body = response.into_body();
-        if !(200..300).contains(&status) {
-            let text = read_capped(body).await;
-            return Err(service_failure(status, error_type.as_deref(), &text, ctx));
-        }
-        Ok((content_type.unwrap_or_default(), body))
-    }
-
-    /// The signed (or keyed) HTTP request.
-    async fn request(
-        &self,
-        target: &MantleTarget,
-        method: &str,
-        path: &str,
-        body: Bytes,
-        ctx: &CallContext<'_>,
-    ) -> Result<HttpRequest, CallFailure> {
-        let uri = format!("{}{path}", target.base_url.trim_end_matches('/'));
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(&uri)
-            .header("content-type", "application/json")
-            .header("accept", "text/event-stream, application/json")
-            .body(body.clone())
-            .map_err(|e| {
-                error(
-                    ErrorKind::Config,
-                    format!("the Mantle endpoint `{uri}` is not a URL: {e}"),
-                )
-            })?;
-        match &self.auth {
-            MantleAuth::Bearer(token) => {
-                let value =
-                    http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                        error(
-                            ErrorKind::NoCredentials,
-                            "AWS_BEARER_TOKEN_BEDROCK holds characters a header cannot carry",
-                        )
-                    })?;
-                request.headers_mut().insert("authorization", value);
-            }
-            MantleAuth::SigV4 { provider, cached } => {
-                let credentials = fresh_credentials(provider, cached, ctx).await?;
-                sign_request(&mut request, &target.region, &credentials, &body)?;
-            }
-            MantleAuth::None => {
-                return Err(error(
-                    ErrorKind::NoCredentials,
-                    format!(
-                        "{} needs AWS credentials or a Bedrock API key, and none were found",
-                        ctx.operation
-                    ),
-                )
-                .into())
-            }
-        }
-        let (parts, body) = request.into_parts();
-        HttpRequest::try_from(http::Request::from_parts(parts, SdkBody::from(body))).map_err(|e| {
-            error(
-                ErrorKind::Internal,
-                format!("building the Mantle request: {e}"),
-            )
-            .into()
-        })
-    }
-}
-
-/// Signs `request` with SigV4 for Mantle in `region`.
-fn sign_request(
-    request: &mut http::Request<Bytes>,
-    region: &str,
-    credentials: &Credentials,
-    body: &[u8],
-) -> Result<(), CallFailure> {
-    let identity: Identity = credentials.clone().into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(SIGNING_NAME)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| error(ErrorKind::Internal, format!("signing parameters: {e}")))?;
-    let headers = request
-        .headers()
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
-    let uri = request.uri().to_string();
-    let method = request.method().as_str().to_string();
-    let signable = SignableRequest::new(&method, &uri, headers, SignableBody::Bytes(body))
-        .map_err(|e| error(ErrorKind::Internal, format!("signing the request: {e}")))?;
-    let (instructions, _) = sign(signable, &params.into())
-        .map_err(|e| error(ErrorKind::Internal, format!("signing the request: {e}")))?
-        .into_parts();
-    instructions.apply_to_request_http1x(request);
-    Ok(())
-}
-
-/// The provider's credentials, fetched again only when near expiry.
-async fn fresh_credentials(
-    provider: &SharedCredentialsProvider,
-    cached: &tokio::sync::Mutex<Option<Credentials>>,
-    ctx: &CallContext<'_>,
-) -> Result<Credentials, CallFailure> {
-    let mut cached = cached.lock().await;
-    let usable = |c: &Credentials| {
-        c.expiry()
-            .is_none_or(|at| at > SystemTime::now() + REFRESH_BEFORE_EXPIRY)
-    };
-    if let Some(c) = cached.as_ref().filter(|c| usable(c)) {
-        return Ok(c.clone());
-    }
-    let fresh = provider.provide_credentials().await.map_err(|e| {
-        error(
-            ErrorKind::NoCredentials,
-            format!(
-                "{} could not get AWS credentials from {}: {}",
-                ctx.operation,
-                ctx.credential_source,
-                crate::errors::source_chain(&e)
-            ),
-        )
-    })?;
-    *cached = Some(fresh.clone());
-    Ok(fresh)
 }
 
 /// The response's events, each at most [`MAX_MESSAGE_BYTES`] long.
@@ -371,84 +173,6 @@ fn events(body: SdkBody, progress: Progress) -> ResponseEvents {
         .map(|r| r.map_err(|e| e.to_string()))
         .boxed();
     ResponseEvents { events, pending }
-}
-
-/// At most [`MAX_OTHER_BODY_BYTES`] of an error body, as text.
-async fn read_capped(body: SdkBody) -> String {
-    let mut stream = http_body_util::BodyStream::new(body);
-    let mut out = Vec::new();
-    while let Some(Ok(frame)) = stream.next().await {
-        if let Ok(data) = frame.into_data() {
-            out.extend_from_slice(&data);
-            if out.len() as u64 > MAX_OTHER_BODY_BYTES {
-                out.truncate(MAX_OTHER_BODY_BYTES as usize);
-                break;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The service's refusal, typed as the same refusal on Converse: by its AWS error type when
-/// the front end sent one (authentication), else by the HTTP status; the message is OpenAI's
-/// `error.message` (or the AWS `message`).
-fn service_failure(
-    status: u16,
-    error_type: Option<&str>,
-    body: &str,
-    ctx: &CallContext<'_>,
-) -> CallFailure {
-    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    let message = json["error"]["message"]
-        .as_str()
-        .or_else(|| json["message"].as_str())
-        .or_else(|| json["Message"].as_str())
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            format!(
-                "HTTP {status}: {}",
-                body.chars().take(200).collect::<String>()
-            )
-        });
-    let code = match (error_type, status) {
-        (Some(t), _) => t,
-        (None, 401 | 403) => "AccessDeniedException",
-        (None, 404) => "ResourceNotFoundException",
-        (None, 408 | 504) => "ModelTimeoutException",
-        (None, 429) => "ThrottlingException",
-        (None, 503) => "ServiceUnavailableException",
-        (None, 500..=599) => "InternalServerException",
-        (None, _) => "ValidationException",
-    };
-    CallFailure {
-        error: from_service_error(code, &message, ctx),
-        service_message: Some(message),
-    }
-}
-
-/// The endpoint did not answer: as the SDK's own dispatch failures are reported.
-fn unreachable_endpoint(
-    e: &aws_smithy_runtime_api::client::result::ConnectorError,
-    ctx: &CallContext<'_>,
-) -> CallFailure {
-    let detail = crate::errors::source_chain(e);
-    let (kind, text) = if e.is_timeout() {
-        (
-            ErrorKind::Timeout,
-            format!("{} timed out connecting: {detail}", ctx.operation),
-        )
-    } else if detail.contains("certificate") {
-        (ErrorKind::Network, format!("{} could not verify the endpoint's TLS certificate: {detail}. If a proxy or private endpoint uses its own certificate authority, trust it with `models.providers.\"amazon-bedrock\".caBundle` or AWS_CA_BUNDLE (a PEM file)", ctx.operation))
-    } else {
-        (
-            ErrorKind::Network,
-            format!(
-                "{} could not reach Bedrock's Mantle endpoint: {detail}",
-                ctx.operation
-            ),
-        )
-    };
-    error(kind, text).into()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! completion, is [`assemble`]'s job.
 
 mod assemble;
-mod guardrail_trace;
+pub(crate) mod guardrail_trace;
 mod responses_events;
 
 use assemble::Assembler;
@@ -244,13 +244,20 @@ async fn open_stream(
     let clients = job.clients.clone();
     let send = async {
         match &job.call {
-            Call::Converse(prepared) => {
-                let send = prepared.apply(clients.runtime.converse_stream()).send();
-                crate::body_watch::watching(progress.clone(), send)
+            Call::Converse(prepared) => match clients.converse_wire.body_for(prepared) {
+                Some(body) => clients
+                    .converse_wire
+                    .stream(&prepared.model_id, body, progress, ctx)
                     .await
-                    .map(|out| Events::Converse(out.stream))
-                    .map_err(|e| from_sdk_failure(&e, ctx))
-            }
+                    .map(Events::Wire),
+                None => {
+                    let send = prepared.apply(clients.runtime.converse_stream()).send();
+                    crate::body_watch::watching(progress.clone(), send)
+                        .await
+                        .map(|out| Events::Converse(out.stream))
+                        .map_err(|e| from_sdk_failure(&e, ctx))
+                }
+            },
             Call::Responses(call) => clients
                 .mantle
                 .stream(call.body.clone(), progress, ctx)
@@ -283,7 +290,10 @@ fn arm_idle(deadline: std::pin::Pin<&mut tokio::time::Sleep>, idle: std::time::D
 
 /// The events of one response, as ConverseStream events whichever API answered.
 enum Events {
+    /// Through the SDK.
     Converse(ConverseEvents),
+    /// Through the lean path ([`crate::converse_wire`]).
+    Wire(crate::converse_wire::WireEvents),
     Responses {
         events: crate::mantle::ResponseEvents,
         translator: responses_events::Translator,
@@ -305,6 +315,7 @@ impl Events {
                 Ok(None) => Ok(None),
                 Err(e) => Err(from_stream_error(&e, ctx).into()),
             },
+            Events::Wire(events) => Ok(events.recv(ctx).await?.map(|event| handle(&event))),
             Events::Responses {
                 events,
                 translator,
@@ -339,7 +350,7 @@ impl Events {
     /// Of the output tokens, those spent reasoning, when the service said.
     fn reasoning_tokens(&self) -> Option<u64> {
         match self {
-            Events::Converse(_) => None,
+            Events::Converse(_) | Events::Wire(_) => None,
             Events::Responses { translator, .. } => translator.reasoning_tokens,
         }
     }
