@@ -32,7 +32,8 @@ pub fn delta_to_json(c: &CitationsDelta) -> Value {
     Value::Object(out)
 }
 
-fn location_to_json(l: &CitationLocation) -> Option<Value> {
+/// A citation's location in Bedrock's JSON (`None` for a kind newer than the SDK's types).
+pub fn location_to_json(l: &CitationLocation) -> Option<Value> {
     Some(match l {
         CitationLocation::DocumentChar(d) => json!({ "documentChar": {
             "documentIndex": d.document_index(), "start": d.start(), "end": d.end() } }),
@@ -68,7 +69,8 @@ pub fn from_json(v: &Value) -> Result<Citation, String> {
         .build())
 }
 
-fn location_from_json(v: &Value) -> Result<CitationLocation, String> {
+/// A citation's location from Bedrock's JSON, or why not.
+pub fn location_from_json(v: &Value) -> Result<CitationLocation, String> {
     let n = |o: &Value, k: &str| o.get(k).and_then(Value::as_i64).map(|n| n as i32);
     let s = |o: &Value, k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
     if let Some(d) = v.get("documentChar") {

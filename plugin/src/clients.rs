@@ -342,9 +342,7 @@ fn sdk_clients(
     sdk: &aws_config::SdkConfig,
     target: &Target,
 ) -> (aws_sdk_bedrockruntime::Client, aws_sdk_bedrock::Client) {
-    // Every ConverseStream response body is watched (`body_watch`), by one interceptor.
-    let mut runtime = aws_sdk_bedrockruntime::config::Builder::from(sdk)
-        .interceptor(crate::body_watch::WatchBody);
+    let mut runtime = aws_sdk_bedrockruntime::config::Builder::from(sdk);
     let mut control = aws_sdk_bedrock::config::Builder::from(sdk)
         .region(Region::new(target.discovery_region.clone()));
     if let Some(url) = &target.runtime_endpoint {

@@ -2,10 +2,8 @@
 //! says what to fix: the config key, the model id, or the credential source that was used.
 
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::DispatchFailure;
-use aws_smithy_types::event_stream::RawMessage;
 use host_sdk::{Error, ErrorKind, ProviderError};
 
 /// The HTTP status behind a failed call, when there is one (in-stream exceptions have none).
@@ -14,10 +12,6 @@ pub trait HttpStatus {
     /// The `message` of a JSON error body, read directly (the SDK only parses it when the
     /// response names an error type).
     fn body_message(&self) -> Option<String> {
-        None
-    }
-    /// The service's error code and message in a response the SDK could not model.
-    fn unmodelled_service_error(&self) -> Option<(String, String)> {
         None
     }
 }
@@ -31,15 +25,6 @@ impl HttpStatus for HttpResponse {
         ["message", "Message"]
             .iter()
             .find_map(|k| body.get(*k)?.as_str().map(str::to_string))
-    }
-}
-
-impl HttpStatus for RawMessage {
-    fn http_status(&self) -> Option<u16> {
-        None
-    }
-    fn unmodelled_service_error(&self) -> Option<(String, String)> {
-        service_error_in(self)
     }
 }
 
@@ -184,17 +169,14 @@ where
                 ),
             )
         }
-        SdkError::ResponseError(response) => match response.raw().unmodelled_service_error() {
-            Some((code, message)) => from_service_error(&code, &message, ctx),
-            None => error(
-                ErrorKind::Network,
-                format!(
-                    "{} got an unreadable response: {}",
-                    ctx.operation,
-                    source_chain(err)
-                ),
+        SdkError::ResponseError(_) => error(
+            ErrorKind::Network,
+            format!(
+                "{} got an unreadable response: {}",
+                ctx.operation,
+                source_chain(err)
             ),
-        },
+        ),
         _ => error(
             ErrorKind::Internal,
             format!("{} failed: {}", ctx.operation, source_chain(err)),
@@ -202,23 +184,9 @@ where
     }
 }
 
-/// The request never got an answer: the body watch's findings below the SDK's decoder
-/// (carried as typed causes), a connect timeout, missing credentials, an untrusted
+/// The request never got an answer: a connect timeout, missing credentials, an untrusted
 /// certificate, or an unreachable endpoint.
 fn dispatch_failure(d: &DispatchFailure, detail: String, ctx: &CallContext<'_>) -> ProviderError {
-    // What the body watch found below the SDK's decoder, carried as typed causes.
-    let connector = d.as_connector_error();
-    let oversized = connector.and_then(|c| find_cause::<crate::body_watch::OversizedResponse>(c));
-    if let Some(oversized) = oversized {
-        return error(
-            ErrorKind::Network,
-            format!("{} failed: {oversized}", ctx.operation),
-        );
-    }
-    let not_a_stream = connector.and_then(|c| find_cause::<crate::body_watch::NotAnEventStream>(c));
-    if let Some(body) = not_a_stream {
-        return not_an_event_stream(body, ctx);
-    }
     if d.is_timeout() {
         error(
             ErrorKind::Timeout,
@@ -251,7 +219,7 @@ fn dispatch_failure(d: &DispatchFailure, detail: String, ctx: &CallContext<'_>) 
 /// A successful response that is not an event stream: the error document's own code and
 /// message when it has them.
 pub fn not_an_event_stream(
-    body: &crate::body_watch::NotAnEventStream,
+    body: &crate::response_body::NotAnEventStream,
     ctx: &CallContext<'_>,
 ) -> ProviderError {
     match &body.message {
@@ -263,36 +231,6 @@ pub fn not_an_event_stream(
             format!("{} failed: {body}", ctx.operation),
         ),
     }
-}
-
-/// Maps a failure read from the event stream. The SDK leaves the error code of in-stream
-/// exceptions empty (it is only in the frame's `:exception-type` header), so it is taken from
-/// the typed variant.
-pub fn from_stream_error(
-    err: &SdkError<ConverseStreamOutputError, RawMessage>,
-    ctx: &CallContext<'_>,
-) -> ProviderError {
-    if let SdkError::ServiceError(service) = err {
-        let e = service.err();
-        let (original_status, original_message) = match e {
-            ConverseStreamOutputError::ModelStreamErrorException(m) => {
-                (m.original_status_code(), m.original_message())
-            }
-            _ => (None, None),
-        };
-        let code = match e {
-            ConverseStreamOutputError::ModelStreamErrorException(_) => "modelStreamErrorException",
-            ConverseStreamOutputError::InternalServerException(_) => "internalServerException",
-            ConverseStreamOutputError::ValidationException(_) => "validationException",
-            ConverseStreamOutputError::ThrottlingException(_) => "throttlingException",
-            ConverseStreamOutputError::ServiceUnavailableException(_) => {
-                "serviceUnavailableException"
-            }
-            other => other.code().unwrap_or("Unknown"),
-        };
-        return stream_exception(code, e.message(), original_status, original_message, ctx);
-    }
-    from_sdk_error(err, ctx)
 }
 
 /// An exception the service sent in the stream (its `:exception-type` and payload). When the
@@ -322,32 +260,6 @@ pub fn stream_exception(
         (code, _) => code,
     };
     from_service_error(code, &message, ctx)
-}
-
-/// The service's own error code and message in a generic `:message-type error` frame (its
-/// `:error-code` and `:error-message` headers), which the SDK cannot model. (A JSON error
-/// document sent with 200 instead of a stream is caught below the SDK, in `body_watch`.)
-fn service_error_in(raw: &RawMessage) -> Option<(String, String)> {
-    match raw {
-        RawMessage::Decoded(message) => {
-            let header = |name: &str| {
-                message
-                    .headers()
-                    .iter()
-                    .find(|h| h.name().as_str() == name)
-                    .and_then(|h| h.value().as_string().ok())
-                    .map(|v| v.as_str().to_string())
-            };
-            if header(":message-type").as_deref() != Some("error") {
-                return None;
-            }
-            Some((
-                header(":error-code").unwrap_or_else(|| "Unknown".into()),
-                header(":error-message").unwrap_or_else(|| "no message".into()),
-            ))
-        }
-        _ => None,
-    }
 }
 
 /// Maps a service error code (HTTP or in-stream exception) and message.
@@ -497,20 +409,6 @@ pub fn needs_profile_message(
     format!(
         "model `{model_id}` cannot be invoked on demand in {region}, only through an inference profile: {how}. Service said: {service_message}"
     )
-}
-
-/// The first error of type `T` in `err`'s chain of sources.
-fn find_cause<'a, T: std::error::Error + 'static>(
-    err: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
-    let mut current = Some(err);
-    while let Some(e) = current {
-        if let Some(found) = e.downcast_ref::<T>() {
-            return Some(found);
-        }
-        current = e.source();
-    }
-    None
 }
 
 /// The error and its sources, joined, for messages.

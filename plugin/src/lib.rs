@@ -21,7 +21,6 @@ use host_sdk::contract::{
 use host_sdk::plugin::{guard, GuardedProvider};
 use host_sdk::{ProviderError, CONTRACT_VERSION};
 
-pub(crate) mod body_watch;
 pub(crate) mod citations;
 pub(crate) mod clients;
 pub(crate) mod config;
@@ -39,6 +38,7 @@ pub(crate) mod model_table_file;
 pub(crate) mod pricing;
 pub(crate) mod profiles;
 pub(crate) mod provider;
+pub(crate) mod response_body;
 pub(crate) mod runtime;
 pub(crate) mod signed_http;
 pub(crate) mod stream;

@@ -13,8 +13,8 @@ use eventsource_stream::{Event, EventStream};
 use futures::stream::{BoxStream, StreamExt};
 use host_sdk::ErrorKind;
 
-use crate::body_watch::{Progress, MAX_MESSAGE_BYTES};
 use crate::errors::{error, CallContext, CallFailure};
+use crate::response_body::{Progress, MAX_MESSAGE_BYTES};
 use crate::signed_http::{read_capped, Endpoint, SignedHttp};
 
 /// Mantle's SigV4 signing name (IAM actions `bedrock-mantle:*`).

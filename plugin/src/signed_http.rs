@@ -20,8 +20,8 @@ use bytes::Bytes;
 use futures::stream::StreamExt;
 use host_sdk::ErrorKind;
 
-use crate::body_watch::MAX_OTHER_BODY_BYTES;
 use crate::errors::{error, from_service_error, CallContext, CallFailure};
+use crate::response_body::MAX_OTHER_BODY_BYTES;
 
 /// Who is calling, in the service's request logs (CloudTrail's `userAgent`).
 const USER_AGENT: &str = concat!("amazon-bedrock-plugin/", env!("CARGO_PKG_VERSION"));

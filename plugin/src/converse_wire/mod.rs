@@ -1,14 +1,12 @@
-//! The lean ConverseStream path: the request the SDK would send, written and signed here and
-//! sent through the provider's [`SignedHttp`] (one pooled connector), its event stream
-//! decoded here into the SDK's event type. The SDK's orchestrator (endpoint rules, identity
-//! and auth scheme resolution, interceptors, retry classification, config layers) costs
-//! about 0.1 ms of CPU per call, a third of what a short call costs the whole process; its
-//! results are the same for every call of a provider, so they are worked out once: the
-//! endpoint when the provider is made, the credentials when they near expiry.
-//!
-//! The path takes the requests [`request::body`] can write and leaves the rest to the SDK;
-//! both paths share the stream driver (retries, timeouts, cancellation, backpressure) and the
-//! error mapping, so a host cannot tell them apart but by the time they take.
+//! ConverseStream without the SDK's orchestrator: the request written from the prepared call
+//! (`request.rs`), signed and sent through the provider's [`SignedHttp`] (one pooled
+//! connector), its event stream decoded (`events.rs`, guardrail traces in `guardrail.rs`)
+//! into the SDK's event type, which the stream driver and its assembler handle. The SDK's
+//! orchestrator (endpoint rules, identity and auth scheme resolution, interceptors, retry
+//! classification, config layers) cost about 0.1 ms of CPU per call, a third of what a short
+//! call cost the whole process; its results are the same for every call of a provider, so
+//! they are worked out once here: the endpoint when the provider is made (by the SDK's own
+//! rules), the credentials when they near expiry (from the SDK's chain).
 
 mod events;
 mod guardrail;
@@ -20,11 +18,11 @@ use std::sync::Arc;
 
 use aws_sdk_bedrockruntime::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
 use bytes::Bytes;
-use host_sdk::ErrorKind;
+use host_sdk::{ErrorKind, ProviderError};
 
-use crate::body_watch::{is_event_stream, NotAnEventStream, Progress};
 use crate::clients::Target;
 use crate::errors::{error, not_an_event_stream, CallContext, CallFailure};
+use crate::response_body::{is_event_stream, NotAnEventStream, Progress};
 use crate::signed_http::{read_capped, Endpoint, SignedHttp};
 use crate::translate::Prepared;
 
@@ -38,12 +36,11 @@ const SERVICE_ID: &str = "Bedrock Runtime";
 /// What a ConverseStream answer may be: events, or a JSON error document.
 const ACCEPT: &str = "application/vnd.amazon.eventstream, application/json";
 
-/// The provider's lean ConverseStream client.
+/// The provider's ConverseStream client.
 pub struct ConverseWire {
     http: Arc<SignedHttp>,
-    /// Where the SDK would send the call; `None` when its rules found no endpoint (the SDK
-    /// path then reports why).
-    endpoint: Option<Endpoint>,
+    /// Where the SDK would send the call, or why its rules found no endpoint.
+    endpoint: Result<Endpoint, String>,
 }
 
 impl ConverseWire {
@@ -56,10 +53,14 @@ impl ConverseWire {
         Self { http, endpoint }
     }
 
-    /// The body of the call when this path can send it; `None` leaves it to the SDK.
-    pub fn body_for(&self, prepared: &Prepared) -> Option<Bytes> {
-        self.endpoint.as_ref()?;
-        request::body(prepared).map(Bytes::from)
+    /// The body of the call.
+    pub fn body_for(&self, prepared: &Prepared) -> Result<Bytes, ProviderError> {
+        request::body(prepared).map(Bytes::from).map_err(|what| {
+            error(
+                ErrorKind::Internal,
+                format!("the request holds {what} of a kind this plugin cannot write"),
+            )
+        })
     }
 
     /// Sends a ConverseStream call and waits for its answer's head: the events on success,
@@ -71,9 +72,15 @@ impl ConverseWire {
         progress: &Progress,
         ctx: &CallContext<'_>,
     ) -> Result<WireEvents, CallFailure> {
-        let Some(endpoint) = &self.endpoint else {
-            return Err(error(ErrorKind::Config, "no Bedrock runtime endpoint").into());
-        };
+        let endpoint = self.endpoint.as_ref().map_err(|why| {
+            error(
+                ErrorKind::Config,
+                format!(
+                    "no Bedrock runtime endpoint for region `{}`: {why}",
+                    ctx.region
+                ),
+            )
+        })?;
         let path = format!(
             "/model/{}/converse-stream",
             aws_smithy_http::label::fmt_string(
@@ -102,9 +109,9 @@ impl ConverseWire {
 /// for the SDK (the service's or the global endpoint URL), else the SDK's endpoint rules for
 /// the region, FIPS and dual-stack settings. Resolved once: for Bedrock runtime they depend
 /// on nothing in the call.
-fn runtime_url(sdk: &aws_config::SdkConfig, target: &Target) -> Option<String> {
+fn runtime_url(sdk: &aws_config::SdkConfig, target: &Target) -> Result<String, String> {
     if let Some(url) = &target.runtime_endpoint {
-        return Some(url.trim_end_matches('/').to_string());
+        return Ok(url.trim_end_matches('/').to_string());
     }
     let configured = sdk
         .service_config()
@@ -124,9 +131,10 @@ fn runtime_url(sdk: &aws_config::SdkConfig, target: &Target) -> Option<String> {
         .use_dual_stack(sdk.use_dual_stack().unwrap_or(false))
         .set_endpoint(configured)
         .build()
-        .ok()?;
+        .map_err(|e| e.to_string())?;
+    // The default resolver answers at once (its future is ready when made).
     let resolved = futures::executor::block_on(DefaultResolver::new().resolve_endpoint(&params));
     resolved
-        .ok()
         .map(|e| e.url().trim_end_matches('/').to_string())
+        .map_err(|e| crate::errors::source_chain(e.as_ref()))
 }

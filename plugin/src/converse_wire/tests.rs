@@ -15,8 +15,8 @@ use host_sdk::{ContentBlock, ConverseRequest, ErrorKind, Message as HostMessage,
 use serde_json::{json, Value};
 
 use super::events::WireEvents;
-use crate::body_watch::Progress;
 use crate::errors::{CallContext, CallFailure};
+use crate::response_body::Progress;
 
 fn frame(message_type: &str, kind_header: &str, kind: &str, payload: Value) -> Vec<u8> {
     let message = Message::new(Bytes::from(payload.to_string()))
@@ -377,16 +377,7 @@ fn prepared(messages: Vec<HostMessage>) -> crate::translate::Prepared {
 }
 
 #[test]
-fn plain_requests_are_written_here_and_documents_are_left_to_the_sdk() {
-    let text = prepared(vec![HostMessage {
-        role: Role::User,
-        content: vec![ContentBlock::Text { text: "hi".into() }],
-    }]);
-    let body: Value = serde_json::from_slice(&super::request::body(&text).unwrap()).unwrap();
-    assert_eq!(
-        body["messages"],
-        json!([{"role": "user", "content": [{"text": "hi"}]}])
-    );
+fn documents_are_written_as_bedrock_reads_them() {
     let document = prepared(vec![HostMessage {
         role: Role::User,
         content: vec![
@@ -398,12 +389,19 @@ fn plain_requests_are_written_here_and_documents_are_left_to_the_sdk() {
                 name: "notes".into(),
                 data: b"some notes".to_vec(),
                 s3: None,
-                citations: false,
+                citations: true,
                 text: None,
                 content: Vec::new(),
-                context: None,
+                context: Some("from the wiki".into()),
             },
         ],
     }]);
-    assert!(super::request::body(&document).is_none());
+    let body: Value = serde_json::from_slice(&super::request::body(&document).unwrap()).unwrap();
+    assert_eq!(
+        body["messages"][0]["content"][1],
+        json!({"document": {
+            "format": "txt", "name": "notes", "source": {"bytes": "c29tZSBub3Rlcw=="},
+            "context": "from the wiki", "citations": {"enabled": true}
+        }})
+    );
 }

@@ -19,11 +19,11 @@ use host_sdk::{ErrorKind, ProviderError, SinkFlow, StreamEvent};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::body_watch::Progress;
 use crate::clients::Clients;
 use crate::config::StreamSettings;
-use crate::errors::{error, from_sdk_failure, from_stream_error, CallContext, CallFailure};
+use crate::errors::{error, CallContext, CallFailure};
 use crate::model_facts::ModelTable;
+use crate::response_body::Progress;
 use crate::translate::Call;
 
 /// One stream's inputs.
@@ -244,20 +244,14 @@ async fn open_stream(
     let clients = job.clients.clone();
     let send = async {
         match &job.call {
-            Call::Converse(prepared) => match clients.converse_wire.body_for(prepared) {
-                Some(body) => clients
+            Call::Converse(prepared) => {
+                let body = clients.converse_wire.body_for(prepared)?;
+                clients
                     .converse_wire
                     .stream(&prepared.model_id, body, progress, ctx)
                     .await
-                    .map(Events::Wire),
-                None => {
-                    let send = prepared.apply(clients.runtime.converse_stream()).send();
-                    crate::body_watch::watching(progress.clone(), send)
-                        .await
-                        .map(|out| Events::Converse(out.stream))
-                        .map_err(|e| from_sdk_failure(&e, ctx))
-                }
-            },
+                    .map(Events::Converse)
+            }
             Call::Responses(call) => clients
                 .mantle
                 .stream(call.body.clone(), progress, ctx)
@@ -290,10 +284,7 @@ fn arm_idle(deadline: std::pin::Pin<&mut tokio::time::Sleep>, idle: std::time::D
 
 /// The events of one response, as ConverseStream events whichever API answered.
 enum Events {
-    /// Through the SDK.
-    Converse(ConverseEvents),
-    /// Through the lean path ([`crate::converse_wire`]).
-    Wire(crate::converse_wire::WireEvents),
+    Converse(crate::converse_wire::WireEvents),
     Responses {
         events: crate::mantle::ResponseEvents,
         translator: responses_events::Translator,
@@ -310,12 +301,7 @@ impl Events {
         handle: impl FnOnce(&aws_sdk_bedrockruntime::types::ConverseStreamOutput) -> R,
     ) -> Result<Option<R>, CallFailure> {
         match self {
-            Events::Converse(stream) => match stream.recv().await {
-                Ok(Some(event)) => Ok(Some(handle(&event))),
-                Ok(None) => Ok(None),
-                Err(e) => Err(from_stream_error(&e, ctx).into()),
-            },
-            Events::Wire(events) => Ok(events.recv(ctx).await?.map(|event| handle(&event))),
+            Events::Converse(events) => Ok(events.recv(ctx).await?.map(|event| handle(&event))),
             Events::Responses {
                 events,
                 translator,
@@ -350,7 +336,7 @@ impl Events {
     /// Of the output tokens, those spent reasoning, when the service said.
     fn reasoning_tokens(&self) -> Option<u64> {
         match self {
-            Events::Converse(_) | Events::Wire(_) => None,
+            Events::Converse(_) => None,
             Events::Responses { translator, .. } => translator.reasoning_tokens,
         }
     }
@@ -373,12 +359,6 @@ async fn wait_for_host<F: std::future::Future<Output = ()>>(
         }
     }
 }
-
-/// The events of one ConverseStream response.
-type ConverseEvents = aws_sdk_bedrockruntime::primitives::event_stream::EventReceiver<
-    aws_sdk_bedrockruntime::types::ConverseStreamOutput,
-    aws_sdk_bedrockruntime::types::error::ConverseStreamOutputError,
->;
 
 /// How long a failing call may spend finding the inference profiles to suggest.
 const PROFILE_LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

@@ -15,7 +15,6 @@ mod reasoning;
 mod responses;
 mod tools;
 
-use aws_sdk_bedrockruntime::operation::converse_stream::builders::ConverseStreamFluentBuilder;
 use aws_sdk_bedrockruntime::types::{
     self as bt, ConversationRole, InferenceConfiguration, SystemContentBlock, ToolConfiguration,
 };
@@ -56,29 +55,6 @@ pub struct Prepared {
     pub output_schema: Option<Value>,
     /// What of the request could not be sent as asked, for the host's notices.
     pub notices: Vec<String>,
-}
-
-impl Prepared {
-    pub fn apply(&self, builder: ConverseStreamFluentBuilder) -> ConverseStreamFluentBuilder {
-        let o = &self.options;
-        let mut b = builder
-            .model_id(&self.model_id)
-            .set_system((!self.system.is_empty()).then(|| self.system.clone()))
-            .set_messages(Some(self.messages.clone()))
-            .set_inference_config(self.inference.clone())
-            .set_tool_config(self.tool_config.clone())
-            .set_additional_model_request_fields(self.additional_fields.clone())
-            .set_guardrail_config(o.guardrail.clone())
-            .set_performance_config(o.performance.clone())
-            .set_service_tier(o.service_tier.clone())
-            .set_prompt_variables(o.prompt_variables.clone())
-            .set_additional_model_response_field_paths(o.response_field_paths.clone())
-            .set_output_config(o.output.clone());
-        for (k, v) in &o.request_metadata {
-            b = b.request_metadata(k, v);
-        }
-        b
-    }
 }
 
 /// Bedrock's limit on `modelId` (an id, profile id or ARN) in the Converse API.
