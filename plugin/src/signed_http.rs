@@ -348,3 +348,111 @@ fn unreachable_endpoint(
     };
     error(kind, text).into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Hands out credentials expiring `lifetimes[k]` from now on its k-th call (the last one
+    /// after that), counting the calls.
+    #[derive(Debug)]
+    struct Rotating {
+        lifetimes: Vec<Duration>,
+        calls: Arc<AtomicUsize>,
+    }
+
+    impl ProvideCredentials for Rotating {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let k = self.calls.fetch_add(1, Ordering::SeqCst);
+            let lifetime = self.lifetimes[k.min(self.lifetimes.len() - 1)];
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
+                format!("AKIDROTATING{k:08}"),
+                "secret",
+                None,
+                Some(SystemTime::now() + lifetime),
+                "test",
+            )))
+        }
+    }
+
+    fn ctx() -> CallContext<'static> {
+        CallContext {
+            operation: "ConverseStream",
+            model_id: None,
+            credential_source: "test",
+            region: "us-east-1",
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn credentials_are_fetched_once_and_again_only_near_expiry() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        // First credentials that expire within the renewal margin, then hour-long ones.
+        let provider = SharedCredentialsProvider::new(Rotating {
+            lifetimes: vec![Duration::from_secs(60), Duration::from_secs(3600)],
+            calls: calls.clone(),
+        });
+        let (cached, renewal) = (RwLock::new(None), tokio::sync::Mutex::new(()));
+        let first = fresh_credentials(&provider, &cached, &renewal, &ctx())
+            .await
+            .unwrap();
+        assert_eq!(first.access_key_id(), "AKIDROTATING00000000");
+        // A minute from expiry is too close: the next call renews them.
+        let second = fresh_credentials(&provider, &cached, &renewal, &ctx())
+            .await
+            .unwrap();
+        assert_eq!(second.access_key_id(), "AKIDROTATING00000001");
+        // The hour-long ones serve many calls at once, fetched by none of them.
+        let (cached, renewal, provider) = (Arc::new(cached), Arc::new(renewal), Arc::new(provider));
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (cached, renewal, provider) =
+                    (cached.clone(), renewal.clone(), provider.clone());
+                tokio::spawn(async move {
+                    fresh_credentials(&provider, &cached, &renewal, &ctx())
+                        .await
+                        .unwrap()
+                        .access_key_id()
+                        .to_string()
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), "AKIDROTATING00000001");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stale_credentials_are_renewed_by_one_call_for_all_waiting() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let provider = Arc::new(SharedCredentialsProvider::new(Rotating {
+            lifetimes: vec![Duration::from_secs(3600)],
+            calls: calls.clone(),
+        }));
+        let cached = Arc::new(RwLock::new(None));
+        let renewal = Arc::new(tokio::sync::Mutex::new(()));
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (cached, renewal, provider) =
+                    (cached.clone(), renewal.clone(), provider.clone());
+                tokio::spawn(async move {
+                    fresh_credentials(&provider, &cached, &renewal, &ctx())
+                        .await
+                        .is_ok()
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert!(task.await.unwrap());
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "one fetch for 64 calls");
+    }
+}
