@@ -149,7 +149,12 @@ impl Clients {
         };
         let http = Arc::new(signed_http(&target, connection, sdk.credentials_provider()));
         let mantle = mantle_client(&target, http.clone());
-        let converse_wire = crate::converse_wire::ConverseWire::new(http, &sdk, &target);
+        let converse_wire = crate::converse_wire::ConverseWire::new(
+            http,
+            &sdk,
+            target.runtime_endpoint.as_deref(),
+            &target.region,
+        );
         Self {
             runtime,
             control,

@@ -20,7 +20,6 @@ use aws_sdk_bedrockruntime::config::endpoint::{DefaultResolver, Params, ResolveE
 use bytes::Bytes;
 use host_sdk::{ErrorKind, ProviderError};
 
-use crate::clients::Target;
 use crate::errors::{error, not_an_event_stream, CallContext, CallFailure};
 use crate::response_body::{is_event_stream, NotAnEventStream, Progress};
 use crate::signed_http::{read_capped, Endpoint, SignedHttp};
@@ -44,10 +43,16 @@ pub struct ConverseWire {
 }
 
 impl ConverseWire {
-    pub fn new(http: Arc<SignedHttp>, sdk: &aws_config::SdkConfig, target: &Target) -> Self {
-        let endpoint = runtime_url(sdk, target).map(|base_url| Endpoint {
+    /// The client for `region`, at `endpoint` when the provider names one.
+    pub fn new(
+        http: Arc<SignedHttp>,
+        sdk: &aws_config::SdkConfig,
+        endpoint: Option<&str>,
+        region: &str,
+    ) -> Self {
+        let endpoint = runtime_url(sdk, endpoint, region).map(|base_url| Endpoint {
             base_url,
-            region: target.region.clone(),
+            region: region.to_string(),
             signing_name: SIGNING_NAME,
         });
         Self { http, endpoint }
@@ -109,8 +114,12 @@ impl ConverseWire {
 /// for the SDK (the service's or the global endpoint URL), else the SDK's endpoint rules for
 /// the region, FIPS and dual-stack settings. Resolved once: for Bedrock runtime they depend
 /// on nothing in the call.
-fn runtime_url(sdk: &aws_config::SdkConfig, target: &Target) -> Result<String, String> {
-    if let Some(url) = &target.runtime_endpoint {
+fn runtime_url(
+    sdk: &aws_config::SdkConfig,
+    endpoint: Option<&str>,
+    region: &str,
+) -> Result<String, String> {
+    if let Some(url) = endpoint {
         return Ok(url.trim_end_matches('/').to_string());
     }
     let configured = sdk
@@ -126,7 +135,7 @@ fn runtime_url(sdk: &aws_config::SdkConfig, target: &Target) -> Result<String, S
         })
         .or_else(|| sdk.endpoint_url().map(str::to_string));
     let params = Params::builder()
-        .region(target.region.clone())
+        .region(region.to_string())
         .use_fips(sdk.use_fips().unwrap_or(false))
         .use_dual_stack(sdk.use_dual_stack().unwrap_or(false))
         .set_endpoint(configured)
