@@ -405,3 +405,44 @@ fn documents_are_written_as_bedrock_reads_them() {
         }})
     );
 }
+
+#[test]
+fn the_endpoint_is_the_one_the_sdks_rules_give() {
+    let plain = aws_config::SdkConfig::builder().build();
+    let fips = aws_config::SdkConfig::builder().use_fips(true).build();
+    let dual = aws_config::SdkConfig::builder()
+        .use_dual_stack(true)
+        .build();
+    let configured = aws_config::SdkConfig::builder()
+        .endpoint_url("https://vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com")
+        .build();
+    let url = |sdk: &aws_config::SdkConfig, endpoint: Option<&str>, region: &str| {
+        super::runtime_url(sdk, endpoint, region).unwrap()
+    };
+    assert_eq!(
+        url(&plain, None, "us-west-2"),
+        "https://bedrock-runtime.us-west-2.amazonaws.com"
+    );
+    assert_eq!(
+        url(&fips, None, "us-east-1"),
+        "https://bedrock-runtime-fips.us-east-1.amazonaws.com"
+    );
+    assert_eq!(
+        url(&dual, None, "us-east-1"),
+        "https://bedrock-runtime.us-east-1.api.aws"
+    );
+    assert_eq!(
+        url(&plain, None, "cn-north-1"),
+        "https://bedrock-runtime.cn-north-1.amazonaws.com.cn"
+    );
+    assert_eq!(
+        url(&configured, None, "us-east-1"),
+        "https://vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com"
+    );
+    // The provider's own endpoint wins over all of them.
+    assert_eq!(
+        url(&fips, Some("http://127.0.0.1:4000/"), "us-east-1"),
+        "http://127.0.0.1:4000"
+    );
+    assert!(super::runtime_url(&plain, None, "not a region!").is_err());
+}
