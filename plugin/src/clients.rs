@@ -97,7 +97,7 @@ pub struct Clients {
     pub control: aws_sdk_bedrock::Client,
     /// The Responses API on Mantle, for the models that answer only there.
     pub mantle: crate::mantle::MantleClient,
-    /// ConverseStream without the SDK's orchestrator, for the requests it can write.
+    /// ConverseStream, written, signed and decoded without the SDK's orchestrator.
     pub converse_wire: crate::converse_wire::ConverseWire,
     /// The target, with `source` refined to the default-chain member that answered.
     pub target: Target,
@@ -491,7 +491,7 @@ fn custom_http_client(
     )
 }
 
-/// The provider's signed HTTP client (Mantle's calls and the lean ConverseStream path): its
+/// The provider's signed HTTP client (ConverseStream's and Mantle's calls): its
 /// TLS, proxy and connect timeout, and its credentials (or its API key).
 fn signed_http(
     target: &Target,

@@ -2,8 +2,8 @@
 //! (the SDK's own, so the same rustls, extra CAs, proxy and connect timeout apply as for the
 //! SDK's calls), requests signed with `aws-sigv4` with credentials from the provider's chain
 //! or carrying the Bedrock API key as a bearer token, and the service's refusals typed as
-//! the SDK path types them. Mantle's Responses API (which the SDK does not serve) and the
-//! lean ConverseStream path ([`crate::converse_wire`]) go through it.
+//! the SDK's own calls type them. ConverseStream ([`crate::converse_wire`]) and Mantle's
+//! Responses API (which the SDK does not serve) go through it.
 
 use std::sync::RwLock;
 use std::time::{Duration, SystemTime};

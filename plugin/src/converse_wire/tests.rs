@@ -1,5 +1,5 @@
-//! The lean path's decoder on hand-made frames split at every size, and which requests it
-//! writes. (The end-to-end suites run it against the emulator and real recorded streams.)
+//! The decoder on hand-made frames split at every size, the bodies written, and the
+//! endpoint. (The end-to-end suites run it against the emulator and real recorded streams.)
 
 use std::convert::Infallible;
 
