@@ -391,41 +391,63 @@ mod tests {
         }
     }
 
+    /// The provider's credentials and the cache, shared by the calls of a test.
+    struct Cache {
+        provider: SharedCredentialsProvider,
+        cached: RwLock<Option<Credentials>>,
+        renewal: tokio::sync::Mutex<()>,
+    }
+
+    impl Cache {
+        fn of(lifetimes: Vec<Duration>, calls: &Arc<AtomicUsize>) -> Arc<Self> {
+            Arc::new(Self {
+                provider: SharedCredentialsProvider::new(Rotating {
+                    lifetimes,
+                    calls: calls.clone(),
+                }),
+                cached: RwLock::new(None),
+                renewal: tokio::sync::Mutex::new(()),
+            })
+        }
+
+        async fn key(&self) -> String {
+            fresh_credentials(&self.provider, &self.cached, &self.renewal, &ctx())
+                .await
+                .unwrap()
+                .access_key_id()
+                .to_string()
+        }
+
+        /// The access key ids `n` calls made at once got.
+        async fn keys_at_once(self: &Arc<Self>, n: usize) -> Vec<String> {
+            let tasks: Vec<_> = (0..n)
+                .map(|_| {
+                    let cache = self.clone();
+                    tokio::spawn(async move { cache.key().await })
+                })
+                .collect();
+            let mut keys = Vec::new();
+            for task in tasks {
+                keys.push(task.await.unwrap());
+            }
+            keys
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn credentials_are_fetched_once_and_again_only_near_expiry() {
         let calls = Arc::new(AtomicUsize::new(0));
         // First credentials that expire within the renewal margin, then hour-long ones.
-        let provider = SharedCredentialsProvider::new(Rotating {
-            lifetimes: vec![Duration::from_secs(60), Duration::from_secs(3600)],
-            calls: calls.clone(),
-        });
-        let (cached, renewal) = (RwLock::new(None), tokio::sync::Mutex::new(()));
-        let first = fresh_credentials(&provider, &cached, &renewal, &ctx())
-            .await
-            .unwrap();
-        assert_eq!(first.access_key_id(), "AKIDROTATING00000000");
+        let cache = Cache::of(
+            vec![Duration::from_secs(60), Duration::from_secs(3600)],
+            &calls,
+        );
+        assert_eq!(cache.key().await, "AKIDROTATING00000000");
         // A minute from expiry is too close: the next call renews them.
-        let second = fresh_credentials(&provider, &cached, &renewal, &ctx())
-            .await
-            .unwrap();
-        assert_eq!(second.access_key_id(), "AKIDROTATING00000001");
+        assert_eq!(cache.key().await, "AKIDROTATING00000001");
         // The hour-long ones serve many calls at once, fetched by none of them.
-        let (cached, renewal, provider) = (Arc::new(cached), Arc::new(renewal), Arc::new(provider));
-        let tasks: Vec<_> = (0..64)
-            .map(|_| {
-                let (cached, renewal, provider) =
-                    (cached.clone(), renewal.clone(), provider.clone());
-                tokio::spawn(async move {
-                    fresh_credentials(&provider, &cached, &renewal, &ctx())
-                        .await
-                        .unwrap()
-                        .access_key_id()
-                        .to_string()
-                })
-            })
-            .collect();
-        for task in tasks {
-            assert_eq!(task.await.unwrap(), "AKIDROTATING00000001");
+        for key in cache.keys_at_once(64).await {
+            assert_eq!(key, "AKIDROTATING00000001");
         }
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
@@ -433,26 +455,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn stale_credentials_are_renewed_by_one_call_for_all_waiting() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let provider = Arc::new(SharedCredentialsProvider::new(Rotating {
-            lifetimes: vec![Duration::from_secs(3600)],
-            calls: calls.clone(),
-        }));
-        let cached = Arc::new(RwLock::new(None));
-        let renewal = Arc::new(tokio::sync::Mutex::new(()));
-        let tasks: Vec<_> = (0..64)
-            .map(|_| {
-                let (cached, renewal, provider) =
-                    (cached.clone(), renewal.clone(), provider.clone());
-                tokio::spawn(async move {
-                    fresh_credentials(&provider, &cached, &renewal, &ctx())
-                        .await
-                        .is_ok()
-                })
-            })
-            .collect();
-        for task in tasks {
-            assert!(task.await.unwrap());
-        }
+        let cache = Cache::of(vec![Duration::from_secs(3600)], &calls);
+        assert_eq!(cache.keys_at_once(64).await.len(), 64);
         assert_eq!(calls.load(Ordering::SeqCst), 1, "one fetch for 64 calls");
     }
 }

@@ -18,6 +18,11 @@ fn int(v: &Value, key: &str) -> Option<i32> {
     v.get(key)?.as_i64().and_then(|n| i32::try_from(n).ok())
 }
 
+/// A field naming one of an enum's values (the SDK keeps a value it does not know).
+fn kind<T: for<'a> From<&'a str>>(v: &Value, key: &str) -> Option<T> {
+    v.get(key)?.as_str().map(T::from)
+}
+
 fn flag(v: &Value, key: &str) -> Option<bool> {
     v.get(key)?.as_bool()
 }
@@ -103,12 +108,8 @@ fn topic_policy(v: &Value) -> Built<GuardrailTopicPolicyAssessment> {
         built(
             GuardrailTopic::builder()
                 .set_name(text(t, "name"))
-                .set_type(text(t, "type").as_deref().map(GuardrailTopicType::from))
-                .set_action(
-                    text(t, "action")
-                        .as_deref()
-                        .map(GuardrailTopicPolicyAction::from),
-                )
+                .set_type(kind::<GuardrailTopicType>(t, "type"))
+                .set_action(kind::<GuardrailTopicPolicyAction>(t, "action"))
                 .set_detected(flag(t, "detected"))
                 .build(),
         )
@@ -124,26 +125,10 @@ fn content_policy(v: &Value) -> Built<GuardrailContentPolicyAssessment> {
     let filters = each(v, "filters", |f| {
         built(
             GuardrailContentFilter::builder()
-                .set_type(
-                    text(f, "type")
-                        .as_deref()
-                        .map(GuardrailContentFilterType::from),
-                )
-                .set_confidence(
-                    text(f, "confidence")
-                        .as_deref()
-                        .map(GuardrailContentFilterConfidence::from),
-                )
-                .set_filter_strength(
-                    text(f, "filterStrength")
-                        .as_deref()
-                        .map(GuardrailContentFilterStrength::from),
-                )
-                .set_action(
-                    text(f, "action")
-                        .as_deref()
-                        .map(GuardrailContentPolicyAction::from),
-                )
+                .set_type(kind::<GuardrailContentFilterType>(f, "type"))
+                .set_confidence(kind::<GuardrailContentFilterConfidence>(f, "confidence"))
+                .set_filter_strength(kind::<GuardrailContentFilterStrength>(f, "filterStrength"))
+                .set_action(kind::<GuardrailContentPolicyAction>(f, "action"))
                 .set_detected(flag(f, "detected"))
                 .build(),
         )
@@ -160,11 +145,7 @@ fn word_policy(v: &Value) -> Built<GuardrailWordPolicyAssessment> {
         built(
             GuardrailCustomWord::builder()
                 .set_match(text(w, "match"))
-                .set_action(
-                    text(w, "action")
-                        .as_deref()
-                        .map(GuardrailWordPolicyAction::from),
-                )
+                .set_action(kind::<GuardrailWordPolicyAction>(w, "action"))
                 .set_detected(flag(w, "detected"))
                 .build(),
         )
@@ -173,16 +154,8 @@ fn word_policy(v: &Value) -> Built<GuardrailWordPolicyAssessment> {
         built(
             GuardrailManagedWord::builder()
                 .set_match(text(w, "match"))
-                .set_type(
-                    text(w, "type")
-                        .as_deref()
-                        .map(GuardrailManagedWordType::from),
-                )
-                .set_action(
-                    text(w, "action")
-                        .as_deref()
-                        .map(GuardrailWordPolicyAction::from),
-                )
+                .set_type(kind::<GuardrailManagedWordType>(w, "type"))
+                .set_action(kind::<GuardrailWordPolicyAction>(w, "action"))
                 .set_detected(flag(w, "detected"))
                 .build(),
         )
@@ -196,16 +169,12 @@ fn word_policy(v: &Value) -> Built<GuardrailWordPolicyAssessment> {
 }
 
 fn sensitive_policy(v: &Value) -> Built<GuardrailSensitiveInformationPolicyAssessment> {
-    let action = |e: &Value| {
-        text(e, "action")
-            .as_deref()
-            .map(GuardrailSensitiveInformationPolicyAction::from)
-    };
+    let action = |e: &Value| kind::<GuardrailSensitiveInformationPolicyAction>(e, "action");
     let pii = each(v, "piiEntities", |e| {
         built(
             GuardrailPiiEntityFilter::builder()
                 .set_match(text(e, "match"))
-                .set_type(text(e, "type").as_deref().map(GuardrailPiiEntityType::from))
+                .set_type(kind::<GuardrailPiiEntityType>(e, "type"))
                 .set_action(action(e))
                 .set_detected(flag(e, "detected"))
                 .build(),
@@ -234,18 +203,12 @@ fn grounding_policy(v: &Value) -> Built<GuardrailContextualGroundingPolicyAssess
     let filters = each(v, "filters", |f| {
         built(
             GuardrailContextualGroundingFilter::builder()
-                .set_type(
-                    text(f, "type")
-                        .as_deref()
-                        .map(GuardrailContextualGroundingFilterType::from),
-                )
+                .set_type(kind::<GuardrailContextualGroundingFilterType>(f, "type"))
                 .set_threshold(f.get("threshold").and_then(Value::as_f64))
                 .set_score(f.get("score").and_then(Value::as_f64))
-                .set_action(
-                    text(f, "action")
-                        .as_deref()
-                        .map(GuardrailContextualGroundingPolicyAction::from),
-                )
+                .set_action(kind::<GuardrailContextualGroundingPolicyAction>(
+                    f, "action",
+                ))
                 .set_detected(flag(f, "detected"))
                 .build(),
         )
@@ -347,10 +310,6 @@ fn applied(v: &Value) -> AppliedGuardrailDetails {
         .set_guardrail_version(text(v, "guardrailVersion"))
         .set_guardrail_arn(text(v, "guardrailArn"))
         .set_guardrail_origin(origins)
-        .set_guardrail_ownership(
-            text(v, "guardrailOwnership")
-                .as_deref()
-                .map(GuardrailOwnership::from),
-        )
+        .set_guardrail_ownership(kind::<GuardrailOwnership>(v, "guardrailOwnership"))
         .build()
 }
