@@ -33,7 +33,7 @@ pub fn delta_to_json(c: &CitationsDelta) -> Value {
 }
 
 /// A citation's location in Bedrock's JSON (`None` for a kind newer than the SDK's types).
-pub fn location_to_json(l: &CitationLocation) -> Option<Value> {
+fn location_to_json(l: &CitationLocation) -> Option<Value> {
     Some(match l {
         CitationLocation::DocumentChar(d) => json!({ "documentChar": {
             "documentIndex": d.document_index(), "start": d.start(), "end": d.end() } }),
@@ -46,6 +46,30 @@ pub fn location_to_json(l: &CitationLocation) -> Option<Value> {
         CitationLocation::Web(w) => json!({ "web": { "url": w.url(), "domain": w.domain() } }),
         _ => return None,
     })
+}
+
+/// A citation as JSON, as Bedrock reads it in a `citationsContent` block; `None` when it holds
+/// a kind newer than the SDK's types.
+pub fn to_json(c: &Citation) -> Option<Value> {
+    let mut out = Map::new();
+    if let Some(title) = c.title() {
+        out.insert("title".into(), json!(title));
+    }
+    if let Some(source) = c.source() {
+        out.insert("source".into(), json!(source));
+    }
+    if !c.source_content().is_empty() {
+        let quoted = c
+            .source_content()
+            .iter()
+            .map(|s| s.as_text().ok().map(|t| json!({ "text": t })))
+            .collect::<Option<Vec<_>>>()?;
+        out.insert("sourceContent".into(), Value::Array(quoted));
+    }
+    if let Some(location) = c.location() {
+        out.insert("location".into(), location_to_json(location)?);
+    }
+    Some(Value::Object(out))
 }
 
 /// A kept citation (JSON, as [`delta_to_json`] writes it) back to the SDK's type, or why not.
@@ -136,6 +160,7 @@ mod tests {
         ] {
             let c = json!({"title": "Doc", "source": "s3://b/k", "sourceContent": [{"text": "quoted"}], "location": location});
             let sdk = from_json(&c).unwrap();
+            assert_eq!(to_json(&sdk), Some(c.clone()), "written back as it came");
             let delta = CitationsDelta::builder()
                 .set_title(sdk.title().map(str::to_string))
                 .set_source(sdk.source().map(str::to_string))

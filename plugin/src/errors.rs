@@ -3,7 +3,6 @@
 
 use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::DispatchFailure;
 use host_sdk::{Error, ErrorKind, ProviderError};
 
 /// The HTTP status behind a failed call, when there is one (in-stream exceptions have none).
@@ -102,6 +101,22 @@ where
     other_sdk_error(err, ctx).into()
 }
 
+/// The error type an HTTP status stands for, when the answer names none (some proxies and
+/// recordings drop `x-amzn-ErrorType`): which family of error it is.
+pub fn code_for_status(status: u16) -> &'static str {
+    match status {
+        401 | 403 => "AccessDeniedException",
+        404 => "ResourceNotFoundException",
+        408 | 504 => "ModelTimeoutException",
+        424 => "ModelErrorException",
+        429 => "ThrottlingException",
+        503 => "ServiceUnavailableException",
+        500..=599 => "InternalServerException",
+        400..=499 => "ValidationException",
+        _ => "Unknown",
+    }
+}
+
 /// A service error's code and message; without an error type (some proxies and recordings
 /// drop `x-amzn-ErrorType`), the HTTP status says which family of error it is.
 fn service_code_and_message<'a, E, R>(e: &'a E, raw: &R) -> (&'a str, String)
@@ -110,18 +125,9 @@ where
     R: HttpStatus,
 {
     let status = raw.http_status();
-    let code = match (e.code(), status) {
-        (Some(code), _) => code,
-        (None, Some(400)) => "ValidationException",
-        (None, Some(401 | 403)) => "AccessDeniedException",
-        (None, Some(404)) => "ResourceNotFoundException",
-        (None, Some(408)) => "ModelTimeoutException",
-        (None, Some(424)) => "ModelErrorException",
-        (None, Some(429)) => "ThrottlingException",
-        (None, Some(503)) => "ServiceUnavailableException",
-        (None, Some(500..=599)) => "InternalServerException",
-        (None, _) => "Unknown",
-    };
+    let code = e
+        .code()
+        .unwrap_or_else(|| status.map_or("Unknown", code_for_status));
     let message = e
         .message()
         .map(str::to_string)
@@ -153,7 +159,7 @@ where
                 ctx.region
             ),
         ),
-        SdkError::DispatchFailure(d) => dispatch_failure(d, source_chain(err), ctx),
+        SdkError::DispatchFailure(d) => unanswered(d.is_timeout(), source_chain(err), ctx),
         SdkError::ConstructionFailure(_) => {
             let detail = source_chain(err);
             let kind = if detail.contains("credentials") || detail.contains("identity") {
@@ -185,9 +191,9 @@ where
 }
 
 /// The request never got an answer: a connect timeout, missing credentials, an untrusted
-/// certificate, or an unreachable endpoint.
-fn dispatch_failure(d: &DispatchFailure, detail: String, ctx: &CallContext<'_>) -> ProviderError {
-    if d.is_timeout() {
+/// certificate, or an unreachable endpoint. `detail` is the failure's chain of causes.
+pub fn unanswered(timed_out: bool, detail: String, ctx: &CallContext<'_>) -> ProviderError {
+    if timed_out {
         error(
             ErrorKind::Timeout,
             format!("{} timed out connecting: {detail}", ctx.operation),

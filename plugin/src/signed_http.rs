@@ -20,7 +20,9 @@ use bytes::Bytes;
 use futures::stream::StreamExt;
 use host_sdk::ErrorKind;
 
-use crate::errors::{error, from_service_error, CallContext, CallFailure};
+use crate::errors::{
+    code_for_status, error, from_service_error, unanswered, CallContext, CallFailure,
+};
 use crate::response_body::MAX_OTHER_BODY_BYTES;
 
 /// Who is calling, in the service's request logs (CloudTrail's `userAgent`).
@@ -118,7 +120,7 @@ impl SignedHttp {
             .connector()
             .call(request)
             .await
-            .map_err(|e| unreachable_endpoint(&e, ctx))?;
+            .map_err(|e| unanswered(e.is_timeout(), crate::errors::source_chain(&e), ctx))?;
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).map(str::to_string);
         let (error_type, content_type) = (header("x-amzn-ErrorType"), header("content-type"));
@@ -285,7 +287,7 @@ pub async fn read_capped(body: SdkBody) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The service's refusal, typed as the SDK path types it: by its AWS error type when the
+/// The service's refusal, typed as the SDK's own calls type it: by its AWS error type when the
 /// service sent one, else by the HTTP status; the message is AWS's `message` (or OpenAI's
 /// `error.message`, as Mantle's OpenAI-compatible routes send).
 fn service_failure(
@@ -310,43 +312,13 @@ fn service_failure(
     let body_type = json["__type"]
         .as_str()
         .map(|t| t.rsplit('#').next().unwrap_or(t));
-    let code = match (error_type.or(body_type), status) {
-        (Some(t), _) => t,
-        (None, 401 | 403) => "AccessDeniedException",
-        (None, 404) => "ResourceNotFoundException",
-        (None, 408 | 504) => "ModelTimeoutException",
-        (None, 424) => "ModelErrorException",
-        (None, 429) => "ThrottlingException",
-        (None, 503) => "ServiceUnavailableException",
-        (None, 500..=599) => "InternalServerException",
-        (None, _) => "ValidationException",
-    };
+    let code = error_type
+        .or(body_type)
+        .unwrap_or_else(|| code_for_status(status));
     CallFailure {
         error: from_service_error(code, &message, ctx),
         service_message: Some(message),
     }
-}
-
-/// The endpoint did not answer: as the SDK's own dispatch failures are reported.
-fn unreachable_endpoint(
-    e: &aws_smithy_runtime_api::client::result::ConnectorError,
-    ctx: &CallContext<'_>,
-) -> CallFailure {
-    let detail = crate::errors::source_chain(e);
-    let (kind, text) = if e.is_timeout() {
-        (
-            ErrorKind::Timeout,
-            format!("{} timed out connecting: {detail}", ctx.operation),
-        )
-    } else if detail.contains("certificate") {
-        (ErrorKind::Network, format!("{} could not verify the endpoint's TLS certificate: {detail}. If a proxy or private endpoint uses its own certificate authority, trust it with `models.providers.\"amazon-bedrock\".caBundle` or AWS_CA_BUNDLE (a PEM file)", ctx.operation))
-    } else {
-        (
-            ErrorKind::Network,
-            format!("{} could not reach Bedrock: {detail}", ctx.operation),
-        )
-    };
-    error(kind, text).into()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::event_stream::Message;
 use bytes::{Buf, BytesMut};
-use host_sdk::{ErrorKind, ProviderError};
+use host_sdk::ErrorKind;
 use http_body_util::BodyExt;
 use serde::Deserialize;
 
@@ -146,13 +146,16 @@ fn event(
         Some("exception") => {
             let code = header(":exception-type").unwrap_or("Unknown");
             let fields: ExceptionFields = serde_json::from_slice(payload).unwrap_or_default();
-            Err(service_failure(stream_exception(
-                code,
-                fields.message.as_deref(),
-                fields.original_status_code,
-                fields.original_message.as_deref(),
-                ctx,
-            )))
+            Err(CallFailure {
+                error: stream_exception(
+                    code,
+                    fields.message.as_deref(),
+                    fields.original_status_code,
+                    fields.original_message.as_deref(),
+                    ctx,
+                ),
+                service_message: fields.message,
+            })
         }
         Some("error") => {
             let code = header(":error-code").unwrap_or("Unknown");
@@ -166,14 +169,6 @@ fn event(
             ctx,
             format!("a message of type `{}`", other.unwrap_or("(none)")),
         )),
-    }
-}
-
-fn service_failure(e: ProviderError) -> CallFailure {
-    let message = e.message.to_string();
-    CallFailure {
-        error: e,
-        service_message: Some(message),
     }
 }
 

@@ -1,8 +1,8 @@
 //! ConverseStream without the SDK's orchestrator: the request written from the prepared call
 //! (`request.rs`), signed and sent through the provider's [`SignedHttp`] (one pooled
 //! connector), its event stream decoded (`events.rs` the frames, `payloads.rs` each
-//! event's JSON, `guardrail.rs` guardrail traces) into the SDK's event type, which the stream driver and its assembler handle. The SDK's
-//! orchestrator (endpoint rules, identity and auth scheme resolution, interceptors, retry
+//! event's JSON, `guardrail.rs` guardrail traces) into the SDK's event type, which the
+//! stream driver and its assembler handle. The SDK's orchestrator (endpoint rules, identity and auth scheme resolution, interceptors, retry
 //! classification, config layers) cost about 0.1 ms of CPU per call, a third of what a short
 //! call cost the whole process; its results are the same for every call of a provider, so
 //! they are worked out once here: the endpoint when the provider is made (by the SDK's own
@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use aws_sdk_bedrockruntime::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
 use bytes::Bytes;
-use host_sdk::{ErrorKind, ProviderError};
+use host_sdk::ErrorKind;
 
 use crate::errors::{error, not_an_event_stream, CallContext, CallFailure};
 use crate::response_body::{is_event_stream, NotAnEventStream, Progress};
@@ -59,25 +59,20 @@ impl ConverseWire {
         Self { http, endpoint }
     }
 
-    /// The body of the call.
-    pub fn body_for(&self, prepared: &Prepared) -> Result<Bytes, ProviderError> {
-        request::body(prepared).map(Bytes::from).map_err(|what| {
+    /// Sends `prepared` as a ConverseStream call and waits for its answer's head: the events
+    /// on success, the service's refusal typed as the SDK's own calls type theirs otherwise.
+    pub async fn stream(
+        &self,
+        prepared: &Prepared,
+        progress: &Progress,
+        ctx: &CallContext<'_>,
+    ) -> Result<WireEvents, CallFailure> {
+        let body = request::body(prepared).map(Bytes::from).map_err(|what| {
             error(
                 ErrorKind::Internal,
                 format!("the request holds {what} of a kind this plugin cannot write"),
             )
-        })
-    }
-
-    /// Sends a ConverseStream call and waits for its answer's head: the events on success,
-    /// the service's refusal typed as the SDK path types it otherwise.
-    pub async fn stream(
-        &self,
-        model_id: &str,
-        body: Bytes,
-        progress: &Progress,
-        ctx: &CallContext<'_>,
-    ) -> Result<WireEvents, CallFailure> {
+        })?;
         let endpoint = self.endpoint.as_ref().map_err(|why| {
             error(
                 ErrorKind::Config,
@@ -90,7 +85,7 @@ impl ConverseWire {
         let path = format!(
             "/model/{}/converse-stream",
             aws_smithy_http::label::fmt_string(
-                model_id,
+                &prepared.model_id,
                 aws_smithy_http::label::EncodingStrategy::Default
             )
         );

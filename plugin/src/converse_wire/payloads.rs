@@ -223,10 +223,7 @@ impl Delta {
             } else if let Some(signature) = r.signature {
                 ReasoningContentBlockDelta::Signature(signature)
             } else if let Some(redacted) = r.redacted_content {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(redacted)
-                    .map_err(|e| format!("redactedContent is not base64: {e}"))?;
-                ReasoningContentBlockDelta::RedactedContent(Blob::new(bytes))
+                ReasoningContentBlockDelta::RedactedContent(blob(&redacted, "redactedContent")?)
             } else {
                 return Ok(None);
             })
@@ -248,11 +245,7 @@ impl Delta {
             )
         } else if let Some(image) = self.image {
             let source = match image.source.and_then(|s| s.bytes) {
-                Some(b64) => Some(ImageSource::Bytes(Blob::new(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(b64)
-                        .map_err(|e| format!("an image's bytes are not base64: {e}"))?,
-                ))),
+                Some(b64) => Some(ImageSource::Bytes(blob(&b64, "an image's bytes")?)),
                 None => None,
             };
             ContentBlockDelta::Image(
@@ -269,6 +262,14 @@ impl Delta {
             return Ok(None);
         }))
     }
+}
+
+/// Bytes sent as base64 (`what` names them in the error).
+fn blob(b64: &str, what: &str) -> Result<Blob, String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map(Blob::new)
+        .map_err(|e| format!("{what} is not base64: {e}"))
 }
 
 /// A citation delta: its source's title and text, and where in the source it points.

@@ -6,12 +6,12 @@
 
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::{
-    self as bt, AudioSource, CachePointBlock, CitationGeneratedContent, CitationSourceContent,
-    CitationsConfig, ContentBlock, DocumentContentBlock, DocumentSource,
-    GuardrailConverseContentBlock, GuardrailConverseImageSource, ImageBlock, ImageSource,
-    InferenceConfiguration, OutputConfig, OutputFormatStructure, PromptVariableValues,
-    ReasoningContentBlock, S3Location, SystemContentBlock, Tool, ToolChoice, ToolConfiguration,
-    ToolInputSchema, ToolReference, ToolResultContentBlock, VideoSource,
+    self as bt, AudioSource, CachePointBlock, CitationGeneratedContent, CitationsConfig,
+    ContentBlock, DocumentContentBlock, DocumentSource, GuardrailConverseContentBlock,
+    GuardrailConverseImageSource, ImageBlock, ImageSource, InferenceConfiguration, OutputConfig,
+    OutputFormatStructure, PromptVariableValues, ReasoningContentBlock, S3Location,
+    SystemContentBlock, Tool, ToolChoice, ToolConfiguration, ToolInputSchema, ToolReference,
+    ToolResultContentBlock, VideoSource,
 };
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -165,7 +165,7 @@ fn content_block(block: &ContentBlock) -> Written {
             let citations = cited
                 .citations()
                 .iter()
-                .map(citation)
+                .map(|c| crate::citations::to_json(c).ok_or("a citation"))
                 .collect::<Result<Vec<_>, _>>()?;
             json!({ "citationsContent": { "content": content, "citations": citations } })
         }
@@ -286,32 +286,6 @@ fn search_result(result: &bt::SearchResultBlock) -> Value {
 
 fn citations_config(c: &CitationsConfig) -> Value {
     json!({ "enabled": c.enabled() })
-}
-
-fn citation(c: &bt::Citation) -> Written {
-    let mut fields = Map::new();
-    if let Some(title) = c.title() {
-        fields.insert("title".into(), title.into());
-    }
-    if let Some(source) = c.source() {
-        fields.insert("source".into(), source.into());
-    }
-    if !c.source_content().is_empty() {
-        let quoted = c
-            .source_content()
-            .iter()
-            .map(|s| match s {
-                CitationSourceContent::Text(text) => Ok(json!({ "text": text })),
-                _ => Err("a citation's source content"),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        fields.insert("sourceContent".into(), Value::Array(quoted));
-    }
-    if let Some(location) = c.location() {
-        let location = crate::citations::location_to_json(location).ok_or("a citation location")?;
-        fields.insert("location".into(), location);
-    }
-    Ok(Value::Object(fields))
 }
 
 fn guard_content(block: &GuardrailConverseContentBlock) -> Written {

@@ -244,14 +244,11 @@ async fn open_stream(
     let clients = job.clients.clone();
     let send = async {
         match &job.call {
-            Call::Converse(prepared) => {
-                let body = clients.converse_wire.body_for(prepared)?;
-                clients
-                    .converse_wire
-                    .stream(&prepared.model_id, body, progress, ctx)
-                    .await
-                    .map(Events::Converse)
-            }
+            Call::Converse(prepared) => clients
+                .converse_wire
+                .stream(prepared, progress, ctx)
+                .await
+                .map(Events::Converse),
             Call::Responses(call) => clients
                 .mantle
                 .stream(call.body.clone(), progress, ctx)
