@@ -153,3 +153,35 @@ fn the_fixed_rate_benchmark_measures_what_operations_add() {
         "{report}"
     );
 }
+
+/// The gateways the fixed-rate benchmark starts take the arguments it is given
+/// (`--gateway-arg`), so a setting such as the number of runtime workers can be measured: with
+/// 40 workers the gateway runs at least 43 threads (its main thread, the workers, the plugin's
+/// at least two), more than it starts with by default on any machine of up to 64 CPUs.
+#[test]
+fn the_fixed_rate_benchmark_passes_its_gateway_arguments() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gateway-rate"))
+        .args([
+            "--rates",
+            "20",
+            "--seconds",
+            "1",
+            "--dialects",
+            "chat",
+            "--kind",
+            "whole",
+            "--gateway-arg=--worker-threads=40",
+            "--json",
+        ])
+        .output()
+        .expect("gateway-rate runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(report["rates"][0]["gateway_errors"], 0, "{report}");
+    assert!(report["gateway_threads"].as_u64() >= Some(43), "{report}");
+}

@@ -74,6 +74,10 @@ struct Args {
     /// Print the results as one JSON document.
     #[arg(long)]
     json: bool,
+    /// An argument for the gateways this program starts, such as
+    /// `--gateway-arg=--worker-threads=2`; repeatable.
+    #[arg(long = "gateway-arg", value_name = "ARG", allow_hyphen_values = true)]
+    gateway_args: Vec<String>,
 }
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
@@ -185,7 +189,7 @@ fn run(args: &Args) -> Result<Value, String> {
     if args.rates.is_empty() || args.rates.contains(&0) || args.seconds == 0 {
         return Err("--rates must be positive and --seconds at least 1".into());
     }
-    let stack = start_stack(&[])?;
+    let stack = start_stack(&args.gateway_args)?;
     let (emulator, gateway) = (&stack.emulator, &stack.gateway);
     // With --operations: Redis, a collector, and a gateway with a counted key using both.
     let operated = if args.operations {
@@ -199,7 +203,7 @@ fn run(args: &Args) -> Result<Value, String> {
             redis.1
         );
         Some((
-            start_gateway(emulator, &stack.plugin_path, &section, &[])?,
+            start_gateway(emulator, &stack.plugin_path, &section, &args.gateway_args)?,
             redis.0,
         ))
     } else {
@@ -370,9 +374,13 @@ fn run(args: &Args) -> Result<Value, String> {
         "rates": rows,
         "highest_rate_with_p99_added_under_1ms": held_rates,
         "gateway_peak_rss_kib": status_field(gateway.pid(), "VmHWM:"),
+        "gateway_threads": status_field(gateway.pid(), "Threads:"),
     });
     if !args.json {
-        println!("gateway peak RSS {:?} KiB", report["gateway_peak_rss_kib"]);
+        println!(
+            "gateway peak RSS {:?} KiB, {:?} threads",
+            report["gateway_peak_rss_kib"], report["gateway_threads"]
+        );
     }
     Ok(report)
 }
