@@ -71,17 +71,7 @@ fn the_benchmark_program_runs_and_accounts_for_every_delta() {
 /// latency per percentile, the gateway's CPU per request and its memory.
 #[test]
 fn the_fixed_rate_benchmark_runs_and_answers_every_request() {
-    let out = Command::new(env!("CARGO_BIN_EXE_gateway-rate"))
-        .args(["--rates", "20,40", "--seconds", "1", "--json"])
-        .output()
-        .expect("gateway-rate runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let report = gateway_rate(&["--rates", "20,40", "--seconds", "1"]);
     let rows = report["rates"].as_array().unwrap();
     assert_eq!(
         rows.len(),
@@ -122,28 +112,17 @@ fn the_fixed_rate_benchmark_runs_and_answers_every_request() {
 /// that adds; every such request is answered.
 #[test]
 fn the_fixed_rate_benchmark_measures_what_operations_add() {
-    let out = Command::new(env!("CARGO_BIN_EXE_gateway-rate"))
-        .args([
-            "--rates",
-            "20",
-            "--seconds",
-            "1",
-            "--dialects",
-            "chat",
-            "--kind",
-            "whole",
-            "--operations",
-            "--json",
-        ])
-        .output()
-        .expect("gateway-rate runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let report = gateway_rate(&[
+        "--rates",
+        "20",
+        "--seconds",
+        "1",
+        "--dialects",
+        "chat",
+        "--kind",
+        "whole",
+        "--operations",
+    ]);
     let row = &report["rates"][0];
     assert_eq!(row["operations"]["errors"], 0, "{report}");
     assert!(
@@ -160,19 +139,26 @@ fn the_fixed_rate_benchmark_measures_what_operations_add() {
 /// at least two), more than it starts with by default on any machine of up to 64 CPUs.
 #[test]
 fn the_fixed_rate_benchmark_passes_its_gateway_arguments() {
+    let report = gateway_rate(&[
+        "--rates",
+        "20",
+        "--seconds",
+        "1",
+        "--dialects",
+        "chat",
+        "--kind",
+        "whole",
+        "--gateway-arg=--worker-threads=40",
+    ]);
+    assert_eq!(report["rates"][0]["gateway_errors"], 0, "{report}");
+    assert!(report["gateway_threads"].as_u64() >= Some(43), "{report}");
+}
+
+/// `gateway-rate` run with `args`, its report read as the JSON document it prints.
+fn gateway_rate(args: &[&str]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_gateway-rate"))
-        .args([
-            "--rates",
-            "20",
-            "--seconds",
-            "1",
-            "--dialects",
-            "chat",
-            "--kind",
-            "whole",
-            "--gateway-arg=--worker-threads=40",
-            "--json",
-        ])
+        .args(args)
+        .arg("--json")
         .output()
         .expect("gateway-rate runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -181,7 +167,5 @@ fn the_fixed_rate_benchmark_passes_its_gateway_arguments() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
-    assert_eq!(report["rates"][0]["gateway_errors"], 0, "{report}");
-    assert!(report["gateway_threads"].as_u64() >= Some(43), "{report}");
+    serde_json::from_str(&stdout).expect("one JSON document")
 }

@@ -328,7 +328,8 @@ mod tests {
     use std::sync::Arc;
 
     /// Hands out credentials expiring `lifetimes[k]` from now on its k-th call (the last one
-    /// after that), counting the calls.
+    /// after that), counting the calls. Each answer takes a few milliseconds, as a real
+    /// source's does, so calls made at once all find the cache empty or stale.
     #[derive(Debug)]
     struct Rotating {
         lifetimes: Vec<Duration>,
@@ -344,13 +345,16 @@ mod tests {
         {
             let k = self.calls.fetch_add(1, Ordering::SeqCst);
             let lifetime = self.lifetimes[k.min(self.lifetimes.len() - 1)];
-            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
-                format!("AKIDROTATING{k:08}"),
-                "secret",
-                None,
-                Some(SystemTime::now() + lifetime),
-                "test",
-            )))
+            aws_credential_types::provider::future::ProvideCredentials::new(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(Credentials::new(
+                    format!("AKIDROTATING{k:08}"),
+                    "secret",
+                    None,
+                    Some(SystemTime::now() + lifetime),
+                    "test",
+                ))
+            })
         }
     }
 

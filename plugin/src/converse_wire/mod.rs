@@ -2,8 +2,8 @@
 //! (`request.rs`), signed and sent through the provider's [`SignedHttp`] (one pooled
 //! connector), its event stream decoded (`events.rs` the frames, `payloads.rs` each
 //! event's JSON, `guardrail.rs` guardrail traces) into the SDK's event type, which the
-//! stream driver and its assembler handle. The SDK's orchestrator (endpoint rules, identity and auth scheme resolution, interceptors, retry
-//! classification, config layers) cost about 0.1 ms of CPU per call, a third of what a short
+//! stream driver and its assembler handle. The SDK's orchestrator (endpoint rules, identity
+//! and auth scheme resolution, interceptors, retry classification, config layers) cost about 0.1 ms of CPU per call, a third of what a short
 //! call cost the whole process; its results are the same for every call of a provider, so
 //! they are worked out once here: the endpoint when the provider is made (by the SDK's own
 //! rules), the credentials when they near expiry (from the SDK's chain).
