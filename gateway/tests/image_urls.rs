@@ -157,10 +157,9 @@ fn allowed_image_urls_are_fetched_and_sent_as_bytes() {
             message.contains("only from public http(s) addresses"),
             "{message}"
         );
-        assert!(
-            !message.contains("404") && !message.contains("html"),
-            "{message}"
-        );
+        // The address itself may hold any digits (the port is random), so look past it.
+        let said = message.replace(&base, "");
+        assert!(!said.contains("404") && !said.contains("html"), "{message}");
         assert!(message.contains("messages[0].content[1]"), "{message}");
         assert!(!answer.contains("SECRET-TOKEN"), "{answer}");
     }
