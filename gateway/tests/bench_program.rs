@@ -169,3 +169,31 @@ fn gateway_rate(args: &[&str]) -> serde_json::Value {
     );
     serde_json::from_str(&stdout).expect("one JSON document")
 }
+
+/// With `--floor`, the same direct request also goes through a bare HTTP proxy, and the report
+/// gives what that one hop adds, its CPU per request and the gateway's latency over it; the
+/// proxy answers every request, whole and streamed.
+#[test]
+fn the_fixed_rate_benchmark_measures_the_floor_of_one_http_hop() {
+    let report = gateway_rate(&[
+        "--rates",
+        "20",
+        "--seconds",
+        "1",
+        "--dialects",
+        "chat",
+        "--floor",
+    ]);
+    let rows = report["rates"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "whole and streamed: {report}");
+    for row in rows {
+        let hop = &row["pass_through"];
+        assert_eq!(hop["errors"], 0, "{row}");
+        assert!(hop["cpu_us_per_request"].as_f64() > Some(0.0), "{row}");
+        assert!(
+            hop["gateway_over_floor_ms"]["p50"].as_f64().is_some(),
+            "{row}"
+        );
+        assert!(hop["added_ms"]["p99"].as_f64().is_some(), "{row}");
+    }
+}

@@ -12,7 +12,9 @@
 //! that waits for it. Reported per rate: p50/p90/p99 of each path and the difference (what the
 //! gateway adds), errors, the gateway's CPU per request, how often its threads were put on a
 //! CPU per request (each a wake-up: the hand-offs between threads) and its memory; and the highest rate
-//! whose added p99 stayed under 1 ms without errors.
+//! whose added p99 stayed under 1 ms without errors. With `--floor`, the direct request also
+//! goes through a bare HTTP proxy (support/pass_through.rs): what one more hop adds on the
+//! machine at hand, the floor under any gateway's added latency, in the same run.
 //!
 //! ```sh
 //! cargo build --release -p bedrock-plugin -p gateway -p emulator
@@ -25,6 +27,8 @@
 mod dialects;
 #[path = "support/otlp_sink.rs"]
 mod otlp_sink;
+#[path = "support/pass_through.rs"]
+mod pass_through;
 #[path = "support/processes.rs"]
 mod processes;
 
@@ -71,6 +75,14 @@ struct Args {
     /// add over the plain gateway.
     #[arg(long)]
     operations: bool,
+    /// Also send the direct request through a bare HTTP proxy (one thread, forwarding bytes
+    /// it never reads): what one more HTTP hop adds on this machine, the floor under any
+    /// gateway's added latency. Reports it and the gateway's latency over it.
+    #[arg(long)]
+    floor: bool,
+    /// Run as that proxy, forwarding to this URL (what `--floor` starts).
+    #[arg(long, hide = true, value_name = "URL")]
+    serve_pass_through: Option<String>,
     /// Print the results as one JSON document.
     #[arg(long)]
     json: bool,
@@ -182,6 +194,13 @@ fn latencies(outcomes: &[Outcome]) -> (Vec<u64>, usize) {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    if let Some(upstream) = &args.serve_pass_through {
+        return processes::finish(
+            "gateway-rate",
+            false,
+            pass_through::serve(upstream).map(|()| Value::Null),
+        );
+    }
     processes::finish("gateway-rate", args.json, run(&args))
 }
 
@@ -206,6 +225,14 @@ fn run(args: &Args) -> Result<Value, String> {
             start_gateway(emulator, &stack.plugin_path, &section, &args.gateway_args)?,
             redis.0,
         ))
+    } else {
+        None
+    };
+    let floor = if args.floor {
+        let mut proxy =
+            std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+        proxy.arg("--serve-pass-through").arg(&emulator.url);
+        Some(Server::start(proxy, "the pass-through proxy")?)
     } else {
         None
     };
@@ -274,6 +301,7 @@ fn run(args: &Args) -> Result<Value, String> {
             }
         };
         let mut targets = vec![through_gateway.clone(), direct.clone()];
+        let operated_at = operated.as_ref().map(|_| targets.len());
         if let Some((operated, _)) = &operated {
             targets.push(Target {
                 url: format!("{}/{}", operated.url, dialect.path())
@@ -283,23 +311,48 @@ fn run(args: &Args) -> Result<Value, String> {
                 body: through_gateway.body.clone(),
             });
         }
+        let floor_at = floor.as_ref().map(|_| targets.len());
+        if let Some(proxy) = &floor {
+            let path = direct.url.path_and_query().map_or("/", |p| p.as_str());
+            targets.push(Target {
+                url: format!("{}{path}", proxy.url)
+                    .parse()
+                    .map_err(|e| format!("{e}"))?,
+                ..direct.clone()
+            });
+        }
         // Warm every path (connections, the plugin's clients).
         runtime.block_on(open_loop(&client, targets.clone(), 100, 1));
         for &rate in &args.rates {
             let cpu_before = cpu_ns(gateway.pid());
+            let floor_cpu_before = floor.as_ref().map_or(0, |proxy| cpu_ns(proxy.pid()));
             let runs_before = thread_runs(gateway.pid());
             let outcomes =
                 runtime.block_on(open_loop(&client, targets.clone(), rate, args.seconds));
             let cpu = cpu_ns(gateway.pid()).saturating_sub(cpu_before);
+            let floor_cpu = floor.as_ref().map_or(0, |proxy| {
+                cpu_ns(proxy.pid()).saturating_sub(floor_cpu_before)
+            });
             let thread_runs = thread_runs(gateway.pid()).saturating_sub(runs_before);
             let (g, g_failed) = latencies(&outcomes[0]);
             let (d, d_failed) = latencies(&outcomes[1]);
             let via_gateway = &outcomes[0];
             let added = |p: f64| percentile(&g, p) - percentile(&d, p);
-            let operations = outcomes.get(2).map(|o| {
+            let operations = operated_at.map(|at| &outcomes[at]).map(|o| {
                 let (ops, failed) = latencies(o);
                 let extra = |p: f64| percentile(&ops, p) - percentile(&g, p);
                 json!({"added_over_gateway_ms": {"p50": extra(0.5), "p90": extra(0.9), "p99": extra(0.99)}, "errors": failed})
+            });
+            let floor = floor_at.map(|at| &outcomes[at]).map(|o| {
+                let (hop, failed) = latencies(o);
+                let over_direct = |p: f64| percentile(&hop, p) - percentile(&d, p);
+                let gateway_over = |p: f64| percentile(&g, p) - percentile(&hop, p);
+                json!({
+                    "added_ms": {"p50": over_direct(0.5), "p90": over_direct(0.9), "p99": over_direct(0.99)},
+                    "gateway_over_floor_ms": {"p50": gateway_over(0.5), "p90": gateway_over(0.9), "p99": gateway_over(0.99)},
+                    "errors": failed,
+                    "cpu_us_per_request": floor_cpu as f64 / 1e3 / o.len().max(1) as f64,
+                })
             });
             let row = json!({
                 "dialect": dialect.name(),
@@ -314,6 +367,7 @@ fn run(args: &Args) -> Result<Value, String> {
                 "gateway_thread_runs_per_request": thread_runs as f64 / via_gateway.len().max(1) as f64,
                 "gateway_rss_kib": status_field(gateway.pid(), "VmRSS:"),
                 "operations": operations,
+                "pass_through": floor,
             });
             if !args.json {
                 println!(
@@ -342,6 +396,18 @@ fn run(args: &Args) -> Result<Value, String> {
                         ops["errors"],
                     );
                 }
+            }
+            if let (Some(hop), false) = (row["pass_through"].as_object(), args.json) {
+                let ms = |section: &str, p: &str| hop[section][p].as_f64().unwrap_or(f64::NAN);
+                println!(
+                    "          a bare HTTP hop adds p50 {:.3} ms, p99 {:.3} ms (errors {}, cpu {:.0} us/req); the gateway adds over it p50 {:+.3} ms, p99 {:+.3} ms",
+                    ms("added_ms", "p50"),
+                    ms("added_ms", "p99"),
+                    hop["errors"],
+                    hop["cpu_us_per_request"].as_f64().unwrap_or(f64::NAN),
+                    ms("gateway_over_floor_ms", "p50"),
+                    ms("gateway_over_floor_ms", "p99"),
+                );
             }
             if g_failed == 0 && d_failed == 0 && added(0.99) < 1.0 {
                 held.push((dialect, stream, rate));
