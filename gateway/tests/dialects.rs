@@ -194,3 +194,55 @@ fn a_messages_stream_keeps_anthropics_order() {
         "{delta}"
     );
 }
+
+/// In every dialect a streamed answer's first delta reaches the client when the model sends
+/// it, not with the deltas after it: hyper writes the frames it holds whenever the stream has
+/// nothing more ready, so a model that pauses between deltas is seen pausing.
+#[test]
+fn each_dialects_first_delta_arrives_before_the_next_is_produced() {
+    let gateway = Gateway::start(["--emulator"], &[]);
+    let prompt = format!(
+        "EMULATOR_SCENARIO {}",
+        json!({"text": "Hi".repeat(4), "deltaSize": 2, "eventDelayMs": 250})
+    );
+    let model = "amazon-bedrock/amazon.nova-micro-v1:0";
+    let requests = [
+        (
+            "/v1/chat/completions",
+            json!({"model": model, "stream": true, "messages": [{"role": "user", "content": prompt}]}),
+        ),
+        (
+            "/v1/responses",
+            json!({"model": model, "stream": true, "input": prompt}),
+        ),
+        (
+            "/v1/messages",
+            json!({"model": model, "max_tokens": 100, "stream": true,
+                "messages": [{"role": "user", "content": prompt}]}),
+        ),
+    ];
+    for (path, body) in requests {
+        let mut connection = gateway.send("POST", path, &body.to_string());
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let mut first_delta = None;
+        loop {
+            let n = connection.read(&mut chunk).unwrap();
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&chunk[..n]);
+            if first_delta.is_none() && String::from_utf8_lossy(&answer).contains("\"Hi\"") {
+                first_delta = Some(Instant::now());
+            }
+        }
+        let answer = String::from_utf8_lossy(&answer);
+        let first_delta = first_delta.unwrap_or_else(|| panic!("no delta: {answer}"));
+        // Three more deltas follow, 250 ms apart.
+        let ahead = first_delta.elapsed();
+        assert!(
+            ahead >= Duration::from_millis(500),
+            "{path}: the first delta came only {ahead:?} before the end: {answer}"
+        );
+    }
+}

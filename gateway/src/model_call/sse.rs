@@ -45,12 +45,13 @@ pub fn push_json_str(out: &mut String, text: &str) {
     }
 }
 
-/// hyper gathers the frames that are ready into one write of up to about 400 KB, so a burst
-/// of deltas would wait for that much to pile up. Giving way lets it write what it has: after
-/// the frames of each of the first two events (the start, then the first delta: the time to
-/// first token), then every [`FLUSH_FRAMES`] frames.
+/// hyper writes what it holds whenever the body has nothing ready, and otherwise gathers the
+/// ready frames into one write of up to about 400 KB, so a burst of deltas would wait for that
+/// much to pile up. Giving way every [`FLUSH_FRAMES`] frames lets it write sooner: the first
+/// token waits at most for that many frames already in memory, never for the network. (Giving
+/// way after the start and after the first delta as well cost a short answer a third write,
+/// and its client a third wake-up.)
 struct Written {
-    events: usize,
     unflushed: usize,
 }
 
@@ -59,14 +60,13 @@ const FLUSH_FRAMES: usize = 128;
 
 impl Written {
     async fn let_hyper_write(&mut self) {
-        if self.unflushed > 0 && (self.events <= 2 || self.unflushed >= FLUSH_FRAMES) {
+        if self.unflushed >= FLUSH_FRAMES {
             tokio::task::yield_now().await;
             self.unflushed = 0;
         }
     }
 
     fn add(&mut self, frames: usize) {
-        self.events += 1;
         self.unflushed += frames;
     }
 }
@@ -98,10 +98,7 @@ fn pump(
     let rest = futures::stream::iter(first).chain(events);
     // One timer for the whole stream, not one per event.
     let timer = Box::pin(tokio::time::sleep_until(deadline));
-    let written = Written {
-        events: 0,
-        unflushed: 0,
-    };
+    let written = Written { unflushed: 0 };
     let state = (rest, frames, timer, written, false, record);
     futures::stream::unfold(
         state,
