@@ -112,17 +112,7 @@ fn the_fixed_rate_benchmark_runs_and_answers_every_request() {
 /// that adds; every such request is answered.
 #[test]
 fn the_fixed_rate_benchmark_measures_what_operations_add() {
-    let report = gateway_rate(&[
-        "--rates",
-        "20",
-        "--seconds",
-        "1",
-        "--dialects",
-        "chat",
-        "--kind",
-        "whole",
-        "--operations",
-    ]);
+    let report = whole_chat_at_20_per_second(&["--operations"]);
     let row = &report["rates"][0];
     assert_eq!(row["operations"]["errors"], 0, "{report}");
     assert!(
@@ -139,7 +129,14 @@ fn the_fixed_rate_benchmark_measures_what_operations_add() {
 /// at least two), more than it starts with by default on any machine of up to 64 CPUs.
 #[test]
 fn the_fixed_rate_benchmark_passes_its_gateway_arguments() {
-    let report = gateway_rate(&[
+    let report = whole_chat_at_20_per_second(&["--gateway-arg=--worker-threads=40"]);
+    assert_eq!(report["rates"][0]["gateway_errors"], 0, "{report}");
+    assert!(report["gateway_threads"].as_u64() >= Some(43), "{report}");
+}
+
+/// `gateway-rate` for whole Chat Completions answers at 20 a second for a second, with `args`.
+fn whole_chat_at_20_per_second(args: &[&str]) -> serde_json::Value {
+    let mut all = vec![
         "--rates",
         "20",
         "--seconds",
@@ -148,10 +145,9 @@ fn the_fixed_rate_benchmark_passes_its_gateway_arguments() {
         "chat",
         "--kind",
         "whole",
-        "--gateway-arg=--worker-threads=40",
-    ]);
-    assert_eq!(report["rates"][0]["gateway_errors"], 0, "{report}");
-    assert!(report["gateway_threads"].as_u64() >= Some(43), "{report}");
+    ];
+    all.extend_from_slice(args);
+    gateway_rate(&all)
 }
 
 /// `gateway-rate` run with `args`, its report read as the JSON document it prints.
@@ -196,4 +192,21 @@ fn the_fixed_rate_benchmark_measures_the_floor_of_one_http_hop() {
         );
         assert!(hop["added_ms"]["p99"].as_f64().is_some(), "{row}");
     }
+}
+
+/// With `--no-baseline`, requests go through the gateway alone (its capacity on a machine
+/// serving only them): the report has the gateway's latency and no direct one to subtract,
+/// and the rate held is the highest without errors.
+#[test]
+fn the_fixed_rate_benchmark_measures_the_gateway_alone() {
+    let report = whole_chat_at_20_per_second(&["--no-baseline"]);
+    let row = &report["rates"][0];
+    assert_eq!(row["gateway_errors"], 0, "{report}");
+    assert!(row["gateway_ms"]["p50"].as_f64() > Some(0.0), "{report}");
+    assert!(row["direct_ms"]["p50"].is_null(), "{report}");
+    assert!(row["added_ms"]["p50"].is_null(), "{report}");
+    assert_eq!(
+        report["highest_rate_without_errors"]["chat"]["whole"], 20,
+        "{report}"
+    );
 }
