@@ -8,21 +8,27 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-type Labels = Vec<(String, String)>;
+/// One label whose value the gateway names (a direction, a reason): looked up without
+/// allocating, as every request's metrics are.
+type Named = [(&'static str, &'static str); 1];
+/// One label with a number (an HTTP status).
+type Numbered = [(&'static str, u16); 1];
+/// One label whose value comes from elsewhere (an error code, a key's name).
+type Owned = [(&'static str, String); 1];
 
 pub struct Metrics {
     registry: Registry,
-    requests: Family<Labels, Counter>,
-    errors: Family<Labels, Counter>,
-    tokens: Family<Labels, Counter>,
+    requests: Family<Numbered, Counter>,
+    errors: Family<Owned, Counter>,
+    tokens: Family<Named, Counter>,
     first_token: Histogram,
     in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
-    connections: Family<Labels, Counter>,
+    connections: Family<Named, Counter>,
     shed: Counter,
-    rate_limited: Family<Labels, Counter>,
-    spend: Family<Labels, Counter<f64, std::sync::atomic::AtomicU64>>,
+    rate_limited: Family<Named, Counter>,
+    spend: Family<Owned, Counter<f64, std::sync::atomic::AtomicU64>>,
     fallbacks: Counter,
-    admissions: Family<Labels, Counter>,
+    admissions: Family<Named, Counter>,
 }
 
 impl Default for Metrics {
@@ -107,14 +113,12 @@ impl Metrics {
     }
 
     pub fn request(&self, status: u16) {
-        self.requests
-            .get_or_create(&vec![("status".into(), status.to_string())])
-            .inc();
+        self.requests.get_or_create(&[("status", status)]).inc();
     }
 
     pub fn error(&self, kind: &str) {
         self.errors
-            .get_or_create(&vec![("kind".into(), kind.to_string())])
+            .get_or_create(&[("kind", kind.to_string())])
             .inc();
     }
 
@@ -126,29 +130,25 @@ impl Metrics {
             ("cache_write", usage.cache_write_tokens),
         ] {
             self.tokens
-                .get_or_create(&vec![("direction".into(), direction.to_string())])
+                .get_or_create(&[("direction", direction)])
                 .inc_by(n);
         }
     }
 
     /// A request refused by one of its key's limits.
-    pub fn rate_limited(&self, limit: &str) {
-        self.rate_limited
-            .get_or_create(&vec![("limit".into(), limit.to_string())])
-            .inc();
+    pub fn rate_limited(&self, limit: &'static str) {
+        self.rate_limited.get_or_create(&[("limit", limit)]).inc();
     }
 
     pub fn spend(&self, key: &str, usd: f64) {
         self.spend
-            .get_or_create(&vec![("key".into(), key.to_string())])
+            .get_or_create(&[("key", key.to_string())])
             .inc_by(usd);
     }
 
     /// A request of a counted key admitted, by the store or on a reserved slot.
     pub fn admitted(&self, by: &'static str) {
-        self.admissions
-            .get_or_create(&vec![("by".into(), by.into())])
-            .inc();
+        self.admissions.get_or_create(&[("by", by)]).inc();
     }
 
     pub fn fallback(&self) {
@@ -162,14 +162,14 @@ impl Metrics {
     /// A client turned away at the connection cap.
     pub fn connection_refused(&self) {
         self.connections
-            .get_or_create(&vec![("reason".into(), "capacity".into())])
+            .get_or_create(&[("reason", "capacity")])
             .inc();
     }
 
     /// A failed accept (out of file descriptors, say).
     pub fn accept_error(&self) {
         self.connections
-            .get_or_create(&vec![("reason".into(), "accept_error".into())])
+            .get_or_create(&[("reason", "accept_error")])
             .inc();
     }
 

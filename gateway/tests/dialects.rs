@@ -246,3 +246,62 @@ fn each_dialects_first_delta_arrives_before_the_next_is_produced() {
         );
     }
 }
+
+/// A whole Chat Completions answer has OpenAI's shape: an answer of tool calls alone has
+/// `content: null` and each call's input as a JSON text; reasoning is `reasoning_content`;
+/// the usage counts the prompt with its cached part.
+#[test]
+fn a_whole_chat_completion_has_openais_shape() {
+    let gateway = Gateway::start(["--emulator"], &[]);
+    let ask = |scenario: Value, options: Value| {
+        let prompt = format!("EMULATOR_SCENARIO {scenario}");
+        let mut request = json!({"model": SONNET, "max_tokens": 2000,
+            "tools": [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}],
+            "messages": [{"role": "user", "content": prompt}]});
+        request
+            .as_object_mut()
+            .unwrap()
+            .extend(options.as_object().unwrap().clone());
+        body_json(&gateway.fetch("POST", "/v1/chat/completions", &request.to_string()))
+    };
+    let calls = ask(
+        json!({"text": "", "toolCalls": [{"name": "lookup", "input": {"q": "rust"}}]}),
+        json!({}),
+    );
+    assert_eq!(calls["object"], "chat.completion", "{calls}");
+    let choice = &calls["choices"][0];
+    assert_eq!(choice["finish_reason"], "tool_calls", "{calls}");
+    assert_eq!(choice["message"]["role"], "assistant");
+    assert!(choice["message"]["content"].is_null(), "{calls}");
+    let call = &choice["message"]["tool_calls"][0];
+    assert_eq!(call["type"], "function", "{calls}");
+    assert_eq!(call["function"]["name"], "lookup");
+    let arguments: Value =
+        serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+    assert_eq!(arguments, json!({"q": "rust"}));
+    assert!(
+        choice["message"].get("reasoning_content").is_none(),
+        "{calls}"
+    );
+
+    let reasoned = ask(
+        json!({"reasoning": {"text": "Let me think.", "signature": "c2ln"}, "text": "Done."}),
+        json!({"reasoning_effort": "low"}),
+    );
+    let message = &reasoned["choices"][0]["message"];
+    assert_eq!(message["content"], "Done.", "{reasoned}");
+    assert_eq!(message["reasoning_content"], "Let me think.", "{reasoned}");
+    assert!(message.get("tool_calls").is_none(), "{reasoned}");
+    let usage = &reasoned["usage"];
+    assert_eq!(
+        usage["total_tokens"].as_u64(),
+        Some(
+            usage["prompt_tokens"].as_u64().unwrap() + usage["completion_tokens"].as_u64().unwrap()
+        ),
+        "{reasoned}"
+    );
+    assert!(
+        usage["prompt_tokens_details"]["cached_tokens"].is_u64(),
+        "{reasoned}"
+    );
+}

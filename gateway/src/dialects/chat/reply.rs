@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::response::sse::Event as SseEvent;
 use host_sdk::{Completion, ContentBlock, Event, StopReason, TokenUsage};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::errors::ApiError;
 use crate::model_call::sse::{self, Frames};
@@ -21,24 +21,100 @@ pub fn finish_reason(reason: Option<&StopReason>) -> &'static str {
 }
 
 /// OpenAI's `usage` for the contract's (reasoning tokens where the provider counts them).
-pub fn usage_json(u: &TokenUsage) -> Value {
-    let prompt = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
-    let mut usage = json!({
-        "prompt_tokens": prompt,
-        "completion_tokens": u.output_tokens,
-        "total_tokens": prompt + u.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": u.cache_read_tokens},
-    });
-    if let Some(reasoning) = u.reasoning_tokens {
-        usage["completion_tokens_details"] = json!({ "reasoning_tokens": reasoning });
+#[derive(serde::Serialize)]
+pub struct Usage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    total_tokens: u64,
+    prompt_tokens_details: PromptTokensDetails,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completion_tokens_details: Option<CompletionTokensDetails>,
+}
+
+#[derive(serde::Serialize)]
+struct PromptTokensDetails {
+    cached_tokens: u64,
+}
+
+#[derive(serde::Serialize)]
+struct CompletionTokensDetails {
+    reasoning_tokens: u64,
+}
+
+impl Usage {
+    pub fn of(u: &TokenUsage) -> Self {
+        let prompt = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
+        Usage {
+            prompt_tokens: prompt,
+            completion_tokens: u.output_tokens,
+            total_tokens: prompt + u.output_tokens,
+            prompt_tokens_details: PromptTokensDetails {
+                cached_tokens: u.cache_read_tokens,
+            },
+            completion_tokens_details: u
+                .reasoning_tokens
+                .map(|reasoning_tokens| CompletionTokensDetails { reasoning_tokens }),
+        }
     }
-    usage
+}
+
+/// A whole `chat.completion`, serialised from the completion it borrows (typed rather than
+/// built as a JSON value: every non-streamed answer is one).
+#[derive(serde::Serialize)]
+pub struct ChatCompletion<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    choices: [Choice<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_tier: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct Choice<'a> {
+    index: u32,
+    message: AssistantMessage<'a>,
+    finish_reason: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct AssistantMessage<'a> {
+    role: &'static str,
+    /// `null` when the answer is tool calls alone.
+    content: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<ToolCall<'a>>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    reasoning_content: String,
+}
+
+#[derive(serde::Serialize)]
+struct ToolCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: FunctionCall<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct FunctionCall<'a> {
+    name: &'a str,
+    /// The input as a JSON text, as OpenAI sends it.
+    arguments: String,
 }
 
 /// The non-streaming response for a completion.
-pub fn response(id: &str, created: u64, model: &str, c: &Completion) -> Value {
+pub fn response<'a>(
+    id: &'a str,
+    created: u64,
+    model: &'a str,
+    c: &'a Completion,
+) -> ChatCompletion<'a> {
     let text: String = c.message.text();
-    let reasoning: String = c
+    let reasoning_content: String = c
         .message
         .content
         .iter()
@@ -47,39 +123,41 @@ pub fn response(id: &str, created: u64, model: &str, c: &Completion) -> Value {
             _ => None,
         })
         .collect();
-    let calls: Vec<Value> = c
+    let tool_calls: Vec<ToolCall<'_>> = c
         .message
         .content
         .iter()
         .filter_map(|b| match b {
-            ContentBlock::ToolUse { id, name, input } => Some(json!({
-                "id": id, "type": "function",
-                "function": {"name": name, "arguments": input.to_string()}
-            })),
+            ContentBlock::ToolUse { id, name, input } => Some(ToolCall {
+                id,
+                kind: "function",
+                function: FunctionCall {
+                    name,
+                    arguments: input.to_string(),
+                },
+            }),
             _ => None,
         })
         .collect();
-    let mut message = json!({"role": "assistant", "content": if text.is_empty() && !calls.is_empty() { Value::Null } else { Value::String(text) }});
-    if !calls.is_empty() {
-        message["tool_calls"] = Value::Array(calls);
+    let content = (!text.is_empty() || tool_calls.is_empty()).then_some(text);
+    ChatCompletion {
+        id,
+        object: "chat.completion",
+        created,
+        model,
+        choices: [Choice {
+            index: 0,
+            message: AssistantMessage {
+                role: "assistant",
+                content,
+                tool_calls,
+                reasoning_content,
+            },
+            finish_reason: finish_reason(c.stop_reason.as_ref()),
+        }],
+        usage: c.usage.as_ref().map(Usage::of),
+        service_tier: crate::model_call::served_tier(c),
     }
-    if !reasoning.is_empty() {
-        message["reasoning_content"] = Value::String(reasoning);
-    }
-    let mut body = json!({
-        "id": id,
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(c.stop_reason.as_ref())}],
-    });
-    if let Some(u) = &c.usage {
-        body["usage"] = usage_json(u);
-    }
-    if let Some(tier) = crate::model_call::served_tier(c) {
-        body["service_tier"] = tier.into();
-    }
-    body
 }
 
 /// The contract's events as `chat.completion.chunk`s, then `[DONE]`.
@@ -174,7 +252,7 @@ impl Frames for Chunks {
             Event::Usage { usage, .. } if self.include_usage => out.push(sse::data(
                 json!({
                     "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                    "model": self.model, "choices": [], "usage": usage_json(&usage),
+                    "model": self.model, "choices": [], "usage": Usage::of(&usage),
                 })
                 .to_string(),
             )),
