@@ -192,6 +192,11 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[at] as f64 / 1e3
 }
 
+/// `{"p50", "p90", "p99"}` of a figure taken at each percentile.
+fn at_percentiles(figure: impl Fn(f64) -> f64) -> Value {
+    json!({"p50": figure(0.5), "p90": figure(0.9), "p99": figure(0.99)})
+}
+
 fn latencies(outcomes: &[Outcome]) -> (Vec<u64>, usize) {
     let mut ok: Vec<u64> = outcomes.iter().flatten().copied().collect();
     ok.sort_unstable();
@@ -352,15 +357,15 @@ fn run(args: &Args) -> Result<Value, String> {
             let operations = operated_at.map(|at| &outcomes[at]).map(|o| {
                 let (ops, failed) = latencies(o);
                 let extra = |p: f64| percentile(&ops, p) - percentile(&g, p);
-                json!({"added_over_gateway_ms": {"p50": extra(0.5), "p90": extra(0.9), "p99": extra(0.99)}, "errors": failed})
+                json!({"added_over_gateway_ms": at_percentiles(extra), "errors": failed})
             });
             let floor = floor_at.map(|at| &outcomes[at]).map(|o| {
                 let (hop, failed) = latencies(o);
                 let over_direct = |p: f64| percentile(&hop, p) - percentile(&d, p);
                 let gateway_over = |p: f64| percentile(&g, p) - percentile(&hop, p);
                 json!({
-                    "added_ms": {"p50": over_direct(0.5), "p90": over_direct(0.9), "p99": over_direct(0.99)},
-                    "gateway_over_floor_ms": {"p50": gateway_over(0.5), "p90": gateway_over(0.9), "p99": gateway_over(0.99)},
+                    "added_ms": at_percentiles(over_direct),
+                    "gateway_over_floor_ms": at_percentiles(gateway_over),
                     "errors": failed,
                     "cpu_us_per_request": floor_cpu as f64 / 1e3 / o.len().max(1) as f64,
                 })
@@ -369,9 +374,9 @@ fn run(args: &Args) -> Result<Value, String> {
                 "dialect": dialect.name(),
                 "kind": if stream { "stream" } else { "whole" },
                 "rate": rate,
-                "gateway_ms": {"p50": percentile(&g, 0.5), "p90": percentile(&g, 0.9), "p99": percentile(&g, 0.99)},
-                "direct_ms": {"p50": percentile(&d, 0.5), "p90": percentile(&d, 0.9), "p99": percentile(&d, 0.99)},
-                "added_ms": {"p50": added(0.5), "p90": added(0.9), "p99": added(0.99)},
+                "gateway_ms": at_percentiles(|p| percentile(&g, p)),
+                "direct_ms": at_percentiles(|p| percentile(&d, p)),
+                "added_ms": at_percentiles(added),
                 "gateway_errors": g_failed,
                 "direct_errors": d_failed,
                 "gateway_cpu_us_per_request": cpu as f64 / 1e3 / via_gateway.len().max(1) as f64,
