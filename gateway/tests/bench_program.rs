@@ -112,7 +112,7 @@ fn the_fixed_rate_benchmark_runs_and_answers_every_request() {
 /// that adds; every such request is answered.
 #[test]
 fn the_fixed_rate_benchmark_measures_what_operations_add() {
-    let report = whole_chat_at_20_per_second(&["--operations"]);
+    let report = chat_at_20_per_second(&["--kind=whole", "--operations"]);
     let row = &report["rates"][0];
     assert_eq!(row["operations"]["errors"], 0, "{report}");
     assert!(
@@ -129,23 +129,14 @@ fn the_fixed_rate_benchmark_measures_what_operations_add() {
 /// at least two), more than it starts with by default on any machine of up to 64 CPUs.
 #[test]
 fn the_fixed_rate_benchmark_passes_its_gateway_arguments() {
-    let report = whole_chat_at_20_per_second(&["--gateway-arg=--worker-threads=40"]);
+    let report = chat_at_20_per_second(&["--kind=whole", "--gateway-arg=--worker-threads=40"]);
     assert_eq!(report["rates"][0]["gateway_errors"], 0, "{report}");
     assert!(report["gateway_threads"].as_u64() >= Some(43), "{report}");
 }
 
-/// `gateway-rate` for whole Chat Completions answers at 20 a second for a second, with `args`.
-fn whole_chat_at_20_per_second(args: &[&str]) -> serde_json::Value {
-    let mut all = vec![
-        "--rates",
-        "20",
-        "--seconds",
-        "1",
-        "--dialects",
-        "chat",
-        "--kind",
-        "whole",
-    ];
+/// `gateway-rate` for Chat Completions at 20 requests a second for a second, with `args`.
+fn chat_at_20_per_second(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--rates", "20", "--seconds", "1", "--dialects", "chat"];
     all.extend_from_slice(args);
     gateway_rate(&all)
 }
@@ -171,15 +162,7 @@ fn gateway_rate(args: &[&str]) -> serde_json::Value {
 /// proxy answers every request, whole and streamed.
 #[test]
 fn the_fixed_rate_benchmark_measures_the_floor_of_one_http_hop() {
-    let report = gateway_rate(&[
-        "--rates",
-        "20",
-        "--seconds",
-        "1",
-        "--dialects",
-        "chat",
-        "--floor",
-    ]);
+    let report = chat_at_20_per_second(&["--floor"]);
     let rows = report["rates"].as_array().unwrap();
     assert_eq!(rows.len(), 2, "whole and streamed: {report}");
     for row in rows {
@@ -199,7 +182,7 @@ fn the_fixed_rate_benchmark_measures_the_floor_of_one_http_hop() {
 /// and the rate held is the highest without errors.
 #[test]
 fn the_fixed_rate_benchmark_measures_the_gateway_alone() {
-    let report = whole_chat_at_20_per_second(&["--no-baseline"]);
+    let report = chat_at_20_per_second(&["--kind=whole", "--no-baseline"]);
     let row = &report["rates"][0];
     assert_eq!(row["gateway_errors"], 0, "{report}");
     assert!(row["gateway_ms"]["p50"].as_f64() > Some(0.0), "{report}");
