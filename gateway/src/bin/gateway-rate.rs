@@ -5,7 +5,7 @@
 //! The emulator (`--fast`, the mock provider) and the gateway run as child processes from the
 //! same build. At each rate, short chat requests go out open-loop (each at its scheduled
 //! time, whatever the answers before it did) to the gateway and, interleaved, the same request
-//! straight to the emulator (Converse with a Bedrock API key) as the baseline, in each of the
+//! straight to the emulator (Converse, signed with the plugin's identity) as the baseline, in each of the
 //! gateway's dialects (Chat Completions, Responses, Messages; `--dialects embeddings`: a
 //! one-text embeddings request against InvokeModel straight to the emulator). Latency counts
 //! from the scheduled send time, so a stalled server cannot hide its delay behind a client
@@ -45,7 +45,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use processes::{
-    cpu_ns, start_gateway, start_stack, status_field, thread_runs, Server, API_KEY, MODEL,
+    cpu_ns, start_gateway, start_stack, status_field, thread_runs, Server, ACCESS_KEY_ID, MODEL,
+    REGION, SECRET_ACCESS_KEY,
 };
 use serde_json::{json, Value};
 
@@ -101,12 +102,102 @@ struct Args {
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
-/// One request to send: where, with which headers and body.
+/// One request to send: where, with which credential and body.
 #[derive(Clone)]
 struct Target {
     url: hyper::Uri,
-    authorization: String,
+    credential: Credential,
     body: Bytes,
+}
+
+/// How a request proves who sent it.
+#[derive(Clone)]
+enum Credential {
+    /// A key taken as `Authorization: Bearer` (the gateway's).
+    Bearer(String),
+    /// SigV4 with the identity the gateway's plugin signs with, so the emulator checks the
+    /// baseline's signature as it checks the gateway's calls (with a Bedrock API key instead,
+    /// its check of the plugin's signatures counted as the gateway's latency). Signed for
+    /// the emulator at `signed_for` whichever address the request goes to (the bare proxy
+    /// forwards the `host` header as it is), once per rate: signing each request would count
+    /// the client's signing in the baseline, and a signature stays good for the emulator's
+    /// 15 minutes of clock skew.
+    SigV4 {
+        signed_for: hyper::Uri,
+        headers: hyper::HeaderMap,
+    },
+}
+
+impl Target {
+    /// The baseline's request to the emulator at `url`, signed now.
+    fn signed(url: hyper::Uri, body: Bytes) -> Result<Self, String> {
+        let mut target = Self {
+            credential: Credential::SigV4 {
+                signed_for: url.clone(),
+                headers: hyper::HeaderMap::new(),
+            },
+            url,
+            body,
+        };
+        target.sign_again()?;
+        Ok(target)
+    }
+
+    /// Signs a SigV4 target with the time now.
+    fn sign_again(&mut self) -> Result<(), String> {
+        use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+        let Credential::SigV4 {
+            signed_for,
+            headers,
+        } = &mut self.credential
+        else {
+            return Ok(());
+        };
+        let host = signed_for
+            .authority()
+            .ok_or("the emulator's URL has no host")?
+            .to_string();
+        let identity = aws_credential_types::Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "gateway-rate",
+        )
+        .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(REGION)
+            .name("bedrock")
+            .time(std::time::SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| e.to_string())?
+            .into();
+        let unsigned = [
+            ("host", host.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let request = SignableRequest::new(
+            "POST",
+            signed_for.to_string(),
+            unsigned.into_iter(),
+            SignableBody::Bytes(&self.body),
+        )
+        .map_err(|e| e.to_string())?;
+        let (instructions, _) = sign(request, &params)
+            .map_err(|e| e.to_string())?
+            .into_parts();
+        headers.clear();
+        for (name, value) in unsigned.into_iter().chain(instructions.headers()) {
+            headers.insert(
+                hyper::header::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|e| e.to_string())?,
+                value.parse().map_err(|e| format!("{e}"))?,
+            );
+        }
+        Ok(())
+    }
 }
 
 /// What one request did: microseconds from its scheduled time to its last byte, or `None`
@@ -114,10 +205,20 @@ struct Target {
 type Outcome = Option<u64>;
 
 async fn send(client: &HttpClient, target: &Target) -> bool {
-    let request = hyper::Request::post(target.url.clone())
-        .header("content-type", "application/json")
-        .header("authorization", &target.authorization)
-        .body(Full::new(target.body.clone()));
+    let mut request = hyper::Request::post(target.url.clone());
+    match &target.credential {
+        Credential::Bearer(key) => {
+            request = request
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {key}"));
+        }
+        Credential::SigV4 { headers, .. } => {
+            if let Some(all) = request.headers_mut() {
+                all.extend(headers.clone());
+            }
+        }
+    }
+    let request = request.body(Full::new(target.body.clone()));
     let Ok(request) = request else {
         return false;
     };
@@ -197,6 +298,11 @@ fn at_percentiles(figure: impl Fn(f64) -> f64) -> Value {
     json!({"p50": figure(0.5), "p90": figure(0.9), "p99": figure(0.99)})
 }
 
+/// Whether `dialect`'s answers can be streamed (embeddings never are).
+fn streams(dialect: Dialect) -> bool {
+    dialect != Dialect::Embeddings
+}
+
 fn latencies(outcomes: &[Outcome]) -> (Vec<u64>, usize) {
     let mut ok: Vec<u64> = outcomes.iter().flatten().copied().collect();
     ok.sort_unstable();
@@ -263,11 +369,10 @@ fn run(args: &Args) -> Result<Value, String> {
     };
     let mut rows = Vec::new();
     let mut held: Vec<(Dialect, bool, u32)> = Vec::new();
-    // Embeddings are never streamed.
     let runs = args.dialects.iter().flat_map(|&dialect| {
         kinds
             .iter()
-            .filter(move |&&stream| !(stream && dialect == Dialect::Embeddings))
+            .filter(move |&&stream| !stream || streams(dialect))
             .map(move |&stream| (dialect, stream))
     });
     for (dialect, stream) in runs {
@@ -275,7 +380,7 @@ fn run(args: &Args) -> Result<Value, String> {
             url: format!("{}/{}", gateway.url, dialect.path())
                 .parse()
                 .map_err(|e| format!("{e}"))?,
-            authorization: "Bearer none".into(),
+            credential: Credential::Bearer("none".into()),
             body: Bytes::from(
                 dialect
                     .body(&format!("amazon-bedrock/{MODEL}"), "Hello", stream)
@@ -285,16 +390,15 @@ fn run(args: &Args) -> Result<Value, String> {
         // The same request straight to Bedrock: Converse(Stream), or InvokeModel for
         // embeddings.
         let direct = if dialect == Dialect::Embeddings {
-            Target {
-                url: format!("{}/model/{}/invoke", emulator.url, Dialect::EMBEDDING_MODEL)
+            Target::signed(
+                format!("{}/model/{}/invoke", emulator.url, Dialect::EMBEDDING_MODEL)
                     .parse()
                     .map_err(|e| format!("{e}"))?,
-                authorization: format!("Bearer {API_KEY}"),
-                body: Bytes::from(json!({"inputText": "Hello"}).to_string()),
-            }
+                Bytes::from(json!({"inputText": "Hello"}).to_string()),
+            )?
         } else {
-            Target {
-                url: format!(
+            Target::signed(
+                format!(
                     "{}/model/{MODEL}/{}",
                     emulator.url,
                     if stream {
@@ -305,12 +409,11 @@ fn run(args: &Args) -> Result<Value, String> {
                 )
                 .parse()
                 .map_err(|e| format!("{e}"))?,
-                authorization: format!("Bearer {API_KEY}"),
-                body: Bytes::from(
+                Bytes::from(
                     json!({"messages": [{"role": "user", "content": [{"text": "Hello"}]}]})
                         .to_string(),
                 ),
-            }
+            )?
         };
         let mut targets = vec![through_gateway.clone()];
         let direct_at = (!args.no_baseline).then_some(targets.len());
@@ -323,7 +426,7 @@ fn run(args: &Args) -> Result<Value, String> {
                 url: format!("{}/{}", operated.url, dialect.path())
                     .parse()
                     .map_err(|e| format!("{e}"))?,
-                authorization: "Bearer sk-bench".into(),
+                credential: Credential::Bearer("sk-bench".into()),
                 body: through_gateway.body.clone(),
             });
         }
@@ -340,6 +443,9 @@ fn run(args: &Args) -> Result<Value, String> {
         // Warm every path (connections, the plugin's clients).
         runtime.block_on(open_loop(&client, targets.clone(), 100, 1));
         for &rate in &args.rates {
+            for target in &mut targets {
+                target.sign_again()?;
+            }
             let cpu_before = cpu_ns(gateway.pid());
             let floor_cpu_before = floor.as_ref().map_or(0, |proxy| cpu_ns(proxy.pid()));
             let runs_before = thread_runs(gateway.pid());
@@ -392,18 +498,24 @@ fn run(args: &Args) -> Result<Value, String> {
                 } else {
                     ("gateway", [0.5, 0.9, 0.99].map(|p| percentile(&g, p)))
                 };
+                // Each path's own p99 and errors (gateway/direct), or the gateway's errors.
+                let paths = if direct_at.is_some() {
+                    format!(
+                        "(gateway p99 {:>8.3}, direct {:>8.3})  errors {g_failed}/{d_failed}",
+                        percentile(&g, 0.99),
+                        percentile(&d, 0.99),
+                    )
+                } else {
+                    format!("errors {g_failed}")
+                };
                 println!(
-                    "{:>9} {:>6} {:>5}/s  {label} p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms  (gateway p99 {:>8.3}, direct {:>8.3})  errors {}/{}  cpu {:>6.0} us/req  thread runs {:>4.1}/req  rss {} KiB",
+                    "{:>9} {:>6} {:>5}/s  {label} p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms  {paths}  cpu {:>6.0} us/req  thread runs {:>4.1}/req  rss {} KiB",
                     dialect.name(),
                     row["kind"].as_str().unwrap_or(""),
                     rate,
                     shown[0],
                     shown[1],
                     shown[2],
-                    percentile(&g, 0.99),
-                    percentile(&d, 0.99),
-                    g_failed,
-                    d_failed,
                     row["gateway_cpu_us_per_request"].as_f64().unwrap_or(0.0),
                     row["gateway_thread_runs_per_request"].as_f64().unwrap_or(0.0),
                     row["gateway_rss_kib"],
@@ -459,11 +571,21 @@ fn run(args: &Args) -> Result<Value, String> {
             json!({"whole": highest(dialect, false), "stream": highest(dialect, true)}),
         );
         if !args.json {
+            let said: Vec<String> = kinds
+                .iter()
+                .filter(|&&stream| !stream || streams(dialect))
+                .map(|&stream| {
+                    format!(
+                        "{} {}",
+                        if stream { "streamed" } else { "whole" },
+                        highest(dialect, stream).map_or("none".into(), |r| format!("{r}/s"))
+                    )
+                })
+                .collect();
             println!(
-                "{}: highest rate {held_said}: whole {:?}, streamed {:?}",
+                "{}: highest rate {held_said}: {}",
                 dialect.name(),
-                highest(dialect, false),
-                highest(dialect, true),
+                said.join(", ")
             );
         }
     }
@@ -475,7 +597,7 @@ fn run(args: &Args) -> Result<Value, String> {
     report[held_key] = Value::Object(held_rates);
     if !args.json {
         println!(
-            "gateway peak RSS {:?} KiB, {:?} threads",
+            "gateway peak RSS {} KiB, {} threads",
             report["gateway_peak_rss_kib"], report["gateway_threads"]
         );
     }
