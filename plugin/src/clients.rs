@@ -2,17 +2,14 @@
 //! credentials and auth scheme, timeouts. Built once per provider, lazily, on the plugin's
 //! runtime, because loading the SDK configuration may touch the file system or the network.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use aws_config::ecs::EcsCredentialsProvider;
-use aws_config::imds::credentials::ImdsCredentialsProvider;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
-use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use aws_sdk_bedrockruntime::config::Token;
 use aws_smithy_runtime_api::client::auth::{http::HTTP_BEARER_AUTH_SCHEME_ID, AuthSchemeId};
@@ -20,6 +17,7 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
 use crate::config::PluginConfig;
+use crate::credential_chain::{ChainHandle, DetectingChain};
 use crate::credentials::{
     process_env, region_from_endpoint, region_from_env, ChainProvider, CredentialSource,
     DEFAULT_REGION,
@@ -539,14 +537,6 @@ fn mantle_client(
 pub const CREDENTIALS_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// The whole default-chain probe (web identity calls STS; the rest is local or link-local).
 pub const CHAIN_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
-/// The instance metadata service is link-local: it answers within milliseconds or is not
-/// there. The SDK's defaults (1 s connect, 1 s read, 4 attempts with backoff) make a machine
-/// without one wait several seconds; these make it wait at most about half a second.
-pub const IMDS_CONNECT_TIMEOUT: Duration = Duration::from_millis(250);
-pub const IMDS_READ_TIMEOUT: Duration = Duration::from_millis(500);
-pub const IMDS_ATTEMPTS: u32 = 1;
-/// Container credential endpoints are local too.
-pub const CONTAINER_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// `AKIA…WXYZ`: enough to recognise a key, not enough to use it.
 pub fn mask(access_key_id: &str) -> String {
@@ -565,121 +555,6 @@ fn hash(s: &str) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     s.hash(&mut h);
     format!("{:016x}", h.finish())
-}
-
-/// The AWS SDK default chain after the environment (profile, web identity, container, IMDS),
-/// tried in the SDK's order, remembering which member answered, with short IMDS and container
-/// timeouts.
-pub struct DetectingChain {
-    members: Vec<(ChainProvider, SharedCredentialsProvider)>,
-    last: Mutex<Option<ChainProvider>>,
-}
-
-impl DetectingChain {
-    pub fn new(conf: &ProviderConfig) -> Self {
-        let imds = aws_config::imds::Client::builder()
-            .configure(conf)
-            .connect_timeout(IMDS_CONNECT_TIMEOUT)
-            .read_timeout(IMDS_READ_TIMEOUT)
-            .operation_timeout(IMDS_CONNECT_TIMEOUT * 2 + IMDS_READ_TIMEOUT * 2)
-            .max_attempts(IMDS_ATTEMPTS)
-            .build();
-        let members = ChainProvider::ALL
-            .into_iter()
-            .map(|m| {
-                let provider = match m {
-                    // Named explicitly: this member only runs when AWS_PROFILE is unset or
-                    // blank, and a blank AWS_PROFILE must not select a profile called " ".
-                    ChainProvider::DefaultProfile => SharedCredentialsProvider::new(
-                        ProfileFileCredentialsProvider::builder()
-                            .configure(conf)
-                            .profile_name("default")
-                            .build(),
-                    ),
-                    ChainProvider::WebIdentity => SharedCredentialsProvider::new(
-                        WebIdentityTokenCredentialsProvider::builder()
-                            .configure(conf)
-                            .build(),
-                    ),
-                    ChainProvider::Container => SharedCredentialsProvider::new(
-                        EcsCredentialsProvider::builder()
-                            .configure(conf)
-                            .connect_timeout(CONTAINER_TIMEOUT)
-                            .read_timeout(CONTAINER_TIMEOUT)
-                            .build(),
-                    ),
-                    ChainProvider::InstanceRole => SharedCredentialsProvider::new(
-                        ImdsCredentialsProvider::builder()
-                            .configure(conf)
-                            .imds_client(imds.clone())
-                            .build(),
-                    ),
-                };
-                (m, provider)
-            })
-            .collect();
-        Self {
-            members,
-            last: Mutex::new(None),
-        }
-    }
-
-    /// The member that answered last (with credentials or with a real error).
-    pub fn last(&self) -> Option<ChainProvider> {
-        *self.last.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    async fn resolve(&self) -> aws_credential_types::provider::Result {
-        let mut tried = Vec::new();
-        for (member, provider) in &self.members {
-            match provider.provide_credentials().await {
-                Ok(c) => {
-                    *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(*member);
-                    return Ok(c);
-                }
-                Err(CredentialsError::CredentialsNotLoaded(_)) => {
-                    tried.push(member.label());
-                }
-                Err(e) => {
-                    *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(*member);
-                    return Err(e);
-                }
-            }
-        }
-        Err(CredentialsError::not_loaded(format!(
-            "no credentials from the AWS SDK default chain (tried: {})",
-            tried.join(", ")
-        )))
-    }
-}
-
-impl std::fmt::Debug for DetectingChain {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DetectingChain")
-            .field("last", &self.last())
-            .finish()
-    }
-}
-
-#[derive(Debug)]
-struct ChainHandle(Arc<DetectingChain>);
-
-impl ProvideCredentials for ChainHandle {
-    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        future::ProvideCredentials::new(self.0.resolve())
-    }
-}
-
-impl ProvideCredentials for DetectingChain {
-    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        future::ProvideCredentials::new(self.resolve())
-    }
 }
 
 async fn profile_region(source: &CredentialSource) -> Option<String> {

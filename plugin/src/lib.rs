@@ -26,6 +26,7 @@ pub(crate) mod clients;
 pub(crate) mod config;
 pub(crate) mod config_keys;
 pub(crate) mod converse_wire;
+pub(crate) mod credential_chain;
 pub(crate) mod credentials;
 pub(crate) mod discovery;
 pub(crate) mod document;
