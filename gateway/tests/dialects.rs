@@ -247,22 +247,95 @@ fn each_dialects_first_delta_arrives_before_the_next_is_produced() {
     }
 }
 
+/// A whole (not streamed) answer on `path` to an emulator scenario, offering `tools`, with
+/// `options` added to the request.
+fn whole_answer(
+    gateway: &Gateway,
+    path: &str,
+    tools: &Value,
+    scenario: Value,
+    options: Value,
+) -> Value {
+    let prompt = format!("EMULATOR_SCENARIO {scenario}");
+    let mut request = json!({"model": SONNET, "max_tokens": 2000, "tools": tools,
+        "messages": [{"role": "user", "content": prompt}]});
+    request
+        .as_object_mut()
+        .unwrap()
+        .extend(options.as_object().unwrap().clone());
+    body_json(&gateway.fetch("POST", path, &request.to_string()))
+}
+
+/// A whole Anthropic message as Anthropic's SDKs read it: a tool call with its input as an
+/// object and `stop_reason: tool_use`; signed thinking before the text; `stop_sequence` present
+/// and null; the four token counts.
+#[test]
+fn a_whole_anthropic_message_has_anthropics_shape() {
+    let gateway = Gateway::start(["--emulator"], &[]);
+    let tools = json!([{"name": "lookup", "input_schema": {"type": "object"}}]);
+    let ask = |scenario, options| whole_answer(&gateway, "/v1/messages", &tools, scenario, options);
+    let calls = ask(
+        json!({"text": "", "toolCalls": [{"name": "lookup", "input": {"q": "rust"}}]}),
+        json!({}),
+    );
+    assert_eq!(calls["type"], "message", "{calls}");
+    assert_eq!(calls["role"], "assistant", "{calls}");
+    assert_eq!(calls["model"], SONNET, "{calls}");
+    assert_eq!(calls["stop_reason"], "tool_use", "{calls}");
+    assert!(
+        calls.get("stop_sequence").is_some_and(Value::is_null),
+        "{calls}"
+    );
+    let call = calls["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "tool_use")
+        .unwrap_or_else(|| panic!("no tool_use block: {calls}"));
+    assert_eq!(call["name"], "lookup", "{calls}");
+    assert_eq!(call["input"], json!({"q": "rust"}), "{calls}");
+    assert!(
+        call["id"].as_str().is_some_and(|id| !id.is_empty()),
+        "{calls}"
+    );
+
+    let reasoned = ask(
+        json!({"reasoning": {"text": "Let me think.", "signature": "c2ln"}, "text": "Done."}),
+        json!({"thinking": {"type": "enabled", "budget_tokens": 1024}}),
+    );
+    assert_eq!(
+        reasoned["content"],
+        json!([
+            {"type": "thinking", "thinking": "Let me think.", "signature": "c2ln"},
+            {"type": "text", "text": "Done."}
+        ]),
+        "{reasoned}"
+    );
+    assert_eq!(reasoned["stop_reason"], "end_turn", "{reasoned}");
+    for count in [
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ] {
+        assert!(reasoned["usage"][count].is_u64(), "{count}: {reasoned}");
+    }
+    assert!(
+        reasoned["usage"]["output_tokens"].as_u64() > Some(0),
+        "{reasoned}"
+    );
+}
+
 /// A whole Chat Completions answer has OpenAI's shape: an answer of tool calls alone has
 /// `content: null` and each call's input as a JSON text; reasoning is `reasoning_content`;
 /// the usage counts the prompt with its cached part.
 #[test]
 fn a_whole_chat_completion_has_openais_shape() {
     let gateway = Gateway::start(["--emulator"], &[]);
-    let ask = |scenario: Value, options: Value| {
-        let prompt = format!("EMULATOR_SCENARIO {scenario}");
-        let mut request = json!({"model": SONNET, "max_tokens": 2000,
-            "tools": [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}],
-            "messages": [{"role": "user", "content": prompt}]});
-        request
-            .as_object_mut()
-            .unwrap()
-            .extend(options.as_object().unwrap().clone());
-        body_json(&gateway.fetch("POST", "/v1/chat/completions", &request.to_string()))
+    let tools = json!([{"type": "function",
+        "function": {"name": "lookup", "parameters": {"type": "object"}}}]);
+    let ask = |scenario, options| {
+        whole_answer(&gateway, "/v1/chat/completions", &tools, scenario, options)
     };
     let calls = ask(
         json!({"text": "", "toolCalls": [{"name": "lookup", "input": {"q": "rust"}}]}),

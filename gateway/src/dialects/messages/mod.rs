@@ -94,7 +94,7 @@ async fn answer(
         let call = prepared.call::<WholeAnswer>(gateway).await?;
         let served = call.served.clone();
         let completion = call.whole().await?;
-        let response = Json(reply::message(&id, &model, &completion)).into_response();
+        let response = Json(reply::Message::of(&id, &model, &completion)).into_response();
         return Ok(model_call::naming_served(response, &served));
     }
     let call = prepared.call::<Streamed>(gateway).await?;

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use axum::response::sse::Event as SseEvent;
 use base64::Engine as _;
 use host_sdk::{Completion, ContentBlock, Event, StopReason, TokenUsage};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::errors::error_body;
@@ -29,20 +30,36 @@ fn stop_reason(reason: Option<&StopReason>) -> &'static str {
 
 /// Anthropic's `usage`: input tokens apart from the cache's reads and writes, as the
 /// contract counts them too.
-fn usage_json(usage: &TokenUsage) -> Value {
-    let mut json = json!({
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cache_creation_input_tokens": usage.cache_write_tokens,
-        "cache_read_input_tokens": usage.cache_read_tokens,
-    });
-    if let Some(one_hour) = usage.cache_write_1h_tokens {
-        json["cache_creation"] = json!({
-            "ephemeral_5m_input_tokens": usage.cache_write_tokens.saturating_sub(one_hour),
-            "ephemeral_1h_input_tokens": one_hour,
-        });
+#[derive(Serialize)]
+struct Usage {
+    input_tokens: u64,
+    output_tokens: u64,
+    cache_creation_input_tokens: u64,
+    cache_read_input_tokens: u64,
+    /// The cache writes by lifetime, when the provider told them apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_creation: Option<CacheCreation>,
+}
+
+#[derive(Serialize)]
+struct CacheCreation {
+    ephemeral_5m_input_tokens: u64,
+    ephemeral_1h_input_tokens: u64,
+}
+
+impl Usage {
+    fn of(usage: &TokenUsage) -> Self {
+        Self {
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            cache_creation_input_tokens: usage.cache_write_tokens,
+            cache_read_input_tokens: usage.cache_read_tokens,
+            cache_creation: usage.cache_write_1h_tokens.map(|one_hour| CacheCreation {
+                ephemeral_5m_input_tokens: usage.cache_write_tokens.saturating_sub(one_hour),
+                ephemeral_1h_input_tokens: one_hour,
+            }),
+        }
     }
-    json
 }
 
 fn base64(data: &[u8]) -> String {
@@ -50,41 +67,75 @@ fn base64(data: &[u8]) -> String {
 }
 
 /// A whole answer: `{"type": "message", ...}`.
-pub fn message(id: &str, model: &str, completion: &Completion) -> Value {
-    let content: Vec<Value> = completion
-        .message
-        .content
-        .iter()
-        .filter_map(|block| {
-            Some(match block {
-                ContentBlock::Text { text } | ContentBlock::CitedText { text, .. } => {
-                    json!({"type": "text", "text": text})
-                }
-                ContentBlock::Reasoning { text, signature } => json!({
-                    "type": "thinking",
-                    "thinking": text,
-                    "signature": signature.as_deref().unwrap_or(""),
-                }),
-                ContentBlock::RedactedReasoning { data } => {
-                    json!({"type": "redacted_thinking", "data": base64(data)})
-                }
-                ContentBlock::ToolUse { id, name, input } => {
-                    json!({"type": "tool_use", "id": id, "name": name, "input": input})
-                }
-                _ => return None,
+#[derive(Serialize)]
+pub struct Message<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    role: &'static str,
+    model: &'a str,
+    content: Vec<Block<'a>>,
+    stop_reason: &'static str,
+    /// Bedrock does not say which stop sequence matched.
+    stop_sequence: Option<&'a str>,
+    usage: Usage,
+}
+
+/// A block of a whole answer.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Block<'a> {
+    Text {
+        text: &'a str,
+    },
+    Thinking {
+        thinking: &'a str,
+        signature: &'a str,
+    },
+    RedactedThinking {
+        data: String,
+    },
+    ToolUse {
+        id: &'a str,
+        name: &'a str,
+        input: &'a Value,
+    },
+}
+
+impl<'a> Message<'a> {
+    pub fn of(id: &'a str, model: &'a str, completion: &'a Completion) -> Self {
+        let content = completion
+            .message
+            .content
+            .iter()
+            .filter_map(|block| {
+                Some(match block {
+                    ContentBlock::Text { text } | ContentBlock::CitedText { text, .. } => {
+                        Block::Text { text }
+                    }
+                    ContentBlock::Reasoning { text, signature } => Block::Thinking {
+                        thinking: text,
+                        signature: signature.as_deref().unwrap_or(""),
+                    },
+                    ContentBlock::RedactedReasoning { data } => {
+                        Block::RedactedThinking { data: base64(data) }
+                    }
+                    ContentBlock::ToolUse { id, name, input } => Block::ToolUse { id, name, input },
+                    _ => return None,
+                })
             })
-        })
-        .collect();
-    json!({
-        "id": id,
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": content,
-        "stop_reason": stop_reason(completion.stop_reason.as_ref()),
-        "stop_sequence": null,
-        "usage": completion.usage.as_ref().map(usage_json).unwrap_or_else(|| usage_json(&TokenUsage::default())),
-    })
+            .collect();
+        Self {
+            id,
+            kind: "message",
+            role: "assistant",
+            model,
+            content,
+            stop_reason: stop_reason(completion.stop_reason.as_ref()),
+            stop_sequence: None,
+            usage: Usage::of(completion.usage.as_ref().unwrap_or(&TokenUsage::default())),
+        }
+    }
 }
 
 /// The contract's events as Anthropic's stream.
@@ -236,7 +287,7 @@ impl Frames for Stream {
                     &json!({
                         "type": "message_delta",
                         "delta": {"stop_reason": stop_reason(reason), "stop_sequence": null},
-                        "usage": usage_json(&usage),
+                        "usage": Usage::of(&usage),
                     }),
                 ));
                 out.push(sse::named("message_stop", &json!({"type": "message_stop"})));
