@@ -378,3 +378,86 @@ fn a_whole_chat_completion_has_openais_shape() {
         "{reasoned}"
     );
 }
+
+/// A Responses `response` object repeats what its request asked for (instructions, tools,
+/// sampling, metadata, the tier), says the gateway keeps no state, and an answer cut by its
+/// token limit is `incomplete` with why: whole, and as the streamed `response.incomplete`
+/// after a `response.created` that repeats the request the same way.
+#[test]
+fn a_responses_object_repeats_its_request_and_says_why_it_stopped() {
+    let gateway = Gateway::start(["--emulator"], &[]);
+    let tool = json!({"type": "function", "name": "lookup",
+        "parameters": {"type": "object", "properties": {}}});
+    let request = json!({"model": SONNET, "instructions": "Be brief.",
+        "input": r#"EMULATOR_SCENARIO {"text": "Cut sh", "stopReason": "max_tokens"}"#,
+        "tools": [tool], "temperature": 0.3, "max_output_tokens": 64,
+        "metadata": {"ticket": "T-1"}, "store": false});
+    let repeats_the_request = |response: &Value| {
+        assert_eq!(response["object"], "response", "{response}");
+        assert_eq!(response["model"], SONNET, "{response}");
+        assert_eq!(response["instructions"], "Be brief.", "{response}");
+        assert_eq!(response["tools"], json!([tool]), "{response}");
+        assert_eq!(response["tool_choice"], "auto", "{response}");
+        assert_eq!(response["parallel_tool_calls"], true, "{response}");
+        assert_eq!(response["temperature"], 0.3, "{response}");
+        assert_eq!(response["max_output_tokens"], 64, "{response}");
+        assert_eq!(response["metadata"], json!({"ticket": "T-1"}), "{response}");
+        assert_eq!(response["text"]["format"]["type"], "text", "{response}");
+        assert_eq!(response["store"], false, "{response}");
+        assert!(response["previous_response_id"].is_null(), "{response}");
+        assert_eq!(response["service_tier"], "auto", "{response}");
+        assert!(response["error"].is_null(), "{response}");
+    };
+
+    let whole = body_json(&gateway.fetch("POST", "/v1/responses", &request.to_string()));
+    repeats_the_request(&whole);
+    assert_eq!(whole["status"], "incomplete", "{whole}");
+    assert_eq!(
+        whole["incomplete_details"],
+        json!({"reason": "max_output_tokens"}),
+        "{whole}"
+    );
+    assert_eq!(
+        whole["output"][0]["content"][0]["text"], "Cut sh",
+        "{whole}"
+    );
+    let usage = &whole["usage"];
+    assert_eq!(
+        usage["total_tokens"].as_u64(),
+        Some(usage["input_tokens"].as_u64().unwrap() + usage["output_tokens"].as_u64().unwrap()),
+        "{whole}"
+    );
+
+    let mut streamed = request.clone();
+    streamed["stream"] = json!(true);
+    let answer = gateway.fetch("POST", "/v1/responses", &streamed.to_string());
+    let events = events(&answer);
+    let created = &events[0];
+    assert_eq!(created["type"], "response.created", "{answer}");
+    assert_eq!(created["sequence_number"], 0, "{answer}");
+    repeats_the_request(&created["response"]);
+    assert_eq!(created["response"]["status"], "in_progress", "{answer}");
+    assert_eq!(created["response"]["output"], json!([]), "{answer}");
+    assert!(created["response"]["usage"].is_null(), "{answer}");
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "response.incomplete", "{answer}");
+    assert_eq!(
+        last["sequence_number"].as_u64(),
+        Some(events.len() as u64 - 1),
+        "{answer}"
+    );
+    repeats_the_request(&last["response"]);
+    assert_eq!(
+        last["response"]["incomplete_details"],
+        json!({"reason": "max_output_tokens"}),
+        "{answer}"
+    );
+    assert_eq!(
+        last["response"]["output"][0]["content"][0]["text"], "Cut sh",
+        "{answer}"
+    );
+    assert!(
+        last["response"]["usage"]["output_tokens"].as_u64() > Some(0),
+        "{answer}"
+    );
+}

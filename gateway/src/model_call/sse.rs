@@ -32,8 +32,10 @@ pub fn data(data: impl AsRef<str>) -> SseEvent {
 }
 
 /// A named frame (`event: name`, `data: {...}`), as the Responses and Messages APIs send.
-pub fn named(name: &str, data: &serde_json::Value) -> SseEvent {
-    SseEvent::default().event(name).data(data.to_string())
+pub fn named(name: &str, data: &(impl serde::Serialize + ?Sized)) -> SseEvent {
+    // The frames are JSON values and structs with string keys, which always serialize.
+    let data = serde_json::to_string(data).unwrap_or_default();
+    SseEvent::default().event(name).data(data)
 }
 
 /// Appends `text` to `out` as a JSON string literal (quoted and escaped): deltas, the most

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 use crate::errors::ApiError;
 use crate::image_urls::Fetched;
@@ -64,7 +63,7 @@ async fn answer(
         let call = prepared.call::<WholeAnswer>(gateway).await?;
         let served = call.served.clone();
         let completion = call.whole().await?;
-        let response = Json(reply::response(settings, &completion)).into_response();
+        let response = reply::whole(settings, &completion);
         return Ok(model_call::naming_served(response, &served));
     }
     let call = prepared.call::<Streamed>(gateway).await?;

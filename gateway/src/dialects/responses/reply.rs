@@ -10,8 +10,10 @@ use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::response::sse::Event as SseEvent;
+use axum::response::{IntoResponse, Json, Response};
 use host_sdk::{Completion, ContentBlock, Event, StopReason, TokenUsage};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
 
 use super::carried_reasoning;
 use super::request::{ToolKinds, CUSTOM_INPUT};
@@ -23,8 +25,9 @@ use crate::model_call::sse::{self, Frames};
 pub struct Settings {
     id: String,
     created_at: u64,
-    /// The fields of the request a response repeats (model, instructions, tools, ...).
-    echo: Value,
+    /// The fields of the request a response repeats (model, instructions, tools, ...):
+    /// typed, so each `response` object serializes them without copying them again.
+    echo: Echo,
     /// `reasoning.summary` was asked for: reasoning reaches the client as summary text.
     summaries: bool,
     /// `include: ["reasoning.encrypted_content"]`: reasoning items carry what the provider
@@ -48,27 +51,27 @@ impl Settings {
             created_at: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
-            echo: json!({
-                "model": req.model,
-                "instructions": req.instructions,
-                "max_output_tokens": req.max_output_tokens,
-                "temperature": req.temperature,
-                "top_p": req.top_p,
-                "tools": req.tools,
-                "tool_choice": req.tool_choice.clone().unwrap_or_else(|| json!("auto")),
-                "parallel_tool_calls": req.parallel_tool_calls.unwrap_or(true),
-                "reasoning": {
-                    "effort": reasoning.and_then(|r| r.effort.clone()),
-                    "summary": reasoning.and_then(|r| r.summary.clone()),
+            echo: Echo {
+                model: req.model.clone(),
+                instructions: req.instructions.clone(),
+                max_output_tokens: req.max_output_tokens,
+                temperature: req.temperature,
+                top_p: req.top_p,
+                tools: req.tools.clone(),
+                tool_choice: req.tool_choice.clone().unwrap_or_else(|| json!("auto")),
+                parallel_tool_calls: req.parallel_tool_calls.unwrap_or(true),
+                reasoning: EchoedReasoning {
+                    effort: reasoning.and_then(|r| r.effort.clone()),
+                    summary: reasoning.and_then(|r| r.summary.clone()),
                 },
-                "text": {"format": format},
-                "metadata": req.metadata.clone().unwrap_or_default(),
-                "previous_response_id": null,
-                "store": false,
-                "truncation": "disabled",
-                "user": req.user,
-                "service_tier": req.service_tier.clone().unwrap_or_else(|| "auto".into()),
-            }),
+                text: EchoedText { format },
+                metadata: req.metadata.clone().unwrap_or_default(),
+                previous_response_id: None,
+                store: false,
+                truncation: "disabled",
+                user: req.user.clone(),
+                service_tier: req.service_tier.clone().unwrap_or_else(|| "auto".into()),
+            },
             summaries: reasoning.is_some_and(|r| r.summary.is_some()),
             encrypted_reasoning: req
                 .include
@@ -86,38 +89,147 @@ impl Settings {
         format!("{prefix}_{}{}", &self.id[5..17], self.next_item)
     }
 
-    /// The `response` object with `status`, `output` and `usage`.
-    fn response(&self, status: &str, output: &[Value], usage: Option<&TokenUsage>) -> Value {
-        let mut response = self.echo.clone();
-        let fields = [
-            ("id", json!(self.id)),
-            ("object", json!("response")),
-            ("created_at", json!(self.created_at)),
-            ("status", json!(status)),
-            ("error", Value::Null),
-            ("incomplete_details", Value::Null),
-            ("output", json!(output)),
-            ("usage", usage.map(usage_json).unwrap_or(Value::Null)),
-        ];
-        for (key, value) in fields {
-            response[key] = value;
+    /// The `response` object with `status`, `output` and `usage`; not failed, not
+    /// incomplete, and the service tier asked for.
+    fn response<'a>(
+        &'a self,
+        status: &'static str,
+        output: &'a [Value],
+        usage: Option<&TokenUsage>,
+    ) -> ResponseObject<'a> {
+        ResponseObject {
+            id: &self.id,
+            object: "response",
+            created_at: self.created_at,
+            status,
+            error: None,
+            incomplete_details: None,
+            output,
+            usage: usage.map(Usage::of),
+            echo: &self.echo,
+            service_tier: &self.echo.service_tier,
+        }
+    }
+
+    /// The `response` object of a finished answer: completed, or incomplete with why, and
+    /// the tier that served it when the provider said.
+    fn finished<'a>(
+        &'a self,
+        completion: &'a Completion,
+        reason: Option<&StopReason>,
+        output: &'a [Value],
+        usage: Option<&TokenUsage>,
+    ) -> ResponseObject<'a> {
+        let (status, incomplete) = ending(reason);
+        let mut response = self.response(status, output, usage);
+        response.incomplete_details = incomplete.map(|reason| IncompleteDetails { reason });
+        if let Some(tier) = crate::model_call::served_tier(completion) {
+            response.service_tier = tier;
         }
         response
     }
 }
 
+/// What a `response` object repeats of its request.
+#[derive(Serialize)]
+struct Echo {
+    model: String,
+    instructions: Option<String>,
+    max_output_tokens: Option<u32>,
+    temperature: Option<f32>,
+    top_p: Option<f32>,
+    tools: Vec<Value>,
+    tool_choice: Value,
+    parallel_tool_calls: bool,
+    reasoning: EchoedReasoning,
+    text: EchoedText,
+    metadata: Map<String, Value>,
+    /// Always null: the gateway keeps no state.
+    previous_response_id: Option<String>,
+    store: bool,
+    truncation: &'static str,
+    user: Option<String>,
+    /// Written by [`ResponseObject`], which names the tier that served the answer instead
+    /// when the provider said.
+    #[serde(skip)]
+    service_tier: String,
+}
+
+#[derive(Serialize)]
+struct EchoedReasoning {
+    effort: Option<String>,
+    summary: Option<String>,
+}
+
+#[derive(Serialize)]
+struct EchoedText {
+    format: Value,
+}
+
+/// A Responses `response` object.
+#[derive(Serialize)]
+struct ResponseObject<'a> {
+    id: &'a str,
+    object: &'static str,
+    created_at: u64,
+    status: &'static str,
+    error: Option<ResponseError<'a>>,
+    incomplete_details: Option<IncompleteDetails>,
+    output: &'a [Value],
+    usage: Option<Usage>,
+    #[serde(flatten)]
+    echo: &'a Echo,
+    service_tier: &'a str,
+}
+
+#[derive(Serialize)]
+struct ResponseError<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct IncompleteDetails {
+    reason: &'static str,
+}
+
 /// The Responses `usage` for the contract's: input tokens include the cache's reads and
 /// writes. Reasoning tokens are counted apart only where the provider says (Bedrock's
 /// Responses API does, Converse does not: they are in `output_tokens`, and 0 here).
-fn usage_json(u: &TokenUsage) -> Value {
-    let input = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
-    json!({
-        "input_tokens": input,
-        "input_tokens_details": {"cached_tokens": u.cache_read_tokens},
-        "output_tokens": u.output_tokens,
-        "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens.unwrap_or(0)},
-        "total_tokens": input + u.output_tokens,
-    })
+#[derive(Serialize)]
+struct Usage {
+    input_tokens: u64,
+    input_tokens_details: InputTokensDetails,
+    output_tokens: u64,
+    output_tokens_details: OutputTokensDetails,
+    total_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct InputTokensDetails {
+    cached_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct OutputTokensDetails {
+    reasoning_tokens: u64,
+}
+
+impl Usage {
+    fn of(u: &TokenUsage) -> Self {
+        let input = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
+        Self {
+            input_tokens: input,
+            input_tokens_details: InputTokensDetails {
+                cached_tokens: u.cache_read_tokens,
+            },
+            output_tokens: u.output_tokens,
+            output_tokens_details: OutputTokensDetails {
+                reasoning_tokens: u.reasoning_tokens.unwrap_or(0),
+            },
+            total_tokens: input + u.output_tokens,
+        }
+    }
 }
 
 /// The status a finished answer has, and why it is incomplete when it is.
@@ -280,27 +392,20 @@ fn items_of(completion: &Completion, settings: &mut Settings) -> Vec<Item> {
     items
 }
 
-/// A whole answer: the `response` object.
-pub fn response(mut settings: Settings, completion: &Completion) -> Value {
+/// A whole answer: the `response` object as the HTTP answer.
+pub fn whole(mut settings: Settings, completion: &Completion) -> Response {
     let items = items_of(completion, &mut settings);
-    let (status, incomplete) = ending(completion.stop_reason.as_ref());
     let output: Vec<Value> = items
         .iter()
         .map(|item| item.json("completed", &settings))
         .collect();
-    let mut response = settings.response(status, &output, completion.usage.as_ref());
-    if let Some(reason) = incomplete {
-        response["incomplete_details"] = json!({"reason": reason});
-    }
-    with_served_tier(&mut response, completion);
-    response
-}
-
-/// The tier that served the answer, in place of the one asked for, when the provider said.
-fn with_served_tier(response: &mut Value, completion: &Completion) {
-    if let Some(tier) = crate::model_call::served_tier(completion) {
-        response["service_tier"] = tier.into();
-    }
+    let response = settings.finished(
+        completion,
+        completion.stop_reason.as_ref(),
+        &output,
+        completion.usage.as_ref(),
+    );
+    Json(response).into_response()
 }
 
 /// The contract's events as the Responses event stream.
@@ -562,20 +667,43 @@ impl Stream {
         self.finish_all(out);
         let reason = self.stop_reason.clone().or(completion.stop_reason.clone());
         let usage = self.usage.or(completion.usage);
-        let (status, incomplete) = ending(reason.as_ref());
-        let mut response = self
-            .settings
-            .response(status, &self.output(), usage.as_ref());
-        with_served_tier(&mut response, &completion);
-        let kind = match incomplete {
-            Some(reason) => {
-                response["incomplete_details"] = json!({"reason": reason});
-                "response.incomplete"
-            }
+        let output = self.output();
+        let response =
+            self.settings
+                .finished(&completion, reason.as_ref(), &output, usage.as_ref());
+        let kind = match response.incomplete_details {
+            Some(_) => "response.incomplete",
             None => "response.completed",
         };
-        self.emit(kind, json!({"response": response}), out);
+        emit_response(&mut self.sequence, kind, &response, out);
     }
+}
+
+/// `{"type": …, "sequence_number": …, "response": {…}}`.
+#[derive(Serialize)]
+struct ResponseEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    sequence_number: u64,
+    response: &'a ResponseObject<'a>,
+}
+
+/// An event whose one field is the `response` object (created, in progress, completed,
+/// incomplete, failed). A function of its own, not a method: the object borrows the
+/// stream's settings while the event takes the next sequence number.
+fn emit_response(
+    sequence: &mut u64,
+    kind: &str,
+    response: &ResponseObject<'_>,
+    out: &mut Vec<SseEvent>,
+) {
+    let event = ResponseEvent {
+        kind,
+        sequence_number: *sequence,
+        response,
+    };
+    *sequence += 1;
+    out.push(sse::named(kind, &event));
 }
 
 fn item_id(item: &Item) -> &str {
@@ -589,8 +717,9 @@ impl Frames for Stream {
         match event {
             Event::MessageStart => {
                 let response = self.settings.response("in_progress", &[], None);
-                self.emit("response.created", json!({"response": response}), out);
-                self.emit("response.in_progress", json!({"response": response}), out);
+                for kind in ["response.created", "response.in_progress"] {
+                    emit_response(&mut self.sequence, kind, &response, out);
+                }
             }
             Event::TextDelta { index, text } => self.text_delta(index, &text, out),
             Event::ReasoningDelta { index, text } => self.reasoning_delta(index, &text, out),
@@ -632,11 +761,15 @@ impl Frames for Stream {
     }
 
     fn failed(&mut self, error: &ApiError, out: &mut Vec<SseEvent>) {
+        let output = self.output();
         let mut response = self
             .settings
-            .response("failed", &self.output(), self.usage.as_ref());
-        response["error"] = json!({"code": error.code, "message": error.message});
-        self.emit("response.failed", json!({"response": response}), out);
+            .response("failed", &output, self.usage.as_ref());
+        response.error = Some(ResponseError {
+            code: &error.code,
+            message: &error.message,
+        });
+        emit_response(&mut self.sequence, "response.failed", &response, out);
     }
 }
 
