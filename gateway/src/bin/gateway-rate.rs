@@ -5,9 +5,10 @@
 //! The emulator (`--fast`, the mock provider) and the gateway run as child processes from the
 //! same build. At each rate, short chat requests go out open-loop (each at its scheduled
 //! time, whatever the answers before it did) to the gateway and, interleaved, the same request
-//! straight to the emulator (Converse, signed with the plugin's identity) as the baseline, in each of the
-//! gateway's dialects (Chat Completions, Responses, Messages; `--dialects embeddings`: a
-//! one-text embeddings request against InvokeModel straight to the emulator). Latency counts
+//! straight to the emulator (Converse or ConverseStream, signed with the plugin's identity) as
+//! the baseline, in each of the gateway's dialects (Chat Completions, Responses, Messages;
+//! `--dialects embeddings`: a one-text embeddings request against InvokeModel straight to the
+//! emulator). Latency counts
 //! from the scheduled send time, so a stalled server cannot hide its delay behind a client
 //! that waits for it. Reported per rate: p50/p90/p99 of each path and the difference (what the
 //! gateway adds), errors, the gateway's CPU per request, how often its threads were put on a

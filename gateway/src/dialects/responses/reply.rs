@@ -28,6 +28,8 @@ pub struct Settings {
     /// The fields of the request a response repeats (model, instructions, tools, ...):
     /// typed, so each `response` object serializes them without copying them again.
     echo: Echo,
+    /// The service tier asked for (`auto` unless the request named one).
+    asked_tier: String,
     /// `reasoning.summary` was asked for: reasoning reaches the client as summary text.
     summaries: bool,
     /// `include: ["reasoning.encrypted_content"]`: reasoning items carry what the provider
@@ -70,8 +72,8 @@ impl Settings {
                 store: false,
                 truncation: "disabled",
                 user: req.user.clone(),
-                service_tier: req.service_tier.clone().unwrap_or_else(|| "auto".into()),
             },
+            asked_tier: req.service_tier.clone().unwrap_or_else(|| "auto".into()),
             summaries: reasoning.is_some_and(|r| r.summary.is_some()),
             encrypted_reasoning: req
                 .include
@@ -107,7 +109,7 @@ impl Settings {
             output,
             usage: usage.map(Usage::of),
             echo: &self.echo,
-            service_tier: &self.echo.service_tier,
+            service_tier: &self.asked_tier,
         }
     }
 
@@ -149,10 +151,6 @@ struct Echo {
     store: bool,
     truncation: &'static str,
     user: Option<String>,
-    /// Written by [`ResponseObject`], which names the tier that served the answer instead
-    /// when the provider said.
-    #[serde(skip)]
-    service_tier: String,
 }
 
 #[derive(Serialize)]
